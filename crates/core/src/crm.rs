@@ -1,0 +1,188 @@
+//! Mapping from the Qontak CRM notifications API (shared/reference/qontak-crm-notifications.openapi.yaml)
+//! onto Lonceng's tabs, categories and kinds.
+//!
+//! The CRM sends `notif_type_id` (1 General, 2 Approval), `notif_category_id` (1 Reminder … 9 Expenses),
+//! an `origin` (deal, ticket, task, …) and a `description` that the CRM has already rendered. Its text
+//! cannot be re-rendered in another language, so these items become [`Kind::CrmNotice`] with the origin
+//! and description as parameters; the title and everything around them still follow the language.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::Deserialize;
+
+use crate::model::{Category, Kind, Notification, Params, Tab};
+
+/// One item of `GET /qontak/crm/notifications` as the reference documents it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CrmNotification {
+    pub id: i64,
+    #[serde(default)]
+    pub origin: Option<String>,
+    pub is_read: bool,
+    pub created_at: DateTime<FixedOffset>,
+    #[serde(default)]
+    pub updated_at: Option<DateTime<FixedOffset>>,
+    pub user_id: i64,
+    pub description: String,
+    pub click_action_url: String,
+    pub notif_category_id: i64,
+    pub notif_type_id: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CrmMapError {
+    #[error("unknown notif_type_id {0} (the CRM documents 1 General and 2 Approval)")]
+    UnknownType(i64),
+    #[error("unknown notif_category_id {0} (the CRM documents 1 to 9)")]
+    UnknownCategory(i64),
+    #[error("notif_category_id {category} belongs to notif_type_id {expected}, not {got}")]
+    TypeMismatch { category: i64, expected: i64, got: i64 },
+    #[error("CRM notification {id}: {problem}")]
+    Invalid { id: i64, problem: crate::model::Problem },
+}
+
+/// The tab of a CRM `notif_type_id`.
+pub fn tab(notif_type_id: i64) -> Result<Tab, CrmMapError> {
+    match notif_type_id {
+        1 => Ok(Tab::General),
+        2 => Ok(Tab::Approval),
+        other => Err(CrmMapError::UnknownType(other)),
+    }
+}
+
+/// The category of a CRM `notif_category_id`, checked against its `notif_type_id`.
+/// "Complete" and "Other" are status updates; "Download" and "Upload" share one chip.
+pub fn category(notif_type_id: i64, notif_category_id: i64) -> Result<Category, CrmMapError> {
+    let tab = tab(notif_type_id)?;
+    let category = match notif_category_id {
+        1 => Category::Reminder,
+        2 => Category::Mention,
+        3 => Category::Assignment,
+        4 | 7 => Category::Update,
+        5 | 6 => Category::DownloadUpload,
+        8 => Category::Deals,
+        9 => Category::Expenses,
+        other => return Err(CrmMapError::UnknownCategory(other)),
+    };
+    if category.tab() != tab {
+        let expected = if category.tab() == Tab::Approval { 2 } else { 1 };
+        return Err(CrmMapError::TypeMismatch { category: notif_category_id, expected, got: notif_type_id });
+    }
+    Ok(category)
+}
+
+/// The origin as a catalog-friendly word; the CRM's own value when it names something else.
+fn origin_label(origin: Option<&str>) -> String {
+    match origin.map(str::trim) {
+        Some(o) if !o.is_empty() => o.to_owned(),
+        _ => "notification".to_owned(),
+    }
+}
+
+impl CrmNotification {
+    /// The Lonceng notification for this CRM item. Ids get a `crm:` prefix so that they can never
+    /// collide with a Lonceng server's ids in one store.
+    pub fn to_notification(
+        &self,
+        recipient_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Notification, CrmMapError> {
+        let category = category(self.notif_type_id, self.notif_category_id)?;
+        let params = Params::new()
+            .with("origin", origin_label(self.origin.as_deref()))
+            .with("description", self.description.clone());
+        let invalid = |problem| CrmMapError::Invalid { id: self.id, problem };
+        params.validate(Kind::CrmNotice).map_err(invalid)?;
+        if !crate::model::is_web_url(&self.click_action_url) {
+            return Err(invalid(crate::model::Problem::BadUrl));
+        }
+        let created_at = self.created_at.with_timezone(&Utc);
+        // The CRM reports only a flag; the last update is the best estimate of when it was read.
+        let read_at = self
+            .is_read
+            .then(|| self.updated_at.map(|u| u.with_timezone(&Utc)).unwrap_or(now).max(created_at));
+        Ok(Notification {
+            id: format!("crm:{}", self.id),
+            category,
+            kind: Kind::CrmNotice,
+            params,
+            actor_id: None,
+            recipient_id: recipient_id.to_owned(),
+            url: self.click_action_url.clone(),
+            created_at,
+            read_at,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> serde_json::Value {
+        // Verbatim from the reference's listNotifications example.
+        serde_json::json!({
+            "id": 1, "obj_id": null, "click_action": "OPEN_NOTIFICATIONS", "origin": "deal",
+            "task_status_id": null, "is_read": false, "is_reminder": true,
+            "created_at": "2025-01-24T09:56:46.336+07:00", "updated_at": "2025-01-24T10:02:06.340+07:00",
+            "crm_person_id": null, "crm_company_id": null, "crm_deal_id": null, "crm_note_id": null,
+            "crm_task_id": null, "user_id": 1, "description": "Test sending notification deal 1",
+            "click_action_url": "https://app.qontak.com/crm/deals/xxxx-xxx-xxx-xxx-xxx/edit",
+            "notif_category_id": 7, "notif_type_id": 1
+        })
+    }
+
+    #[test]
+    fn every_documented_category_maps_onto_a_chip_of_the_right_tab() {
+        let expected = [
+            (1, 1, Category::Reminder),
+            (1, 2, Category::Mention),
+            (1, 3, Category::Assignment),
+            (1, 4, Category::Update),
+            (1, 5, Category::DownloadUpload),
+            (1, 6, Category::DownloadUpload),
+            (1, 7, Category::Update),
+            (2, 8, Category::Deals),
+            (2, 9, Category::Expenses),
+        ];
+        for (ty, cat, want) in expected {
+            assert_eq!(category(ty, cat), Ok(want), "type {ty} category {cat}");
+        }
+    }
+
+    #[test]
+    fn unknown_and_mismatched_ids_are_named() {
+        assert_eq!(category(3, 1), Err(CrmMapError::UnknownType(3)));
+        assert_eq!(category(1, 10), Err(CrmMapError::UnknownCategory(10)));
+        let err = category(1, 8).unwrap_err();
+        assert_eq!(err, CrmMapError::TypeMismatch { category: 8, expected: 2, got: 1 });
+        assert!(err.to_string().contains("belongs to notif_type_id 2"));
+    }
+
+    #[test]
+    fn the_reference_example_becomes_a_general_update_in_utc() {
+        let item: CrmNotification = serde_json::from_value(sample()).unwrap();
+        let now = "2025-01-25T00:00:00Z".parse().unwrap();
+        let n = item.to_notification("u-1", now).unwrap();
+        assert_eq!(n.id, "crm:1");
+        assert_eq!(n.tab(), Tab::General);
+        assert_eq!(n.category, Category::Update);
+        assert_eq!(n.kind, Kind::CrmNotice);
+        assert_eq!(n.params.text("origin"), Some("deal"));
+        assert_eq!(n.created_at, "2025-01-24T02:56:46.336Z".parse::<DateTime<Utc>>().unwrap());
+        assert_eq!(n.read_at, None);
+    }
+
+    #[test]
+    fn read_items_take_their_update_time_and_bad_urls_are_refused() {
+        let mut raw = sample();
+        raw["is_read"] = true.into();
+        let item: CrmNotification = serde_json::from_value(raw).unwrap();
+        let n = item.to_notification("u-1", Utc::now()).unwrap();
+        assert_eq!(n.read_at, Some("2025-01-24T03:02:06.340Z".parse().unwrap()));
+
+        let mut raw = sample();
+        raw["click_action_url"] = "javascript:alert(1)".into();
+        let item: CrmNotification = serde_json::from_value(raw).unwrap();
+        assert!(matches!(item.to_notification("u-1", Utc::now()), Err(CrmMapError::Invalid { id: 1, .. })));
+    }
+}

@@ -1,0 +1,393 @@
+//! Rendering in the active language with Fluent (NC-R11).
+//!
+//! The catalogs live in `crates/core/locales/<lang>/lonceng.ftl` and are compiled into the binary; the
+//! bell window loads the same files, so the list and the toasts always say the same thing. Rendering
+//! takes kind + parameters + language and nothing else, so switching the language re-renders every
+//! stored notification, old ones included.
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use unic_langid::LanguageIdentifier;
+
+use crate::model::{keyed_enum, Kind, ParamValue, Params};
+
+keyed_enum! {
+    /// A language Lonceng speaks.
+    Lang { En = "en", Id = "id" }
+}
+
+impl Lang {
+    /// The catalog source, for the UI to load.
+    pub fn ftl(self) -> &'static str {
+        match self {
+            Lang::En => include_str!("../locales/en/lonceng.ftl"),
+            Lang::Id => include_str!("../locales/id/lonceng.ftl"),
+        }
+    }
+
+    /// The language's own name, for the language menu.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Id => "Bahasa Indonesia",
+        }
+    }
+
+    fn langid(self) -> LanguageIdentifier {
+        match self {
+            Lang::En => unic_langid::langid!("en"),
+            Lang::Id => unic_langid::langid!("id"),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum I18nError {
+    #[error("the {lang} catalog does not parse: {detail}")]
+    Parse { lang: Lang, detail: String },
+}
+
+/// A notification rendered for display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// Toast title.
+    pub title: String,
+    /// List text and toast body.
+    pub body: String,
+}
+
+/// Both languages' catalogs, ready to render. Cheap to share across threads.
+pub struct Catalog {
+    en: FluentBundle<FluentResource>,
+    id: FluentBundle<FluentResource>,
+}
+
+impl Catalog {
+    pub fn builtin() -> Result<Catalog, I18nError> {
+        Ok(Catalog { en: bundle(Lang::En)?, id: bundle(Lang::Id)? })
+    }
+
+    fn bundle(&self, lang: Lang) -> &FluentBundle<FluentResource> {
+        match lang {
+            Lang::En => &self.en,
+            Lang::Id => &self.id,
+        }
+    }
+
+    /// Renders a notification kind with its parameters.
+    pub fn render(&self, lang: Lang, kind: Kind, params: &Params) -> Rendered {
+        let args = to_args(params);
+        let id = kind.message_id();
+        Rendered {
+            title: self.format(lang, &id, Some("title"), Some(&args)),
+            body: self.format(lang, &id, None, Some(&args)),
+        }
+    }
+
+    /// Renders any message (UI strings, chat toasts, summaries).
+    pub fn message(&self, lang: Lang, id: &str, args: &[(&str, ParamValue)]) -> String {
+        self.format(lang, id, None, Some(&arg_list(args)))
+    }
+
+    /// Renders a message attribute (e.g. a chat toast's `.title`).
+    pub fn attribute(&self, lang: Lang, id: &str, attr: &str, args: &[(&str, ParamValue)]) -> String {
+        self.format(lang, id, Some(attr), Some(&arg_list(args)))
+    }
+
+    /// A missing message renders as its id: visible and harmless (the catalog tests keep this from
+    /// happening in a release). Argument errors leave Fluent's `{$name}` marker in place.
+    fn format(&self, lang: Lang, id: &str, attr: Option<&str>, args: Option<&FluentArgs>) -> String {
+        let bundle = self.bundle(lang);
+        let Some(msg) = bundle.get_message(id) else { return id.to_owned() };
+        let pattern = match attr {
+            Some(a) => msg.get_attribute(a).map(|a| a.value()),
+            None => msg.value(),
+        };
+        let Some(pattern) = pattern else { return id.to_owned() };
+        let mut errors = Vec::new();
+        bundle.format_pattern(pattern, args, &mut errors).into_owned()
+    }
+
+    /// Whether a message (and optionally its attribute) exists in a language.
+    pub fn has(&self, lang: Lang, id: &str, attr: Option<&str>) -> bool {
+        let bundle = self.bundle(lang);
+        match (bundle.get_message(id), attr) {
+            (Some(m), Some(a)) => m.get_attribute(a).is_some(),
+            (Some(m), None) => m.value().is_some(),
+            (None, _) => false,
+        }
+    }
+}
+
+fn bundle(lang: Lang) -> Result<FluentBundle<FluentResource>, I18nError> {
+    let res = FluentResource::try_new(lang.ftl().to_owned())
+        .map_err(|(_, errs)| I18nError::Parse { lang, detail: format!("{errs:?}") })?;
+    let mut bundle = FluentBundle::new_concurrent(vec![lang.langid()]);
+    // Plain text for toasts and the list: no Unicode isolation marks around placeables.
+    bundle.set_use_isolating(false);
+    bundle.add_resource(res).map_err(|errs| I18nError::Parse { lang, detail: format!("{errs:?}") })?;
+    Ok(bundle)
+}
+
+fn value(v: &ParamValue) -> FluentValue<'static> {
+    match v {
+        ParamValue::Count(n) => FluentValue::from(*n),
+        ParamValue::Text(s) => FluentValue::from(s.clone()),
+    }
+}
+
+fn to_args(params: &Params) -> FluentArgs<'static> {
+    let mut args = FluentArgs::new();
+    for (k, v) in &params.0 {
+        args.set(k.clone(), value(v));
+    }
+    args
+}
+
+fn arg_list(list: &[(&str, ParamValue)]) -> FluentArgs<'static> {
+    let mut args = FluentArgs::new();
+    for (k, v) in list {
+        args.set(k.to_string(), value(v));
+    }
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Category, ParamType, Tab, CHANNELS};
+    use fluent_syntax::ast;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// message id -> (attribute ids, variables referenced anywhere in the message)
+    type Shape = BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)>;
+
+    fn shape(lang: Lang) -> Shape {
+        let res = fluent_syntax::parser::parse(lang.ftl()).expect("catalog parses");
+        let mut out = Shape::new();
+        for entry in res.body {
+            if let ast::Entry::Message(m) = entry {
+                let mut vars = BTreeSet::new();
+                if let Some(p) = &m.value {
+                    pattern_vars(p, &mut vars);
+                }
+                let mut attrs = BTreeSet::new();
+                for a in &m.attributes {
+                    attrs.insert(a.id.name.to_string());
+                    pattern_vars(&a.value, &mut vars);
+                }
+                assert!(
+                    out.insert(m.id.name.to_string(), (attrs, vars)).is_none(),
+                    "duplicate {}",
+                    m.id.name
+                );
+            }
+        }
+        out
+    }
+
+    fn pattern_vars(p: &ast::Pattern<&str>, out: &mut BTreeSet<String>) {
+        for el in &p.elements {
+            if let ast::PatternElement::Placeable { expression } = el {
+                expr_vars(expression, out);
+            }
+        }
+    }
+
+    fn expr_vars(e: &ast::Expression<&str>, out: &mut BTreeSet<String>) {
+        match e {
+            ast::Expression::Select { selector, variants } => {
+                inline_vars(selector, out);
+                for v in variants {
+                    pattern_vars(&v.value, out);
+                }
+            }
+            ast::Expression::Inline(i) => inline_vars(i, out),
+        }
+    }
+
+    fn inline_vars(i: &ast::InlineExpression<&str>, out: &mut BTreeSet<String>) {
+        match i {
+            ast::InlineExpression::VariableReference { id } => {
+                out.insert(id.name.to_string());
+            }
+            ast::InlineExpression::Placeable { expression } => expr_vars(expression, out),
+            ast::InlineExpression::FunctionReference { arguments, .. } => {
+                for a in &arguments.positional {
+                    inline_vars(a, out);
+                }
+                for a in &arguments.named {
+                    inline_vars(&a.value, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // NC-R11
+    #[test]
+    fn nc_r11_both_languages_define_the_same_messages_attributes_and_variables() {
+        let (en, id) = (shape(Lang::En), shape(Lang::Id));
+        let en_ids: BTreeSet<_> = en.keys().collect();
+        let id_ids: BTreeSet<_> = id.keys().collect();
+        assert_eq!(
+            en_ids.symmetric_difference(&id_ids).collect::<Vec<_>>(),
+            Vec::<&&String>::new(),
+            "messages present in only one language"
+        );
+        for (msg, (attrs, vars)) in &en {
+            let (id_attrs, id_vars) = &id[msg];
+            assert_eq!(attrs, id_attrs, "attributes of {msg}");
+            assert_eq!(vars, id_vars, "variables of {msg}");
+        }
+    }
+
+    // NC-R11
+    #[test]
+    fn nc_r11_every_kind_has_text_and_title_using_only_its_own_parameters() {
+        for lang in Lang::ALL {
+            let shape = shape(*lang);
+            for kind in Kind::ALL {
+                let id = kind.message_id();
+                let (attrs, vars) = shape.get(&id).unwrap_or_else(|| panic!("{lang}: no message {id}"));
+                assert!(attrs.contains("title"), "{lang}: {id} has no .title");
+                let allowed: BTreeSet<String> = kind.params().iter().map(|p| p.name.to_string()).collect();
+                let stray: Vec<_> = vars.difference(&allowed).collect();
+                assert!(stray.is_empty(), "{lang}: {id} references {stray:?}, not parameters of {kind}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_tab_category_and_ui_string_is_translated() {
+        let catalog = Catalog::builtin().unwrap();
+        let mut ids: Vec<String> = Tab::ALL.iter().map(|t| format!("tab-{t}")).collect();
+        ids.extend(Category::ALL.iter().map(|c| format!("category-{c}")));
+        for lang in Lang::ALL {
+            for id in &ids {
+                assert!(catalog.has(*lang, id, None), "{lang}: {id}");
+            }
+        }
+    }
+
+    /// A parameter set using each choice value in turn, so every variant of every message renders.
+    fn sample_params(kind: Kind) -> Vec<Params> {
+        let mut base = Params::new();
+        let mut choices = Vec::new();
+        for spec in kind.params() {
+            match spec.ty {
+                ParamType::Text => base = base.with(spec.name, format!("«{}»", spec.name)),
+                ParamType::Count => base = base.with(spec.name, 2),
+                ParamType::Choice(values) => {
+                    base = base.with(spec.name, values[0]);
+                    choices.push((spec.name, values));
+                }
+            }
+        }
+        let mut out = vec![base.clone()];
+        for (name, values) in choices {
+            for v in values.iter().chain(&["unheard_of"]) {
+                out.push(base.clone().with(name, *v));
+            }
+        }
+        for count in [0, 1, 1_000_000] {
+            let mut p = base.clone();
+            for spec in kind.params().iter().filter(|s| s.ty == ParamType::Count) {
+                p = p.with(spec.name, count);
+            }
+            out.push(p);
+        }
+        out
+    }
+
+    #[test]
+    fn every_kind_renders_without_errors_in_both_languages() {
+        let catalog = Catalog::builtin().unwrap();
+        for lang in Lang::ALL {
+            for kind in Kind::ALL {
+                for params in sample_params(*kind) {
+                    let r = catalog.render(*lang, *kind, &params);
+                    for s in [&r.title, &r.body] {
+                        assert!(!s.is_empty() && !s.contains('{') && !s.contains('}'), "{lang} {kind}: {s}");
+                    }
+                    // Every text parameter reaches the text the agent reads.
+                    for spec in kind.params().iter().filter(|s| s.ty == ParamType::Text) {
+                        let shown = format!("«{}»", spec.name);
+                        assert!(
+                            r.body.contains(&shown) || r.title.contains(&shown),
+                            "{lang} {kind}: {spec:?} not shown"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    // NC-R11
+    #[test]
+    fn nc_r11_switching_language_re_renders_the_same_stored_item() {
+        let catalog = Catalog::builtin().unwrap();
+        let params =
+            Params::new().with("actor", "Budi").with("contact_name", "Siti").with("channel", "whatsapp");
+        let en = catalog.render(Lang::En, Kind::ConversationAssigned, &params);
+        let id = catalog.render(Lang::Id, Kind::ConversationAssigned, &params);
+        assert_eq!(en.body, "Budi assigned you the conversation with Siti on WhatsApp");
+        assert_eq!(id.body, "Budi menugaskan percakapan dengan Siti di WhatsApp kepada Anda");
+        assert_eq!(en.title, "Conversation assigned");
+        assert_eq!(id.title, "Percakapan ditugaskan");
+    }
+
+    #[test]
+    fn plurals_follow_each_language() {
+        let catalog = Catalog::builtin().unwrap();
+        let export = |lang, n: i64| {
+            catalog
+                .render(lang, Kind::ExportReady, &Params::new().with("object_type", "deals").with("count", n))
+                .body
+        };
+        assert_eq!(export(Lang::En, 1), "Your export of 1 deal is ready to download");
+        assert_eq!(export(Lang::En, 1250), "Your export of 1250 deals is ready to download");
+        // Indonesian has no plural inflection.
+        assert_eq!(export(Lang::Id, 1), "Ekspor 1 deal Anda siap diunduh");
+        assert_eq!(export(Lang::Id, 3), "Ekspor 3 deal Anda siap diunduh");
+        let late = |lang, n: i64| catalog.message(lang, "late-summary", &[("count", n.into())]);
+        assert_eq!(late(Lang::En, 1), "1 notification arrived while Qontak was unavailable");
+        assert_eq!(late(Lang::En, 23), "23 notifications arrived while Qontak was unavailable");
+        assert_eq!(late(Lang::Id, 23), "23 notifikasi tiba saat Qontak tidak tersedia");
+    }
+
+    #[test]
+    fn chat_toasts_name_every_known_channel() {
+        let catalog = Catalog::builtin().unwrap();
+        for channel in CHANNELS {
+            let title = catalog.attribute(
+                Lang::En,
+                "chat-message",
+                "title",
+                &[("sender", "Budi".into()), ("channel", (*channel).into())],
+            );
+            assert!(!title.ends_with(" on chat"), "{channel} has no name: {title}");
+        }
+        let coalesced = catalog.message(
+            Lang::En,
+            "chat-messages",
+            &[("count", 3.into()), ("sender", "Budi".into()), ("preview", "Halo".into())],
+        );
+        assert_eq!(coalesced, "3 new messages from Budi: Halo");
+    }
+
+    #[test]
+    fn parameter_text_is_data_not_markup_or_syntax() {
+        let catalog = Catalog::builtin().unwrap();
+        let params =
+            Params::new().with("actor", "{ $actor } <script>x</script>").with("deal_name", "*[other]");
+        let r = catalog.render(Lang::En, Kind::DealOwnerAssigned, &params);
+        assert_eq!(r.body, "{ $actor } <script>x</script> made you the owner of deal *[other]");
+    }
+
+    #[test]
+    fn a_missing_message_renders_as_its_id() {
+        let catalog = Catalog::builtin().unwrap();
+        assert_eq!(catalog.message(Lang::En, "no-such-message", &[]), "no-such-message");
+    }
+}

@@ -1,0 +1,13 @@
+//! Lonceng's core: everything that decides, stores and renders, with no Tauri and no display.
+//!
+//! - [`model`]: tabs, categories, kinds and their typed parameters; validation of wire items.
+//! - [`rules`]: the Notification Center rules (NC-R1, R2, R4, R5, R10) as pure functions.
+//! - [`i18n`]: Fluent catalogs in English and Indonesian (NC-R11).
+//! - [`crm`]: the Qontak CRM notifications API mapped onto the model.
+//! - [`store`]: the local SQLite copy of the bell list, the outbox and the sync cursor.
+
+pub mod crm;
+pub mod i18n;
+pub mod model;
+pub mod rules;
+pub mod store;
