@@ -41,7 +41,7 @@ fn params_for(kind: Kind, i: usize) -> Params {
 fn item(i: usize, rng: &mut Lcg, prefix: &str) -> Notification {
     let (tab, unread) = match i % 5 {
         // g numbers the General items 0..60,000; one in six is read.
-        g @ (0 | 1 | 2) => (Tab::General, ((i / 5) * 3 + g) % 6 != 0),
+        g @ 0..=2 => (Tab::General, ((i / 5) * 3 + g) % 6 != 0),
         3 => (Tab::Inbox, i % 2 == 0),
         _ => (Tab::Approval, i % 2 == 0),
     };
