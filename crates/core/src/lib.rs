@@ -5,9 +5,13 @@
 //! - [`i18n`]: Fluent catalogs in English and Indonesian (NC-R11).
 //! - [`crm`]: the Qontak CRM notifications API mapped onto the model.
 //! - [`store`]: the local SQLite copy of the bell list, the outbox and the sync cursor.
+//! - [`protocol`]: the server/client wire types, shared so that both sides agree.
+//! - [`clock`]: time as an injected dependency.
 
+pub mod clock;
 pub mod crm;
 pub mod i18n;
 pub mod model;
+pub mod protocol;
 pub mod rules;
 pub mod store;

@@ -1,0 +1,153 @@
+//! Storage behind a trait, one implementation per backend (SQLite today; see `sqlite`). Handlers only
+//! see [`Database`], so a PostgreSQL backend can follow without touching them.
+//!
+//! Every method that changes what a user's devices must see returns the [`Change`]s it appended to
+//! that user's feed, already committed; the caller broadcasts them. Appending and committing happen in
+//! one transaction, so the feed and the data never disagree, even across a crash.
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use lonceng_core::model::{Category, Tab, WireNotification};
+use lonceng_core::protocol::{
+    Change, ChangeBody, ChangesPage, Counts, EventResponse, MaintenanceWindow, MarkAllReadRequest,
+    MarkAllReadResponse, MarkReadResponse,
+};
+use lonceng_core::rules::{Outcome, ProducerEvent};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored data cannot be read back: {0}")]
+    Decode(String),
+    #[error("the change cursor {since} is older than the oldest change kept ({oldest}); list again")]
+    CursorGone { since: i64, oldest: i64 },
+    #[error("the database worker stopped: {0}")]
+    Worker(String),
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+/// The device a client token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub user_id: String,
+    pub device_id: String,
+}
+
+/// A user's list query (`GET /v1/notifications`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListFilter {
+    pub tab: Tab,
+    pub category: Option<Category>,
+    pub unread_only: bool,
+    /// Keyset position: items strictly older than `(created_at, id)`.
+    pub after: Option<(DateTime<Utc>, String)>,
+    pub limit: usize,
+}
+
+/// A change appended to a user's feed.
+pub type UserChange = (String, Change);
+
+/// The result of applying one producer event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    pub response: EventResponse,
+    pub changes: Vec<UserChange>,
+}
+
+/// What a client action changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Acted<R> {
+    pub response: R,
+    pub changes: Vec<UserChange>,
+}
+
+pub trait Database: Send + Sync + 'static {
+    /// The device of a client token, by the token's SHA-256 (tokens are never stored in clear).
+    fn device(&self, token_hash: String) -> impl Future<Output = DbResult<Option<Device>>> + Send;
+    fn add_user(&self, id: String, name: String) -> impl Future<Output = DbResult<()>> + Send;
+    fn add_token(
+        &self,
+        token_hash: String,
+        user_id: String,
+        device_id: String,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<()>> + Send;
+
+    /// Applies a decided producer event once per idempotency key (MW-4): a key seen before returns
+    /// the first response with `duplicate: true` and appends nothing. Removes the key from the
+    /// maintenance queue in the same transaction.
+    fn apply_event(
+        &self,
+        key: String,
+        outcome: Outcome,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<Applied>> + Send;
+    /// The response already given for an idempotency key.
+    fn event_response(&self, key: String) -> impl Future<Output = DbResult<Option<EventResponse>>> + Send;
+    /// Keeps an event for later (maintenance). False when the key is queued or applied already.
+    fn queue_event(
+        &self,
+        key: String,
+        event: ProducerEvent,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<bool>> + Send;
+    /// The oldest queued events, in arrival order.
+    fn queued_events(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = DbResult<Vec<(String, ProducerEvent)>>> + Send;
+    /// Appends changes to users' feeds as they are (a deliberate re-send).
+    fn append_changes(
+        &self,
+        changes: Vec<(String, ChangeBody)>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<Vec<UserChange>>> + Send;
+
+    fn list(
+        &self,
+        user_id: String,
+        filter: ListFilter,
+    ) -> impl Future<Output = DbResult<Vec<WireNotification>>> + Send;
+    fn changes(
+        &self,
+        user_id: String,
+        since: i64,
+        limit: usize,
+    ) -> impl Future<Output = DbResult<ChangesPage>> + Send;
+    /// The user's newest sequence number.
+    fn last_seq(&self, user_id: String) -> impl Future<Output = DbResult<i64>> + Send;
+    fn counts(&self, user_id: String) -> impl Future<Output = DbResult<Counts>> + Send;
+
+    /// Marks one of the user's items read. `None` when the user has no such item (NC-R3: another
+    /// user's item is indistinguishable from a missing one).
+    fn mark_read(
+        &self,
+        user_id: String,
+        id: String,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<Option<Acted<MarkReadResponse>>>> + Send;
+    /// NC-R6: marks the user's unread items of the tab (and category) read, none created after
+    /// `upto_cursor`. With an idempotency key, a repeat returns the first response.
+    fn mark_all_read(
+        &self,
+        user_id: String,
+        request: MarkAllReadRequest,
+        idempotency_key: Option<String>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<Acted<MarkAllReadResponse>>> + Send;
+
+    /// NC-R5: deletes items past retention; their users get `expired` changes.
+    fn prune(&self, now: DateTime<Utc>) -> impl Future<Output = DbResult<Vec<UserChange>>> + Send;
+
+    fn add_window(
+        &self,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        message: String,
+    ) -> impl Future<Output = DbResult<MaintenanceWindow>> + Send;
+    /// Windows that have not ended by `now`, soonest first.
+    fn windows(&self, now: DateTime<Utc>) -> impl Future<Output = DbResult<Vec<MaintenanceWindow>>> + Send;
+}

@@ -1,0 +1,291 @@
+//! Demo mode: a few agents, fixed tokens, and realistic Qontak activity at a pace a person can watch —
+//! chat messages on WhatsApp, Instagram and web chat, conversations assigned and resolved, contacts
+//! blocked, deals assigned (some automatically from Inbox or the chatbot), mentions, reminders,
+//! approvals, exports and imports. Events go through [`AppState::submit`], the same path as
+//! `POST /v1/events`, so the rules apply exactly as for a real producer.
+
+use std::time::Duration as StdDuration;
+
+use chrono::{Duration, Utc};
+use lonceng_core::model::{ChatMessage, Kind, Params, CHANNELS};
+use lonceng_core::rules::{Actor, DomainEvent, Origin, ProducerEvent};
+use rand::seq::IndexedRandom;
+use rand::Rng;
+
+use crate::db::{Database, DbResult};
+use crate::{token_hash, AppState};
+
+/// `(user id, name, client token)`; the first is the agent the demo desktop signs in as.
+pub const AGENTS: [(&str, &str, &str); 3] = [
+    ("agent-sari", "Sari Wulandari", "demo-sari"),
+    ("agent-budi", "Budi Santoso", "demo-budi"),
+    ("agent-dewi", "Dewi Lestari", "demo-dewi"),
+];
+pub const PRODUCER_TOKEN: &str = "demo-producer";
+pub const ADMIN_TOKEN: &str = "demo-admin";
+
+const CONTACTS: &[&str] = &[
+    "Andi Pratama",
+    "Siti Rahmawati",
+    "Michael Tan",
+    "Rina Kusuma",
+    "Yusuf Hidayat",
+    "Jessica Wong",
+    "Agus Setiawan",
+    "Putri Anggraini",
+    "David Chen",
+    "Made Wirawan",
+    "Nadia Putri",
+    "Ketut Arya",
+];
+const PREVIEWS: &[&str] = &[
+    "Halo kak, pesanan saya sudah dikirim belum?",
+    "Hi, can I change the delivery address?",
+    "Apakah masih ada promo bulan ini?",
+    "Thanks, the invoice looks correct.",
+    "Kak, saya mau tanya soal garansi.",
+    "Could you send me the product catalogue?",
+    "Sudah saya transfer ya, mohon dicek.",
+    "Is the 40-unit package still available?",
+];
+const DEALS: &[&str] = &[
+    "PT Sinar Jaya renewal",
+    "Toko Makmur — 40 units",
+    "Koperasi Maju annual plan",
+    "CV Berkah Abadi upgrade",
+    "Klinik Sehat onboarding",
+    "Hotel Nusantara 120 rooms",
+];
+const TICKETS: &[&str] =
+    &["#4812 Refund request", "#4820 Login problem", "#4833 Wrong item shipped", "#4841 Invoice copy"];
+const TASKS: &[&str] =
+    &["Call back Ibu Ratna", "Prepare demo for PT Sinar Jaya", "Send contract draft", "Follow up quotation"];
+const STATUSES: &[&str] = &["In progress", "Waiting for customer", "Resolved", "Escalated"];
+const EXPENSES: &[&str] =
+    &["Client dinner Surabaya", "Flight JKT–DPS", "Printing brochures", "Hotel Bandung 2 nights"];
+const AMOUNTS: &[&str] = &["Rp 1.250.000", "Rp 3.400.000", "Rp 750.000", "Rp 12.500.000"];
+const AUTOMATIONS: &[&str] = &["Auto-assign hot leads", "Move stale deals", "Notify on SLA breach"];
+
+/// Registers the demo agents with fixed tokens and announces a maintenance window three hours ahead
+/// (MW-1), unless one is announced already.
+pub async fn seed<D: Database>(app: &AppState<D>) -> DbResult<()> {
+    let now = app.clock.now();
+    for (id, name, token) in AGENTS {
+        app.db.add_user(id.into(), name.into()).await?;
+        app.db.add_token(token_hash(token), id.into(), "demo-desktop".into(), now).await?;
+    }
+    if app.maintenance_status().windows.is_empty() {
+        let start = now + Duration::hours(3);
+        app.announce(start, start + Duration::hours(2), "Performance enhancements".into()).await?;
+    }
+    Ok(())
+}
+
+/// Posts one event every `pace` on average until cancelled.
+pub async fn simulate<D: Database>(app: std::sync::Arc<AppState<D>>, pace: StdDuration) {
+    let mut n: u64 = 0;
+    loop {
+        let jitter = rand::rng().random_range(0.4..1.6);
+        tokio::select! {
+            _ = app.shutdown.cancelled() => return,
+            _ = tokio::time::sleep(pace.mul_f64(jitter)) => {}
+        }
+        n += 1;
+        let event = next_event(n);
+        match app.submit(event).await {
+            Ok(r) => {
+                tracing::debug!(status = ?r.status, created = r.created.len(), suppressed = r.suppressed.len(), "demo event")
+            }
+            Err(e) => tracing::warn!(error = ?e, "demo event refused"),
+        }
+    }
+}
+
+fn pick<'a>(list: &[&'a str]) -> &'a str {
+    list.choose(&mut rand::rng()).copied().unwrap_or_default()
+}
+
+fn actor(i: usize) -> Actor {
+    let (id, name, _) = AGENTS[i % AGENTS.len()];
+    Actor { id: id.into(), name: name.into() }
+}
+
+/// A plausible event for the first agent; about one in ten is a self-action the rules silence.
+pub fn next_event(n: u64) -> ProducerEvent {
+    let mut rng = rand::rng();
+    let me = AGENTS[0].0.to_string();
+    let colleague = actor(rng.random_range(1..AGENTS.len()));
+    let key = format!("demo-{}-{n}", Utc::now().timestamp_millis());
+    let room = rng.random_range(1000..9999);
+    let roll = rng.random_range(0..100);
+    if roll < 35 {
+        let channel = *["whatsapp", "whatsapp", "instagram", "webchat", "telegram", "line"]
+            .choose(&mut rng)
+            .unwrap_or(&CHANNELS[0]);
+        return ProducerEvent::ChatMessage(ChatMessage {
+            event_id: key,
+            conversation_id: format!("room-{}", room % 6),
+            channel: channel.into(),
+            sender_name: pick(CONTACTS).into(),
+            preview: pick(PREVIEWS).into(),
+            recipient_id: me,
+            url: format!("https://chat.qontak.com/inbox/room-{}", room % 6),
+            received_at: Utc::now(),
+        });
+    }
+    let contact = pick(CONTACTS);
+    let deal = pick(DEALS);
+    let (kind, params, url, origin, posted_by) = match roll {
+        35..=44 => (
+            Kind::ConversationAssigned,
+            Params::new()
+                .with("contact_name", contact)
+                .with("channel", pick(&["whatsapp", "instagram", "webchat"])),
+            format!("https://chat.qontak.com/inbox/room-{room}"),
+            Origin::Manual,
+            None,
+        ),
+        45..=49 => (
+            Kind::ConversationResolved,
+            Params::new().with("contact_name", contact).with("channel", "whatsapp"),
+            format!("https://chat.qontak.com/inbox/room-{room}"),
+            Origin::Manual,
+            None,
+        ),
+        50..=52 => (
+            if rng.random_bool(0.7) { Kind::ContactBlocked } else { Kind::ContactUnblocked },
+            Params::new().with("contact_name", contact),
+            format!("https://chat.qontak.com/contacts/{room}"),
+            Origin::Manual,
+            None,
+        ),
+        53..=60 => (
+            Kind::DealOwnerAssigned,
+            Params::new().with("deal_name", deal),
+            format!("https://app.qontak.com/crm/deals/{room}"),
+            *[Origin::Manual, Origin::Inbox, Origin::Chatbot].choose(&mut rng).unwrap_or(&Origin::Manual),
+            None,
+        ),
+        61..=67 => (
+            Kind::Mention,
+            Params::new()
+                .with("target", pick(&["deal", "ticket", "task", "task_detail"]))
+                .with("object_name", pick(&[deal, pick(TICKETS), pick(TASKS)])),
+            format!("https://app.qontak.com/crm/deals/{room}#notes"),
+            Origin::Manual,
+            Some(colleague.clone()),
+        ),
+        68..=71 => (
+            Kind::Reminder,
+            Params::new().with("object_type", "task").with("object_name", pick(TASKS)),
+            format!("https://app.qontak.com/crm/tasks/{room}"),
+            Origin::Manual,
+            None,
+        ),
+        72..=75 => (
+            Kind::TicketAssigned,
+            Params::new().with("ticket_name", pick(TICKETS)),
+            format!("https://app.qontak.com/crm/tickets/{room}"),
+            Origin::Manual,
+            None,
+        ),
+        76..=78 => (
+            Kind::TaskStatusChanged,
+            Params::new().with("task_name", pick(TASKS)).with("status", pick(STATUSES)),
+            format!("https://app.qontak.com/crm/tasks/{room}"),
+            Origin::Manual,
+            None,
+        ),
+        79..=83 => (
+            Kind::ExpenseApprovalRequested,
+            Params::new().with("expense_name", pick(EXPENSES)).with("amount", pick(AMOUNTS)),
+            format!("https://app.qontak.com/crm/expenses/{room}"),
+            Origin::Manual,
+            None,
+        ),
+        84..=87 => (
+            *[Kind::DealApprovalRequested, Kind::DealApprovalApproved, Kind::DealApprovalRejected]
+                .choose(&mut rng)
+                .unwrap_or(&Kind::DealApprovalApproved),
+            Params::new().with("deal_name", deal).with("amount", pick(AMOUNTS)),
+            format!("https://app.qontak.com/crm/deals/{room}/approvals"),
+            Origin::Manual,
+            None,
+        ),
+        88..=90 => (
+            Kind::ExportReady,
+            Params::new()
+                .with("object_type", pick(&["deals", "contacts", "tickets"]))
+                .with("count", rng.random_range(1..5000)),
+            format!("https://app.qontak.com/crm/exports/{room}"),
+            Origin::Manual,
+            None,
+        ),
+        91..=93 => (
+            Kind::ImportProcessed,
+            Params::new()
+                .with("object_type", "contacts")
+                .with("success_count", rng.random_range(10..2000))
+                .with("failure_count", rng.random_range(0..5)),
+            format!("https://app.qontak.com/crm/imports/{room}"),
+            Origin::Manual,
+            None,
+        ),
+        94..=96 => (
+            Kind::AutomationResult,
+            Params::new()
+                .with("rule_name", pick(AUTOMATIONS))
+                .with("object_name", deal)
+                .with("outcome", if rng.random_bool(0.8) { "succeeded" } else { "failed" }),
+            format!("https://app.qontak.com/crm/automation/{room}"),
+            Origin::Automation,
+            None,
+        ),
+        _ => (
+            // A self-assignment: the rules keep it silent (NC-R1).
+            Kind::TaskAssigned,
+            Params::new().with("task_name", pick(TASKS)),
+            format!("https://app.qontak.com/crm/tasks/{room}"),
+            Origin::Manual,
+            None,
+        ),
+    };
+    let actor = if roll >= 97 { actor(0) } else { colleague };
+    let params = match kind {
+        Kind::DealApprovalApproved | Kind::DealApprovalRejected => {
+            Params(params.0.into_iter().filter(|(k, _)| k != "amount").collect())
+        }
+        _ => params,
+    };
+    ProducerEvent::Notification(DomainEvent {
+        idempotency_key: key,
+        kind,
+        actor: Some(actor),
+        posted_by,
+        origin,
+        category: None,
+        recipients: vec![me],
+        params,
+        url,
+        occurred_at: Utc::now(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lonceng_core::rules::{decide, Outcome};
+
+    #[test]
+    fn every_demo_event_passes_the_rules() {
+        let mut listed = 0;
+        for n in 0..2_000 {
+            match decide(&next_event(n)) {
+                Ok(Outcome::List(_)) => listed += 1,
+                Ok(Outcome::ToastOnly(_)) => {}
+                Err(e) => panic!("demo event {n} invalid: {e}"),
+            }
+        }
+        assert!(listed > 1_000, "the demo fills the list: {listed}");
+    }
+}
