@@ -1,7 +1,9 @@
 //! Time is passed in, never read inside logic: components take a [`Clock`], so that tests can make
 //! hours pass in milliseconds and check every boundary.
 
-use std::sync::Mutex;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -41,6 +43,49 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
         *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Waiting, as a dependency: the sync engine's backoff and poll intervals go through it.
+pub trait Sleeper: Send + Sync + 'static {
+    fn sleep(&self, d: std::time::Duration) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+}
+
+/// Real waiting.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioSleeper;
+
+impl Sleeper for TokioSleeper {
+    fn sleep(&self, d: std::time::Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        Box::pin(tokio::time::sleep(d))
+    }
+}
+
+/// Waiting that moves a [`ManualClock`] instead of time passing: an hour of backoff takes a
+/// millisecond. It still yields, so other tasks run in between, and it records what was slept.
+#[derive(Debug)]
+pub struct FastForward {
+    clock: Arc<ManualClock>,
+    slept: Arc<Mutex<std::time::Duration>>,
+}
+
+impl FastForward {
+    pub fn new(clock: Arc<ManualClock>) -> FastForward {
+        FastForward { clock, slept: Arc::default() }
+    }
+
+    /// The total time "slept" so far.
+    pub fn slept(&self) -> std::time::Duration {
+        *self.slept.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Sleeper for FastForward {
+    fn sleep(&self, d: std::time::Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        self.clock.advance(Duration::from_std(d).unwrap_or(Duration::MAX));
+        *self.slept.lock().unwrap_or_else(|p| p.into_inner()) += d;
+        // A real pause too (short), so that a fast-forwarded loop never starves a server in the test.
+        Box::pin(tokio::time::sleep(std::time::Duration::from_millis(2)))
     }
 }
 

@@ -6,7 +6,8 @@
 //! - [`crm`]: the Qontak CRM notifications API mapped onto the model.
 //! - [`store`]: the local SQLite copy of the bell list, the outbox and the sync cursor.
 //! - [`protocol`]: the server/client wire types, shared so that both sides agree.
-//! - [`clock`]: time as an injected dependency.
+//! - [`clock`]: time and waiting as injected dependencies.
+//! - [`sync`]: the sync engine and its sources (the Lonceng server, the Qontak CRM API).
 
 pub mod clock;
 pub mod crm;
@@ -15,3 +16,4 @@ pub mod model;
 pub mod protocol;
 pub mod rules;
 pub mod store;
+pub mod sync;

@@ -204,6 +204,8 @@ pub struct Rejected {
 pub struct Batch {
     pub items: Vec<Notification>,
     pub reads: Vec<RemoteRead>,
+    /// Ids the server expired (NC-R5).
+    pub expired: Vec<String>,
     pub rejected: Vec<Rejected>,
     pub cursor: Option<String>,
 }
@@ -218,6 +220,8 @@ pub struct ApplyReport {
     pub duplicates: usize,
     /// Items past their tab's retention on arrival, not stored (NC-R5).
     pub expired: usize,
+    /// Stored items removed because the server expired them.
+    pub removed: usize,
     pub quarantined: usize,
 }
 
@@ -250,6 +254,8 @@ pub enum OutboxOp {
         category: Option<Category>,
         /// The server cursor when the agent clicked: the server marks nothing newer.
         upto_cursor: Option<String>,
+        /// The local watermark it set: which stored items it covered.
+        upto_seq: i64,
         at: DateTime<Utc>,
     },
 }
@@ -468,6 +474,25 @@ impl Store {
                     }
                 }
             }
+            let mut remove = tx
+                .prepare_cached("DELETE FROM notifications WHERE id = ?1 RETURNING seq, category, read_at")
+                .map_err(sql)?;
+            for id in &batch.expired {
+                let gone = remove
+                    .query_row([id], |r| {
+                        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<i64>>(2)?))
+                    })
+                    .optional()
+                    .map_err(sql)?;
+                if let Some((seq, code, read_at)) = gone {
+                    if let Some(c) = Category::from_code(code) {
+                        if read_at.is_none() && seq > marks[idx(c)] {
+                            delta[idx(c)] -= 1;
+                        }
+                    }
+                    report.removed += 1;
+                }
+            }
             let mut keep = tx
                 .prepare_cached("INSERT INTO quarantine (received_at, raw, error) VALUES (?1, ?2, ?3)")
                 .map_err(sql)?;
@@ -592,8 +617,13 @@ impl Store {
                 scope.category.map_or("all", |c| c.as_str()),
                 ms(at)
             );
-            let op =
-                OutboxOp::MarkAllRead { tab: scope.tab, category: scope.category, upto_cursor: cursor, at };
+            let op = OutboxOp::MarkAllRead {
+                tab: scope.tab,
+                category: scope.category,
+                upto_cursor: cursor,
+                upto_seq: upto,
+                at,
+            };
             enqueue(&tx, &key, &op, at).map_err(sql)?;
         }
         tx.commit().map_err(sql)?;
@@ -650,6 +680,28 @@ impl Store {
         write_counts(&tx, &delta).map_err(sql)?;
         tx.commit().map_err(sql)?;
         Ok(report)
+    }
+
+    /// The ids a queued mark-all covered: for servers that can only mark items one by one.
+    pub fn ids_covered(&self, op: &OutboxOp) -> Result<Vec<String>, StoreError> {
+        let OutboxOp::MarkAllRead { tab, category, upto_seq, at, .. } = op else { return Ok(Vec::new()) };
+        let scope = Scope::new(*tab, *category)?;
+        let mut out = Vec::new();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM notifications INDEXED BY notif_category WHERE category = ?1 AND seq <= ?2 \
+                 AND (read_at IS NULL OR read_at >= ?3)",
+            )
+            .map_err(|e| self.err(e))?;
+        for c in scope.categories() {
+            let ids = stmt
+                .query_map(params![c.code(), upto_seq, ms(*at)], |r| r.get::<_, String>(0))
+                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| self.err(e))?;
+            out.extend(ids);
+        }
+        Ok(out)
     }
 
     /// The oldest actions still waiting for the server, in the order they were taken.

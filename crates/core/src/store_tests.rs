@@ -276,9 +276,34 @@ fn mw6_mark_all_read_is_queued_with_its_scope_and_the_cursor_the_agent_saw() {
             tab: Tab::Approval,
             category: Some(Category::Expenses),
             upto_cursor: Some("seq-50".into()),
+            upto_seq: 50,
             at: t0()
         }
     );
+    // A server that marks items one by one gets exactly the five expenses.
+    let mut ids = s.ids_covered(&pending[0].op).unwrap();
+    ids.sort();
+    assert_eq!(ids, (0..5).map(|j| format!("expenses-{j}")).collect::<Vec<_>>());
+}
+
+// NC-R5 (server side)
+#[test]
+fn items_the_server_expired_are_removed_and_uncounted() {
+    let mut s = mixed_store();
+    s.mark_read("deals-1", t0()).unwrap();
+    let r = s
+        .apply(
+            &Batch {
+                expired: vec!["deals-0".into(), "deals-1".into(), "never-had".into()],
+                ..Batch::default()
+            },
+            t0(),
+        )
+        .unwrap();
+    assert_eq!(r.removed, 2);
+    assert!(s.get("deals-0").unwrap().is_none());
+    assert_eq!(s.unread_counts().unwrap().category(Category::Deals), 3);
+    assert_counts_consistent(&s);
 }
 
 #[test]

@@ -21,7 +21,7 @@ pub enum DbError {
     Sqlite(#[from] rusqlite::Error),
     #[error("stored data cannot be read back: {0}")]
     Decode(String),
-    #[error("the change cursor {since} is older than the oldest change kept ({oldest}); list again")]
+    #[error("the change cursor {since} is older than the oldest change kept ({oldest}); replay from 0")]
     CursorGone { since: i64, oldest: i64 },
     #[error("the database worker stopped: {0}")]
     Worker(String),

@@ -332,7 +332,9 @@ fn changes_tx(conn: &Connection, user: &str, since: i64, limit: usize) -> DbResu
     let oldest: Option<i64> =
         conn.query_row("SELECT min(seq) FROM changes WHERE user_id = ?1", [user], |r| r.get(0))?;
     let first_kept = oldest.unwrap_or(last + 1);
-    if since < last && since < first_kept - 1 {
+    // `since = 0` means "everything kept": the feed outlives every item (90 days), so a replay from the
+    // start rebuilds the list exactly. A later cursor older than the feed has missed changes: 410.
+    if since > 0 && since < last && since < first_kept - 1 {
         return Err(DbError::CursorGone { since, oldest: first_kept });
     }
     let mut stmt = conn.prepare_cached(

@@ -575,6 +575,8 @@ async fn nc_r5_retention_expires_items_through_the_change_feed() {
     assert!(s.list(&sari, "tab=general").await.items.is_empty());
     let (status, b) = s.get(&sari, "/v1/changes?since=1").await;
     assert_eq!((status, b["error"]["code"].as_str()), (StatusCode::GONE, Some("cursor_gone")));
+    let (status, _) = s.get(&sari, "/v1/changes?since=0").await;
+    assert_eq!(status, StatusCode::OK, "a replay from the start is always possible");
 }
 
 // NC-R12 input
