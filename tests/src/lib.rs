@@ -1,1 +1,154 @@
+//! Shared pieces of the end-to-end suites: the real server in-process (or as a process), producers,
+//! and sync clients wired to a manual clock.
 
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use lonceng_core::clock::{Clock, Sleeper};
+use lonceng_core::model::{Kind, Params};
+use lonceng_core::rules::{Actor, DomainEvent, Origin, ProducerEvent};
+use lonceng_core::store::Store;
+use lonceng_core::sync::{ConnState, Source, SyncConfig, SyncEngine, SyncEvent, SyncHandle};
+use lonceng_server::sqlite::SqliteDb;
+use lonceng_server::{start, Config, Running};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+pub const PRODUCER: &str = "producer-secret";
+pub const ADMIN: &str = "admin-secret";
+pub const AGENT: &str = "agent-sari";
+
+/// Server settings for tests: fast ticks and keep-alives.
+pub fn server_config() -> Config {
+    let mut c = Config::new(PRODUCER, ADMIN);
+    c.tick = Duration::from_millis(50);
+    c.keep_alive = Duration::from_millis(300);
+    c
+}
+
+/// Starts the server on `addr` (port 0 for any).
+pub async fn start_server(
+    db: SqliteDb,
+    config: Config,
+    clock: Arc<dyn Clock>,
+    addr: SocketAddr,
+) -> Running<SqliteDb> {
+    let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
+    start(db, config, clock, listener).await.expect("server starts")
+}
+
+/// A mention for `to`, happening at `at`.
+pub fn mention(key: &str, to: &str, at: DateTime<Utc>) -> ProducerEvent {
+    ProducerEvent::Notification(DomainEvent {
+        idempotency_key: key.into(),
+        kind: Kind::Mention,
+        actor: Some(Actor { id: "agent-budi".into(), name: "Budi Santoso".into() }),
+        posted_by: None,
+        origin: Origin::Manual,
+        category: None,
+        recipients: vec![to.into()],
+        params: Params::new().with("target", "deal").with("object_name", format!("Deal {key}")),
+        url: format!("https://app.qontak.com/crm/deals/{key}"),
+        occurred_at: at,
+    })
+}
+
+/// A conversation assigned to `to` (Inbox tab).
+pub fn assignment(key: &str, to: &str, at: DateTime<Utc>) -> ProducerEvent {
+    ProducerEvent::Notification(DomainEvent {
+        idempotency_key: key.into(),
+        kind: Kind::ConversationAssigned,
+        actor: Some(Actor { id: "agent-dewi".into(), name: "Dewi Lestari".into() }),
+        posted_by: None,
+        origin: Origin::Manual,
+        category: None,
+        recipients: vec![to.into()],
+        params: Params::new().with("contact_name", format!("Contact {key}")).with("channel", "whatsapp"),
+        url: format!("https://chat.qontak.com/inbox/{key}"),
+        occurred_at: at,
+    })
+}
+
+/// A sync client under test: its store, its status, and everything it reported.
+pub struct TestClient {
+    pub store: Arc<Mutex<Store>>,
+    pub handle: SyncHandle,
+    pub events: mpsc::UnboundedReceiver<SyncEvent>,
+    pub seen: Vec<SyncEvent>,
+    /// Every connection state the engine went through, in order.
+    pub states: Arc<Mutex<Vec<ConnState>>>,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TestClient {
+    pub fn start<S: Source>(
+        source: S,
+        store: Store,
+        clock: Arc<dyn Clock>,
+        sleeper: Arc<dyn Sleeper>,
+        config: SyncConfig,
+    ) -> TestClient {
+        let store = Arc::new(Mutex::new(store));
+        let (engine, handle, events) = SyncEngine::new(source, store.clone(), clock, sleeper, config);
+        let shutdown = CancellationToken::new();
+        let states = Arc::new(Mutex::new(Vec::new()));
+        let (mut rx, log) = (handle.status.clone(), states.clone());
+        tokio::spawn(async move {
+            while rx.changed().await.is_ok() {
+                let state = rx.borrow_and_update().state.clone();
+                let mut log = log.lock().unwrap_or_else(|p| p.into_inner());
+                if log.last() != Some(&state) {
+                    log.push(state);
+                }
+            }
+        });
+        let task = tokio::spawn(engine.run(shutdown.clone()));
+        TestClient { store, handle, events, seen: Vec::new(), states, shutdown, task }
+    }
+
+    pub fn len(&self) -> u64 {
+        self.store.lock().unwrap_or_else(|p| p.into_inner()).len().expect("store readable")
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Collects reported events until `done` holds for this client (or panics after `limit`).
+    pub async fn until(&mut self, limit: Duration, what: &str, done: impl Fn(&TestClient) -> bool) {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            while let Ok(e) = self.events.try_recv() {
+                self.seen.push(e);
+            }
+            if done(self) {
+                return;
+            }
+            if tokio::time::Instant::now() > deadline {
+                panic!("timed out waiting for: {what}; status {:?}", *self.handle.status.borrow());
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Whether the engine has been in a state matching `f`.
+    pub fn was(&self, f: impl Fn(&ConnState) -> bool) -> bool {
+        self.states.lock().unwrap_or_else(|p| p.into_inner()).iter().any(f)
+    }
+
+    /// Stops the engine and hands back its store.
+    pub async fn into_store(self) -> Store {
+        let store = self.store.clone();
+        self.stop().await;
+        let mutex = Arc::try_unwrap(store).unwrap_or_else(|_| panic!("the store is still shared"));
+        mutex.into_inner().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        let _ = self.task.await;
+    }
+}

@@ -85,7 +85,7 @@ impl Sleeper for FastForward {
         self.clock.advance(Duration::from_std(d).unwrap_or(Duration::MAX));
         *self.slept.lock().unwrap_or_else(|p| p.into_inner()) += d;
         // A real pause too (short), so that a fast-forwarded loop never starves a server in the test.
-        Box::pin(tokio::time::sleep(std::time::Duration::from_millis(2)))
+        Box::pin(tokio::time::sleep(std::time::Duration::from_millis(5)))
     }
 }
 

@@ -538,6 +538,19 @@ impl Store {
         collect_rows(rows).map_err(|e| self.err(e))?.into_iter().next().map(decode).transpose()
     }
 
+    /// How many notifications are stored.
+    pub fn len(&self) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM notifications", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        Ok(n.max(0) as u64)
+    }
+
+    pub fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(self.len()? == 0)
+    }
+
     pub fn unread_counts(&self) -> Result<UnreadCounts, StoreError> {
         let mut stmt =
             self.conn.prepare_cached("SELECT category, n FROM unread_counts").map_err(|e| self.err(e))?;

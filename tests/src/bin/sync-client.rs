@@ -1,1 +1,67 @@
-fn main() {}
+//! A headless Lonceng sync client: keeps a local store in step with a Lonceng server. The fault
+//! tests kill it mid-catch-up; the catch-up benchmark times it and reads its peak memory.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Parser;
+use lonceng_core::clock::{SystemClock, TokioSleeper};
+use lonceng_core::store::Store;
+use lonceng_core::sync::lonceng::LoncengSource;
+use lonceng_core::sync::{ConnState, SyncConfig, SyncEngine, SyncEvent};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+struct Args {
+    #[arg(long)]
+    server: String,
+    #[arg(long)]
+    token: String,
+    #[arg(long)]
+    db: std::path::PathBuf,
+    /// Exit once connected with everything caught up, printing the item count and time taken.
+    #[arg(long)]
+    until_caught_up: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let started = Instant::now();
+    let store = Store::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
+    let store = Arc::new(Mutex::new(store));
+    let source = LoncengSource::new(&args.server, &args.token).context("creating the source")?;
+    let (engine, mut handle, mut events) = SyncEngine::new(
+        source,
+        store.clone(),
+        Arc::new(SystemClock),
+        Arc::new(TokioSleeper),
+        SyncConfig::default(),
+    );
+    let shutdown = CancellationToken::new();
+    tokio::spawn(engine.run(shutdown.clone()));
+    let count =
+        |store: &Arc<Mutex<Store>>| store.lock().unwrap_or_else(|p| p.into_inner()).len().unwrap_or(0);
+    loop {
+        tokio::select! {
+            e = events.recv() => match e {
+                Some(SyncEvent::StoreChanged) => println!("progress items={}", count(&store)),
+                Some(_) => {}
+                None => break,
+            },
+            changed = handle.status.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+                let connected = matches!(handle.status.borrow().state, ConnState::Connected { .. });
+                if connected && args.until_caught_up {
+                    println!("caught-up items={} elapsed_ms={}", count(&store), started.elapsed().as_millis());
+                    shutdown.cancel();
+                    return Ok(());
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -240,6 +240,17 @@ enum SyncError {
     Worker,
 }
 
+/// MW-5: late arrivals are counted only while recovering from an outage (a first sync's backlog is
+/// not news), and summarised once they have settled.
+#[derive(Debug, Default)]
+struct LateTally {
+    /// An outage happened and its late arrivals are being counted.
+    counting: bool,
+    pending: usize,
+    /// The last late arrival, or the reconnection: the summary waits for quiet after it.
+    last: Option<Instant>,
+}
+
 /// Chat event ids remembered for dedupe.
 const RECENT_CHATS: usize = 2_000;
 
@@ -269,8 +280,7 @@ pub struct SyncEngine<S> {
     recent_chats: (VecDeque<String>, HashSet<String>),
     /// When the current outage began.
     outage_since: Option<DateTime<Utc>>,
-    late_pending: usize,
-    late_last: Option<Instant>,
+    late: LateTally,
     /// The last sync time a gap was reported for: once per absence, not per retry.
     gap_reported: Option<DateTime<Utc>>,
 }
@@ -299,8 +309,7 @@ impl<S: Source> SyncEngine<S> {
             nudge,
             recent_chats: Default::default(),
             outage_since: None,
-            late_pending: 0,
-            late_last: None,
+            late: LateTally::default(),
             gap_reported: None,
         };
         (engine, handle, rx)
@@ -331,6 +340,7 @@ impl<S: Source> SyncEngine<S> {
                 }
                 Err(e) => {
                     self.outage_since.get_or_insert_with(|| self.clock.now());
+                    self.late.counting = true;
                     let wait = self.delay(&e, attempt);
                     attempt = attempt.saturating_add(1);
                     self.report_failure(&e, wait).await;
@@ -366,6 +376,7 @@ impl<S: Source> SyncEngine<S> {
         self.with_store(move |s| s.set_state(LAST_SYNCED_KEY, &now.to_rfc3339())).await?;
         if self.outage_since.take().is_some() {
             tracing::info!("back online");
+            self.late.last = Some(Instant::now());
         }
         self.status.send_modify(|s| {
             s.state = ConnState::Connected { streaming };
@@ -411,7 +422,7 @@ impl<S: Source> SyncEngine<S> {
             }
             self.catch_up().await?;
             self.flush_outbox().await?;
-            self.maybe_summarise(true);
+            self.maybe_summarise();
             let now = self.clock.now();
             self.with_store(move |s| s.set_state(LAST_SYNCED_KEY, &now.to_rfc3339())).await?;
             self.status.send_modify(|s| s.last_synced_at = Some(now));
@@ -424,13 +435,19 @@ impl<S: Source> SyncEngine<S> {
         let mut stream = stream.ready_chunks(500);
         let mut wake_check = tokio::time::interval(self.config.wake_check);
         let (mut wall, mut mono) = (self.clock.now(), Instant::now());
+        // One deadline across loop turns: a timeout rebuilt on every turn would be reset by the other
+        // branches and never fire.
+        let mut deadline = tokio::time::Instant::now() + self.config.keepalive_timeout;
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => return Ok(()),
-                next = tokio::time::timeout(self.config.keepalive_timeout, stream.next()) => match next {
-                    Err(_) => return Err(SyncError::Dead),
-                    Ok(None) => return Ok(()),
-                    Ok(Some(events)) => self.on_events(events).await?,
+                _ = tokio::time::sleep_until(deadline) => return Err(SyncError::Dead),
+                next = stream.next() => match next {
+                    None => return Ok(()),
+                    Some(events) => {
+                        deadline = tokio::time::Instant::now() + self.config.keepalive_timeout;
+                        self.on_events(events).await?;
+                    }
                 },
                 _ = self.nudge.notified() => self.flush_outbox().await?,
                 _ = wake_check.tick() => {
@@ -440,7 +457,7 @@ impl<S: Source> SyncEngine<S> {
                         return Err(SyncError::Woke);
                     }
                     (wall, mono) = (now_wall, now_mono);
-                    self.maybe_summarise(true);
+                    self.maybe_summarise();
                 }
             }
         }
@@ -489,12 +506,13 @@ impl<S: Source> SyncEngine<S> {
         let mut changed = !report.newly_read.is_empty() || report.removed > 0 || report.quarantined > 0;
         if !report.inserted.is_empty() {
             changed = true;
-            let inserted: HashSet<&str> = report.inserted.iter().map(String::as_str).collect();
-            for n in batch.items.into_iter().filter(|n| inserted.contains(n.id.as_str())) {
+            // A page can hold an item and its re-send (MW-4): report each inserted id once.
+            let mut inserted: HashSet<&str> = report.inserted.iter().map(String::as_str).collect();
+            for n in batch.items.into_iter().filter(|n| inserted.remove(n.id.as_str())) {
                 let late = now - n.created_at > self.config.late_after;
-                if late {
-                    self.late_pending += 1;
-                    self.late_last = Some(Instant::now());
+                if late && self.late.counting {
+                    self.late.pending += 1;
+                    self.late.last = Some(Instant::now());
                 }
                 self.emit(SyncEvent::Arrived { notification: n, late });
             }
@@ -530,13 +548,15 @@ impl<S: Source> SyncEngine<S> {
         true
     }
 
-    /// MW-5: once late arrivals have settled, one summary for all of them.
-    fn maybe_summarise(&mut self, connected: bool) {
-        let settled = self.late_last.is_some_and(|t| t.elapsed() >= self.config.summary_settle);
-        if connected && self.late_pending > 0 && settled {
-            let count = std::mem::take(&mut self.late_pending);
-            self.emit(SyncEvent::LateSummary { count });
-            self.late_last = None;
+    /// MW-5: once an outage's late arrivals have settled, one summary for all of them.
+    fn maybe_summarise(&mut self) {
+        let settled = self.late.last.is_some_and(|t| t.elapsed() >= self.config.summary_settle);
+        if self.late.counting && settled {
+            let count = std::mem::take(&mut self.late.pending);
+            if count > 0 {
+                self.emit(SyncEvent::LateSummary { count });
+            }
+            self.late = LateTally::default();
         }
     }
 
