@@ -25,6 +25,18 @@ struct Args {
     until_caught_up: bool,
 }
 
+/// The process's peak resident set (Linux), for the catch-up benchmark.
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -56,7 +68,12 @@ async fn main() -> anyhow::Result<()> {
                 }
                 let connected = matches!(handle.status.borrow().state, ConnState::Connected { .. });
                 if connected && args.until_caught_up {
-                    println!("caught-up items={} elapsed_ms={}", count(&store), started.elapsed().as_millis());
+                    println!(
+                        "caught-up items={} elapsed_ms={} peak_rss_kb={}",
+                        count(&store),
+                        started.elapsed().as_millis(),
+                        peak_rss_kb()
+                    );
                     shutdown.cancel();
                     return Ok(());
                 }
