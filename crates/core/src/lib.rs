@@ -8,6 +8,7 @@
 //! - [`protocol`]: the server/client wire types, shared so that both sides agree.
 //! - [`clock`]: time and waiting as injected dependencies.
 //! - [`sync`]: the sync engine and its sources (the Lonceng server, the Qontak CRM API).
+//! - [`toast`]: the toast policy (NC-R12), one toast per object, clicks (NC-R7), withdrawal (NC-R13).
 
 pub mod clock;
 pub mod crm;
@@ -17,3 +18,4 @@ pub mod protocol;
 pub mod rules;
 pub mod store;
 pub mod sync;
+pub mod toast;

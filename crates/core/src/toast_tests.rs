@@ -1,0 +1,424 @@
+use super::*;
+use crate::clock::ManualClock;
+use crate::model::{Kind, Params};
+use crate::store::Store;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+fn t0() -> DateTime<Utc> {
+    "2026-01-20T03:00:00Z".parse().unwrap()
+}
+
+// ---- the policy (NC-R12), exhaustively ----
+
+fn base() -> PolicyInput {
+    PolicyInput {
+        tab: Some(Tab::Inbox),
+        read: false,
+        late: false,
+        muted: false,
+        paused: false,
+        focus: Focus::ChatNotFocused,
+        web_chat_active: None,
+    }
+}
+
+// NC-R12
+#[test]
+fn nc_r12_inbox_items_and_chat_toast_only_when_the_chat_is_not_focused() {
+    for tab in [Some(Tab::Inbox), None] {
+        let i = |focus, web| PolicyInput { tab, focus, web_chat_active: web, ..base() };
+        assert_eq!(decide(&i(Focus::ChatFocused, None)), Reason::ChatFocused);
+        assert_eq!(
+            decide(&i(Focus::ChatFocused, Some(false))),
+            Reason::ChatFocused,
+            "focus wins over presence"
+        );
+        assert_eq!(decide(&i(Focus::ChatNotFocused, None)), Reason::Toasted);
+        assert_eq!(
+            decide(&i(Focus::ChatNotFocused, Some(true))),
+            Reason::Toasted,
+            "focus wins: another window"
+        );
+        assert_eq!(decide(&i(Focus::Locked, Some(true))), Reason::Toasted, "a locked screen is not active");
+        // Where focus cannot be seen, the web chat's presence report decides...
+        assert_eq!(decide(&i(Focus::Unknown, Some(true))), Reason::ChatFocused);
+        assert_eq!(decide(&i(Focus::Unknown, Some(false))), Reason::Toasted);
+        // ...and where nothing can tell, toast.
+        assert_eq!(decide(&i(Focus::Unknown, None)), Reason::Toasted);
+    }
+}
+
+// NC-R12
+#[test]
+fn nc_r12_general_and_approval_always_toast() {
+    for tab in [Tab::General, Tab::Approval] {
+        for focus in [Focus::ChatFocused, Focus::ChatNotFocused, Focus::Locked, Focus::Unknown] {
+            for web in [None, Some(true), Some(false)] {
+                let i = PolicyInput { tab: Some(tab), focus, web_chat_active: web, ..base() };
+                assert_eq!(decide(&i), Reason::Toasted, "{tab} {focus:?} {web:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn read_late_muted_and_paused_never_toast_in_that_order_of_reasons() {
+    for tab in [Some(Tab::General), Some(Tab::Inbox), Some(Tab::Approval), None] {
+        let i = PolicyInput { tab, ..base() };
+        assert_eq!(
+            decide(&PolicyInput { read: true, late: true, muted: true, paused: true, ..i }),
+            Reason::AlreadyRead
+        );
+        assert_eq!(decide(&PolicyInput { late: true, muted: true, paused: true, ..i }), Reason::Late);
+        assert_eq!(decide(&PolicyInput { muted: true, paused: true, ..i }), Reason::Muted);
+        assert_eq!(decide(&PolicyInput { paused: true, ..i }), Reason::Paused);
+    }
+}
+
+#[test]
+fn every_reason_has_an_explanation_in_both_languages() {
+    let catalog = Catalog::builtin().unwrap();
+    for r in [
+        Reason::Toasted,
+        Reason::ChatFocused,
+        Reason::Muted,
+        Reason::Paused,
+        Reason::AlreadyRead,
+        Reason::Late,
+    ] {
+        for lang in Lang::ALL {
+            assert!(catalog.has(*lang, r.message_id(), None), "{r:?} {lang}");
+        }
+    }
+}
+
+#[test]
+fn the_chat_window_is_a_browser_showing_qontak_chat() {
+    let m = ChatWindowMatch::default();
+    assert!(m.matches("Qontak Chat - Chromium", "chromium"));
+    assert!(m.matches("Inbox | Qontak — Mozilla Firefox", "Navigator.firefox"));
+    assert!(m.matches("chat.qontak.com/inbox - Google Chrome", "google-chrome"));
+    assert!(!m.matches("Qontak CRM - Deals - Chromium", "chromium"), "the CRM is not the chat");
+    assert!(!m.matches("notes about Qontak Chat.txt - gedit", "gedit"), "not a browser");
+    assert!(!m.matches("", ""));
+    let custom = ChatWindowMatch { title_patterns: vec!["My Chat".into()], browser_classes: vec![] };
+    assert!(custom.matches("my chat — any app", "whatever"));
+}
+
+#[test]
+fn only_web_urls_on_allowed_hosts_may_be_opened() {
+    let p = UrlPolicy::default();
+    for ok in [
+        "https://app.qontak.com/crm/deals/1",
+        "https://chat.qontak.com/inbox/room-1?x=1#y",
+        "http://qontak.com/",
+        "https://api.mekari.com:443/x",
+    ] {
+        assert!(p.allows(ok), "{ok}");
+    }
+    for bad in [
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "https://qontak.com.evil.example/",
+        "https://evilqontak.com/",
+        "https://app.qontak.com@evil.example/",
+        "https://evil.example/?https://app.qontak.com",
+        "ftp://app.qontak.com/",
+        "https://app.qontak.com/\n",
+    ] {
+        assert!(!p.allows(bad), "{bad}");
+    }
+}
+
+// ---- the center, with fakes ----
+
+#[derive(Default)]
+struct FakeNotifier {
+    next: AtomicU32,
+    shown: Mutex<Vec<(u32, Option<u32>, Toast)>>,
+    closed: Mutex<Vec<u32>>,
+}
+
+impl Notifier for FakeNotifier {
+    fn show(&self, toast: Toast, replaces: Option<u32>) -> BoxFut<'_, Result<u32, NotifyError>> {
+        let handle = replaces.unwrap_or_else(|| self.next.fetch_add(1, Ordering::SeqCst) + 1);
+        self.shown.lock().unwrap().push((handle, replaces, toast));
+        Box::pin(async move { Ok(handle) })
+    }
+    fn close(&self, handle: u32) -> BoxFut<'_, Result<(), NotifyError>> {
+        self.closed.lock().unwrap().push(handle);
+        Box::pin(async { Ok(()) })
+    }
+}
+
+struct FixedFocus(Mutex<Focus>);
+impl FocusProbe for FixedFocus {
+    fn focus(&self) -> Focus {
+        *self.0.lock().unwrap()
+    }
+}
+
+#[derive(Default)]
+struct FakeOpener(Mutex<Vec<String>>);
+impl Opener for FakeOpener {
+    fn open(&self, url: &str) -> Result<(), String> {
+        self.0.lock().unwrap().push(url.to_owned());
+        Ok(())
+    }
+}
+
+struct Rig {
+    center: ToastCenter,
+    notifier: Arc<FakeNotifier>,
+    focus: Arc<FixedFocus>,
+    opener: Arc<FakeOpener>,
+    clock: Arc<ManualClock>,
+    store: SharedStore,
+    nudges: Arc<AtomicU32>,
+}
+
+fn rig() -> Rig {
+    let notifier = Arc::new(FakeNotifier::default());
+    let focus = Arc::new(FixedFocus(Mutex::new(Focus::ChatNotFocused)));
+    let opener = Arc::new(FakeOpener::default());
+    let clock = Arc::new(ManualClock::new(t0()));
+    let store: SharedStore = Arc::new(Mutex::new(Store::open_in_memory().unwrap()));
+    let nudges = Arc::new(AtomicU32::new(0));
+    let n2 = nudges.clone();
+    let center = ToastCenter::new(
+        notifier.clone(),
+        focus.clone(),
+        opener.clone(),
+        Arc::new(Catalog::builtin().unwrap()),
+        clock.clone(),
+        store.clone(),
+        Box::new(move || {
+            n2.fetch_add(1, Ordering::SeqCst);
+        }),
+        ToastSettings::default(),
+    );
+    Rig { center, notifier, focus, opener, clock, store, nudges }
+}
+
+fn assigned(id: &str, url: &str) -> Notification {
+    Notification {
+        id: id.into(),
+        category: Category::ChatAssignment,
+        kind: Kind::ConversationAssigned,
+        params: Params::new().with("actor", "Budi").with("contact_name", "Siti").with("channel", "whatsapp"),
+        actor_id: Some("u-2".into()),
+        recipient_id: "u-1".into(),
+        url: url.into(),
+        created_at: t0(),
+        read_at: None,
+    }
+}
+
+fn deal(id: &str, url: &str) -> Notification {
+    Notification {
+        id: id.into(),
+        category: Category::Assignment,
+        kind: Kind::DealOwnerAssigned,
+        params: Params::new().with("actor", "Budi").with("deal_name", "PT Maju"),
+        actor_id: Some("u-2".into()),
+        recipient_id: "u-1".into(),
+        url: url.into(),
+        created_at: t0(),
+        read_at: None,
+    }
+}
+
+fn chat(event: &str, conversation: &str) -> ChatMessage {
+    ChatMessage {
+        event_id: event.into(),
+        conversation_id: conversation.into(),
+        channel: "whatsapp".into(),
+        sender_name: "Budi".into(),
+        preview: format!("message {event}"),
+        recipient_id: "u-1".into(),
+        url: format!("https://chat.qontak.com/inbox/{conversation}"),
+        received_at: t0(),
+    }
+}
+
+fn arrived(n: Notification) -> SyncEvent {
+    SyncEvent::Arrived { notification: n, late: false }
+}
+
+#[tokio::test]
+async fn a_toast_says_what_happened_in_the_active_language() {
+    let r = rig();
+    r.center.handle(&arrived(deal("n-1", "https://app.qontak.com/crm/deals/1"))).await;
+    let mut s = r.center.settings();
+    s.lang = Lang::Id;
+    r.center.set_settings(s);
+    r.center.handle(&arrived(deal("n-2", "https://app.qontak.com/crm/deals/2"))).await;
+    let shown = r.notifier.shown.lock().unwrap().clone();
+    assert_eq!(shown[0].2.title, "Deal assigned to you");
+    assert_eq!(shown[0].2.body, "Budi made you the owner of deal PT Maju");
+    assert_eq!(shown[0].2.action_label, "Open");
+    assert_eq!(shown[1].2.title, "Deal ditugaskan kepada Anda");
+    assert_eq!(r.center.why("n-1"), Some(Reason::Toasted));
+}
+
+// NC-R12 through the center: focus is probed and the reason recorded.
+#[tokio::test]
+async fn nc_r12_an_inbox_item_while_the_chat_is_focused_is_recorded_not_shown() {
+    let r = rig();
+    *r.focus.0.lock().unwrap() = Focus::ChatFocused;
+    r.center.handle(&arrived(assigned("n-1", "https://chat.qontak.com/inbox/1"))).await;
+    r.center.handle(&SyncEvent::Chat(chat("wa-1", "room-1"))).await;
+    r.center.handle(&arrived(deal("n-2", "https://app.qontak.com/crm/deals/2"))).await;
+    let shown = r.notifier.shown.lock().unwrap().clone();
+    assert_eq!(shown.len(), 1, "only the General item toasts");
+    assert_eq!(r.center.why("n-1"), Some(Reason::ChatFocused));
+    assert_eq!(r.center.why("n-2"), Some(Reason::Toasted));
+}
+
+#[tokio::test]
+async fn presence_decides_when_focus_is_unknown() {
+    let r = rig();
+    *r.focus.0.lock().unwrap() = Focus::Unknown;
+    let presence = Presence { devices: vec![], active_in_web_chat: true, active_in_chat: true };
+    r.center.handle(&SyncEvent::Presence(presence)).await;
+    r.center.handle(&arrived(assigned("n-1", "https://chat.qontak.com/inbox/1"))).await;
+    assert_eq!(r.center.why("n-1"), Some(Reason::ChatFocused));
+    assert!(r.notifier.shown.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn one_toast_per_object_updated_in_place() {
+    let r = rig();
+    let url = "https://app.qontak.com/crm/deals/7";
+    r.center.handle(&arrived(deal("n-1", url))).await;
+    r.center.handle(&arrived(deal("n-2", url))).await;
+    r.center.handle(&arrived(deal("n-3", "https://app.qontak.com/crm/deals/8"))).await;
+    let shown = r.notifier.shown.lock().unwrap().clone();
+    assert_eq!(shown[1].1, Some(shown[0].0), "the second replaces the first");
+    assert_eq!(shown[2].1, None, "another deal gets its own toast");
+    assert_eq!(r.center.active(), 2);
+}
+
+#[tokio::test]
+async fn messages_of_one_conversation_coalesce() {
+    let r = rig();
+    for i in 1..=3 {
+        r.center.handle(&SyncEvent::Chat(chat(&format!("wa-{i}"), "room-1"))).await;
+    }
+    r.center.handle(&SyncEvent::Chat(chat("wa-9", "room-2"))).await;
+    let shown = r.notifier.shown.lock().unwrap().clone();
+    assert_eq!(shown.len(), 4);
+    assert_eq!(shown[0].2.body, "message wa-1");
+    assert_eq!(shown[0].2.title, "Budi on WhatsApp");
+    assert_eq!(shown[2].2.body, "3 new messages from Budi: message wa-3");
+    assert_eq!(shown[2].1, Some(shown[0].0), "updated in place");
+    assert_eq!(shown[3].1, None);
+}
+
+// NC-R13
+#[tokio::test]
+async fn nc_r13_a_toast_is_withdrawn_when_all_its_items_are_read_anywhere() {
+    let r = rig();
+    let url = "https://app.qontak.com/crm/deals/7";
+    r.center.handle(&arrived(deal("n-1", url))).await;
+    r.center.handle(&arrived(deal("n-2", url))).await;
+    let handle = r.notifier.shown.lock().unwrap()[0].0;
+    r.center.handle(&SyncEvent::Read { ids: vec!["n-1".into()] }).await;
+    assert!(r.notifier.closed.lock().unwrap().is_empty(), "n-2 is still unread");
+    r.center.handle(&SyncEvent::Read { ids: vec!["n-2".into()] }).await;
+    assert_eq!(*r.notifier.closed.lock().unwrap(), vec![handle]);
+    assert_eq!(r.center.active(), 0);
+}
+
+// NC-R7
+#[tokio::test]
+async fn nc_r7_a_click_opens_the_page_and_marks_the_items_read() {
+    let r = rig();
+    let url = "https://app.qontak.com/crm/deals/7";
+    let items = [deal("n-1", url), deal("n-2", url)];
+    r.store.lock().unwrap().upsert(&items, t0()).unwrap();
+    for n in items {
+        r.center.handle(&arrived(n)).await;
+    }
+    let handle = r.notifier.shown.lock().unwrap()[0].0;
+    let clicked = r.center.clicked(handle).await.unwrap();
+    assert_eq!(
+        clicked,
+        Clicked { url: url.into(), opened: true, marked_read: vec!["n-1".into(), "n-2".into()] }
+    );
+    assert_eq!(*r.opener.0.lock().unwrap(), vec![url.to_string()]);
+    assert_eq!(r.store.lock().unwrap().unread_counts().unwrap().total(), 0);
+    assert_eq!(r.store.lock().unwrap().outbox_pending(10).unwrap().len(), 2, "queued for the server");
+    assert_eq!(r.nudges.load(Ordering::SeqCst), 1);
+    assert!(r.center.clicked(handle).await.is_none(), "a second click on a gone toast does nothing");
+}
+
+#[tokio::test]
+async fn a_click_never_opens_a_url_outside_the_allowed_hosts() {
+    let r = rig();
+    let evil = "https://qontak.com.evil.example/phish";
+    let n = deal("n-1", evil);
+    r.store.lock().unwrap().upsert(std::slice::from_ref(&n), t0()).unwrap();
+    r.center.handle(&arrived(n)).await;
+    let handle = r.notifier.shown.lock().unwrap()[0].0;
+    let clicked = r.center.clicked(handle).await.unwrap();
+    assert!(!clicked.opened);
+    assert!(r.opener.0.lock().unwrap().is_empty());
+    assert_eq!(clicked.marked_read, vec!["n-1".to_string()], "the agent saw it: still read");
+}
+
+#[tokio::test]
+async fn muted_categories_stay_in_the_list_without_a_toast() {
+    let r = rig();
+    let mut s = r.center.settings();
+    s.muted.insert(Category::Assignment);
+    s.mute_chat = true;
+    r.center.set_settings(s);
+    r.center.handle(&arrived(deal("n-1", "https://app.qontak.com/crm/deals/1"))).await;
+    r.center.handle(&SyncEvent::Chat(chat("wa-1", "room-1"))).await;
+    assert!(r.notifier.shown.lock().unwrap().is_empty());
+    assert_eq!(r.center.why("n-1"), Some(Reason::Muted));
+}
+
+#[tokio::test]
+async fn a_pause_ends_with_one_summary_of_what_arrived_meanwhile() {
+    let r = rig();
+    r.center.pause(t0() + chrono::Duration::hours(1));
+    for i in 0..4 {
+        r.center
+            .handle(&arrived(deal(&format!("n-{i}"), &format!("https://app.qontak.com/crm/deals/{i}"))))
+            .await;
+    }
+    r.center.handle(&SyncEvent::Chat(chat("wa-1", "room-1"))).await;
+    r.center.handle(&SyncEvent::LateSummary { count: 2 }).await;
+    assert!(r.notifier.shown.lock().unwrap().is_empty());
+    assert_eq!(r.center.why("n-0"), Some(Reason::Paused));
+
+    r.clock.advance(chrono::Duration::minutes(61));
+    r.center.handle(&SyncEvent::StoreChanged).await;
+    let shown = r.notifier.shown.lock().unwrap().clone();
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0].2.body, "7 notifications arrived while notifications were paused");
+    r.center.handle(&SyncEvent::StoreChanged).await;
+    assert_eq!(r.notifier.shown.lock().unwrap().len(), 1, "once");
+}
+
+#[tokio::test]
+async fn resuming_by_hand_summarises_at_once_and_late_items_never_toast_one_by_one() {
+    let r = rig();
+    r.center.pause(t0() + chrono::Duration::hours(8));
+    r.center.handle(&arrived(deal("n-1", "https://app.qontak.com/crm/deals/1"))).await;
+    r.center.resume().await;
+    assert_eq!(r.notifier.shown.lock().unwrap().len(), 1);
+    r.center
+        .handle(&SyncEvent::Arrived {
+            notification: deal("n-2", "https://app.qontak.com/crm/deals/2"),
+            late: true,
+        })
+        .await;
+    assert_eq!(r.center.why("n-2"), Some(Reason::Late));
+    r.center.handle(&SyncEvent::LateSummary { count: 23 }).await;
+    let shown = r.notifier.shown.lock().unwrap().clone();
+    assert_eq!(shown.len(), 2);
+    assert_eq!(shown[1].2.body, "23 notifications arrived while Qontak was unavailable");
+}
