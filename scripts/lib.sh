@@ -26,3 +26,5 @@ ensure_rust() {
 
 # Packages every build needs.
 BUILD_PACKAGES=(build-essential pkg-config)
+# The tests also drive a real D-Bus session and a real X server.
+TEST_PACKAGES=(dbus xvfb openbox)

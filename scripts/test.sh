@@ -2,7 +2,7 @@
 # Runs every test: formatting, lints, unit and integration tests. Installs what it needs first.
 source "$(dirname "$0")/lib.sh"
 ensure_rust
-ensure_apt "${BUILD_PACKAGES[@]}"
+ensure_apt "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 
 say "cargo fmt --check"
 cargo fmt --all -- --check

@@ -1,0 +1,295 @@
+//! Toasts on a real D-Bus: each test re-executes itself under `dbus-run-session` (a private session
+//! bus), where a recording notification server written with zbus stands in for dunst or GNOME Shell.
+//! It records every Notify and CloseNotification call, and the tests emit `ActionInvoked` as a
+//! notification server does when the agent clicks a toast.
+
+use std::collections::HashMap;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use lonceng_core::clock::ManualClock;
+use lonceng_core::i18n::Catalog;
+use lonceng_core::model::{Category, Kind, Notification, Params};
+use lonceng_core::store::Store;
+use lonceng_core::sync::{SharedStore, SyncEvent};
+use lonceng_core::toast::{Focus, FocusProbe, Notifier, Opener, Toast, ToastCenter, ToastSettings, Urgency};
+use lonceng_desktop::focus::DesktopFocus;
+use lonceng_desktop::notifier::DbusNotifier;
+use tokio::sync::mpsc;
+
+/// True inside the private bus; outside it, runs `test` there and checks that it passed.
+fn in_private_bus(test: &str) -> bool {
+    if std::env::var_os("LONCENG_TEST_BUS").is_some() {
+        return true;
+    }
+    let exe = std::env::current_exe().expect("test binary");
+    let status = Command::new("dbus-run-session")
+        .arg("--")
+        .arg(exe)
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env("LONCENG_TEST_BUS", "1")
+        .status()
+        .expect("dbus-run-session runs (package dbus; scripts/test.sh installs it)");
+    assert!(status.success(), "{test} failed on its private bus");
+    false
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Call {
+    Notify {
+        app: String,
+        replaces: u32,
+        summary: String,
+        body: String,
+        actions: Vec<String>,
+        urgency: Option<u8>,
+    },
+    Close(u32),
+}
+
+#[derive(Clone, Default)]
+struct Recorder {
+    calls: Arc<Mutex<Vec<Call>>>,
+    next: Arc<Mutex<u32>>,
+}
+
+#[zbus::interface(name = "org.freedesktop.Notifications")]
+impl Recorder {
+    #[allow(clippy::too_many_arguments)]
+    async fn notify(
+        &self,
+        app_name: String,
+        replaces_id: u32,
+        _app_icon: String,
+        summary: String,
+        body: String,
+        actions: Vec<String>,
+        hints: HashMap<String, zbus::OwnedVariant>,
+        _expire_timeout: i32,
+    ) -> u32 {
+        let urgency = hints.get("urgency").and_then(|v| u8::try_from(v.clone()).ok());
+        self.calls.lock().unwrap().push(Call::Notify {
+            app: app_name,
+            replaces: replaces_id,
+            summary,
+            body,
+            actions,
+            urgency,
+        });
+        if replaces_id != 0 {
+            return replaces_id;
+        }
+        let mut next = self.next.lock().unwrap();
+        *next += 1;
+        *next
+    }
+
+    async fn close_notification(&self, id: u32) {
+        self.calls.lock().unwrap().push(Call::Close(id));
+    }
+
+    fn get_capabilities(&self) -> Vec<String> {
+        vec!["body".into(), "actions".into(), "body-markup".into()]
+    }
+
+    fn get_server_information(&self) -> (String, String, String, String) {
+        ("recorder".into(), "lonceng-tests".into(), "1".into(), "1.2".into())
+    }
+}
+
+async fn notification_server() -> (zbus::Connection, Recorder) {
+    let recorder = Recorder::default();
+    let conn = zbus::connection::Builder::session()
+        .name("org.freedesktop.Notifications")
+        .serve_at("/org/freedesktop/Notifications", recorder.clone())
+        .build()
+        .await
+        .expect("notification server on the private bus");
+    (conn, recorder)
+}
+
+/// What a notification server does when the agent clicks a toast.
+async fn click(server: &zbus::Connection, id: u32) {
+    server
+        .emit_signal(
+            None::<&str>,
+            "/org/freedesktop/Notifications",
+            "org.freedesktop.Notifications",
+            "ActionInvoked",
+            &(id, "default"),
+        )
+        .await
+        .expect("signal");
+}
+
+async fn eventually(what: &str, f: impl Fn() -> bool) {
+    for _ in 0..500 {
+        if f() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("timed out: {what}");
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+#[test]
+fn toasts_are_shown_replaced_and_closed_on_the_bus() {
+    if !in_private_bus("toasts_are_shown_replaced_and_closed_on_the_bus") {
+        return;
+    }
+    rt().block_on(async {
+        let (_server, rec) = notification_server().await;
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let n = DbusNotifier::new("Lonceng", "lonceng", tx);
+        let toast = |body: &str| Toast {
+            title: "Budi on WhatsApp".into(),
+            body: body.into(),
+            urgency: Urgency::Critical,
+            action_label: "Open".into(),
+        };
+        let id = n.show(toast("<b>Halo</b> & selamat pagi"), None).await.unwrap();
+        let again = n.show(toast("2 new messages"), Some(id)).await.unwrap();
+        assert_eq!(again, id, "updated in place");
+        n.close(id).await.unwrap();
+        let calls = rec.calls.lock().unwrap().clone();
+        assert_eq!(
+            calls[0],
+            Call::Notify {
+                app: "Lonceng".into(),
+                replaces: 0,
+                summary: "Budi on WhatsApp".into(),
+                body: "&lt;b&gt;Halo&lt;/b&gt; &amp; selamat pagi".into(),
+                actions: vec!["default".into(), "Open".into()],
+                urgency: Some(2),
+            },
+            "text is escaped for a server that renders markup"
+        );
+        assert!(matches!(&calls[1], Call::Notify { replaces, .. } if *replaces == id));
+        assert_eq!(calls[2], Call::Close(id));
+    });
+}
+
+#[derive(Default)]
+struct RecordingOpener(Mutex<Vec<String>>);
+impl Opener for RecordingOpener {
+    fn open(&self, url: &str) -> Result<(), String> {
+        self.0.lock().unwrap().push(url.into());
+        Ok(())
+    }
+}
+
+struct NotFocused;
+impl FocusProbe for NotFocused {
+    fn focus(&self) -> Focus {
+        Focus::ChatNotFocused
+    }
+}
+
+fn t0() -> DateTime<Utc> {
+    "2026-01-20T03:00:00Z".parse().unwrap()
+}
+
+// NC-R7, NC-R13
+#[test]
+fn a_click_reaches_the_opener_with_the_right_url_and_marks_the_item_read() {
+    if !in_private_bus("a_click_reaches_the_opener_with_the_right_url_and_marks_the_item_read") {
+        return;
+    }
+    rt().block_on(async {
+        let (server, rec) = notification_server().await;
+        let (tx, mut clicks) = mpsc::unbounded_channel();
+        let notifier = Arc::new(DbusNotifier::new("Lonceng", "lonceng", tx));
+        let opener = Arc::new(RecordingOpener::default());
+        let store: SharedStore = Arc::new(Mutex::new(Store::open_in_memory().unwrap()));
+        let center = ToastCenter::new(
+            notifier,
+            Arc::new(NotFocused),
+            opener.clone(),
+            Arc::new(Catalog::builtin().unwrap()),
+            Arc::new(ManualClock::new(t0())),
+            store.clone(),
+            Box::new(|| {}),
+            ToastSettings::default(),
+        );
+        let deal = |id: &str| Notification {
+            id: id.into(),
+            category: Category::Assignment,
+            kind: Kind::DealOwnerAssigned,
+            params: Params::new().with("actor", "Budi").with("deal_name", "PT Maju"),
+            actor_id: Some("u-2".into()),
+            recipient_id: "u-1".into(),
+            url: format!("https://app.qontak.com/crm/deals/{id}"),
+            created_at: t0(),
+            read_at: None,
+        };
+        store.lock().unwrap().upsert(&[deal("41"), deal("42")], t0()).unwrap();
+        center.handle(&SyncEvent::Arrived { notification: deal("41"), late: false }).await;
+        center.handle(&SyncEvent::Arrived { notification: deal("42"), late: false }).await;
+        eventually("two toasts", || rec.calls.lock().unwrap().len() == 2).await;
+        let calls = rec.calls.lock().unwrap().clone();
+        assert!(matches!(&calls[0], Call::Notify { summary, body, .. }
+            if summary == "Deal assigned to you" && body == "Budi made you the owner of deal PT Maju"));
+
+        // The agent clicks the second toast (ids follow the recorder's numbering), as a person does:
+        // some time after it appeared.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        click(&server, 2).await;
+        let clicked = tokio::time::timeout(Duration::from_secs(5), clicks.recv())
+            .await
+            .expect("click delivered")
+            .unwrap();
+        assert_eq!(clicked, 2);
+        let outcome = center.clicked(clicked).await.expect("a known toast");
+        assert!(outcome.opened);
+        assert_eq!(*opener.0.lock().unwrap(), vec!["https://app.qontak.com/crm/deals/42".to_string()]);
+        assert_eq!(outcome.marked_read, vec!["42".to_string()]);
+        assert!(store.lock().unwrap().get("42").unwrap().unwrap().read_at.is_some());
+        assert!(store.lock().unwrap().get("41").unwrap().unwrap().read_at.is_none());
+
+        // The other one is read on the web: its toast is withdrawn (NC-R13).
+        center.handle(&SyncEvent::Read { ids: vec!["41".into()] }).await;
+        eventually("withdrawn", || rec.calls.lock().unwrap().contains(&Call::Close(1))).await;
+        // A click on some other program's notification is not ours.
+        click(&server, 77).await;
+        assert!(tokio::time::timeout(Duration::from_millis(300), clicks.recv()).await.is_err());
+    });
+}
+
+struct ScreenSaver(Arc<Mutex<bool>>);
+
+#[zbus::interface(name = "org.freedesktop.ScreenSaver")]
+impl ScreenSaver {
+    fn get_active(&self) -> bool {
+        *self.0.lock().unwrap()
+    }
+}
+
+#[test]
+fn a_locked_screen_is_read_from_the_screensaver_service() {
+    if !in_private_bus("a_locked_screen_is_read_from_the_screensaver_service") {
+        return;
+    }
+    let locked = Arc::new(Mutex::new(false));
+    let rt = rt();
+    let _saver = rt.block_on(async {
+        zbus::connection::Builder::session()
+            .name("org.freedesktop.ScreenSaver")
+            .serve_at("/org/freedesktop/ScreenSaver", ScreenSaver(locked.clone()))
+            .build()
+            .await
+            .expect("screensaver on the private bus")
+    });
+    // No X display here: focus cannot be seen, but a lock can.
+    let probe = DesktopFocus::new(Some(":4242"), Default::default());
+    assert_eq!(probe.locked(), Some(false));
+    assert_eq!(probe.focus(), Focus::Unknown);
+    *locked.lock().unwrap() = true;
+    assert_eq!(probe.locked(), Some(true));
+    assert_eq!(probe.focus(), Focus::Locked);
+}

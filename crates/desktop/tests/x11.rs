@@ -1,0 +1,164 @@
+//! The focus probe against a real X server: Xvfb with openbox (a window manager sets
+//! `_NET_ACTIVE_WINDOW`), a window titled like the Qontak chat in Chromium and a terminal window.
+//! Focus moves between them the way a pager asks a window manager to; the probe must follow (NC-R12).
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use lonceng_core::toast::{ChatWindowMatch, Focus, FocusProbe};
+use lonceng_desktop::focus::DesktopFocus;
+use x11rb::connection::Connection;
+use x11rb::protocol::xproto::{
+    AtomEnum, ClientMessageEvent, ConnectionExt, CreateWindowAux, EventMask, PropMode, Window, WindowClass,
+};
+use x11rb::rust_connection::RustConnection;
+use x11rb::wrapper::ConnectionExt as _;
+
+struct Display {
+    name: String,
+    children: Vec<Child>,
+}
+
+impl Drop for Display {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Xvfb on a free display number, and openbox on it.
+fn display() -> Display {
+    let number = 120 + (std::process::id() % 500);
+    let name = format!(":{number}");
+    let xvfb = Command::new("Xvfb")
+        .args([&name, "-screen", "0", "1024x768x24", "-nolisten", "tcp"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Xvfb runs (package xvfb; scripts/test.sh installs it)");
+    let mut d = Display { name: name.clone(), children: vec![xvfb] };
+    for _ in 0..100 {
+        if x11rb::connect(Some(&name)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let wm = Command::new("openbox")
+        .env("DISPLAY", &name)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openbox runs (package openbox; scripts/test.sh installs it)");
+    d.children.push(wm);
+    // Wait until the window manager has taken over (it announces itself on the root window).
+    let (conn, _) = x11rb::connect(Some(&name)).expect("connect to Xvfb");
+    let root = conn.setup().roots[0].root;
+    let check = atom(&conn, "_NET_SUPPORTING_WM_CHECK");
+    for _ in 0..200 {
+        let r = conn.get_property(false, root, check, AtomEnum::WINDOW, 0, 1).unwrap().reply().unwrap();
+        if r.value32().is_some_and(|mut v| v.next().is_some()) {
+            return d;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("openbox did not start on {name}");
+}
+
+fn atom(conn: &RustConnection, name: &str) -> u32 {
+    conn.intern_atom(false, name.as_bytes()).unwrap().reply().unwrap().atom
+}
+
+fn window(conn: &RustConnection, title: &str, class: &str) -> Window {
+    let screen = &conn.setup().roots[0];
+    let w = conn.generate_id().unwrap();
+    conn.create_window(
+        x11rb::COPY_DEPTH_FROM_PARENT,
+        w,
+        screen.root,
+        0,
+        0,
+        400,
+        300,
+        0,
+        WindowClass::INPUT_OUTPUT,
+        0,
+        &CreateWindowAux::new().background_pixel(screen.white_pixel),
+    )
+    .unwrap();
+    let utf8 = atom(conn, "UTF8_STRING");
+    conn.change_property8(PropMode::REPLACE, w, atom(conn, "_NET_WM_NAME"), utf8, title.as_bytes()).unwrap();
+    conn.change_property8(PropMode::REPLACE, w, AtomEnum::WM_NAME, AtomEnum::STRING, title.as_bytes())
+        .unwrap();
+    let wm_class = format!("{class}\0{class}\0");
+    conn.change_property8(PropMode::REPLACE, w, AtomEnum::WM_CLASS, AtomEnum::STRING, wm_class.as_bytes())
+        .unwrap();
+    conn.map_window(w).unwrap();
+    conn.flush().unwrap();
+    w
+}
+
+/// Asks the window manager to activate `w`, as a taskbar does.
+fn activate(conn: &RustConnection, w: Window) {
+    let root = conn.setup().roots[0].root;
+    let event = ClientMessageEvent::new(32, w, atom(conn, "_NET_ACTIVE_WINDOW"), [2, 0, 0, 0, 0]);
+    conn.send_event(false, root, EventMask::SUBSTRUCTURE_REDIRECT | EventMask::SUBSTRUCTURE_NOTIFY, event)
+        .unwrap();
+    conn.flush().unwrap();
+}
+
+/// Asks the window manager to minimise `w` (ICCCM IconicState).
+fn minimise(conn: &RustConnection, w: Window) {
+    let root = conn.setup().roots[0].root;
+    let event = ClientMessageEvent::new(32, w, atom(conn, "WM_CHANGE_STATE"), [3, 0, 0, 0, 0]);
+    conn.send_event(false, root, EventMask::SUBSTRUCTURE_REDIRECT | EventMask::SUBSTRUCTURE_NOTIFY, event)
+        .unwrap();
+    conn.flush().unwrap();
+}
+
+fn until(probe: &DesktopFocus, want: Focus, what: &str) {
+    for _ in 0..200 {
+        if probe.focus() == want {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    panic!("{what}: the probe says {:?}, expected {want:?}", probe.focus());
+}
+
+// NC-R12
+#[test]
+fn nc_r12_the_probe_follows_focus_between_the_qontak_chat_and_another_window() {
+    let d = display();
+    let (conn, _) = x11rb::connect(Some(&d.name)).expect("connect to Xvfb");
+    let chat = window(&conn, "Qontak Chat - Chromium", "chromium");
+    let terminal = window(&conn, "agent@laptop: ~", "xterm");
+    let crm = window(&conn, "Qontak CRM - Deals - Chromium", "chromium");
+    let probe = DesktopFocus::new(Some(&d.name), ChatWindowMatch::default());
+
+    activate(&conn, chat);
+    until(&probe, Focus::ChatFocused, "the chat window focused");
+    activate(&conn, terminal);
+    until(&probe, Focus::ChatNotFocused, "another app focused");
+    activate(&conn, crm);
+    until(&probe, Focus::ChatNotFocused, "another Qontak tab (the CRM) focused");
+    activate(&conn, chat);
+    until(&probe, Focus::ChatFocused, "back in the chat");
+    minimise(&conn, chat);
+    until(&probe, Focus::ChatNotFocused, "the chat minimised");
+
+    // A custom match (Settings → web-chat window) is honoured at once.
+    probe.set_matcher(ChatWindowMatch {
+        title_patterns: vec!["agent@laptop".into()],
+        browser_classes: vec![],
+    });
+    activate(&conn, terminal);
+    until(&probe, Focus::ChatFocused, "the custom pattern");
+}
+
+#[test]
+fn without_an_x_server_focus_is_unknown() {
+    let probe = DesktopFocus::new(Some(":9999"), ChatWindowMatch::default());
+    assert_eq!(probe.focus(), Focus::Unknown);
+}
