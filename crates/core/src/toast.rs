@@ -628,6 +628,34 @@ impl ToastCenter {
     }
 }
 
+/// Runs the toast center: every sync event goes to it (and to `also`, e.g. the window), every click
+/// comes back to it, and a pause is checked for its end once a minute even when nothing arrives.
+pub async fn drive(
+    center: Arc<ToastCenter>,
+    mut events: tokio::sync::mpsc::UnboundedReceiver<SyncEvent>,
+    mut clicks: tokio::sync::mpsc::UnboundedReceiver<u32>,
+    also: impl Fn(&SyncEvent) + Send,
+    shutdown: tokio_util::sync::CancellationToken,
+) {
+    let mut minute = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            e = events.recv() => match e {
+                Some(e) => {
+                    center.handle(&e).await;
+                    also(&e);
+                }
+                None => return,
+            },
+            Some(handle) = clicks.recv() => {
+                center.clicked(handle).await;
+            }
+            _ = minute.tick() => center.end_pause_if_over().await,
+        }
+    }
+}
+
 #[cfg(test)]
 #[path = "toast_tests.rs"]
 mod tests;

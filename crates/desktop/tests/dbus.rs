@@ -293,3 +293,127 @@ fn a_locked_screen_is_read_from_the_screensaver_service() {
     assert_eq!(probe.locked(), Some(true));
     assert_eq!(probe.focus(), Focus::Locked);
 }
+
+mod chain {
+    use super::*;
+    use lonceng_core::clock::{SystemClock, TokioSleeper};
+    use lonceng_core::rules::{Actor, DomainEvent, Origin, ProducerEvent};
+    use lonceng_core::sync::lonceng::LoncengSource;
+    use lonceng_core::sync::{SyncConfig, SyncEngine};
+    use lonceng_server::db::Database;
+    use lonceng_server::sqlite::SqliteDb;
+    use tokio_util::sync::CancellationToken;
+
+    fn mention(key: &str) -> ProducerEvent {
+        ProducerEvent::Notification(DomainEvent {
+            idempotency_key: key.into(),
+            kind: Kind::Mention,
+            actor: Some(Actor { id: "agent-budi".into(), name: "Budi Santoso".into() }),
+            posted_by: None,
+            origin: Origin::Manual,
+            category: None,
+            recipients: vec!["agent-sari".into()],
+            params: Params::new().with("target", "deal").with("object_name", format!("Deal {key}")),
+            url: format!("https://app.qontak.com/crm/deals/{key}"),
+            occurred_at: Utc::now(),
+        })
+    }
+
+    // NC-R7, NC-R13, end to end
+    #[test]
+    fn from_a_server_event_to_a_toast_a_click_and_a_read_on_the_server() {
+        if !in_private_bus("chain::from_a_server_event_to_a_toast_a_click_and_a_read_on_the_server") {
+            return;
+        }
+        rt().block_on(async {
+            let (bus, rec) = notification_server().await;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let server = lonceng_server::start(
+                SqliteDb::in_memory().unwrap(),
+                lonceng_server::Config::new("p", "a"),
+                Arc::new(SystemClock),
+                listener,
+            )
+            .await
+            .unwrap();
+            let desktop = server.app.issue_token("agent-sari", "desktop").await.unwrap();
+
+            let store: SharedStore = Arc::new(Mutex::new(Store::open_in_memory().unwrap()));
+            let source = LoncengSource::new(&server.url(), &desktop).unwrap();
+            let (engine, handle, events) = SyncEngine::new(
+                source,
+                store.clone(),
+                Arc::new(SystemClock),
+                Arc::new(TokioSleeper),
+                SyncConfig::default(),
+            );
+            let (click_tx, clicks) = mpsc::unbounded_channel();
+            let opener = Arc::new(RecordingOpener::default());
+            let nudge = handle.clone();
+            let center = Arc::new(ToastCenter::new(
+                Arc::new(DbusNotifier::new("Lonceng", "lonceng", click_tx)),
+                Arc::new(NotFocused),
+                opener.clone(),
+                Arc::new(Catalog::builtin().unwrap()),
+                Arc::new(SystemClock),
+                store.clone(),
+                Box::new(move || nudge.nudge()),
+                ToastSettings::default(),
+            ));
+            let shutdown = CancellationToken::new();
+            tokio::spawn(engine.run(shutdown.clone()));
+            tokio::spawn(lonceng_core::toast::drive(
+                center.clone(),
+                events,
+                clicks,
+                |_| {},
+                shutdown.clone(),
+            ));
+
+            server.app.submit(mention("7")).await.unwrap();
+            eventually("a toast", || !rec.calls.lock().unwrap().is_empty()).await;
+            let first = rec.calls.lock().unwrap()[0].clone();
+            assert!(
+                matches!(&first, Call::Notify { summary, body, .. }
+                if summary == "New mention" && body == "Budi Santoso mentioned you in deal Deal 7"),
+                "{first:?}"
+            );
+
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            click(&bus, 1).await;
+            eventually("the page opened", || !opener.0.lock().unwrap().is_empty()).await;
+            assert_eq!(*opener.0.lock().unwrap(), vec!["https://app.qontak.com/crm/deals/7".to_string()]);
+            let mut read_on_server = false;
+            for _ in 0..300 {
+                if server.app.db.counts("agent-sari".into()).await.unwrap().total == 0 {
+                    read_on_server = true;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            assert!(read_on_server, "the click's read reached the server (NC-R7, MW-6)");
+
+            // Read on the web chat instead: the toast goes away here (NC-R13).
+            server.app.submit(mention("8")).await.unwrap();
+            eventually("the second toast", || rec.calls.lock().unwrap().len() == 2).await;
+            let web = server.app.issue_token("agent-sari", "web").await.unwrap();
+            let id = server.app.db.list(
+                "agent-sari".into(),
+                lonceng_server::db::ListFilter {
+                    tab: lonceng_core::model::Tab::General,
+                    category: None,
+                    unread_only: true,
+                    after: None,
+                    limit: 10,
+                },
+            );
+            let id = id.await.unwrap()[0].id.clone();
+            let acted = server.app.db.mark_read("agent-sari".into(), id, Utc::now()).await.unwrap().unwrap();
+            server.app.hub.publish(&acted.changes);
+            drop(web);
+            eventually("withdrawn", || rec.calls.lock().unwrap().contains(&Call::Close(2))).await;
+            shutdown.cancel();
+            server.stop().await;
+        });
+    }
+}
