@@ -125,8 +125,34 @@ fn bundle(lang: Lang) -> Result<FluentBundle<FluentResource>, I18nError> {
     let mut bundle = FluentBundle::new_concurrent(vec![lang.langid()]);
     // Plain text for toasts and the list: no Unicode isolation marks around placeables.
     bundle.set_use_isolating(false);
+    // Whole numbers grouped as the language writes them, as the window's Intl formatting does, so a
+    // toast and the list show the same "1,250" (English) or "1.250" (Indonesian).
+    bundle.set_formatter(Some(match lang {
+        Lang::En => |v, _| group(v, ','),
+        Lang::Id => |v, _| group(v, '.'),
+    }));
     bundle.add_resource(res).map_err(|errs| I18nError::Parse { lang, detail: format!("{errs:?}") })?;
     Ok(bundle)
+}
+
+/// Formats whole numbers of 1,000 or more with a thousands separator; leaves everything else to Fluent.
+fn group(v: &FluentValue, sep: char) -> Option<String> {
+    let FluentValue::Number(n) = v else { return None };
+    if n.value.fract() != 0.0 || n.value.abs() < 1000.0 || n.value.abs() > 1e15 {
+        return None;
+    }
+    let digits = format!("{}", n.value.abs() as u64);
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n.value < 0.0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(sep);
+        }
+        out.push(c);
+    }
+    Some(out)
 }
 
 fn value(v: &ParamValue) -> FluentValue<'static> {
@@ -346,7 +372,10 @@ mod tests {
                 .body
         };
         assert_eq!(export(Lang::En, 1), "Your export of 1 deal is ready to download");
-        assert_eq!(export(Lang::En, 1250), "Your export of 1250 deals is ready to download");
+        assert_eq!(export(Lang::En, 1250), "Your export of 1,250 deals is ready to download");
+        assert_eq!(export(Lang::Id, 1250), "Ekspor 1.250 deal Anda siap diunduh");
+        assert_eq!(export(Lang::En, 999), "Your export of 999 deals is ready to download");
+        assert_eq!(export(Lang::En, 1_234_567), "Your export of 1,234,567 deals is ready to download");
         // Indonesian has no plural inflection.
         assert_eq!(export(Lang::Id, 1), "Ekspor 1 deal Anda siap diunduh");
         assert_eq!(export(Lang::Id, 3), "Ekspor 3 deal Anda siap diunduh");

@@ -241,3 +241,18 @@ tray-language = Language
 tray-autostart = Start at login
 tray-settings = Settings…
 tray-quit = Quit Lonceng
+
+## Settings and explanations in the window
+
+why-unknown = No decision was recorded for this notification on this computer.
+why-label = Why was there no desktop notification?
+settings-toasts = Desktop notifications for
+settings-chat-messages = Incoming chat messages
+settings-server = Server address
+settings-token = Sign-in token
+settings-token-keyring = Kept in the system keyring.
+settings-token-file = No keyring service is running: kept in a file only you can read.
+settings-token-none = Not signed in.
+settings-chat-window = The web chat window's title contains
+settings-save = Save
+settings-demo = Demo mode: the embedded server with simulated activity.

@@ -212,3 +212,18 @@ tray-language = Bahasa
 tray-autostart = Mulai saat login
 tray-settings = Pengaturan…
 tray-quit = Keluar dari Lonceng
+
+## Pengaturan dan penjelasan di jendela
+
+why-unknown = Tidak ada keputusan yang tercatat untuk notifikasi ini di komputer ini.
+why-label = Mengapa tidak ada notifikasi desktop?
+settings-toasts = Notifikasi desktop untuk
+settings-chat-messages = Pesan chat masuk
+settings-server = Alamat server
+settings-token = Token masuk
+settings-token-keyring = Disimpan di keyring sistem.
+settings-token-file = Tidak ada layanan keyring: disimpan di berkas yang hanya bisa Anda baca.
+settings-token-none = Belum masuk.
+settings-chat-window = Judul jendela web chat mengandung
+settings-save = Simpan
+settings-demo = Mode demo: server bawaan dengan aktivitas simulasi.

@@ -1,0 +1,451 @@
+// The bell window. Every string that comes from a notification is set with textContent: rendered
+// text is data and never becomes markup (and the CSP forbids inline script and style anyway).
+
+import {
+  CATEGORIES, TABS,
+  type Backend, type Category, type Counts, type Cursor, type Item, type Lang, type Settings, type Status, type Tab,
+} from './backend';
+import { render, t } from './i18n';
+import { markAllLabel, offsets, rows, visible, when, type Row } from './view';
+
+const PAGE = 200;
+
+function tabOf(c: Category): Tab {
+  return TABS.find((t) => CATEGORIES[t].includes(c)) ?? 'general';
+}
+const UNDO_MS = 8000;
+
+type Child = Node | string | null | undefined | false;
+
+function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | boolean | undefined> = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === false) continue;
+    el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(typeof c === 'string' ? document.createTextNode(c) : c);
+  }
+  return el;
+}
+
+interface State {
+  tab: Tab;
+  category: Category | null;
+  unreadOnly: boolean;
+  items: Item[];
+  next: Cursor | null;
+  loading: boolean;
+  counts: Counts | null;
+  status: Status | null;
+  settings: Settings | null;
+  selected: number;
+  expandedWhy: string | null;
+  why: Map<string, string>;
+  undo: { token: string; text: string; timer: number } | null;
+  showSettings: boolean;
+}
+
+export class BellWindow {
+  private s: State = {
+    tab: 'general', category: null, unreadOnly: false, items: [], next: null, loading: false,
+    counts: null, status: null, settings: null, selected: 0, expandedWhy: null, why: new Map(),
+    undo: null, showSettings: false,
+  };
+  private list!: HTMLDivElement;
+  private spacer!: HTMLDivElement;
+  private rowsCache: Row[] = [];
+  private offs: number[] = [0];
+  private refreshTimer = 0;
+
+  constructor(private root: HTMLElement, private backend: Backend, private now: () => Date = () => new Date()) {}
+
+  private get lang(): Lang {
+    return this.s.settings?.lang ?? 'en';
+  }
+
+  async start(): Promise<void> {
+    const [settings, status] = await Promise.all([this.backend.settings(), this.backend.status()]);
+    this.s.settings = settings;
+    this.s.status = status;
+    this.backend.subscribe((e) => {
+      if (e === 'changed') this.scheduleRefresh();
+      if (e === 'status') void this.backend.status().then((st) => { this.s.status = st; this.renderChrome(); });
+      if (e === 'settings') void this.backend.settings().then((st) => { this.s.settings = st; this.renderAll(); });
+    });
+    document.addEventListener('keydown', (e) => this.onKey(e));
+    this.renderAll();
+    await this.reload();
+  }
+
+  /** Bursts of changes (a catch-up after an outage) become one refresh. */
+  private scheduleRefresh() {
+    window.clearTimeout(this.refreshTimer);
+    this.refreshTimer = window.setTimeout(() => void this.reload(true), 80);
+  }
+
+  private async reload(keepScroll = false) {
+    const scope = { tab: this.s.tab, category: this.s.category };
+    const want = Math.max(PAGE, keepScroll ? Math.min(this.s.items.length, 500) : PAGE);
+    const [page, counts] = await Promise.all([
+      this.backend.page(scope, this.s.unreadOnly, null, want),
+      this.backend.counts(),
+    ]);
+    // A newer request may have changed the scope meanwhile.
+    if (scope.tab !== this.s.tab || scope.category !== this.s.category) return;
+    this.s.items = page.items;
+    this.s.next = page.next;
+    this.s.counts = counts;
+    this.s.selected = Math.min(this.s.selected, Math.max(0, this.s.items.length - 1));
+    if (!keepScroll && this.list) this.list.scrollTop = 0;
+    this.renderChrome();
+    this.renderList();
+  }
+
+  private async loadMore() {
+    if (this.s.loading || !this.s.next) return;
+    this.s.loading = true;
+    const page = await this.backend.page({ tab: this.s.tab, category: this.s.category }, this.s.unreadOnly, this.s.next, PAGE);
+    this.s.loading = false;
+    this.s.items = this.s.items.concat(page.items);
+    this.s.next = page.next;
+    this.renderList();
+  }
+
+  // ---- rendering ----
+
+  private renderAll() {
+    const lang = this.lang;
+    document.documentElement.lang = lang;
+    this.root.replaceChildren(
+      h('header', { class: 'top' },
+        h('h1', {}, t(lang, 'bell-title')),
+        h('span', { class: 'status', id: 'status', role: 'status', 'aria-live': 'polite' }),
+        h('button', { class: 'icon', id: 'open-settings', 'aria-label': t(lang, 'tray-settings'), title: t(lang, 'tray-settings') }, '⚙'),
+      ),
+      h('div', { class: 'banner', id: 'banner', role: 'note', hidden: true }),
+      h('div', { class: 'tabs', role: 'tablist', id: 'tabs', 'aria-label': t(lang, 'bell-title') }),
+      h('div', { class: 'chips', role: 'group', id: 'chips' }),
+      h('div', { class: 'toolbar' },
+        h('label', { class: 'toggle' },
+          h('input', { type: 'checkbox', id: 'unread-only', checked: this.s.unreadOnly }),
+          t(lang, 'show-unread-only'),
+        ),
+        h('button', { id: 'mark-all', class: 'link' }),
+      ),
+      h('div', { class: 'list', id: 'list', role: 'list', tabindex: '0', 'aria-label': t(lang, 'bell-title') },
+        h('div', { class: 'spacer', id: 'spacer' }),
+      ),
+      h('div', { class: 'empty', id: 'empty', hidden: true }),
+      h('div', { class: 'snackbar', id: 'snackbar', role: 'status', 'aria-live': 'polite', hidden: true }),
+      h('section', { class: 'settings', id: 'settings', hidden: !this.s.showSettings, 'aria-label': t(lang, 'tray-settings') }),
+    );
+    this.list = this.root.querySelector('#list') as HTMLDivElement;
+    this.spacer = this.root.querySelector('#spacer') as HTMLDivElement;
+    this.list.addEventListener('scroll', () => this.renderRows());
+    (this.root.querySelector('#unread-only') as HTMLInputElement).addEventListener('change', (e) => {
+      this.s.unreadOnly = (e.target as HTMLInputElement).checked;
+      void this.reload();
+    });
+    this.root.querySelector('#mark-all')?.addEventListener('click', () => void this.markAll());
+    this.root.querySelector('#open-settings')?.addEventListener('click', () => this.toggleSettings());
+    this.renderChrome();
+    this.renderList();
+    this.renderSettings();
+  }
+
+  private renderChrome() {
+    const lang = this.lang;
+    const counts = this.s.counts;
+    const tabs = this.root.querySelector('#tabs');
+    tabs?.replaceChildren(
+      ...TABS.map((tab, i) => {
+        const n = counts?.tabs[tab] ?? 0;
+        const b = h('button', {
+          role: 'tab', id: `tab-${tab}`, 'aria-selected': String(tab === this.s.tab),
+          'aria-controls': 'list', tabindex: tab === this.s.tab ? '0' : '-1',
+          title: `${t(lang, `tab-${tab}`)} (${i + 1})`,
+        }, t(lang, `tab-${tab}`), n ? h('span', { class: 'count', 'aria-label': t(lang, 'unread-count', { count: n }) }, String(n)) : null);
+        b.addEventListener('click', () => this.selectTab(tab));
+        return b;
+      }),
+    );
+    const chips = this.root.querySelector('#chips');
+    chips?.setAttribute('aria-label', t(lang, 'category-all'));
+    chips?.replaceChildren(
+      ...[null, ...CATEGORIES[this.s.tab]].map((c) => {
+        const n = c ? counts?.categories[c] ?? 0 : 0;
+        const b = h('button', { class: 'chip', 'aria-pressed': String(c === this.s.category), 'data-category': c ?? 'all' },
+          t(lang, c ? `category-${c}` : 'category-all'), n ? h('span', { class: 'count' }, String(n)) : null);
+        b.addEventListener('click', () => { this.s.category = c; void this.reload(); });
+        return b;
+      }),
+    );
+    const scopeCount = this.s.category ? counts?.categories[this.s.category] ?? 0 : counts?.tabs[this.s.tab] ?? 0;
+    const markAll = this.root.querySelector('#mark-all') as HTMLButtonElement | null;
+    if (markAll) {
+      markAll.textContent = scopeCount ? markAllLabel(lang, scopeCount, this.s.tab, this.s.category) : t(lang, 'mark-all-read');
+      markAll.disabled = scopeCount === 0;
+    }
+    this.renderStatus();
+  }
+
+  private renderStatus() {
+    const lang = this.lang;
+    const st = this.s.status;
+    const el = this.root.querySelector('#status');
+    const banner = this.root.querySelector('#banner') as HTMLElement | null;
+    if (!el || !banner || !st) return;
+    const time = (iso: string | null) =>
+      iso ? new Intl.DateTimeFormat(lang === 'id' ? 'id-ID' : 'en-GB', { hour: '2-digit', minute: '2-digit' }).format(new Date(iso)) : '…';
+    let text: string;
+    let cls: string;
+    switch (st.state.state) {
+      case 'connected': text = t(lang, 'status-connected'); cls = 'ok'; break;
+      case 'connecting': text = t(lang, 'status-reconnecting'); cls = 'wait'; break;
+      case 'reconnecting': text = t(lang, 'status-reconnecting-at', { time: time(st.state.next_attempt_at) }); cls = 'wait'; break;
+      case 'maintenance': text = t(lang, 'status-maintenance-until', { time: time(st.state.until) }); cls = 'wait'; break;
+      case 'offline': text = `${t(lang, 'status-offline')} ${st.state.reason}`; cls = 'off'; break;
+    }
+    el.textContent = st.state.state === 'connected' ? text : '●';
+    el.className = `status ${cls}`;
+    el.setAttribute('title', st.last_synced_at ? `${text} — ${t(lang, 'last-synced', { time: time(st.last_synced_at) })}` : text);
+    // MW-1 / MW-2: the calm banner: the current state, or the next announced window.
+    const upcoming = st.maintenance?.windows.find((w) => new Date(w.ends_at) > this.now());
+    const bannerText = st.state.state !== 'connected'
+      ? text
+      : upcoming
+        ? t(lang, 'maintenance-announced', {
+            start: new Intl.DateTimeFormat(lang === 'id' ? 'id-ID' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(upcoming.starts_at)),
+            end: time(upcoming.ends_at),
+          })
+        : '';
+    banner.textContent = bannerText;
+    banner.hidden = !bannerText;
+  }
+
+  private renderList() {
+    this.rowsCache = rows(this.s.items, this.now());
+    this.offs = offsets(this.rowsCache);
+    this.spacer.style.height = `${this.offs[this.offs.length - 1]}px`;
+    const empty = this.root.querySelector('#empty') as HTMLElement;
+    const lang = this.lang;
+    empty.hidden = this.s.items.length > 0;
+    empty.textContent = this.s.unreadOnly ? t(lang, 'empty-unread') : this.s.category ? t(lang, 'empty-filter') : t(lang, 'empty-tab');
+    this.renderRows();
+  }
+
+  private renderRows() {
+    const [from, to] = visible(this.offs, this.list.scrollTop, this.list.clientHeight || 400);
+    const lang = this.lang;
+    const now = this.now();
+    const nodes: HTMLElement[] = [];
+    let itemIndex = this.rowsCache.slice(0, from).filter((r) => r.kind === 'item').length;
+    for (let r = from; r < to; r++) {
+      const row = this.rowsCache[r];
+      let el: HTMLElement;
+      if (row.kind === 'header') {
+        el = h('div', { class: 'section', role: 'heading', 'aria-level': '2' }, t(lang, `section-${row.section}`));
+      } else {
+        el = this.itemRow(row.item, itemIndex, lang, now);
+        itemIndex++;
+      }
+      el.style.top = `${this.offs[r]}px`;
+      nodes.push(el);
+    }
+    this.spacer.replaceChildren(...nodes);
+    const last = this.offs[this.offs.length - 1];
+    if (this.s.next && this.list.scrollTop + this.list.clientHeight > last - 1500) void this.loadMore();
+  }
+
+  private itemRow(item: Item, index: number, lang: Lang, now: Date): HTMLElement {
+    const text = render(lang, item);
+    const time = when(item.created_at, now, lang);
+    const unread = !item.read_at;
+    const selected = index === this.s.selected;
+    const why = this.s.expandedWhy === item.id ? this.s.why.get(item.id) ?? '…' : null;
+    const row = h('div', {
+      class: `item${unread ? ' unread' : ''}${selected ? ' selected' : ''}`, role: 'listitem',
+      id: `item-${index}`, 'data-id': item.id, 'aria-current': selected ? 'true' : undefined,
+    },
+      h('button', {
+        class: 'open', 'aria-label': `${unread ? `${t(lang, 'unread-count', { count: 1 })}: ` : ''}${text}, ${time}`,
+      },
+        h('span', { class: 'dot', 'aria-hidden': 'true' }),
+        h('span', { class: 'text' }, text),
+        h('span', { class: 'time' }, time),
+      ),
+      h('div', { class: 'actions' },
+        unread ? h('button', { class: 'icon mark', 'aria-label': t(lang, 'mark-read'), title: t(lang, 'mark-read') }, '✓') : null,
+        h('button', { class: 'icon why', 'aria-label': t(lang, 'why-label'), title: t(lang, 'why-label'), 'aria-expanded': String(why !== null) }, '?'),
+      ),
+      why !== null ? h('div', { class: 'why-text' }, why) : null,
+    );
+    row.querySelector('.open')?.addEventListener('click', () => { this.s.selected = index; void this.backend.open(item.id); });
+    row.querySelector('.mark')?.addEventListener('click', (e) => { e.stopPropagation(); void this.backend.markRead(item.id); });
+    row.querySelector('.why')?.addEventListener('click', (e) => { e.stopPropagation(); void this.toggleWhy(item.id); });
+    return row;
+  }
+
+  private async toggleWhy(id: string) {
+    if (this.s.expandedWhy === id) {
+      this.s.expandedWhy = null;
+    } else {
+      const reason = await this.backend.why(id);
+      this.s.why.set(id, t(this.lang, reason ? `why-${reason.replace(/_/g, '-')}` : 'why-unknown'));
+      this.s.expandedWhy = id;
+    }
+    this.renderRows();
+  }
+
+  // ---- actions ----
+
+  private selectTab(tab: Tab) {
+    if (tab === this.s.tab) return;
+    this.s.tab = tab;
+    this.s.category = null;
+    this.s.selected = 0;
+    void this.reload();
+    (this.root.querySelector(`#tab-${tab}`) as HTMLElement | null)?.focus();
+  }
+
+  /** NC-R6: the active tab and chip, nothing else; with undo. */
+  private async markAll() {
+    const lang = this.lang;
+    const result = await this.backend.markAllRead({ tab: this.s.tab, category: this.s.category });
+    if (!result.changed || !result.undo) return;
+    const snackbar = this.root.querySelector('#snackbar') as HTMLElement;
+    if (this.s.undo) window.clearTimeout(this.s.undo.timer);
+    const token = result.undo;
+    const undoButton = h('button', { class: 'link', id: 'undo' }, t(lang, 'undo'));
+    undoButton.addEventListener('click', async () => {
+      await this.backend.undo(token);
+      snackbar.hidden = true;
+      this.s.undo = null;
+    });
+    snackbar.replaceChildren(h('span', {}, t(lang, 'mark-all-read-done', { count: result.changed })), undoButton);
+    snackbar.hidden = false;
+    const timer = window.setTimeout(() => { snackbar.hidden = true; this.s.undo = null; }, UNDO_MS);
+    this.s.undo = { token, text: '', timer };
+  }
+
+  private onKey(e: KeyboardEvent) {
+    const target = e.target as HTMLElement | null;
+    if (target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA') && (target as HTMLInputElement).type !== 'checkbox') return;
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const move = (delta: number) => {
+      if (!this.s.items.length) return;
+      this.s.selected = Math.max(0, Math.min(this.s.items.length - 1, this.s.selected + delta));
+      this.scrollToSelected();
+      this.renderRows();
+    };
+    switch (e.key) {
+      case '1': case '2': case '3':
+        this.selectTab(TABS[Number(e.key) - 1]);
+        break;
+      case 'j': case 'ArrowDown':
+        move(1);
+        break;
+      case 'k': case 'ArrowUp':
+        move(-1);
+        break;
+      case 'Enter': {
+        const item = this.s.items[this.s.selected];
+        if (item && (target === document.body || target === this.list)) void this.backend.open(item.id);
+        else return;
+        break;
+      }
+      case 'e': {
+        const item = this.s.items[this.s.selected];
+        if (item) void this.backend.markRead(item.id);
+        break;
+      }
+      case 'u':
+        this.s.unreadOnly = !this.s.unreadOnly;
+        (this.root.querySelector('#unread-only') as HTMLInputElement).checked = this.s.unreadOnly;
+        void this.reload();
+        break;
+      default:
+        return;
+    }
+    e.preventDefault();
+  }
+
+  private scrollToSelected() {
+    let seen = -1;
+    for (let r = 0; r < this.rowsCache.length; r++) {
+      if (this.rowsCache[r].kind === 'item' && ++seen === this.s.selected) {
+        const top = this.offs[r];
+        const bottom = this.offs[r + 1];
+        if (top < this.list.scrollTop) this.list.scrollTop = top;
+        else if (bottom > this.list.scrollTop + this.list.clientHeight) this.list.scrollTop = bottom - this.list.clientHeight;
+        return;
+      }
+    }
+  }
+
+  // ---- settings ----
+
+  private toggleSettings() {
+    this.s.showSettings = !this.s.showSettings;
+    const el = this.root.querySelector('#settings') as HTMLElement;
+    el.hidden = !this.s.showSettings;
+    if (this.s.showSettings) (el.querySelector('select, input') as HTMLElement | null)?.focus();
+  }
+
+  private renderSettings() {
+    const el = this.root.querySelector('#settings') as HTMLElement | null;
+    const st = this.s.settings;
+    if (!el || !st) return;
+    const lang = this.lang;
+    const langSelect = h('select', { id: 'lang', 'aria-label': t(lang, 'tray-language') },
+      h('option', { value: 'en', selected: st.lang === 'en' }, 'English'),
+      h('option', { value: 'id', selected: st.lang === 'id' }, 'Bahasa Indonesia'),
+    );
+    langSelect.addEventListener('change', () => void this.backend.saveSettings({ lang: langSelect.value as Lang }));
+    const mutes = Object.values(CATEGORIES).flat().map((c) => {
+      const box = h('input', { type: 'checkbox', 'data-mute': c, checked: !st.muted.includes(c) });
+      box.addEventListener('change', () => {
+        const muted = new Set(st.muted);
+        if (box.checked) muted.delete(c); else muted.add(c);
+        void this.backend.saveSettings({ muted: [...muted] });
+      });
+      return h('label', { class: 'toggle' }, box, `${t(lang, `tab-${tabOf(c)}`)} · ${t(lang, `category-${c}`)}`);
+    });
+    const chatBox = h('input', { type: 'checkbox', 'data-mute': 'chat', checked: !st.mute_chat });
+    chatBox.addEventListener('change', () => void this.backend.saveSettings({ mute_chat: !chatBox.checked }));
+    const server = h('input', { id: 'server-url', type: 'url', value: st.server_url, placeholder: 'https://', disabled: st.demo });
+    const token = h('input', { id: 'token', type: 'password', placeholder: st.has_token ? '••••••••' : '', autocomplete: 'off', disabled: st.demo });
+    const patterns = h('input', { id: 'patterns', value: st.chat_window_patterns.join(', ') });
+    const autostart = h('input', { type: 'checkbox', id: 'autostart', checked: st.autostart });
+    const save = h('button', { id: 'save-settings' }, t(lang, 'settings-save'));
+    save.addEventListener('click', () => {
+      const changes: Partial<Settings> & { token?: string } = {
+        chat_window_patterns: patterns.value.split(',').map((p) => p.trim()).filter(Boolean),
+        autostart: autostart.checked,
+      };
+      if (!st.demo) changes.server_url = server.value.trim();
+      if (token.value) changes.token = token.value;
+      token.value = '';
+      void this.backend.saveSettings(changes);
+    });
+    const tokenNote = t(lang, st.has_token ? (st.token_store === 'file' ? 'settings-token-file' : 'settings-token-keyring') : 'settings-token-none');
+    const demoNote = st.demo ? [h('p', { class: 'note' }, t(lang, 'settings-demo'))] : [];
+    el.replaceChildren(
+      h('h2', {}, t(lang, 'tray-settings')),
+      ...demoNote,
+      h('label', { class: 'field' }, t(lang, 'tray-language'), langSelect),
+      h('fieldset', {}, h('legend', {}, t(lang, 'settings-toasts')), h('label', { class: 'toggle' }, chatBox, t(lang, 'settings-chat-messages')), ...mutes),
+      h('label', { class: 'field' }, t(lang, 'settings-server'), server),
+      h('label', { class: 'field' }, t(lang, 'settings-token'), token, h('small', {}, tokenNote)),
+      h('label', { class: 'field' }, t(lang, 'settings-chat-window'), patterns),
+      h('label', { class: 'toggle' }, autostart, t(lang, 'tray-autostart')),
+      save,
+    );
+  }
+}

@@ -1,0 +1,42 @@
+// The same Fluent catalogs as the Rust core (crates/core/locales), so the list and the toasts always
+// say the same thing. Text is rendered from kind + parameters at display time (NC-R11).
+
+import { FluentBundle, FluentResource, type FluentVariable } from '@fluent/bundle';
+import en from '../../crates/core/locales/en/lonceng.ftl?raw';
+import id from '../../crates/core/locales/id/lonceng.ftl?raw';
+import type { Item, Lang } from './backend';
+
+function bundle(locale: string, source: string): FluentBundle {
+  // Plain text: no Unicode isolation marks around placeables (the Rust side does the same).
+  const b = new FluentBundle(locale, { useIsolating: false });
+  const errors = b.addResource(new FluentResource(source));
+  if (errors.length) throw new Error(`${locale} catalog: ${errors.map(String).join('; ')}`);
+  return b;
+}
+
+const bundles: Record<Lang, FluentBundle> = { en: bundle('en', en), id: bundle('id', id) };
+
+export type Args = Record<string, FluentVariable>;
+
+/** A UI message; a missing one shows its id rather than nothing. */
+export function t(lang: Lang, msgId: string, args?: Args, attr?: string): string {
+  const b = bundles[lang];
+  const msg = b.getMessage(msgId);
+  const pattern = attr ? msg?.attributes[attr] : msg?.value;
+  if (!pattern) return msgId;
+  return b.formatPattern(pattern, args);
+}
+
+export function has(lang: Lang, msgId: string): boolean {
+  return bundles[lang].hasMessage(msgId);
+}
+
+/** A notification's text in `lang`. */
+export function render(lang: Lang, item: Pick<Item, 'kind' | 'params'>): string {
+  return t(lang, item.kind.replace(/_/g, '-'), item.params);
+}
+
+/** BCP 47 locale for dates and numbers. */
+export function locale(lang: Lang): string {
+  return lang === 'id' ? 'id-ID' : 'en-GB';
+}

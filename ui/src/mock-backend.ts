@@ -1,0 +1,175 @@
+// An in-memory Backend for running the window in a plain browser (development, browser tests).
+// It follows the same rules as the store: newest first, scoped mark-all (NC-R6) with undo, open
+// marks read (NC-R7). Tests drive it through `window.lonceng` (see install()).
+
+import {
+  CATEGORIES, TABS,
+  type Backend, type BackendEvent, type Category, type Counts, type Cursor, type Item, type MarkAllResult,
+  type Page, type Reason, type Scope, type Settings, type Status, type Tab,
+} from './backend';
+
+const PEOPLE = ['Budi Santoso', 'Sari Wulandari', 'Dewi Lestari', 'Andi Pratama', 'Michael Tan', 'Rina Kusuma'];
+const CONTACTS = ['Siti Rahmawati', 'Jessica Wong', 'Agus Setiawan', 'Putri Anggraini', 'David Chen', 'Made Wirawan'];
+const DEALS = ['PT Sinar Jaya renewal', 'Toko Makmur — 40 units', 'Koperasi Maju annual plan', 'Klinik Sehat onboarding'];
+
+/** A plausible item of `category`, deterministic in `n`. */
+export function sample(n: number, category: Category, createdAt: Date): Item {
+  const who = PEOPLE[n % PEOPLE.length];
+  const contact = CONTACTS[n % CONTACTS.length];
+  const deal = DEALS[n % DEALS.length];
+  const base = { id: `mock-${n}`, category, created_at: createdAt.toISOString(), read_at: null };
+  const tab = (Object.keys(CATEGORIES) as Tab[]).find((t) => CATEGORIES[t].includes(category)) as Tab;
+  const kinds: Record<Category, [string, Record<string, string | number>, string]> = {
+    reminder: ['reminder', { object_type: 'task', object_name: `Call back ${contact}` }, 'https://app.qontak.com/crm/tasks/'],
+    mention: ['mention', { actor: who, target: 'deal', object_name: deal }, 'https://app.qontak.com/crm/deals/'],
+    assignment: ['deal_owner_assigned', { actor: who, deal_name: deal }, 'https://app.qontak.com/crm/deals/'],
+    update: ['task_status_changed', { actor: who, task_name: `Follow up ${contact}`, status: 'In progress' }, 'https://app.qontak.com/crm/tasks/'],
+    download_upload: ['export_ready', { object_type: 'deals', count: 100 + n }, 'https://app.qontak.com/crm/exports/'],
+    chat_assignment: ['conversation_assigned', { actor: who, contact_name: contact, channel: 'whatsapp' }, 'https://chat.qontak.com/inbox/'],
+    resolved: ['conversation_resolved', { actor: who, contact_name: contact, channel: 'instagram' }, 'https://chat.qontak.com/inbox/'],
+    blocked_contact: ['contact_blocked', { actor: who, contact_name: contact }, 'https://chat.qontak.com/contacts/'],
+    deals: ['deal_approval_requested', { actor: who, deal_name: deal, amount: 'Rp 12.500.000' }, 'https://app.qontak.com/crm/deals/'],
+    expenses: ['expense_approval_requested', { actor: who, expense_name: 'Client dinner Surabaya', amount: 'Rp 1.250.000' }, 'https://app.qontak.com/crm/expenses/'],
+  };
+  const [kind, params, url] = kinds[category];
+  return { ...base, tab, kind, params, url: `${url}${n}` };
+}
+
+/** `count` items over the last `days` days, every category, a third of them read. */
+export function seed(count: number, now: Date, days = 6): Item[] {
+  const all = Object.values(CATEGORIES).flat();
+  const items: Item[] = [];
+  for (let n = 0; n < count; n++) {
+    const at = new Date(now.getTime() - Math.floor(((n * 7919) % (days * 1440)) * 60_000) - n * 1000);
+    const item = sample(n, all[n % all.length], at);
+    if (n % 3 === 2) item.read_at = at.toISOString();
+    items.push(item);
+  }
+  return items;
+}
+
+const newestFirst = (a: Item, b: Item) =>
+  a.created_at === b.created_at ? (a.id < b.id ? 1 : -1) : a.created_at < b.created_at ? 1 : -1;
+
+export class MockBackend implements Backend {
+  items: Item[];
+  opened: string[] = [];
+  reasons = new Map<string, Reason>();
+  status_: Status = { state: { state: 'connected', streaming: true }, last_synced_at: new Date().toISOString(), maintenance: null };
+  settings_: Settings = {
+    lang: 'en', muted: [], mute_chat: false, paused_until: null, server_url: '', has_token: false,
+    token_store: 'none', chat_window_patterns: ['qontak chat', 'chat.qontak.com'], autostart: true, demo: true,
+  };
+  private listeners = new Set<(e: BackendEvent) => void>();
+  private undos = new Map<string, string[]>();
+  private undoSeq = 0;
+
+  constructor(items: Item[]) {
+    this.items = [...items].sort(newestFirst);
+  }
+
+  private emit(e: BackendEvent) {
+    for (const l of this.listeners) l(e);
+  }
+
+  async page(scope: Scope, unreadOnly: boolean, after: Cursor | null, limit: number): Promise<Page> {
+    const inScope = this.items.filter(
+      (i) => i.tab === scope.tab && (!scope.category || i.category === scope.category) && (!unreadOnly || !i.read_at),
+    );
+    const start = after
+      ? inScope.findIndex((i) => i.created_at < after.created_at || (i.created_at === after.created_at && i.id < after.id))
+      : 0;
+    const items = start < 0 ? [] : inScope.slice(start, start + limit);
+    const last = items[items.length - 1];
+    return { items, next: items.length === limit && last ? { created_at: last.created_at, id: last.id } : null };
+  }
+
+  async counts(): Promise<Counts> {
+    const tabs = Object.fromEntries(TABS.map((t) => [t, 0])) as Record<Tab, number>;
+    const categories = Object.fromEntries(Object.values(CATEGORIES).flat().map((c) => [c, 0])) as Record<Category, number>;
+    let total = 0;
+    for (const i of this.items) {
+      if (i.read_at) continue;
+      tabs[i.tab]++;
+      categories[i.category]++;
+      total++;
+    }
+    return { total, tabs, categories };
+  }
+
+  async status(): Promise<Status> {
+    return this.status_;
+  }
+
+  async markRead(id: string): Promise<void> {
+    const item = this.items.find((i) => i.id === id);
+    if (item && !item.read_at) {
+      item.read_at = new Date().toISOString();
+      this.emit('changed');
+    }
+  }
+
+  async open(id: string): Promise<void> {
+    const item = this.items.find((i) => i.id === id);
+    if (!item) return;
+    this.opened.push(item.url);
+    await this.markRead(id);
+  }
+
+  async markAllRead(scope: Scope): Promise<MarkAllResult> {
+    const now = new Date().toISOString();
+    const changed = this.items.filter(
+      (i) => !i.read_at && i.tab === scope.tab && (!scope.category || i.category === scope.category),
+    );
+    for (const i of changed) i.read_at = now;
+    if (!changed.length) return { changed: 0, undo: null };
+    const token = `undo-${++this.undoSeq}`;
+    this.undos.set(token, changed.map((i) => i.id));
+    this.emit('changed');
+    return { changed: changed.length, undo: token };
+  }
+
+  async undo(token: string): Promise<void> {
+    const ids = this.undos.get(token);
+    if (!ids) return;
+    this.undos.delete(token);
+    for (const i of this.items) if (ids.includes(i.id)) i.read_at = null;
+    this.emit('changed');
+  }
+
+  async why(id: string): Promise<Reason | null> {
+    return this.reasons.get(id) ?? null;
+  }
+
+  async settings(): Promise<Settings> {
+    return { ...this.settings_ };
+  }
+
+  async saveSettings(changes: Partial<Settings> & { token?: string }): Promise<Settings> {
+    const { token, ...rest } = changes;
+    this.settings_ = { ...this.settings_, ...rest };
+    if (token !== undefined) {
+      this.settings_.has_token = token.length > 0;
+      this.settings_.token_store = token.length > 0 ? 'keyring' : 'none';
+    }
+    this.emit('settings');
+    return this.settings();
+  }
+
+  subscribe(listener: (e: BackendEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // Test hooks.
+  push(item: Item) {
+    this.items.push(item);
+    this.items.sort(newestFirst);
+    this.emit('changed');
+  }
+
+  setStatus(s: Status) {
+    this.status_ = s;
+    this.emit('status');
+  }
+}

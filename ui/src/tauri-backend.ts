@@ -1,0 +1,47 @@
+// The Backend over Tauri IPC: each method is one command of src-tauri, which calls lonceng-core.
+// Store changes, status and settings arrive as events, batched by the shell.
+
+import { invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
+import type {
+  Backend, BackendEvent, Counts, Cursor, MarkAllResult, Page, Reason, Scope, Settings, Status,
+} from './backend';
+
+export class TauriBackend implements Backend {
+  page(scope: Scope, unreadOnly: boolean, after: Cursor | null, limit: number): Promise<Page> {
+    return invoke('page', { scope, unreadOnly, after, limit });
+  }
+  counts(): Promise<Counts> {
+    return invoke('counts');
+  }
+  status(): Promise<Status> {
+    return invoke('status');
+  }
+  markRead(id: string): Promise<void> {
+    return invoke('mark_read', { id });
+  }
+  open(id: string): Promise<void> {
+    return invoke('open_item', { id });
+  }
+  markAllRead(scope: Scope): Promise<MarkAllResult> {
+    return invoke('mark_all_read', { scope });
+  }
+  undo(token: string): Promise<void> {
+    return invoke('undo', { token });
+  }
+  why(id: string): Promise<Reason | null> {
+    return invoke('why', { id });
+  }
+  settings(): Promise<Settings> {
+    return invoke('settings');
+  }
+  saveSettings(changes: Partial<Settings> & { token?: string }): Promise<Settings> {
+    return invoke('save_settings', { changes });
+  }
+  subscribe(listener: (e: BackendEvent) => void): () => void {
+    const stops = (['changed', 'status', 'settings'] as BackendEvent[]).map((name) =>
+      listen(`lonceng://${name}`, () => listener(name)),
+    );
+    return () => stops.forEach((p) => void p.then((stop) => stop()));
+  }
+}

@@ -1,0 +1,78 @@
+// Pure view logic, tested without a DOM: Today / Older in the device's time zone (NC-R10), times
+// as the agent reads them, the rows of the list, and the window of rows to draw (virtualisation).
+
+import type { Item, Lang } from './backend';
+import { locale, t } from './i18n';
+
+export type Section = 'today' | 'older';
+
+/** NC-R10: Today is the current calendar day of `timeZone` (the device's, by default). */
+export function section(createdAt: string, now: Date, timeZone?: string): Section {
+  const day = (d: Date) =>
+    new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+  // Future items (a skewed clock) count as today rather than vanish.
+  return day(new Date(createdAt)) >= day(now) ? 'today' : 'older';
+}
+
+/** "14:05" today; "20 Jan, 14:05" before. */
+export function when(createdAt: string, now: Date, lang: Lang, timeZone?: string): string {
+  const d = new Date(createdAt);
+  const opts: Intl.DateTimeFormatOptions =
+    section(createdAt, now, timeZone) === 'today'
+      ? { timeZone, hour: '2-digit', minute: '2-digit' }
+      : { timeZone, day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' };
+  return new Intl.DateTimeFormat(locale(lang), opts).format(d);
+}
+
+export type Row = { kind: 'header'; section: Section } | { kind: 'item'; item: Item };
+
+export const HEADER_HEIGHT = 30;
+export const ITEM_HEIGHT = 66;
+
+/** The list's rows: each section's header, then its items (already newest first). */
+export function rows(items: Item[], now: Date, timeZone?: string): Row[] {
+  const out: Row[] = [];
+  let current: Section | null = null;
+  for (const item of items) {
+    const s = section(item.created_at, now, timeZone);
+    if (s !== current) {
+      out.push({ kind: 'header', section: s });
+      current = s;
+    }
+    out.push({ kind: 'item', item });
+  }
+  return out;
+}
+
+/** Top offset of every row, plus the total height at the end. */
+export function offsets(list: Row[]): number[] {
+  const out = new Array<number>(list.length + 1);
+  out[0] = 0;
+  for (let i = 0; i < list.length; i++) {
+    out[i + 1] = out[i] + (list[i].kind === 'header' ? HEADER_HEIGHT : ITEM_HEIGHT);
+  }
+  return out;
+}
+
+/** The rows to draw for a viewport, with `overscan` extra rows on each side. */
+export function visible(offs: number[], scrollTop: number, height: number, overscan = 6): [number, number] {
+  const n = offs.length - 1;
+  if (n <= 0) return [0, 0];
+  // First row whose bottom is below scrollTop (binary search).
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (offs[mid + 1] <= scrollTop) lo = mid + 1;
+    else hi = mid;
+  }
+  let end = lo;
+  while (end < n && offs[end] < scrollTop + height) end++;
+  return [Math.max(0, lo - overscan), Math.min(n, end + overscan)];
+}
+
+/** "Mark 7 as read · Inbox · Assignment" (NC-R6: the scope is always shown). */
+export function markAllLabel(lang: Lang, count: number, tab: string, category: string | null): string {
+  const scope = [t(lang, `tab-${tab}`), category ? t(lang, `category-${category}`) : null].filter(Boolean).join(' · ');
+  return t(lang, 'mark-all-read-scope', { count, scope });
+}
