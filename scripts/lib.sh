@@ -19,6 +19,10 @@ ensure_apt() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+ensure_node() {
+  command -v npm >/dev/null || { echo "Node.js (with npm) is required: see README." >&2; exit 1; }
+}
+
 ensure_rust() {
   command -v cargo >/dev/null || { echo "Rust is required: install it from rustup (see README)." >&2; exit 1; }
   rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add clippy rustfmt >/dev/null 2>&1 || true
@@ -27,4 +31,4 @@ ensure_rust() {
 # Packages every build needs.
 BUILD_PACKAGES=(build-essential pkg-config)
 # The tests also drive a real D-Bus session and a real X server.
-TEST_PACKAGES=(dbus xvfb openbox)
+TEST_PACKAGES=(dbus xvfb openbox chromium)

@@ -2,7 +2,15 @@
 # Runs every test: formatting, lints, unit and integration tests. Installs what it needs first.
 source "$(dirname "$0")/lib.sh"
 ensure_rust
+ensure_node
 ensure_apt "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+
+say "UI: install, type-check, build"
+(cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
+say "UI unit tests (vitest)"
+(cd ui && npx vitest run)
+say "UI browser tests (headless Chromium against the web mock)"
+(cd ui && node --test tests/browser.test.mjs)
 
 say "cargo fmt --check"
 cargo fmt --all -- --check

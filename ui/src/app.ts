@@ -76,7 +76,16 @@ export class BellWindow {
     this.backend.subscribe((e) => {
       if (e === 'changed') this.scheduleRefresh();
       if (e === 'status') void this.backend.status().then((st) => { this.s.status = st; this.renderChrome(); });
-      if (e === 'settings') void this.backend.settings().then((st) => { this.s.settings = st; this.renderAll(); });
+      if (e === 'settings') {
+        void this.backend.settings().then((st) => {
+          const reshape = st.lang !== this.s.settings?.lang || st.demo !== this.s.settings?.demo;
+          this.s.settings = st;
+          // A new language re-renders everything at once (NC-R11), as does leaving demo mode (it
+          // enables fields). Other changes must not wipe what the agent is typing in an open form.
+          if (reshape || !this.s.showSettings) this.renderAll();
+          else { this.renderChrome(); this.renderList(); }
+        });
+      }
     });
     document.addEventListener('keydown', (e) => this.onKey(e));
     this.renderAll();
@@ -286,8 +295,14 @@ export class BellWindow {
       ),
       why !== null ? h('div', { class: 'why-text' }, why) : null,
     );
-    row.querySelector('.open')?.addEventListener('click', () => { this.s.selected = index; void this.backend.open(item.id); });
-    row.querySelector('.mark')?.addEventListener('click', (e) => { e.stopPropagation(); void this.backend.markRead(item.id); });
+    row.querySelector('.open')?.addEventListener('click', () => {
+      this.s.selected = index;
+      void this.backend.open(item.id).then(() => this.reload(true));
+    });
+    row.querySelector('.mark')?.addEventListener('click', (e) => {
+      e.stopPropagation();
+      void this.backend.markRead(item.id).then(() => this.reload(true));
+    });
     row.querySelector('.why')?.addEventListener('click', (e) => { e.stopPropagation(); void this.toggleWhy(item.id); });
     return row;
   }
@@ -318,6 +333,8 @@ export class BellWindow {
   private async markAll() {
     const lang = this.lang;
     const result = await this.backend.markAllRead({ tab: this.s.tab, category: this.s.category });
+    // Show the result at once rather than when the change event comes round.
+    await this.reload(true);
     if (!result.changed || !result.undo) return;
     const snackbar = this.root.querySelector('#snackbar') as HTMLElement;
     if (this.s.undo) window.clearTimeout(this.s.undo.timer);
@@ -325,6 +342,7 @@ export class BellWindow {
     const undoButton = h('button', { class: 'link', id: 'undo' }, t(lang, 'undo'));
     undoButton.addEventListener('click', async () => {
       await this.backend.undo(token);
+      await this.reload(true);
       snackbar.hidden = true;
       this.s.undo = null;
     });
@@ -356,13 +374,13 @@ export class BellWindow {
         break;
       case 'Enter': {
         const item = this.s.items[this.s.selected];
-        if (item && (target === document.body || target === this.list)) void this.backend.open(item.id);
+        if (item && (target === document.body || target === this.list)) void this.backend.open(item.id).then(() => this.reload(true));
         else return;
         break;
       }
       case 'e': {
         const item = this.s.items[this.s.selected];
-        if (item) void this.backend.markRead(item.id);
+        if (item) void this.backend.markRead(item.id).then(() => this.reload(true));
         break;
       }
       case 'u':
@@ -423,7 +441,7 @@ export class BellWindow {
     const token = h('input', { id: 'token', type: 'password', placeholder: st.has_token ? '••••••••' : '', autocomplete: 'off', disabled: st.demo });
     const patterns = h('input', { id: 'patterns', value: st.chat_window_patterns.join(', ') });
     const autostart = h('input', { type: 'checkbox', id: 'autostart', checked: st.autostart });
-    const save = h('button', { id: 'save-settings' }, t(lang, 'settings-save'));
+    const save = h('button', { id: 'save-settings', class: 'primary' }, t(lang, 'settings-save'));
     save.addEventListener('click', () => {
       const changes: Partial<Settings> & { token?: string } = {
         chat_window_patterns: patterns.value.split(',').map((p) => p.trim()).filter(Boolean),
@@ -432,7 +450,11 @@ export class BellWindow {
       if (!st.demo) changes.server_url = server.value.trim();
       if (token.value) changes.token = token.value;
       token.value = '';
-      void this.backend.saveSettings(changes);
+      void this.backend.saveSettings(changes).then((saved) => {
+        // The agent is done with the form: show what is now saved (e.g. where the token is kept).
+        this.s.settings = saved;
+        this.renderSettings();
+      });
     });
     const tokenNote = t(lang, st.has_token ? (st.token_store === 'file' ? 'settings-token-file' : 'settings-token-keyring') : 'settings-token-none');
     const demoNote = st.demo ? [h('p', { class: 'note' }, t(lang, 'settings-demo'))] : [];

@@ -1,0 +1,294 @@
+// Browser tests: the built bell window (dist/) in headless Chromium (Debian's, driven by
+// playwright-core) against the web mock. Each test names the rule it shows. Screenshots land in
+// tests/screenshots/ for a person to look at.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { readFile, mkdir } from 'node:fs/promises';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+const shots = fileURLToPath(new URL('./screenshots/', import.meta.url));
+const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
+
+let server;
+let base;
+let browser;
+
+before(async () => {
+  await mkdir(shots, { recursive: true });
+  server = createServer(async (req, res) => {
+    const path = normalize(new URL(req.url, 'http://x').pathname).replace(/^\/+/, '') || 'index.html';
+    try {
+      const body = await readFile(join(dist, path));
+      res.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${server.address().port}/`;
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+async function open(query = '', scheme = 'light') {
+  const page = await browser.newPage({ viewport: { width: 400, height: 640 }, colorScheme: scheme, timezoneId: 'Asia/Jakarta' });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.goto(base + query);
+  await page.waitForSelector('.item');
+  page.errors = errors;
+  return page;
+}
+
+const counts = (page) => page.evaluate(() => window.lonceng.counts());
+
+/** Scrolls the virtual list from top to bottom, collecting section headers and item texts seen. */
+async function scrollThrough(page) {
+  return page.evaluate(async () => {
+    const list = document.querySelector('#list');
+    const sections = new Set();
+    const texts = new Map();
+    for (let top = 0; top <= list.scrollHeight; top += list.clientHeight / 2) {
+      list.scrollTop = top;
+      list.dispatchEvent(new Event('scroll'));
+      await new Promise((r) => requestAnimationFrame(r));
+      document.querySelectorAll('.section').forEach((e) => sections.add(e.textContent));
+      document.querySelectorAll('.item').forEach((e) => texts.set(e.dataset.id, [e.querySelector('.text').textContent, e.querySelector('.time').textContent]));
+    }
+    return { sections: [...sections], items: Object.fromEntries(texts) };
+  });
+}
+const visibleTexts = (page) => page.$$eval('.item .text', (els) => els.map((e) => e.textContent));
+
+describe('the bell window', () => {
+  test('tabs show unread counts and switch by click and by 1/2/3 (NC-R14, keyboard)', async () => {
+    const page = await open();
+    const c = await counts(page);
+    for (const tab of ['general', 'inbox', 'approval']) {
+      const badge = await page.textContent(`#tab-${tab} .count`);
+      assert.equal(Number(badge), c.tabs[tab], tab);
+    }
+    await page.click('#tab-inbox');
+    assert.equal(await page.getAttribute('#tab-inbox', 'aria-selected'), 'true');
+    await page.keyboard.press('3');
+    assert.equal(await page.getAttribute('#tab-approval', 'aria-selected'), 'true');
+    await page.keyboard.press('1');
+    assert.equal(await page.getAttribute('#tab-general', 'aria-selected'), 'true');
+    await page.screenshot({ path: join(shots, 'general.png') });
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
+  test('category chips filter and "show unread only" hides read items (NC-R9)', async () => {
+    const page = await open();
+    await page.click('#tab-inbox');
+    await page.click('[data-category="resolved"]');
+    await page.waitForFunction(() => document.querySelector('[data-category="resolved"]').getAttribute('aria-pressed') === 'true');
+    const ids = await page.$$eval('.item', (els) => els.map((e) => e.dataset.id));
+    const items = await page.evaluate((ids) => window.lonceng.items.filter((i) => ids.includes(i.id)), ids);
+    assert.ok(items.length > 0 && items.every((i) => i.category === 'resolved'));
+    await page.check('#unread-only');
+    await page.waitForFunction(() => document.querySelectorAll('.item:not(.unread)').length === 0);
+    assert.ok((await page.$$('.item.unread')).length > 0);
+    await page.screenshot({ path: join(shots, 'inbox-resolved-unread.png') });
+    await page.close();
+  });
+
+  test('mark all read names its scope, changes exactly it, and can be undone (NC-R6)', async () => {
+    const page = await open();
+    await page.click('#tab-inbox');
+    await page.click('[data-category="chat_assignment"]');
+    const before = await counts(page);
+    const n = before.categories.chat_assignment;
+    await page.waitForFunction((n) => document.querySelector('#mark-all').textContent === `Mark ${n} as read · Inbox · Assignment`, n);
+    await page.click('#mark-all');
+    await page.waitForSelector('#snackbar:not([hidden])');
+    // The window shows the result at once: no unread row left in the chip, the count gone.
+    assert.equal(await page.$$eval('.item.unread', (els) => els.length), 0);
+    assert.equal(await page.$('[data-category="chat_assignment"] .count'), null);
+    const mid = await counts(page);
+    assert.equal(mid.categories.chat_assignment, 0);
+    assert.equal(mid.categories.resolved, before.categories.resolved, 'another chip of the tab is untouched');
+    assert.equal(mid.tabs.general, before.tabs.general, 'another tab is untouched');
+    await page.screenshot({ path: join(shots, 'mark-all-undo.png') });
+    await page.click('#undo');
+    await page.waitForFunction((n) => document.querySelector('#tab-inbox .count')?.textContent === String(n), before.tabs.inbox);
+    assert.deepEqual(await counts(page), before);
+    await page.close();
+  });
+
+  test('the mark-read icon marks one item (NC-R8) and a click opens the page and marks it (NC-R7)', async () => {
+    const page = await open();
+    const first = await page.$('.item.unread');
+    const id = await first.getAttribute('data-id');
+    const before = (await counts(page)).total;
+    await page.click(`.item[data-id="${id}"] .mark`);
+    await page.waitForSelector(`.item[data-id="${id}"]:not(.unread)`);
+    assert.equal((await counts(page)).total, before - 1);
+
+    const other = await page.$eval('.item.unread', (e) => e.dataset.id);
+    await page.click(`.item[data-id="${other}"] .open`);
+    await page.waitForSelector(`.item[data-id="${other}"]:not(.unread)`);
+    const url = await page.evaluate((id) => window.lonceng.items.find((i) => i.id === id).url, other);
+    assert.deepEqual(await page.evaluate(() => window.lonceng.opened), [url]);
+    await page.close();
+  });
+
+  test('Today and Older sections in local time (NC-R10)', async () => {
+    const page = await open();
+    const seen = await scrollThrough(page);
+    assert.deepEqual(seen.sections, ['Today', 'Older']);
+    const times = Object.values(seen.items).map(([, time]) => time);
+    assert.ok(times.every((t) => /\d{2}[.:]\d{2}/.test(t)), times.join('|'));
+    assert.ok(times.some((t) => /^\d{2}:\d{2}$/.test(t)), 'today: the time only');
+    assert.ok(times.some((t) => /^\d{1,2} [A-Z][a-z]{2}/.test(t)), 'older: the date too');
+    await page.close();
+  });
+
+  test('switching language re-renders everything at once, old items included (NC-R11)', async () => {
+    const page = await open();
+    const textsById = () => page.$$eval('.item', (els) => Object.fromEntries(els.map((e) => [e.dataset.id, e.querySelector('.text').textContent])));
+    const english = await textsById();
+    await page.click('#open-settings');
+    await page.selectOption('#lang', 'id');
+    await page.waitForFunction(() => document.querySelector('#tab-general').textContent.startsWith('Umum'));
+    await page.click('#open-settings');
+    const indonesian = await textsById();
+    const both = Object.keys(english).filter((id) => id in indonesian);
+    assert.ok(both.length >= 5, `items on screen in both languages: ${both.length}`);
+    for (const id of both) assert.notEqual(indonesian[id], english[id], id);
+    // Every item, old ones included, now reads in Indonesian.
+    const seen = await scrollThrough(page);
+    assert.deepEqual(seen.sections, ['Hari ini', 'Sebelumnya']);
+    const texts = Object.values(seen.items).map(([text]) => text);
+    const inTab = await page.evaluate(() => window.lonceng.items.filter((i) => i.tab === 'general').length);
+    assert.equal(texts.length, inTab, 'every item of the tab was drawn while scrolling');
+    for (const text of texts) assert.match(text, /Anda|Pengingat|memindahkan|menyelesaikan|memblokir/, text);
+    await page.screenshot({ path: join(shots, 'indonesian.png') });
+    await page.close();
+  });
+
+  test('the connection status and maintenance are shown calmly (MW-1, MW-2)', async () => {
+    const page = await open();
+    assert.equal(await page.textContent('#status'), 'Connected');
+    await page.evaluate(() => {
+      const until = new Date(Date.now() + 2 * 3600e3).toISOString();
+      window.lonceng.setStatus({
+        state: { state: 'maintenance', until, next_attempt_at: until },
+        last_synced_at: new Date().toISOString(),
+        maintenance: { active: true, until, windows: [] },
+      });
+    });
+    await page.waitForSelector('#banner:not([hidden])');
+    assert.match(await page.textContent('#banner'), /^Qontak is under maintenance until \d{2}:\d{2}\. Your list stays available\.$/);
+    assert.ok((await page.$$('.item')).length > 0, 'the list stays usable');
+    await page.screenshot({ path: join(shots, 'maintenance.png') });
+    await page.evaluate(() => {
+      const start = new Date(Date.now() + 5 * 3600e3);
+      window.lonceng.setStatus({
+        state: { state: 'connected', streaming: true },
+        last_synced_at: new Date().toISOString(),
+        maintenance: { active: false, until: null, windows: [{ id: 1, starts_at: start.toISOString(), ends_at: new Date(start.getTime() + 2 * 3600e3).toISOString(), message: '' }] },
+      });
+    });
+    await page.waitForFunction(() => document.querySelector('#banner').textContent.startsWith('Scheduled maintenance:'));
+    await page.close();
+  });
+
+  test('keyboard: j/k move, e marks read, Enter opens', async () => {
+    const page = await open();
+    await page.focus('#list');
+    await page.keyboard.press('j');
+    await page.keyboard.press('j');
+    await page.keyboard.press('k');
+    const selected = await page.$eval('.item.selected', (e) => e.id);
+    assert.equal(selected, 'item-1');
+    const id = await page.$eval('.item.selected', (e) => e.dataset.id);
+    await page.keyboard.press('e');
+    await page.waitForFunction((id) => window.lonceng.items.find((i) => i.id === id).read_at !== null, id);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => window.lonceng.opened.length === 1);
+    await page.close();
+  });
+
+  test('notification text is data: markup in it never becomes elements or runs', async () => {
+    const page = await open();
+    await page.evaluate(() => {
+      window.lonceng.push({
+        id: 'evil', tab: 'general', category: 'assignment', kind: 'deal_owner_assigned',
+        params: { actor: '<img src=x onerror="window.pwned=1">', deal_name: '<script>window.pwned=2</script>' },
+        url: 'https://app.qontak.com/crm/deals/1', created_at: new Date().toISOString(), read_at: null,
+      });
+    });
+    await page.waitForSelector('.item[data-id="evil"]');
+    const text = await page.textContent('.item[data-id="evil"] .text');
+    assert.equal(text, '<img src=x onerror="window.pwned=1"> made you the owner of deal <script>window.pwned=2</script>');
+    assert.equal(await page.$$eval('.item img, .item script', (els) => els.length), 0);
+    assert.equal(await page.evaluate(() => window.pwned), undefined);
+    await page.close();
+  });
+
+  test('ten thousand items stay light: only the rows in view exist, and more load on scroll', async () => {
+    const page = await open('?items=10000');
+    const rows = await page.$$eval('.item', (els) => els.length);
+    assert.ok(rows < 40, `rows in the DOM: ${rows}`);
+    for (let i = 0; i < 6; i++) {
+      await page.evaluate(() => { const l = document.querySelector('#list'); l.scrollTop = l.scrollHeight; });
+      await page.waitForTimeout(50);
+    }
+    const loaded = await page.evaluate(() => document.querySelector('#spacer').style.height);
+    assert.ok(parseInt(loaded, 10) > 200 * 66, `loaded more pages: ${loaded}`);
+    assert.ok((await page.$$eval('.item', (els) => els.length)) < 40);
+    await page.close();
+  });
+
+  test('"why no toast?" explains each item, and empty lists say something useful', async () => {
+    const page = await open();
+    const id = await page.$eval('.item', (e) => e.dataset.id);
+    await page.evaluate((id) => window.lonceng.reasons.set(id, 'chat_focused'), id);
+    await page.click(`.item[data-id="${id}"] .why`);
+    await page.waitForSelector('.why-text');
+    assert.equal(await page.textContent('.why-text'), 'No desktop notification: you were active in the Qontak chat.');
+    await page.evaluate(() => window.lonceng.markAllRead({ tab: 'approval', category: null }));
+    await page.click('#tab-approval');
+    await page.check('#unread-only');
+    await page.waitForSelector('#empty:not([hidden])');
+    assert.equal(await page.textContent('#empty'), 'You are all caught up.');
+    await page.close();
+  });
+
+  test('settings: token never shown, chat-window patterns and mutes saved; dark theme', async () => {
+    const page = await open('', 'dark');
+    // Out of demo mode, the server and the token can be edited.
+    await page.evaluate(() => window.lonceng.saveSettings({ demo: false }));
+    await page.click('#open-settings');
+    await page.fill('#token', 'secret-token');
+    await page.fill('#patterns', 'Qontak Chat, My Inbox');
+    await page.uncheck('[data-mute="resolved"]');
+    await page.click('#save-settings');
+    await page.waitForFunction(() => window.lonceng.settings_.chat_window_patterns[0] === 'Qontak Chat');
+    const s = await page.evaluate(() => window.lonceng.settings_);
+    assert.deepEqual(s.chat_window_patterns, ['Qontak Chat', 'My Inbox']);
+    assert.ok(s.muted.includes('resolved'));
+    assert.equal(s.has_token, true);
+    assert.equal(await page.inputValue('#token'), '', 'the token field is cleared after saving');
+    await page.waitForFunction(() => document.querySelector('#settings').textContent.includes('Kept in the system keyring.'));
+    await page.screenshot({ path: join(shots, 'settings-dark.png') });
+    await page.close();
+  });
+});
