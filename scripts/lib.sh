@@ -29,6 +29,6 @@ ensure_rust() {
 }
 
 # Packages every build needs.
-BUILD_PACKAGES=(build-essential pkg-config)
+BUILD_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev)
 # The tests also drive a real D-Bus session and a real X server.
 TEST_PACKAGES=(dbus xvfb openbox chromium)

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use lonceng_core::clock::{Clock, FastForward, ManualClock, TokioSleeper};
 use lonceng_core::crm::Credentials;
 use lonceng_core::model::{Category, Tab};
-use lonceng_core::store::{Scope, Store};
+use lonceng_core::store::{Scope, Store, UNDO_WINDOW};
 use lonceng_core::sync::crm_source::CrmSource;
 use lonceng_core::sync::lonceng::LoncengSource;
 use lonceng_core::sync::{ConnState, SyncConfig, SyncEvent};
@@ -27,6 +27,10 @@ const WAIT: Duration = Duration::from_secs(20);
 
 fn t0() -> DateTime<Utc> {
     "2026-01-20T01:00:00Z".parse().unwrap()
+}
+
+fn far_future() -> DateTime<Utc> {
+    "2100-01-01T00:00:00Z".parse().unwrap()
 }
 
 fn any_port() -> SocketAddr {
@@ -333,14 +337,16 @@ async fn mw6_actions_taken_offline_are_sent_when_back_and_never_undone() {
         store
             .mark_all_read(Scope::new(Tab::Inbox, Some(Category::ChatAssignment)).unwrap(), clock.now())
             .unwrap();
-        assert_eq!(store.outbox_pending(10).unwrap().len(), 2);
+        assert_eq!(store.outbox_pending(10, clock.now() + UNDO_WINDOW).unwrap().len(), 2);
         id
     };
+    // Past the mark-all's undo window, both actions are due.
+    clock.advance(UNDO_WINDOW + chrono::Duration::seconds(1));
     c.handle.nudge();
 
     let server = start_server(SqliteDb::open(&path).unwrap(), server_config(), clock.clone(), addr).await;
     c.until(WAIT, "outbox drained", |c| {
-        connected(c) && c.store.lock().unwrap().outbox_pending(10).unwrap().is_empty()
+        connected(c) && c.store.lock().unwrap().outbox_pending(10, far_future()).unwrap().is_empty()
     })
     .await;
     let counts = server.app.db.counts(AGENT.into()).await.unwrap();
@@ -739,8 +745,13 @@ async fn the_qontak_crm_api_is_polled_with_valid_signatures_and_marked_read_per_
         store.mark_read("crm:1", clock.now()).unwrap();
         store.mark_all_read(Scope::new(Tab::Approval, Some(Category::Deals)).unwrap(), clock.now()).unwrap();
     }
+    clock.advance(UNDO_WINDOW + chrono::Duration::seconds(1));
+    *crm.now.lock().unwrap() = clock.now();
     c.handle.nudge();
-    c.until(WAIT, "actions sent", |c| c.store.lock().unwrap().outbox_pending(10).unwrap().is_empty()).await;
+    c.until(WAIT, "actions sent", |c| {
+        c.store.lock().unwrap().outbox_pending(10, far_future()).unwrap().is_empty()
+    })
+    .await;
     let calls = crm.calls.lock().unwrap().clone();
     assert!(calls.contains(&"PUT /qontak/crm/notifications/1/mark_as_read".to_string()));
     assert!(calls.contains(&"PUT /qontak/crm/notifications/3/mark_as_read".to_string()));

@@ -62,6 +62,7 @@ export class BellWindow {
   private rowsCache: Row[] = [];
   private offs: number[] = [0];
   private refreshTimer = 0;
+  private pinned = false;
 
   constructor(private root: HTMLElement, private backend: Backend, private now: () => Date = () => new Date()) {}
 
@@ -75,6 +76,7 @@ export class BellWindow {
     this.s.status = status;
     this.backend.subscribe((e) => {
       if (e === 'changed') this.scheduleRefresh();
+      if (e === 'open-settings' && !this.s.showSettings) this.toggleSettings();
       if (e === 'status') void this.backend.status().then((st) => { this.s.status = st; this.renderChrome(); });
       if (e === 'settings') {
         void this.backend.settings().then((st) => {
@@ -135,6 +137,7 @@ export class BellWindow {
       h('header', { class: 'top' },
         h('h1', {}, t(lang, 'bell-title')),
         h('span', { class: 'status', id: 'status', role: 'status', 'aria-live': 'polite' }),
+        h('button', { class: 'icon', id: 'pin', 'aria-label': t(lang, 'pin-window'), title: t(lang, 'pin-window'), 'aria-pressed': String(this.pinned) }, '📌'),
         h('button', { class: 'icon', id: 'open-settings', 'aria-label': t(lang, 'tray-settings'), title: t(lang, 'tray-settings') }, '⚙'),
       ),
       h('div', { class: 'banner', id: 'banner', role: 'note', hidden: true }),
@@ -163,6 +166,11 @@ export class BellWindow {
     });
     this.root.querySelector('#mark-all')?.addEventListener('click', () => void this.markAll());
     this.root.querySelector('#open-settings')?.addEventListener('click', () => this.toggleSettings());
+    this.root.querySelector('#pin')?.addEventListener('click', (e) => {
+      this.pinned = !this.pinned;
+      (e.currentTarget as HTMLElement).setAttribute('aria-pressed', String(this.pinned));
+      void this.backend.setPinned(this.pinned);
+    });
     this.renderChrome();
     this.renderList();
     this.renderSettings();

@@ -99,7 +99,7 @@ export interface MarkAllResult {
   undo: string | null;
 }
 
-export type BackendEvent = 'changed' | 'status' | 'settings';
+export type BackendEvent = 'changed' | 'status' | 'settings' | 'open-settings';
 
 export interface Backend {
   page(scope: Scope, unreadOnly: boolean, after: Cursor | null, limit: number): Promise<Page>;
@@ -116,5 +116,7 @@ export interface Backend {
   why(id: string): Promise<Reason | null>;
   settings(): Promise<Settings>;
   saveSettings(changes: Partial<Settings> & { token?: string }): Promise<Settings>;
+  /** Keeps the window open when it loses focus. */
+  setPinned(on: boolean): Promise<void>;
   subscribe(listener: (e: BackendEvent) => void): () => void;
 }

@@ -156,6 +156,12 @@ export class MockBackend implements Backend {
     return this.settings();
   }
 
+  pinned = false;
+
+  async setPinned(on: boolean): Promise<void> {
+    this.pinned = on;
+  }
+
   subscribe(listener: (e: BackendEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -38,8 +38,11 @@ export class TauriBackend implements Backend {
   saveSettings(changes: Partial<Settings> & { token?: string }): Promise<Settings> {
     return invoke('save_settings', { changes });
   }
+  setPinned(on: boolean): Promise<void> {
+    return invoke('set_pinned', { on });
+  }
   subscribe(listener: (e: BackendEvent) => void): () => void {
-    const stops = (['changed', 'status', 'settings'] as BackendEvent[]).map((name) =>
+    const stops = (['changed', 'status', 'settings', 'open-settings'] as BackendEvent[]).map((name) =>
       listen(`lonceng://${name}`, () => listener(name)),
     );
     return () => stops.forEach((p) => void p.then((stop) => stop()));

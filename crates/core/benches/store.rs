@@ -192,7 +192,7 @@ fn main() {
     let mut chunks = Vec::new();
     loop {
         let c = Instant::now();
-        let n = store.compact_read_marks(5_000).expect("compact");
+        let n = store.compact_read_marks(5_000, now() + chrono::Duration::minutes(1)).expect("compact");
         chunks.push(c.elapsed());
         if n == 0 {
             break;

@@ -32,7 +32,8 @@ use crate::rules;
 const APPLICATION_ID: i32 = 0x4C4E_4347;
 
 /// Schema migrations; `PRAGMA user_version` is the number applied. Append only.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE notifications (
     seq          INTEGER PRIMARY KEY,      -- local arrival order; read watermarks refer to it
     id           TEXT NOT NULL UNIQUE,     -- the server's id: the dedupe key
@@ -80,7 +81,15 @@ CREATE TABLE sync_state (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
-"#];
+"#,
+    r#"
+-- v2: an action can be held back (a mark-all during its undo window).
+ALTER TABLE outbox ADD COLUMN available_at INTEGER NOT NULL DEFAULT 0;
+"#,
+];
+
+/// How long a mark-all waits before it goes to the server, so that Undo can still take it back.
+pub const UNDO_WINDOW: chrono::Duration = chrono::Duration::seconds(10);
 
 /// The sync state key of the server cursor; recorded with offline mark-all actions so that the
 /// server marks exactly what the agent saw.
@@ -233,6 +242,11 @@ pub struct MarkAllReport {
     pub upto_seq: i64,
     pub changed: u64,
     pub per_category: Vec<(Category, u64)>,
+    /// For undo: each changed category's watermark before, and when this happened.
+    pub previous: Vec<(Category, i64, i64)>,
+    pub at: DateTime<Utc>,
+    /// The queued server action, while it can still be withdrawn.
+    pub outbox_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -589,7 +603,7 @@ impl Store {
         let mut delta = vec![0; Category::ALL.len()];
         delta[idx(c)] = -1;
         write_counts(&tx, &delta).map_err(sql)?;
-        enqueue(&tx, &format!("read:{id}"), &OutboxOp::MarkRead { id: id.to_owned(), at }, at)
+        enqueue(&tx, &format!("read:{id}"), &OutboxOp::MarkRead { id: id.to_owned(), at }, at, at)
             .map_err(sql)?;
         tx.commit().map_err(sql)?;
         Ok(true)
@@ -604,6 +618,7 @@ impl Store {
         let upto: i64 =
             tx.query_row("SELECT coalesce(max(seq), 0) FROM notifications", [], |r| r.get(0)).map_err(sql)?;
         let mut per_category = Vec::new();
+        let mut previous = Vec::new();
         let mut new_marks = self.marks.clone();
         for c in scope.categories() {
             let n: i64 = tx
@@ -612,6 +627,12 @@ impl Store {
             if n <= 0 {
                 continue;
             }
+            let (prev_upto, prev_at): (i64, i64) = tx
+                .query_row("SELECT upto_seq, read_at FROM read_marks WHERE category = ?1", [c.code()], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .map_err(sql)?;
+            previous.push((c, prev_upto, prev_at));
             tx.execute(
                 "UPDATE read_marks SET upto_seq = ?2, read_at = ?3 WHERE category = ?1",
                 params![c.code(), upto, ms(at)],
@@ -622,6 +643,7 @@ impl Store {
             per_category.push((c, n as u64));
         }
         let changed = per_category.iter().map(|(_, n)| n).sum();
+        let mut outbox_key = None;
         if changed > 0 {
             let cursor = get_state(&tx, CURSOR_KEY).map_err(sql)?;
             let key = format!(
@@ -637,16 +659,62 @@ impl Store {
                 upto_seq: upto,
                 at,
             };
-            enqueue(&tx, &key, &op, at).map_err(sql)?;
+            enqueue(&tx, &key, &op, at, at + UNDO_WINDOW).map_err(sql)?;
+            outbox_key = Some(key);
         }
         tx.commit().map_err(sql)?;
         self.marks = new_marks;
-        Ok(MarkAllReport { scope, upto_seq: upto, changed, per_category })
+        Ok(MarkAllReport { scope, upto_seq: upto, changed, per_category, previous, at, outbox_key })
+    }
+
+    /// Takes a mark-all back (the window's Undo) within [`UNDO_WINDOW`], while its action has not
+    /// left for the server. Compaction leaves a mark alone during that window, so undoing is only
+    /// moving the watermark back. Categories whose marks moved since (another mark-all) keep the
+    /// newer state. Returns whether anything was undone.
+    pub fn undo_mark_all(&mut self, report: &MarkAllReport, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let path = self.path.clone();
+        let sql = |e: rusqlite::Error| classify(&path, e);
+        let Some(key) = &report.outbox_key else { return Ok(false) };
+        if now - report.at > UNDO_WINDOW {
+            return Ok(false);
+        }
+        let tx = self.conn.transaction().map_err(sql)?;
+        if tx.execute("DELETE FROM outbox WHERE idempotency_key = ?1", [key]).map_err(sql)? == 0 {
+            return Ok(false); // already sent
+        }
+        let mut restored = Vec::new();
+        for (c, prev_upto, prev_at) in &report.previous {
+            let current: i64 = tx
+                .query_row("SELECT upto_seq FROM read_marks WHERE category = ?1", [c.code()], |r| r.get(0))
+                .map_err(sql)?;
+            if current != report.upto_seq {
+                continue;
+            }
+            tx.execute(
+                "UPDATE read_marks SET upto_seq = ?2, read_at = ?3 WHERE category = ?1",
+                params![c.code(), prev_upto, prev_at],
+            )
+            .map_err(sql)?;
+            tx.execute(
+                "UPDATE unread_counts SET n = (SELECT count(*) FROM notifications \
+                 WHERE category = ?1 AND read_at IS NULL AND seq > ?2) WHERE category = ?1",
+                params![c.code(), prev_upto],
+            )
+            .map_err(sql)?;
+            restored.push((*c, *prev_upto));
+        }
+        tx.commit().map_err(sql)?;
+        for (c, prev) in &restored {
+            self.marks[idx(*c)] = *prev;
+        }
+        Ok(!restored.is_empty())
     }
 
     /// Writes `read_at` into up to `limit` rows covered by a watermark, so that unread-only queries
     /// stop stepping over them. Changes no read state. Returns the rows written (0: done).
-    pub fn compact_read_marks(&mut self, limit: usize) -> Result<usize, StoreError> {
+    /// Marks still inside their undo window are left alone.
+    pub fn compact_read_marks(&mut self, limit: usize, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        let settled = ms(now - UNDO_WINDOW);
         let n = self
             .conn
             .execute(
@@ -654,8 +722,8 @@ impl Store {
                  WHERE seq IN (
                     SELECT n.seq FROM notifications n INDEXED BY notif_category_unread
                     JOIN read_marks m ON m.category = n.category
-                    WHERE n.read_at IS NULL AND n.seq <= m.upto_seq LIMIT ?1)",
-                [limit as i64],
+                    WHERE n.read_at IS NULL AND n.seq <= m.upto_seq AND m.read_at <= ?2 LIMIT ?1)",
+                params![limit as i64, settled],
             )
             .map_err(|e| self.err(e))?;
         Ok(n)
@@ -717,16 +785,18 @@ impl Store {
         Ok(out)
     }
 
-    /// The oldest actions still waiting for the server, in the order they were taken.
-    pub fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+    /// The oldest actions due for the server at `now`, in the order they were taken (a mark-all
+    /// is held back during its undo window).
+    pub fn outbox_pending(&self, limit: usize, now: DateTime<Utc>) -> Result<Vec<OutboxEntry>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT seq, idempotency_key, op, attempts, last_error FROM outbox ORDER BY seq LIMIT ?1",
+                "SELECT seq, idempotency_key, op, attempts, last_error FROM outbox WHERE available_at <= ?2 \
+                 ORDER BY seq LIMIT ?1",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([limit as i64], |r| {
+            .query_map(params![limit as i64, ms(now)], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
@@ -928,11 +998,17 @@ fn write_counts(conn: &Connection, delta: &[i64]) -> Result<(), rusqlite::Error>
     Ok(())
 }
 
-fn enqueue(conn: &Connection, key: &str, op: &OutboxOp, at: DateTime<Utc>) -> Result<(), rusqlite::Error> {
+fn enqueue(
+    conn: &Connection,
+    key: &str,
+    op: &OutboxOp,
+    at: DateTime<Utc>,
+    available_at: DateTime<Utc>,
+) -> Result<(), rusqlite::Error> {
     let json = serde_json::to_string(op).unwrap_or_default();
     conn.execute(
-        "INSERT OR IGNORE INTO outbox (idempotency_key, op, created_at) VALUES (?1, ?2, ?3)",
-        params![key, json, ms(at)],
+        "INSERT OR IGNORE INTO outbox (idempotency_key, op, created_at, available_at) VALUES (?1, ?2, ?3, ?4)",
+        params![key, json, ms(at), ms(available_at)],
     )?;
     Ok(())
 }

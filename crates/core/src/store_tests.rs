@@ -31,6 +31,11 @@ fn item(id: &str, category: Category, minutes: i64) -> Notification {
     }
 }
 
+/// Late enough that every held-back action is due.
+fn far() -> DateTime<Utc> {
+    t0() + Duration::days(1)
+}
+
 fn scope(tab: Tab, category: Option<Category>) -> Scope {
     Scope::new(tab, category).unwrap()
 }
@@ -121,7 +126,7 @@ fn nc_r13_read_elsewhere_arrives_as_read_and_keeps_the_earliest_time() {
     assert_eq!(s.get("n-1").unwrap().unwrap().read_at, Some(t0() + Duration::minutes(2)));
     assert_eq!(s.unread_counts().unwrap().total(), 0);
     // Read elsewhere is not an action of this device: nothing to send.
-    assert!(s.outbox_pending(10).unwrap().is_empty());
+    assert!(s.outbox_pending(10, far()).unwrap().is_empty());
 }
 
 #[test]
@@ -205,7 +210,7 @@ fn nc_r8_mark_one_read_changes_only_that_item_and_queues_it_for_the_server() {
     assert_eq!(all(&s, scope(Tab::General, None), true), vec!["n-2"]);
     let counts = s.unread_counts().unwrap();
     assert_eq!((counts.category(Category::Reminder), counts.tab(Tab::General), counts.total()), (1, 1, 1));
-    let pending = s.outbox_pending(10).unwrap();
+    let pending = s.outbox_pending(10, far()).unwrap();
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].op, OutboxOp::MarkRead { id: "n-1".into(), at: t0() });
     assert_eq!(pending[0].idempotency_key, "read:n-1");
@@ -268,7 +273,7 @@ fn mw6_mark_all_read_is_queued_with_its_scope_and_the_cursor_the_agent_saw() {
     let mut s = mixed_store();
     s.mark_all_read(scope(Tab::Approval, Some(Category::Expenses)), t0()).unwrap();
     s.mark_all_read(scope(Tab::Approval, Some(Category::Expenses)), t0()).unwrap(); // nothing left
-    let pending = s.outbox_pending(10).unwrap();
+    let pending = s.outbox_pending(10, far()).unwrap();
     assert_eq!(pending.len(), 1, "a mark-all that changed nothing sends nothing");
     assert_eq!(
         pending[0].op,
@@ -318,7 +323,7 @@ fn compaction_changes_no_read_state_and_finishes() {
         .collect();
     let mut written = 0;
     loop {
-        let n = s.compact_read_marks(7).unwrap();
+        let n = s.compact_read_marks(7, far()).unwrap();
         if n == 0 {
             break;
         }
@@ -367,7 +372,7 @@ fn unread_counters_always_match_a_recount() {
                 s.prune_expired(now).unwrap();
             }
             _ => {
-                s.compact_read_marks(3).unwrap();
+                s.compact_read_marks(3, now).unwrap();
             }
         }
         assert_counts_consistent(&s);
@@ -441,14 +446,14 @@ fn mw6_outbox_cursor_items_and_quarantine_survive_a_restart() {
     assert_eq!(s.state(CURSOR_KEY).unwrap().as_deref(), Some("c-17"));
     assert_eq!(s.unread_counts().unwrap().total(), 0);
     assert!(s.get("n-2").unwrap().unwrap().read_at.is_some(), "watermark survives the restart");
-    let pending = s.outbox_pending(10).unwrap();
+    let pending = s.outbox_pending(10, far()).unwrap();
     assert_eq!(pending.len(), 2);
     s.outbox_failed(pending[0].seq, "503 maintenance").unwrap();
-    let again = s.outbox_pending(10).unwrap();
+    let again = s.outbox_pending(10, far()).unwrap();
     assert_eq!((again[0].attempts, again[0].last_error.as_deref()), (1, Some("503 maintenance")));
     s.outbox_done(pending[0].seq).unwrap();
     s.outbox_done(pending[1].seq).unwrap();
-    assert!(s.outbox_pending(10).unwrap().is_empty());
+    assert!(s.outbox_pending(10, far()).unwrap().is_empty());
     let q = s.quarantined().unwrap();
     assert_eq!(q.len(), 1);
     assert!(q[0].raw.contains("hologram") && q[0].error.contains("hologram"));
@@ -475,7 +480,7 @@ fn a_database_from_a_newer_lonceng_is_refused_not_touched() {
         conn.execute_batch("PRAGMA user_version = 99").unwrap();
     }
     let err = Store::open(&path).err().expect("must fail");
-    assert!(matches!(err, StoreError::NewerSchema { found: 99, supported: 1, .. }), "{err:?}");
+    assert!(matches!(err, StoreError::NewerSchema { found: 99, supported: 2, .. }), "{err:?}");
     assert!(err.to_string().contains("Update Lonceng"));
     let version: i64 =
         Connection::open(&path).unwrap().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
@@ -502,4 +507,64 @@ fn reopening_applies_no_migration_twice() {
     assert_eq!(s.unread_counts().unwrap().total(), 1);
     let journal: String = s.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(journal, "wal");
+}
+
+// NC-R6 (undo) + MW-6
+#[test]
+fn a_mark_all_can_be_undone_until_it_leaves_for_the_server() {
+    let mut s = mixed_store();
+    s.mark_read("chat_assignment-1", t0()).unwrap();
+    let before = s.unread_counts().unwrap();
+    let report = s.mark_all_read(scope(Tab::Inbox, None), t0()).unwrap();
+    assert_eq!(report.changed, 14);
+    // Held back during the undo window; the single mark-read is due at once.
+    assert_eq!(s.outbox_pending(10, t0()).unwrap().len(), 1);
+    assert_eq!(s.outbox_pending(10, t0() + UNDO_WINDOW).unwrap().len(), 2);
+    // During the undo window compaction leaves the mark alone.
+    assert_eq!(s.compact_read_marks(100, t0() + Duration::seconds(5)).unwrap(), 0);
+    assert!(s.undo_mark_all(&report, t0() + Duration::seconds(5)).unwrap());
+    assert_eq!(s.unread_counts().unwrap(), before);
+    assert_counts_consistent(&s);
+    assert!(s.get("resolved-2").unwrap().unwrap().read_at.is_none());
+    assert!(
+        s.get("chat_assignment-1").unwrap().unwrap().read_at.is_some(),
+        "read on its own before: stays read"
+    );
+    assert_eq!(s.outbox_pending(10, far()).unwrap().len(), 1, "the mark-all will not be sent");
+    assert!(!s.undo_mark_all(&report, t0()).unwrap(), "twice is once");
+    // Once sent, it is too late; and after the window too (even offline, with the action unsent).
+    let report = s.mark_all_read(scope(Tab::Inbox, None), t0()).unwrap();
+    for e in s.outbox_pending(10, far()).unwrap() {
+        s.outbox_done(e.seq).unwrap();
+    }
+    assert!(!s.undo_mark_all(&report, t0()).unwrap());
+    assert_eq!(s.unread_counts().unwrap().tab(Tab::Inbox), 0);
+    let report = s.mark_all_read(scope(Tab::General, None), t0()).unwrap();
+    assert!(!s.undo_mark_all(&report, t0() + UNDO_WINDOW + Duration::seconds(1)).unwrap());
+    assert_eq!(s.outbox_pending(10, far()).unwrap().len(), 1, "still sent");
+}
+
+#[test]
+fn a_version_1_database_is_migrated_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        for c in Category::ALL {
+            conn.execute("INSERT INTO read_marks VALUES (?1, 0, 0)", [c.code()]).unwrap();
+            conn.execute("INSERT INTO unread_counts VALUES (?1, 0)", [c.code()]).unwrap();
+        }
+        conn.execute(
+            "INSERT INTO outbox (idempotency_key, op, created_at) VALUES ('read:x', ?1, 0)",
+            [serde_json::to_string(&OutboxOp::MarkRead { id: "x".into(), at: t0() }).unwrap()],
+        )
+        .unwrap();
+        conn.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = 1;"))
+            .unwrap();
+    }
+    let s = Store::open(&path).unwrap();
+    assert_eq!(s.outbox_pending(10, t0()).unwrap().len(), 1, "old actions stay due");
+    let version: i64 = s.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, 2);
 }

@@ -348,7 +348,11 @@ async fn nc_r7_a_click_opens_the_page_and_marks_the_items_read() {
     );
     assert_eq!(*r.opener.0.lock().unwrap(), vec![url.to_string()]);
     assert_eq!(r.store.lock().unwrap().unread_counts().unwrap().total(), 0);
-    assert_eq!(r.store.lock().unwrap().outbox_pending(10).unwrap().len(), 2, "queued for the server");
+    assert_eq!(
+        r.store.lock().unwrap().outbox_pending(10, t0()).unwrap().len(),
+        2,
+        "queued for the server, due at once"
+    );
     assert_eq!(r.nudges.load(Ordering::SeqCst), 1);
     assert!(r.center.clicked(handle).await.is_none(), "a second click on a gone toast does nothing");
 }

@@ -84,8 +84,6 @@ pub struct DesktopFocus {
     display: Option<String>,
     x11: Mutex<Option<X11>>,
     matcher: Mutex<ChatWindowMatch>,
-    /// For D-Bus calls from a blocking thread.
-    rt: Option<tokio::runtime::Runtime>,
     session_bus: Mutex<Option<zbus::Connection>>,
 }
 
@@ -96,7 +94,6 @@ impl DesktopFocus {
             display: display.map(str::to_owned),
             x11: Mutex::new(None),
             matcher: Mutex::new(matcher),
-            rt: tokio::runtime::Builder::new_current_thread().enable_all().build().ok(),
             session_bus: Mutex::new(None),
         }
     }
@@ -126,9 +123,10 @@ impl DesktopFocus {
         None
     }
 
-    /// Whether the screen is locked; `None` when no service says.
+    /// Whether the screen is locked; `None` when no service says. Call it from a blocking thread of
+    /// a Tokio runtime (as the toast center does): it waits on D-Bus through that runtime.
     pub fn locked(&self) -> Option<bool> {
-        let rt = self.rt.as_ref()?;
+        let rt = tokio::runtime::Handle::try_current().ok()?;
         rt.block_on(async {
             let session = {
                 let cached = self.session_bus.lock().unwrap_or_else(|p| p.into_inner()).clone();

@@ -9,6 +9,7 @@
 //! bell window remains the way in); GNOME on Wayland hides the focused window from applications, so
 //! focus reads as unknown and the web chat's presence report decides.
 
+pub mod app;
 pub mod focus;
 pub mod notifier;
 pub mod opener;

@@ -256,3 +256,5 @@ settings-token-none = Not signed in.
 settings-chat-window = The web chat window's title contains
 settings-save = Save
 settings-demo = Demo mode: the embedded server with simulated activity.
+
+pin-window = Keep this window open

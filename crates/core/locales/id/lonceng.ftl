@@ -227,3 +227,5 @@ settings-token-none = Belum masuk.
 settings-chat-window = Judul jendela web chat mengandung
 settings-save = Simpan
 settings-demo = Mode demo: server bawaan dengan aktivitas simulasi.
+
+pin-window = Biarkan jendela ini tetap terbuka

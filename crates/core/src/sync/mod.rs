@@ -564,7 +564,8 @@ impl<S: Source> SyncEngine<S> {
     /// cannot help, and it must not block the ones behind it); anything else stops the flush.
     async fn flush_outbox(&mut self) -> Result<(), SyncError> {
         loop {
-            let pending = self.with_store(|s| s.outbox_pending(50)).await?;
+            let now = self.clock.now();
+            let pending = self.with_store(move |s| s.outbox_pending(50, now)).await?;
             if pending.is_empty() {
                 return Ok(());
             }

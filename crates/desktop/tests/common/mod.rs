@@ -1,0 +1,126 @@
+//! Shared by the D-Bus suites: a private session bus per test, and a recording notification server.
+#![allow(dead_code)] // each suite uses a different part of it
+
+use std::collections::HashMap;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// True inside the private bus; outside it, runs `test` there and checks that it passed.
+pub fn in_private_bus(test: &str) -> bool {
+    if std::env::var_os("LONCENG_TEST_BUS").is_some() {
+        return true;
+    }
+    let exe = std::env::current_exe().expect("test binary");
+    let status = Command::new("dbus-run-session")
+        .arg("--")
+        .arg(exe)
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env("LONCENG_TEST_BUS", "1")
+        .status()
+        .expect("dbus-run-session runs (package dbus; scripts/test.sh installs it)");
+    assert!(status.success(), "{test} failed on its private bus");
+    false
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Call {
+    Notify {
+        app: String,
+        replaces: u32,
+        summary: String,
+        body: String,
+        actions: Vec<String>,
+        urgency: Option<u8>,
+    },
+    Close(u32),
+}
+
+#[derive(Clone, Default)]
+pub struct Recorder {
+    pub calls: Arc<Mutex<Vec<Call>>>,
+    next: Arc<Mutex<u32>>,
+}
+
+#[zbus::interface(name = "org.freedesktop.Notifications")]
+impl Recorder {
+    #[allow(clippy::too_many_arguments)]
+    async fn notify(
+        &self,
+        app_name: String,
+        replaces_id: u32,
+        _app_icon: String,
+        summary: String,
+        body: String,
+        actions: Vec<String>,
+        hints: HashMap<String, zbus::OwnedVariant>,
+        _expire_timeout: i32,
+    ) -> u32 {
+        let urgency = hints.get("urgency").and_then(|v| u8::try_from(v.clone()).ok());
+        self.calls.lock().unwrap().push(Call::Notify {
+            app: app_name,
+            replaces: replaces_id,
+            summary,
+            body,
+            actions,
+            urgency,
+        });
+        if replaces_id != 0 {
+            return replaces_id;
+        }
+        let mut next = self.next.lock().unwrap();
+        *next += 1;
+        *next
+    }
+
+    async fn close_notification(&self, id: u32) {
+        self.calls.lock().unwrap().push(Call::Close(id));
+    }
+
+    fn get_capabilities(&self) -> Vec<String> {
+        vec!["body".into(), "actions".into(), "body-markup".into()]
+    }
+
+    fn get_server_information(&self) -> (String, String, String, String) {
+        ("recorder".into(), "lonceng-tests".into(), "1".into(), "1.2".into())
+    }
+}
+
+pub async fn notification_server() -> (zbus::Connection, Recorder) {
+    let recorder = Recorder::default();
+    let conn = zbus::connection::Builder::session()
+        .name("org.freedesktop.Notifications")
+        .serve_at("/org/freedesktop/Notifications", recorder.clone())
+        .build()
+        .await
+        .expect("notification server on the private bus");
+    (conn, recorder)
+}
+
+/// What a notification server does when the agent clicks a toast.
+pub async fn click(server: &zbus::Connection, id: u32) {
+    server
+        .emit_signal(
+            None::<&str>,
+            "/org/freedesktop/Notifications",
+            "org.freedesktop.Notifications",
+            "ActionInvoked",
+            &(id, "default"),
+        )
+        .await
+        .expect("signal");
+}
+
+pub async fn eventually(what: &str, f: impl Fn() -> bool) {
+    for _ in 0..500 {
+        if f() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("timed out: {what}");
+}
+
+pub fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
