@@ -19,6 +19,13 @@ ensure_apt() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# tauri-driver (WebDriver for the real app), from crates.io, once.
+ensure_tauri_driver() {
+  command -v tauri-driver >/dev/null || [[ -x ${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver ]] && return 0
+  say "installing tauri-driver"
+  cargo install --locked --quiet tauri-driver --version "^2"
+}
+
 ensure_node() {
   command -v npm >/dev/null || { echo "Node.js (with npm) is required: see README." >&2; exit 1; }
 }
@@ -31,4 +38,4 @@ ensure_rust() {
 # Packages every build needs.
 BUILD_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev)
 # The tests also drive a real D-Bus session and a real X server.
-TEST_PACKAGES=(dbus xvfb openbox chromium)
+TEST_PACKAGES=(dbus xvfb openbox chromium dunst x11-utils webkit2gtk-driver haskell-gtk-sni-tray-utils)

@@ -16,5 +16,9 @@ say "cargo fmt --check"
 cargo fmt --all -- --check
 say "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+say "the real app under Xvfb, driven by WebDriver (tauri-driver + WebKitWebDriver)"
+ensure_tauri_driver
+cargo build --locked -p lonceng
+dbus-run-session -- node --test tests/gui/app.test.mjs
 say "cargo test"
 cargo test --workspace --locked

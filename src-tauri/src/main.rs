@@ -36,6 +36,9 @@ type App = Arc<Desktop>;
 /// Keeps the window open when it loses focus.
 struct Pinned(AtomicBool);
 
+/// When the window was last asked for: the window reports when its list is painted.
+struct Shown(std::sync::Mutex<Option<std::time::Instant>>);
+
 #[tauri::command(async)]
 fn page(
     app: State<'_, App>,
@@ -95,6 +98,13 @@ fn save_settings(
 fn set_pinned(pinned: State<'_, Pinned>, on: bool) {
     pinned.0.store(on, Ordering::SeqCst);
 }
+/// The window painted its first list: how long that took since it was asked for.
+#[tauri::command(async)]
+fn painted(shown: State<'_, Shown>) {
+    if let Some(at) = shown.0.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        tracing::info!(ms = at.elapsed().as_millis() as u64, "bell window painted");
+    }
+}
 
 fn set_autostart(handle: &AppHandle, on: bool) {
     let launcher = handle.autolaunch();
@@ -118,6 +128,7 @@ fn show_window(handle: &AppHandle, at: Option<tauri::PhysicalPosition<f64>>) {
         let _ = w.set_focus();
         return;
     }
+    *handle.state::<Shown>().0.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
     let (width, height) = (400.0, 640.0);
     let mut builder = WebviewWindowBuilder::new(handle, WINDOW, WebviewUrl::App("index.html".into()))
         .title("Lonceng")
@@ -302,8 +313,9 @@ fn main() {
         .plugin(tauri_plugin_single_instance::init(|handle, _args, _cwd| show_window(handle, None)))
         .plugin(tauri_plugin_autostart::init(MacosLauncher::LaunchAgent, Some(vec!["--hidden"])))
         .manage(Pinned(AtomicBool::new(pinned)))
+        .manage(Shown(std::sync::Mutex::new(None)))
         .invoke_handler(tauri::generate_handler![
-            page, counts, status, mark_read, open_item, mark_all_read, undo, why, settings, save_settings, set_pinned
+            page, counts, status, mark_read, open_item, mark_all_read, undo, why, settings, save_settings, set_pinned, painted
         ])
         .setup(move |tauri_app| {
             let handle = tauri_app.handle().clone();
@@ -321,8 +333,10 @@ fn main() {
                 let _ = emitter.emit(name, ());
                 let _ = tray_tx.send(());
             });
+            let env_u64 = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+            let demo_pace = Duration::from_millis(env_u64("LONCENG_DEMO_PACE_MS").unwrap_or(4_000));
             let app = tauri::async_runtime::block_on(Desktop::start(
-                Options { data_dir, demo, demo_pace: Duration::from_secs(4) },
+                Options { data_dir, demo, demo_pace, demo_events: env_u64("LONCENG_DEMO_EVENTS") },
                 notify,
             ))
             .map_err(|e| anyhow::anyhow!("Lonceng could not start: {e}"))?;

@@ -10,6 +10,18 @@ import { markAllLabel, offsets, rows, visible, when, type Row } from './view';
 
 const PAGE = 200;
 
+/** A pin, drawn rather than an emoji: emoji depend on the fonts installed. */
+function pinIcon(): SVGSVGElement {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 16 16');
+  svg.setAttribute('aria-hidden', 'true');
+  const path = document.createElementNS(ns, 'path');
+  path.setAttribute('d', 'M10 1 15 6 13.5 7.5 12.5 6.5 9.5 9.5 10 13 8.5 14.5 5.5 11.5 2 15 1 14 4.5 10.5 1.5 7.5 3 6 6.5 6.5 9.5 3.5 8.5 2.5Z');
+  svg.append(path);
+  return svg;
+}
+
 function tabOf(c: Category): Tab {
   return TABS.find((t) => CATEGORIES[t].includes(c)) ?? 'general';
 }
@@ -92,6 +104,7 @@ export class BellWindow {
     document.addEventListener('keydown', (e) => this.onKey(e));
     this.renderAll();
     await this.reload();
+    requestAnimationFrame(() => this.backend.painted());
   }
 
   /** Bursts of changes (a catch-up after an outage) become one refresh. */
@@ -137,7 +150,7 @@ export class BellWindow {
       h('header', { class: 'top' },
         h('h1', {}, t(lang, 'bell-title')),
         h('span', { class: 'status', id: 'status', role: 'status', 'aria-live': 'polite' }),
-        h('button', { class: 'icon', id: 'pin', 'aria-label': t(lang, 'pin-window'), title: t(lang, 'pin-window'), 'aria-pressed': String(this.pinned) }, '📌'),
+        h('button', { class: 'icon', id: 'pin', 'aria-label': t(lang, 'pin-window'), title: t(lang, 'pin-window'), 'aria-pressed': String(this.pinned) }, pinIcon()),
         h('button', { class: 'icon', id: 'open-settings', 'aria-label': t(lang, 'tray-settings'), title: t(lang, 'tray-settings') }, '⚙'),
       ),
       h('div', { class: 'banner', id: 'banner', role: 'note', hidden: true }),

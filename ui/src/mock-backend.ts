@@ -157,6 +157,11 @@ export class MockBackend implements Backend {
   }
 
   pinned = false;
+  paintedAt: number | null = null;
+
+  painted(): void {
+    this.paintedAt ??= performance.now();
+  }
 
   async setPinned(on: boolean): Promise<void> {
     this.pinned = on;

@@ -38,6 +38,9 @@ export class TauriBackend implements Backend {
   saveSettings(changes: Partial<Settings> & { token?: string }): Promise<Settings> {
     return invoke('save_settings', { changes });
   }
+  painted(): void {
+    void invoke('painted');
+  }
   setPinned(on: boolean): Promise<void> {
     return invoke('set_pinned', { on });
   }

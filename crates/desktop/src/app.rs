@@ -128,6 +128,8 @@ pub struct Options {
     /// Run the embedded reference server with simulated activity.
     pub demo: bool,
     pub demo_pace: Duration,
+    /// Stop the demo after this many events (tests want a list that holds still).
+    pub demo_events: Option<u64>,
 }
 
 /// The sign-in token, kept in a file only the agent can read. (An OS keyring is preferred where one
@@ -211,7 +213,11 @@ impl Desktop {
                 .await
                 .map_err(|e| AppError::Store(format!("the demo server did not start: {e}")))?;
             lonceng_server::demo::seed(&running.app).await.map_err(|e| AppError::Store(e.to_string()))?;
-            tokio::spawn(lonceng_server::demo::simulate(running.app.clone(), opts.demo_pace));
+            tokio::spawn(lonceng_server::demo::simulate(
+                running.app.clone(),
+                opts.demo_pace,
+                opts.demo_events,
+            ));
             let url = running.url();
             (Some(running), Some((url, lonceng_server::demo::AGENTS[0].2.to_owned())))
         } else {

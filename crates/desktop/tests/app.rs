@@ -17,7 +17,12 @@ async fn demo(dir: &std::path::Path) -> (Arc<Desktop>, Arc<Mutex<Vec<UiEvent>>>)
     let events = Arc::new(Mutex::new(Vec::new()));
     let log = events.clone();
     let app = Desktop::start(
-        Options { data_dir: dir.to_path_buf(), demo: true, demo_pace: Duration::from_millis(30) },
+        Options {
+            data_dir: dir.to_path_buf(),
+            demo: true,
+            demo_pace: Duration::from_millis(30),
+            demo_events: None,
+        },
         Arc::new(move |e| log.lock().unwrap().push(e)),
     )
     .await
@@ -106,7 +111,12 @@ fn without_a_server_the_window_says_what_to_do_and_the_token_stays_private() {
     rt().block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let app = Desktop::start(
-            Options { data_dir: dir.path().to_path_buf(), demo: false, demo_pace: Duration::from_secs(1) },
+            Options {
+                data_dir: dir.path().to_path_buf(),
+                demo: false,
+                demo_pace: Duration::from_secs(1),
+                demo_events: None,
+            },
             Arc::new(|_| {}),
         )
         .await

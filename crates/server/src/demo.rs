@@ -81,10 +81,10 @@ pub async fn seed<D: Database>(app: &AppState<D>) -> DbResult<()> {
     Ok(())
 }
 
-/// Posts one event every `pace` on average until cancelled.
-pub async fn simulate<D: Database>(app: std::sync::Arc<AppState<D>>, pace: StdDuration) {
+/// Posts one event every `pace` on average until cancelled, or until `limit` events were posted.
+pub async fn simulate<D: Database>(app: std::sync::Arc<AppState<D>>, pace: StdDuration, limit: Option<u64>) {
     let mut n: u64 = 0;
-    loop {
+    while limit.is_none_or(|l| n < l) {
         let jitter = rand::rng().random_range(0.4..1.6);
         tokio::select! {
             _ = app.shutdown.cancelled() => return,

@@ -106,7 +106,11 @@ async fn main() -> anyhow::Result<()> {
         for (id, name, token) in demo::AGENTS {
             tracing::info!("demo agent {name} ({id}): token {token}");
         }
-        tokio::spawn(demo::simulate(running.app.clone(), Duration::from_secs_f64(cli.demo_pace.max(0.05))));
+        tokio::spawn(demo::simulate(
+            running.app.clone(),
+            Duration::from_secs_f64(cli.demo_pace.max(0.05)),
+            None,
+        ));
     }
 
     shutdown_signal().await;

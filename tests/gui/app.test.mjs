@@ -1,0 +1,200 @@
+// The real app in a real window: the built `lonceng` on its embedded demo server, on a virtual
+// desktop (Xvfb + openbox + dunst + a StatusNotifierItem tray host), driven by WebDriver through
+// tauri-driver and WebKitWebDriver. Run inside a D-Bus session:
+//
+//   dbus-run-session -- node --test tests/gui/app.test.mjs
+//
+// Needs target/debug/lonceng built after ui/dist (scripts/test.sh does both). Screenshots land in
+// tests/gui/screenshots/.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const app = join(root, 'target/debug/lonceng');
+const shots = fileURLToPath(new URL('./screenshots/', import.meta.url));
+const driverBin = process.env.TAURI_DRIVER ?? join(process.env.HOME ?? '/root', '.cargo/bin/tauri-driver');
+const children = [];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function start(cmd, args, env = {}) {
+  const p = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  p.stdout.on('data', (d) => { log += d; });
+  p.stderr.on('data', (d) => { log += d; });
+  p.log = () => log;
+  children.push(p);
+  return p;
+}
+
+async function until(what, f, ms = 20000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await sleep(100);
+  }
+}
+
+function freeDisplay() {
+  for (let n = 140; n < 600; n++) {
+    if (!existsSync(`/tmp/.X${n}-lock`) && !existsSync(`/tmp/.X11-unix/X${n}`)) return `:${n}`;
+  }
+  throw new Error('no free X display');
+}
+
+let display;
+let port;
+let session;
+let driver;
+let dataDir;
+
+async function wd(method, path, body) {
+  const r = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const j = await r.json();
+  if (!r.ok) throw new Error(`${method} ${path}: ${JSON.stringify(j.value ?? j)}`);
+  return j.value;
+}
+const s = (path) => `/session/${session}${path}`;
+const js = (script, ...args) => wd('POST', s('/execute/sync'), { script, args });
+// W3C names the reference 'element-6066-11e4-a52e-4f735dd0fb22'; older drivers say 'ELEMENT'.
+const find = async (css) => Object.values(await wd('POST', s('/element'), { using: 'css selector', value: css }))[0];
+/** Clicks `css`, finding it again if the list re-rendered it between finding and clicking. */
+async function click(css) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await wd('POST', s(`/element/${await find(css)}/click`), {});
+    } catch (e) {
+      if (attempt >= 5 || !/not interactable|stale/.test(String(e))) throw e;
+      await sleep(200);
+    }
+  }
+}
+async function shot(name) {
+  const png = await wd('GET', s('/screenshot'));
+  writeFileSync(join(shots, name), Buffer.from(png, 'base64'));
+}
+const count = (css) => js(`const e = document.querySelector(${JSON.stringify(css)}); return e ? Number(e.textContent) : 0;`);
+
+before(async () => {
+  assert.ok(existsSync(app), `${app} is built (scripts/test.sh builds it)`);
+  assert.ok(process.env.DBUS_SESSION_BUS_ADDRESS, 'run inside dbus-run-session');
+  mkdirSync(shots, { recursive: true });
+  display = freeDisplay();
+  start('Xvfb', [display, '-screen', '0', '1280x800x24', '-nolisten', 'tcp', '-noreset']);
+  const env = { DISPLAY: display };
+  await until('Xvfb', () => { try { execFileSync('xdpyinfo', ['-display', display], { stdio: 'ignore' }); return true; } catch { return false; } });
+  start('openbox', [], env);
+  await until('openbox', () => execFileSync('xprop', ['-display', display, '-root', '_NET_SUPPORTING_WM_CHECK']).toString().includes('window id'));
+  start('dunst', [], env);
+  start('gtk-sni-tray-standalone', ['--watcher', '--bottom'], env);
+  await sleep(1500);
+  dataDir = mkdtempSync(join(tmpdir(), 'lonceng-gui-'));
+  port = 4444 + (process.pid % 500);
+  driver = start(driverBin, ['--port', String(port), '--native-port', String(port + 1000)], {
+    ...env,
+    LONCENG_DATA_DIR: dataDir,
+    LONCENG_PINNED: '1',
+    LONCENG_DEMO_PACE_MS: '150',
+    LONCENG_DEMO_EVENTS: '40',
+  });
+  await until('tauri-driver', async () => { try { await fetch(`http://127.0.0.1:${port}/status`); return true; } catch { return false; } });
+  const created = await wd('POST', '/session', {
+    capabilities: { alwaysMatch: { browserName: 'wry', 'tauri:options': { application: app, args: ['--demo', '--show'] } } },
+  });
+  session = created.sessionId;
+});
+
+after(async () => {
+  if (session) await wd('DELETE', s('')).catch(() => {});
+  for (const p of children.reverse()) p.kill('SIGTERM');
+  await sleep(300);
+});
+
+describe('the real app', () => {
+  test('the window fills from the embedded demo server and shows the status', async () => {
+    await until('the demo activity in the list', async () => (await js('return document.querySelectorAll(".item").length;')) >= 5);
+    // The demo stops after 40 events: wait until the counts hold still for a while.
+    const total = async () =>
+      (await count('#tab-general .count')) + (await count('#tab-inbox .count')) + (await count('#tab-approval .count'));
+    let last = -1;
+    let steady = 0;
+    await until('the demo to finish', async () => {
+      const n = await total();
+      steady = n === last ? steady + 1 : 0;
+      last = n;
+      await sleep(500);
+      // 4 s without a change: chat messages (toast-only) do not move the counts, so a short quiet
+      // spell could be a run of them rather than the end of the demo.
+      return steady >= 8;
+    }, 40000);
+    assert.equal(await js('return document.querySelector("#status").textContent;'), 'Connected');
+    assert.match(await js('return document.querySelector("#banner").textContent;'), /^Scheduled maintenance: /, 'MW-1');
+    await shot('app-general.png');
+  });
+
+  test('tabs and chips switch, and mark all read changes exactly the active scope (NC-R6)', async () => {
+    await click('#tab-inbox');
+    assert.equal(await js('return document.querySelector("#tab-inbox").getAttribute("aria-selected");'), 'true');
+    const before = {
+      general: await count('#tab-general .count'),
+      inbox: await count('#tab-inbox .count'),
+      approval: await count('#tab-approval .count'),
+    };
+    assert.ok(before.inbox > 0, 'the demo put something in Inbox');
+    const label = await js('return document.querySelector("#mark-all").textContent;');
+    assert.equal(label, `Mark ${before.inbox} as read · Inbox`);
+    await click('#mark-all');
+    await until('Inbox read', async () => (await count('#tab-inbox .count')) === 0);
+    assert.equal(await count('#tab-general .count'), before.general, 'General untouched');
+    assert.equal(await count('#tab-approval .count'), before.approval, 'Approval untouched');
+    await shot('app-inbox-marked.png');
+    // Undo brings them back.
+    await click('#undo');
+    await until('undone', async () => (await count('#tab-inbox .count')) === before.inbox);
+  });
+
+  test('unread only (NC-R9), and the mark-read icon marks one item (NC-R8)', async () => {
+    await click('#tab-general');
+    // The label, as a person clicks it.
+    await click('.toolbar .toggle');
+    await until('unread only on', () => js('return document.querySelector("#unread-only").checked;'));
+    const n = await count('#tab-general .count');
+    const id = await js('const e = document.querySelector(".item.unread"); return e ? e.dataset.id : null;');
+    assert.ok(id, 'an unread item');
+    await click(`.item[data-id="${id}"] .mark`);
+    await until('marked read', async () => (await count('#tab-general .count')) === n - 1);
+    await until('gone from unread only', async () => !(await js(`return !!document.querySelector('.item[data-id="${id}"]');`)));
+  });
+
+  test('Indonesian re-renders the window at once (NC-R11)', async () => {
+    await click('#open-settings');
+    await js('const s = document.querySelector("#lang"); s.value = "id"; s.dispatchEvent(new Event("change"));');
+    await until('Indonesian', async () => (await js('return document.querySelector("#tab-general").textContent;')).startsWith('Umum'));
+    await click('#open-settings');
+    await shot('app-indonesian.png');
+    const saved = JSON.parse(readFileSync(join(dataDir, 'settings.json'), 'utf8'));
+    assert.equal(saved.lang, 'id', 'the choice is saved');
+  });
+
+  test('native toasts reached the desktop notification server (NC-R12: General and Approval always toast)', async () => {
+    const env = { ...process.env, DISPLAY: display };
+    // dunst's history holds closed toasts: close the ones on screen first.
+    execFileSync('dunstctl', ['close-all'], { env });
+    await sleep(300);
+    const history = JSON.parse(execFileSync('dunstctl', ['history'], { env }).toString());
+    const ours = history.data.flat().filter((n) => n.appname?.data === 'Lonceng');
+    assert.ok(ours.length > 0, 'dunst showed Lonceng toasts');
+    assert.ok(ours.every((n) => !/[{}]/.test(n.summary.data + n.body.data)), 'rendered text, no template syntax');
+  });
+});
