@@ -6,7 +6,9 @@ ensure_rust
 ensure_node
 ensure_apt "${BUILD_PACKAGES[@]}"
 say "building the bell window (ui/)"
-(cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
+# `npm install`, not `npm ci`: it keeps the locked versions and tolerates a lock file written on a
+# machine that records only its own platform's optional packages.
+(cd ui && npm install --no-audit --no-fund --loglevel=error && npm run build --silent)
 say "building Lonceng (release)"
 cargo build --locked --release -p lonceng --features tauri/custom-protocol
 if [[ -z ${DISPLAY:-}${WAYLAND_DISPLAY:-} ]]; then

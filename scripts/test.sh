@@ -6,7 +6,9 @@ ensure_node
 ensure_apt "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 
 say "UI: install, type-check, build"
-(cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
+# `npm install`, not `npm ci`: it keeps the locked versions and tolerates a lock file written on a
+# machine that records only its own platform's optional packages.
+(cd ui && npm install --no-audit --no-fund --loglevel=error && npm run build --silent)
 say "UI unit tests (vitest)"
 (cd ui && npx vitest run)
 say "UI browser tests (headless Chromium against the web mock)"

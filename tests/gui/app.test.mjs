@@ -9,46 +9,18 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Desktop, sleep, until } from './desktop.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const app = join(root, 'target/debug/lonceng');
 const shots = fileURLToPath(new URL('./screenshots/', import.meta.url));
 const driverBin = process.env.TAURI_DRIVER ?? join(process.env.HOME ?? '/root', '.cargo/bin/tauri-driver');
-const children = [];
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function start(cmd, args, env = {}) {
-  const p = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  p.stdout.on('data', (d) => { log += d; });
-  p.stderr.on('data', (d) => { log += d; });
-  p.log = () => log;
-  children.push(p);
-  return p;
-}
-
-async function until(what, f, ms = 20000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(100);
-  }
-}
-
-function freeDisplay() {
-  for (let n = 140; n < 600; n++) {
-    if (!existsSync(`/tmp/.X${n}-lock`) && !existsSync(`/tmp/.X11-unix/X${n}`)) return `:${n}`;
-  }
-  throw new Error('no free X display');
-}
-
+let desktop;
 let display;
 let port;
 let session;
@@ -90,19 +62,11 @@ before(async () => {
   assert.ok(existsSync(app), `${app} is built (scripts/test.sh builds it)`);
   assert.ok(process.env.DBUS_SESSION_BUS_ADDRESS, 'run inside dbus-run-session');
   mkdirSync(shots, { recursive: true });
-  display = freeDisplay();
-  start('Xvfb', [display, '-screen', '0', '1280x800x24', '-nolisten', 'tcp', '-noreset']);
-  const env = { DISPLAY: display };
-  await until('Xvfb', () => { try { execFileSync('xdpyinfo', ['-display', display], { stdio: 'ignore' }); return true; } catch { return false; } });
-  start('openbox', [], env);
-  await until('openbox', () => execFileSync('xprop', ['-display', display, '-root', '_NET_SUPPORTING_WM_CHECK']).toString().includes('window id'));
-  start('dunst', [], env);
-  start('gtk-sni-tray-standalone', ['--watcher', '--bottom'], env);
-  await sleep(1500);
+  desktop = await new Desktop().up();
+  display = desktop.display;
   dataDir = mkdtempSync(join(tmpdir(), 'lonceng-gui-'));
   port = 4444 + (process.pid % 500);
-  driver = start(driverBin, ['--port', String(port), '--native-port', String(port + 1000)], {
-    ...env,
+  driver = desktop.start(driverBin, ['--port', String(port), '--native-port', String(port + 1000)], {
     LONCENG_DATA_DIR: dataDir,
     LONCENG_PINNED: '1',
     LONCENG_DEMO_PACE_MS: '150',
@@ -117,8 +81,7 @@ before(async () => {
 
 after(async () => {
   if (session) await wd('DELETE', s('')).catch(() => {});
-  for (const p of children.reverse()) p.kill('SIGTERM');
-  await sleep(300);
+  await desktop?.down();
 });
 
 describe('the real app', () => {

@@ -1,0 +1,123 @@
+// A virtual desktop for the GUI suites: Xvfb, openbox, dunst, and a StatusNotifierItem tray host,
+// all inside the caller's D-Bus session; plus helpers to reach the app's tray item over D-Bus and to
+// measure the app's whole process tree.
+
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export async function until(what, f, ms = 20000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await sleep(100);
+  }
+}
+
+function freeDisplay() {
+  for (let n = 140; n < 600; n++) {
+    if (!existsSync(`/tmp/.X${n}-lock`) && !existsSync(`/tmp/.X11-unix/X${n}`)) return `:${n}`;
+  }
+  throw new Error('no free X display');
+}
+
+export class Desktop {
+  children = [];
+
+  start(cmd, args, env = {}) {
+    const p = spawn(cmd, args, { env: { ...process.env, DISPLAY: this.display, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    p.stdout.on('data', (d) => { log += d; });
+    p.stderr.on('data', (d) => { log += d; });
+    p.log = () => log;
+    this.children.push(p);
+    return p;
+  }
+
+  async up() {
+    if (!process.env.DBUS_SESSION_BUS_ADDRESS) throw new Error('run inside dbus-run-session');
+    this.display = freeDisplay();
+    this.start('Xvfb', [this.display, '-screen', '0', '1280x800x24', '-nolisten', 'tcp', '-noreset']);
+    await until('Xvfb', () => { try { execFileSync('xdpyinfo', ['-display', this.display], { stdio: 'ignore' }); return true; } catch { return false; } });
+    this.start('openbox', []);
+    await until('openbox', () => execFileSync('xprop', ['-display', this.display, '-root', '_NET_SUPPORTING_WM_CHECK']).toString().includes('window id'));
+    this.start('dunst', []);
+    this.start('gtk-sni-tray-standalone', ['--watcher', '--bottom']);
+    await until('the tray watcher', () => this.gdbus(['introspect', '--session', '--dest', 'org.kde.StatusNotifierWatcher', '--object-path', '/StatusNotifierWatcher']).includes('RegisterStatusNotifierItem'));
+    return this;
+  }
+
+  async down() {
+    for (const p of this.children.reverse()) p.kill('SIGTERM');
+    await sleep(300);
+  }
+
+  gdbus(args) {
+    try {
+      return execFileSync('gdbus', args, { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+    } catch {
+      return '';
+    }
+  }
+
+  /** The bus name of the app's tray item, once registered. */
+  trayItem() {
+    const out = this.gdbus(['call', '--session', '--dest', 'org.kde.StatusNotifierWatcher', '--object-path', '/StatusNotifierWatcher',
+      '--method', 'org.freedesktop.DBus.Properties.Get', 'org.kde.StatusNotifierWatcher', 'RegisteredStatusNotifierItems']);
+    const m = out.match(/'([^']+)'/);
+    return m ? m[1] : null;
+  }
+
+  trayProperty(item, name) {
+    const [dest, path] = item.includes('/') ? [item.slice(0, item.indexOf('/')), item.slice(item.indexOf('/'))] : [item, '/StatusNotifierItem'];
+    return this.gdbus(['call', '--session', '--dest', dest, '--object-path', path, '--method', 'org.freedesktop.DBus.Properties.Get', 'org.kde.StatusNotifierItem', name]);
+  }
+
+  /** A left click on the tray icon, as a tray host sends it. */
+  activate(item) {
+    const [dest, path] = item.includes('/') ? [item.slice(0, item.indexOf('/')), item.slice(item.indexOf('/'))] : [item, '/StatusNotifierItem'];
+    return this.gdbus(['call', '--session', '--dest', dest, '--object-path', path, '--method', 'org.kde.StatusNotifierItem.Activate', '400', '780']);
+  }
+
+  /** Whether a top-level window titled `title` is mapped. */
+  hasWindow(title) {
+    try {
+      return execFileSync('xdotool', ['search', '--onlyvisible', '--name', `^${title}$`], { env: { ...process.env, DISPLAY: this.display } }).toString().trim().length > 0;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** The process and all its descendants. */
+export function tree(pid) {
+  const kids = new Map();
+  for (const d of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const ppid = Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      if (!kids.has(ppid)) kids.set(ppid, []);
+      kids.get(ppid).push(Number(d));
+    } catch { /* gone */ }
+  }
+  const out = [];
+  const walk = (p) => { out.push(p); for (const k of kids.get(p) ?? []) walk(k); };
+  walk(pid);
+  return out;
+}
+
+/** Proportional set size of the whole tree, in MB, and the names of its processes. */
+export function pss(pid) {
+  let kb = 0;
+  const names = [];
+  for (const p of tree(pid)) {
+    try {
+      const line = readFileSync(`/proc/${p}/smaps_rollup`, 'utf8').split('\n').find((l) => l.startsWith('Pss:'));
+      kb += Number(line.split(/\s+/)[1]);
+      names.push(readFileSync(`/proc/${p}/comm`, 'utf8').trim());
+    } catch { /* gone */ }
+  }
+  return { mb: kb / 1024, names };
+}

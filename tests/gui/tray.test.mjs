@@ -1,0 +1,49 @@
+// The tray, for real: the built app registers a StatusNotifierItem with the tray host; a left
+// click (Activate, as the host sends it) toggles the bell window; hiding destroys it, so no WebKit
+// process stays alive in the tray; the tooltip carries the unread count (NC-R14).
+//
+//   dbus-run-session -- node --test tests/gui/tray.test.mjs
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Desktop, pss, sleep, until } from './desktop.mjs';
+
+const app = fileURLToPath(new URL('../../target/debug/lonceng', import.meta.url));
+let desktop;
+let proc;
+
+before(async () => {
+  assert.ok(existsSync(app), `${app} is built`);
+  desktop = await new Desktop().up();
+  proc = desktop.start(app, ['--demo'], {
+    LONCENG_DATA_DIR: mkdtempSync(join(tmpdir(), 'lonceng-tray-')),
+    LONCENG_DEMO_PACE_MS: '100',
+    LONCENG_DEMO_EVENTS: '25',
+  });
+});
+
+after(() => desktop?.down());
+
+test('a left click on the tray icon toggles the bell window; hidden means no WebKit alive (NC-R14)', async () => {
+  const item = await until('the tray item', () => desktop.trayItem());
+  assert.ok(!desktop.hasWindow('Lonceng'), 'starts hidden in the tray');
+  assert.ok(!pss(proc.pid).names.some((n) => n.startsWith('WebKit')), 'no WebKit process before the first click');
+
+  desktop.activate(item);
+  await until('the window shown', () => desktop.hasWindow('Lonceng'));
+  await until('WebKit running', () => pss(proc.pid).names.some((n) => n.startsWith('WebKit')));
+  await until('the list painted', () => /bell window painted/.test(proc.log()), 20000);
+
+  desktop.activate(item);
+  await until('the window gone', () => !desktop.hasWindow('Lonceng'));
+  await until('WebKit gone', () => !pss(proc.pid).names.some((n) => n === 'WebKitWebProcess'), 10000);
+
+  await until('unread demo items', async () => /[1-9]\d* unread/.test(desktop.trayProperty(item, 'ToolTip')), 20000);
+  assert.match(desktop.trayProperty(item, 'ToolTip'), /Lonceng — \d+ unread notifications?/);
+  await sleep(100);
+  assert.doesNotMatch(proc.log(), /panicked/);
+});
