@@ -250,13 +250,23 @@ fn on_menu(handle: &AppHandle, id: &str) {
         }
         "lang-en" | "lang-id" => {
             let lang = if id == "lang-en" { Lang::En } else { Lang::Id };
-            let _ = app.save_settings(SettingsChanges { lang: Some(lang), ..SettingsChanges::default() });
-            rebuild_menu(handle);
+            let h = handle.clone();
+            tauri::async_runtime::spawn(async move {
+                let _ = app
+                    .save_settings(SettingsChanges { lang: Some(lang), ..SettingsChanges::default() })
+                    .await;
+                rebuild_menu(&h);
+            });
         }
         "autostart" => {
             let on = !app.settings().settings.autostart;
-            let _ = app.save_settings(SettingsChanges { autostart: Some(on), ..SettingsChanges::default() });
-            set_autostart(handle, on);
+            let h = handle.clone();
+            tauri::async_runtime::spawn(async move {
+                let _ = app
+                    .save_settings(SettingsChanges { autostart: Some(on), ..SettingsChanges::default() })
+                    .await;
+                set_autostart(&h, on);
+            });
         }
         "quit" => {
             let h = handle.clone();

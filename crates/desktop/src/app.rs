@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::focus::DesktopFocus;
+use crate::keyring::{TokenStore, TokenVault};
 use crate::notifier::DbusNotifier;
 use crate::opener::SystemOpener;
 
@@ -132,26 +133,6 @@ pub struct Options {
     pub demo_events: Option<u64>,
 }
 
-/// The sign-in token, kept in a file only the agent can read. (An OS keyring is preferred where one
-/// runs; the window says where the token is.)
-struct TokenFile(PathBuf);
-
-impl TokenFile {
-    fn read(&self) -> Option<String> {
-        std::fs::read_to_string(&self.0).ok().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
-    }
-
-    fn write(&self, token: &str) -> Result<(), AppError> {
-        use std::io::Write;
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        let mut f = opts.open(&self.0).map_err(|e| AppError::Store(format!("saving the token: {e}")))?;
-        f.write_all(token.as_bytes()).map_err(|e| AppError::Store(format!("saving the token: {e}")))
-    }
-}
-
 pub struct Desktop {
     store: SharedStore,
     sync: Option<SyncHandle>,
@@ -161,7 +142,8 @@ pub struct Desktop {
     catalog: Arc<Catalog>,
     settings: Mutex<DesktopSettings>,
     settings_path: PathBuf,
-    token: TokenFile,
+    token: TokenVault,
+    token_store: Mutex<TokenStore>,
     demo: bool,
     undos: Mutex<HashMap<String, MarkAllReport>>,
     notify: Arc<dyn Fn(UiEvent) + Send + Sync>,
@@ -197,7 +179,9 @@ impl Desktop {
         let store: SharedStore = Arc::new(Mutex::new(Store::open(&db)?));
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let catalog = Arc::new(Catalog::builtin().map_err(|e| AppError::Store(e.to_string()))?);
-        let token = TokenFile(opts.data_dir.join("token"));
+        let token = TokenVault::new(opts.data_dir.join("token"));
+        let (saved_token, token_store) =
+            if opts.demo { (None, TokenStore::None) } else { token.read().await };
         let shutdown = CancellationToken::new();
 
         let (server, endpoint) = if opts.demo {
@@ -221,8 +205,7 @@ impl Desktop {
             let url = running.url();
             (Some(running), Some((url, lonceng_server::demo::AGENTS[0].2.to_owned())))
         } else {
-            let t = token.read();
-            match (settings.server_url.is_empty(), t) {
+            match (settings.server_url.is_empty(), saved_token) {
                 (false, Some(t)) => (None, Some((settings.server_url.clone(), t))),
                 _ => (None, None),
             }
@@ -270,6 +253,7 @@ impl Desktop {
             settings: Mutex::new(settings),
             settings_path,
             token,
+            token_store: Mutex::new(token_store),
             demo: opts.demo,
             undos: Mutex::new(HashMap::new()),
             notify: notify.clone(),
@@ -459,23 +443,22 @@ impl Desktop {
 
     pub fn settings(&self) -> SettingsView {
         let settings = self.settings.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let has_token = self.demo || self.token.read().is_some();
-        SettingsView {
-            settings,
-            has_token,
-            token_store: if has_token { "file" } else { "none" },
-            demo: self.demo,
-        }
+        let store = *self.token_store.lock().unwrap_or_else(|p| p.into_inner());
+        let has_token = self.demo || store != TokenStore::None;
+        SettingsView { settings, has_token, token_store: store.as_str(), demo: self.demo }
     }
 
-    pub fn save_settings(&self, changes: SettingsChanges) -> Result<SettingsView, AppError> {
+    /// Saves a change from the window or the tray. A sign-in token goes to the OS keyring (or a
+    /// private file where none runs); the new server and token are used from the next start.
+    pub async fn save_settings(&self, changes: SettingsChanges) -> Result<SettingsView, AppError> {
         if let Some(url) = &changes.server_url {
             if !url.is_empty() && !lonceng_core::model::is_web_url(url) {
                 return Err(AppError::Invalid(format!("'{url}' is not an http(s) address")));
             }
         }
         if let Some(token) = &changes.token {
-            self.token.write(token.trim())?;
+            let store = self.token.write(token.trim()).await.map_err(AppError::Store)?;
+            *self.token_store.lock().unwrap_or_else(|p| p.into_inner()) = store;
         }
         let snapshot = {
             let mut s = self.settings.lock().unwrap_or_else(|p| p.into_inner());

@@ -11,5 +11,6 @@
 
 pub mod app;
 pub mod focus;
+pub mod keyring;
 pub mod notifier;
 pub mod opener;

@@ -88,13 +88,16 @@ fn the_demo_fills_the_list_and_every_window_action_works() {
                 chat_window_patterns: Some(vec!["Qontak Chat".into()]),
                 ..SettingsChanges::default()
             })
+            .await
             .unwrap();
         assert_eq!(view.settings.lang, Lang::Id);
         assert!(view.demo && view.has_token);
-        let bad = app.save_settings(SettingsChanges {
-            server_url: Some("ftp://x".into()),
-            ..SettingsChanges::default()
-        });
+        let bad = app
+            .save_settings(SettingsChanges {
+                server_url: Some("ftp://x".into()),
+                ..SettingsChanges::default()
+            })
+            .await;
         assert!(matches!(bad, Err(AppError::Invalid(_))));
         let saved = std::fs::read_to_string(dir.path().join("settings.json")).unwrap();
         assert!(saved.contains("\"lang\": \"id\"") && saved.contains("resolved"), "{saved}");
@@ -131,8 +134,10 @@ fn without_a_server_the_window_says_what_to_do_and_the_token_stays_private() {
                 token: Some("s3cret".into()),
                 ..SettingsChanges::default()
             })
+            .await
             .unwrap();
         assert!(view.has_token);
+        assert_eq!(view.token_store, "file", "no keyring service on this private bus: the safe fallback");
         assert!(
             !serde_json::to_string(&view).unwrap().contains("s3cret"),
             "the token never goes to the window"

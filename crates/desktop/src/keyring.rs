@@ -1,0 +1,162 @@
+//! The sign-in token in the OS keyring: the freedesktop Secret Service (gnome-keyring, KWallet,
+//! KeePassXC) over D-Bus. Where no such service runs, or the keyring is locked and would need a
+//! prompt, the token goes to a file only the agent can read, and the window says so.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use zbus::{OwnedObjectPath, Variant as Value};
+
+const SERVICE: &str = "org.freedesktop.secrets";
+const PATH: &str = "/org/freedesktop/secrets";
+const IFACE: &str = "org.freedesktop.Secret.Service";
+const TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Where the token is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenStore {
+    Keyring,
+    File,
+    None,
+}
+
+impl TokenStore {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenStore::Keyring => "keyring",
+            TokenStore::File => "file",
+            TokenStore::None => "none",
+        }
+    }
+}
+
+/// `(session, parameters, value, content type)` of the Secret Service.
+type Secret = (OwnedObjectPath, Vec<u8>, Vec<u8>, String);
+
+fn attributes() -> HashMap<&'static str, &'static str> {
+    HashMap::from([("application", "lonceng"), ("kind", "sign-in-token")])
+}
+
+async fn call<R>(
+    bus: &zbus::Connection,
+    path: &str,
+    iface: &str,
+    method: &str,
+    body: &(impl serde::Serialize + zbus::zvariant::DynamicType),
+) -> Option<R>
+where
+    R: for<'d> zbus::zvariant::DynamicDeserialize<'d>,
+{
+    let reply =
+        tokio::time::timeout(TIMEOUT, bus.call_method(Some(SERVICE), path, Some(iface), method, body))
+            .await
+            .ok()?
+            .ok()?;
+    reply.body().deserialize().ok()
+}
+
+async fn open_session(bus: &zbus::Connection) -> Option<OwnedObjectPath> {
+    // "plain": the secret travels over the session bus, which only this user can reach.
+    let (_, session): (zbus::OwnedVariant, OwnedObjectPath) =
+        call(bus, PATH, IFACE, "OpenSession", &("plain", Value::from(""))).await?;
+    Some(session)
+}
+
+/// The keyring, reached over the session bus.
+pub struct Keyring {
+    bus: zbus::Connection,
+}
+
+impl Keyring {
+    /// `None` when no Secret Service answers.
+    pub async fn connect() -> Option<Keyring> {
+        let bus = tokio::time::timeout(TIMEOUT, zbus::Connection::session()).await.ok()?.ok()?;
+        open_session(&bus).await?;
+        Some(Keyring { bus })
+    }
+
+    pub async fn read(&self) -> Option<String> {
+        let (unlocked, _locked): (Vec<OwnedObjectPath>, Vec<OwnedObjectPath>) =
+            call(&self.bus, PATH, IFACE, "SearchItems", &(attributes(),)).await?;
+        let item = unlocked.into_iter().next()?;
+        let session = open_session(&self.bus).await?;
+        let secrets: HashMap<OwnedObjectPath, Secret> =
+            call(&self.bus, PATH, IFACE, "GetSecrets", &(vec![item.clone()], session)).await?;
+        let (_, _, value, _) = secrets.get(&item)?;
+        String::from_utf8(value.clone()).ok().filter(|t| !t.is_empty())
+    }
+
+    /// The default collection ("login" on GNOME), if the keyring has one.
+    pub async fn default_collection(&self) -> Option<OwnedObjectPath> {
+        let (path,): (OwnedObjectPath,) = call(&self.bus, PATH, IFACE, "ReadAlias", &("default",)).await?;
+        Some(path).filter(|p| p.as_str() != "/")
+    }
+
+    /// Stores the token; false when the keyring refused or would need to ask the agent first.
+    pub async fn write(&self, token: &str) -> bool {
+        let Some(collection) = self.default_collection().await else { return false };
+        let Some(session) = open_session(&self.bus).await else { return false };
+        let mut props: HashMap<&str, Value> = HashMap::new();
+        props.insert("org.freedesktop.Secret.Item.Label", Value::from("Lonceng sign-in token"));
+        props.insert("org.freedesktop.Secret.Item.Attributes", Value::from(attributes()));
+        let secret: Secret = (session, Vec::new(), token.as_bytes().to_vec(), "text/plain".into());
+        let created: Option<(OwnedObjectPath, OwnedObjectPath)> = call(
+            &self.bus,
+            collection.as_str(),
+            "org.freedesktop.Secret.Collection",
+            "CreateItem",
+            &(props, secret, true),
+        )
+        .await;
+        // A prompt path other than "/" means the collection is locked: no silent store possible.
+        matches!(created, Some((item, prompt)) if item.as_str() != "/" && prompt.as_str() == "/")
+    }
+}
+
+/// The token: in the keyring when one runs, else in a private file.
+pub struct TokenVault {
+    file: PathBuf,
+}
+
+impl TokenVault {
+    pub fn new(file: PathBuf) -> TokenVault {
+        TokenVault { file }
+    }
+
+    pub async fn read(&self) -> (Option<String>, TokenStore) {
+        if let Some(k) = Keyring::connect().await {
+            if let Some(t) = k.read().await {
+                return (Some(t), TokenStore::Keyring);
+            }
+        }
+        match std::fs::read_to_string(&self.file).ok().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
+        {
+            Some(t) => (Some(t), TokenStore::File),
+            None => (None, TokenStore::None),
+        }
+    }
+
+    /// Saves the token where it is safest; says where it went.
+    pub async fn write(&self, token: &str) -> Result<TokenStore, String> {
+        if let Some(k) = Keyring::connect().await {
+            if k.write(token).await {
+                // Never keep a second copy around.
+                let _ = std::fs::remove_file(&self.file);
+                return Ok(TokenStore::Keyring);
+            }
+        }
+        tracing::warn!("no unlocked keyring (Secret Service) is running: the token goes to a private file");
+        write_private(&self.file, token).map(|()| TokenStore::File)
+    }
+}
+
+fn write_private(path: &std::path::Path, token: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path).map_err(|e| format!("saving the token in {}: {e}", path.display()))?;
+    f.write_all(token.as_bytes()).map_err(|e| format!("saving the token in {}: {e}", path.display()))
+}

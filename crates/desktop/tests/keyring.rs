@@ -1,0 +1,96 @@
+//! The sign-in token and the OS keyring: a real gnome-keyring on a private D-Bus, and the safe
+//! fallback (a private file) where no keyring service runs.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use lonceng_desktop::keyring::{Keyring, TokenStore, TokenVault};
+
+#[test]
+fn the_token_goes_to_the_keyring_when_one_runs_and_nowhere_else() {
+    if !in_private_bus("the_token_goes_to_the_keyring_when_one_runs_and_nowhere_else") {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let runtime = home.path().join("run");
+    std::fs::create_dir_all(&runtime).unwrap();
+    // A fresh login keyring, unlocked with the password given on stdin, serving this bus.
+    let mut daemon = Command::new("gnome-keyring-daemon")
+        .args(["--foreground", "--components=secrets", "--unlock"])
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("gnome-keyring-daemon runs (package gnome-keyring; scripts/test.sh installs it)");
+    daemon.stdin.take().unwrap().write_all(b"test-password\n").unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("token");
+    rt().block_on(async {
+        let mut up = false;
+        for _ in 0..100 {
+            // Ready when its default collection exists (the daemon creates it just after starting).
+            if let Some(k) = Keyring::connect().await {
+                if let Some(c) = k.default_collection().await {
+                    let exists = zbus::Connection::session()
+                        .await
+                        .unwrap()
+                        .call_method(
+                            Some("org.freedesktop.secrets"),
+                            c.as_str(),
+                            Some("org.freedesktop.DBus.Properties"),
+                            "Get",
+                            &("org.freedesktop.Secret.Collection", "Locked"),
+                        )
+                        .await
+                        .is_ok();
+                    if exists {
+                        up = true;
+                        break;
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(up, "the keyring answers on the bus");
+        let vault = TokenVault::new(file.clone());
+        assert_eq!(vault.write("s3cret").await, Ok(TokenStore::Keyring));
+        assert!(!file.exists(), "no copy on disk");
+        assert_eq!(vault.read().await, (Some("s3cret".into()), TokenStore::Keyring));
+        assert_eq!(vault.write("n3w-token").await, Ok(TokenStore::Keyring));
+        assert_eq!(
+            vault.read().await,
+            (Some("n3w-token".into()), TokenStore::Keyring),
+            "replaced, not added"
+        );
+    });
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+}
+
+#[test]
+fn without_a_keyring_the_token_goes_to_a_file_only_the_agent_can_read() {
+    if !in_private_bus("without_a_keyring_the_token_goes_to_a_file_only_the_agent_can_read") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("token");
+    rt().block_on(async {
+        let vault = TokenVault::new(file.clone());
+        assert_eq!(vault.read().await, (None, TokenStore::None));
+        assert_eq!(vault.write("s3cret").await, Ok(TokenStore::File));
+        assert_eq!(vault.read().await, (Some("s3cret".into()), TokenStore::File));
+    });
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o077, 0);
+    }
+}

@@ -1,0 +1,69 @@
+// Desktop app benchmark: memory of the whole process tree (PSS, WebKit processes included) while
+// the app sits in the tray, with the window shown holding ~50 items, and after hiding it again;
+// and the time from a tray click to a painted list. The release build, on a virtual desktop.
+//
+//   cargo build --release -p lonceng --features tauri/custom-protocol
+//   dbus-run-session -- node tests/gui/bench.mjs
+//
+// Goals (issue 6): ≤ 55 MB hidden (no WebKit process alive), ≤ 200 MB shown, ≤ 150 ms click → list.
+
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Desktop, pss, sleep, until } from './desktop.mjs';
+
+const app = process.env.APP ?? fileURLToPath(new URL('../../target/release/lonceng', import.meta.url));
+const desktop = await new Desktop().up();
+const proc = desktop.start(app, ['--demo'], {
+  LONCENG_DATA_DIR: mkdtempSync(join(tmpdir(), 'lonceng-bench-')),
+  LONCENG_DEMO_PACE_MS: '40',
+  LONCENG_DEMO_EVENTS: '80',
+  RUST_LOG: 'info',
+});
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+async function sample(n = 5) {
+  const xs = [];
+  for (let i = 0; i < n; i++) {
+    xs.push(pss(proc.pid).mb);
+    await sleep(300);
+  }
+  return median(xs);
+}
+const painted = () => [...proc.log().matchAll(/bell window painted ms=(\d+)/g)].map((m) => Number(m[1]));
+
+try {
+  const item = await until('the tray item', () => desktop.trayItem(), 30000);
+  await sleep(8000); // the demo's 80 events, then quiet
+  const hidden = await sample();
+  const hiddenNames = pss(proc.pid).names;
+
+  const clicks = [];
+  let shown = 0;
+  for (let i = 0; i < 5; i++) {
+    const before = painted().length;
+    desktop.activate(item);
+    await until('painted', () => painted().length > before, 20000);
+    clicks.push(painted().at(-1));
+    if (i === 0) {
+      await sleep(1500);
+      shown = await sample();
+    }
+    desktop.activate(item);
+    await until('hidden', () => !desktop.hasWindow('Lonceng'));
+    await sleep(500);
+  }
+  await sleep(2500);
+  const after = await sample();
+  const afterNames = pss(proc.pid).names;
+
+  const mb = (x) => `${x.toFixed(1)} MB`;
+  console.log('| measurement | result | goal |\n|---|---|---|');
+  console.log(`| PSS, in the tray before the first click (processes: ${[...new Set(hiddenNames)].join(', ')}) | ${mb(hidden)} | ≤ 55 MB, no WebKit |`);
+  console.log(`| PSS, window shown with the demo's list | ${mb(shown)} | ≤ 200 MB |`);
+  console.log(`| PSS, hidden again after 5 show/hide cycles (processes: ${[...new Set(afterNames)].join(', ')}) | ${mb(after)} | ≤ 55 MB |`);
+  console.log(`| tray click → list painted, p50 / max of 5 (first: ${clicks[0]} ms, WebKit cold) | ${median(clicks)} ms / ${Math.max(...clicks)} ms | ≤ 150 ms |`);
+} finally {
+  await desktop.down();
+}
