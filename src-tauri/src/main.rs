@@ -81,14 +81,14 @@ fn why(app: State<'_, App>, id: String) -> Option<Reason> {
 fn settings(app: State<'_, App>) -> SettingsView {
     app.settings()
 }
-#[tauri::command(async)]
-fn save_settings(
+#[tauri::command]
+async fn save_settings(
     handle: AppHandle,
     app: State<'_, App>,
     changes: SettingsChanges,
 ) -> Result<SettingsView, AppError> {
     let autostart = changes.autostart;
-    let view = app.save_settings(changes)?;
+    let view = app.save_settings(changes).await?;
     if let Some(on) = autostart {
         set_autostart(&handle, on);
     }
