@@ -21,6 +21,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 say "the real app under Xvfb, driven by WebDriver (tauri-driver + WebKitWebDriver)"
 ensure_tauri_driver
 cargo build --locked -p lonceng
-dbus-run-session -- node --test tests/gui/app.test.mjs tests/gui/tray.test.mjs
+dbus-run-session -- node --test tests/gui/app.test.mjs tests/gui/tray.test.mjs tests/gui/notray.test.mjs
 say "cargo test"
 cargo test --workspace --locked

@@ -37,7 +37,8 @@ export class Desktop {
     return p;
   }
 
-  async up() {
+  /** `tray: false` leaves the desktop without a tray host. */
+  async up({ tray = true } = {}) {
     if (!process.env.DBUS_SESSION_BUS_ADDRESS) throw new Error('run inside dbus-run-session');
     this.display = freeDisplay();
     this.start('Xvfb', [this.display, '-screen', '0', '1280x800x24', '-nolisten', 'tcp', '-noreset']);
@@ -45,6 +46,7 @@ export class Desktop {
     this.start('openbox', []);
     await until('openbox', () => execFileSync('xprop', ['-display', this.display, '-root', '_NET_SUPPORTING_WM_CHECK']).toString().includes('window id'));
     this.start('dunst', []);
+    if (!tray) return this;
     this.start('gtk-sni-tray-standalone', ['--watcher', '--bottom']);
     await until('the tray watcher', () => this.gdbus(['introspect', '--session', '--dest', 'org.kde.StatusNotifierWatcher', '--object-path', '/StatusNotifierWatcher']).includes('RegisterStatusNotifierItem'));
     return this;
@@ -80,6 +82,22 @@ export class Desktop {
   activate(item) {
     const [dest, path] = item.includes('/') ? [item.slice(0, item.indexOf('/')), item.slice(item.indexOf('/'))] : [item, '/StatusNotifierItem'];
     return this.gdbus(['call', '--session', '--dest', dest, '--object-path', path, '--method', 'org.kde.StatusNotifierItem.Activate', '400', '780']);
+  }
+
+  /** The tray menu's items as `{ id, label }`, read over com.canonical.dbusmenu. */
+  trayMenu(item) {
+    const menuPath = this.trayProperty(item, 'Menu').match(/objectpath '([^']+)'/)?.[1];
+    if (!menuPath) return [];
+    const dest = item.includes('/') ? item.slice(0, item.indexOf('/')) : item;
+    const layout = this.gdbus(['call', '--session', '--dest', dest, '--object-path', menuPath,
+      '--method', 'com.canonical.dbusmenu.GetLayout', '--', '0', '-1', '@as []']);
+    return [...layout.matchAll(/\((\d+), \{[^}]*'label': <'([^']*)'>/g)].map((m) => ({ id: Number(m[1]), label: m[2], menuPath, dest }));
+  }
+
+  /** Clicks a tray menu item, as the tray host does. */
+  clickMenu(entry) {
+    return this.gdbus(['call', '--session', '--dest', entry.dest, '--object-path', entry.menuPath,
+      '--method', 'com.canonical.dbusmenu.Event', '--', String(entry.id), 'clicked', '<0>', '0']);
   }
 
   /** Whether a top-level window titled `title` is mapped. */

@@ -47,3 +47,22 @@ test('a left click on the tray icon toggles the bell window; hidden means no Web
   await sleep(100);
   assert.doesNotMatch(proc.log(), /panicked/);
 });
+
+test('a second launch opens the running instance\'s window instead of starting again (single instance)', async () => {
+  assert.ok(!desktop.hasWindow('Lonceng'));
+  const second = desktop.start(app, ['--demo'], { LONCENG_DATA_DIR: mkdtempSync(join(tmpdir(), 'lonceng-second-')) });
+  await until('the first instance shows its window', () => desktop.hasWindow('Lonceng'));
+  await until('the second launch exits', () => second.exitCode !== null || second.signalCode !== null, 15000);
+  assert.equal(proc.exitCode, null, 'the first keeps running');
+});
+
+test('the tray menu has the items of PRODUCT.md §5, and Quit quits', async () => {
+  const item = desktop.trayItem();
+  const menu = desktop.trayMenu(item);
+  const labels = menu.map((m) => m.label);
+  for (const want of ['Open', 'Mark all as read', 'Pause notifications', 'Language', 'Start at login', 'Settings…', 'Quit Lonceng']) {
+    assert.ok(labels.includes(want), `${want} in ${JSON.stringify(labels)}`);
+  }
+  desktop.clickMenu(menu.find((m) => m.label === 'Quit Lonceng'));
+  await until('the app quits', () => proc.exitCode !== null || proc.signalCode !== null, 15000);
+});
