@@ -31,7 +31,9 @@ async function sample(n = 5) {
   }
   return median(xs);
 }
-const painted = () => [...proc.log().matchAll(/bell window painted ms=(\d+)/g)].map((m) => Number(m[1]));
+// The log is coloured even into a pipe: strip the ANSI codes before reading fields.
+const plain = () => proc.log().replace(/\x1b\[[0-9;]*m/g, '');
+const painted = () => [...plain().matchAll(/bell window painted ms=(\d+)/g)].map((m) => Number(m[1]));
 
 try {
   const item = await until('the tray item', () => desktop.trayItem(), 30000);

@@ -11,8 +11,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use lonceng_core::clock::{SystemClock, TokioSleeper};
 use lonceng_core::i18n::Catalog;
-use lonceng_core::model::{Kind, Params};
-use lonceng_core::rules::{Actor, DomainEvent, Origin, ProducerEvent};
+use lonceng_core::rules::ProducerEvent;
 use lonceng_core::store::Store;
 use lonceng_core::sync::lonceng::LoncengSource;
 use lonceng_core::sync::{SharedStore, SyncConfig, SyncEngine};
@@ -71,19 +70,12 @@ impl Opener for NoOpener {
 }
 
 fn event(i: usize) -> ProducerEvent {
-    ProducerEvent::Notification(DomainEvent {
-        idempotency_key: format!("bench-{i}"),
-        kind: Kind::Mention,
-        actor: Some(Actor { id: "agent-budi".into(), name: "Budi Santoso".into() }),
-        posted_by: None,
-        origin: Origin::Manual,
-        category: None,
-        recipients: vec!["agent-sari".into()],
-        params: Params::new().with("target", "deal").with("object_name", format!("Deal {i}")),
+    let mut e = lonceng_e2e::mention(&format!("bench-{i}"), "agent-sari", Utc::now());
+    if let ProducerEvent::Notification(d) = &mut e {
         // One object: the toast is updated in place, as for a busy deal.
-        url: "https://app.qontak.com/crm/deals/1".into(),
-        occurred_at: Utc::now(),
-    })
+        d.url = "https://app.qontak.com/crm/deals/1".into();
+    }
+    e
 }
 
 fn main() {

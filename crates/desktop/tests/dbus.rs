@@ -182,27 +182,12 @@ fn a_locked_screen_is_read_from_the_screensaver_service() {
 mod chain {
     use super::*;
     use lonceng_core::clock::{SystemClock, TokioSleeper};
-    use lonceng_core::rules::{Actor, DomainEvent, Origin, ProducerEvent};
     use lonceng_core::sync::lonceng::LoncengSource;
     use lonceng_core::sync::{SyncConfig, SyncEngine};
+    use lonceng_e2e::mention;
     use lonceng_server::db::Database;
     use lonceng_server::sqlite::SqliteDb;
     use tokio_util::sync::CancellationToken;
-
-    fn mention(key: &str) -> ProducerEvent {
-        ProducerEvent::Notification(DomainEvent {
-            idempotency_key: key.into(),
-            kind: Kind::Mention,
-            actor: Some(Actor { id: "agent-budi".into(), name: "Budi Santoso".into() }),
-            posted_by: None,
-            origin: Origin::Manual,
-            category: None,
-            recipients: vec!["agent-sari".into()],
-            params: Params::new().with("target", "deal").with("object_name", format!("Deal {key}")),
-            url: format!("https://app.qontak.com/crm/deals/{key}"),
-            occurred_at: Utc::now(),
-        })
-    }
 
     // NC-R7, NC-R13, end to end
     #[test]
@@ -255,7 +240,7 @@ mod chain {
                 shutdown.clone(),
             ));
 
-            server.app.submit(mention("7")).await.unwrap();
+            server.app.submit(mention("7", "agent-sari", Utc::now())).await.unwrap();
             eventually("a toast", || !rec.calls.lock().unwrap().is_empty()).await;
             let first = rec.calls.lock().unwrap()[0].clone();
             assert!(
@@ -279,7 +264,7 @@ mod chain {
             assert!(read_on_server, "the click's read reached the server (NC-R7, MW-6)");
 
             // Read on the web chat instead: the toast goes away here (NC-R13).
-            server.app.submit(mention("8")).await.unwrap();
+            server.app.submit(mention("8", "agent-sari", Utc::now())).await.unwrap();
             eventually("the second toast", || rec.calls.lock().unwrap().len() == 2).await;
             let web = server.app.issue_token("agent-sari", "web").await.unwrap();
             let id = server.app.db.list(

@@ -37,12 +37,7 @@ impl CrmSource {
         recipient_id: &str,
         clock: std::sync::Arc<dyn Clock>,
     ) -> Result<CrmSource, SourceError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("Lonceng/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| SourceError::Network(e.to_string()))?;
+        let http = super::http_client(Some(REQUEST_TIMEOUT))?;
         Ok(CrmSource {
             http,
             base: base.trim_end_matches('/').to_owned(),

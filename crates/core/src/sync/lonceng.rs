@@ -26,11 +26,8 @@ pub struct LoncengSource {
 impl LoncengSource {
     /// `base` is the server's URL (`https://notifications.example.com`), `token` the device token.
     pub fn new(base: &str, token: &str) -> Result<LoncengSource, SourceError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .user_agent(concat!("Lonceng/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| SourceError::Network(e.to_string()))?;
+        // No overall timeout: the stream is long-lived; other requests set REQUEST_TIMEOUT.
+        let http = super::http_client(None)?;
         Ok(LoncengSource {
             http,
             base: base.trim_end_matches('/').to_owned(),

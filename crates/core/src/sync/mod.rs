@@ -42,6 +42,18 @@ pub type SharedStore = Arc<Mutex<Store>>;
 pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub type EventStream = Pin<Box<dyn Stream<Item = Result<SourceEvent, SourceError>> + Send>>;
 
+/// The HTTP client both sources use: bounded connects, Lonceng's user agent, and an overall
+/// timeout for requests that are not streams.
+pub(crate) fn http_client(timeout: Option<Duration>) -> Result<reqwest::Client, SourceError> {
+    let mut b = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .user_agent(concat!("Lonceng/", env!("CARGO_PKG_VERSION")));
+    if let Some(t) = timeout {
+        b = b.timeout(t);
+    }
+    b.build().map_err(|e| SourceError::Network(e.to_string()))
+}
+
 /// The store's key for the last successful sync time (RFC 3339).
 const LAST_SYNCED_KEY: &str = "last_synced_at";
 
