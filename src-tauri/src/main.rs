@@ -118,10 +118,47 @@ fn set_autostart(handle: &AppHandle, on: bool) {
 fn toggle_window(handle: &AppHandle, at: Option<tauri::PhysicalPosition<f64>>) {
     if let Some(w) = handle.get_webview_window(WINDOW) {
         let _ = w.destroy();
+        release_webkit_later(handle);
         return;
     }
     show_window(handle, at);
 }
+
+/// After the window is gone, once nothing has reopened it: WebKitGTK keeps its network process
+/// after the last webview, so end it (WebKit starts a new one for the next window; measured in
+/// docs/PERFORMANCE.md), and hand the heap the window grew back to the system.
+fn release_webkit_later(handle: &AppHandle) {
+    let handle = handle.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        if handle.get_webview_window(WINDOW).is_none() {
+            release_webkit();
+        }
+    });
+}
+
+#[cfg(target_os = "linux")]
+fn release_webkit() {
+    let me = std::process::id();
+    let Ok(entries) = std::fs::read_dir("/proc") else { return };
+    for pid in entries.flatten().filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok()) {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        // "pid (comm) state ppid ..."
+        let Some((comm, rest)) = stat.split_once(" (").and_then(|(_, r)| r.rsplit_once(") ")) else {
+            continue;
+        };
+        let ppid = rest.split(' ').nth(1).and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(me) && comm.starts_with("WebKitNetwork") {
+            // SAFETY: signalling our own child process.
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+        }
+    }
+    // SAFETY: glibc's malloc_trim only releases free heap pages.
+    unsafe { libc::malloc_trim(0) };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn release_webkit() {}
 
 fn show_window(handle: &AppHandle, at: Option<tauri::PhysicalPosition<f64>>) {
     if let Some(w) = handle.get_webview_window(WINDOW) {
@@ -377,6 +414,7 @@ fn main() {
             if let WindowEvent::Focused(false) = event {
                 if !window.state::<Pinned>().0.load(Ordering::SeqCst) {
                     let _ = window.destroy();
+                    release_webkit_later(window.app_handle());
                 }
             }
         })

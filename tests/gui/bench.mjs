@@ -56,7 +56,7 @@ try {
     await until('hidden', () => !desktop.hasWindow('Lonceng'));
     await sleep(500);
   }
-  await sleep(2500);
+  await sleep(3500); // the app releases WebKit 2 s after the window is gone
   const after = await sample();
   const afterNames = pss(proc.pid).names;
 
