@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{Duration as ChronoDuration, Local, NaiveTime, TimeZone, Utc};
+use chrono::{Duration as ChronoDuration, Local, Utc};
 use lonceng_core::i18n::Lang;
 use lonceng_core::model::Tab;
 use lonceng_core::store::{PageCursor, Scope};
@@ -267,16 +267,7 @@ fn on_menu(handle: &AppHandle, id: &str) {
         "pause-hour" | "pause-tomorrow" | "resume" => {
             let until = match id {
                 "pause-hour" => Some(Utc::now() + ChronoDuration::hours(1)),
-                "pause-tomorrow" => {
-                    // 08:00 tomorrow in the device's time zone.
-                    let tomorrow = Local::now().date_naive() + ChronoDuration::days(1);
-                    Local
-                        .from_local_datetime(
-                            &tomorrow.and_time(NaiveTime::from_hms_opt(8, 0, 0).unwrap_or_default()),
-                        )
-                        .single()
-                        .map(|t| t.with_timezone(&Utc))
-                }
+                "pause-tomorrow" => lonceng_desktop::app::tomorrow_morning(Local::now()),
                 _ => None,
             };
             let h = handle.clone();

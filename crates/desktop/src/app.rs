@@ -525,6 +525,14 @@ impl Desktop {
     }
 }
 
+/// "Pause until tomorrow": 08:00 on the next calendar day of `now`'s time zone (the device's).
+pub fn tomorrow_morning<Z: chrono::TimeZone>(now: DateTime<Z>) -> Option<DateTime<Utc>> {
+    let day = now.date_naive().succ_opt()?;
+    let at = day.and_hms_opt(8, 0, 0)?;
+    // On a daylight-saving jump take the earliest valid instant.
+    now.timezone().from_local_datetime(&at).earliest().map(|t| t.with_timezone(&Utc))
+}
+
 fn chat_match(s: &DesktopSettings) -> ChatWindowMatch {
     ChatWindowMatch { title_patterns: s.chat_window_patterns.clone(), ..ChatWindowMatch::default() }
 }
@@ -544,5 +552,22 @@ fn toast_settings(s: &DesktopSettings, server: Option<&str>) -> ToastSettings {
         mute_chat: s.mute_chat,
         paused_until: s.paused_until,
         urls,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{FixedOffset, TimeZone};
+
+    #[test]
+    fn until_tomorrow_means_eight_in_the_morning_where_the_agent_is() {
+        let jakarta = FixedOffset::east_opt(7 * 3600).unwrap();
+        // 23:30 on Jan 20 in Jakarta -> 08:00 on Jan 21 in Jakarta = 01:00Z.
+        let late = jakarta.with_ymd_and_hms(2026, 1, 20, 23, 30, 0).unwrap();
+        assert_eq!(tomorrow_morning(late), Some("2026-01-21T01:00:00Z".parse().unwrap()));
+        // 00:10 on Jan 21 -> still the next day: 08:00 on Jan 22.
+        let early = jakarta.with_ymd_and_hms(2026, 1, 21, 0, 10, 0).unwrap();
+        assert_eq!(tomorrow_morning(early), Some("2026-01-22T01:00:00Z".parse().unwrap()));
     }
 }
