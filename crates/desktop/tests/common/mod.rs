@@ -11,14 +11,34 @@ pub fn in_private_bus(test: &str) -> bool {
     if std::env::var_os("LONCENG_TEST_BUS").is_some() {
         return true;
     }
+    // A bus with no service directories: nothing is auto-started from the host's service files
+    // (a second gnome-keyring with the real HOME, say); each test starts what it needs.
+    let config = std::env::temp_dir().join(format!("lonceng-test-bus-{}.conf", std::process::id()));
+    std::fs::write(
+        &config,
+        r#"<busconfig>
+  <type>session</type>
+  <listen>unix:tmpdir=/tmp</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+    )
+    .expect("bus config written");
     let exe = std::env::current_exe().expect("test binary");
     let status = Command::new("dbus-run-session")
+        .arg(format!("--config-file={}", config.display()))
         .arg("--")
         .arg(exe)
         .args(["--exact", test, "--nocapture", "--test-threads=1"])
         .env("LONCENG_TEST_BUS", "1")
         .status()
         .expect("dbus-run-session runs (package dbus; scripts/test.sh installs it)");
+    let _ = std::fs::remove_file(&config);
     assert!(status.success(), "{test} failed on its private bus");
     false
 }
