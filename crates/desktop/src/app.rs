@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -135,7 +135,8 @@ pub struct Options {
 
 pub struct Desktop {
     store: SharedStore,
-    sync: Option<SyncHandle>,
+    /// Filled once the engine starts: at once in demo mode, after the keyring is read otherwise.
+    sync: Arc<OnceLock<SyncHandle>>,
     toasts: Arc<ToastCenter>,
     focus: Arc<DesktopFocus>,
     clock: Arc<dyn Clock>,
@@ -180,8 +181,6 @@ impl Desktop {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let catalog = Arc::new(Catalog::builtin().map_err(|e| AppError::Store(e.to_string()))?);
         let token = TokenVault::new(opts.data_dir.join("token"));
-        let (saved_token, token_store) =
-            if opts.demo { (None, TokenStore::None) } else { token.read().await };
         let shutdown = CancellationToken::new();
 
         let (server, endpoint) = if opts.demo {
@@ -205,29 +204,14 @@ impl Desktop {
             let url = running.url();
             (Some(running), Some((url, lonceng_server::demo::AGENTS[0].2.to_owned())))
         } else {
-            match (settings.server_url.is_empty(), saved_token) {
-                (false, Some(t)) => (None, Some((settings.server_url.clone(), t))),
-                _ => (None, None),
-            }
+            (None, None)
         };
 
         let (click_tx, clicks) = tokio::sync::mpsc::unbounded_channel();
         let focus = Arc::new(DesktopFocus::new(None, chat_match(&settings)));
         let icon = "lonceng";
-        let (engine, sync, events) = match &endpoint {
-            Some((url, token)) => {
-                let source = LoncengSource::new(url, token).map_err(|e| AppError::Invalid(e.to_string()))?;
-                let (e, h, ev) = SyncEngine::new(
-                    source,
-                    store.clone(),
-                    clock.clone(),
-                    Arc::new(TokioSleeper),
-                    SyncConfig::default(),
-                );
-                (Some(e), Some(h), ev)
-            }
-            None => (None, None, tokio::sync::mpsc::unbounded_channel().1),
-        };
+        let sync: Arc<OnceLock<SyncHandle>> = Arc::new(OnceLock::new());
+        let (events_tx, events) = tokio::sync::mpsc::unbounded_channel();
         let nudge = sync.clone();
         let toasts = Arc::new(ToastCenter::new(
             Arc::new(DbusNotifier::new("Lonceng", icon, click_tx)),
@@ -237,11 +221,11 @@ impl Desktop {
             clock.clone(),
             store.clone(),
             Box::new(move || {
-                if let Some(n) = &nudge {
+                if let Some(n) = nudge.get() {
                     n.nudge();
                 }
             }),
-            toast_settings(&settings, endpoint.as_ref().map(|(u, _)| u.as_str())),
+            toast_settings(&settings, None),
         ));
         let app = Arc::new(Desktop {
             store,
@@ -253,7 +237,7 @@ impl Desktop {
             settings: Mutex::new(settings),
             settings_path,
             token,
-            token_store: Mutex::new(token_store),
+            token_store: Mutex::new(TokenStore::None),
             demo: opts.demo,
             undos: Mutex::new(HashMap::new()),
             notify: notify.clone(),
@@ -261,9 +245,6 @@ impl Desktop {
             server: tokio::sync::Mutex::new(server),
         });
 
-        if let Some(engine) = engine {
-            tokio::spawn(engine.run(shutdown.clone()));
-        }
         let changed = notify.clone();
         tokio::spawn(lonceng_core::toast::drive(
             toasts,
@@ -276,20 +257,76 @@ impl Desktop {
             },
             shutdown.clone(),
         ));
-        if let Some(h) = &app.sync {
-            let mut status = h.status.clone();
-            let (notify, stop) = (notify.clone(), shutdown.clone());
-            tokio::spawn(async move {
-                loop {
-                    tokio::select! {
-                        _ = stop.cancelled() => return,
-                        r = status.changed() => if r.is_err() { return } else { notify(UiEvent::Status) },
-                    }
+        // Connect: at once in demo mode; otherwise once the token is read, in the background,
+        // because the first use of a keyring can take seconds and the tray must not wait for it.
+        let connector = app.clone();
+        tokio::spawn(async move {
+            let endpoint = match endpoint {
+                Some(e) => Some(e),
+                None => {
+                    let (token, store) = connector.token.read().await;
+                    *connector.token_store.lock().unwrap_or_else(|p| p.into_inner()) = store;
+                    (connector.notify)(UiEvent::Settings);
+                    let url = connector.settings.lock().unwrap_or_else(|p| p.into_inner()).server_url.clone();
+                    token.filter(|_| !url.is_empty()).map(|t| (url, t))
                 }
-            });
-        }
+            };
+            if let Some((url, token)) = endpoint {
+                if let Err(e) = connector.connect(&url, &token, events_tx) {
+                    tracing::error!(error = %e, "cannot sync with {url}");
+                }
+            }
+        });
         app.spawn_housekeeping();
         Ok(app)
+    }
+
+    /// Starts the sync engine with `url` and `token`, and passes its events on to the toasts.
+    fn connect(
+        self: &Arc<Self>,
+        url: &str,
+        token: &str,
+        events: tokio::sync::mpsc::UnboundedSender<SyncEvent>,
+    ) -> Result<(), AppError> {
+        let source = LoncengSource::new(url, token).map_err(|e| AppError::Invalid(e.to_string()))?;
+        let (engine, handle, mut rx) = SyncEngine::new(
+            source,
+            self.store.clone(),
+            self.clock.clone(),
+            Arc::new(TokioSleeper),
+            SyncConfig::default(),
+        );
+        let mut toast = self.toasts.settings();
+        toast.urls.hosts.extend(server_host(url));
+        self.toasts.set_settings(toast);
+        let mut status = handle.status.clone();
+        if self.sync.set(handle).is_err() {
+            return Ok(()); // connected already
+        }
+        let stop = self.shutdown.clone();
+        tokio::spawn(engine.run(stop.clone()));
+        let forward = stop.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = forward.cancelled() => return,
+                    e = rx.recv() => match e {
+                        Some(e) => if events.send(e).is_err() { return },
+                        None => return,
+                    },
+                }
+            }
+        });
+        let notify = self.notify.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    r = status.changed() => if r.is_err() { return } else { notify(UiEvent::Status) },
+                }
+            }
+        });
+        Ok(())
     }
 
     /// Retention (NC-R5) hourly, and compaction after mark-alls.
@@ -327,7 +364,7 @@ impl Desktop {
     }
 
     fn nudge(&self) {
-        if let Some(s) = &self.sync {
+        if let Some(s) = self.sync.get() {
             s.nudge();
         }
     }
@@ -358,8 +395,13 @@ impl Desktop {
     }
 
     pub fn status(&self) -> SyncStatus {
-        match &self.sync {
+        let configured =
+            self.demo || !self.settings.lock().unwrap_or_else(|p| p.into_inner()).server_url.is_empty();
+        match self.sync.get() {
             Some(s) => s.status.borrow().clone(),
+            None if configured => {
+                SyncStatus { state: ConnState::Connecting, last_synced_at: None, maintenance: None }
+            }
             None => SyncStatus {
                 state: ConnState::Offline {
                     reason: "Set the server address and sign-in token in Settings.".into(),
@@ -403,7 +445,7 @@ impl Desktop {
         if let Some(key) = &undo {
             self.undos.lock().unwrap_or_else(|p| p.into_inner()).insert(key.clone(), report);
             // Send it once the undo window has passed.
-            if let Some(s) = self.sync.clone() {
+            if let Some(s) = self.sync.get().cloned() {
                 let wait =
                     UNDO_WINDOW.to_std().unwrap_or(Duration::from_secs(10)) + Duration::from_millis(200);
                 tokio::spawn(async move {
@@ -533,6 +575,12 @@ pub fn tomorrow_morning<Z: chrono::TimeZone>(now: DateTime<Z>) -> Option<DateTim
     now.timezone().from_local_datetime(&at).earliest().map(|t| t.with_timezone(&Utc))
 }
 
+/// A self-hosted server's own host (not a loopback demo), whose pages may be opened too.
+fn server_host(url: &str) -> Option<String> {
+    let host = url.split("://").nth(1)?.split(['/', ':']).next()?;
+    (!host.is_empty() && host != "127.0.0.1" && host != "localhost").then(|| host.to_owned())
+}
+
 fn chat_match(s: &DesktopSettings) -> ChatWindowMatch {
     ChatWindowMatch { title_patterns: s.chat_window_patterns.clone(), ..ChatWindowMatch::default() }
 }
@@ -541,11 +589,7 @@ fn chat_match(s: &DesktopSettings) -> ChatWindowMatch {
 /// deployments link to their own pages).
 fn toast_settings(s: &DesktopSettings, server: Option<&str>) -> ToastSettings {
     let mut urls = UrlPolicy::default();
-    if let Some(host) = server.and_then(|u| u.split("://").nth(1)).and_then(|r| r.split(['/', ':']).next()) {
-        if !host.is_empty() && host != "127.0.0.1" && host != "localhost" {
-            urls.hosts.push(host.to_owned());
-        }
-    }
+    urls.hosts.extend(server.and_then(server_host));
     ToastSettings {
         lang: s.lang,
         muted: s.muted.clone(),

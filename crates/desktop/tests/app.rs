@@ -151,3 +151,56 @@ fn without_a_server_the_window_says_what_to_do_and_the_token_stays_private() {
         app.stop().await;
     });
 }
+
+#[test]
+fn a_configured_account_connects_in_the_background_after_start() {
+    if !in_private_bus("a_configured_account_connects_in_the_background_after_start") {
+        return;
+    }
+    rt().block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = lonceng_server::start(
+            lonceng_server::sqlite::SqliteDb::in_memory().unwrap(),
+            lonceng_server::Config::new("p", "a"),
+            Arc::new(lonceng_core::clock::SystemClock),
+            listener,
+        )
+        .await
+        .unwrap();
+        let token = server.app.issue_token("agent-sari", "laptop").await.unwrap();
+        server.app.submit(lonceng_e2e::mention("m1", "agent-sari", chrono::Utc::now())).await.unwrap();
+
+        let dir = tempfile::tempdir().unwrap();
+        let start = |dir: std::path::PathBuf| {
+            Desktop::start(
+                Options { data_dir: dir, demo: false, demo_pace: Duration::from_secs(1), demo_events: None },
+                Arc::new(|_| {}),
+            )
+        };
+        // First run: the agent enters the server and token in Settings.
+        let app = start(dir.path().to_path_buf()).await.unwrap();
+        app.save_settings(SettingsChanges {
+            server_url: Some(server.url()),
+            token: Some(token),
+            ..SettingsChanges::default()
+        })
+        .await
+        .unwrap();
+        app.stop().await;
+
+        // Next start: up at once, then connected and synced without anyone waiting for it.
+        let app = start(dir.path().to_path_buf()).await.unwrap();
+        let mut synced = false;
+        for _ in 0..200 {
+            if app.counts().unwrap().total == 1 && matches!(app.status().state, ConnState::Connected { .. }) {
+                synced = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert!(synced, "status {:?}", app.status());
+        assert_eq!(app.settings().token_store, "file", "no keyring on this bus: the private file");
+        app.stop().await;
+        server.stop().await;
+    });
+}
