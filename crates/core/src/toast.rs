@@ -586,6 +586,16 @@ impl ToastCenter {
         }
     }
 
+    /// Opens a page in the browser if the URL policy allows it (toast clicks and the window's items
+    /// both come here). Refusals and failures are logged and returned.
+    pub fn open_page(&self, url: &str) -> Result<(), String> {
+        if !self.settings().urls.allows(url) {
+            tracing::warn!(url, "refused to open a URL outside the allowed hosts");
+            return Err(format!("{url} is not a Qontak page; not opened"));
+        }
+        self.opener.open(url).inspect_err(|e| tracing::warn!(error = %e, url, "could not open the page"))
+    }
+
     /// NC-R7: a click on a toast opens its page (if the URL is allowed) and marks its items read.
     pub async fn clicked(&self, handle: u32) -> Option<Clicked> {
         let active = {
@@ -593,20 +603,7 @@ impl ToastCenter {
             let key = st.by_handle.remove(&handle)?;
             st.by_object.remove(&key)?
         };
-        let opened = if active.url.is_empty() {
-            false
-        } else if self.settings().urls.allows(&active.url) {
-            match self.opener.open(&active.url) {
-                Ok(()) => true,
-                Err(e) => {
-                    tracing::warn!(error = %e, url = %active.url, "could not open the page");
-                    false
-                }
-            }
-        } else {
-            tracing::warn!(url = %active.url, "refused to open a URL outside the allowed hosts");
-            false
-        };
+        let opened = !active.url.is_empty() && self.open_page(&active.url).is_ok();
         let now = self.clock.now();
         let ids = active.ids.clone();
         let store = self.store.clone();

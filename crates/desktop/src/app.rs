@@ -425,13 +425,7 @@ impl Desktop {
     /// NC-R7: opens the page (only on allowed hosts) and marks the item read.
     pub fn open_item(&self, id: &str) -> Result<(), AppError> {
         let item = self.store().get(id)?.ok_or_else(|| AppError::NotFound(id.to_owned()))?;
-        let urls = self.toasts.settings().urls;
-        let opened = if urls.allows(&item.url) {
-            lonceng_core::toast::Opener::open(&SystemOpener, &item.url).map_err(AppError::Refused)
-        } else {
-            tracing::warn!(url = %item.url, "refused to open a URL outside the allowed hosts");
-            Err(AppError::Refused(format!("{} is not a Qontak page; not opened", item.url)))
-        };
+        let opened = self.toasts.open_page(&item.url).map_err(AppError::Refused);
         self.mark_read(id)?;
         opened
     }
