@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use lonceng_core::clock::{Clock, FastForward, ManualClock, TokioSleeper};
+use lonceng_core::clock::{Clock, FastForward, ManualClock, Sleeper, TokioSleeper};
 use lonceng_core::crm::Credentials;
 use lonceng_core::model::{Category, Tab};
 use lonceng_core::store::{Scope, Store, UNDO_WINDOW};
@@ -27,6 +27,18 @@ const WAIT: Duration = Duration::from_secs(20);
 
 fn t0() -> DateTime<Utc> {
     "2026-01-20T01:00:00Z".parse().unwrap()
+}
+
+/// A sync client of `server` with a fresh store, on the shared `clock`; `sleeper` decides how waiting
+/// passes (real time, or fast-forwarding the clock).
+fn client(
+    server: &Running<SqliteDb>,
+    token: &str,
+    clock: &Arc<ManualClock>,
+    sleeper: Arc<dyn Sleeper>,
+) -> TestClient {
+    let source = LoncengSource::new(&server.url(), token).unwrap();
+    TestClient::start(source, Store::open_in_memory().unwrap(), clock.clone(), sleeper, fast_config())
 }
 
 fn far_future() -> DateTime<Utc> {
@@ -111,14 +123,7 @@ async fn mw3_a_new_client_catches_up_then_follows_live_without_toasting_the_back
     let token = server.app.issue_token(AGENT, "desktop").await.unwrap();
     produce_n(&server, "old", 30, t0() - chrono::Duration::hours(3)).await;
 
-    let source = LoncengSource::new(&server.url(), &token).unwrap();
-    let mut c = TestClient::start(
-        source,
-        Store::open_in_memory().unwrap(),
-        clock.clone(),
-        Arc::new(TokioSleeper),
-        fast_config(),
-    );
+    let mut c = client(&server, &token, &clock, Arc::new(TokioSleeper));
     c.until(WAIT, "backlog stored and live", |c| c.len() == 30 && connected(c)).await;
     assert!(matches!(c.handle.status.borrow().state, ConnState::Connected { streaming: true }));
 
@@ -154,14 +159,7 @@ async fn mw3_the_server_killed_mid_stream_and_restarted_loses_and_doubles_nothin
     let token = server.app.issue_token(AGENT, "desktop").await.unwrap();
     produce_n(&server, "a", 10, t0()).await;
 
-    let source = LoncengSource::new(&server.url(), &token).unwrap();
-    let mut c = TestClient::start(
-        source,
-        Store::open_in_memory().unwrap(),
-        clock.clone(),
-        Arc::new(TokioSleeper),
-        fast_config(),
-    );
+    let mut c = client(&server, &token, &clock, Arc::new(TokioSleeper));
     c.until(WAIT, "first ten", |c| c.len() == 10 && connected(c)).await;
 
     server.stop().await;
@@ -196,14 +194,7 @@ async fn mw2_an_hour_of_503_with_retry_after_is_waited_out_and_summarised_once()
     produce_n(&server, "before", 3, t0()).await;
 
     let sleeper = Arc::new(FastForward::new(clock.clone()));
-    let source = LoncengSource::new(&server.url(), &token).unwrap();
-    let mut c = TestClient::start(
-        source,
-        Store::open_in_memory().unwrap(),
-        clock.clone(),
-        sleeper.clone(),
-        fast_config(),
-    );
+    let mut c = client(&server, &token, &clock, sleeper.clone());
     c.until(WAIT, "connected", |c| c.len() == 3 && connected(c)).await;
 
     // Maintenance from now for one hour; 23 events happen during it.
@@ -249,10 +240,7 @@ async fn mw4_deliberate_resends_after_maintenance_are_recognised_by_id() {
     let server =
         start_server(SqliteDb::in_memory().unwrap(), server_config(), clock.clone(), any_port()).await;
     let token = server.app.issue_token(AGENT, "desktop").await.unwrap();
-    let source = LoncengSource::new(&server.url(), &token).unwrap();
-    let sleeper = Arc::new(FastForward::new(clock.clone()));
-    let mut c =
-        TestClient::start(source, Store::open_in_memory().unwrap(), clock.clone(), sleeper, fast_config());
+    let mut c = client(&server, &token, &clock, Arc::new(FastForward::new(clock.clone())));
     c.until(WAIT, "connected", connected).await;
 
     server.app.start_maintenance(None).await.unwrap();
@@ -310,14 +298,7 @@ async fn mw6_actions_taken_offline_are_sent_when_back_and_never_undone() {
     let addr = server.addr;
     let token = server.app.issue_token(AGENT, "desktop").await.unwrap();
     produce_n(&server, "x", 9, t0()).await; // 3 Inbox, 6 General
-    let source = LoncengSource::new(&server.url(), &token).unwrap();
-    let mut c = TestClient::start(
-        source,
-        Store::open_in_memory().unwrap(),
-        clock.clone(),
-        Arc::new(TokioSleeper),
-        fast_config(),
-    );
+    let mut c = client(&server, &token, &clock, Arc::new(TokioSleeper));
     c.until(WAIT, "synced", |c| c.len() == 9 && connected(c)).await;
     server.stop().await;
     c.until(WAIT, "offline", |c| !connected(c)).await;
@@ -465,14 +446,7 @@ async fn a_jump_of_the_wall_clock_reconnects_at_once() {
     let server =
         start_server(SqliteDb::in_memory().unwrap(), server_config(), clock.clone(), any_port()).await;
     let token = server.app.issue_token(AGENT, "desktop").await.unwrap();
-    let source = LoncengSource::new(&server.url(), &token).unwrap();
-    let mut c = TestClient::start(
-        source,
-        Store::open_in_memory().unwrap(),
-        clock.clone(),
-        Arc::new(TokioSleeper),
-        fast_config(),
-    );
+    let mut c = client(&server, &token, &clock, Arc::new(TokioSleeper));
     c.until(WAIT, "connected", connected).await;
     let before = c.handle.status.borrow().last_synced_at.unwrap();
 
