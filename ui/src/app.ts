@@ -3,10 +3,10 @@
 
 import {
   CATEGORIES, TABS,
-  type Backend, type Category, type Counts, type Cursor, type Item, type Lang, type Settings, type Status, type Tab,
+  type Backend, type Category, type Counts, type Cursor, type Item, type Lang, type Page, type Settings, type Status, type Tab,
 } from './backend';
 import { render, t } from './i18n';
-import { markAllLabel, offsets, rows, visible, when, type Row } from './view';
+import { clock, dateTime, markAllLabel, offsets, rows, visible, when, type Row } from './view';
 
 const PAGE = 200;
 
@@ -83,6 +83,9 @@ export class BellWindow {
   }
 
   async start(): Promise<void> {
+    // Everything the first paint needs is asked for at once: the backend answers while the window
+    // lays itself out (the first layout of a fresh web process is the slow part).
+    const first = this.fetch(false);
     const [settings, status] = await Promise.all([this.backend.settings(), this.backend.status()]);
     this.s.settings = settings;
     this.s.status = status;
@@ -103,7 +106,7 @@ export class BellWindow {
     });
     document.addEventListener('keydown', (e) => this.onKey(e));
     this.renderAll();
-    await this.reload();
+    await this.reload(false, first);
     requestAnimationFrame(() => this.backend.painted());
   }
 
@@ -113,13 +116,16 @@ export class BellWindow {
     this.refreshTimer = window.setTimeout(() => void this.reload(true), 80);
   }
 
-  private async reload(keepScroll = false) {
+  /** The current scope's first page (or as much as is shown) and the counts. */
+  private fetch(keepScroll: boolean): Promise<[Page, Counts]> {
     const scope = { tab: this.s.tab, category: this.s.category };
     const want = Math.max(PAGE, keepScroll ? Math.min(this.s.items.length, 500) : PAGE);
-    const [page, counts] = await Promise.all([
-      this.backend.page(scope, this.s.unreadOnly, null, want),
-      this.backend.counts(),
-    ]);
+    return Promise.all([this.backend.page(scope, this.s.unreadOnly, null, want), this.backend.counts()]);
+  }
+
+  private async reload(keepScroll = false, fetched = this.fetch(keepScroll)) {
+    const scope = { tab: this.s.tab, category: this.s.category };
+    const [page, counts] = await fetched;
     // A newer request may have changed the scope meanwhile.
     if (scope.tab !== this.s.tab || scope.category !== this.s.category) return;
     this.s.items = page.items;
@@ -186,7 +192,8 @@ export class BellWindow {
     });
     this.renderChrome();
     this.renderList();
-    this.renderSettings();
+    // The form is built when opened: the first paint of the list does not wait for it.
+    if (this.s.showSettings) this.renderSettings();
   }
 
   private renderChrome() {
@@ -231,8 +238,7 @@ export class BellWindow {
     const el = this.root.querySelector('#status');
     const banner = this.root.querySelector('#banner') as HTMLElement | null;
     if (!el || !banner || !st) return;
-    const time = (iso: string | null) =>
-      iso ? new Intl.DateTimeFormat(lang === 'id' ? 'id-ID' : 'en-GB', { hour: '2-digit', minute: '2-digit' }).format(new Date(iso)) : '…';
+    const time = (iso: string | null) => clock(lang, iso);
     let text: string;
     let cls: string;
     switch (st.state.state) {
@@ -251,7 +257,7 @@ export class BellWindow {
       ? text
       : upcoming
         ? t(lang, 'maintenance-announced', {
-            start: new Intl.DateTimeFormat(lang === 'id' ? 'id-ID' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(upcoming.starts_at)),
+            start: dateTime(lang, upcoming.starts_at),
             end: time(upcoming.ends_at),
           })
         : '';
@@ -434,6 +440,7 @@ export class BellWindow {
     this.s.showSettings = !this.s.showSettings;
     const el = this.root.querySelector('#settings') as HTMLElement;
     el.hidden = !this.s.showSettings;
+    if (this.s.showSettings) this.renderSettings();
     if (this.s.showSettings) (el.querySelector('select, input') as HTMLElement | null)?.focus();
   }
 

@@ -14,13 +14,18 @@ function bundle(locale: string, source: string): FluentBundle {
   return b;
 }
 
-const bundles: Record<Lang, FluentBundle> = { en: bundle('en', en), id: bundle('id', id) };
+// Parsed on first use: a window in one language never parses the other catalog.
+const sources: Record<Lang, string> = { en, id };
+const bundles: Partial<Record<Lang, FluentBundle>> = {};
+function get(lang: Lang): FluentBundle {
+  return (bundles[lang] ??= bundle(lang, sources[lang]));
+}
 
 export type Args = Record<string, FluentVariable>;
 
 /** A UI message; a missing one shows its id rather than nothing. */
 export function t(lang: Lang, msgId: string, args?: Args, attr?: string): string {
-  const b = bundles[lang];
+  const b = get(lang);
   const msg = b.getMessage(msgId);
   const pattern = attr ? msg?.attributes[attr] : msg?.value;
   if (!pattern) return msgId;
@@ -28,7 +33,7 @@ export function t(lang: Lang, msgId: string, args?: Args, attr?: string): string
 }
 
 export function has(lang: Lang, msgId: string): boolean {
-  return bundles[lang].hasMessage(msgId);
+  return get(lang).hasMessage(msgId);
 }
 
 /** A notification's text in `lang`. */

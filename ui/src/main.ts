@@ -1,7 +1,7 @@
 import './style.css';
 import { BellWindow } from './app';
 import type { Backend } from './backend';
-import { MockBackend, seed } from './mock-backend';
+import type { MockBackend } from './mock-backend';
 import { TauriBackend } from './tauri-backend';
 
 declare global {
@@ -12,9 +12,10 @@ declare global {
   }
 }
 
-function backend(): Backend {
+async function backend(): Promise<Backend> {
   if (window.__TAURI_INTERNALS__) return new TauriBackend();
-  // The web mock: ?items=N for a large list.
+  // The web mock, in its own chunk so that the app does not load it: ?items=N for a large list.
+  const { MockBackend, seed } = await import('./mock-backend');
   const n = Number(new URLSearchParams(location.search).get('items') ?? 60);
   const mock = new MockBackend(seed(Number.isFinite(n) ? n : 60, new Date()));
   window.lonceng = mock;
@@ -22,4 +23,4 @@ function backend(): Backend {
 }
 
 const root = document.getElementById('app');
-if (root) void new BellWindow(root, backend()).start();
+if (root) void backend().then((b) => new BellWindow(root, b).start());

@@ -6,22 +6,47 @@ import { locale, t } from './i18n';
 
 export type Section = 'today' | 'older';
 
+// Building an Intl.DateTimeFormat loads ICU data and costs far more than formatting with one: the
+// list formats two dates per row, so formatters are made once per locale, options and time zone.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(loc: string, opts: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${loc}|${JSON.stringify(opts)}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(loc, opts);
+    formatters.set(key, f);
+  }
+  return f;
+}
+
+/** The calendar day of `d` in `timeZone` as YYYY-MM-DD, which sorts as dates do. */
+function day(d: Date, timeZone?: string): string {
+  return formatter('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+}
+
 /** NC-R10: Today is the current calendar day of `timeZone` (the device's, by default). */
 export function section(createdAt: string, now: Date, timeZone?: string): Section {
-  const day = (d: Date) =>
-    new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
   // Future items (a skewed clock) count as today rather than vanish.
-  return day(new Date(createdAt)) >= day(now) ? 'today' : 'older';
+  return day(new Date(createdAt), timeZone) >= day(now, timeZone) ? 'today' : 'older';
 }
 
 /** "14:05" today; "20 Jan, 14:05" before. */
 export function when(createdAt: string, now: Date, lang: Lang, timeZone?: string): string {
-  const d = new Date(createdAt);
   const opts: Intl.DateTimeFormatOptions =
     section(createdAt, now, timeZone) === 'today'
       ? { timeZone, hour: '2-digit', minute: '2-digit' }
       : { timeZone, day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' };
-  return new Intl.DateTimeFormat(locale(lang), opts).format(d);
+  return formatter(locale(lang), opts).format(new Date(createdAt));
+}
+
+/** A time of day ("14:05"), or "…" when there is none. */
+export function clock(lang: Lang, iso: string | null): string {
+  return iso ? formatter(locale(lang), { hour: '2-digit', minute: '2-digit' }).format(new Date(iso)) : '…';
+}
+
+/** A date and time ("21 Nov 2026, 14:05"). */
+export function dateTime(lang: Lang, iso: string): string {
+  return formatter(locale(lang), { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
 }
 
 export type Row = { kind: 'header'; section: Section } | { kind: 'item'; item: Item };
@@ -32,9 +57,10 @@ export const ITEM_HEIGHT = 66;
 /** The list's rows: each section's header, then its items (already newest first). */
 export function rows(items: Item[], now: Date, timeZone?: string): Row[] {
   const out: Row[] = [];
+  const today = day(now, timeZone);
   let current: Section | null = null;
   for (const item of items) {
-    const s = section(item.created_at, now, timeZone);
+    const s: Section = day(new Date(item.created_at), timeZone) >= today ? 'today' : 'older';
     if (s !== current) {
       out.push({ kind: 'header', section: s });
       current = s;
