@@ -38,4 +38,4 @@ ensure_rust() {
 # Packages every build needs.
 BUILD_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev)
 # The tests also drive a real D-Bus session and a real X server.
-TEST_PACKAGES=(dbus xvfb openbox chromium dunst x11-utils webkit2gtk-driver haskell-gtk-sni-tray-utils gnome-keyring)
+TEST_PACKAGES=(dbus xvfb openbox chromium dunst x11-utils xdotool imagemagick webkit2gtk-driver haskell-gtk-sni-tray-utils gnome-keyring)

@@ -98,11 +98,12 @@ async fn save_settings(
 fn set_pinned(pinned: State<'_, Pinned>, on: bool) {
     pinned.0.store(on, Ordering::SeqCst);
 }
-/// The window painted its first list: how long that took since it was asked for.
+/// The window painted its first list: how long that took since it was asked for, and how much of
+/// it the page itself took (from the start of its load).
 #[tauri::command(async)]
-fn painted(shown: State<'_, Shown>) {
+fn painted(shown: State<'_, Shown>, page_ms: Option<u64>) {
     if let Some(at) = shown.0.lock().unwrap_or_else(|p| p.into_inner()).take() {
-        tracing::info!(ms = at.elapsed().as_millis() as u64, "bell window painted");
+        tracing::info!(ms = at.elapsed().as_millis() as u64, page_ms, "bell window painted");
     }
 }
 
@@ -124,9 +125,9 @@ fn toggle_window(handle: &AppHandle, at: Option<tauri::PhysicalPosition<f64>>) {
     show_window(handle, at);
 }
 
-/// After the window is gone, once nothing has reopened it: WebKitGTK keeps its network process
-/// after the last webview, so end it (WebKit starts a new one for the next window; measured in
-/// docs/PERFORMANCE.md), and hand the heap the window grew back to the system.
+/// After the window is gone, once nothing has reopened it: end the network process WebKitGTK
+/// keeps (it starts a new one for the next window), and hand back the memory the window used
+/// (`lonceng_desktop::memory` says what and why; docs/PERFORMANCE.md has the numbers).
 fn release_webkit_later(handle: &AppHandle) {
     let handle = handle.clone();
     tauri::async_runtime::spawn(async move {
@@ -139,22 +140,12 @@ fn release_webkit_later(handle: &AppHandle) {
 
 #[cfg(target_os = "linux")]
 fn release_webkit() {
-    let me = std::process::id();
-    let Ok(entries) = std::fs::read_dir("/proc") else { return };
-    for pid in entries.flatten().filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok()) {
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
-        // "pid (comm) state ppid ..."
-        let Some((comm, rest)) = stat.split_once(" (").and_then(|(_, r)| r.rsplit_once(") ")) else {
-            continue;
-        };
-        let ppid = rest.split(' ').nth(1).and_then(|p| p.parse::<u32>().ok());
-        if ppid == Some(me) && comm.starts_with("WebKitNetwork") {
-            // SAFETY: signalling our own child process.
-            unsafe { libc::kill(pid, libc::SIGTERM) };
-        }
+    use lonceng_desktop::memory;
+    let ended = memory::end_children("WebKitNetwork");
+    match memory::trim() {
+        Ok(t) => tracing::debug!(ended, regions = t.regions, mb = t.bytes >> 20, "WebKit released"),
+        Err(e) => tracing::warn!(error = %e, "could not hand back the window's memory"),
     }
-    // SAFETY: glibc's malloc_trim only releases free heap pages.
-    unsafe { libc::malloc_trim(0) };
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -337,6 +328,9 @@ fn build_tray(handle: &AppHandle, app: &Desktop) -> tauri::Result<TrayIcon> {
 }
 
 fn main() {
+    // Before any thread starts and before WebKit reads them.
+    #[cfg(target_os = "linux")]
+    lonceng_desktop::memory::prepare_webkit();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),

@@ -52,9 +52,12 @@ async function click(css) {
     }
   }
 }
+/** What the agent sees: the window as the X server shows it. (WebKitWebDriver's screenshot command
+ * never answers when WebKit draws without GPU compositing, which is how Lonceng runs it.) */
 async function shot(name) {
-  const png = await wd('GET', s('/screenshot'));
-  writeFileSync(join(shots, name), Buffer.from(png, 'base64'));
+  const env = { ...process.env, DISPLAY: display };
+  const id = execFileSync('xdotool', ['search', '--onlyvisible', '--name', '^Lonceng$'], { env }).toString().trim().split('\n')[0];
+  execFileSync('import', ['-window', id, join(shots, name)], { env });
 }
 const count = (css) => js(`const e = document.querySelector(${JSON.stringify(css)}); return e ? Number(e.textContent) : 0;`);
 

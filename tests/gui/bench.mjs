@@ -33,7 +33,8 @@ async function sample(n = 5) {
 }
 // The log is coloured even into a pipe: strip the ANSI codes before reading fields.
 const plain = () => proc.log().replace(/\x1b\[[0-9;]*m/g, '');
-const painted = () => [...plain().matchAll(/bell window painted ms=(\d+)/g)].map((m) => Number(m[1]));
+const painted = () => [...plain().matchAll(/bell window painted ms=(\d+) page_ms=(\d+)/g)].map((m) => ({ ms: Number(m[1]), page: Number(m[2]) }));
+const webkitAlive = () => pss(proc.pid).names.some((n) => n.startsWith('WebKit'));
 
 try {
   const item = await until('the tray item', () => desktop.trayItem(), 30000);
@@ -41,9 +42,11 @@ try {
   const hidden = await sample();
   const hiddenNames = pss(proc.pid).names;
 
+  // Every click starts as an agent's would after a while: no WebKit process alive.
   const clicks = [];
   let shown = 0;
   for (let i = 0; i < 5; i++) {
+    await until('no WebKit process alive', () => !webkitAlive(), 10000);
     const before = painted().length;
     desktop.activate(item);
     await until('painted', () => painted().length > before, 20000);
@@ -54,18 +57,21 @@ try {
     }
     desktop.activate(item);
     await until('hidden', () => !desktop.hasWindow('Lonceng'));
-    await sleep(500);
+    await sleep(3000); // the app releases WebKit 2 s after the window is gone
   }
-  await sleep(3500); // the app releases WebKit 2 s after the window is gone
   const after = await sample();
   const afterNames = pss(proc.pid).names;
 
   const mb = (x) => `${x.toFixed(1)} MB`;
+  const ms = clicks.map((c) => c.ms);
+  const p50 = median(ms);
+  const page = median(clicks.map((c) => c.page));
   console.log('| measurement | result | goal |\n|---|---|---|');
   console.log(`| PSS, in the tray before the first click (processes: ${[...new Set(hiddenNames)].join(', ')}) | ${mb(hidden)} | ≤ 55 MB, no WebKit |`);
   console.log(`| PSS, window shown with the demo's list | ${mb(shown)} | ≤ 200 MB |`);
   console.log(`| PSS, hidden again after 5 show/hide cycles (processes: ${[...new Set(afterNames)].join(', ')}) | ${mb(after)} | ≤ 55 MB |`);
-  console.log(`| tray click → list painted, p50 / max of 5 (first: ${clicks[0]} ms, WebKit cold) | ${median(clicks)} ms / ${Math.max(...clicks)} ms | ≤ 150 ms |`);
+  console.log(`| tray click → list painted, no WebKit alive before the click: p50 / max of 5 (${ms.join(', ')} ms) | ${p50} ms / ${Math.max(...ms)} ms | ≤ 150 ms |`);
+  console.log(`| … of which the page itself, from the start of its load (p50) | ${page} ms | |`);
 } finally {
   await desktop.down();
 }

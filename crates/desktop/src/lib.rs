@@ -12,5 +12,6 @@
 pub mod app;
 pub mod focus;
 pub mod keyring;
+pub mod memory;
 pub mod notifier;
 pub mod opener;
