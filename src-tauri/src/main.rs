@@ -6,7 +6,7 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -115,24 +115,53 @@ fn set_autostart(handle: &AppHandle, on: bool) {
     }
 }
 
-/// Shows the bell window (building it), or hides it (destroying it) when it is open.
+/// Shows the bell window, or hides it when it is shown.
 fn toggle_window(handle: &AppHandle, at: Option<tauri::PhysicalPosition<f64>>) {
-    if let Some(w) = handle.get_webview_window(WINDOW) {
-        let _ = w.destroy();
-        release_webkit_later(handle);
-        return;
+    match handle.get_webview_window(WINDOW) {
+        Some(w) if w.is_visible().unwrap_or(false) => hide_window(handle),
+        _ => show_window(handle, at),
     }
-    show_window(handle, at);
 }
 
-/// After the window is gone, once nothing has reopened it: end the network process WebKitGTK
-/// keeps (it starts a new one for the next window), and hand back the memory the window used
-/// (`lonceng_desktop::memory` says what and why; docs/PERFORMANCE.md has the numbers).
-fn release_webkit_later(handle: &AppHandle) {
+/// How long a hidden window is kept before it is destroyed, and WebKit with it: reopening it within
+/// that time is instant, while a fresh WebKit process takes a quarter of a second here
+/// (docs/PERFORMANCE.md). `LONCENG_LINGER_MS` changes it.
+fn linger() -> Duration {
+    let ms = std::env::var("LONCENG_LINGER_MS").ok().and_then(|v| v.parse().ok());
+    Duration::from_millis(ms.unwrap_or(10_000))
+}
+
+/// Counts shows and hides, so that a delayed destroy or release knows whether it is still wanted.
+struct Visits(AtomicU64);
+
+impl Visits {
+    fn next(handle: &AppHandle) -> u64 {
+        handle.state::<Visits>().0.fetch_add(1, Ordering::SeqCst) + 1
+    }
+    fn is_current(handle: &AppHandle, visit: u64) -> bool {
+        handle.state::<Visits>().0.load(Ordering::SeqCst) == visit
+    }
+}
+
+/// Hides the window; unless it is shown again meanwhile, destroys it after [`linger`], then ends
+/// the network process WebKitGTK keeps and hands back the memory the window used
+/// (`lonceng_desktop::memory` says what and why). Hidden for longer than that, no WebKit process
+/// is alive.
+fn hide_window(handle: &AppHandle) {
+    let Some(w) = handle.get_webview_window(WINDOW) else { return };
+    let _ = w.hide();
+    let visit = Visits::next(handle);
     let handle = handle.clone();
     tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(linger()).await;
+        if !Visits::is_current(&handle, visit) {
+            return;
+        }
+        if let Some(w) = handle.get_webview_window(WINDOW) {
+            let _ = w.destroy();
+        }
         tokio::time::sleep(Duration::from_secs(2)).await;
-        if handle.get_webview_window(WINDOW).is_none() {
+        if Visits::is_current(&handle, visit) && handle.get_webview_window(WINDOW).is_none() {
             release_webkit();
         }
     });
@@ -152,12 +181,21 @@ fn release_webkit() {
 fn release_webkit() {}
 
 fn show_window(handle: &AppHandle, at: Option<tauri::PhysicalPosition<f64>>) {
-    if let Some(w) = handle.get_webview_window(WINDOW) {
-        let _ = w.set_focus();
-        return;
-    }
+    Visits::next(handle);
     *handle.state::<Shown>().0.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
     let (width, height) = (400.0, 640.0);
+    // Next to the tray icon when the click said where it is.
+    let position = at.map(|p| ((p.x - width / 2.0).max(0.0), (p.y + 16.0).max(0.0)));
+    if let Some(w) = handle.get_webview_window(WINDOW) {
+        // Still alive (shown, or hidden within the linger): no new WebKit process.
+        if let Some((x, y)) = position {
+            let _ = w.set_position(tauri::LogicalPosition::new(x, y));
+        }
+        let _ = w.show();
+        let _ = w.set_focus();
+        let _ = w.emit("lonceng://shown", ());
+        return;
+    }
     let mut builder = WebviewWindowBuilder::new(handle, WINDOW, WebviewUrl::App("index.html".into()))
         .title("Lonceng")
         .inner_size(width, height)
@@ -165,9 +203,8 @@ fn show_window(handle: &AppHandle, at: Option<tauri::PhysicalPosition<f64>>) {
         .skip_taskbar(true)
         .always_on_top(true)
         .focused(true);
-    // Next to the tray icon when the click said where it is.
-    if let Some(p) = at {
-        builder = builder.position((p.x - width / 2.0).max(0.0), (p.y + 16.0).max(0.0));
+    if let Some((x, y)) = position {
+        builder = builder.position(x, y);
     }
     if let Err(e) = builder.build() {
         tracing::error!(error = %e, "the bell window could not be opened");
@@ -346,6 +383,7 @@ fn main() {
         .plugin(tauri_plugin_autostart::init(MacosLauncher::LaunchAgent, Some(vec!["--hidden"])))
         .manage(Pinned(AtomicBool::new(pinned)))
         .manage(Shown(std::sync::Mutex::new(None)))
+        .manage(Visits(AtomicU64::new(0)))
         .invoke_handler(tauri::generate_handler![
             page, counts, status, mark_read, open_item, mark_all_read, undo, why, settings, save_settings, set_pinned, painted
         ])
@@ -395,11 +433,11 @@ fn main() {
             Ok(())
         })
         .on_window_event(|window, event| {
-            // Hidden when it loses focus, unless pinned; hidden means destroyed (no WebKit left).
+            // Hidden when it loses focus, unless pinned.
             if let WindowEvent::Focused(false) = event {
-                if !window.state::<Pinned>().0.load(Ordering::SeqCst) {
-                    let _ = window.destroy();
-                    release_webkit_later(window.app_handle());
+                let visible = window.is_visible().unwrap_or(false);
+                if visible && !window.state::<Pinned>().0.load(Ordering::SeqCst) {
+                    hide_window(window.app_handle());
                 }
             }
         })

@@ -42,11 +42,12 @@ try {
   const hidden = await sample();
   const hiddenNames = pss(proc.pid).names;
 
-  // Every click starts as an agent's would after a while: no WebKit process alive.
+  // A click after a while, as an agent's usually is: the window was destroyed and no WebKit
+  // process is alive (hidden for longer than the 10 s linger).
   const clicks = [];
   let shown = 0;
   for (let i = 0; i < 5; i++) {
-    await until('no WebKit process alive', () => !webkitAlive(), 10000);
+    await until('no WebKit process alive', () => !webkitAlive(), 30000);
     const before = painted().length;
     desktop.activate(item);
     await until('painted', () => painted().length > before, 20000);
@@ -57,8 +58,26 @@ try {
     }
     desktop.activate(item);
     await until('hidden', () => !desktop.hasWindow('Lonceng'));
-    await sleep(3000); // the app releases WebKit 2 s after the window is gone
   }
+  // Reopened a second after hiding: the window lingers, WebKit is still alive.
+  const warm = [];
+  for (let i = 0; i < 5; i++) {
+    await until('no WebKit process alive', () => !webkitAlive(), 30000);
+    const first = painted().length;
+    desktop.activate(item);
+    await until('painted', () => painted().length > first, 20000);
+    desktop.activate(item);
+    await until('hidden', () => !desktop.hasWindow('Lonceng'));
+    await sleep(1000);
+    const before = painted().length;
+    desktop.activate(item);
+    await until('painted', () => painted().length > before, 20000);
+    warm.push(painted().at(-1).ms);
+    desktop.activate(item);
+    await until('hidden', () => !desktop.hasWindow('Lonceng'));
+  }
+  await until('no WebKit process alive', () => !webkitAlive(), 30000);
+  await sleep(1000);
   const after = await sample();
   const afterNames = pss(proc.pid).names;
 
@@ -72,6 +91,7 @@ try {
   console.log(`| PSS, hidden again after 5 show/hide cycles (processes: ${[...new Set(afterNames)].join(', ')}) | ${mb(after)} | ≤ 55 MB |`);
   console.log(`| tray click → list painted, no WebKit alive before the click: p50 / max of 5 (${ms.join(', ')} ms) | ${p50} ms / ${Math.max(...ms)} ms | ≤ 150 ms |`);
   console.log(`| … of which the page itself, from the start of its load (p50) | ${page} ms | |`);
+  console.log(`| tray click → list painted, reopened 1 s after hiding (window lingering): p50 / max of 5 (${warm.join(', ')} ms) | ${median(warm)} ms / ${Math.max(...warm)} ms | ≤ 150 ms |`);
 } finally {
   await desktop.down();
 }

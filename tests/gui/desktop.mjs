@@ -126,16 +126,18 @@ export function tree(pid) {
   return out;
 }
 
-/** Proportional set size of the whole tree, in MB, and the names of its processes. */
+/** Proportional set size of the whole tree, in MB, and the names and pids of its processes. */
 export function pss(pid) {
   let kb = 0;
   const names = [];
+  const pids = [];
   for (const p of tree(pid)) {
     try {
       const line = readFileSync(`/proc/${p}/smaps_rollup`, 'utf8').split('\n').find((l) => l.startsWith('Pss:'));
       kb += Number(line.split(/\s+/)[1]);
       names.push(readFileSync(`/proc/${p}/comm`, 'utf8').trim());
+      pids.push(p);
     } catch { /* gone */ }
   }
-  return { mb: kb / 1024, names };
+  return { mb: kb / 1024, names, pids };
 }

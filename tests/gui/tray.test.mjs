@@ -1,6 +1,7 @@
 // The tray, for real: the built app registers a StatusNotifierItem with the tray host; a left
-// click (Activate, as the host sends it) toggles the bell window; hiding destroys it, so no WebKit
-// process stays alive in the tray; the tooltip carries the unread count (NC-R14).
+// click (Activate, as the host sends it) toggles the bell window; reopened soon it is the same
+// window, and hidden for longer than the linger it is destroyed, so no WebKit process stays alive
+// in the tray; the tooltip carries the unread count (NC-R14).
 //
 //   dbus-run-session -- node --test tests/gui/tray.test.mjs
 
@@ -23,6 +24,7 @@ before(async () => {
     LONCENG_DATA_DIR: mkdtempSync(join(tmpdir(), 'lonceng-tray-')),
     LONCENG_DEMO_PACE_MS: '100',
     LONCENG_DEMO_EVENTS: '25',
+    LONCENG_LINGER_MS: '3000',
   });
 });
 
@@ -38,11 +40,26 @@ test('a left click on the tray icon toggles the bell window; hidden means no Web
   await until('WebKit running', () => pss(proc.pid).names.some((n) => n.startsWith('WebKit')));
   await until('the list painted', () => /bell window painted/.test(proc.log()), 20000);
 
+  const webProcesses = () => {
+    const names = pss(proc.pid);
+    return names.pids.filter((_, i) => names.names[i] === 'WebKitWebProces');
+  };
+  const [web] = webProcesses();
   desktop.activate(item);
-  await until('the window gone', () => !desktop.hasWindow('Lonceng'));
-  // Hidden means no WebKit at all: the web process ends with the window, the network process
-  // (which WebKitGTK would keep) is ended by the app shortly after.
-  await until('WebKit gone', () => !pss(proc.pid).names.some((n) => n.startsWith('WebKit')), 10000);
+  await until('the window hidden', () => !desktop.hasWindow('Lonceng'));
+
+  // Reopened within the linger: the same window and web process, painted again at once.
+  const paints = () => proc.log().match(/bell window painted/g)?.length ?? 0;
+  desktop.activate(item);
+  await until('the window shown again', () => desktop.hasWindow('Lonceng'));
+  await until('painted again', () => paints() === 2);
+  assert.deepEqual(webProcesses(), [web], 'no new web process');
+
+  desktop.activate(item);
+  await until('the window hidden', () => !desktop.hasWindow('Lonceng'));
+  // Hidden for longer than the linger means no WebKit at all: the window and its web process end,
+  // and the app ends the network process (which WebKitGTK would keep) shortly after.
+  await until('WebKit gone', () => !pss(proc.pid).names.some((n) => n.startsWith('WebKit')), 15000);
 
   await until('unread demo items', async () => /[1-9]\d* unread/.test(desktop.trayProperty(item, 'ToolTip')), 20000);
   assert.match(desktop.trayProperty(item, 'ToolTip'), /Lonceng — \d+ unread notifications?/);

@@ -92,6 +92,8 @@ export class BellWindow {
     this.backend.subscribe((e) => {
       if (e === 'changed') this.scheduleRefresh();
       if (e === 'open-settings' && !this.s.showSettings) this.toggleSettings();
+      // Shown again while it lingered hidden: the list is current (changes kept arriving).
+      if (e === 'shown') this.reportPainted();
       if (e === 'status') void this.backend.status().then((st) => { this.s.status = st; this.renderChrome(); });
       if (e === 'settings') {
         void this.backend.settings().then((st) => {
@@ -107,7 +109,12 @@ export class BellWindow {
     document.addEventListener('keydown', (e) => this.onKey(e));
     this.renderAll();
     await this.reload(false, first);
-    requestAnimationFrame(() => this.backend.painted());
+    this.reportPainted();
+  }
+
+  /** Tells the backend once the list is on screen: the frame after the next has drawn it. */
+  private reportPainted() {
+    requestAnimationFrame(() => requestAnimationFrame(() => this.backend.painted()));
   }
 
   /** Bursts of changes (a catch-up after an outage) become one refresh. */

@@ -99,7 +99,7 @@ export interface MarkAllResult {
   undo: string | null;
 }
 
-export type BackendEvent = 'changed' | 'status' | 'settings' | 'open-settings';
+export type BackendEvent = 'changed' | 'status' | 'settings' | 'open-settings' | 'shown';
 
 export interface Backend {
   page(scope: Scope, unreadOnly: boolean, after: Cursor | null, limit: number): Promise<Page>;

@@ -46,7 +46,7 @@ export class TauriBackend implements Backend {
     return invoke('set_pinned', { on });
   }
   subscribe(listener: (e: BackendEvent) => void): () => void {
-    const stops = (['changed', 'status', 'settings', 'open-settings'] as BackendEvent[]).map((name) =>
+    const stops = (['changed', 'status', 'settings', 'open-settings', 'shown'] as BackendEvent[]).map((name) =>
       listen(`lonceng://${name}`, () => listener(name)),
     );
     return () => stops.forEach((p) => void p.then((stop) => stop()));
