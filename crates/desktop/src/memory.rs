@@ -62,14 +62,25 @@ pub fn render_nodes(dir: &Path) -> Vec<PathBuf> {
     nodes
 }
 
+static PREPARED: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+
 /// Applies [`webkit_environment`] to this process, whose children (WebKit's) inherit it.
 ///
 /// Call it first thing in `main`, before any thread starts: the environment is process-global.
 #[cfg(target_os = "linux")]
 pub fn prepare_webkit() {
-    for (name, value) in webkit_environment(|n| std::env::var_os(n), &render_nodes(Path::new("/dev/dri"))) {
+    let set = webkit_environment(|n| std::env::var_os(n), &render_nodes(Path::new("/dev/dri")));
+    for (name, value) in &set {
         std::env::set_var(name, value);
     }
+    let _ = PREPARED.set(set.into_iter().map(|(name, _)| name).collect());
+}
+
+/// The variables [`prepare_webkit`] set. They are meant for Lonceng's own WebKit processes only:
+/// other programs it starts (a browser opened for a notification, which may be WebKit-based) must
+/// not inherit them.
+pub fn webkit_only_variables() -> &'static [&'static str] {
+    PREPARED.get().map_or(&[], Vec::as_slice)
 }
 
 /// Ends this process's children whose command name starts with `prefix`; returns how many were
