@@ -226,7 +226,7 @@ export class BellWindow {
         const n = c ? counts?.categories[c] ?? 0 : 0;
         const b = h('button', { class: 'chip', 'aria-pressed': String(c === this.s.category), 'data-category': c ?? 'all' },
           t(lang, c ? `category-${c}` : 'category-all'), n ? h('span', { class: 'count' }, String(n)) : null);
-        b.addEventListener('click', () => { this.s.category = c; void this.reload(); });
+        b.addEventListener('click', () => { this.s.category = c; this.renderChrome(); void this.reload(); });
         return b;
       }),
     );
@@ -359,6 +359,8 @@ export class BellWindow {
     this.s.tab = tab;
     this.s.category = null;
     this.s.selected = 0;
+    // The tab and its chips answer the click at once; the list follows when its page arrives.
+    this.renderChrome();
     void this.reload();
     (this.root.querySelector(`#tab-${tab}`) as HTMLElement | null)?.focus();
   }
