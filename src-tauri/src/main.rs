@@ -123,27 +123,25 @@ fn toggle_window(handle: &AppHandle, at: Option<tauri::PhysicalPosition<f64>>) {
     }
 }
 
-/// How long a hidden window is kept before it is destroyed, and WebKit with it: reopening it within
-/// that time is instant, while a fresh WebKit process takes a quarter of a second here
-/// (docs/PERFORMANCE.md). `LONCENG_LINGER_MS` changes it.
-fn linger() -> Duration {
-    let ms = std::env::var("LONCENG_LINGER_MS").ok().and_then(|v| v.parse().ok());
-    Duration::from_millis(ms.unwrap_or(10_000))
+/// Counts shows and hides, so that a delayed destroy or release knows whether it is still wanted;
+/// and how long a hidden window is kept before it is destroyed, and WebKit with it: reopening it
+/// within that time is instant, while a fresh WebKit process takes a quarter of a second here
+/// (docs/PERFORMANCE.md). `LONCENG_LINGER_MS` changes it (default 10 s).
+struct Visits {
+    count: AtomicU64,
+    linger: Duration,
 }
-
-/// Counts shows and hides, so that a delayed destroy or release knows whether it is still wanted.
-struct Visits(AtomicU64);
 
 impl Visits {
     fn next(handle: &AppHandle) -> u64 {
-        handle.state::<Visits>().0.fetch_add(1, Ordering::SeqCst) + 1
+        handle.state::<Visits>().count.fetch_add(1, Ordering::SeqCst) + 1
     }
     fn is_current(handle: &AppHandle, visit: u64) -> bool {
-        handle.state::<Visits>().0.load(Ordering::SeqCst) == visit
+        handle.state::<Visits>().count.load(Ordering::SeqCst) == visit
     }
 }
 
-/// Hides the window; unless it is shown again meanwhile, destroys it after [`linger`], then ends
+/// Hides the window; unless it is shown again meanwhile, destroys it after the linger ([`Visits`]), then ends
 /// the network process WebKitGTK keeps and hands back the memory the window used
 /// (`lonceng_desktop::memory` says what and why). Hidden for longer than that, no WebKit process
 /// is alive.
@@ -151,9 +149,10 @@ fn hide_window(handle: &AppHandle) {
     let Some(w) = handle.get_webview_window(WINDOW) else { return };
     let _ = w.hide();
     let visit = Visits::next(handle);
+    let linger = handle.state::<Visits>().linger;
     let handle = handle.clone();
     tauri::async_runtime::spawn(async move {
-        tokio::time::sleep(linger()).await;
+        tokio::time::sleep(linger).await;
         if !Visits::is_current(&handle, visit) {
             return;
         }
@@ -376,6 +375,7 @@ fn main() {
     let demo = std::env::args().any(|a| a == "--demo");
     let pinned = std::env::var_os("LONCENG_PINNED").is_some();
     let show_at_start = std::env::args().any(|a| a == "--show");
+    let env_u64 = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
 
     let result = tauri::Builder::default()
         // First: a second launch shows the running one's window instead of starting again.
@@ -383,7 +383,7 @@ fn main() {
         .plugin(tauri_plugin_autostart::init(MacosLauncher::LaunchAgent, Some(vec!["--hidden"])))
         .manage(Pinned(AtomicBool::new(pinned)))
         .manage(Shown(std::sync::Mutex::new(None)))
-        .manage(Visits(AtomicU64::new(0)))
+        .manage(Visits { count: AtomicU64::new(0), linger: Duration::from_millis(env_u64("LONCENG_LINGER_MS").unwrap_or(10_000)) })
         .invoke_handler(tauri::generate_handler![
             page, counts, status, mark_read, open_item, mark_all_read, undo, why, settings, save_settings, set_pinned, painted
         ])
@@ -403,7 +403,6 @@ fn main() {
                 let _ = emitter.emit(name, ());
                 let _ = tray_tx.send(());
             });
-            let env_u64 = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
             let demo_pace = Duration::from_millis(env_u64("LONCENG_DEMO_PACE_MS").unwrap_or(4_000));
             let app = tauri::async_runtime::block_on(Desktop::start(
                 Options { data_dir, demo, demo_pace, demo_events: env_u64("LONCENG_DEMO_EVENTS") },

@@ -33,7 +33,7 @@ async function sample(n = 5) {
 }
 // The log is coloured even into a pipe: strip the ANSI codes before reading fields.
 const plain = () => proc.log().replace(/\x1b\[[0-9;]*m/g, '');
-const painted = () => [...plain().matchAll(/bell window painted ms=(\d+) page_ms=(\d+)/g)].map((m) => ({ ms: Number(m[1]), page: Number(m[2]) }));
+const painted = () => [...plain().matchAll(/bell window painted ms=(\d+)(?: page_ms=(\d+))?/g)].map((m) => ({ ms: Number(m[1]), page: Number(m[2]) }));
 const webkitAlive = () => pss(proc.pid).names.some((n) => n.startsWith('WebKit'));
 
 try {

@@ -41,8 +41,8 @@ test('a left click on the tray icon toggles the bell window; hidden means no Web
   await until('the list painted', () => /bell window painted/.test(proc.log()), 20000);
 
   const webProcesses = () => {
-    const names = pss(proc.pid);
-    return names.pids.filter((_, i) => names.names[i] === 'WebKitWebProces');
+    const { names, pids } = pss(proc.pid);
+    return pids.filter((_, i) => names[i] === 'WebKitWebProces');
   };
   const [web] = webProcesses();
   desktop.activate(item);

@@ -93,7 +93,7 @@ export class BellWindow {
       if (e === 'changed') this.scheduleRefresh();
       if (e === 'open-settings' && !this.s.showSettings) this.toggleSettings();
       // Shown again while it lingered hidden: the list is current (changes kept arriving).
-      if (e === 'shown') this.reportPainted();
+      if (e === 'shown') this.reportPainted(false);
       if (e === 'status') void this.backend.status().then((st) => { this.s.status = st; this.renderChrome(); });
       if (e === 'settings') {
         void this.backend.settings().then((st) => {
@@ -109,12 +109,12 @@ export class BellWindow {
     document.addEventListener('keydown', (e) => this.onKey(e));
     this.renderAll();
     await this.reload(false, first);
-    this.reportPainted();
+    this.reportPainted(true);
   }
 
   /** Tells the backend once the list is on screen: the frame after the next has drawn it. */
-  private reportPainted() {
-    requestAnimationFrame(() => requestAnimationFrame(() => this.backend.painted()));
+  private reportPainted(firstLoad: boolean) {
+    requestAnimationFrame(() => requestAnimationFrame(() => this.backend.painted(firstLoad)));
   }
 
   /** Bursts of changes (a catch-up after an outage) become one refresh. */
@@ -449,8 +449,10 @@ export class BellWindow {
     this.s.showSettings = !this.s.showSettings;
     const el = this.root.querySelector('#settings') as HTMLElement;
     el.hidden = !this.s.showSettings;
-    if (this.s.showSettings) this.renderSettings();
-    if (this.s.showSettings) (el.querySelector('select, input') as HTMLElement | null)?.focus();
+    if (this.s.showSettings) {
+      this.renderSettings();
+      (el.querySelector('select, input') as HTMLElement | null)?.focus();
+    }
   }
 
   private renderSettings() {

@@ -116,8 +116,9 @@ export interface Backend {
   why(id: string): Promise<Reason | null>;
   settings(): Promise<Settings>;
   saveSettings(changes: Partial<Settings> & { token?: string }): Promise<Settings>;
-  /** The first list is on screen (the shell measures the time from tray click to here). */
-  painted(): void;
+  /** The list is on screen, after the page's first load or after a reopen (the shell measures the
+   * time from tray click to here). */
+  painted(firstLoad: boolean): void;
   /** Keeps the window open when it loses focus. */
   setPinned(on: boolean): Promise<void>;
   subscribe(listener: (e: BackendEvent) => void): () => void;

@@ -159,7 +159,7 @@ export class MockBackend implements Backend {
   pinned = false;
   paintedAt: number | null = null;
 
-  painted(): void {
+  painted(_firstLoad: boolean): void {
     this.paintedAt ??= performance.now();
   }
 

@@ -38,9 +38,10 @@ export class TauriBackend implements Backend {
   saveSettings(changes: Partial<Settings> & { token?: string }): Promise<Settings> {
     return invoke('save_settings', { changes });
   }
-  painted(): void {
-    // Time since this page began to load: the rest of the click-to-paint time is WebKit starting.
-    void invoke('painted', { pageMs: Math.round(performance.now()) });
+  painted(firstLoad: boolean): void {
+    // On the first load, the time since the page began to load: the rest of the click-to-paint
+    // time is WebKit starting.
+    void invoke('painted', { pageMs: firstLoad ? Math.round(performance.now()) : null });
   }
   setPinned(on: boolean): Promise<void> {
     return invoke('set_pinned', { on });
