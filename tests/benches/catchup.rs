@@ -29,7 +29,7 @@ async fn main() {
             "127.0.0.1:0".parse().expect("addr"),
         )
         .await;
-        let token = server.app.issue_token(AGENT, "bench").await.expect("token");
+        let token = server.service.issue_token(AGENT, "bench").await.expect("token");
         let seeded = Instant::now();
         for i in 0..n {
             let key = format!("e{i}");
@@ -38,7 +38,7 @@ async fn main() {
             } else {
                 mention(&key, AGENT, Utc::now())
             };
-            server.app.submit(event).await.expect("seeded");
+            server.service.submit(event).await.expect("seeded");
         }
         eprintln!("seeded {n} in {:?}", seeded.elapsed());
 

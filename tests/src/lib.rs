@@ -92,7 +92,8 @@ impl TestClient {
         config: SyncConfig,
     ) -> TestClient {
         let store = Arc::new(Mutex::new(store));
-        let (engine, handle, events) = SyncEngine::new(source, store.clone(), clock, sleeper, config);
+        let (tx, events) = mpsc::unbounded_channel();
+        let (engine, handle) = SyncEngine::new(source, store.clone(), clock, sleeper, config, tx);
         let shutdown = CancellationToken::new();
         let states = Arc::new(Mutex::new(Vec::new()));
         let (mut rx, log) = (handle.status.clone(), states.clone());

@@ -19,7 +19,6 @@ use lonceng_core::sync::crm_source::CrmSource;
 use lonceng_core::sync::lonceng::LoncengSource;
 use lonceng_core::sync::{ConnState, SyncConfig, SyncEvent};
 use lonceng_e2e::*;
-use lonceng_server::db::Database;
 use lonceng_server::sqlite::SqliteDb;
 use lonceng_server::Running;
 
@@ -67,7 +66,7 @@ async fn produce_n(server: &Running<SqliteDb>, prefix: &str, n: usize, at: DateT
         } else {
             mention(&format!("{prefix}{i}"), AGENT, at)
         };
-        server.app.submit(event).await.expect("event accepted");
+        server.service.submit(event).await.expect("event accepted");
     }
 }
 
@@ -82,7 +81,7 @@ async fn server_total(server: &Running<SqliteDb>) -> u64 {
             after: None,
             limit: 100_000,
         };
-        total += server.app.db.list(AGENT.into(), filter).await.unwrap().len() as u64;
+        total += server.service.list(AGENT, filter).await.unwrap().len() as u64;
     }
     total
 }
@@ -120,14 +119,14 @@ async fn mw3_a_new_client_catches_up_then_follows_live_without_toasting_the_back
     let clock = Arc::new(ManualClock::new(t0()));
     let server =
         start_server(SqliteDb::in_memory().unwrap(), server_config(), clock.clone(), any_port()).await;
-    let token = server.app.issue_token(AGENT, "desktop").await.unwrap();
+    let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
     produce_n(&server, "old", 30, t0() - chrono::Duration::hours(3)).await;
 
     let mut c = client(&server, &token, &clock, Arc::new(TokioSleeper));
     c.until(WAIT, "backlog stored and live", |c| c.len() == 30 && connected(c)).await;
     assert!(matches!(c.handle.status.borrow().state, ConnState::Connected { streaming: true }));
 
-    server.app.submit(mention("fresh", AGENT, t0())).await.unwrap();
+    server.service.submit(mention("fresh", AGENT, t0())).await.unwrap();
     c.until(WAIT, "the live item", |c| c.len() == 31).await;
     tokio::time::sleep(Duration::from_millis(400)).await;
     c.until(WAIT, "events drained", |_| true).await;
@@ -156,7 +155,7 @@ async fn mw3_the_server_killed_mid_stream_and_restarted_loses_and_doubles_nothin
     let server =
         start_server(SqliteDb::open(&path).unwrap(), server_config(), clock.clone(), any_port()).await;
     let addr = server.addr;
-    let token = server.app.issue_token(AGENT, "desktop").await.unwrap();
+    let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
     produce_n(&server, "a", 10, t0()).await;
 
     let mut c = client(&server, &token, &clock, Arc::new(TokioSleeper));
@@ -190,7 +189,7 @@ async fn mw2_an_hour_of_503_with_retry_after_is_waited_out_and_summarised_once()
     let clock = Arc::new(ManualClock::new(t0()));
     let server =
         start_server(SqliteDb::in_memory().unwrap(), server_config(), clock.clone(), any_port()).await;
-    let token = server.app.issue_token(AGENT, "desktop").await.unwrap();
+    let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
     produce_n(&server, "before", 3, t0()).await;
 
     let sleeper = Arc::new(FastForward::new(clock.clone()));
@@ -199,10 +198,10 @@ async fn mw2_an_hour_of_503_with_retry_after_is_waited_out_and_summarised_once()
 
     // Maintenance from now for one hour; 23 events happen during it.
     let (start, end) = (clock.now(), clock.now() + chrono::Duration::hours(1));
-    server.app.announce(start, end, "Performance enhancements".into()).await.unwrap();
+    server.service.announce(start, end, "Performance enhancements".into()).await.unwrap();
     for i in 0..23 {
         let at = start + chrono::Duration::minutes(2 + i);
-        server.app.submit(mention(&format!("during{i}"), AGENT, at)).await.unwrap();
+        server.service.submit(mention(&format!("during{i}"), AGENT, at)).await.unwrap();
     }
     c.until(WAIT, "the 23 queued items, late", |c| c.len() == 26 && connected(c)).await;
     assert!(
@@ -239,23 +238,23 @@ async fn mw4_deliberate_resends_after_maintenance_are_recognised_by_id() {
     let clock = Arc::new(ManualClock::new(t0()));
     let server =
         start_server(SqliteDb::in_memory().unwrap(), server_config(), clock.clone(), any_port()).await;
-    let token = server.app.issue_token(AGENT, "desktop").await.unwrap();
+    let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
     let mut c = client(&server, &token, &clock, Arc::new(FastForward::new(clock.clone())));
     c.until(WAIT, "connected", connected).await;
 
-    server.app.start_maintenance(None).await.unwrap();
+    server.service.start_maintenance(None).await.unwrap();
     c.until(WAIT, "maintenance noticed", |c| c.was(|s| matches!(s, ConnState::Maintenance { .. }))).await;
     produce_n(&server, "q", 12, t0()).await;
     for i in 0..4 {
-        server.app.submit(chat_message(&format!("wa-{i}"), clock.now())).await.unwrap();
+        server.service.submit(chat_message(&format!("wa-{i}"), clock.now())).await.unwrap();
     }
     // Every second delivery is sent twice on purpose.
-    server.app.end_maintenance(Some(2)).await.unwrap();
+    server.service.end_maintenance(Some(2)).await.unwrap();
     c.until(WAIT, "all twelve", |c| c.len() == 12 && connected(c)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     c.until(WAIT, "drained", |_| true).await;
 
-    let feed = server.app.db.changes(AGENT.into(), 0, 1000).await.unwrap();
+    let feed = server.service.changes(AGENT, 0, 1000).await.unwrap();
     assert!(feed.changes.len() >= 12 + 4 + 8, "the server did re-send: {}", feed.changes.len());
     let ids = arrived_ids(&c.seen);
     assert_eq!(ids.len(), 12);
@@ -296,7 +295,7 @@ async fn mw6_actions_taken_offline_are_sent_when_back_and_never_undone() {
     let server =
         start_server(SqliteDb::open(&path).unwrap(), server_config(), clock.clone(), any_port()).await;
     let addr = server.addr;
-    let token = server.app.issue_token(AGENT, "desktop").await.unwrap();
+    let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
     produce_n(&server, "x", 9, t0()).await; // 3 Inbox, 6 General
     let mut c = client(&server, &token, &clock, Arc::new(TokioSleeper));
     c.until(WAIT, "synced", |c| c.len() == 9 && connected(c)).await;
@@ -330,14 +329,14 @@ async fn mw6_actions_taken_offline_are_sent_when_back_and_never_undone() {
         connected(c) && c.store.lock().unwrap().outbox_pending(10, far_future()).unwrap().is_empty()
     })
     .await;
-    let counts = server.app.db.counts(AGENT.into()).await.unwrap();
+    let counts = server.service.counts(AGENT).await.unwrap();
     assert_eq!(counts.tabs[&Tab::Inbox], 0, "the offline mark-all reached the server");
     assert_eq!(counts.tabs[&Tab::General], 5, "and the offline mark-read");
     // Stale copies (every original, unread `created` change, replayed from the start of the feed by a
     // restarted client) do not undo what was read.
     let mut store = c.into_store().await;
     store.set_state(lonceng_core::store::CURSOR_KEY, "0").unwrap();
-    server.app.submit(mention("later", AGENT, t0())).await.unwrap();
+    server.service.submit(mention("later", AGENT, t0())).await.unwrap();
     let source = LoncengSource::new(&server.url(), &token).unwrap();
     let mut c = TestClient::start(source, store, clock.clone(), Arc::new(TokioSleeper), fast_config());
     c.until(WAIT, "the replay and the next item", |c| c.len() == 10 && connected(c)).await;
@@ -418,7 +417,7 @@ async fn a_connection_that_goes_silent_is_detected_by_missing_keepalives_and_rep
     let clock = Arc::new(ManualClock::new(t0()));
     let server =
         start_server(SqliteDb::in_memory().unwrap(), server_config(), clock.clone(), any_port()).await;
-    let token = server.app.issue_token(AGENT, "desktop").await.unwrap();
+    let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
     let proxy = Proxy::start(server.addr).await;
     let source = LoncengSource::new(&format!("http://{}", proxy.addr), &token).unwrap();
     let config = SyncConfig { keepalive_timeout: Duration::from_millis(1200), ..fast_config() };
@@ -432,7 +431,7 @@ async fn a_connection_that_goes_silent_is_detected_by_missing_keepalives_and_rep
     c.until(WAIT, "connected through the proxy", connected).await;
 
     proxy.freeze_open_connections();
-    server.app.submit(mention("lost-in-the-hole", AGENT, t0())).await.unwrap();
+    server.service.submit(mention("lost-in-the-hole", AGENT, t0())).await.unwrap();
     c.until(WAIT, "reconnected through a new connection and caught up", |c| c.len() == 1 && connected(c))
         .await;
     assert!(c.was(|s| matches!(s, ConnState::Reconnecting { .. })), "the silent stream was declared dead");
@@ -445,7 +444,7 @@ async fn a_jump_of_the_wall_clock_reconnects_at_once() {
     let clock = Arc::new(ManualClock::new(t0()));
     let server =
         start_server(SqliteDb::in_memory().unwrap(), server_config(), clock.clone(), any_port()).await;
-    let token = server.app.issue_token(AGENT, "desktop").await.unwrap();
+    let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
     let mut c = client(&server, &token, &clock, Arc::new(TokioSleeper));
     c.until(WAIT, "connected", connected).await;
     let before = c.handle.status.borrow().last_synced_at.unwrap();
@@ -467,7 +466,7 @@ async fn without_streaming_the_engine_polls() {
     let mut config = server_config();
     config.streaming = false;
     let server = start_server(SqliteDb::in_memory().unwrap(), config, clock.clone(), any_port()).await;
-    let token = server.app.issue_token(AGENT, "desktop").await.unwrap();
+    let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
     let source =
         LoncengSource::new(&server.url(), &token).unwrap().with_poll_interval(Duration::from_millis(100));
     let mut c = TestClient::start(
@@ -492,7 +491,7 @@ async fn away_longer_than_a_tab_keeps_items_is_reported_per_tab() {
     let clock = Arc::new(ManualClock::new(t0()));
     let server =
         start_server(SqliteDb::in_memory().unwrap(), server_config(), clock.clone(), any_port()).await;
-    let token = server.app.issue_token(AGENT, "desktop").await.unwrap();
+    let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
     let mut store = Store::open_in_memory().unwrap();
     store.set_state("last_synced_at", &(t0() - chrono::Duration::days(8)).to_rfc3339()).unwrap();
     let source = LoncengSource::new(&server.url(), &token).unwrap();
@@ -520,7 +519,7 @@ async fn away_longer_than_a_tab_keeps_items_is_reported_per_tab() {
 async fn mw3_a_client_killed_in_the_middle_of_a_catch_up_resumes_exactly() {
     let clock = Arc::new(lonceng_core::clock::SystemClock);
     let server = start_server(SqliteDb::in_memory().unwrap(), server_config(), clock, any_port()).await;
-    let token = server.app.issue_token(AGENT, "desktop").await.unwrap();
+    let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
     produce_n(&server, "k", 6_000, Utc::now()).await;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("client.db");

@@ -13,7 +13,8 @@ use crate::model::{keyed_enum, Kind, ParamValue, Params};
 
 keyed_enum! {
     /// A language Lonceng speaks.
-    Lang { En = "en", Id = "id" }
+    #[derive(Default)]
+    Lang { #[default] En = "en", Id = "id" }
 }
 
 impl Lang {

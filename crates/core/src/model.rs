@@ -55,6 +55,24 @@ macro_rules! keyed_enum {
                 s.parse().map_err(serde::de::Error::custom)
             }
         }
+
+        /// In TypeScript: the union of its keys (the UI's types are generated from these).
+        impl ts_rs::TS for $name {
+            type WithoutGenerics = Self;
+            type OptionInnerType = Self;
+            fn name(_: &ts_rs::Config) -> String {
+                stringify!($name).to_owned()
+            }
+            fn inline(_: &ts_rs::Config) -> String {
+                [$(concat!("'", $key, "'")),+].join(" | ")
+            }
+            fn decl(cfg: &ts_rs::Config) -> String {
+                format!("type {} = {};", stringify!($name), <Self as ts_rs::TS>::inline(cfg))
+            }
+            fn decl_concrete(cfg: &ts_rs::Config) -> String {
+                <Self as ts_rs::TS>::decl(cfg)
+            }
+        }
     };
 }
 pub(crate) use keyed_enum;
@@ -390,14 +408,20 @@ impl Notification {
 
 /// A notification as it travels between server and client. Strings stay strings here so that one
 /// unknown value never fails a whole page; [`WireNotification::validate`] turns it into a
-/// [`Notification`] or a precise [`InvalidNotification`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// [`Notification`] or a precise [`InvalidNotification`]. The window receives only validated
+/// items, so its type (`Item`) names the tab and category.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "Item")]
 pub struct WireNotification {
     pub id: String,
+    #[ts(type = "Tab")]
     pub tab: String,
+    #[ts(type = "Category")]
     pub category: String,
+    /// A template key ([`Kind`]); the text is rendered from it at display time (NC-R11).
     pub kind: String,
     #[serde(default)]
+    #[ts(type = "Record<string, string | number>")]
     pub params: serde_json::Value,
     #[serde(default)]
     pub actor_id: Option<String>,

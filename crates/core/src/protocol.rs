@@ -162,7 +162,7 @@ pub struct Presence {
 }
 
 /// An announced maintenance window (MW-1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct MaintenanceWindow {
     pub id: i64,
     pub starts_at: DateTime<Utc>,
@@ -172,7 +172,7 @@ pub struct MaintenanceWindow {
 }
 
 /// `GET /v1/maintenance` response and the stream's `maintenance` event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct MaintenanceStatus {
     pub active: bool,
     /// When the current maintenance is expected to end, if known.

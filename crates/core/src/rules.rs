@@ -7,7 +7,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{keyed_enum, Category, ChatMessage, Kind, Params, Problem, Tab, UnknownKey};
+use crate::model::{keyed_enum, Category, ChatMessage, Kind, Notification, Params, Problem, Tab, UnknownKey};
 use std::fmt;
 
 /// A user as a producer names them.
@@ -64,6 +64,24 @@ pub struct Draft {
     pub actor_id: Option<String>,
     pub url: String,
     pub created_at: DateTime<Utc>,
+}
+
+impl Draft {
+    /// The notification the server stores for this draft under the id it chose: unread, for its
+    /// recipient. Its wire form is [`Notification::to_wire`], the one place that builds it.
+    pub fn into_notification(self, id: String) -> Notification {
+        Notification {
+            id,
+            category: self.category,
+            kind: self.kind,
+            params: self.params,
+            actor_id: self.actor_id,
+            recipient_id: self.recipient_id,
+            url: self.url,
+            created_at: self.created_at,
+            read_at: None,
+        }
+    }
 }
 
 keyed_enum! {

@@ -15,7 +15,7 @@ use lonceng_core::rules::ProducerEvent;
 use lonceng_core::store::Store;
 use lonceng_core::sync::lonceng::LoncengSource;
 use lonceng_core::sync::{SharedStore, SyncConfig, SyncEngine};
-use lonceng_core::toast::{Focus, FocusProbe, Opener, ToastCenter, ToastSettings};
+use lonceng_core::toast::{Focus, FocusProbe, ToastCenter, ToastSettings};
 use lonceng_desktop::notifier::DbusNotifier;
 use lonceng_server::sqlite::SqliteDb;
 use tokio_util::sync::CancellationToken;
@@ -62,13 +62,6 @@ impl FocusProbe for NotFocused {
         Focus::ChatNotFocused
     }
 }
-struct NoOpener;
-impl Opener for NoOpener {
-    fn open(&self, _: &str) -> Result<(), String> {
-        Ok(())
-    }
-}
-
 fn event(i: usize) -> ProducerEvent {
     let mut e = lonceng_e2e::mention(&format!("bench-{i}"), "agent-sari", Utc::now());
     if let ProducerEvent::Notification(d) = &mut e {
@@ -112,26 +105,26 @@ async fn run() {
     )
     .await
     .expect("server");
-    let token = server.app.issue_token("agent-sari", "desktop").await.expect("token");
+    let token = server.service.issue_token("agent-sari", "desktop").await.expect("token");
     let store: SharedStore = Arc::new(Mutex::new(Store::open(dir.join("client.db")).expect("store")));
     let source = LoncengSource::new(&server.url(), &token).expect("source");
-    let (engine, _handle, events) = SyncEngine::new(
+    let (tx, events) = tokio::sync::mpsc::unbounded_channel();
+    let (engine, _handle) = SyncEngine::new(
         source,
         store.clone(),
         Arc::new(SystemClock),
         Arc::new(TokioSleeper),
         SyncConfig::default(),
+        tx,
     );
     let (click_tx, clicks) = tokio::sync::mpsc::unbounded_channel();
     let center = Arc::new(ToastCenter::new(
         Arc::new(DbusNotifier::new("Lonceng", "lonceng", click_tx)),
         Arc::new(NotFocused),
-        Arc::new(NoOpener),
         Arc::new(Catalog::builtin().expect("catalog")),
         Arc::new(SystemClock),
-        store,
-        Box::new(|| {}),
         ToastSettings::default(),
+        Box::new(|_| {}),
     ));
     let shutdown = CancellationToken::new();
     tokio::spawn(engine.run(shutdown.clone()));
@@ -142,7 +135,7 @@ async fn run() {
     for i in 0..EVENTS {
         let before = rec.0.lock().unwrap_or_else(|p| p.into_inner()).len();
         let start = Instant::now();
-        server.app.submit(event(i)).await.expect("accepted");
+        server.service.submit(event(i)).await.expect("accepted");
         let arrived = loop {
             if let Some(t) = rec.0.lock().unwrap_or_else(|p| p.into_inner()).get(before).copied() {
                 break t;

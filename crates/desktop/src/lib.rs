@@ -1,7 +1,15 @@
-//! Lonceng's platform adapters, without Tauri: native toasts over D-Bus (notify-rust), the focused
-//! window on X11, the screen lock, and the URL opener. Each implements a trait of
-//! `lonceng_core::toast`, so the rules stay in core and these stay small. Tested for real under
-//! `dbus-run-session` and Xvfb (see tests/).
+//! Lonceng's desktop runtime, without Tauri: everything the tray app does, headless and tested.
+//!
+//! - [`runtime`]: the composition root ([`runtime::Desktop`]): store, sync source, toasts, and the one
+//!   event channel between them.
+//! - [`actions`]: the one path for what the agent does (mark read, open, toast clicks, mark all,
+//!   undo): store, outbox, sync, toasts and the window told, every time.
+//! - [`settings`], [`views`] (pages, counts, the tray's look), [`error`] (the one IPC error),
+//!   [`cli`] (options from flags and environment).
+//! - Platform adapters, each implementing a port of `lonceng_core`: [`notifier`] (D-Bus toasts),
+//!   [`focus`] (the focused window on X11, the screen lock), [`keyring`] (Secret Service),
+//!   [`opener`] (the browser), [`memory`] (WebKit's footprint).
+//! - [`demo`] (feature `demo`): the embedded reference server with simulated activity.
 //!
 //! Platform limits, known and documented in the README: Windows toasts need an AUMID and a
 //! Start-menu shortcut (installed builds) to show the app's name and to deliver clicks; macOS needs
@@ -9,9 +17,16 @@
 //! bell window remains the way in); GNOME on Wayland hides the focused window from applications, so
 //! focus reads as unknown and the web chat's presence report decides.
 
-pub mod app;
+pub mod actions;
+pub mod cli;
+#[cfg(feature = "demo")]
+pub mod demo;
+pub mod error;
 pub mod focus;
 pub mod keyring;
 pub mod memory;
 pub mod notifier;
 pub mod opener;
+pub mod runtime;
+pub mod settings;
+pub mod views;

@@ -1,14 +1,14 @@
 //! Toasts through the freedesktop notification service, with notify-rust.
 //!
-//! Each toast keeps its notify-rust handle and a task waiting for its default action; a click sends
-//! the toast's id down the channel given at construction. Replacing a toast (same id) or closing it
-//! ends the previous task, so one click is one click.
+//! Each toast keeps its notify-rust handle and a task waiting for its actions; a click (or a
+//! button) sends an [`Activation`] down the channel given at construction. Replacing a toast (same
+//! id) or closing it ends the previous task, so one click is one click.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use lonceng_core::sync::BoxFut;
-use lonceng_core::toast::{Notifier, NotifyError, Toast, Urgency};
+use lonceng_core::toast::{Activation, Notifier, NotifyError, Toast, ToastAction, Urgency};
 use notify_rust::{Notification, NotificationHandle, NotificationResponse, Timeout};
 use tokio::sync::mpsc;
 
@@ -20,7 +20,7 @@ struct Shown {
 pub struct DbusNotifier {
     app_name: String,
     icon: String,
-    clicks: mpsc::UnboundedSender<u32>,
+    clicks: mpsc::UnboundedSender<Activation>,
     shown: Mutex<HashMap<u32, Shown>>,
     /// Whether the server renders markup in bodies: then text must be escaped to stay text.
     markup: tokio::sync::OnceCell<bool>,
@@ -33,7 +33,7 @@ pub fn escape_markup(s: &str) -> String {
 
 impl DbusNotifier {
     /// `icon`: an icon name or an absolute path to the app icon.
-    pub fn new(app_name: &str, icon: &str, clicks: mpsc::UnboundedSender<u32>) -> DbusNotifier {
+    pub fn new(app_name: &str, icon: &str, clicks: mpsc::UnboundedSender<Activation>) -> DbusNotifier {
         DbusNotifier {
             app_name: app_name.to_owned(),
             icon: icon.to_owned(),
@@ -92,13 +92,13 @@ impl Notifier for DbusNotifier {
             let waiter = tokio::spawn(async move {
                 waiting
                     .wait_for_action_async(|response| {
-                        let clicked = match response {
-                            NotificationResponse::Default => true,
-                            NotificationResponse::Action(a) => a == "default",
-                            _ => false,
+                        let action = match response {
+                            NotificationResponse::Default => Some(ToastAction::Open),
+                            NotificationResponse::Action(key) => ToastAction::from_key(key),
+                            _ => None,
                         };
-                        if clicked {
-                            let _ = clicks.send(id);
+                        if let Some(action) = action {
+                            let _ = clicks.send(Activation { handle: id, action });
                         }
                     })
                     .await;

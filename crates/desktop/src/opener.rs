@@ -1,7 +1,7 @@
 //! Opens a page in the default browser. Which URLs may be opened is decided before this is called
-//! (`lonceng_core::toast::UrlPolicy`).
+//! (`lonceng_core::link`).
 
-use lonceng_core::toast::Opener;
+use lonceng_core::link::Opener;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemOpener;

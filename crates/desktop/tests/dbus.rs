@@ -1,24 +1,22 @@
 //! Toasts on a real D-Bus: each test re-executes itself under `dbus-run-session` (a private session
 //! bus), where a recording notification server written with zbus stands in for dunst or GNOME Shell.
 //! It records every Notify and CloseNotification call, and the tests emit `ActionInvoked` as a
-//! notification server does when the agent clicks a toast.
+//! notification server does when the agent clicks a toast. The app under test is the real runtime
+//! (`Desktop`) against the real server, with only the browser replaced by a recorder.
 
 mod common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use chrono::Utc;
 use common::*;
-
-use chrono::{DateTime, Utc};
-use lonceng_core::clock::ManualClock;
-use lonceng_core::i18n::Catalog;
-use lonceng_core::model::{Category, Kind, Notification, Params};
-use lonceng_core::store::Store;
-use lonceng_core::sync::{SharedStore, SyncEvent};
-use lonceng_core::toast::{Focus, FocusProbe, Notifier, Opener, Toast, ToastCenter, ToastSettings, Urgency};
+use lonceng_core::model::Tab;
+use lonceng_core::store::Scope;
+use lonceng_core::toast::{Focus, FocusProbe, Notifier, Toast, Urgency};
 use lonceng_desktop::focus::DesktopFocus;
 use lonceng_desktop::notifier::DbusNotifier;
+use lonceng_e2e::mention;
 use tokio::sync::mpsc;
 
 #[test]
@@ -58,89 +56,92 @@ fn toasts_are_shown_replaced_and_closed_on_the_bus() {
     });
 }
 
-#[derive(Default)]
-struct RecordingOpener(Mutex<Vec<String>>);
-impl Opener for RecordingOpener {
-    fn open(&self, url: &str) -> Result<(), String> {
-        self.0.lock().unwrap().push(url.into());
-        Ok(())
-    }
+/// The ids of the unread General items, newest first.
+fn unread_general(app: &lonceng_desktop::runtime::Desktop) -> Vec<String> {
+    let page = app.page(Scope { tab: Tab::General, category: None }, true, None, 50).unwrap();
+    page.items.into_iter().map(|n| n.id).collect()
 }
 
-struct NotFocused;
-impl FocusProbe for NotFocused {
-    fn focus(&self) -> Focus {
-        Focus::ChatNotFocused
-    }
-}
-
-fn t0() -> DateTime<Utc> {
-    "2026-01-20T03:00:00Z".parse().unwrap()
-}
-
-// NC-R7, NC-R13
+// NC-R7, NC-R13, MW-6, end to end through the real runtime
 #[test]
-fn a_click_reaches_the_opener_with_the_right_url_and_marks_the_item_read() {
-    if !in_private_bus("a_click_reaches_the_opener_with_the_right_url_and_marks_the_item_read") {
+fn nc_r7_nc_r13_from_a_server_event_to_a_toast_a_click_and_a_read_on_the_server() {
+    if !in_private_bus("nc_r7_nc_r13_from_a_server_event_to_a_toast_a_click_and_a_read_on_the_server") {
         return;
     }
     rt().block_on(async {
-        let (server, rec) = notification_server().await;
-        let (tx, mut clicks) = mpsc::unbounded_channel();
-        let notifier = Arc::new(DbusNotifier::new("Lonceng", "lonceng", tx));
+        let (bus, rec) = notification_server().await;
+        let server = test_server().await;
+        let dir = tempfile::tempdir().unwrap();
         let opener = Arc::new(RecordingOpener::default());
-        let store: SharedStore = Arc::new(Mutex::new(Store::open_in_memory().unwrap()));
-        let center = ToastCenter::new(
-            notifier,
-            Arc::new(NotFocused),
-            opener.clone(),
-            Arc::new(Catalog::builtin().unwrap()),
-            Arc::new(ManualClock::new(t0())),
-            store.clone(),
-            Box::new(|| {}),
-            ToastSettings::default(),
-        );
-        let deal = |id: &str| Notification {
-            id: id.into(),
-            category: Category::Assignment,
-            kind: Kind::DealOwnerAssigned,
-            params: Params::new().with("actor", "Budi").with("deal_name", "PT Maju"),
-            actor_id: Some("u-2".into()),
-            recipient_id: "u-1".into(),
-            url: format!("https://app.qontak.com/crm/deals/{id}"),
-            created_at: t0(),
-            read_at: None,
+        let app = connected_desktop(dir.path(), &server, opener.clone()).await;
+        let toasts = |n: usize| {
+            let rec = rec.clone();
+            move || rec.calls.lock().unwrap().iter().filter(|c| matches!(c, Call::Notify { .. })).count() == n
         };
-        store.lock().unwrap().upsert(&[deal("41"), deal("42")], t0()).unwrap();
-        center.handle(&SyncEvent::Arrived { notification: deal("41"), late: false }).await;
-        center.handle(&SyncEvent::Arrived { notification: deal("42"), late: false }).await;
-        eventually("two toasts", || rec.calls.lock().unwrap().len() == 2).await;
-        let calls = rec.calls.lock().unwrap().clone();
-        assert!(matches!(&calls[0], Call::Notify { summary, body, .. }
-            if summary == "Deal assigned to you" && body == "Budi made you the owner of deal PT Maju"));
 
-        // The agent clicks the second toast (ids follow the recorder's numbering), as a person does:
-        // some time after it appeared.
+        // Two deals on two pages: two toasts, said in the agent's language.
+        server.service.submit(mention("41", "agent-sari", Utc::now())).await.unwrap();
+        eventually("a toast", toasts(1)).await;
+        server.service.submit(mention("42", "agent-sari", Utc::now())).await.unwrap();
+        eventually("a second toast", toasts(2)).await;
+        let first = rec.calls.lock().unwrap()[0].clone();
+        assert!(
+            matches!(&first, Call::Notify { summary, body, .. }
+                if summary == "New mention" && body == "Budi Santoso mentioned you in deal Deal 41"),
+            "{first:?}"
+        );
+
+        // The agent clicks the second toast as a person does, a moment after it appeared. Its page
+        // opens, its item is read here and on the server; the first stays unread (NC-R7, MW-6).
         tokio::time::sleep(Duration::from_millis(200)).await;
-        click(&server, 2).await;
-        let clicked = tokio::time::timeout(Duration::from_secs(5), clicks.recv())
-            .await
-            .expect("click delivered")
-            .unwrap();
-        assert_eq!(clicked, 2);
-        let outcome = center.clicked(clicked).await.expect("a known toast");
-        assert!(outcome.opened);
+        click(&bus, 2).await;
+        eventually("the page opened", || !opener.0.lock().unwrap().is_empty()).await;
         assert_eq!(*opener.0.lock().unwrap(), vec!["https://app.qontak.com/crm/deals/42".to_string()]);
-        assert_eq!(outcome.marked_read, vec!["42".to_string()]);
-        assert!(store.lock().unwrap().get("42").unwrap().unwrap().read_at.is_some());
-        assert!(store.lock().unwrap().get("41").unwrap().unwrap().read_at.is_none());
+        assert_eq!(unread_general(&app).len(), 1, "only the clicked item is read");
+        eventually_async("the read reached the server", || async {
+            server.service.counts("agent-sari").await.unwrap().total == 1
+        })
+        .await;
 
-        // The other one is read on the web: its toast is withdrawn (NC-R13).
-        center.handle(&SyncEvent::Read { ids: vec!["41".into()] }).await;
-        eventually("withdrawn", || rec.calls.lock().unwrap().contains(&Call::Close(1))).await;
-        // A click on some other program's notification is not ours.
-        click(&server, 77).await;
-        assert!(tokio::time::timeout(Duration::from_millis(300), clicks.recv()).await.is_err());
+        // Read on the web instead: the first toast is withdrawn here (NC-R13).
+        let web_id = unread_general(&app)[0].clone();
+        server.service.mark_read("agent-sari", &web_id).await.unwrap();
+        eventually("withdrawn after a read elsewhere", || {
+            rec.calls.lock().unwrap().contains(&Call::Close(1))
+        })
+        .await;
+
+        // Read in the bell window: its toast is withdrawn too (one path for every read).
+        server.service.submit(mention("43", "agent-sari", Utc::now())).await.unwrap();
+        eventually("a third toast", toasts(3)).await;
+        eventually("the item is listed", || unread_general(&app).len() == 1).await;
+        app.mark_read(&unread_general(&app)[0]).unwrap();
+        eventually("withdrawn after a read in the window", || {
+            rec.calls.lock().unwrap().contains(&Call::Close(3))
+        })
+        .await;
+
+        // Mark all read in the window: every toast of the scope goes.
+        for key in ["44", "45"] {
+            server.service.submit(mention(key, "agent-sari", Utc::now())).await.unwrap();
+        }
+        eventually("two more toasts", toasts(5)).await;
+        eventually("both listed", || unread_general(&app).len() == 2).await;
+        assert_eq!(app.mark_all_read(Scope { tab: Tab::General, category: None }).unwrap().changed, 2);
+        eventually("both withdrawn", || {
+            let calls = rec.calls.lock().unwrap();
+            calls.contains(&Call::Close(4)) && calls.contains(&Call::Close(5))
+        })
+        .await;
+
+        // A click on some other program's notification is not Lonceng's: nothing opens.
+        click(&bus, 77).await;
+        quiet_for("another program's toast", Duration::from_millis(300), || {
+            opener.0.lock().unwrap().len() == 1
+        })
+        .await;
+        app.stop().await;
+        server.stop().await;
     });
 }
 
@@ -177,113 +178,4 @@ fn a_locked_screen_is_read_from_the_screensaver_service() {
     *locked.lock().unwrap() = true;
     assert_eq!(probe.locked(), Some(true));
     assert_eq!(probe.focus(), Focus::Locked);
-}
-
-mod chain {
-    use super::*;
-    use lonceng_core::clock::{SystemClock, TokioSleeper};
-    use lonceng_core::sync::lonceng::LoncengSource;
-    use lonceng_core::sync::{SyncConfig, SyncEngine};
-    use lonceng_e2e::mention;
-    use lonceng_server::db::Database;
-    use lonceng_server::sqlite::SqliteDb;
-    use tokio_util::sync::CancellationToken;
-
-    // NC-R7, NC-R13, end to end
-    #[test]
-    fn from_a_server_event_to_a_toast_a_click_and_a_read_on_the_server() {
-        if !in_private_bus("chain::from_a_server_event_to_a_toast_a_click_and_a_read_on_the_server") {
-            return;
-        }
-        rt().block_on(async {
-            let (bus, rec) = notification_server().await;
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let server = lonceng_server::start(
-                SqliteDb::in_memory().unwrap(),
-                lonceng_server::Config::new("p", "a"),
-                Arc::new(SystemClock),
-                listener,
-            )
-            .await
-            .unwrap();
-            let desktop = server.app.issue_token("agent-sari", "desktop").await.unwrap();
-
-            let store: SharedStore = Arc::new(Mutex::new(Store::open_in_memory().unwrap()));
-            let source = LoncengSource::new(&server.url(), &desktop).unwrap();
-            let (engine, handle, events) = SyncEngine::new(
-                source,
-                store.clone(),
-                Arc::new(SystemClock),
-                Arc::new(TokioSleeper),
-                SyncConfig::default(),
-            );
-            let (click_tx, clicks) = mpsc::unbounded_channel();
-            let opener = Arc::new(RecordingOpener::default());
-            let nudge = handle.clone();
-            let center = Arc::new(ToastCenter::new(
-                Arc::new(DbusNotifier::new("Lonceng", "lonceng", click_tx)),
-                Arc::new(NotFocused),
-                opener.clone(),
-                Arc::new(Catalog::builtin().unwrap()),
-                Arc::new(SystemClock),
-                store.clone(),
-                Box::new(move || nudge.nudge()),
-                ToastSettings::default(),
-            ));
-            let shutdown = CancellationToken::new();
-            tokio::spawn(engine.run(shutdown.clone()));
-            tokio::spawn(lonceng_core::toast::drive(
-                center.clone(),
-                events,
-                clicks,
-                |_| {},
-                shutdown.clone(),
-            ));
-
-            server.app.submit(mention("7", "agent-sari", Utc::now())).await.unwrap();
-            eventually("a toast", || !rec.calls.lock().unwrap().is_empty()).await;
-            let first = rec.calls.lock().unwrap()[0].clone();
-            assert!(
-                matches!(&first, Call::Notify { summary, body, .. }
-                if summary == "New mention" && body == "Budi Santoso mentioned you in deal Deal 7"),
-                "{first:?}"
-            );
-
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            click(&bus, 1).await;
-            eventually("the page opened", || !opener.0.lock().unwrap().is_empty()).await;
-            assert_eq!(*opener.0.lock().unwrap(), vec!["https://app.qontak.com/crm/deals/7".to_string()]);
-            let mut read_on_server = false;
-            for _ in 0..300 {
-                if server.app.db.counts("agent-sari".into()).await.unwrap().total == 0 {
-                    read_on_server = true;
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-            assert!(read_on_server, "the click's read reached the server (NC-R7, MW-6)");
-
-            // Read on the web chat instead: the toast goes away here (NC-R13).
-            server.app.submit(mention("8", "agent-sari", Utc::now())).await.unwrap();
-            eventually("the second toast", || rec.calls.lock().unwrap().len() == 2).await;
-            let web = server.app.issue_token("agent-sari", "web").await.unwrap();
-            let id = server.app.db.list(
-                "agent-sari".into(),
-                lonceng_server::db::ListFilter {
-                    tab: lonceng_core::model::Tab::General,
-                    category: None,
-                    unread_only: true,
-                    after: None,
-                    limit: 10,
-                },
-            );
-            let id = id.await.unwrap()[0].id.clone();
-            let acted = server.app.db.mark_read("agent-sari".into(), id, Utc::now()).await.unwrap().unwrap();
-            server.app.hub.publish(&acted.changes);
-            drop(web);
-            eventually("withdrawn", || rec.calls.lock().unwrap().contains(&Call::Close(2))).await;
-            shutdown.cancel();
-            server.stop().await;
-        });
-    }
 }

@@ -1,7 +1,7 @@
 //! Demo mode: a few agents, fixed tokens, and realistic Qontak activity at a pace a person can watch —
 //! chat messages on WhatsApp, Instagram and web chat, conversations assigned and resolved, contacts
 //! blocked, deals assigned (some automatically from Inbox or the chatbot), mentions, reminders,
-//! approvals, exports and imports. Events go through [`AppState::submit`], the same path as
+//! approvals, exports and imports. Events go through [`Service::submit`], the same path as
 //! `POST /v1/events`, so the rules apply exactly as for a real producer.
 
 use std::time::Duration as StdDuration;
@@ -12,8 +12,8 @@ use lonceng_core::rules::{Actor, DomainEvent, Origin, ProducerEvent};
 use rand::seq::IndexedRandom;
 use rand::Rng;
 
-use crate::db::{Database, DbResult};
-use crate::{token_hash, AppState};
+use crate::db::Database;
+use crate::service::{Service, ServiceResult};
 
 /// `(user id, name, client token)`; the first is the agent the demo desktop signs in as.
 pub const AGENTS: [(&str, &str, &str); 3] = [
@@ -68,31 +68,33 @@ const AUTOMATIONS: &[&str] = &["Auto-assign hot leads", "Move stale deals", "Not
 
 /// Registers the demo agents with fixed tokens and announces a maintenance window three hours ahead
 /// (MW-1), unless one is announced already.
-pub async fn seed<D: Database>(app: &AppState<D>) -> DbResult<()> {
-    let now = app.clock.now();
+pub async fn seed<D: Database>(service: &Service<D>) -> ServiceResult<()> {
     for (id, name, token) in AGENTS {
-        app.db.add_user(id.into(), name.into()).await?;
-        app.db.add_token(token_hash(token), id.into(), "demo-desktop".into(), now).await?;
+        service.add_user_with_token(id, name, token, "demo-desktop").await?;
     }
-    if app.maintenance_status().windows.is_empty() {
-        let start = now + Duration::hours(3);
-        app.announce(start, start + Duration::hours(2), "Performance enhancements".into()).await?;
+    if service.maintenance_status().windows.is_empty() {
+        let start = service.clock.now() + Duration::hours(3);
+        service.announce(start, start + Duration::hours(2), "Performance enhancements".into()).await?;
     }
     Ok(())
 }
 
 /// Posts one event every `pace` on average until cancelled, or until `limit` events were posted.
-pub async fn simulate<D: Database>(app: std::sync::Arc<AppState<D>>, pace: StdDuration, limit: Option<u64>) {
+pub async fn simulate<D: Database>(
+    service: std::sync::Arc<Service<D>>,
+    pace: StdDuration,
+    limit: Option<u64>,
+) {
     let mut n: u64 = 0;
     while limit.is_none_or(|l| n < l) {
         let jitter = rand::rng().random_range(0.4..1.6);
         tokio::select! {
-            _ = app.shutdown.cancelled() => return,
+            _ = service.shutdown.cancelled() => return,
             _ = tokio::time::sleep(pace.mul_f64(jitter)) => {}
         }
         n += 1;
         let event = next_event(n);
-        match app.submit(event).await {
+        match service.submit(event).await {
             Ok(r) => {
                 tracing::debug!(status = ?r.status, created = r.created.len(), suppressed = r.suppressed.len(), "demo event")
             }

@@ -7,8 +7,9 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use lonceng_core::clock::SystemClock;
+use lonceng_server::service::Service;
 use lonceng_server::sqlite::SqliteDb;
-use lonceng_server::{demo, new_secret, start, AppState, Config};
+use lonceng_server::{demo, new_secret, start, Config};
 
 #[derive(Parser)]
 #[command(version, about = "The reference Lonceng Notification Center server")]
@@ -89,9 +90,9 @@ async fn main() -> anyhow::Result<()> {
 
     if let Some(Command::IssueToken { user, device }) = &cli.command {
         // Works beside a running server: only the database is touched.
-        let app =
-            AppState::new(db, config, Arc::new(SystemClock)).await.context("opening the server state")?;
-        println!("{}", app.issue_token(user, device).await.context("issuing a token")?);
+        let service =
+            Service::new(db, config, Arc::new(SystemClock)).await.context("opening the server state")?;
+        println!("{}", service.issue_token(user, device).await.context("issuing a token")?);
         return Ok(());
     }
 
@@ -102,12 +103,12 @@ async fn main() -> anyhow::Result<()> {
 
     tracing::info!("Lonceng server listening on {}", running.url());
     if cli.demo {
-        demo::seed(&running.app).await.context("seeding the demo")?;
+        demo::seed(&running.service).await.context("seeding the demo")?;
         for (id, name, token) in demo::AGENTS {
             tracing::info!("demo agent {name} ({id}): token {token}");
         }
         tokio::spawn(demo::simulate(
-            running.app.clone(),
+            running.service.clone(),
             Duration::from_secs_f64(cli.demo_pace.max(0.05)),
             None,
         ));

@@ -44,12 +44,14 @@ async fn main() -> anyhow::Result<()> {
     let store = Store::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
     let store = Arc::new(Mutex::new(store));
     let source = LoncengSource::new(&args.server, &args.token).context("creating the source")?;
-    let (engine, mut handle, mut events) = SyncEngine::new(
+    let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let (engine, mut handle) = SyncEngine::new(
         source,
         store.clone(),
         Arc::new(SystemClock),
         Arc::new(TokioSleeper),
         SyncConfig::default(),
+        tx,
     );
     let shutdown = CancellationToken::new();
     tokio::spawn(engine.run(shutdown.clone()));

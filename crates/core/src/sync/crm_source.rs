@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 
-use super::lonceng::failure;
+use super::http::{self, failure};
 use super::{BoxFut, EventStream, Pulled, Source, SourceError};
 use crate::clock::Clock;
 use crate::crm::{sign, Credentials, CrmNotification, CrmPage};
@@ -37,7 +37,7 @@ impl CrmSource {
         recipient_id: &str,
         clock: std::sync::Arc<dyn Clock>,
     ) -> Result<CrmSource, SourceError> {
-        let http = super::http_client(Some(REQUEST_TIMEOUT))?;
+        let http = http::client(Some(REQUEST_TIMEOUT))?;
         Ok(CrmSource {
             http,
             base: base.trim_end_matches('/').to_owned(),

@@ -1,15 +1,19 @@
 //! The Lonceng Notification Center server as a sync source: the change feed for catch-up, the SSE
 //! stream for live changes (resumed with `Last-Event-ID`), and the client endpoints for actions.
+//! The Lonceng protocol ([`crate::protocol`]) is parsed here, and only here: the engine sees pages.
 
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use reqwest::{header, Response, StatusCode};
+use reqwest::{header, StatusCode};
 
+use super::http::{self, failure, network, ok};
 use super::sse::{SseItem, SseParser};
 use super::{BoxFut, EventStream, Pulled, Source, SourceError, SourceEvent};
-use crate::protocol::{sse, Change, ChangesPage, ErrorBody, MaintenanceStatus, MarkAllReadRequest, Presence};
-use crate::store::{OutboxEntry, OutboxOp};
+use crate::protocol::{
+    sse, Change, ChangeBody, ChangesPage, MaintenanceStatus, MarkAllReadRequest, Presence,
+};
+use crate::store::{OutboxEntry, OutboxOp, Rejected, RemoteRead};
 
 /// Changes per catch-up page.
 const PAGE: usize = 1_000;
@@ -27,7 +31,7 @@ impl LoncengSource {
     /// `base` is the server's URL (`https://notifications.example.com`), `token` the device token.
     pub fn new(base: &str, token: &str) -> Result<LoncengSource, SourceError> {
         // No overall timeout: the stream is long-lived; other requests set REQUEST_TIMEOUT.
-        let http = super::http_client(None)?;
+        let http = http::client(None)?;
         Ok(LoncengSource {
             http,
             base: base.trim_end_matches('/').to_owned(),
@@ -50,41 +54,24 @@ impl LoncengSource {
     }
 }
 
-fn network(e: reqwest::Error) -> SourceError {
-    SourceError::Network(e.to_string())
-}
-
-/// Maps a non-success response to a [`SourceError`], reading `Retry-After` and the error body.
-pub(crate) async fn failure(resp: Response) -> SourceError {
-    let status = resp.status();
-    let retry_after = resp
-        .headers()
-        .get(header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
-    let body: Option<ErrorBody> = resp.json().await.ok();
-    let (code, message) =
-        body.map_or_else(|| (String::new(), status.to_string()), |b| (b.error.code, b.error.message));
-    match status {
-        StatusCode::SERVICE_UNAVAILABLE => {
-            SourceError::Unavailable { retry_after, maintenance: code == "maintenance" }
+/// Adds a change of the Lonceng protocol to a page; items that fail validation are kept aside
+/// with the reason, not lost.
+fn absorb(page: &mut Pulled, change: Change) {
+    match change.body {
+        ChangeBody::Created { notification } => {
+            let raw = serde_json::to_string(&notification).unwrap_or_default();
+            match notification.validate() {
+                Ok(n) => page.items.push(n),
+                Err(e) => page.rejected.push(Rejected { raw, error: e.to_string() }),
+            }
         }
-        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => SourceError::Unauthorized(message),
-        StatusCode::GONE => SourceError::CursorGone,
-        StatusCode::TOO_MANY_REQUESTS => SourceError::Unavailable { retry_after, maintenance: false },
-        s if s.is_client_error() => SourceError::Rejected { status: s.as_u16(), message },
-        s => SourceError::Server(s.as_u16()),
+        ChangeBody::Read { ids, read_at } => {
+            page.reads.extend(ids.into_iter().map(|id| RemoteRead { id, read_at }));
+        }
+        ChangeBody::Expired { ids } => page.expired.extend(ids),
+        ChangeBody::Chat { message } => page.chats.push(message),
     }
-}
-
-async fn ok(resp: Result<Response, reqwest::Error>) -> Result<Response, SourceError> {
-    let resp = resp.map_err(network)?;
-    if resp.status().is_success() {
-        Ok(resp)
-    } else {
-        Err(failure(resp).await)
-    }
+    page.cursor = Some(change.seq.to_string());
 }
 
 fn to_event(item: SseItem) -> Result<SourceEvent, SourceError> {
@@ -93,7 +80,9 @@ fn to_event(item: SseItem) -> Result<SourceEvent, SourceError> {
         SseItem::Comment => Ok(SourceEvent::KeepAlive),
         SseItem::Event { event, data, .. } => match event.as_str() {
             sse::CHANGE => {
-                Ok(SourceEvent::Change(Box::new(serde_json::from_str::<Change>(&data).map_err(decode)?)))
+                let mut page = Pulled::default();
+                absorb(&mut page, serde_json::from_str::<Change>(&data).map_err(decode)?);
+                Ok(SourceEvent::Changes(Box::new(page)))
             }
             sse::PRESENCE => {
                 Ok(SourceEvent::Presence(serde_json::from_str::<Presence>(&data).map_err(decode)?))
@@ -120,7 +109,7 @@ impl Source for LoncengSource {
             let page: ChangesPage = resp.json().await.map_err(|e| SourceError::Protocol(e.to_string()))?;
             let mut pulled = Pulled { more: page.more, ..Pulled::default() };
             for change in page.changes {
-                pulled.absorb(change);
+                absorb(&mut pulled, change);
             }
             pulled.cursor = Some(page.cursor.to_string());
             pulled.next = pulled.cursor.clone();

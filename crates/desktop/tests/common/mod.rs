@@ -141,6 +141,80 @@ pub async fn eventually(what: &str, f: impl Fn() -> bool) {
     panic!("timed out: {what}");
 }
 
+/// Waits for an async condition (a server query, say).
+pub async fn eventually_async<F, Fut>(what: &str, f: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..500 {
+        if f().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("timed out: {what}");
+}
+
+/// Asserts that `f` holds throughout `period` (nothing more happens), checking as it goes.
+pub async fn quiet_for(what: &str, period: Duration, f: impl Fn() -> bool) {
+    let end = tokio::time::Instant::now() + period;
+    while tokio::time::Instant::now() < end {
+        assert!(f(), "{what}: something happened");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(f(), "{what}: something happened");
+}
+
+/// The browser, recorded instead of started.
+#[derive(Default)]
+pub struct RecordingOpener(pub Mutex<Vec<String>>);
+
+impl lonceng_core::link::Opener for RecordingOpener {
+    fn open(&self, url: &str) -> Result<(), String> {
+        self.0.lock().unwrap().push(url.into());
+        Ok(())
+    }
+}
+
+/// The real server on port 0, in memory.
+pub async fn test_server() -> lonceng_server::Running<lonceng_server::sqlite::SqliteDb> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    lonceng_server::start(
+        lonceng_server::sqlite::SqliteDb::in_memory().unwrap(),
+        lonceng_server::Config::new("p", "a"),
+        Arc::new(lonceng_core::clock::SystemClock),
+        listener,
+    )
+    .await
+    .unwrap()
+}
+
+/// The desktop runtime signed in to `server` as agent-sari (settings and token as a first run
+/// leaves them), with the browser recorded; returned once connected.
+pub async fn connected_desktop(
+    dir: &std::path::Path,
+    server: &lonceng_server::Running<lonceng_server::sqlite::SqliteDb>,
+    opener: Arc<RecordingOpener>,
+) -> Arc<lonceng_desktop::runtime::Desktop> {
+    use lonceng_desktop::runtime::{Desktop, Options, Ports};
+    let token = server.service.issue_token("agent-sari", "desktop").await.unwrap();
+    std::fs::write(dir.join("settings.json"), format!(r#"{{"server_url": "{}"}}"#, server.url())).unwrap();
+    std::fs::write(dir.join("token"), token).unwrap();
+    let mut ports = Ports::platform();
+    ports.opener = opener;
+    let options = Options {
+        data_dir: dir.to_path_buf(),
+        demo: false,
+        demo_pace: Duration::from_secs(1),
+        demo_events: None,
+    };
+    let app = Desktop::start_with(options, Arc::new(|_| {}), ports).await.unwrap();
+    let connected = || matches!(app.status().state, lonceng_core::sync::ConnState::Connected { .. });
+    eventually("connected", connected).await;
+    app
+}
+
 pub fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
 }

@@ -1,6 +1,9 @@
+use super::notifications::page_sql;
+use super::schema::{APPLICATION_ID, MIGRATIONS};
 use super::*;
 use crate::model::{Kind, Params};
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::Connection;
 
 fn t0() -> DateTime<Utc> {
     "2026-01-20T08:00:00Z".parse().unwrap()
@@ -550,7 +553,7 @@ fn a_version_1_database_is_migrated_in_place() {
     let path = dir.path().join("v1.db");
     {
         let conn = Connection::open(&path).unwrap();
-        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(MIGRATIONS[0].sql).unwrap();
         for c in Category::ALL {
             conn.execute("INSERT INTO read_marks VALUES (?1, 0, 0)", [c.code()]).unwrap();
             conn.execute("INSERT INTO unread_counts VALUES (?1, 0)", [c.code()]).unwrap();

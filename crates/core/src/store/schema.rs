@@ -1,0 +1,125 @@
+//! The store's schema and the file's identity: a Lonceng file is marked with its own
+//! `application_id`, so that another program's database is never migrated by mistake, and a file
+//! from a newer Lonceng is refused untouched (the shared runner in [`crate::migrate`]).
+
+use rusqlite::Transaction;
+
+use super::{classify, Store, StoreError};
+use crate::migrate::{MigrateError, Migration, Schema};
+use crate::model::Category;
+
+/// `PRAGMA application_id` of a Lonceng database ("LNCG").
+pub(super) const APPLICATION_ID: i32 = 0x4C4E_4347;
+
+/// Schema migrations; `PRAGMA user_version` is the number applied. Append only.
+pub(super) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        sql: r#"
+CREATE TABLE notifications (
+    seq          INTEGER PRIMARY KEY,      -- local arrival order; read watermarks refer to it
+    id           TEXT NOT NULL UNIQUE,     -- the server's id: the dedupe key
+    tab          INTEGER NOT NULL,
+    category     INTEGER NOT NULL,
+    kind         TEXT NOT NULL,
+    params       TEXT NOT NULL,            -- JSON object; text is rendered at display time
+    actor_id     TEXT,
+    recipient_id TEXT NOT NULL,
+    url          TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,         -- Unix ms, UTC
+    read_at      INTEGER,                  -- Unix ms, UTC; NULL: unread unless under a watermark
+    arrived_at   INTEGER NOT NULL
+);
+CREATE INDEX notif_tab ON notifications (tab, created_at DESC, id DESC);
+CREATE INDEX notif_category ON notifications (category, created_at DESC, id DESC);
+CREATE INDEX notif_tab_unread ON notifications (tab, created_at DESC, id DESC) WHERE read_at IS NULL;
+CREATE INDEX notif_category_unread ON notifications (category, created_at DESC, id DESC)
+    WHERE read_at IS NULL;
+
+CREATE TABLE read_marks (
+    category INTEGER PRIMARY KEY,
+    upto_seq INTEGER NOT NULL,
+    read_at  INTEGER NOT NULL
+);
+CREATE TABLE unread_counts (
+    category INTEGER PRIMARY KEY,
+    n        INTEGER NOT NULL
+);
+CREATE TABLE quarantine (
+    id          INTEGER PRIMARY KEY,
+    received_at INTEGER NOT NULL,
+    raw         TEXT NOT NULL,
+    error       TEXT NOT NULL
+);
+CREATE TABLE outbox (
+    seq             INTEGER PRIMARY KEY,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    op              TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT
+);
+CREATE TABLE sync_state (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"#,
+        seed: Some(seed_categories),
+    },
+    Migration::sql(
+        r#"
+-- v2: an action can be held back (a mark-all during its undo window).
+ALTER TABLE outbox ADD COLUMN available_at INTEGER NOT NULL DEFAULT 0;
+"#,
+    ),
+];
+
+/// Every category has a watermark and a counter row from the start.
+fn seed_categories(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    for c in Category::ALL {
+        tx.execute("INSERT INTO read_marks VALUES (?1, 0, 0)", [c.code()])?;
+        tx.execute("INSERT INTO unread_counts VALUES (?1, 0)", [c.code()])?;
+    }
+    Ok(())
+}
+
+const SCHEMA: Schema<'static> = Schema { application_id: Some(APPLICATION_ID), migrations: MIGRATIONS };
+
+impl Store {
+    pub(super) fn migrate(&mut self) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        // The identity is checked before anything is written, the file's settings included.
+        SCHEMA.check(&self.conn).map_err(|e| migrate_error(&path, e))?;
+        self.conn
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; \
+                 PRAGMA cache_size = -16384;",
+            )
+            .map_err(|e| self.err(e))?;
+        SCHEMA.migrate(&mut self.conn).map_err(|e| migrate_error(&path, e))
+    }
+
+    pub(super) fn load_marks(&mut self) -> Result<(), StoreError> {
+        let mut stmt =
+            self.conn.prepare("SELECT category, upto_seq FROM read_marks").map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))?;
+        drop(stmt);
+        for (code, upto) in rows {
+            if let Some(c) = Category::from_code(code) {
+                self.marks[super::idx(c)] = upto;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn migrate_error(path: &std::path::Path, e: MigrateError) -> StoreError {
+    let path = path.to_path_buf();
+    match e {
+        MigrateError::Sqlite(e) => classify(&path, e),
+        MigrateError::Foreign { found } => StoreError::NotLonceng { path, found },
+        MigrateError::Newer { found, supported } => StoreError::NewerSchema { path, found, supported },
+    }
+}

@@ -1,0 +1,71 @@
+//! What the sync engine keeps beside the list: small key/value state (the server cursor, the last
+//! sync time) and the quarantine of items that failed validation, each kept with its reason.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::{Store, StoreError};
+use crate::time::{from_ms, to_ms};
+
+/// The sync state key of the server cursor; recorded with offline mark-all actions so that the
+/// server marks exactly what the agent saw.
+pub const CURSOR_KEY: &str = "cursor";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantinedItem {
+    pub received_at: DateTime<Utc>,
+    pub raw: String,
+    pub error: String,
+}
+
+impl Store {
+    pub fn state(&self, key: &str) -> Result<Option<String>, StoreError> {
+        get_state(&self.conn, key).map_err(|e| self.err(e))
+    }
+
+    pub fn set_state(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        set_state(&self.conn, key, value).map_err(|e| self.err(e))
+    }
+
+    pub fn quarantined(&self) -> Result<Vec<QuarantinedItem>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT received_at, raw, error FROM quarantine ORDER BY id")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))?;
+        Ok(rows
+            .into_iter()
+            .map(|(at, raw, error)| QuarantinedItem {
+                received_at: from_ms(at).unwrap_or_default(),
+                raw,
+                error,
+            })
+            .collect())
+    }
+}
+
+pub(super) fn quarantine(
+    conn: &Connection,
+    raw: &str,
+    error: &str,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached("INSERT INTO quarantine (received_at, raw, error) VALUES (?1, ?2, ?3)")?
+        .execute(params![to_ms(now), raw, error])?;
+    Ok(())
+}
+
+pub(super) fn get_state(conn: &Connection, key: &str) -> Result<Option<String>, rusqlite::Error> {
+    conn.query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |r| r.get(0)).optional()
+}
+
+pub(super) fn set_state(conn: &Connection, key: &str, value: &str) -> Result<(), rusqlite::Error> {
+    conn.execute(
+        "INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,60 @@
+//! What both network sources share: one HTTP client setup (bounded connects, Lonceng's user agent)
+//! and one reading of a failed response (status, `Retry-After`, the JSON error body) into a
+//! [`SourceError`] that says whether waiting can help.
+
+use std::time::Duration;
+
+use reqwest::{header, Response, StatusCode};
+
+use super::source::SourceError;
+use crate::protocol::ErrorBody;
+
+/// The HTTP client of a source: bounded connects, Lonceng's user agent, and an overall timeout
+/// for requests that are not streams.
+pub fn client(timeout: Option<Duration>) -> Result<reqwest::Client, SourceError> {
+    let mut b = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .user_agent(concat!("Lonceng/", env!("CARGO_PKG_VERSION")));
+    if let Some(t) = timeout {
+        b = b.timeout(t);
+    }
+    b.build().map_err(|e| SourceError::Network(e.to_string()))
+}
+
+pub fn network(e: reqwest::Error) -> SourceError {
+    SourceError::Network(e.to_string())
+}
+
+/// Maps a non-success response to a [`SourceError`], reading `Retry-After` and the error body.
+pub async fn failure(resp: Response) -> SourceError {
+    let status = resp.status();
+    let retry_after = resp
+        .headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let body: Option<ErrorBody> = resp.json().await.ok();
+    let (code, message) =
+        body.map_or_else(|| (String::new(), status.to_string()), |b| (b.error.code, b.error.message));
+    match status {
+        StatusCode::SERVICE_UNAVAILABLE => {
+            SourceError::Unavailable { retry_after, maintenance: code == "maintenance" }
+        }
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => SourceError::Unauthorized(message),
+        StatusCode::GONE => SourceError::CursorGone,
+        StatusCode::TOO_MANY_REQUESTS => SourceError::Unavailable { retry_after, maintenance: false },
+        s if s.is_client_error() => SourceError::Rejected { status: s.as_u16(), message },
+        s => SourceError::Server(s.as_u16()),
+    }
+}
+
+/// A response, or the failure it stands for.
+pub async fn ok(resp: Result<Response, reqwest::Error>) -> Result<Response, SourceError> {
+    let resp = resp.map_err(network)?;
+    if resp.status().is_success() {
+        Ok(resp)
+    } else {
+        Err(failure(resp).await)
+    }
+}

@@ -1,0 +1,100 @@
+//! What a place to sync with provides ([`Source`]), and what it hands the engine: pages of
+//! catch-up ([`Pulled`]), live events ([`SourceEvent`]) and failures ([`SourceError`]) that say
+//! whether waiting can help.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use futures_util::Stream;
+
+use crate::model::{ChatMessage, Notification};
+use crate::protocol::{MaintenanceStatus, Presence};
+use crate::store::{OutboxEntry, Rejected, RemoteRead};
+
+pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub type EventStream = Pin<Box<dyn Stream<Item = Result<SourceEvent, SourceError>> + Send>>;
+
+/// What a source's live stream carries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceEvent {
+    /// Changes, already parsed by the source into what the store applies.
+    Changes(Box<Pulled>),
+    Presence(Presence),
+    Maintenance(MaintenanceStatus),
+    /// Proof of life, nothing else.
+    KeepAlive,
+}
+
+/// One page of catch-up, ready to apply.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Pulled {
+    pub items: Vec<Notification>,
+    pub reads: Vec<RemoteRead>,
+    pub expired: Vec<String>,
+    pub chats: Vec<ChatMessage>,
+    pub rejected: Vec<Rejected>,
+    /// The cursor to store with this page (sources without cursors leave it empty).
+    pub cursor: Option<String>,
+    /// Where the next page of this catch-up starts.
+    pub next: Option<String>,
+    pub more: bool,
+}
+
+impl Pulled {
+    /// Appends a later piece of the same stream: its cursor wins.
+    pub fn merge(&mut self, later: Pulled) {
+        self.items.extend(later.items);
+        self.reads.extend(later.reads);
+        self.expired.extend(later.expired);
+        self.chats.extend(later.chats);
+        self.rejected.extend(later.rejected);
+        if later.cursor.is_some() {
+            self.cursor = later.cursor;
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SourceError {
+    /// 503: maintenance or overload. `retry_after` from the header.
+    #[error("the server is unavailable{}", match .retry_after { Some(d) => format!(" (retry after {} s)", d.as_secs()), None => String::new() })]
+    Unavailable { retry_after: Option<Duration>, maintenance: bool },
+    #[error("the sign-in was refused: {0}")]
+    Unauthorized(String),
+    /// The stored cursor is older than the server's feed: replay from the start.
+    #[error("the sync cursor is too old")]
+    CursorGone,
+    /// The server refused this request for good (4xx): retrying cannot help.
+    #[error("the server refused the request ({status}): {message}")]
+    Rejected { status: u16, message: String },
+    #[error("the server failed ({0})")]
+    Server(u16),
+    #[error("network: {0}")]
+    Network(String),
+    #[error("unexpected answer: {0}")]
+    Protocol(String),
+}
+
+/// A place to sync with: the Lonceng server ([`super::lonceng::LoncengSource`]) or the Qontak CRM
+/// API ([`super::crm_source::CrmSource`]).
+pub trait Source: Send + Sync + 'static {
+    /// One page of catch-up from `since` (a cursor, a page, or nothing for the start).
+    fn pull(&self, since: Option<String>) -> BoxFut<'_, Result<Pulled, SourceError>>;
+    /// The live stream from `since`; `None` when the source cannot stream (then the engine polls).
+    fn stream(&self, since: Option<String>) -> BoxFut<'_, Result<Option<EventStream>, SourceError>>;
+    /// Sends one queued action. `covered` lists the ids a mark-all covered, for sources that need
+    /// them ([`Source::needs_covered_ids`]).
+    fn push<'a>(
+        &'a self,
+        entry: &'a OutboxEntry,
+        covered: &'a [String],
+    ) -> BoxFut<'a, Result<(), SourceError>>;
+    fn needs_covered_ids(&self) -> bool {
+        false
+    }
+    /// Announced maintenance (MW-1), where the source has such a thing.
+    fn maintenance(&self) -> BoxFut<'_, Result<Option<MaintenanceStatus>, SourceError>>;
+    /// How often to poll when not streaming.
+    fn poll_interval(&self) -> Duration;
+}

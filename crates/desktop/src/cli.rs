@@ -1,0 +1,73 @@
+//! The app's options, parsed once from its command line and environment (clap). Autostart launches
+//! `lonceng --hidden`; a second launch hands its options to the running instance, which honours
+//! `--hidden` there too (it does not pop the window up at login).
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+#[derive(Debug, Clone, Parser)]
+#[command(name = "lonceng", version, about = "The Qontak Notification Center in the desktop tray")]
+pub struct Cli {
+    /// Run the embedded reference server with simulated activity, signed in as its first agent.
+    #[arg(long)]
+    pub demo: bool,
+    /// Open the bell window at start (otherwise Lonceng starts in the tray).
+    #[arg(long, conflicts_with = "hidden")]
+    pub show: bool,
+    /// Start in the tray without opening anything (what start-at-login passes).
+    #[arg(long)]
+    pub hidden: bool,
+    /// Where the store, settings and token live (default: the platform's app data directory).
+    #[arg(long, env = "LONCENG_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Keep the window open when it loses focus.
+    #[arg(long, env = "LONCENG_PINNED")]
+    pub pinned: bool,
+    /// How long a hidden window is kept before WebKit is released, in milliseconds.
+    #[arg(long, env = "LONCENG_LINGER_MS", default_value_t = 10_000, value_name = "MS")]
+    pub linger_ms: u64,
+    /// The demo's average pace between events, in milliseconds.
+    #[arg(long, env = "LONCENG_DEMO_PACE_MS", default_value_t = 4_000, value_name = "MS")]
+    pub demo_pace_ms: u64,
+    /// Stop the demo after this many events.
+    #[arg(long, env = "LONCENG_DEMO_EVENTS", value_name = "N")]
+    pub demo_events: Option<u64>,
+}
+
+impl Cli {
+    /// What a launch asks of a running instance: open the window, unless it was started hidden.
+    pub fn wants_window(args: &[String]) -> bool {
+        // A launch with options this build does not know (an older autostart entry, say) still
+        // reaches the running instance; only an explicit --hidden keeps the window shut.
+        !args.iter().any(|a| a == "--hidden")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("lonceng").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn flags_parse_once_with_defaults() {
+        let c = parse(&["--demo", "--show", "--demo-events", "5"]).unwrap();
+        assert!(c.demo && c.show && !c.hidden);
+        assert_eq!(c.demo_events, Some(5));
+        assert_eq!(c.linger_ms, 10_000);
+        assert!(parse(&["--hidden"]).unwrap().hidden);
+        assert!(parse(&["--show", "--hidden"]).is_err(), "shown and hidden at once is a mistake");
+        assert!(parse(&["--no-such-flag"]).is_err());
+    }
+
+    #[test]
+    fn a_second_launch_from_autostart_does_not_open_the_window() {
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(!Cli::wants_window(&args(&["lonceng", "--hidden"])));
+        assert!(Cli::wants_window(&args(&["lonceng"])));
+        assert!(Cli::wants_window(&args(&["lonceng", "--show"])));
+    }
+}

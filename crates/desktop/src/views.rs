@@ -1,0 +1,197 @@
+//! What the window and the tray are shown, computed here rather than in the shell so that it is
+//! tested headless: pages and counts for the window, and the tray's whole look ([`TrayView`]) from
+//! the unread count, the connection, the pause and the language.
+
+use std::collections::BTreeMap;
+
+use lonceng_core::i18n::{Catalog, Lang};
+use lonceng_core::model::{Category, Tab, WireNotification};
+use lonceng_core::store::{PageCursor, UnreadCounts};
+use lonceng_core::sync::ConnState;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(rename = "Page")]
+pub struct PageView {
+    pub items: Vec<WireNotification>,
+    pub next: Option<PageCursor>,
+}
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(rename = "Counts")]
+pub struct CountsView {
+    pub total: u64,
+    #[ts(type = "Record<Tab, number>")]
+    pub tabs: BTreeMap<Tab, u64>,
+    #[ts(type = "Record<Category, number>")]
+    pub categories: BTreeMap<Category, u64>,
+}
+
+impl From<&UnreadCounts> for CountsView {
+    fn from(c: &UnreadCounts) -> CountsView {
+        CountsView {
+            total: c.total(),
+            tabs: Tab::ALL.iter().map(|t| (*t, c.tab(*t))).collect(),
+            categories: Category::ALL.iter().map(|k| (*k, c.category(*k))).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(rename = "MarkAllResult")]
+pub struct MarkAllView {
+    pub changed: u64,
+    /// Pass to `undo` within a few seconds to take it back; null when nothing changed.
+    pub undo: Option<String>,
+}
+
+/// What the window (and the tray) should refresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UiEvent {
+    Changed,
+    Status,
+    Settings,
+}
+
+/// Which tray icon is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrayIcon {
+    Normal,
+    /// NC-R14: there is something unread.
+    Unread,
+    /// MW-2: not connected.
+    Offline,
+}
+
+/// The tray menu's labels in the active language, and its states.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrayMenu {
+    pub open: String,
+    pub mark_all_read: String,
+    pub pause: String,
+    pub pause_hour: String,
+    pub pause_tomorrow: String,
+    pub resume: String,
+    /// "Resume" only does something while paused.
+    pub can_resume: bool,
+    pub language: String,
+    pub lang: Lang,
+    pub autostart: String,
+    pub autostart_on: bool,
+    pub settings: String,
+    pub quit: String,
+}
+
+/// The tray's whole look.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrayView {
+    pub icon: TrayIcon,
+    pub tooltip: String,
+    /// NC-R14: the unread number beside the icon, where the tray shows text.
+    pub title: Option<String>,
+    pub menu: TrayMenu,
+}
+
+/// What the tray looks at.
+#[derive(Debug, Clone, Copy)]
+pub struct TrayInput<'a> {
+    pub lang: Lang,
+    pub unread: u64,
+    pub state: &'a ConnState,
+    pub paused: bool,
+    pub autostart: bool,
+}
+
+impl TrayView {
+    /// NC-R14: the unread count in the tooltip and the icon; MW-2: offline shows as such, calmly.
+    pub fn compute(catalog: &Catalog, i: TrayInput<'_>) -> TrayView {
+        let t = |id: &str| catalog.message(i.lang, id, &[]);
+        let offline = !matches!(i.state, ConnState::Connected { .. });
+        let mut tooltip = format!(
+            "Lonceng — {}",
+            catalog.message(
+                i.lang,
+                "unread-count",
+                &[("count", i64::try_from(i.unread).unwrap_or(i64::MAX).into())]
+            )
+        );
+        if offline {
+            tooltip.push_str(&format!(" · {}", t("status-offline")));
+        }
+        let icon = if offline {
+            TrayIcon::Offline
+        } else if i.unread > 0 {
+            TrayIcon::Unread
+        } else {
+            TrayIcon::Normal
+        };
+        TrayView {
+            icon,
+            tooltip,
+            title: (i.unread > 0).then(|| i.unread.to_string()),
+            menu: TrayMenu {
+                open: t("tray-open"),
+                mark_all_read: t("tray-mark-all-read"),
+                pause: t("tray-pause"),
+                pause_hour: t("tray-pause-hour"),
+                pause_tomorrow: t("tray-pause-tomorrow"),
+                resume: t("tray-resume"),
+                can_resume: i.paused,
+                language: t("tray-language"),
+                lang: i.lang,
+                autostart: t("tray-autostart"),
+                autostart_on: i.autostart,
+                settings: t("tray-settings"),
+                quit: t("tray-quit"),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(lang: Lang, unread: u64, state: ConnState, paused: bool) -> TrayView {
+        let catalog = Catalog::builtin().unwrap();
+        TrayView::compute(&catalog, TrayInput { lang, unread, state: &state, paused, autostart: true })
+    }
+
+    fn connected() -> ConnState {
+        ConnState::Connected { streaming: true }
+    }
+
+    #[test]
+    fn nc_r14_the_tray_shows_the_unread_count_in_its_icon_title_and_tooltip() {
+        let v = view(Lang::En, 7, connected(), false);
+        assert_eq!(v.icon, TrayIcon::Unread);
+        assert_eq!(v.title.as_deref(), Some("7"));
+        assert_eq!(v.tooltip, "Lonceng — 7 unread notifications");
+        let none = view(Lang::En, 0, connected(), false);
+        assert_eq!((none.icon, none.title), (TrayIcon::Normal, None));
+    }
+
+    #[test]
+    fn mw2_offline_shows_as_such_whatever_is_unread() {
+        let at = "2026-01-20T01:00:00Z".parse().unwrap();
+        for state in [ConnState::Connecting, ConnState::Reconnecting { next_attempt_at: at }] {
+            let v = view(Lang::En, 3, state, false);
+            assert_eq!(v.icon, TrayIcon::Offline);
+            assert!(v.tooltip.starts_with("Lonceng — 3 unread notifications · Offline"), "{}", v.tooltip);
+        }
+    }
+
+    #[test]
+    fn nc_r11_the_menu_speaks_the_active_language_and_resume_only_while_paused() {
+        let en = view(Lang::En, 0, connected(), false);
+        let id = view(Lang::Id, 0, connected(), true);
+        assert_eq!(en.menu.open, "Open");
+        assert_ne!(en.menu.mark_all_read, id.menu.mark_all_read);
+        assert_eq!(id.menu.lang, Lang::Id);
+        assert!(!en.menu.can_resume);
+        assert!(id.menu.can_resume);
+        for label in [&id.menu.open, &id.menu.pause, &id.menu.quit, &id.menu.settings] {
+            assert!(!label.is_empty() && !label.starts_with("tray-"), "{label}");
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Request extractors whose rejections are [`ApiError`]s: JSON bodies, query strings, and the three
+//! kinds of caller (a client device, a producer, an operator).
+
+use std::sync::Arc;
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::Json;
+
+use super::error::ApiError;
+use super::BODY_LIMIT;
+use crate::db::{Database, Device};
+use crate::service::Service;
+
+/// A JSON body whose rejections are [`ApiError`]s.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T> FromRequest<S> for Body<T>
+where
+    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(r) => Err(match r.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => {
+                    ApiError::TooLarge(format!("the request body is larger than {BODY_LIMIT} bytes"))
+                }
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMedia(
+                    "send the body as JSON with Content-Type: application/json".into(),
+                ),
+                StatusCode::UNPROCESSABLE_ENTITY => {
+                    ApiError::Unprocessable { code: "invalid_body", message: r.body_text() }
+                }
+                _ => ApiError::bad("malformed_json", r.body_text()),
+            }),
+        }
+    }
+}
+
+/// Query parameters whose rejections are [`ApiError`]s.
+pub struct Q<T>(pub T);
+
+impl<S: Send + Sync, T> FromRequestParts<S> for Q<T>
+where
+    Query<T>: FromRequestParts<S, Rejection = QueryRejection>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| Q(v))
+            .map_err(|r| ApiError::bad("invalid_query", r.body_text()))
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    parts.headers.get(AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+}
+
+/// An authenticated client device. Rejects with 503 during maintenance, 401 without a valid token.
+pub struct Client(pub Device);
+
+impl<D: Database> FromRequestParts<Arc<Service<D>>> for Client {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, service: &Arc<Service<D>>) -> Result<Self, ApiError> {
+        service.reject_if_maintenance()?;
+        let token = bearer(parts).ok_or(ApiError::Unauthorized("send Authorization: Bearer <token>"))?;
+        Ok(Client(service.authenticate(token).await?))
+    }
+}
+
+/// A producer (CRM, Omnichannel, chatbot) holding the producer token.
+pub struct Producer;
+
+impl<D: Database> FromRequestParts<Arc<Service<D>>> for Producer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, service: &Arc<Service<D>>) -> Result<Self, ApiError> {
+        match bearer(parts) {
+            Some(t) if crate::same_secret(t, &service.config.producer_token) => Ok(Producer),
+            _ => Err(ApiError::Unauthorized("producer token required")),
+        }
+    }
+}
+
+/// An operator holding the admin token.
+pub struct Admin;
+
+impl<D: Database> FromRequestParts<Arc<Service<D>>> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, service: &Arc<Service<D>>) -> Result<Self, ApiError> {
+        match bearer(parts) {
+            Some(t) if crate::same_secret(t, &service.config.admin_token) => Ok(Admin),
+            _ => Err(ApiError::Unauthorized("admin token required")),
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! The HTTP API (documented in `openapi.json`, kept true by a test): a thin adapter over the
+//! [`Service`]. [`error`] maps failures to JSON answers, [`extract`] authenticates callers and
+//! parses bodies, [`routes`] has one small handler per endpoint, [`stream`] is the SSE stream.
+//!
+//! Client routes answer 503 with `Retry-After` during maintenance; producer events are still
+//! accepted and queued.
+
+pub mod error;
+pub mod extract;
+pub mod routes;
+pub mod stream;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+
+pub use error::ApiError;
+pub use routes::{IssuedToken, Me};
+
+use crate::db::Database;
+use crate::service::Service;
+
+/// Request bodies larger than this are refused with 413.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+pub fn router<D: Database>(service: Arc<Service<D>>) -> Router {
+    use routes::*;
+    Router::new()
+        .route("/healthz", get(health))
+        .route("/v1/me", get(me))
+        .route("/v1/notifications", get(list::<D>))
+        .route("/v1/notifications/read-all", post(mark_all_read::<D>))
+        .route("/v1/notifications/{id}/read", post(mark_read::<D>))
+        .route("/v1/counts", get(counts::<D>))
+        .route("/v1/changes", get(changes::<D>))
+        .route("/v1/stream", get(stream::stream::<D>))
+        .route("/v1/presence", get(get_presence::<D>).put(put_presence::<D>))
+        .route("/v1/maintenance", get(maintenance::<D>))
+        .route("/v1/events", post(post_event::<D>))
+        .route("/v1/admin/users", post(admin_user::<D>))
+        .route("/v1/admin/tokens", post(admin_token::<D>))
+        .route("/v1/admin/maintenance/windows", post(admin_window::<D>))
+        .route("/v1/admin/maintenance/start", post(admin_start::<D>))
+        .route("/v1/admin/maintenance/end", post(admin_end::<D>))
+        .fallback(|| async { ApiError::NotFound("no such path".into()) })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(service)
+}

@@ -1,0 +1,241 @@
+//! One handler per endpoint: parse what HTTP carries, call the service once, answer.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use lonceng_core::model::{Category, Tab};
+use lonceng_core::protocol::{
+    ChangesPage, Counts, EventResponse, EventStatus, MaintenanceStatus, MaintenanceWindow,
+    MarkAllReadRequest, MarkAllReadResponse, MarkReadResponse, NotificationsPage, Presence, PresenceReport,
+};
+use lonceng_core::rules::ProducerEvent;
+use serde::{Deserialize, Serialize};
+
+use super::error::ApiError;
+use super::extract::{Admin, Body, Client, Producer, Q};
+use crate::db::{Database, ListFilter};
+use crate::service::Service;
+
+type Svc<D> = State<Arc<Service<D>>>;
+
+pub async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct Me {
+    pub user_id: String,
+    pub device_id: String,
+}
+
+pub async fn me(Client(d): Client) -> Json<Me> {
+    Json(Me { user_id: d.user_id, device_id: d.device_id })
+}
+
+#[derive(Deserialize)]
+pub struct ListParams {
+    tab: String,
+    category: Option<String>,
+    #[serde(default)]
+    unread: bool,
+    cursor: Option<String>,
+    limit: Option<usize>,
+}
+
+fn parse_scope(tab: &str, category: Option<&str>) -> Result<(Tab, Option<Category>), ApiError> {
+    let tab: Tab = tab.parse().map_err(|_| {
+        ApiError::bad("invalid_query", format!("unknown tab '{tab}' (general, inbox, approval)"))
+    })?;
+    let category = match category {
+        None | Some("") => None,
+        Some(c) => {
+            let c: Category =
+                c.parse().map_err(|_| ApiError::bad("invalid_query", format!("unknown category '{c}'")))?;
+            if c.tab() != tab {
+                return Err(ApiError::bad("invalid_query", format!("category '{c}' is not in tab '{tab}'")));
+            }
+            Some(c)
+        }
+    };
+    Ok((tab, category))
+}
+
+/// Page cursors are `<created_at ms>:<id>`, opaque to clients.
+fn parse_cursor(s: &str) -> Result<(DateTime<Utc>, String), ApiError> {
+    let bad = || ApiError::bad("invalid_cursor", "the cursor is not one this server gave out");
+    let (ms, id) = s.split_once(':').ok_or_else(bad)?;
+    let at = ms.parse().ok().and_then(lonceng_core::time::from_ms).ok_or_else(bad)?;
+    Ok((at, id.to_owned()))
+}
+
+pub async fn list<D: Database>(
+    State(service): Svc<D>,
+    Client(d): Client,
+    Q(p): Q<ListParams>,
+) -> Result<Json<NotificationsPage>, ApiError> {
+    let (tab, category) = parse_scope(&p.tab, p.category.as_deref())?;
+    let limit = p.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::bad("invalid_query", "limit must be between 1 and 200"));
+    }
+    let after = p.cursor.as_deref().map(parse_cursor).transpose()?;
+    let filter = ListFilter { tab, category, unread_only: p.unread, after, limit };
+    let items = service.list(&d.user_id, filter).await?;
+    let next_cursor = (items.len() == limit)
+        .then(|| items.last().map(|n| format!("{}:{}", lonceng_core::time::to_ms(n.created_at), n.id)))
+        .flatten();
+    Ok(Json(NotificationsPage { items, next_cursor }))
+}
+
+pub async fn counts<D: Database>(
+    State(service): Svc<D>,
+    Client(d): Client,
+) -> Result<Json<Counts>, ApiError> {
+    Ok(Json(service.counts(&d.user_id).await?))
+}
+
+#[derive(Deserialize)]
+pub struct ChangesParams {
+    #[serde(default)]
+    since: i64,
+    limit: Option<usize>,
+}
+
+pub async fn changes<D: Database>(
+    State(service): Svc<D>,
+    Client(d): Client,
+    Q(p): Q<ChangesParams>,
+) -> Result<Json<ChangesPage>, ApiError> {
+    let limit = p.limit.unwrap_or(500);
+    if !(1..=1000).contains(&limit) || p.since < 0 {
+        return Err(ApiError::bad("invalid_query", "limit must be 1 to 1000 and since ≥ 0"));
+    }
+    Ok(Json(service.changes(&d.user_id, p.since, limit).await?))
+}
+
+pub async fn mark_read<D: Database>(
+    State(service): Svc<D>,
+    Client(d): Client,
+    Path(id): Path<String>,
+) -> Result<Json<MarkReadResponse>, ApiError> {
+    Ok(Json(service.mark_read(&d.user_id, &id).await?))
+}
+
+pub async fn mark_all_read<D: Database>(
+    State(service): Svc<D>,
+    Client(d): Client,
+    headers: HeaderMap,
+    Body(req): Body<MarkAllReadRequest>,
+) -> Result<Json<MarkAllReadResponse>, ApiError> {
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    if key.as_ref().is_some_and(|k| k.is_empty() || k.len() > 200) {
+        return Err(ApiError::bad("invalid_header", "Idempotency-Key must be 1 to 200 characters"));
+    }
+    Ok(Json(service.mark_all_read(&d.user_id, req, key).await?))
+}
+
+pub async fn get_presence<D: Database>(State(service): Svc<D>, Client(d): Client) -> Json<Presence> {
+    Json(service.presence(&d.user_id))
+}
+
+pub async fn put_presence<D: Database>(
+    State(service): Svc<D>,
+    Client(d): Client,
+    Body(report): Body<PresenceReport>,
+) -> Json<Presence> {
+    Json(service.report_presence(&d, report))
+}
+
+pub async fn maintenance<D: Database>(State(service): Svc<D>) -> Json<MaintenanceStatus> {
+    Json(service.maintenance_status())
+}
+
+pub async fn post_event<D: Database>(
+    State(service): Svc<D>,
+    _: Producer,
+    Body(event): Body<ProducerEvent>,
+) -> Result<(StatusCode, Json<EventResponse>), ApiError> {
+    let response = service.submit(event).await?;
+    let status = if response.status == EventStatus::Queued { StatusCode::ACCEPTED } else { StatusCode::OK };
+    Ok((status, Json(response)))
+}
+
+#[derive(Deserialize)]
+pub struct NewUser {
+    id: String,
+    name: String,
+}
+
+pub async fn admin_user<D: Database>(
+    State(service): Svc<D>,
+    _: Admin,
+    Body(u): Body<NewUser>,
+) -> Result<StatusCode, ApiError> {
+    service.add_user(&u.id, &u.name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct NewToken {
+    user_id: String,
+    device_id: String,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct IssuedToken {
+    pub token: String,
+}
+
+pub async fn admin_token<D: Database>(
+    State(service): Svc<D>,
+    _: Admin,
+    Body(t): Body<NewToken>,
+) -> Result<Json<IssuedToken>, ApiError> {
+    Ok(Json(IssuedToken { token: service.issue_token(&t.user_id, &t.device_id).await? }))
+}
+
+#[derive(Deserialize)]
+pub struct NewWindow {
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    #[serde(default)]
+    message: String,
+}
+
+pub async fn admin_window<D: Database>(
+    State(service): Svc<D>,
+    _: Admin,
+    Body(w): Body<NewWindow>,
+) -> Result<Json<MaintenanceWindow>, ApiError> {
+    Ok(Json(service.announce(w.starts_at, w.ends_at, w.message).await?))
+}
+
+#[derive(Deserialize)]
+pub struct StartMaintenance {
+    until: Option<DateTime<Utc>>,
+}
+
+pub async fn admin_start<D: Database>(
+    State(service): Svc<D>,
+    _: Admin,
+    Body(s): Body<StartMaintenance>,
+) -> Result<Json<MaintenanceStatus>, ApiError> {
+    Ok(Json(service.start_maintenance(s.until).await?))
+}
+
+#[derive(Deserialize)]
+pub struct EndMaintenance {
+    /// Re-send every n-th item delivered from the queue (exercises client dedupe, MW-4).
+    resend_every: Option<u32>,
+}
+
+pub async fn admin_end<D: Database>(
+    State(service): Svc<D>,
+    _: Admin,
+    Body(e): Body<EndMaintenance>,
+) -> Result<Json<MaintenanceStatus>, ApiError> {
+    Ok(Json(service.end_maintenance(e.resend_every).await?))
+}

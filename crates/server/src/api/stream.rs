@@ -1,0 +1,135 @@
+//! `GET /v1/stream`: a user's changes as Server-Sent Events. Resumes after `Last-Event-ID` (or
+//! `?since=`) by replaying from the database, then follows live frames from the hub. A gap in the
+//! live sequence (a lagging receiver, or two commits published out of order) switches back to
+//! replay, so a stream never skips a change (MW-3).
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::stream::{self, Stream, StreamExt};
+use lonceng_core::protocol::{sse, Change};
+use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::error::ApiError;
+use super::extract::{Client, Q};
+use crate::db::Database;
+use crate::hub::Frame;
+use crate::service::Service;
+
+#[derive(Deserialize)]
+pub struct StreamParams {
+    since: Option<i64>,
+}
+
+pub async fn stream<D: Database>(
+    State(service): State<Arc<Service<D>>>,
+    Client(d): Client,
+    headers: HeaderMap,
+    Q(p): Q<StreamParams>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    if !service.config.streaming {
+        return Err(ApiError::NotImplemented(
+            "streaming_disabled",
+            "this server does not stream; poll GET /v1/changes instead",
+        ));
+    }
+    let header_id =
+        headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
+    let (rx_user, rx_global) = service.hub.subscribe(&d.user_id);
+    let last = match header_id.or(p.since) {
+        Some(seq) => seq,
+        None => service.last_seq(&d.user_id).await?,
+    };
+    let presence = serde_json::to_string(&service.presence(&d.user_id)).unwrap_or_default();
+    let state = StreamState {
+        service: service.clone(),
+        user: d.user_id,
+        last,
+        replay: VecDeque::new(),
+        replay_done: header_id.is_none() && p.since.is_none(),
+        rx_user,
+        rx_global,
+        first: Some(Event::default().event(sse::PRESENCE).data(presence)),
+        closing: false,
+    };
+    let events = stream::unfold(state, next_event).take_until(service.shutdown.clone().cancelled_owned());
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(service.config.keep_alive)))
+}
+
+struct StreamState<D> {
+    service: Arc<Service<D>>,
+    user: String,
+    last: i64,
+    replay: VecDeque<Change>,
+    replay_done: bool,
+    rx_user: tokio::sync::broadcast::Receiver<Frame>,
+    rx_global: tokio::sync::broadcast::Receiver<Frame>,
+    first: Option<Event>,
+    closing: bool,
+}
+
+fn change_event(seq: i64, json: &str) -> Event {
+    Event::default().event(sse::CHANGE).id(seq.to_string()).data(json)
+}
+
+async fn next_event<D: Database>(
+    mut st: StreamState<D>,
+) -> Option<(Result<Event, Infallible>, StreamState<D>)> {
+    if let Some(first) = st.first.take() {
+        return Some((Ok(first), st));
+    }
+    loop {
+        if st.closing {
+            return None;
+        }
+        if let Some(c) = st.replay.pop_front() {
+            st.last = c.seq;
+            let json = serde_json::to_string(&c).unwrap_or_default();
+            return Some((Ok(change_event(c.seq, &json)), st));
+        }
+        if !st.replay_done {
+            match st.service.changes(&st.user, st.last, 500).await {
+                Ok(page) => {
+                    st.replay_done = !page.more;
+                    st.replay.extend(page.changes);
+                    continue;
+                }
+                // The client must list again; ending the stream makes it call /v1/changes and see 410.
+                Err(e) => {
+                    tracing::info!(error = %e, user = %st.user, "stream replay ended");
+                    return None;
+                }
+            }
+        }
+        tokio::select! {
+            r = st.rx_user.recv() => match r {
+                Ok(Frame::Change { seq, json }) => {
+                    if seq <= st.last {
+                        continue;
+                    }
+                    if seq > st.last + 1 {
+                        st.replay_done = false;
+                        continue;
+                    }
+                    st.last = seq;
+                    return Some((Ok(change_event(seq, &json)), st));
+                }
+                Ok(Frame::Presence(json)) => return Some((Ok(Event::default().event(sse::PRESENCE).data(&*json)), st)),
+                Ok(Frame::Maintenance(_) | Frame::Close) => continue,
+                Err(RecvError::Lagged(_)) => st.replay_done = false,
+                Err(RecvError::Closed) => return None,
+            },
+            r = st.rx_global.recv() => match r {
+                Ok(Frame::Maintenance(json)) => return Some((Ok(Event::default().event(sse::MAINTENANCE).data(&*json)), st)),
+                Ok(Frame::Close) => st.closing = true,
+                Ok(_) | Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => return None,
+            },
+        }
+    }
+}

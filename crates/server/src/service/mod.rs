@@ -1,0 +1,243 @@
+//! The service layer: everything the server does, whatever calls it (the HTTP API, the demo
+//! simulator, the CLI, and later the Qontak webhook intake). HTTP is a thin adapter over it.
+//!
+//! The service owns "commit, then publish": every operation that changes what a user's devices must
+//! see commits through the [`Database`] first and only then hands the committed changes to the
+//! [`Hub`], so a stream never shows a change the database does not hold (and a crash between the
+//! two loses nothing: streams replay from the database).
+//!
+//! [`ServiceError`] says what went wrong in the service's own terms; `api::error` maps it to HTTP.
+
+mod maintenance;
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use lonceng_core::clock::Clock;
+use lonceng_core::model::WireNotification;
+use lonceng_core::protocol::{
+    ChangesPage, Counts, EventResponse, EventStatus, MaintenanceWindow, MarkAllReadRequest,
+    MarkAllReadResponse, MarkReadResponse, Presence, PresenceReport,
+};
+use lonceng_core::rules::{self, InvalidEvent, Outcome, ProducerEvent};
+use tokio_util::sync::CancellationToken;
+
+use crate::db::{Database, DbError, Device, ListFilter, UserChange};
+use crate::hub::{Frame, Hub};
+use crate::presence::PresenceBook;
+use crate::{new_secret, token_hash, Config};
+
+use maintenance::MaintenanceState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// A producer event that cannot be accepted (NC-R1, NC-R2, NC-R4 and validation).
+    #[error(transparent)]
+    InvalidEvent(#[from] InvalidEvent),
+    /// A request whose content is wrong (a category outside its tab, an empty id).
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("the token is not valid")]
+    Unauthorized,
+    /// MW-2: client routes are closed; come back after `retry_after` seconds.
+    #[error("under maintenance")]
+    Maintenance { until: Option<DateTime<Utc>>, retry_after: u64 },
+    #[error("the change cursor {since} is older than the oldest change kept ({oldest}); replay from 0")]
+    CursorGone { since: i64, oldest: i64 },
+    #[error(transparent)]
+    Storage(DbError),
+}
+
+impl From<DbError> for ServiceError {
+    fn from(e: DbError) -> ServiceError {
+        match e {
+            DbError::CursorGone { since, oldest } => ServiceError::CursorGone { since, oldest },
+            other => ServiceError::Storage(other),
+        }
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+pub struct Service<D> {
+    db: D,
+    pub hub: Hub,
+    presence: PresenceBook,
+    pub clock: Arc<dyn Clock>,
+    pub config: Config,
+    pub shutdown: CancellationToken,
+    maintenance: Mutex<MaintenanceState>,
+    /// Serialises maintenance transitions and queue flushes.
+    transition: tokio::sync::Mutex<()>,
+}
+
+impl<D: Database> Service<D> {
+    pub async fn new(db: D, config: Config, clock: Arc<dyn Clock>) -> ServiceResult<Arc<Service<D>>> {
+        let windows = db.windows(clock.now()).await?;
+        Ok(Arc::new(Service {
+            presence: PresenceBook::new(config.presence_ttl),
+            db,
+            hub: Hub::default(),
+            clock,
+            config,
+            shutdown: CancellationToken::new(),
+            maintenance: Mutex::new(MaintenanceState::new(windows)),
+            transition: tokio::sync::Mutex::new(()),
+        }))
+    }
+
+    /// Hands committed changes to the open streams. Only called after the database committed them.
+    fn publish(&self, changes: &[UserChange]) {
+        self.hub.publish(changes);
+    }
+
+    // ---- producers ----
+
+    /// Accepts a producer event: applies it, or queues it during maintenance. Invalid events are
+    /// refused at once, maintenance or not.
+    pub async fn submit(&self, event: ProducerEvent) -> ServiceResult<EventResponse> {
+        let outcome = rules::decide(&event)?;
+        let key = match &event {
+            ProducerEvent::Notification(e) => e.idempotency_key.clone(),
+            ProducerEvent::ChatMessage(m) => format!("chat:{}", m.event_id),
+        };
+        if self.maintenance_status().active {
+            if let Some(mut seen) = self.db.event_response(key.clone()).await? {
+                seen.duplicate = true;
+                return Ok(seen);
+            }
+            let fresh = self.db.queue_event(key, event, self.clock.now()).await?;
+            return Ok(EventResponse {
+                status: EventStatus::Queued,
+                created: vec![],
+                suppressed: vec![],
+                duplicate: !fresh,
+            });
+        }
+        Ok(self.apply(key, outcome).await?.0)
+    }
+
+    /// Applies a decided event: commit, then publish.
+    async fn apply(&self, key: String, outcome: Outcome) -> ServiceResult<(EventResponse, Vec<UserChange>)> {
+        let applied = self.db.apply_event(key, outcome, self.clock.now()).await?;
+        self.publish(&applied.changes);
+        Ok((applied.response, applied.changes))
+    }
+
+    // ---- clients ----
+
+    /// The device of a client token (NC-R3: every client call is scoped to its user).
+    pub async fn authenticate(&self, token: &str) -> ServiceResult<Device> {
+        self.db.device(token_hash(token)).await?.ok_or(ServiceError::Unauthorized)
+    }
+
+    pub async fn list(&self, user: &str, filter: ListFilter) -> ServiceResult<Vec<WireNotification>> {
+        Ok(self.db.list(user.to_owned(), filter).await?)
+    }
+
+    pub async fn counts(&self, user: &str) -> ServiceResult<Counts> {
+        Ok(self.db.counts(user.to_owned()).await?)
+    }
+
+    pub async fn changes(&self, user: &str, since: i64, limit: usize) -> ServiceResult<ChangesPage> {
+        Ok(self.db.changes(user.to_owned(), since, limit).await?)
+    }
+
+    pub async fn last_seq(&self, user: &str) -> ServiceResult<i64> {
+        Ok(self.db.last_seq(user.to_owned()).await?)
+    }
+
+    /// NC-R8 / NC-R13: marks one of the user's items read; another user's item is not found (NC-R3).
+    pub async fn mark_read(&self, user: &str, id: &str) -> ServiceResult<MarkReadResponse> {
+        let acted = self
+            .db
+            .mark_read(user.to_owned(), id.to_owned(), self.clock.now())
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no notification '{id}'")))?;
+        self.publish(&acted.changes);
+        Ok(acted.response)
+    }
+
+    /// NC-R6: exactly the tab and category; repeats with the same key return the first answer.
+    pub async fn mark_all_read(
+        &self,
+        user: &str,
+        request: MarkAllReadRequest,
+        idempotency_key: Option<String>,
+    ) -> ServiceResult<MarkAllReadResponse> {
+        if let Some(c) = request.category {
+            if c.tab() != request.tab {
+                return Err(ServiceError::Invalid(format!("category '{c}' is not in tab '{}'", request.tab)));
+            }
+        }
+        let acted =
+            self.db.mark_all_read(user.to_owned(), request, idempotency_key, self.clock.now()).await?;
+        self.publish(&acted.changes);
+        Ok(acted.response)
+    }
+
+    pub fn presence(&self, user: &str) -> Presence {
+        self.presence.get(user, self.clock.now())
+    }
+
+    /// A device reports where the agent is (input to NC-R12); the user's other devices hear of it.
+    pub fn report_presence(&self, device: &Device, report: PresenceReport) -> Presence {
+        let presence = self.presence.report(&device.user_id, &device.device_id, report, self.clock.now());
+        if let Ok(json) = serde_json::to_string(&presence) {
+            self.hub.send_to(&device.user_id, Frame::Presence(json.into()));
+        }
+        presence
+    }
+
+    // ---- administration ----
+
+    pub async fn add_user(&self, id: &str, name: &str) -> ServiceResult<()> {
+        if id.is_empty() || id.len() > 128 || name.chars().count() > 200 {
+            return Err(ServiceError::Invalid("id must be 1 to 128 characters".into()));
+        }
+        Ok(self.db.add_user(id.to_owned(), name.to_owned()).await?)
+    }
+
+    /// A new client token for a user's device; only its hash is stored.
+    pub async fn issue_token(&self, user_id: &str, device_id: &str) -> ServiceResult<String> {
+        if user_id.is_empty() || device_id.is_empty() {
+            return Err(ServiceError::Invalid("user_id and device_id are required".into()));
+        }
+        let token = new_secret();
+        self.db
+            .add_token(token_hash(&token), user_id.to_owned(), device_id.to_owned(), self.clock.now())
+            .await?;
+        Ok(token)
+    }
+
+    /// Seeds a user with a known token (the demo's fixed agents).
+    pub async fn add_user_with_token(
+        &self,
+        id: &str,
+        name: &str,
+        token: &str,
+        device: &str,
+    ) -> ServiceResult<()> {
+        self.add_user(id, name).await?;
+        Ok(self.db.add_token(token_hash(token), id.to_owned(), device.to_owned(), self.clock.now()).await?)
+    }
+
+    /// MW-1: announces a window; it takes effect when it starts.
+    pub async fn announce(
+        &self,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        message: String,
+    ) -> ServiceResult<MaintenanceWindow> {
+        if ends_at <= starts_at {
+            return Err(ServiceError::Invalid("ends_at must be after starts_at".into()));
+        }
+        let w = self.db.add_window(starts_at, ends_at, message).await?;
+        self.state().add_window(w.clone());
+        self.broadcast_status();
+        self.sync_maintenance().await?;
+        Ok(w)
+    }
+}

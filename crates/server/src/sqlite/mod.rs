@@ -1,0 +1,339 @@
+//! The embedded SQLite backend: one file (or memory, for tests), WAL, one connection behind a mutex,
+//! used from Tokio's blocking pool so that no query stalls the reactor. [`feed`] keeps the users'
+//! change feeds; [`notifications`] the items, their read state and the producer events.
+
+mod feed;
+mod notifications;
+
+use std::future::Future;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use lonceng_core::migrate::{MigrateError, Migration, Schema};
+use lonceng_core::model::WireNotification;
+use lonceng_core::protocol::{
+    ChangeBody, ChangesPage, Counts, EventResponse, MaintenanceWindow, MarkAllReadRequest,
+    MarkAllReadResponse, MarkReadResponse,
+};
+use lonceng_core::rules::{Outcome, ProducerEvent};
+use lonceng_core::time::to_ms;
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::db::{Acted, Applied, Database, DbError, DbResult, Device, ListFilter, UserChange};
+
+const MIGRATIONS: &[Migration] = &[Migration::sql(
+    r#"
+CREATE TABLE users (
+    id       TEXT PRIMARY KEY,
+    name     TEXT NOT NULL,
+    last_seq INTEGER NOT NULL DEFAULT 0      -- the user's change sequence
+);
+CREATE TABLE tokens (
+    hash       TEXT PRIMARY KEY,             -- SHA-256 of the bearer token, hex
+    user_id    TEXT NOT NULL REFERENCES users (id),
+    device_id  TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE notifications (
+    pk          INTEGER PRIMARY KEY,
+    id          TEXT NOT NULL UNIQUE,
+    user_id     TEXT NOT NULL,
+    tab         INTEGER NOT NULL,
+    category    INTEGER NOT NULL,
+    kind        TEXT NOT NULL,
+    params      TEXT NOT NULL,
+    actor_id    TEXT,
+    url         TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    read_at     INTEGER,
+    created_seq INTEGER NOT NULL             -- the change that announced it; bounds mark-all
+);
+CREATE INDEX notif_user_tab ON notifications (user_id, tab, created_at DESC, id DESC);
+CREATE INDEX notif_user_category ON notifications (user_id, category, created_at DESC, id DESC);
+CREATE INDEX notif_expiry ON notifications (tab, created_at);
+CREATE TABLE changes (
+    user_id TEXT NOT NULL,
+    seq     INTEGER NOT NULL,
+    at      INTEGER NOT NULL,
+    body    TEXT NOT NULL,
+    PRIMARY KEY (user_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX changes_at ON changes (at);
+CREATE TABLE events (
+    key         TEXT PRIMARY KEY,
+    received_at INTEGER NOT NULL,
+    response    TEXT NOT NULL
+);
+CREATE TABLE queued_events (
+    pos         INTEGER PRIMARY KEY,
+    key         TEXT NOT NULL UNIQUE,
+    received_at INTEGER NOT NULL,
+    body        TEXT NOT NULL
+);
+CREATE TABLE client_ops (
+    user_id  TEXT NOT NULL,
+    key      TEXT NOT NULL,
+    at       INTEGER NOT NULL,
+    response TEXT NOT NULL,
+    PRIMARY KEY (user_id, key)
+) WITHOUT ROWID;
+CREATE TABLE maintenance_windows (
+    id        INTEGER PRIMARY KEY,
+    starts_at INTEGER NOT NULL,
+    ends_at   INTEGER NOT NULL,
+    message   TEXT NOT NULL
+);
+"#,
+)];
+
+/// The server's files are not marked with an `application_id` (the first releases did not mark
+/// them, and a marked schema would refuse those).
+const SCHEMA: Schema<'static> = Schema { application_id: None, migrations: MIGRATIONS };
+
+#[derive(Clone)]
+pub struct SqliteDb {
+    conn: Arc<Mutex<Connection>>,
+}
+
+fn from_ms(v: i64) -> DbResult<DateTime<Utc>> {
+    lonceng_core::time::from_ms(v).ok_or_else(|| DbError::Decode(format!("timestamp {v}")))
+}
+
+fn decode_err(e: impl std::fmt::Display) -> DbError {
+    DbError::Decode(e.to_string())
+}
+
+impl SqliteDb {
+    pub fn open(path: &Path) -> DbResult<SqliteDb> {
+        SqliteDb::init(Connection::open(path)?)
+    }
+
+    pub fn in_memory() -> DbResult<SqliteDb> {
+        SqliteDb::init(Connection::open_in_memory()?)
+    }
+
+    fn init(mut conn: Connection) -> DbResult<SqliteDb> {
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; \
+             PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;",
+        )?;
+        SCHEMA.migrate(&mut conn).map_err(|e| match e {
+            MigrateError::Sqlite(e) => DbError::Sqlite(e),
+            MigrateError::Newer { found, supported } => DbError::Decode(format!(
+                "the database has schema {found}; this server knows up to {supported}: update the server"
+            )),
+            other => DbError::Decode(other.to_string()),
+        })?;
+        Ok(SqliteDb { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    /// Runs `f` on the connection in the blocking pool.
+    fn run<T, F>(&self, f: F) -> impl Future<Output = DbResult<T>> + Send + 'static
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> DbResult<T> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+                f(&mut guard)
+            })
+            .await
+            .map_err(|e| DbError::Worker(e.to_string()))?
+        }
+    }
+}
+
+impl Database for SqliteDb {
+    fn device(&self, token_hash: String) -> impl Future<Output = DbResult<Option<Device>>> + Send {
+        self.run(move |c| {
+            Ok(c.query_row("SELECT user_id, device_id FROM tokens WHERE hash = ?1", [token_hash], |r| {
+                Ok(Device { user_id: r.get(0)?, device_id: r.get(1)? })
+            })
+            .optional()?)
+        })
+    }
+
+    fn add_user(&self, id: String, name: String) -> impl Future<Output = DbResult<()>> + Send {
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO users (id, name) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET name = excluded.name",
+                [id, name],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn add_token(
+        &self,
+        token_hash: String,
+        user_id: String,
+        device_id: String,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<()>> + Send {
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            feed::ensure_user(&tx, &user_id)?;
+            tx.execute(
+                "INSERT OR REPLACE INTO tokens (hash, user_id, device_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![token_hash, user_id, device_id, to_ms(now)],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn apply_event(
+        &self,
+        key: String,
+        outcome: Outcome,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<Applied>> + Send {
+        self.run(move |c| notifications::apply_event_tx(c, &key, outcome, now))
+    }
+
+    fn event_response(&self, key: String) -> impl Future<Output = DbResult<Option<EventResponse>>> + Send {
+        self.run(move |c| {
+            let json: Option<String> =
+                c.query_row("SELECT response FROM events WHERE key = ?1", [key], |r| r.get(0)).optional()?;
+            json.map(|j| serde_json::from_str(&j).map_err(decode_err)).transpose()
+        })
+    }
+
+    fn queue_event(
+        &self,
+        key: String,
+        event: ProducerEvent,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<bool>> + Send {
+        self.run(move |c| {
+            let applied: bool =
+                c.query_row("SELECT EXISTS (SELECT 1 FROM events WHERE key = ?1)", [&key], |r| r.get(0))?;
+            if applied {
+                return Ok(false);
+            }
+            let body = serde_json::to_string(&event).map_err(decode_err)?;
+            let n = c.execute(
+                "INSERT OR IGNORE INTO queued_events (key, received_at, body) VALUES (?1, ?2, ?3)",
+                params![key, to_ms(now), body],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
+    fn queued_events(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = DbResult<Vec<(String, ProducerEvent)>>> + Send {
+        self.run(move |c| {
+            let rows = c
+                .prepare_cached("SELECT key, body FROM queued_events ORDER BY pos LIMIT ?1")?
+                .query_map([limit as i64], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter().map(|(k, b)| Ok((k, serde_json::from_str(&b).map_err(decode_err)?))).collect()
+        })
+    }
+
+    fn append_changes(
+        &self,
+        changes: Vec<(String, ChangeBody)>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<Vec<UserChange>>> + Send {
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            let mut out = Vec::with_capacity(changes.len());
+            for (user, body) in changes {
+                let change = feed::append(&tx, &user, body, now)?;
+                out.push((user, change));
+            }
+            tx.commit()?;
+            Ok(out)
+        })
+    }
+
+    fn list(
+        &self,
+        user_id: String,
+        filter: ListFilter,
+    ) -> impl Future<Output = DbResult<Vec<WireNotification>>> + Send {
+        self.run(move |c| notifications::list_tx(c, &user_id, &filter))
+    }
+
+    fn changes(
+        &self,
+        user_id: String,
+        since: i64,
+        limit: usize,
+    ) -> impl Future<Output = DbResult<ChangesPage>> + Send {
+        self.run(move |c| feed::changes_tx(c, &user_id, since, limit))
+    }
+
+    fn last_seq(&self, user_id: String) -> impl Future<Output = DbResult<i64>> + Send {
+        self.run(move |c| {
+            Ok(c.query_row("SELECT last_seq FROM users WHERE id = ?1", [user_id], |r| r.get(0))
+                .optional()?
+                .unwrap_or(0))
+        })
+    }
+
+    fn counts(&self, user_id: String) -> impl Future<Output = DbResult<Counts>> + Send {
+        self.run(move |c| notifications::counts_tx(c, &user_id))
+    }
+
+    fn mark_read(
+        &self,
+        user_id: String,
+        id: String,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<Option<Acted<MarkReadResponse>>>> + Send {
+        self.run(move |c| notifications::mark_read_tx(c, &user_id, &id, now))
+    }
+
+    fn mark_all_read(
+        &self,
+        user_id: String,
+        request: MarkAllReadRequest,
+        idempotency_key: Option<String>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<Acted<MarkAllReadResponse>>> + Send {
+        self.run(move |c| notifications::mark_all_tx(c, &user_id, &request, idempotency_key.as_deref(), now))
+    }
+
+    fn prune(&self, now: DateTime<Utc>) -> impl Future<Output = DbResult<Vec<UserChange>>> + Send {
+        self.run(move |c| feed::prune_tx(c, now))
+    }
+
+    fn add_window(
+        &self,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        message: String,
+    ) -> impl Future<Output = DbResult<MaintenanceWindow>> + Send {
+        self.run(move |c| {
+            let id: i64 = c.query_row(
+                "INSERT INTO maintenance_windows (starts_at, ends_at, message) VALUES (?1, ?2, ?3) RETURNING id",
+                params![to_ms(starts_at), to_ms(ends_at), message],
+                |r| r.get(0),
+            )?;
+            Ok(MaintenanceWindow { id, starts_at, ends_at, message })
+        })
+    }
+
+    fn windows(&self, now: DateTime<Utc>) -> impl Future<Output = DbResult<Vec<MaintenanceWindow>>> + Send {
+        self.run(move |c| {
+            let rows = c
+                .prepare_cached(
+                    "SELECT id, starts_at, ends_at, message FROM maintenance_windows WHERE ends_at > ?1 ORDER BY starts_at",
+                )?
+                .query_map([to_ms(now)], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter()
+                .map(|(id, s, e, message)| Ok(MaintenanceWindow { id, starts_at: from_ms(s)?, ends_at: from_ms(e)?, message }))
+                .collect()
+        })
+    }
+}

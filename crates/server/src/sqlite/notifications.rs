@@ -1,0 +1,235 @@
+//! Notifications on the server: producer events applied once per idempotency key (MW-4), a user's
+//! pages, counts, and marking read (one item, or exactly a tab and category: NC-R6), each change
+//! appended to the user's feed in the same transaction.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use lonceng_core::model::{Category, Notification, Tab, WireNotification};
+use lonceng_core::protocol::{
+    ChangeBody, Counts, CreatedFor, EventResponse, EventStatus, MarkAllReadRequest, MarkAllReadResponse,
+    MarkReadResponse, SuppressedFor,
+};
+use lonceng_core::rules::{Decision, Outcome};
+use lonceng_core::time::to_ms;
+use rand::Rng;
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::feed::{append, append_chunked};
+use super::{decode_err, from_ms};
+use crate::db::{Acted, Applied, DbError, DbResult, ListFilter};
+
+fn new_id() -> String {
+    let n: u128 = rand::rng().random();
+    format!("n_{n:032x}")
+}
+
+type NotifRow = (String, String, i64, String, String, Option<String>, String, i64, Option<i64>);
+
+/// A stored row as it travels: decoded into a [`Notification`], whose `to_wire` is the one place
+/// the wire form is built.
+fn wire(row: NotifRow) -> DbResult<WireNotification> {
+    let (id, user_id, code, kind, params, actor_id, url, created, read) = row;
+    let category = Category::from_code(code).ok_or_else(|| DbError::Decode(format!("category {code}")))?;
+    let n = Notification {
+        id,
+        category,
+        kind: kind.parse().map_err(decode_err)?,
+        params: serde_json::from_str(&params).map_err(decode_err)?,
+        actor_id,
+        recipient_id: user_id,
+        url,
+        created_at: from_ms(created)?,
+        read_at: read.map(from_ms).transpose()?,
+    };
+    Ok(n.to_wire())
+}
+
+const NOTIF_COLUMNS: &str = "id, user_id, category, kind, params, actor_id, url, created_at, read_at";
+
+fn notif_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NotifRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
+}
+
+pub(super) fn apply_event_tx(
+    conn: &mut Connection,
+    key: &str,
+    outcome: Outcome,
+    now: DateTime<Utc>,
+) -> DbResult<Applied> {
+    let tx = conn.transaction()?;
+    let seen: Option<String> =
+        tx.query_row("SELECT response FROM events WHERE key = ?1", [key], |r| r.get(0)).optional()?;
+    if let Some(json) = seen {
+        let mut response: EventResponse = serde_json::from_str(&json).map_err(decode_err)?;
+        response.duplicate = true;
+        return Ok(Applied { response, changes: Vec::new() });
+    }
+    let mut changes = Vec::new();
+    let response = match outcome {
+        Outcome::ToastOnly(message) => {
+            let user = message.recipient_id.clone();
+            changes.push((user.clone(), append(&tx, &user, ChangeBody::Chat { message }, now)?));
+            EventResponse {
+                status: EventStatus::ToastOnly,
+                created: vec![],
+                suppressed: vec![],
+                duplicate: false,
+            }
+        }
+        Outcome::List(decisions) => {
+            let mut created = Vec::new();
+            let mut suppressed = Vec::new();
+            for d in decisions {
+                match d {
+                    Decision::Suppressed { recipient_id, reason } => {
+                        suppressed.push(SuppressedFor { recipient_id, reason })
+                    }
+                    Decision::Notify(draft) => {
+                        let n = draft.into_notification(new_id());
+                        let change = append(
+                            &tx,
+                            &n.recipient_id,
+                            ChangeBody::Created { notification: n.to_wire() },
+                            now,
+                        )?;
+                        tx.execute(
+                            "INSERT INTO notifications (id, user_id, tab, category, kind, params, actor_id, url, \
+                             created_at, created_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                            params![
+                                n.id,
+                                n.recipient_id,
+                                n.tab().code(),
+                                n.category.code(),
+                                n.kind.as_str(),
+                                serde_json::to_string(&n.params).map_err(decode_err)?,
+                                n.actor_id,
+                                n.url,
+                                to_ms(n.created_at),
+                                change.seq,
+                            ],
+                        )?;
+                        created.push(CreatedFor { recipient_id: n.recipient_id.clone(), id: n.id });
+                        changes.push((n.recipient_id, change));
+                    }
+                }
+            }
+            EventResponse { status: EventStatus::Applied, created, suppressed, duplicate: false }
+        }
+    };
+    tx.execute(
+        "INSERT INTO events (key, received_at, response) VALUES (?1, ?2, ?3)",
+        params![key, to_ms(now), serde_json::to_string(&response).map_err(decode_err)?],
+    )?;
+    tx.execute("DELETE FROM queued_events WHERE key = ?1", [key])?;
+    tx.commit()?;
+    Ok(Applied { response, changes })
+}
+
+pub(super) fn list_tx(conn: &Connection, user: &str, f: &ListFilter) -> DbResult<Vec<WireNotification>> {
+    let (index, scope, key) = match f.category {
+        Some(c) => ("notif_user_category", "category = ?2", c.code()),
+        None => ("notif_user_tab", "tab = ?2", f.tab.code()),
+    };
+    let unread = if f.unread_only { " AND read_at IS NULL" } else { "" };
+    let after = if f.after.is_some() { " AND (created_at, id) < (?4, ?5)" } else { "" };
+    let sql = format!(
+        "SELECT {NOTIF_COLUMNS} FROM notifications INDEXED BY {index} WHERE user_id = ?1 AND {scope}{unread}{after} \
+         ORDER BY created_at DESC, id DESC LIMIT ?3"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let limit = f.limit as i64;
+    let rows = match &f.after {
+        Some((at, id)) => stmt
+            .query_map(params![user, key, limit, to_ms(*at), id], notif_row)?
+            .collect::<Result<Vec<_>, _>>(),
+        None => stmt.query_map(params![user, key, limit], notif_row)?.collect::<Result<Vec<_>, _>>(),
+    }?;
+    rows.into_iter().map(wire).collect()
+}
+
+pub(super) fn mark_all_tx(
+    conn: &mut Connection,
+    user: &str,
+    req: &MarkAllReadRequest,
+    key: Option<&str>,
+    now: DateTime<Utc>,
+) -> DbResult<Acted<MarkAllReadResponse>> {
+    let tx = conn.transaction()?;
+    if let Some(key) = key {
+        let seen: Option<String> = tx
+            .query_row("SELECT response FROM client_ops WHERE user_id = ?1 AND key = ?2", [user, key], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if let Some(json) = seen {
+            let response = serde_json::from_str(&json).map_err(decode_err)?;
+            return Ok(Acted { response, changes: Vec::new() });
+        }
+    }
+    let (scope, code) = match req.category {
+        Some(c) => ("category = ?3", c.code()),
+        None => ("tab = ?3", req.tab.code()),
+    };
+    let sql = format!(
+        "UPDATE notifications SET read_at = ?2 WHERE user_id = ?1 AND {scope} AND read_at IS NULL \
+         AND created_seq <= ?4 RETURNING id"
+    );
+    let upto = req.upto_cursor.unwrap_or(i64::MAX);
+    let ids = tx
+        .prepare(&sql)?
+        .query_map(params![user, to_ms(now), code, upto], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let response = MarkAllReadResponse { changed: ids.len() as u64 };
+    let changes = append_chunked(&tx, user, ids, now, |ids| ChangeBody::Read { ids, read_at: now })?;
+    if let Some(key) = key {
+        tx.execute(
+            "INSERT INTO client_ops (user_id, key, at, response) VALUES (?1, ?2, ?3, ?4)",
+            params![user, key, to_ms(now), serde_json::to_string(&response).map_err(decode_err)?],
+        )?;
+    }
+    tx.commit()?;
+    Ok(Acted { response, changes })
+}
+
+pub(super) fn mark_read_tx(
+    conn: &mut Connection,
+    user_id: &str,
+    id: &str,
+    now: DateTime<Utc>,
+) -> DbResult<Option<Acted<MarkReadResponse>>> {
+    let tx = conn.transaction()?;
+    let found: Option<Option<i64>> = tx
+        .query_row("SELECT read_at FROM notifications WHERE id = ?1 AND user_id = ?2", [id, user_id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let Some(read_at) = found else { return Ok(None) };
+    if let Some(at) = read_at {
+        return Ok(Some(Acted {
+            response: MarkReadResponse { changed: false, read_at: from_ms(at)? },
+            changes: vec![],
+        }));
+    }
+    tx.execute("UPDATE notifications SET read_at = ?2 WHERE id = ?1", params![id, to_ms(now)])?;
+    let change = append(&tx, user_id, ChangeBody::Read { ids: vec![id.to_owned()], read_at: now }, now)?;
+    tx.commit()?;
+    Ok(Some(Acted {
+        response: MarkReadResponse { changed: true, read_at: now },
+        changes: vec![(user_id.to_owned(), change)],
+    }))
+}
+
+pub(super) fn counts_tx(conn: &Connection, user_id: &str) -> DbResult<Counts> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT category, count(*) FROM notifications WHERE user_id = ?1 AND read_at IS NULL GROUP BY category",
+        )?
+        .query_map([user_id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let count = |c: Category| rows.iter().find(|(code, _)| *code == c.code()).map_or(0, |(_, n)| *n as u64);
+    let categories: BTreeMap<Category, u64> = Category::ALL.iter().map(|c| (*c, count(*c))).collect();
+    let tabs: BTreeMap<Tab, u64> =
+        Tab::ALL.iter().map(|t| (*t, t.categories().iter().map(|c| count(*c)).sum())).collect();
+    Ok(Counts { total: tabs.values().sum(), tabs, categories })
+}

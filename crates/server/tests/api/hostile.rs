@@ -1,0 +1,146 @@
+//! Malformed, hostile and huge requests: a clear JSON error each, and nothing breaks.
+
+use crate::util::*;
+
+#[tokio::test]
+async fn bad_requests_get_a_clear_json_error_and_nothing_breaks() {
+    let s = server().await;
+    let sari = s.token("u-1", "desktop").await;
+    let raw = |method: reqwest::Method, path: &str| s.http.request(method, s.url(path));
+    let cases: Vec<(reqwest::RequestBuilder, StatusCode, &str)> = vec![
+        (raw(reqwest::Method::GET, "/v1/counts"), StatusCode::UNAUTHORIZED, "unauthorized"),
+        (
+            raw(reqwest::Method::GET, "/v1/counts").bearer_auth("wrong"),
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        ),
+        (
+            raw(reqwest::Method::POST, "/v1/events").bearer_auth(&sari).json(&mention("x", "u-1")),
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        ),
+        (
+            raw(reqwest::Method::POST, "/v1/admin/tokens").bearer_auth(PRODUCER).json(&json!({})),
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        ),
+        (
+            raw(reqwest::Method::POST, "/v1/events")
+                .bearer_auth(PRODUCER)
+                .header("content-type", "application/json")
+                .body("{not json"),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        (
+            raw(reqwest::Method::POST, "/v1/events").bearer_auth(PRODUCER).body("{}"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            raw(reqwest::Method::POST, "/v1/events")
+                .bearer_auth(PRODUCER)
+                .json(&json!({"type": "notification", "kind": "hologram"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+        ),
+        (
+            raw(reqwest::Method::POST, "/v1/events").bearer_auth(PRODUCER).json(&event(
+                "k",
+                "mention",
+                &[],
+                None,
+                json!({}),
+            )),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_event",
+        ),
+        (
+            raw(reqwest::Method::POST, "/v1/events").bearer_auth(PRODUCER).json(
+                &event("k", "mention", &["u-1"], None, json!({"target": "deal", "object_name": "x"}))
+                    .as_object()
+                    .map(|o| {
+                        let mut o = o.clone();
+                        o.insert("url".into(), json!("javascript:alert(1)"));
+                        Value::Object(o)
+                    }),
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_event",
+        ),
+        (
+            raw(reqwest::Method::POST, "/v1/events")
+                .bearer_auth(PRODUCER)
+                .header("content-type", "application/json")
+                .body(format!("{{\"pad\": \"{}\"}}", "x".repeat(70 * 1024))),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
+        (
+            raw(reqwest::Method::GET, "/v1/notifications?tab=spam").bearer_auth(&sari),
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
+        (
+            raw(reqwest::Method::GET, "/v1/notifications").bearer_auth(&sari),
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
+        (
+            raw(reqwest::Method::GET, "/v1/notifications?tab=general&category=deals").bearer_auth(&sari),
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
+        (
+            raw(reqwest::Method::GET, "/v1/notifications?tab=general&cursor=zzz").bearer_auth(&sari),
+            StatusCode::BAD_REQUEST,
+            "invalid_cursor",
+        ),
+        (
+            raw(reqwest::Method::GET, "/v1/notifications?tab=general&limit=100000").bearer_auth(&sari),
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
+        (
+            raw(reqwest::Method::GET, "/v1/changes?since=-4").bearer_auth(&sari),
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
+        (
+            raw(reqwest::Method::GET, "/v1/changes?since=abc").bearer_auth(&sari),
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
+        (
+            raw(reqwest::Method::POST, "/v1/notifications/nope/read").bearer_auth(&sari),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            raw(reqwest::Method::DELETE, "/v1/counts").bearer_auth(&sari),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+        (raw(reqwest::Method::GET, "/v2/whatever"), StatusCode::NOT_FOUND, "not_found"),
+        (
+            raw(reqwest::Method::PUT, "/v1/presence")
+                .bearer_auth(&sari)
+                .json(&json!({"surface": "fridge", "active": true})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+        ),
+    ];
+    for (req, status, code) in cases {
+        let desc = format!("{req:?}");
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), status, "{desc}");
+        if status == StatusCode::UNAUTHORIZED {
+            assert_eq!(resp.headers()["www-authenticate"], "Bearer");
+        }
+        let body: Value = resp.json().await.unwrap_or_else(|e| panic!("{desc}: not JSON: {e}"));
+        assert_eq!(body["error"]["code"], code, "{desc}: {body}");
+        assert!(!body["error"]["message"].as_str().unwrap().is_empty());
+    }
+    // And the server is fine afterwards.
+    assert_eq!(s.get(&sari, "/healthz").await.0, StatusCode::OK);
+}

@@ -1,0 +1,102 @@
+//! The window's commands: one call each into `lonceng_desktop`, grouped as the window uses them.
+//! Errors cross as the one serialisable [`AppError`].
+
+use std::sync::atomic::Ordering;
+
+use lonceng_core::store::{PageCursor, Scope};
+use lonceng_core::sync::SyncStatus;
+use lonceng_core::toast::Reason;
+use lonceng_desktop::error::AppError;
+use lonceng_desktop::settings::{SettingsChanges, SettingsView};
+use lonceng_desktop::views::{CountsView, MarkAllView, PageView};
+use tauri::{AppHandle, State};
+
+use crate::window::{Pinned, Shown};
+use crate::App;
+
+// ---- the list ----
+
+#[tauri::command(async)]
+pub fn page(
+    app: State<'_, App>,
+    scope: Scope,
+    unread_only: bool,
+    after: Option<PageCursor>,
+    limit: usize,
+) -> Result<PageView, AppError> {
+    app.page(scope, unread_only, after, limit)
+}
+
+#[tauri::command(async)]
+pub fn counts(app: State<'_, App>) -> Result<CountsView, AppError> {
+    app.counts()
+}
+
+#[tauri::command(async)]
+pub fn status(app: State<'_, App>) -> SyncStatus {
+    app.status()
+}
+
+#[tauri::command(async)]
+pub fn why(app: State<'_, App>, id: String) -> Option<Reason> {
+    app.why(&id)
+}
+
+// ---- actions ----
+
+#[tauri::command(async)]
+pub fn mark_read(app: State<'_, App>, id: String) -> Result<(), AppError> {
+    app.mark_read(&id)
+}
+
+#[tauri::command(async)]
+pub fn open_item(app: State<'_, App>, id: String) -> Result<(), AppError> {
+    app.open_item(&id)
+}
+
+#[tauri::command(async)]
+pub fn mark_all_read(app: State<'_, App>, scope: Scope) -> Result<MarkAllView, AppError> {
+    app.mark_all_read(scope)
+}
+
+#[tauri::command(async)]
+pub fn undo(app: State<'_, App>, token: String) -> Result<bool, AppError> {
+    app.undo(&token)
+}
+
+// ---- settings ----
+
+#[tauri::command(async)]
+pub fn settings(app: State<'_, App>) -> SettingsView {
+    app.settings()
+}
+
+#[tauri::command]
+pub async fn save_settings(
+    handle: AppHandle,
+    app: State<'_, App>,
+    changes: SettingsChanges,
+) -> Result<SettingsView, AppError> {
+    let autostart = changes.autostart;
+    let view = app.save_settings(changes).await?;
+    if let Some(on) = autostart {
+        crate::tray::set_autostart(&handle, on);
+    }
+    Ok(view)
+}
+
+// ---- the window itself ----
+
+#[tauri::command(async)]
+pub fn set_pinned(pinned: State<'_, Pinned>, on: bool) {
+    pinned.0.store(on, Ordering::SeqCst);
+}
+
+/// The window painted its first list: how long that took since it was asked for, and how much of
+/// it the page itself took (from the start of its load).
+#[tauri::command(async)]
+pub fn painted(shown: State<'_, Shown>, page_ms: Option<u64>) {
+    if let Some(at) = shown.0.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        tracing::info!(ms = at.elapsed().as_millis() as u64, page_ms, "bell window painted");
+    }
+}

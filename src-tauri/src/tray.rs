@@ -1,0 +1,179 @@
+//! The tray icon and its menu, drawn from `lonceng_desktop`'s [`TrayView`] (labels in the active
+//! language, the unread count, the offline state); each menu item is one call into the runtime.
+
+use std::time::Duration;
+
+use lonceng_core::i18n::Lang;
+use lonceng_desktop::settings::SettingsChanges;
+use lonceng_desktop::views::{TrayIcon as Look, TrayView, UiEvent};
+use tauri::image::Image;
+use tauri::menu::{CheckMenuItemBuilder, Menu, MenuBuilder, MenuItemBuilder, SubmenuBuilder};
+use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
+use tauri::{AppHandle, Emitter, Manager};
+use tauri_plugin_autostart::ManagerExt;
+
+use crate::{window, App};
+
+const TRAY: &str = "lonceng";
+const ICON: &[u8] = include_bytes!("../../icons/tray.png");
+const ICON_UNREAD: &[u8] = include_bytes!("../../icons/tray-unread.png");
+const ICON_OFFLINE: &[u8] = include_bytes!("../../icons/tray-offline.png");
+
+pub fn set_autostart(handle: &AppHandle, on: bool) {
+    let launcher = handle.autolaunch();
+    let result = if on { launcher.enable() } else { launcher.disable() };
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "could not change start at login");
+    }
+}
+
+fn menu(handle: &AppHandle, view: &TrayView) -> tauri::Result<Menu<tauri::Wry>> {
+    let m = &view.menu;
+    let item = |id: &str, label: &str| MenuItemBuilder::with_id(id, label).build(handle);
+    let check =
+        |id: &str, label: &str, on: bool| CheckMenuItemBuilder::with_id(id, label).checked(on).build(handle);
+    let pause = SubmenuBuilder::new(handle, &m.pause)
+        .item(&item("pause-hour", &m.pause_hour)?)
+        .item(&item("pause-tomorrow", &m.pause_tomorrow)?)
+        .item(&MenuItemBuilder::with_id("resume", &m.resume).enabled(m.can_resume).build(handle)?)
+        .build()?;
+    let language = SubmenuBuilder::new(handle, &m.language)
+        .item(&check("lang-en", Lang::En.native_name(), m.lang == Lang::En)?)
+        .item(&check("lang-id", Lang::Id.native_name(), m.lang == Lang::Id)?)
+        .build()?;
+    MenuBuilder::new(handle)
+        .item(&item("open", &m.open)?)
+        .item(&item("mark-all", &m.mark_all_read)?)
+        .item(&pause)
+        .item(&language)
+        .item(&check("autostart", &m.autostart, m.autostart_on)?)
+        .item(&item("settings", &m.settings)?)
+        .separator()
+        .item(&item("quit", &m.quit)?)
+        .build()
+}
+
+/// NC-R14: the icon, tooltip and title as the runtime computes them.
+pub fn refresh(handle: &AppHandle) {
+    let Some(tray) = handle.tray_by_id(TRAY) else { return };
+    let view = handle.state::<App>().tray();
+    let icon = match view.icon {
+        Look::Offline => ICON_OFFLINE,
+        Look::Unread => ICON_UNREAD,
+        Look::Normal => ICON,
+    };
+    if let Ok(image) = Image::from_bytes(icon) {
+        let _ = tray.set_icon(Some(image));
+    }
+    let _ = tray.set_tooltip(Some(&view.tooltip));
+    let _ = tray.set_title(view.title);
+}
+
+/// The menu again (language, pause or autostart changed), and the look.
+pub fn rebuild(handle: &AppHandle) {
+    let view = handle.state::<App>().tray();
+    if let (Some(tray), Ok(menu)) = (handle.tray_by_id(TRAY), menu(handle, &view)) {
+        let _ = tray.set_menu(Some(menu));
+    }
+    refresh(handle);
+}
+
+fn on_menu(handle: &AppHandle, id: &str) {
+    let app: App = handle.state::<App>().inner().clone();
+    let h = handle.clone();
+    match id {
+        "open" => window::show(handle, None),
+        "settings" => {
+            window::show(handle, None);
+            let _ = handle.emit("lonceng://open-settings", ());
+        }
+        "mark-all" => {
+            if let Err(e) = app.mark_everything_read() {
+                tracing::warn!(error = %e, "mark all read from the tray");
+            }
+        }
+        "pause-hour" | "pause-tomorrow" | "resume" => {
+            let id = id.to_owned();
+            tauri::async_runtime::spawn(async move {
+                let done = match id.as_str() {
+                    "pause-hour" => app.pause_for_an_hour().await,
+                    "pause-tomorrow" => app.pause_until_tomorrow().await,
+                    _ => app.resume().await,
+                };
+                if let Err(e) = done {
+                    tracing::warn!(error = %e, "pause from the tray");
+                }
+                rebuild(&h);
+            });
+        }
+        "lang-en" | "lang-id" => {
+            let lang = if id == "lang-en" { Lang::En } else { Lang::Id };
+            tauri::async_runtime::spawn(async move {
+                let _ = app
+                    .save_settings(SettingsChanges { lang: Some(lang), ..SettingsChanges::default() })
+                    .await;
+                rebuild(&h);
+            });
+        }
+        "autostart" => {
+            let on = !app.settings().settings.autostart;
+            tauri::async_runtime::spawn(async move {
+                let _ = app
+                    .save_settings(SettingsChanges { autostart: Some(on), ..SettingsChanges::default() })
+                    .await;
+                set_autostart(&h, on);
+                rebuild(&h);
+            });
+        }
+        "quit" => {
+            tauri::async_runtime::spawn(async move {
+                app.stop().await;
+                h.exit(0);
+            });
+        }
+        _ => {}
+    }
+}
+
+/// Builds the tray. Fails where the desktop has no tray host (no StatusNotifierWatcher): the app
+/// keeps running, and a second launch opens the window.
+pub fn build(handle: &AppHandle) -> tauri::Result<TrayIcon> {
+    let view = handle.state::<App>().tray();
+    TrayIconBuilder::with_id(TRAY)
+        .icon(Image::from_bytes(ICON)?)
+        .tooltip("Lonceng")
+        .menu(&menu(handle, &view)?)
+        .show_menu_on_left_click(false)
+        .on_menu_event(|h, e| on_menu(h, e.id().as_ref()))
+        .on_tray_icon_event(|tray, event| {
+            if let TrayIconEvent::Click {
+                button: MouseButton::Left,
+                button_state: MouseButtonState::Up,
+                position,
+                ..
+            } = event
+            {
+                window::toggle(tray.app_handle(), Some(position));
+            }
+        })
+        .build(handle)
+}
+
+/// Tray updates in batches: a burst of changes is one refresh; a settings change (the language,
+/// say, switched in the window) redraws the menu too.
+pub fn follow(handle: AppHandle, mut events: tokio::sync::mpsc::UnboundedReceiver<UiEvent>) {
+    tauri::async_runtime::spawn(async move {
+        while let Some(first) = events.recv().await {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let mut settings = first == UiEvent::Settings;
+            while let Ok(e) = events.try_recv() {
+                settings |= e == UiEvent::Settings;
+            }
+            if settings {
+                rebuild(&handle);
+            } else {
+                refresh(&handle);
+            }
+        }
+    });
+}

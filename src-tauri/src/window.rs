@@ -1,0 +1,122 @@
+//! The bell window. It exists only while wanted: built on a tray click, hidden when it loses focus
+//! (unless pinned), and destroyed after a short linger so that no WebKit process stays alive while
+//! Lonceng sits in the tray (docs/PERFORMANCE.md has the numbers).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
+
+pub const WINDOW: &str = "main";
+
+/// Keeps the window open when it loses focus.
+pub struct Pinned(pub AtomicBool);
+
+/// When the window was last asked for: the window reports when its list is painted.
+pub struct Shown(pub std::sync::Mutex<Option<std::time::Instant>>);
+
+/// Counts shows and hides, so that a delayed destroy or release knows whether it is still wanted;
+/// and how long a hidden window is kept before it is destroyed, and WebKit with it: reopening it
+/// within that time is instant, while a fresh WebKit process takes a quarter of a second here
+/// (docs/PERFORMANCE.md). `--linger-ms` / `LONCENG_LINGER_MS` changes it (default 10 s).
+pub struct Visits {
+    count: AtomicU64,
+    linger: Duration,
+}
+
+impl Visits {
+    pub fn new(linger: Duration) -> Visits {
+        Visits { count: AtomicU64::new(0), linger }
+    }
+    fn next(handle: &AppHandle) -> u64 {
+        handle.state::<Visits>().count.fetch_add(1, Ordering::SeqCst) + 1
+    }
+    fn is_current(handle: &AppHandle, visit: u64) -> bool {
+        handle.state::<Visits>().count.load(Ordering::SeqCst) == visit
+    }
+}
+
+/// Shows the bell window, or hides it when it is shown.
+pub fn toggle(handle: &AppHandle, at: Option<tauri::PhysicalPosition<f64>>) {
+    match handle.get_webview_window(WINDOW) {
+        Some(w) if w.is_visible().unwrap_or(false) => hide(handle),
+        _ => show(handle, at),
+    }
+}
+
+/// Hides the window; unless it is shown again meanwhile, destroys it after the linger ([`Visits`]),
+/// then ends the network process WebKitGTK keeps and hands back the memory the window used
+/// (`lonceng_desktop::memory` says what and why). Hidden for longer than that, no WebKit process
+/// is alive.
+pub fn hide(handle: &AppHandle) {
+    let Some(w) = handle.get_webview_window(WINDOW) else { return };
+    let _ = w.hide();
+    let visit = Visits::next(handle);
+    let linger = handle.state::<Visits>().linger;
+    let handle = handle.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(linger).await;
+        if !Visits::is_current(&handle, visit) {
+            return;
+        }
+        if let Some(w) = handle.get_webview_window(WINDOW) {
+            let _ = w.destroy();
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        if Visits::is_current(&handle, visit) && handle.get_webview_window(WINDOW).is_none() {
+            release_webkit();
+        }
+    });
+}
+
+#[cfg(target_os = "linux")]
+fn release_webkit() {
+    use lonceng_desktop::memory;
+    let ended = memory::end_children("WebKitNetwork");
+    match memory::trim() {
+        Ok(t) => tracing::debug!(ended, regions = t.regions, mb = t.bytes >> 20, "WebKit released"),
+        Err(e) => tracing::warn!(error = %e, "could not hand back the window's memory"),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn release_webkit() {}
+
+pub fn show(handle: &AppHandle, at: Option<tauri::PhysicalPosition<f64>>) {
+    Visits::next(handle);
+    *handle.state::<Shown>().0.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
+    let (width, height) = (400.0, 640.0);
+    // Next to the tray icon when the click said where it is.
+    let position = at.map(|p| ((p.x - width / 2.0).max(0.0), (p.y + 16.0).max(0.0)));
+    if let Some(w) = handle.get_webview_window(WINDOW) {
+        // Still alive (shown, or hidden within the linger): no new WebKit process.
+        if let Some((x, y)) = position {
+            let _ = w.set_position(tauri::LogicalPosition::new(x, y));
+        }
+        let _ = w.show();
+        let _ = w.set_focus();
+        let _ = w.emit("lonceng://shown", ());
+        return;
+    }
+    let mut builder = WebviewWindowBuilder::new(handle, WINDOW, WebviewUrl::App("index.html".into()))
+        .title("Lonceng")
+        .inner_size(width, height)
+        .min_inner_size(340.0, 420.0)
+        .skip_taskbar(true)
+        .always_on_top(true)
+        .focused(true);
+    if let Some((x, y)) = position {
+        builder = builder.position(x, y);
+    }
+    if let Err(e) = builder.build() {
+        tracing::error!(error = %e, "the bell window could not be opened");
+    }
+}
+
+/// Hidden when it loses focus, unless pinned.
+pub fn on_focus_lost(window: &tauri::Window) {
+    let visible = window.is_visible().unwrap_or(false);
+    if visible && !window.state::<Pinned>().0.load(Ordering::SeqCst) {
+        hide(window.app_handle());
+    }
+}
