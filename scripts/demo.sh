@@ -10,7 +10,7 @@ say "building the bell window (ui/)"
 # machine that records only its own platform's optional packages.
 (cd ui && npm install --no-audit --no-fund --loglevel=error && npm run build --silent)
 say "building Lonceng (release)"
-cargo build --locked --release -p lonceng --features tauri/custom-protocol
+cargo build --locked --release -p lonceng --features demo,tauri/custom-protocol
 if [[ -z ${DISPLAY:-}${WAYLAND_DISPLAY:-} ]]; then
   echo "No display: Lonceng is a desktop app. Run this from a desktop session (or under Xvfb)." >&2
   exit 1

@@ -16,11 +16,12 @@ say "UI browser tests (headless Chromium against the web mock)"
 
 say "cargo fmt --check"
 cargo fmt --all -- --check
-say "cargo clippy (warnings are errors)"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+say "cargo clippy (warnings are errors), with every feature and with none (the release app has no demo)"
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+cargo clippy -p lonceng-desktop -p lonceng --all-targets --locked -- -D warnings
 say "the real app under Xvfb, driven by WebDriver (tauri-driver + WebKitWebDriver)"
 ensure_tauri_driver
-cargo build --locked -p lonceng
+cargo build --locked -p lonceng --features demo
 dbus-run-session -- node --test tests/gui/app.test.mjs tests/gui/tray.test.mjs tests/gui/notray.test.mjs
 say "cargo test"
-cargo test --workspace --locked
+cargo test --workspace --all-features --locked

@@ -2,7 +2,7 @@
 // the app sits in the tray, with the window shown holding ~50 items, and after hiding it again;
 // and the time from a tray click to a painted list. The release build, on a virtual desktop.
 //
-//   cargo build --release -p lonceng --features tauri/custom-protocol
+//   cargo build --release -p lonceng --features demo,tauri/custom-protocol
 //   dbus-run-session -- node tests/gui/bench.mjs
 //
 // Goals (issue 6): ≤ 55 MB hidden (no WebKit process alive), ≤ 200 MB shown, ≤ 150 ms click → list.

@@ -21,8 +21,8 @@ pub struct Cli {
     /// Where the store, settings and token live (default: the platform's app data directory).
     #[arg(long, env = "LONCENG_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Keep the window open when it loses focus.
-    #[arg(long, env = "LONCENG_PINNED")]
+    /// Keep the window open when it loses focus (`LONCENG_PINNED=1`: any value but 0, false, no, off).
+    #[arg(long, env = "LONCENG_PINNED", value_parser = clap::builder::FalseyValueParser::new())]
     pub pinned: bool,
     /// How long a hidden window is kept before WebKit is released, in milliseconds.
     #[arg(long, env = "LONCENG_LINGER_MS", default_value_t = 10_000, value_name = "MS")]
@@ -61,6 +61,18 @@ mod tests {
         assert!(parse(&["--hidden"]).unwrap().hidden);
         assert!(parse(&["--show", "--hidden"]).is_err(), "shown and hidden at once is a mistake");
         assert!(parse(&["--no-such-flag"]).is_err());
+    }
+
+    #[test]
+    fn switches_from_the_environment_take_the_values_people_write() {
+        // The only test that sets it: the others do not look at `pinned`.
+        std::env::set_var("LONCENG_PINNED", "1");
+        assert!(parse(&[]).unwrap().pinned);
+        std::env::set_var("LONCENG_PINNED", "0");
+        assert!(!parse(&[]).unwrap().pinned);
+        std::env::remove_var("LONCENG_PINNED");
+        assert!(!parse(&[]).unwrap().pinned);
+        assert!(parse(&["--pinned"]).unwrap().pinned);
     }
 
     #[test]

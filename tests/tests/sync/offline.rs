@@ -1,0 +1,68 @@
+//! Actions taken offline are sent when back and never undone (MW-6, NC-R13).
+
+use crate::util::*;
+
+// MW-6, NC-R13
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mw6_actions_taken_offline_are_sent_when_back_and_never_undone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.db");
+    let clock = Arc::new(ManualClock::new(t0()));
+    let server =
+        start_server(SqliteDb::open(&path).unwrap(), server_config(), clock.clone(), any_port()).await;
+    let addr = server.addr;
+    let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
+    produce_n(&server, "x", 9, t0()).await; // 3 Inbox, 6 General
+    let mut c = client(&server, &token, &clock, Arc::new(TokioSleeper));
+    c.until(WAIT, "synced", |c| c.len() == 9 && connected(c)).await;
+    server.stop().await;
+    c.until(WAIT, "offline", |c| !connected(c)).await;
+
+    let one_general = {
+        let mut store = c.store.lock().unwrap();
+        let page = store
+            .page(&lonceng_core::store::ListQuery {
+                scope: Scope::new(Tab::General, None).unwrap(),
+                unread_only: false,
+                after: None,
+                limit: 1,
+            })
+            .unwrap();
+        let id = page.items[0].id.clone();
+        assert!(store.mark_read(&id, clock.now()).unwrap());
+        store
+            .mark_all_read(Scope::new(Tab::Inbox, Some(Category::ChatAssignment)).unwrap(), clock.now())
+            .unwrap();
+        assert_eq!(store.outbox_pending(10, clock.now() + UNDO_WINDOW).unwrap().len(), 2);
+        id
+    };
+    // Past the mark-all's undo window, both actions are due.
+    clock.advance(UNDO_WINDOW + chrono::Duration::seconds(1));
+    c.handle.nudge();
+
+    let server = start_server(SqliteDb::open(&path).unwrap(), server_config(), clock.clone(), addr).await;
+    c.until(WAIT, "outbox drained", |c| {
+        connected(c) && c.store.lock().unwrap().outbox_pending(10, far_future()).unwrap().is_empty()
+    })
+    .await;
+    let counts = server.service.counts(AGENT).await.unwrap();
+    assert_eq!(counts.tabs[&Tab::Inbox], 0, "the offline mark-all reached the server");
+    assert_eq!(counts.tabs[&Tab::General], 5, "and the offline mark-read");
+    // Stale copies (every original, unread `created` change, replayed from the start of the feed by a
+    // restarted client) do not undo what was read.
+    let mut store = c.into_store().await;
+    store.set_state(lonceng_core::store::CURSOR_KEY, "0").unwrap();
+    server.service.submit(mention("later", AGENT, t0())).await.unwrap();
+    let source = LoncengSource::new(&server.url(), &token).unwrap();
+    let mut c = TestClient::start(source, store, clock.clone(), Arc::new(TokioSleeper), fast_config());
+    c.until(WAIT, "the replay and the next item", |c| c.len() == 10 && connected(c)).await;
+    {
+        let store = c.store.lock().unwrap();
+        assert!(store.get(&one_general).unwrap().unwrap().read_at.is_some());
+        assert_eq!(store.unread_counts().unwrap().tab(Tab::Inbox), 0);
+        assert_eq!(store.unread_counts().unwrap().tab(Tab::General), 6, "5 left from before, 1 new");
+    }
+    assert!(arrived_ids(&c.seen) == vec![arrived_ids(&c.seen)[0].clone()], "only the new item is new");
+    c.stop().await;
+    server.stop().await;
+}
