@@ -2,8 +2,8 @@
 // text is data and never becomes markup (and the CSP forbids inline script and style anyway).
 
 import {
-  CATEGORIES, TABS,
-  type Backend, type Category, type Counts, type Cursor, type Item, type Lang, type Page, type Settings, type Status, type Tab,
+  CATEGORIES, TABS, errorMessage,
+  type AppError, type Backend, type Category, type Counts, type Cursor, type Item, type Lang, type Page, type Settings, type Status, type Tab,
 } from './backend';
 import { render, t } from './i18n';
 import { clock, dateTime, markAllLabel, offsets, rows, visible, when, type Row } from './view';
@@ -331,11 +331,11 @@ export class BellWindow {
     );
     row.querySelector('.open')?.addEventListener('click', () => {
       this.s.selected = index;
-      void this.backend.open(item.id).then(() => this.reload(true));
+      this.act(this.backend.open(item.id));
     });
     row.querySelector('.mark')?.addEventListener('click', (e) => {
       e.stopPropagation();
-      void this.backend.markRead(item.id).then(() => this.reload(true));
+      this.act(this.backend.markRead(item.id));
     });
     row.querySelector('.why')?.addEventListener('click', (e) => { e.stopPropagation(); void this.toggleWhy(item.id); });
     return row;
@@ -363,6 +363,22 @@ export class BellWindow {
     this.renderChrome();
     void this.reload();
     (this.root.querySelector(`#tab-${tab}`) as HTMLElement | null)?.focus();
+  }
+
+  /** An action on an item: the list shows its outcome, and a refusal is said (a link that is not a
+   * Qontak page is not opened, yet the item is read). */
+  private act(done: Promise<void>) {
+    void done.catch((e: unknown) => this.notice(e)).finally(() => this.reload(true));
+  }
+
+  /** Says briefly what went wrong, in the snackbar. */
+  private notice(e: unknown) {
+    const kind = e && typeof e === 'object' && 'kind' in e ? (e as AppError).kind : null;
+    const text = kind === 'refused' ? t(this.lang, 'link-refused') : errorMessage(e);
+    const snackbar = this.root.querySelector('#snackbar') as HTMLElement;
+    snackbar.replaceChildren(h('span', {}, text));
+    snackbar.hidden = false;
+    window.setTimeout(() => { snackbar.hidden = true; }, UNDO_MS);
   }
 
   /** NC-R6: the active tab and chip, nothing else; with undo. */
@@ -410,13 +426,13 @@ export class BellWindow {
         break;
       case 'Enter': {
         const item = this.s.items[this.s.selected];
-        if (item && (target === document.body || target === this.list)) void this.backend.open(item.id).then(() => this.reload(true));
+        if (item && (target === document.body || target === this.list)) this.act(this.backend.open(item.id));
         else return;
         break;
       }
       case 'e': {
         const item = this.s.items[this.s.selected];
-        if (item) void this.backend.markRead(item.id).then(() => this.reload(true));
+        if (item) this.act(this.backend.markRead(item.id));
         break;
       }
       case 'u':
@@ -493,7 +509,7 @@ export class BellWindow {
         // The agent is done with the form: show what is now saved (e.g. where the token is kept).
         this.s.settings = saved;
         this.renderSettings();
-      });
+      }, (e: unknown) => this.notice(e));
     });
     const tokenNote = t(lang, st.has_token ? (st.token_store === 'file' ? 'settings-token-file' : 'settings-token-keyring') : 'settings-token-none');
     const demoNote = st.demo ? [h('p', { class: 'note' }, t(lang, 'settings-demo'))] : [];

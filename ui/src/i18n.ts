@@ -4,7 +4,7 @@
 import { FluentBundle, FluentResource, type FluentVariable } from '@fluent/bundle';
 import en from '../../crates/core/locales/en/lonceng.ftl?raw';
 import id from '../../crates/core/locales/id/lonceng.ftl?raw';
-import type { Item, Lang } from './backend';
+import { KIND_MESSAGES, type Item, type Lang } from './backend';
 
 function bundle(locale: string, source: string): FluentBundle {
   // Plain text: no Unicode isolation marks around placeables (the Rust side does the same).
@@ -36,9 +36,10 @@ export function has(lang: Lang, msgId: string): boolean {
   return get(lang).hasMessage(msgId);
 }
 
-/** A notification's text in `lang`. */
+/** A notification's text in `lang`: the catalog message of its kind (core's map, generated). An
+ * unknown kind shows its key rather than nothing. */
 export function render(lang: Lang, item: Pick<Item, 'kind' | 'params'>): string {
-  return t(lang, item.kind.replace(/_/g, '-'), item.params);
+  return t(lang, KIND_MESSAGES[item.kind] ?? item.kind, item.params);
 }
 
 /** BCP 47 locale for dates and numbers. */

@@ -1,11 +1,14 @@
 // An in-memory Backend for running the window in a plain browser (development, browser tests).
-// It follows the same rules as the store: newest first, scoped mark-all (NC-R6) with undo, open
-// marks read (NC-R7). Tests drive it through `window.lonceng` (see install()).
+// It follows the behaviour contract the real runtime follows (tests/contract/backend.json, run by
+// ui/tests/contract.test.ts): newest first, scoped mark-all (NC-R6) with undo, open marks read
+// (NC-R7) and opens only Qontak pages, errors as the runtime's `AppError`. Tests drive it through
+// `window.lonceng`.
 
 import {
   CATEGORIES, TABS,
-  type Backend, type BackendEvent, type Category, type Counts, type Cursor, type Item, type MarkAllResult,
-  type Page, type Reason, type Scope, type Settings, type Status, type Tab,
+  type AppError, type Backend, type BackendEvent, type Category, type Counts, type Cursor, type Item,
+  type MarkAllResult, type Page, type Reason, type Scope, type Settings, type SettingsChanges, type Status,
+  type Tab,
 } from './backend';
 
 const PEOPLE = ['Budi Santoso', 'Sari Wulandari', 'Dewi Lestari', 'Andi Pratama', 'Michael Tan', 'Rina Kusuma'];
@@ -17,7 +20,10 @@ export function sample(n: number, category: Category, createdAt: Date): Item {
   const who = PEOPLE[n % PEOPLE.length];
   const contact = CONTACTS[n % CONTACTS.length];
   const deal = DEALS[n % DEALS.length];
-  const base = { id: `mock-${n}`, category, created_at: createdAt.toISOString(), read_at: null };
+  const base = {
+    id: `mock-${n}`, category, created_at: createdAt.toISOString(), read_at: null,
+    actor_id: `agent-${n % PEOPLE.length}`, recipient_id: 'agent-sari',
+  };
   const tab = (Object.keys(CATEGORIES) as Tab[]).find((t) => CATEGORIES[t].includes(category)) as Tab;
   const kinds: Record<Category, [string, Record<string, string | number>, string]> = {
     reminder: ['reminder', { object_type: 'task', object_name: `Call back ${contact}` }, 'https://app.qontak.com/crm/tasks/'],
@@ -51,6 +57,28 @@ export function seed(count: number, now: Date, days = 6): Item[] {
 const newestFirst = (a: Item, b: Item) =>
   a.created_at === b.created_at ? (a.id < b.id ? 1 : -1) : a.created_at < b.created_at ? 1 : -1;
 
+const fail = (kind: AppError['kind'], message: string): AppError => ({ kind, message });
+
+/** The runtime's link policy, for the mock: http(s) pages on Qontak's and Mekari's hosts only. */
+const ALLOWED_HOSTS = ['qontak.com', 'mekari.com', 'mekari.io'];
+function allowed(url: string): boolean {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return false;
+  }
+  if ((u.protocol !== 'https:' && u.protocol !== 'http:') || u.username || u.password) return false;
+  const host = u.hostname.replace(/\.$/, '');
+  return ALLOWED_HOSTS.some((h) => host === h || host.endsWith(`.${h}`));
+}
+
+function checkScope(scope: Scope): void {
+  if (scope.category && !CATEGORIES[scope.tab].includes(scope.category)) {
+    throw fail('invalid', `category '${scope.category}' is not in tab '${scope.tab}'`);
+  }
+}
+
 export class MockBackend implements Backend {
   items: Item[];
   opened: string[] = [];
@@ -73,6 +101,7 @@ export class MockBackend implements Backend {
   }
 
   async page(scope: Scope, unreadOnly: boolean, after: Cursor | null, limit: number): Promise<Page> {
+    checkScope(scope);
     const inScope = this.items.filter(
       (i) => i.tab === scope.tab && (!scope.category || i.category === scope.category) && (!unreadOnly || !i.read_at),
     );
@@ -103,7 +132,8 @@ export class MockBackend implements Backend {
 
   async markRead(id: string): Promise<void> {
     const item = this.items.find((i) => i.id === id);
-    if (item && !item.read_at) {
+    if (!item) throw fail('not_found', `no notification '${id}'`);
+    if (!item.read_at) {
       item.read_at = new Date().toISOString();
       this.emit('changed');
     }
@@ -111,12 +141,16 @@ export class MockBackend implements Backend {
 
   async open(id: string): Promise<void> {
     const item = this.items.find((i) => i.id === id);
-    if (!item) return;
-    this.opened.push(item.url);
+    if (!item) throw fail('not_found', `no notification '${id}'`);
+    const ok = allowed(item.url);
+    if (ok) this.opened.push(item.url);
+    // The agent saw it either way.
     await this.markRead(id);
+    if (!ok) throw fail('refused', `${item.url} is not a Qontak page; not opened`);
   }
 
   async markAllRead(scope: Scope): Promise<MarkAllResult> {
+    checkScope(scope);
     const now = new Date().toISOString();
     const changed = this.items.filter(
       (i) => !i.read_at && i.tab === scope.tab && (!scope.category || i.category === scope.category),
@@ -129,12 +163,13 @@ export class MockBackend implements Backend {
     return { changed: changed.length, undo: token };
   }
 
-  async undo(token: string): Promise<void> {
+  async undo(token: string): Promise<boolean> {
     const ids = this.undos.get(token);
-    if (!ids) return;
+    if (!ids) return false;
     this.undos.delete(token);
     for (const i of this.items) if (ids.includes(i.id)) i.read_at = null;
     this.emit('changed');
+    return true;
   }
 
   async why(id: string): Promise<Reason | null> {
@@ -145,7 +180,7 @@ export class MockBackend implements Backend {
     return { ...this.settings_ };
   }
 
-  async saveSettings(changes: Partial<Settings> & { token?: string }): Promise<Settings> {
+  async saveSettings(changes: SettingsChanges): Promise<Settings> {
     const { token, ...rest } = changes;
     this.settings_ = { ...this.settings_, ...rest };
     if (token !== undefined) {

@@ -4,7 +4,7 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type {
-  Backend, BackendEvent, Counts, Cursor, MarkAllResult, Page, Reason, Scope, Settings, Status,
+  Backend, BackendEvent, Counts, Cursor, MarkAllResult, Page, Reason, Scope, Settings, SettingsChanges, Status,
 } from './backend';
 
 export class TauriBackend implements Backend {
@@ -26,7 +26,7 @@ export class TauriBackend implements Backend {
   markAllRead(scope: Scope): Promise<MarkAllResult> {
     return invoke('mark_all_read', { scope });
   }
-  undo(token: string): Promise<void> {
+  undo(token: string): Promise<boolean> {
     return invoke('undo', { token });
   }
   why(id: string): Promise<Reason | null> {
@@ -35,7 +35,7 @@ export class TauriBackend implements Backend {
   settings(): Promise<Settings> {
     return invoke('settings');
   }
-  saveSettings(changes: Partial<Settings> & { token?: string }): Promise<Settings> {
+  saveSettings(changes: SettingsChanges): Promise<Settings> {
     return invoke('save_settings', { changes });
   }
   painted(firstLoad: boolean): void {

@@ -168,6 +168,17 @@ impl DesktopFocus {
     }
 }
 
+/// The focus probe of a desktop: it also learns how the agent's chat window is recognised.
+pub trait ChatFocus: FocusProbe {
+    fn set_matcher(&self, m: ChatWindowMatch);
+}
+
+impl ChatFocus for DesktopFocus {
+    fn set_matcher(&self, m: ChatWindowMatch) {
+        DesktopFocus::set_matcher(self, m);
+    }
+}
+
 impl FocusProbe for DesktopFocus {
     fn focus(&self) -> Focus {
         if self.locked() == Some(true) {

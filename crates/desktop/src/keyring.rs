@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use lonceng_core::sync::BoxFut;
 use zbus::{OwnedObjectPath, Variant as Value};
 
 const SERVICE: &str = "org.freedesktop.secrets";
@@ -114,6 +115,15 @@ impl Keyring {
     }
 }
 
+/// Where the sign-in token is kept (a port: the Secret Service here, the Credential Manager on
+/// Windows, a fake in tests).
+pub trait Secrets: Send + Sync + 'static {
+    /// The token and where it was found.
+    fn read(&self) -> BoxFut<'_, (Option<String>, TokenStore)>;
+    /// Saves the token where it is safest; says where it went.
+    fn write<'a>(&'a self, token: &'a str) -> BoxFut<'a, Result<TokenStore, String>>;
+}
+
 /// The token: in the keyring when one runs, else in a private file.
 pub struct TokenVault {
     file: PathBuf,
@@ -124,7 +134,7 @@ impl TokenVault {
         TokenVault { file }
     }
 
-    pub async fn read(&self) -> (Option<String>, TokenStore) {
+    async fn read_token(&self) -> (Option<String>, TokenStore) {
         if let Some(k) = Keyring::connect().await {
             if let Some(t) = k.read().await {
                 return (Some(t), TokenStore::Keyring);
@@ -137,8 +147,7 @@ impl TokenVault {
         }
     }
 
-    /// Saves the token where it is safest; says where it went.
-    pub async fn write(&self, token: &str) -> Result<TokenStore, String> {
+    async fn write_token(&self, token: &str) -> Result<TokenStore, String> {
         if let Some(k) = Keyring::connect().await {
             if k.write(token).await {
                 // Never keep a second copy around.
@@ -148,6 +157,16 @@ impl TokenVault {
         }
         tracing::warn!("no unlocked keyring (Secret Service) is running: the token goes to a private file");
         write_private(&self.file, token).map(|()| TokenStore::File)
+    }
+}
+
+impl Secrets for TokenVault {
+    fn read(&self) -> BoxFut<'_, (Option<String>, TokenStore)> {
+        Box::pin(self.read_token())
+    }
+
+    fn write<'a>(&'a self, token: &'a str) -> BoxFut<'a, Result<TokenStore, String>> {
+        Box::pin(self.write_token(token))
     }
 }
 

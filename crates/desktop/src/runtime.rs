@@ -5,7 +5,7 @@
 //! tray. The Tauri shell's commands are one call each into [`Desktop`], so all of it runs (and is
 //! tested) headless.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -18,14 +18,14 @@ use lonceng_core::sync::lonceng::LoncengSource;
 use lonceng_core::sync::{
     ConnState, SharedStore, Source, SyncConfig, SyncEngine, SyncEvent, SyncHandle, SyncStatus,
 };
-use lonceng_core::toast::{Activation, Notifier, Reason, ToastCenter};
+use lonceng_core::toast::{Activation, ChatWindowMatch, Notifier, Reason, ToastCenter};
 use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio_util::sync::CancellationToken;
 
 use crate::actions::{Actions, UiNotify};
 use crate::error::AppError;
-use crate::focus::DesktopFocus;
-use crate::keyring::{TokenStore, TokenVault};
+use crate::focus::{ChatFocus, DesktopFocus};
+use crate::keyring::{Secrets, TokenStore, TokenVault};
 use crate::notifier::DbusNotifier;
 use crate::opener::SystemOpener;
 use crate::settings::{DesktopSettings, SettingsChanges, SettingsView};
@@ -49,15 +49,20 @@ pub struct Ports {
     pub clock: Arc<dyn Clock>,
     pub opener: Arc<dyn Opener>,
     pub notifier: NotifierFactory,
+    pub focus: Arc<dyn ChatFocus>,
+    pub secrets: Arc<dyn Secrets>,
 }
 
 impl Ports {
-    /// The wall clock, the browser, and toasts over D-Bus.
-    pub fn platform() -> Ports {
+    /// The wall clock, the browser, toasts over D-Bus, the focused window from X11, and the token
+    /// in the Secret Service (or a private file in `data_dir`).
+    pub fn platform(data_dir: &Path) -> Ports {
         Ports {
             clock: Arc::new(SystemClock),
             opener: Arc::new(SystemOpener),
             notifier: Box::new(|activations| Arc::new(DbusNotifier::new("Lonceng", "lonceng", activations))),
+            focus: Arc::new(DesktopFocus::new(None, ChatWindowMatch::default())),
+            secrets: Arc::new(TokenVault::new(data_dir.join("token"))),
         }
     }
 }
@@ -69,12 +74,12 @@ pub struct Desktop {
     actions: Arc<Actions>,
     toasts: Arc<ToastCenter>,
     links: Arc<Links>,
-    focus: Arc<DesktopFocus>,
+    focus: Arc<dyn ChatFocus>,
     clock: Arc<dyn Clock>,
     catalog: Arc<Catalog>,
     settings: Mutex<DesktopSettings>,
     settings_path: PathBuf,
-    token: TokenVault,
+    secrets: Arc<dyn Secrets>,
     token_store: Mutex<TokenStore>,
     demo: bool,
     /// The one event channel (sync and local actions → toasts, window, tray).
@@ -88,7 +93,8 @@ pub struct Desktop {
 impl Desktop {
     /// Opens the store, starts the toasts and the sync engine (and the embedded server in demo mode).
     pub async fn start(opts: Options, notify: UiNotify) -> Result<Arc<Desktop>, AppError> {
-        Desktop::start_with(opts, notify, Ports::platform()).await
+        let ports = Ports::platform(&opts.data_dir);
+        Desktop::start_with(opts, notify, ports).await
     }
 
     /// [`Desktop::start`] with the ports given.
@@ -129,7 +135,8 @@ impl Desktop {
             events.clone(),
             notify.clone(),
         ));
-        let focus = Arc::new(DesktopFocus::new(None, settings.chat_match()));
+        let focus = ports.focus;
+        focus.set_matcher(settings.chat_match());
         let on_toast = actions.clone();
         let toasts = Arc::new(ToastCenter::new(
             (ports.notifier)(activations_tx),
@@ -179,7 +186,7 @@ impl Desktop {
             catalog,
             settings: Mutex::new(settings),
             settings_path,
-            token: TokenVault::new(opts.data_dir.join("token")),
+            secrets: ports.secrets,
             token_store: Mutex::new(TokenStore::None),
             demo: opts.demo,
             events,
@@ -200,7 +207,7 @@ impl Desktop {
             let endpoint = match demo {
                 Some(e) => Some(e),
                 None => {
-                    let (token, store) = self.token.read().await;
+                    let (token, store) = self.secrets.read().await;
                     *self.token_store.lock().unwrap_or_else(|p| p.into_inner()) = store;
                     (self.notify)(UiEvent::Settings);
                     let url = self.settings_snapshot().server_url;
@@ -393,7 +400,7 @@ impl Desktop {
         let token = changes.token.clone();
         next.apply(changes)?;
         if let Some(token) = token {
-            let store = self.token.write(token.trim()).await.map_err(AppError::Store)?;
+            let store = self.secrets.write(token.trim()).await.map_err(AppError::Store)?;
             *self.token_store.lock().unwrap_or_else(|p| p.into_inner()) = store;
         }
         self.replace_settings(next)?;

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
-use lonceng_desktop::keyring::{Keyring, TokenStore, TokenVault};
+use lonceng_desktop::keyring::{Keyring, Secrets, TokenStore, TokenVault};
 
 #[test]
 fn the_token_goes_to_the_keyring_when_one_runs_and_nowhere_else() {

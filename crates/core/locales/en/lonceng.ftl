@@ -190,6 +190,7 @@ mark-all-read-done = { $count ->
        *[other] { $count } notifications marked as read
     }
 undo = Undo
+link-refused = That link does not lead to a Qontak page, so it was not opened.
 mark-read = Mark as read
 section-today = Today
 section-older = Older

@@ -167,6 +167,7 @@ mark-all-read = Tandai semua sudah dibaca
 mark-all-read-scope = Tandai { $count } sudah dibaca · { $scope }
 mark-all-read-done = { $count } notifikasi ditandai sudah dibaca
 undo = Urungkan
+link-refused = Tautan itu tidak menuju halaman Qontak, jadi tidak dibuka.
 mark-read = Tandai sudah dibaca
 section-today = Hari ini
 section-older = Sebelumnya

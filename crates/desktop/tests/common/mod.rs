@@ -201,7 +201,7 @@ pub async fn connected_desktop(
     let token = server.service.issue_token("agent-sari", "desktop").await.unwrap();
     std::fs::write(dir.join("settings.json"), format!(r#"{{"server_url": "{}"}}"#, server.url())).unwrap();
     std::fs::write(dir.join("token"), token).unwrap();
-    let mut ports = Ports::platform();
+    let mut ports = Ports::platform(dir);
     ports.opener = opener;
     let options = Options {
         data_dir: dir.to_path_buf(),

@@ -1,0 +1,115 @@
+// Generated from the Rust types by crates/desktop/tests/contract.rs: do not edit.
+// `LONCENG_BLESS=1 cargo test -p lonceng-desktop --test contract` writes it anew.
+
+export type Tab = 'general' | 'inbox' | 'approval';
+
+export type Category = 'reminder' | 'mention' | 'assignment' | 'update' | 'download_upload' | 'chat_assignment' | 'resolved' | 'blocked_contact' | 'deals' | 'expenses';
+
+export type Lang = 'en' | 'id';
+
+export type Reason = "toasted" | "chat_focused" | "muted" | "paused" | "already_read" | "late";
+
+export type Scope = { tab: Tab, category: Category | null, };
+
+export type Cursor = { created_at: string, id: string, };
+
+export type Item = { id: string, tab: Tab, category: Category, 
+/**
+ * A template key ([`Kind`]); the text is rendered from it at display time (NC-R11).
+ */
+kind: string, params: Record<string, string | number>, actor_id: string | null, recipient_id: string, url: string, created_at: string, read_at: string | null, };
+
+export type Page = { items: Array<Item>, next: Cursor | null, };
+
+export type Counts = { total: number, tabs: Record<Tab, number>, categories: Record<Category, number>, };
+
+export type MarkAllResult = { changed: number, 
+/**
+ * Pass to `undo` within a few seconds to take it back; null when nothing changed.
+ */
+undo: string | null, };
+
+export type MaintenanceWindow = { id: number, starts_at: string, ends_at: string, message: string, };
+
+export type MaintenanceStatus = { active: boolean, 
+/**
+ * When the current maintenance is expected to end, if known.
+ */
+until: string | null, 
+/**
+ * Windows announced and not over yet.
+ */
+windows: Array<MaintenanceWindow>, };
+
+export type ConnState = { "state": "connecting" } | { "state": "connected", streaming: boolean, } | { "state": "reconnecting", next_attempt_at: string, } | { "state": "maintenance", until: string | null, next_attempt_at: string, } | { "state": "offline", reason: string, next_attempt_at: string, };
+
+export type Status = { state: ConnState, last_synced_at: string | null, 
+/**
+ * Announced maintenance windows (MW-1).
+ */
+maintenance: MaintenanceStatus | null, };
+
+export type DesktopSettings = { lang: Lang, muted: Array<Category>, mute_chat: boolean, paused_until: string | null, 
+/**
+ * The Lonceng server, or empty in demo mode.
+ */
+server_url: string, chat_window_patterns: Array<string>, autostart: boolean, };
+
+export type Settings = { 
+/**
+ * Whether a sign-in token is stored.
+ */
+has_token: boolean, 
+/**
+ * Where the token is kept: the OS keyring, or a file when no keyring service runs.
+ */
+token_store: 'keyring' | 'file' | 'none', demo: boolean, lang: Lang, muted: Array<Category>, mute_chat: boolean, paused_until: string | null, 
+/**
+ * The Lonceng server, or empty in demo mode.
+ */
+server_url: string, chat_window_patterns: Array<string>, autostart: boolean, };
+
+export type SettingsChanges = { lang?: Lang, muted?: Array<Category>, mute_chat?: boolean, server_url?: string, 
+/**
+ * The sign-in token: it goes to the OS keyring, never back to the window.
+ */
+token?: string, chat_window_patterns?: Array<string>, autostart?: boolean, };
+
+export type AppError = { "kind": "store", "message": string } | { "kind": "not_found", "message": string } | { "kind": "refused", "message": string } | { "kind": "invalid", "message": string };
+
+/** The tabs, in display order. */
+export const TABS: readonly Tab[] = ['general', 'inbox', 'approval'];
+
+/** Each tab's category chips, in display order. */
+export const CATEGORIES: Readonly<Record<Tab, readonly Category[]>> = {
+  general: ['reminder', 'mention', 'assignment', 'update', 'download_upload'],
+  inbox: ['chat_assignment', 'resolved', 'blocked_contact'],
+  approval: ['deals', 'expenses'],
+};
+
+/** The catalog message of each kind: its text, with the toast title as `.title` (NC-R11). */
+export const KIND_MESSAGES: Readonly<Record<string, string>> = {
+  reminder: 'reminder',
+  mention: 'mention',
+  deal_owner_assigned: 'deal-owner-assigned',
+  deal_owner_auto_assigned: 'deal-owner-auto-assigned',
+  ticket_assigned: 'ticket-assigned',
+  task_assigned: 'task-assigned',
+  task_checklist_item_assigned: 'task-checklist-item-assigned',
+  ticket_status_changed: 'ticket-status-changed',
+  task_status_changed: 'task-status-changed',
+  export_ready: 'export-ready',
+  import_processed: 'import-processed',
+  automation_result: 'automation-result',
+  crm_notice: 'crm-notice',
+  conversation_assigned: 'conversation-assigned',
+  conversation_resolved: 'conversation-resolved',
+  contact_blocked: 'contact-blocked',
+  contact_unblocked: 'contact-unblocked',
+  deal_approval_requested: 'deal-approval-requested',
+  deal_approval_approved: 'deal-approval-approved',
+  deal_approval_rejected: 'deal-approval-rejected',
+  expense_approval_requested: 'expense-approval-requested',
+  expense_approval_approved: 'expense-approval-approved',
+  expense_approval_rejected: 'expense-approval-rejected',
+};
