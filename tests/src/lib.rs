@@ -71,6 +71,24 @@ pub fn assignment(key: &str, to: &str, at: DateTime<Utc>) -> ProducerEvent {
     })
 }
 
+/// The engine as the app runs it (wall clock, real waiting, default settings) on `store`, with the
+/// channel its events arrive on.
+pub fn real_engine<S: Source>(
+    source: S,
+    store: Arc<Mutex<Store>>,
+) -> (SyncEngine<S>, SyncHandle, mpsc::UnboundedReceiver<SyncEvent>) {
+    let (tx, events) = mpsc::unbounded_channel();
+    let (engine, handle) = SyncEngine::new(
+        source,
+        store,
+        Arc::new(lonceng_core::clock::SystemClock),
+        Arc::new(lonceng_core::clock::TokioSleeper),
+        SyncConfig::default(),
+        tx,
+    );
+    (engine, handle, events)
+}
+
 /// A sync client under test: its store, its status, and everything it reported.
 pub struct TestClient {
     pub store: Arc<Mutex<Store>>,

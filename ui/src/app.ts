@@ -5,46 +5,14 @@ import {
   CATEGORIES, TABS, errorMessage,
   type AppError, type Backend, type Category, type Counts, type Cursor, type Item, type Lang, type Page, type Settings, type Status, type Tab,
 } from './backend';
+import { h, pinIcon } from './dom';
 import { render, t } from './i18n';
+import { renderSettingsPanel } from './settings-panel';
 import { clock, dateTime, markAllLabel, offsets, rows, visible, when, type Row } from './view';
 
 const PAGE = 200;
 
-/** A pin, drawn rather than an emoji: emoji depend on the fonts installed. */
-function pinIcon(): SVGSVGElement {
-  const ns = 'http://www.w3.org/2000/svg';
-  const svg = document.createElementNS(ns, 'svg');
-  svg.setAttribute('viewBox', '0 0 16 16');
-  svg.setAttribute('aria-hidden', 'true');
-  const path = document.createElementNS(ns, 'path');
-  path.setAttribute('d', 'M10 1 15 6 13.5 7.5 12.5 6.5 9.5 9.5 10 13 8.5 14.5 5.5 11.5 2 15 1 14 4.5 10.5 1.5 7.5 3 6 6.5 6.5 9.5 3.5 8.5 2.5Z');
-  svg.append(path);
-  return svg;
-}
-
-function tabOf(c: Category): Tab {
-  return TABS.find((t) => CATEGORIES[t].includes(c)) ?? 'general';
-}
 const UNDO_MS = 8000;
-
-type Child = Node | string | null | undefined | false;
-
-function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string | boolean | undefined> = {},
-  ...children: Child[]
-): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === false) continue;
-    el.setAttribute(k, v === true ? '' : v);
-  }
-  for (const c of children) {
-    if (c === null || c === undefined || c === false) continue;
-    el.append(typeof c === 'string' ? document.createTextNode(c) : c);
-  }
-  return el;
-}
 
 interface State {
   tab: Tab;
@@ -170,6 +138,7 @@ export class BellWindow {
       h('div', { class: 'tabs', role: 'tablist', id: 'tabs', 'aria-label': t(lang, 'bell-title') }),
       h('div', { class: 'chips', role: 'group', id: 'chips' }),
       h('div', { class: 'toolbar' },
+        // NC-R9: "show unread only", on every tab.
         h('label', { class: 'toggle' },
           h('input', { type: 'checkbox', id: 'unread-only', checked: this.s.unreadOnly }),
           t(lang, 'show-unread-only'),
@@ -475,54 +444,13 @@ export class BellWindow {
     const el = this.root.querySelector('#settings') as HTMLElement | null;
     const st = this.s.settings;
     if (!el || !st) return;
-    const lang = this.lang;
-    const langSelect = h('select', { id: 'lang', 'aria-label': t(lang, 'tray-language') },
-      h('option', { value: 'en', selected: st.lang === 'en' }, 'English'),
-      h('option', { value: 'id', selected: st.lang === 'id' }, 'Bahasa Indonesia'),
-    );
-    langSelect.addEventListener('change', () => void this.backend.saveSettings({ lang: langSelect.value as Lang }));
-    const mutes = Object.values(CATEGORIES).flat().map((c) => {
-      const box = h('input', { type: 'checkbox', 'data-mute': c, checked: !st.muted.includes(c) });
-      box.addEventListener('change', () => {
-        const muted = new Set(st.muted);
-        if (box.checked) muted.delete(c); else muted.add(c);
-        void this.backend.saveSettings({ muted: [...muted] });
-      });
-      return h('label', { class: 'toggle' }, box, `${t(lang, `tab-${tabOf(c)}`)} · ${t(lang, `category-${c}`)}`);
-    });
-    const chatBox = h('input', { type: 'checkbox', 'data-mute': 'chat', checked: !st.mute_chat });
-    chatBox.addEventListener('change', () => void this.backend.saveSettings({ mute_chat: !chatBox.checked }));
-    const server = h('input', { id: 'server-url', type: 'url', value: st.server_url, placeholder: 'https://', disabled: st.demo });
-    const token = h('input', { id: 'token', type: 'password', placeholder: st.has_token ? '••••••••' : '', autocomplete: 'off', disabled: st.demo });
-    const patterns = h('input', { id: 'patterns', value: st.chat_window_patterns.join(', ') });
-    const autostart = h('input', { type: 'checkbox', id: 'autostart', checked: st.autostart });
-    const save = h('button', { id: 'save-settings', class: 'primary' }, t(lang, 'settings-save'));
-    save.addEventListener('click', () => {
-      const changes: Partial<Settings> & { token?: string } = {
-        chat_window_patterns: patterns.value.split(',').map((p) => p.trim()).filter(Boolean),
-        autostart: autostart.checked,
-      };
-      if (!st.demo) changes.server_url = server.value.trim();
-      if (token.value) changes.token = token.value;
-      token.value = '';
-      void this.backend.saveSettings(changes).then((saved) => {
-        // The agent is done with the form: show what is now saved (e.g. where the token is kept).
+    renderSettingsPanel(el, st, this.lang, this.backend, {
+      // The agent is done with the form: show what is now saved (e.g. where the token is kept).
+      saved: (saved) => {
         this.s.settings = saved;
         this.renderSettings();
-      }, (e: unknown) => this.notice(e));
+      },
+      failed: (e) => this.notice(e),
     });
-    const tokenNote = t(lang, st.has_token ? (st.token_store === 'file' ? 'settings-token-file' : 'settings-token-keyring') : 'settings-token-none');
-    const demoNote = st.demo ? [h('p', { class: 'note' }, t(lang, 'settings-demo'))] : [];
-    el.replaceChildren(
-      h('h2', {}, t(lang, 'tray-settings')),
-      ...demoNote,
-      h('label', { class: 'field' }, t(lang, 'tray-language'), langSelect),
-      h('fieldset', {}, h('legend', {}, t(lang, 'settings-toasts')), h('label', { class: 'toggle' }, chatBox, t(lang, 'settings-chat-messages')), ...mutes),
-      h('label', { class: 'field' }, t(lang, 'settings-server'), server),
-      h('label', { class: 'field' }, t(lang, 'settings-token'), token, h('small', {}, tokenNote)),
-      h('label', { class: 'field' }, t(lang, 'settings-chat-window'), patterns),
-      h('label', { class: 'toggle' }, autostart, t(lang, 'tray-autostart')),
-      save,
-    );
   }
 }

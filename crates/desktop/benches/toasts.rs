@@ -9,12 +9,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use lonceng_core::clock::{SystemClock, TokioSleeper};
+use lonceng_core::clock::SystemClock;
 use lonceng_core::i18n::Catalog;
 use lonceng_core::rules::ProducerEvent;
 use lonceng_core::store::Store;
 use lonceng_core::sync::lonceng::LoncengSource;
-use lonceng_core::sync::{SharedStore, SyncConfig, SyncEngine};
+use lonceng_core::sync::SharedStore;
 use lonceng_core::toast::{Focus, FocusProbe, ToastCenter, ToastSettings};
 use lonceng_desktop::notifier::DbusNotifier;
 use lonceng_server::sqlite::SqliteDb;
@@ -108,15 +108,7 @@ async fn run() {
     let token = server.service.issue_token("agent-sari", "desktop").await.expect("token");
     let store: SharedStore = Arc::new(Mutex::new(Store::open(dir.join("client.db")).expect("store")));
     let source = LoncengSource::new(&server.url(), &token).expect("source");
-    let (tx, events) = tokio::sync::mpsc::unbounded_channel();
-    let (engine, _handle) = SyncEngine::new(
-        source,
-        store.clone(),
-        Arc::new(SystemClock),
-        Arc::new(TokioSleeper),
-        SyncConfig::default(),
-        tx,
-    );
+    let (engine, _handle, events) = lonceng_e2e::real_engine(source, store.clone());
     let (click_tx, clicks) = tokio::sync::mpsc::unbounded_channel();
     let center = Arc::new(ToastCenter::new(
         Arc::new(DbusNotifier::new("Lonceng", "lonceng", click_tx)),

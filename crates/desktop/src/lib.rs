@@ -1,7 +1,8 @@
 //! Lonceng's desktop runtime, without Tauri: everything the tray app does, headless and tested.
 //!
 //! - [`runtime`]: the composition root ([`runtime::Desktop`]): store, sync source, toasts, and the one
-//!   event channel between them.
+//!   event channel between them; [`ports`]: the platform parts it is built with; [`housekeeping`]:
+//!   the store's upkeep.
 //! - [`actions`]: the one path for what the agent does (mark read, open, toast clicks, mark all,
 //!   undo): store, outbox, sync, toasts and the window told, every time.
 //! - [`settings`], [`views`] (pages, counts, the tray's look), [`error`] (the one IPC error),
@@ -23,10 +24,12 @@ pub mod cli;
 pub mod demo;
 pub mod error;
 pub mod focus;
+pub mod housekeeping;
 pub mod keyring;
 pub mod memory;
 pub mod notifier;
 pub mod opener;
+pub mod ports;
 pub mod runtime;
 pub mod settings;
 pub mod views;

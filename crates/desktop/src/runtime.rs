@@ -5,29 +5,28 @@
 //! tray. The Tauri shell's commands are one call each into [`Desktop`], so all of it runs (and is
 //! tested) headless.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Local, Utc};
-use lonceng_core::clock::{Clock, SystemClock, TokioSleeper};
+use lonceng_core::clock::{Clock, TokioSleeper};
 use lonceng_core::i18n::{Catalog, Lang};
-use lonceng_core::link::{Links, Opener, UrlPolicy};
+use lonceng_core::link::{Links, UrlPolicy};
 use lonceng_core::store::{ListQuery, PageCursor, Scope, Store};
 use lonceng_core::sync::lonceng::LoncengSource;
 use lonceng_core::sync::{
     ConnState, SharedStore, Source, SyncConfig, SyncEngine, SyncEvent, SyncHandle, SyncStatus,
 };
-use lonceng_core::toast::{Activation, ChatWindowMatch, Notifier, Reason, ToastCenter};
+use lonceng_core::toast::{Reason, ToastCenter};
 use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio_util::sync::CancellationToken;
 
 use crate::actions::{Actions, UiNotify};
 use crate::error::AppError;
-use crate::focus::{ChatFocus, DesktopFocus};
-use crate::keyring::{Secrets, TokenStore, TokenVault};
-use crate::notifier::DbusNotifier;
-use crate::opener::SystemOpener;
+use crate::focus::ChatFocus;
+use crate::keyring::{Secrets, TokenStore};
+use crate::ports::Ports;
 use crate::settings::{DesktopSettings, SettingsChanges, SettingsView};
 use crate::views::{CountsView, MarkAllView, PageView, TrayInput, TrayView, UiEvent};
 
@@ -38,33 +37,6 @@ pub struct Options {
     pub demo_pace: Duration,
     /// Stop the demo after this many events (tests want a list that holds still).
     pub demo_events: Option<u64>,
-}
-
-/// Builds the notifier, given the channel its activations (clicks, buttons) go to.
-pub type NotifierFactory = Box<dyn FnOnce(UnboundedSender<Activation>) -> Arc<dyn Notifier> + Send>;
-
-/// The platform parts the runtime is built with: the platform's own ([`Ports::platform`]), or
-/// recording ones in tests.
-pub struct Ports {
-    pub clock: Arc<dyn Clock>,
-    pub opener: Arc<dyn Opener>,
-    pub notifier: NotifierFactory,
-    pub focus: Arc<dyn ChatFocus>,
-    pub secrets: Arc<dyn Secrets>,
-}
-
-impl Ports {
-    /// The wall clock, the browser, toasts over D-Bus, the focused window from X11, and the token
-    /// in the Secret Service (or a private file in `data_dir`).
-    pub fn platform(data_dir: &Path) -> Ports {
-        Ports {
-            clock: Arc::new(SystemClock),
-            opener: Arc::new(SystemOpener),
-            notifier: Box::new(|activations| Arc::new(DbusNotifier::new("Lonceng", "lonceng", activations))),
-            focus: Arc::new(DesktopFocus::new(None, ChatWindowMatch::default())),
-            secrets: Arc::new(TokenVault::new(data_dir.join("token"))),
-        }
-    }
 }
 
 pub struct Desktop {
@@ -196,7 +168,12 @@ impl Desktop {
             server: tokio::sync::Mutex::new(server),
         });
         app.clone().connect_in_background(demo_endpoint);
-        app.spawn_housekeeping();
+        crate::housekeeping::spawn(
+            app.store.clone(),
+            app.clock.clone(),
+            app.notify.clone(),
+            app.shutdown.clone(),
+        );
         Ok(app)
     }
 
@@ -250,36 +227,6 @@ impl Desktop {
                 tokio::select! {
                     _ = stop.cancelled() => return,
                     r = status.changed() => if r.is_err() { return } else { notify(UiEvent::Status) },
-                }
-            }
-        });
-    }
-
-    /// Retention (NC-R5) hourly, and compaction after mark-alls.
-    fn spawn_housekeeping(self: &Arc<Self>) {
-        let app = Arc::downgrade(self);
-        let stop = self.shutdown.clone();
-        tokio::spawn(async move {
-            let mut hourly = tokio::time::interval(Duration::from_secs(3600));
-            let mut compact = tokio::time::interval(Duration::from_millis(500));
-            loop {
-                tokio::select! {
-                    _ = stop.cancelled() => return,
-                    _ = hourly.tick() => {
-                        let Some(app) = app.upgrade() else { return };
-                        let now = app.clock.now();
-                        let store = app.store.clone();
-                        let pruned = tokio::task::spawn_blocking(move || store.lock().unwrap_or_else(|p| p.into_inner()).prune_expired(now)).await;
-                        if matches!(pruned, Ok(Ok(r)) if r.removed > 0) {
-                            (app.notify)(UiEvent::Changed);
-                        }
-                    }
-                    _ = compact.tick() => {
-                        let Some(app) = app.upgrade() else { return };
-                        let (store, now) = (app.store.clone(), app.clock.now());
-                        // Small steps: the window's queries never wait long for the lock.
-                        let _ = tokio::task::spawn_blocking(move || store.lock().unwrap_or_else(|p| p.into_inner()).compact_read_marks(2_000, now)).await;
-                    }
                 }
             }
         });

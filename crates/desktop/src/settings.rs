@@ -82,25 +82,20 @@ impl DesktopSettings {
         }
         let SettingsChanges { lang, muted, mute_chat, server_url, token: _, chat_window_patterns, autostart } =
             c;
-        if let Some(v) = lang {
-            self.lang = v;
-        }
-        if let Some(v) = muted {
-            self.muted = v;
-        }
-        if let Some(v) = mute_chat {
-            self.mute_chat = v;
-        }
-        if let Some(v) = server_url {
-            self.server_url = v;
-        }
-        if let Some(v) = chat_window_patterns {
-            self.chat_window_patterns = v;
-        }
-        if let Some(v) = autostart {
-            self.autostart = v;
-        }
+        set(&mut self.lang, lang);
+        set(&mut self.muted, muted);
+        set(&mut self.mute_chat, mute_chat);
+        set(&mut self.server_url, server_url);
+        set(&mut self.chat_window_patterns, chat_window_patterns);
+        set(&mut self.autostart, autostart);
         Ok(())
+    }
+}
+
+/// A field takes the change given for it, if any.
+fn set<T>(field: &mut T, change: Option<T>) {
+    if let Some(v) = change {
+        *field = v;
     }
 }
 

@@ -23,7 +23,8 @@ use lonceng_core::toast::{ChatWindowMatch, Focus, FocusProbe, Notifier, NotifyEr
 use lonceng_desktop::error::AppError;
 use lonceng_desktop::focus::ChatFocus;
 use lonceng_desktop::keyring::{Secrets, TokenStore};
-use lonceng_desktop::runtime::{Desktop, Options, Ports};
+use lonceng_desktop::ports::Ports;
+use lonceng_desktop::runtime::{Desktop, Options};
 use lonceng_desktop::settings::{DesktopSettings, SettingsChanges, SettingsView};
 use lonceng_desktop::views::{CountsView, MarkAllView, PageView};
 use serde_json::{json, Value};

@@ -47,6 +47,24 @@ pub struct ListFilter {
     pub limit: usize,
 }
 
+/// A client token to keep: its SHA-256 (never the token), whose device it is, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewToken {
+    pub hash: String,
+    pub user_id: String,
+    pub device_id: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A user's scoped mark-all (NC-R6), idempotent by its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarkAll {
+    pub user_id: String,
+    pub request: MarkAllReadRequest,
+    pub idempotency_key: Option<String>,
+    pub now: DateTime<Utc>,
+}
+
 /// A change appended to a user's feed.
 pub type UserChange = (String, Change);
 
@@ -68,13 +86,7 @@ pub trait Database: Send + Sync + 'static {
     /// The device of a client token, by the token's SHA-256 (tokens are never stored in clear).
     fn device(&self, token_hash: String) -> impl Future<Output = DbResult<Option<Device>>> + Send;
     fn add_user(&self, id: String, name: String) -> impl Future<Output = DbResult<()>> + Send;
-    fn add_token(
-        &self,
-        token_hash: String,
-        user_id: String,
-        device_id: String,
-        now: DateTime<Utc>,
-    ) -> impl Future<Output = DbResult<()>> + Send;
+    fn add_token(&self, token: NewToken) -> impl Future<Output = DbResult<()>> + Send;
 
     /// Applies a decided producer event once per idempotency key (MW-4): a key seen before returns
     /// the first response with `duplicate: true` and appends nothing. Removes the key from the
@@ -131,13 +143,8 @@ pub trait Database: Send + Sync + 'static {
     ) -> impl Future<Output = DbResult<Option<Acted<MarkReadResponse>>>> + Send;
     /// NC-R6: marks the user's unread items of the tab (and category) read, none created after
     /// `upto_cursor`. With an idempotency key, a repeat returns the first response.
-    fn mark_all_read(
-        &self,
-        user_id: String,
-        request: MarkAllReadRequest,
-        idempotency_key: Option<String>,
-        now: DateTime<Utc>,
-    ) -> impl Future<Output = DbResult<Acted<MarkAllReadResponse>>> + Send;
+    fn mark_all_read(&self, op: MarkAll)
+        -> impl Future<Output = DbResult<Acted<MarkAllReadResponse>>> + Send;
 
     /// NC-R5: deletes items past retention; their users get `expired` changes.
     fn prune(&self, now: DateTime<Utc>) -> impl Future<Output = DbResult<Vec<UserChange>>> + Send;

@@ -137,121 +137,89 @@ pub fn next_event(n: u64) -> ProducerEvent {
     }
     let contact = pick(CONTACTS);
     let deal = pick(DEALS);
-    let (kind, params, url, origin, posted_by) = match roll {
-        35..=44 => (
-            Kind::ConversationAssigned,
-            Params::new()
-                .with("contact_name", contact)
-                .with("channel", pick(&["whatsapp", "instagram", "webchat"])),
-            format!("https://chat.qontak.com/inbox/room-{room}"),
-            Origin::Manual,
-            None,
-        ),
-        45..=49 => (
-            Kind::ConversationResolved,
-            Params::new().with("contact_name", contact).with("channel", "whatsapp"),
-            format!("https://chat.qontak.com/inbox/room-{room}"),
-            Origin::Manual,
-            None,
-        ),
-        50..=52 => (
-            if rng.random_bool(0.7) { Kind::ContactBlocked } else { Kind::ContactUnblocked },
-            Params::new().with("contact_name", contact),
-            format!("https://chat.qontak.com/contacts/{room}"),
-            Origin::Manual,
-            None,
-        ),
-        53..=60 => (
-            Kind::DealOwnerAssigned,
-            Params::new().with("deal_name", deal),
-            format!("https://app.qontak.com/crm/deals/{room}"),
-            *[Origin::Manual, Origin::Inbox, Origin::Chatbot].choose(&mut rng).unwrap_or(&Origin::Manual),
-            None,
-        ),
-        61..=67 => (
-            Kind::Mention,
-            Params::new()
-                .with("target", pick(&["deal", "ticket", "task", "task_detail"]))
-                .with("object_name", pick(&[deal, pick(TICKETS), pick(TASKS)])),
-            format!("https://app.qontak.com/crm/deals/{room}#notes"),
-            Origin::Manual,
-            Some(colleague.clone()),
-        ),
+    let p = Params::new();
+    let crm = |page: String| format!("https://app.qontak.com/crm/{page}");
+    let inbox = format!("https://chat.qontak.com/inbox/room-{room}");
+    let (kind, params, url) = match roll {
+        35..=44 => {
+            let channel = pick(&["whatsapp", "instagram", "webchat"]);
+            (Kind::ConversationAssigned, p.with("contact_name", contact).with("channel", channel), inbox)
+        }
+        45..=49 => {
+            (Kind::ConversationResolved, p.with("contact_name", contact).with("channel", "whatsapp"), inbox)
+        }
+        50..=52 => {
+            let kind = if rng.random_bool(0.7) { Kind::ContactBlocked } else { Kind::ContactUnblocked };
+            (kind, p.with("contact_name", contact), format!("https://chat.qontak.com/contacts/{room}"))
+        }
+        53..=60 => (Kind::DealOwnerAssigned, p.with("deal_name", deal), crm(format!("deals/{room}"))),
+        61..=67 => {
+            let target = pick(&["deal", "ticket", "task", "task_detail"]);
+            let object = pick(&[deal, pick(TICKETS), pick(TASKS)]);
+            (
+                Kind::Mention,
+                p.with("target", target).with("object_name", object),
+                crm(format!("deals/{room}#notes")),
+            )
+        }
         68..=71 => (
             Kind::Reminder,
-            Params::new().with("object_type", "task").with("object_name", pick(TASKS)),
-            format!("https://app.qontak.com/crm/tasks/{room}"),
-            Origin::Manual,
-            None,
+            p.with("object_type", "task").with("object_name", pick(TASKS)),
+            crm(format!("tasks/{room}")),
         ),
-        72..=75 => (
-            Kind::TicketAssigned,
-            Params::new().with("ticket_name", pick(TICKETS)),
-            format!("https://app.qontak.com/crm/tickets/{room}"),
-            Origin::Manual,
-            None,
-        ),
-        76..=78 => (
-            Kind::TaskStatusChanged,
-            Params::new().with("task_name", pick(TASKS)).with("status", pick(STATUSES)),
-            format!("https://app.qontak.com/crm/tasks/{room}"),
-            Origin::Manual,
-            None,
-        ),
-        79..=83 => (
-            Kind::ExpenseApprovalRequested,
-            Params::new().with("expense_name", pick(EXPENSES)).with("amount", pick(AMOUNTS)),
-            format!("https://app.qontak.com/crm/expenses/{room}"),
-            Origin::Manual,
-            None,
-        ),
-        84..=87 => (
-            *[Kind::DealApprovalRequested, Kind::DealApprovalApproved, Kind::DealApprovalRejected]
-                .choose(&mut rng)
-                .unwrap_or(&Kind::DealApprovalApproved),
-            Params::new().with("deal_name", deal).with("amount", pick(AMOUNTS)),
-            format!("https://app.qontak.com/crm/deals/{room}/approvals"),
-            Origin::Manual,
-            None,
-        ),
-        88..=90 => (
-            Kind::ExportReady,
-            Params::new()
-                .with("object_type", pick(&["deals", "contacts", "tickets"]))
-                .with("count", rng.random_range(1..5000)),
-            format!("https://app.qontak.com/crm/exports/{room}"),
-            Origin::Manual,
-            None,
-        ),
-        91..=93 => (
-            Kind::ImportProcessed,
-            Params::new()
-                .with("object_type", "contacts")
+        72..=75 => {
+            (Kind::TicketAssigned, p.with("ticket_name", pick(TICKETS)), crm(format!("tickets/{room}")))
+        }
+        76..=78 => {
+            let status = p.with("task_name", pick(TASKS)).with("status", pick(STATUSES));
+            (Kind::TaskStatusChanged, status, crm(format!("tasks/{room}")))
+        }
+        79..=83 => {
+            let expense = p.with("expense_name", pick(EXPENSES)).with("amount", pick(AMOUNTS));
+            (Kind::ExpenseApprovalRequested, expense, crm(format!("expenses/{room}")))
+        }
+        84..=87 => {
+            let outcomes =
+                [Kind::DealApprovalRequested, Kind::DealApprovalApproved, Kind::DealApprovalRejected];
+            let kind = *outcomes.choose(&mut rng).unwrap_or(&Kind::DealApprovalApproved);
+            (
+                kind,
+                p.with("deal_name", deal).with("amount", pick(AMOUNTS)),
+                crm(format!("deals/{room}/approvals")),
+            )
+        }
+        88..=90 => {
+            let export = p.with("object_type", pick(&["deals", "contacts", "tickets"]));
+            (
+                Kind::ExportReady,
+                export.with("count", rng.random_range(1..5000)),
+                crm(format!("exports/{room}")),
+            )
+        }
+        91..=93 => {
+            let counts = p
                 .with("success_count", rng.random_range(10..2000))
-                .with("failure_count", rng.random_range(0..5)),
-            format!("https://app.qontak.com/crm/imports/{room}"),
-            Origin::Manual,
-            None,
-        ),
-        94..=96 => (
-            Kind::AutomationResult,
-            Params::new()
-                .with("rule_name", pick(AUTOMATIONS))
-                .with("object_name", deal)
-                .with("outcome", if rng.random_bool(0.8) { "succeeded" } else { "failed" }),
-            format!("https://app.qontak.com/crm/automation/{room}"),
-            Origin::Automation,
-            None,
-        ),
-        _ => (
-            // A self-assignment: the rules keep it silent (NC-R1).
-            Kind::TaskAssigned,
-            Params::new().with("task_name", pick(TASKS)),
-            format!("https://app.qontak.com/crm/tasks/{room}"),
-            Origin::Manual,
-            None,
-        ),
+                .with("failure_count", rng.random_range(0..5));
+            (Kind::ImportProcessed, counts.with("object_type", "contacts"), crm(format!("imports/{room}")))
+        }
+        94..=96 => {
+            let outcome = if rng.random_bool(0.8) { "succeeded" } else { "failed" };
+            let result =
+                p.with("rule_name", pick(AUTOMATIONS)).with("object_name", deal).with("outcome", outcome);
+            (Kind::AutomationResult, result, crm(format!("automation/{room}")))
+        }
+        // A self-assignment: the rules keep it silent (NC-R1).
+        _ => (Kind::TaskAssigned, p.with("task_name", pick(TASKS)), crm(format!("tasks/{room}"))),
     };
+    let origin = match kind {
+        Kind::DealOwnerAssigned => {
+            *[Origin::Manual, Origin::Inbox, Origin::Chatbot].choose(&mut rng).unwrap_or(&Origin::Manual)
+        }
+        Kind::AutomationResult => Origin::Automation,
+        _ => Origin::Manual,
+    };
+    // NC-R2: a mention names who actually wrote it.
+    let posted_by = (kind == Kind::Mention).then(|| colleague.clone());
     let actor = if roll >= 97 { actor(0) } else { colleague };
     let params = match kind {
         Kind::DealApprovalApproved | Kind::DealApprovalRejected => {

@@ -6,10 +6,9 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Parser;
-use lonceng_core::clock::{SystemClock, TokioSleeper};
 use lonceng_core::store::Store;
 use lonceng_core::sync::lonceng::LoncengSource;
-use lonceng_core::sync::{ConnState, SyncConfig, SyncEngine, SyncEvent};
+use lonceng_core::sync::{ConnState, SyncEvent};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
@@ -44,15 +43,7 @@ async fn main() -> anyhow::Result<()> {
     let store = Store::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
     let store = Arc::new(Mutex::new(store));
     let source = LoncengSource::new(&args.server, &args.token).context("creating the source")?;
-    let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
-    let (engine, mut handle) = SyncEngine::new(
-        source,
-        store.clone(),
-        Arc::new(SystemClock),
-        Arc::new(TokioSleeper),
-        SyncConfig::default(),
-        tx,
-    );
+    let (engine, mut handle, mut events) = lonceng_e2e::real_engine(source, store.clone());
     let shutdown = CancellationToken::new();
     tokio::spawn(engine.run(shutdown.clone()));
     let count =

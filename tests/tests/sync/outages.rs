@@ -41,7 +41,7 @@ async fn mw3_the_server_killed_mid_stream_and_restarted_loses_and_doubles_nothin
 
 // MW-2, MW-3, MW-5
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mw2_an_hour_of_503_with_retry_after_is_waited_out_and_summarised_once() {
+async fn mw2_mw5_an_hour_of_503_with_retry_after_is_waited_out_and_summarised_once() {
     let clock = Arc::new(ManualClock::new(t0()));
     let server =
         start_server(SqliteDb::in_memory().unwrap(), server_config(), clock.clone(), any_port()).await;

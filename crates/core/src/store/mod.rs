@@ -33,7 +33,7 @@ mod state;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, ErrorCode};
+use rusqlite::{Connection, ErrorCode, Transaction};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Category, Notification, Tab};
@@ -240,6 +240,29 @@ impl Store {
     /// Classifies SQLite errors: damage is reported with the file and what to do.
     fn err(&self, e: rusqlite::Error) -> StoreError {
         classify(&self.path, e)
+    }
+
+    /// Runs `f` in one transaction, with the watermarks as they are, and commits what it did; any
+    /// failure rolls all of it back.
+    fn write<T>(
+        &mut self,
+        f: impl FnOnce(&Transaction<'_>, &[i64]) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let (path, marks) = (&self.path, &self.marks);
+        let tx = self.conn.transaction().map_err(|e| classify(path, e))?;
+        let out = f(&tx, marks).map_err(|e| classify(path, e))?;
+        tx.commit().map_err(|e| classify(path, e))?;
+        Ok(out)
+    }
+
+    /// `(category code, value)` rows of a per-category table.
+    fn per_category(&self, sql: &str) -> Result<Vec<(i64, i64)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
     }
 
     pub fn path(&self) -> &Path {

@@ -7,8 +7,7 @@ use rusqlite::{params, OptionalExtension};
 use super::read_state::{merge_read, write_counts};
 use super::state::{quarantine, set_state};
 use super::{
-    classify, idx, ApplyReport, Batch, ListQuery, Page, PageCursor, PruneReport, Store, StoreError,
-    CURSOR_KEY,
+    idx, ApplyReport, Batch, ListQuery, Page, PageCursor, PruneReport, Store, StoreError, CURSOR_KEY,
 };
 use crate::model::{Category, Kind, Notification, Params, Tab};
 use crate::rules;
@@ -22,35 +21,25 @@ impl Store {
 
     /// Applies one sync batch in one transaction.
     pub fn apply(&mut self, batch: &Batch, now: DateTime<Utc>) -> Result<ApplyReport, StoreError> {
-        let path = self.path.clone();
-        let marks = self.marks.clone();
-        let sql = |e: rusqlite::Error| classify(&path, e);
-        let tx = self.conn.transaction().map_err(sql)?;
-        let mut report = ApplyReport::default();
-        let mut delta = vec![0i64; Category::ALL.len()];
-        {
-            let mut find = tx
-                .prepare_cached("SELECT seq, category, read_at FROM notifications WHERE id = ?1")
-                .map_err(sql)?;
-            let mut insert = tx
-                .prepare_cached(
-                    "INSERT INTO notifications (id, tab, category, kind, params, actor_id, recipient_id, \
+        self.write(|tx, marks| {
+            let mut report = ApplyReport::default();
+            let mut delta = vec![0i64; Category::ALL.len()];
+            let mut find =
+                tx.prepare_cached("SELECT seq, category, read_at FROM notifications WHERE id = ?1")?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO notifications (id, tab, category, kind, params, actor_id, recipient_id, \
                      url, created_at, read_at, arrived_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
-                )
-                .map_err(sql)?;
-            let mut set_read =
-                tx.prepare_cached("UPDATE notifications SET read_at = ?2 WHERE seq = ?1").map_err(sql)?;
+            )?;
+            let mut set_read = tx.prepare_cached("UPDATE notifications SET read_at = ?2 WHERE seq = ?1")?;
 
             for n in &batch.items {
                 if rules::is_expired(n.tab(), n.created_at, now) {
                     report.expired += 1;
                     continue;
                 }
-                if let Some(row) = lookup(&mut find, &n.id).map_err(sql)? {
+                if let Some(row) = lookup(&mut find, &n.id)? {
                     let became_read = match n.read_at {
-                        Some(at) => {
-                            merge_read(&mut set_read, &marks, row, to_ms(at), &mut delta).map_err(sql)?
-                        }
+                        Some(at) => merge_read(&mut set_read, marks, row, to_ms(at), &mut delta)?,
                         None => false,
                     };
                     if became_read {
@@ -61,43 +50,39 @@ impl Store {
                     continue;
                 }
                 let params_json = serde_json::to_string(&n.params).unwrap_or_else(|_| "{}".into());
-                insert
-                    .execute(params![
-                        n.id,
-                        n.tab().code(),
-                        n.category.code(),
-                        n.kind.as_str(),
-                        params_json,
-                        n.actor_id,
-                        n.recipient_id,
-                        n.url,
-                        to_ms(n.created_at),
-                        n.read_at.map(to_ms),
-                        to_ms(now),
-                    ])
-                    .map_err(sql)?;
+                insert.execute(params![
+                    n.id,
+                    n.tab().code(),
+                    n.category.code(),
+                    n.kind.as_str(),
+                    params_json,
+                    n.actor_id,
+                    n.recipient_id,
+                    n.url,
+                    to_ms(n.created_at),
+                    n.read_at.map(to_ms),
+                    to_ms(now),
+                ])?;
                 if n.read_at.is_none() {
                     delta[idx(n.category)] += 1;
                 }
                 report.inserted.push(n.id.clone());
             }
             for r in &batch.reads {
-                if let Some(row) = lookup(&mut find, &r.id).map_err(sql)? {
-                    if merge_read(&mut set_read, &marks, row, to_ms(r.read_at), &mut delta).map_err(sql)? {
+                if let Some(row) = lookup(&mut find, &r.id)? {
+                    if merge_read(&mut set_read, marks, row, to_ms(r.read_at), &mut delta)? {
                         report.newly_read.push(r.id.clone());
                     }
                 }
             }
             let mut remove = tx
-                .prepare_cached("DELETE FROM notifications WHERE id = ?1 RETURNING seq, category, read_at")
-                .map_err(sql)?;
+                .prepare_cached("DELETE FROM notifications WHERE id = ?1 RETURNING seq, category, read_at")?;
             for id in &batch.expired {
                 let gone = remove
                     .query_row([id], |r| {
                         Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<i64>>(2)?))
                     })
-                    .optional()
-                    .map_err(sql)?;
+                    .optional()?;
                 if let Some((seq, code, read_at)) = gone {
                     if let Some(c) = Category::from_code(code) {
                         if read_at.is_none() && seq > marks[idx(c)] {
@@ -108,19 +93,18 @@ impl Store {
                 }
             }
             for r in &batch.rejected {
-                quarantine(&tx, &r.raw, &r.error, now).map_err(sql)?;
+                quarantine(tx, &r.raw, &r.error, now)?;
                 report.quarantined += 1;
             }
-            write_counts(&tx, &delta).map_err(sql)?;
+            write_counts(tx, &delta)?;
             if let Some(cursor) = &batch.cursor {
-                set_state(&tx, CURSOR_KEY, cursor).map_err(sql)?;
+                set_state(tx, CURSOR_KEY, cursor)?;
             }
-        }
-        tx.commit().map_err(sql)?;
-        Ok(report)
+            Ok(report)
+        })
     }
 
-    /// One page of a tab (and optionally a category), newest first.
+    /// One page of a tab (and optionally a category), newest first; unread only on request (NC-R9).
     pub fn page(&self, q: &ListQuery) -> Result<Page, StoreError> {
         let (sql, key) = page_sql(q);
         let limit = q.limit.clamp(1, 500) as i64;
@@ -164,36 +148,29 @@ impl Store {
 
     /// NC-R5: deletes items past their tab's retention.
     pub fn prune_expired(&mut self, now: DateTime<Utc>) -> Result<PruneReport, StoreError> {
-        let path = self.path.clone();
-        let marks = self.marks.clone();
-        let sql = |e: rusqlite::Error| classify(&path, e);
-        let tx = self.conn.transaction().map_err(sql)?;
-        let mut report = PruneReport::default();
-        let mut delta = vec![0i64; Category::ALL.len()];
-        for tab in Tab::ALL {
-            let cutoff = to_ms(rules::retention_cutoff(*tab, now));
-            for c in tab.categories() {
-                let unread: i64 = tx
-                    .query_row(
+        self.write(|tx, marks| {
+            let mut report = PruneReport::default();
+            let mut delta = vec![0i64; Category::ALL.len()];
+            for tab in Tab::ALL {
+                let cutoff = to_ms(rules::retention_cutoff(*tab, now));
+                for c in tab.categories() {
+                    let unread: i64 = tx.query_row(
                         "SELECT count(*) FROM notifications INDEXED BY notif_category_unread
                          WHERE category = ?1 AND read_at IS NULL AND created_at < ?2 AND seq > ?3",
                         params![c.code(), cutoff, marks[idx(*c)]],
                         |r| r.get(0),
-                    )
-                    .map_err(sql)?;
-                delta[idx(*c)] -= unread;
-                report.removed_unread += unread as u64;
-            }
-            report.removed += tx
-                .execute(
+                    )?;
+                    delta[idx(*c)] -= unread;
+                    report.removed_unread += unread as u64;
+                }
+                report.removed += tx.execute(
                     "DELETE FROM notifications WHERE tab = ?1 AND created_at < ?2",
                     params![tab.code(), cutoff],
-                )
-                .map_err(sql)? as u64;
-        }
-        write_counts(&tx, &delta).map_err(sql)?;
-        tx.commit().map_err(sql)?;
-        Ok(report)
+                )? as u64;
+            }
+            write_counts(tx, &delta)?;
+            Ok(report)
+        })
     }
 }
 

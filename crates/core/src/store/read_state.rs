@@ -9,19 +9,14 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::notifications::ReadState;
 use super::outbox::{enqueue, withdraw, OutboxOp, UNDO_WINDOW};
 use super::state::get_state;
-use super::{classify, idx, MarkAllReport, Scope, Store, StoreError, UnreadCounts, CURSOR_KEY};
+use super::{idx, MarkAllReport, Scope, Store, StoreError, UnreadCounts, CURSOR_KEY};
 use crate::model::Category;
 use crate::time::to_ms;
 
 impl Store {
     pub fn unread_counts(&self) -> Result<UnreadCounts, StoreError> {
-        let mut stmt =
-            self.conn.prepare_cached("SELECT category, n FROM unread_counts").map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
-            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| self.err(e))?;
-        let per_category = rows
+        let per_category = self
+            .per_category("SELECT category, n FROM unread_counts")?
             .into_iter()
             .filter_map(|(code, n)| Category::from_code(code).map(|c| (c, n.max(0) as u64)))
             .collect();
@@ -51,89 +46,90 @@ impl Store {
     /// NC-R8 / NC-R7: the agent marks one item read on this device. Queues the action for the server
     /// in the same transaction (MW-6). Returns whether the item was unread.
     pub fn mark_read(&mut self, id: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
-        let path = self.path.clone();
-        let sql = |e: rusqlite::Error| classify(&path, e);
-        let tx = self.conn.transaction().map_err(sql)?;
-        let row = tx
-            .query_row("SELECT seq, category, read_at FROM notifications WHERE id = ?1", [id], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<i64>>(2)?))
-            })
-            .optional()
-            .map_err(sql)?;
-        let Some((seq, code, read_at)) = row else { return Err(StoreError::NotFound(id.to_owned())) };
-        let Some(c) = Category::from_code(code) else {
-            return Err(StoreError::Decode { id: id.to_owned(), detail: format!("category code {code}") });
-        };
-        if read_at.is_some() || seq <= self.marks[idx(c)] {
-            return Ok(false);
+        let found = self.write(|tx, marks| {
+            let row: Option<(i64, i64, Option<i64>)> = tx
+                .query_row("SELECT seq, category, read_at FROM notifications WHERE id = ?1", [id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()?;
+            let Some((seq, code, read_at)) = row else { return Ok(None) };
+            let Some(c) = Category::from_code(code) else { return Ok(Some(Err(code))) };
+            if read_at.is_some() || seq <= marks[idx(c)] {
+                return Ok(Some(Ok(false)));
+            }
+            tx.execute("UPDATE notifications SET read_at = ?2 WHERE seq = ?1", params![seq, to_ms(at)])?;
+            let mut delta = vec![0; Category::ALL.len()];
+            delta[idx(c)] = -1;
+            write_counts(tx, &delta)?;
+            enqueue(tx, &format!("read:{id}"), &OutboxOp::MarkRead { id: id.to_owned(), at }, at, at)?;
+            Ok(Some(Ok(true)))
+        })?;
+        match found {
+            None => Err(StoreError::NotFound(id.to_owned())),
+            Some(Err(code)) => {
+                Err(StoreError::Decode { id: id.to_owned(), detail: format!("category code {code}") })
+            }
+            Some(Ok(changed)) => Ok(changed),
         }
-        tx.execute("UPDATE notifications SET read_at = ?2 WHERE seq = ?1", params![seq, to_ms(at)])
-            .map_err(sql)?;
-        let mut delta = vec![0; Category::ALL.len()];
-        delta[idx(c)] = -1;
-        write_counts(&tx, &delta).map_err(sql)?;
-        enqueue(&tx, &format!("read:{id}"), &OutboxOp::MarkRead { id: id.to_owned(), at }, at, at)
-            .map_err(sql)?;
-        tx.commit().map_err(sql)?;
-        Ok(true)
     }
 
     /// NC-R6: marks read exactly the unread items of the scope that this device has; nothing outside
     /// the scope, and nothing that arrives afterwards. Queues the action for the server (MW-6).
     pub fn mark_all_read(&mut self, scope: Scope, at: DateTime<Utc>) -> Result<MarkAllReport, StoreError> {
-        let path = self.path.clone();
-        let sql = |e: rusqlite::Error| classify(&path, e);
-        let tx = self.conn.transaction().map_err(sql)?;
-        let upto: i64 =
-            tx.query_row("SELECT coalesce(max(seq), 0) FROM notifications", [], |r| r.get(0)).map_err(sql)?;
-        let mut per_category = Vec::new();
-        let mut previous = Vec::new();
-        let mut new_marks = self.marks.clone();
-        for c in scope.categories() {
-            let n: i64 = tx
-                .query_row("SELECT n FROM unread_counts WHERE category = ?1", [c.code()], |r| r.get(0))
-                .map_err(sql)?;
-            if n <= 0 {
-                continue;
+        let (report, new_marks) = self.write(|tx, marks| {
+            let upto: i64 =
+                tx.query_row("SELECT coalesce(max(seq), 0) FROM notifications", [], |r| r.get(0))?;
+            let mut per_category = Vec::new();
+            let mut previous = Vec::new();
+            let mut new_marks = marks.to_vec();
+            for c in scope.categories() {
+                let n: i64 =
+                    tx.query_row("SELECT n FROM unread_counts WHERE category = ?1", [c.code()], |r| {
+                        r.get(0)
+                    })?;
+                if n <= 0 {
+                    continue;
+                }
+                let (prev_upto, prev_at): (i64, i64) = tx.query_row(
+                    "SELECT upto_seq, read_at FROM read_marks WHERE category = ?1",
+                    [c.code()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
+                previous.push((c, prev_upto, prev_at));
+                tx.execute(
+                    "UPDATE read_marks SET upto_seq = ?2, read_at = ?3 WHERE category = ?1",
+                    params![c.code(), upto, to_ms(at)],
+                )?;
+                tx.execute("UPDATE unread_counts SET n = 0 WHERE category = ?1", [c.code()])?;
+                new_marks[idx(c)] = upto;
+                per_category.push((c, n as u64));
             }
-            let (prev_upto, prev_at): (i64, i64) = tx
-                .query_row("SELECT upto_seq, read_at FROM read_marks WHERE category = ?1", [c.code()], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .map_err(sql)?;
-            previous.push((c, prev_upto, prev_at));
-            tx.execute(
-                "UPDATE read_marks SET upto_seq = ?2, read_at = ?3 WHERE category = ?1",
-                params![c.code(), upto, to_ms(at)],
-            )
-            .map_err(sql)?;
-            tx.execute("UPDATE unread_counts SET n = 0 WHERE category = ?1", [c.code()]).map_err(sql)?;
-            new_marks[idx(c)] = upto;
-            per_category.push((c, n as u64));
-        }
-        let changed = per_category.iter().map(|(_, n)| n).sum();
-        let mut outbox_key = None;
-        if changed > 0 {
-            let cursor = get_state(&tx, CURSOR_KEY).map_err(sql)?;
-            let key = format!(
-                "read-all:{}:{}:{upto}:{}",
-                scope.tab,
-                scope.category.map_or("all", |c| c.as_str()),
-                to_ms(at)
-            );
-            let op = OutboxOp::MarkAllRead {
-                tab: scope.tab,
-                category: scope.category,
-                upto_cursor: cursor,
-                upto_seq: upto,
-                at,
-            };
-            enqueue(&tx, &key, &op, at, at + UNDO_WINDOW).map_err(sql)?;
-            outbox_key = Some(key);
-        }
-        tx.commit().map_err(sql)?;
+            let changed = per_category.iter().map(|(_, n)| n).sum();
+            let mut outbox_key = None;
+            if changed > 0 {
+                let cursor = get_state(tx, CURSOR_KEY)?;
+                let key = format!(
+                    "read-all:{}:{}:{upto}:{}",
+                    scope.tab,
+                    scope.category.map_or("all", |c| c.as_str()),
+                    to_ms(at)
+                );
+                let op = OutboxOp::MarkAllRead {
+                    tab: scope.tab,
+                    category: scope.category,
+                    upto_cursor: cursor,
+                    upto_seq: upto,
+                    at,
+                };
+                enqueue(tx, &key, &op, at, at + UNDO_WINDOW)?;
+                outbox_key = Some(key);
+            }
+            let report =
+                MarkAllReport { scope, upto_seq: upto, changed, per_category, previous, at, outbox_key };
+            Ok((report, new_marks))
+        })?;
         self.marks = new_marks;
-        Ok(MarkAllReport { scope, upto_seq: upto, changed, per_category, previous, at, outbox_key })
+        Ok(report)
     }
 
     /// Takes a mark-all back (the window's Undo) within [`UNDO_WINDOW`], while its action has not
@@ -141,38 +137,36 @@ impl Store {
     /// moving the watermark back. Categories whose marks moved since (another mark-all) keep the
     /// newer state. Returns whether anything was undone.
     pub fn undo_mark_all(&mut self, report: &MarkAllReport, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        let path = self.path.clone();
-        let sql = |e: rusqlite::Error| classify(&path, e);
         let Some(key) = &report.outbox_key else { return Ok(false) };
         if now - report.at > UNDO_WINDOW {
             return Ok(false);
         }
-        let tx = self.conn.transaction().map_err(sql)?;
-        if !withdraw(&tx, key).map_err(sql)? {
-            return Ok(false); // already sent
-        }
-        let mut restored = Vec::new();
-        for (c, prev_upto, prev_at) in &report.previous {
-            let current: i64 = tx
-                .query_row("SELECT upto_seq FROM read_marks WHERE category = ?1", [c.code()], |r| r.get(0))
-                .map_err(sql)?;
-            if current != report.upto_seq {
-                continue;
+        let restored = self.write(|tx, _| {
+            let mut restored = Vec::new();
+            if !withdraw(tx, key)? {
+                return Ok(restored); // already sent
             }
-            tx.execute(
-                "UPDATE read_marks SET upto_seq = ?2, read_at = ?3 WHERE category = ?1",
-                params![c.code(), prev_upto, prev_at],
-            )
-            .map_err(sql)?;
-            tx.execute(
-                "UPDATE unread_counts SET n = (SELECT count(*) FROM notifications \
-                 WHERE category = ?1 AND read_at IS NULL AND seq > ?2) WHERE category = ?1",
-                params![c.code(), prev_upto],
-            )
-            .map_err(sql)?;
-            restored.push((*c, *prev_upto));
-        }
-        tx.commit().map_err(sql)?;
+            for (c, prev_upto, prev_at) in &report.previous {
+                let current: i64 =
+                    tx.query_row("SELECT upto_seq FROM read_marks WHERE category = ?1", [c.code()], |r| {
+                        r.get(0)
+                    })?;
+                if current != report.upto_seq {
+                    continue;
+                }
+                tx.execute(
+                    "UPDATE read_marks SET upto_seq = ?2, read_at = ?3 WHERE category = ?1",
+                    params![c.code(), prev_upto, prev_at],
+                )?;
+                tx.execute(
+                    "UPDATE unread_counts SET n = (SELECT count(*) FROM notifications \
+                     WHERE category = ?1 AND read_at IS NULL AND seq > ?2) WHERE category = ?1",
+                    params![c.code(), prev_upto],
+                )?;
+                restored.push((*c, *prev_upto));
+            }
+            Ok(restored)
+        })?;
         for (c, prev) in &restored {
             self.marks[idx(*c)] = *prev;
         }

@@ -99,14 +99,7 @@ impl Store {
     }
 
     pub(super) fn load_marks(&mut self) -> Result<(), StoreError> {
-        let mut stmt =
-            self.conn.prepare("SELECT category, upto_seq FROM read_marks").map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
-            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| self.err(e))?;
-        drop(stmt);
-        for (code, upto) in rows {
+        for (code, upto) in self.per_category("SELECT category, upto_seq FROM read_marks")? {
             if let Some(c) = Category::from_code(code) {
                 self.marks[super::idx(c)] = upto;
             }

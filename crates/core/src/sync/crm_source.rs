@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use reqwest::Method;
 
-use super::http::{self, failure};
+use super::http::{failure, Endpoint};
+use super::source::Sent;
 use super::{BoxFut, EventStream, Pulled, Source, SourceError};
 use crate::clock::Clock;
 use crate::crm::{sign, Credentials, CrmNotification, CrmPage};
@@ -20,13 +21,11 @@ const MAX_PAGES: u32 = 5;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct CrmSource {
-    http: reqwest::Client,
-    base: String,
+    at: Endpoint,
     creds: Credentials,
     /// Lonceng's id for the signed-in agent (the recipient of every item).
     recipient_id: String,
     clock: std::sync::Arc<dyn Clock>,
-    poll_interval: Duration,
 }
 
 impl CrmSource {
@@ -37,27 +36,21 @@ impl CrmSource {
         recipient_id: &str,
         clock: std::sync::Arc<dyn Clock>,
     ) -> Result<CrmSource, SourceError> {
-        let http = http::client(Some(REQUEST_TIMEOUT))?;
-        Ok(CrmSource {
-            http,
-            base: base.trim_end_matches('/').to_owned(),
-            creds,
-            recipient_id: recipient_id.to_owned(),
-            clock,
-            poll_interval: Duration::from_secs(30),
-        })
+        let at = Endpoint::new(base, Some(REQUEST_TIMEOUT))?;
+        Ok(CrmSource { at, creds, recipient_id: recipient_id.to_owned(), clock })
     }
 
     pub fn with_poll_interval(mut self, d: Duration) -> CrmSource {
-        self.poll_interval = d;
+        self.at.poll_interval = d;
         self
     }
 
     /// A request signed for `path_and_query` at the clock's now.
     fn signed(&self, method: Method, path_and_query: &str) -> reqwest::RequestBuilder {
         let signed = sign(&self.creds, method.as_str(), path_and_query, self.clock.now());
-        self.http
-            .request(method, format!("{}{path_and_query}", self.base))
+        self.at
+            .http
+            .request(method, self.at.url(path_and_query))
             .header("Date", signed.date)
             .header("Authorization", signed.authorization)
             .header("X-Crm-User-Sso-Id", &self.creds.sso_user_id)
@@ -101,8 +94,8 @@ impl Source for CrmSource {
                     .map_err(|e| format!("CRM notification: {e}"))
                     .and_then(|n| n.to_notification(&self.recipient_id, now).map_err(|e| e.to_string()));
                 match mapped {
-                    Ok(n) => pulled.items.push(n),
-                    Err(error) => pulled.rejected.push(Rejected { raw: text, error }),
+                    Ok(n) => pulled.batch.items.push(n),
+                    Err(error) => pulled.batch.rejected.push(Rejected { raw: text, error }),
                 }
             }
             let total = page.total_page.unwrap_or(1);
@@ -116,11 +109,7 @@ impl Source for CrmSource {
         Box::pin(async { Ok(None) })
     }
 
-    fn push<'a>(
-        &'a self,
-        entry: &'a OutboxEntry,
-        covered: &'a [String],
-    ) -> BoxFut<'a, Result<(), SourceError>> {
+    fn push<'a>(&'a self, entry: &'a OutboxEntry, covered: &'a [String]) -> Sent<'a> {
         Box::pin(async move {
             match &entry.op {
                 OutboxOp::MarkRead { id, .. } => self.mark(id).await,
@@ -143,6 +132,6 @@ impl Source for CrmSource {
     }
 
     fn poll_interval(&self) -> Duration {
-        self.poll_interval
+        self.at.poll_interval
     }
 }

@@ -1,23 +1,24 @@
 //! The sync loop: one session at a time (catch up, flush the outbox, follow or poll), and between
 //! sessions the wait that the failure calls for. See the module above for the guarantees.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use rand::Rng;
 use tokio::sync::{mpsc, watch, Notify};
 use tokio_util::sync::CancellationToken;
 
+use super::pacing;
+use super::recent::RecentChats;
 use super::source::{EventStream, Pulled, Source, SourceError, SourceEvent};
 use super::{ConnState, SharedStore, SyncConfig, SyncEvent, SyncStatus};
 use crate::clock::{Clock, Sleeper};
 use crate::model::Tab;
 use crate::protocol::MaintenanceStatus;
 use crate::rules;
-use crate::store::{Batch, Store, StoreError, CURSOR_KEY};
+use crate::store::{Store, StoreError, CURSOR_KEY};
 
 /// The store's key for the last successful sync time (RFC 3339).
 const LAST_SYNCED_KEY: &str = "last_synced_at";
@@ -47,9 +48,6 @@ struct LateTally {
     last: Option<Instant>,
 }
 
-/// Chat event ids remembered for dedupe.
-const RECENT_CHATS: usize = 2_000;
-
 /// Control of a running engine.
 #[derive(Clone)]
 pub struct SyncHandle {
@@ -73,7 +71,7 @@ pub struct SyncEngine<S> {
     events: mpsc::UnboundedSender<SyncEvent>,
     status: watch::Sender<SyncStatus>,
     nudge: Arc<Notify>,
-    recent_chats: (VecDeque<String>, HashSet<String>),
+    recent_chats: RecentChats,
     /// When the current outage began.
     outage_since: Option<DateTime<Utc>>,
     late: LateTally,
@@ -128,7 +126,7 @@ impl<S: Source> SyncEngine<S> {
                 // The server ended the stream (e.g. maintenance began): reconnect soon.
                 Ok(()) => {
                     attempt = 0;
-                    self.jitter(self.config.backoff_min / 2)
+                    pacing::jitter(self.config.backoff_min / 2)
                 }
                 Err(SyncError::Woke) => {
                     tracing::info!("woke from sleep: reconnecting now");
@@ -275,7 +273,7 @@ impl<S: Source> SyncEngine<S> {
                 }
             }
         }
-        if page.cursor.is_some() {
+        if page.batch.cursor.is_some() {
             self.apply(page).await?;
         }
         match failure {
@@ -287,13 +285,7 @@ impl<S: Source> SyncEngine<S> {
     /// Applies one page atomically, then tells the app what changed.
     async fn apply(&mut self, page: Pulled) -> Result<(), SyncError> {
         let now = self.clock.now();
-        let batch = Batch {
-            items: page.items,
-            reads: page.reads,
-            expired: page.expired,
-            rejected: page.rejected,
-            cursor: page.cursor,
-        };
+        let batch = page.batch;
         let (batch, report) = self
             .with_store(move |s| {
                 let report = s.apply(&batch, now)?;
@@ -321,7 +313,9 @@ impl<S: Source> SyncEngine<S> {
             self.emit(SyncEvent::Removed { ids: batch.expired });
         }
         for chat in page.chats {
-            if self.first_time(&chat.event_id) && now - chat.received_at <= self.config.late_after {
+            if self.recent_chats.first_time(&chat.event_id)
+                && now - chat.received_at <= self.config.late_after
+            {
                 self.emit(SyncEvent::Chat(chat));
             }
         }
@@ -329,20 +323,6 @@ impl<S: Source> SyncEngine<S> {
             self.emit(SyncEvent::StoreChanged);
         }
         Ok(())
-    }
-
-    fn first_time(&mut self, event_id: &str) -> bool {
-        let (order, seen) = &mut self.recent_chats;
-        if !seen.insert(event_id.to_owned()) {
-            return false;
-        }
-        order.push_back(event_id.to_owned());
-        if order.len() > RECENT_CHATS {
-            if let Some(old) = order.pop_front() {
-                seen.remove(&old);
-            }
-        }
-        true
     }
 
     /// MW-5: once an outage's late arrivals have settled, one summary for all of them.
@@ -406,31 +386,13 @@ impl<S: Source> SyncEngine<S> {
         Ok(())
     }
 
-    /// How long to wait before the next attempt: `Retry-After` when the server gave one (plus a
-    /// little jitter so that every client does not return in the same second), otherwise exponential
-    /// backoff with full jitter.
+    /// How long to wait before the next attempt ([`pacing`](super::pacing)).
     fn delay(&self, e: &SyncError, attempt: u32) -> Duration {
         if let SyncError::Source(SourceError::Unavailable { retry_after: Some(d), .. }) = e {
-            return *d + self.jitter((*d / 10).min(Duration::from_secs(5)));
+            return pacing::after_retry_after(*d);
         }
-        let base = self
-            .config
-            .backoff_min
-            .saturating_mul(2u32.saturating_pow(attempt.min(20)))
-            .min(self.config.backoff_max);
-        let base = match e {
-            // A refused sign-in will not fix itself quickly.
-            SyncError::Source(SourceError::Unauthorized(_)) | SyncError::Store(_) => self.config.backoff_max,
-            _ => base,
-        };
-        base / 2 + self.jitter(base / 2)
-    }
-
-    fn jitter(&self, max: Duration) -> Duration {
-        if max.is_zero() {
-            return max;
-        }
-        Duration::from_millis(rand::rng().random_range(0..=max.as_millis().min(u64::MAX as u128) as u64))
+        let slow = matches!(e, SyncError::Source(SourceError::Unauthorized(_)) | SyncError::Store(_));
+        pacing::backoff(&self.config, attempt, slow)
     }
 
     async fn report_failure(&mut self, e: &SyncError, wait: Duration) {

@@ -9,9 +9,33 @@ use reqwest::{header, Response, StatusCode};
 use super::source::SourceError;
 use crate::protocol::ErrorBody;
 
+/// Where a network source is: its HTTP client, its base URL, and how often it is polled when it
+/// does not stream.
+pub struct Endpoint {
+    pub http: reqwest::Client,
+    base: String,
+    pub poll_interval: Duration,
+}
+
+impl Endpoint {
+    /// `timeout` bounds every request (`None` for a source with a long-lived stream).
+    pub fn new(base: &str, timeout: Option<Duration>) -> Result<Endpoint, SourceError> {
+        Ok(Endpoint {
+            http: client(timeout)?,
+            base: base.trim_end_matches('/').to_owned(),
+            poll_interval: Duration::from_secs(30),
+        })
+    }
+
+    /// The absolute URL of `path` (with its query).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
 /// The HTTP client of a source: bounded connects, Lonceng's user agent, and an overall timeout
 /// for requests that are not streams.
-pub fn client(timeout: Option<Duration>) -> Result<reqwest::Client, SourceError> {
+fn client(timeout: Option<Duration>) -> Result<reqwest::Client, SourceError> {
     let mut b = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .user_agent(concat!("Lonceng/", env!("CARGO_PKG_VERSION")));

@@ -7,7 +7,8 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use reqwest::{header, StatusCode};
 
-use super::http::{self, failure, network, ok};
+use super::http::{failure, network, ok, Endpoint};
+use super::source::Sent;
 use super::sse::{SseItem, SseParser};
 use super::{BoxFut, EventStream, Pulled, Source, SourceError, SourceEvent};
 use crate::protocol::{
@@ -21,36 +22,28 @@ const PAGE: usize = 1_000;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct LoncengSource {
-    http: reqwest::Client,
-    base: String,
+    at: Endpoint,
     token: String,
-    poll_interval: Duration,
 }
 
 impl LoncengSource {
     /// `base` is the server's URL (`https://notifications.example.com`), `token` the device token.
     pub fn new(base: &str, token: &str) -> Result<LoncengSource, SourceError> {
         // No overall timeout: the stream is long-lived; other requests set REQUEST_TIMEOUT.
-        let http = http::client(None)?;
-        Ok(LoncengSource {
-            http,
-            base: base.trim_end_matches('/').to_owned(),
-            token: token.to_owned(),
-            poll_interval: Duration::from_secs(30),
-        })
+        Ok(LoncengSource { at: Endpoint::new(base, None)?, token: token.to_owned() })
     }
 
     pub fn with_poll_interval(mut self, d: Duration) -> LoncengSource {
-        self.poll_interval = d;
+        self.at.poll_interval = d;
         self
     }
 
     fn get(&self, path: &str) -> reqwest::RequestBuilder {
-        self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.token)
+        self.at.http.get(self.at.url(path)).bearer_auth(&self.token)
     }
 
     fn post(&self, path: &str) -> reqwest::RequestBuilder {
-        self.http.post(format!("{}{path}", self.base)).bearer_auth(&self.token)
+        self.at.http.post(self.at.url(path)).bearer_auth(&self.token)
     }
 }
 
@@ -61,17 +54,17 @@ fn absorb(page: &mut Pulled, change: Change) {
         ChangeBody::Created { notification } => {
             let raw = serde_json::to_string(&notification).unwrap_or_default();
             match notification.validate() {
-                Ok(n) => page.items.push(n),
-                Err(e) => page.rejected.push(Rejected { raw, error: e.to_string() }),
+                Ok(n) => page.batch.items.push(n),
+                Err(e) => page.batch.rejected.push(Rejected { raw, error: e.to_string() }),
             }
         }
         ChangeBody::Read { ids, read_at } => {
-            page.reads.extend(ids.into_iter().map(|id| RemoteRead { id, read_at }));
+            page.batch.reads.extend(ids.into_iter().map(|id| RemoteRead { id, read_at }));
         }
-        ChangeBody::Expired { ids } => page.expired.extend(ids),
+        ChangeBody::Expired { ids } => page.batch.expired.extend(ids),
         ChangeBody::Chat { message } => page.chats.push(message),
     }
-    page.cursor = Some(change.seq.to_string());
+    page.batch.cursor = Some(change.seq.to_string());
 }
 
 fn to_event(item: SseItem) -> Result<SourceEvent, SourceError> {
@@ -111,8 +104,8 @@ impl Source for LoncengSource {
             for change in page.changes {
                 absorb(&mut pulled, change);
             }
-            pulled.cursor = Some(page.cursor.to_string());
-            pulled.next = pulled.cursor.clone();
+            pulled.batch.cursor = Some(page.cursor.to_string());
+            pulled.next = pulled.batch.cursor.clone();
             Ok(pulled)
         })
     }
@@ -145,11 +138,7 @@ impl Source for LoncengSource {
         })
     }
 
-    fn push<'a>(
-        &'a self,
-        entry: &'a OutboxEntry,
-        _covered: &'a [String],
-    ) -> BoxFut<'a, Result<(), SourceError>> {
+    fn push<'a>(&'a self, entry: &'a OutboxEntry, _covered: &'a [String]) -> Sent<'a> {
         Box::pin(async move {
             let req = match &entry.op {
                 OutboxOp::MarkRead { id, .. } => self.post(&format!("/v1/notifications/{id}/read")),
@@ -174,18 +163,14 @@ impl Source for LoncengSource {
 
     fn maintenance(&self) -> BoxFut<'_, Result<Option<MaintenanceStatus>, SourceError>> {
         Box::pin(async move {
-            let resp = ok(self
-                .http
-                .get(format!("{}/v1/maintenance", self.base))
-                .timeout(REQUEST_TIMEOUT)
-                .send()
-                .await)
-            .await?;
+            let resp =
+                ok(self.at.http.get(self.at.url("/v1/maintenance")).timeout(REQUEST_TIMEOUT).send().await)
+                    .await?;
             Ok(Some(resp.json().await.map_err(|e| SourceError::Protocol(e.to_string()))?))
         })
     }
 
     fn poll_interval(&self) -> Duration {
-        self.poll_interval
+        self.at.poll_interval
     }
 }

@@ -16,12 +16,15 @@
 //!
 //! Rooms: [`engine`] (the loop), [`source`] (what a place to sync with provides), [`http`] (the
 //! HTTP client and error mapping both network sources share), [`lonceng`] and [`crm_source`] (the
-//! two sources, each with its own wire parsing), [`sse`] (the event-stream parser).
+//! two sources, each with its own wire parsing), [`sse`] (the event-stream parser); `pacing` (waits
+//! between attempts) and `recent` (chat dedupe) serve the engine.
 
 pub mod crm_source;
 pub mod engine;
 pub mod http;
 pub mod lonceng;
+mod pacing;
+mod recent;
 pub mod source;
 pub mod sse;
 

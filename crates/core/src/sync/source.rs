@@ -8,12 +8,14 @@ use std::time::Duration;
 
 use futures_util::Stream;
 
-use crate::model::{ChatMessage, Notification};
+use crate::model::ChatMessage;
 use crate::protocol::{MaintenanceStatus, Presence};
-use crate::store::{OutboxEntry, Rejected, RemoteRead};
+use crate::store::{Batch, OutboxEntry};
 
 pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub type EventStream = Pin<Box<dyn Stream<Item = Result<SourceEvent, SourceError>> + Send>>;
+/// A queued action on its way to the source.
+pub type Sent<'a> = BoxFut<'a, Result<(), SourceError>>;
 
 /// What a source's live stream carries.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,16 +28,14 @@ pub enum SourceEvent {
     KeepAlive,
 }
 
-/// One page of catch-up, ready to apply.
+/// One page of catch-up: what the store applies in one transaction, the chat messages it carried
+/// (toasted, never stored: NC-R4), and where the catch-up goes on.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Pulled {
-    pub items: Vec<Notification>,
-    pub reads: Vec<RemoteRead>,
-    pub expired: Vec<String>,
+    /// Items, reads, expiries, rejects and the cursor to store with them (sources without cursors
+    /// leave it empty).
+    pub batch: Batch,
     pub chats: Vec<ChatMessage>,
-    pub rejected: Vec<Rejected>,
-    /// The cursor to store with this page (sources without cursors leave it empty).
-    pub cursor: Option<String>,
     /// Where the next page of this catch-up starts.
     pub next: Option<String>,
     pub more: bool,
@@ -44,14 +44,15 @@ pub struct Pulled {
 impl Pulled {
     /// Appends a later piece of the same stream: its cursor wins.
     pub fn merge(&mut self, later: Pulled) {
-        self.items.extend(later.items);
-        self.reads.extend(later.reads);
-        self.expired.extend(later.expired);
-        self.chats.extend(later.chats);
-        self.rejected.extend(later.rejected);
-        if later.cursor.is_some() {
-            self.cursor = later.cursor;
+        let (b, l) = (&mut self.batch, later.batch);
+        b.items.extend(l.items);
+        b.reads.extend(l.reads);
+        b.expired.extend(l.expired);
+        b.rejected.extend(l.rejected);
+        if l.cursor.is_some() {
+            b.cursor = l.cursor;
         }
+        self.chats.extend(later.chats);
     }
 }
 
@@ -85,11 +86,7 @@ pub trait Source: Send + Sync + 'static {
     fn stream(&self, since: Option<String>) -> BoxFut<'_, Result<Option<EventStream>, SourceError>>;
     /// Sends one queued action. `covered` lists the ids a mark-all covered, for sources that need
     /// them ([`Source::needs_covered_ids`]).
-    fn push<'a>(
-        &'a self,
-        entry: &'a OutboxEntry,
-        covered: &'a [String],
-    ) -> BoxFut<'a, Result<(), SourceError>>;
+    fn push<'a>(&'a self, entry: &'a OutboxEntry, covered: &'a [String]) -> Sent<'a>;
     fn needs_covered_ids(&self) -> bool {
         false
     }

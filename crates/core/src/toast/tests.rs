@@ -360,7 +360,7 @@ async fn a_pause_ends_with_one_summary_of_what_arrived_meanwhile() {
 }
 
 #[tokio::test]
-async fn resuming_by_hand_summarises_at_once_and_late_items_never_toast_one_by_one() {
+async fn mw5_late_items_never_toast_one_by_one_and_resuming_by_hand_summarises_at_once() {
     let r = rig();
     r.center.pause(t0() + chrono::Duration::hours(8));
     r.center.handle(&arrived(deal("n-1", "https://app.qontak.com/crm/deals/1"))).await;

@@ -197,7 +197,8 @@ pub async fn connected_desktop(
     server: &lonceng_server::Running<lonceng_server::sqlite::SqliteDb>,
     opener: Arc<RecordingOpener>,
 ) -> Arc<lonceng_desktop::runtime::Desktop> {
-    use lonceng_desktop::runtime::{Desktop, Options, Ports};
+    use lonceng_desktop::ports::Ports;
+    use lonceng_desktop::runtime::{Desktop, Options};
     let token = server.service.issue_token("agent-sari", "desktop").await.unwrap();
     std::fs::write(dir.join("settings.json"), format!(r#"{{"server_url": "{}"}}"#, server.url())).unwrap();
     std::fs::write(dir.join("token"), token).unwrap();

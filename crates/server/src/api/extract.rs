@@ -77,30 +77,36 @@ impl<D: Database> FromRequestParts<Arc<Service<D>>> for Client {
     }
 }
 
-/// A producer (CRM, Omnichannel, chatbot) holding the producer token.
-pub struct Producer;
-
-impl<D: Database> FromRequestParts<Arc<Service<D>>> for Producer {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, service: &Arc<Service<D>>) -> Result<Self, ApiError> {
-        match bearer(parts) {
-            Some(t) if crate::same_secret(t, &service.config.producer_token) => Ok(Producer),
-            _ => Err(ApiError::Unauthorized("producer token required")),
-        }
+/// Whether the request holds `secret` as its bearer token (compared in constant time).
+fn holds(parts: &Parts, secret: &str, why: &'static str) -> Result<(), ApiError> {
+    match bearer(parts) {
+        Some(t) if crate::same_secret(t, secret) => Ok(()),
+        _ => Err(ApiError::Unauthorized(why)),
     }
 }
 
-/// An operator holding the admin token.
-pub struct Admin;
+/// A caller that holds one of the server's own tokens, with the service that token lets it use.
+macro_rules! token_holder {
+    ($(#[$doc:meta])* $name:ident, $token:ident, $why:literal) => {
+        $(#[$doc])*
+        pub struct $name<D>(pub Arc<Service<D>>);
 
-impl<D: Database> FromRequestParts<Arc<Service<D>>> for Admin {
-    type Rejection = ApiError;
+        impl<D: Database> FromRequestParts<Arc<Service<D>>> for $name<D> {
+            type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, service: &Arc<Service<D>>) -> Result<Self, ApiError> {
-        match bearer(parts) {
-            Some(t) if crate::same_secret(t, &service.config.admin_token) => Ok(Admin),
-            _ => Err(ApiError::Unauthorized("admin token required")),
+            async fn from_request_parts(parts: &mut Parts, service: &Arc<Service<D>>) -> Result<Self, ApiError> {
+                holds(parts, &service.config.$token, $why)?;
+                Ok($name(service.clone()))
+            }
         }
-    }
+    };
 }
+
+token_holder!(
+    /// A producer (CRM, Omnichannel, chatbot) holding the producer token.
+    Producer, producer_token, "producer token required"
+);
+token_holder!(
+    /// An operator holding the admin token.
+    Admin, admin_token, "admin token required"
+);

@@ -20,6 +20,7 @@ use crate::db::{Database, ListFilter};
 use crate::service::Service;
 
 type Svc<D> = State<Arc<Service<D>>>;
+type Answer<T> = Result<Json<T>, ApiError>;
 
 pub async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
@@ -154,8 +155,7 @@ pub async fn maintenance<D: Database>(State(service): Svc<D>) -> Json<Maintenanc
 }
 
 pub async fn post_event<D: Database>(
-    State(service): Svc<D>,
-    _: Producer,
+    Producer(service): Producer<D>,
     Body(event): Body<ProducerEvent>,
 ) -> Result<(StatusCode, Json<EventResponse>), ApiError> {
     let response = service.submit(event).await?;
@@ -170,11 +170,10 @@ pub struct NewUser {
 }
 
 pub async fn admin_user<D: Database>(
-    State(service): Svc<D>,
-    _: Admin,
+    Admin(s): Admin<D>,
     Body(u): Body<NewUser>,
 ) -> Result<StatusCode, ApiError> {
-    service.add_user(&u.id, &u.name).await?;
+    s.add_user(&u.id, &u.name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -189,12 +188,8 @@ pub struct IssuedToken {
     pub token: String,
 }
 
-pub async fn admin_token<D: Database>(
-    State(service): Svc<D>,
-    _: Admin,
-    Body(t): Body<NewToken>,
-) -> Result<Json<IssuedToken>, ApiError> {
-    Ok(Json(IssuedToken { token: service.issue_token(&t.user_id, &t.device_id).await? }))
+pub async fn admin_token<D: Database>(Admin(s): Admin<D>, Body(t): Body<NewToken>) -> Answer<IssuedToken> {
+    Ok(Json(IssuedToken { token: s.issue_token(&t.user_id, &t.device_id).await? }))
 }
 
 #[derive(Deserialize)]
@@ -206,11 +201,10 @@ pub struct NewWindow {
 }
 
 pub async fn admin_window<D: Database>(
-    State(service): Svc<D>,
-    _: Admin,
+    Admin(s): Admin<D>,
     Body(w): Body<NewWindow>,
-) -> Result<Json<MaintenanceWindow>, ApiError> {
-    Ok(Json(service.announce(w.starts_at, w.ends_at, w.message).await?))
+) -> Answer<MaintenanceWindow> {
+    Ok(Json(s.announce(w.starts_at, w.ends_at, w.message).await?))
 }
 
 #[derive(Deserialize)]
@@ -219,11 +213,10 @@ pub struct StartMaintenance {
 }
 
 pub async fn admin_start<D: Database>(
-    State(service): Svc<D>,
-    _: Admin,
-    Body(s): Body<StartMaintenance>,
-) -> Result<Json<MaintenanceStatus>, ApiError> {
-    Ok(Json(service.start_maintenance(s.until).await?))
+    Admin(s): Admin<D>,
+    Body(b): Body<StartMaintenance>,
+) -> Answer<MaintenanceStatus> {
+    Ok(Json(s.start_maintenance(b.until).await?))
 }
 
 #[derive(Deserialize)]
@@ -233,9 +226,8 @@ pub struct EndMaintenance {
 }
 
 pub async fn admin_end<D: Database>(
-    State(service): Svc<D>,
-    _: Admin,
-    Body(e): Body<EndMaintenance>,
-) -> Result<Json<MaintenanceStatus>, ApiError> {
-    Ok(Json(service.end_maintenance(e.resend_every).await?))
+    Admin(s): Admin<D>,
+    Body(b): Body<EndMaintenance>,
+) -> Answer<MaintenanceStatus> {
+    Ok(Json(s.end_maintenance(b.resend_every).await?))
 }

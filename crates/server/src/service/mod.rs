@@ -22,7 +22,7 @@ use lonceng_core::protocol::{
 use lonceng_core::rules::{self, InvalidEvent, Outcome, ProducerEvent};
 use tokio_util::sync::CancellationToken;
 
-use crate::db::{Database, DbError, Device, ListFilter, UserChange};
+use crate::db::{Database, DbError, Device, ListFilter, MarkAll, NewToken, UserChange};
 use crate::hub::{Frame, Hub};
 use crate::presence::PresenceBook;
 use crate::{new_secret, token_hash, Config};
@@ -172,8 +172,8 @@ impl<D: Database> Service<D> {
                 return Err(ServiceError::Invalid(format!("category '{c}' is not in tab '{}'", request.tab)));
             }
         }
-        let acted =
-            self.db.mark_all_read(user.to_owned(), request, idempotency_key, self.clock.now()).await?;
+        let op = MarkAll { user_id: user.to_owned(), request, idempotency_key, now: self.clock.now() };
+        let acted = self.db.mark_all_read(op).await?;
         self.publish(&acted.changes);
         Ok(acted.response)
     }
@@ -206,9 +206,7 @@ impl<D: Database> Service<D> {
             return Err(ServiceError::Invalid("user_id and device_id are required".into()));
         }
         let token = new_secret();
-        self.db
-            .add_token(token_hash(&token), user_id.to_owned(), device_id.to_owned(), self.clock.now())
-            .await?;
+        self.keep_token(&token, user_id, device_id).await?;
         Ok(token)
     }
 
@@ -221,7 +219,18 @@ impl<D: Database> Service<D> {
         device: &str,
     ) -> ServiceResult<()> {
         self.add_user(id, name).await?;
-        Ok(self.db.add_token(token_hash(token), id.to_owned(), device.to_owned(), self.clock.now()).await?)
+        self.keep_token(token, id, device).await
+    }
+
+    /// Keeps a client token's hash for a user's device.
+    async fn keep_token(&self, token: &str, user_id: &str, device_id: &str) -> ServiceResult<()> {
+        let t = NewToken {
+            hash: token_hash(token),
+            user_id: user_id.to_owned(),
+            device_id: device_id.to_owned(),
+            at: self.clock.now(),
+        };
+        Ok(self.db.add_token(t).await?)
     }
 
     /// MW-1: announces a window; it takes effect when it starts.

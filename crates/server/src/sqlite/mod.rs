@@ -13,14 +13,15 @@ use chrono::{DateTime, Utc};
 use lonceng_core::migrate::{MigrateError, Migration, Schema};
 use lonceng_core::model::WireNotification;
 use lonceng_core::protocol::{
-    ChangeBody, ChangesPage, Counts, EventResponse, MaintenanceWindow, MarkAllReadRequest,
-    MarkAllReadResponse, MarkReadResponse,
+    ChangeBody, ChangesPage, Counts, EventResponse, MaintenanceWindow, MarkAllReadResponse, MarkReadResponse,
 };
 use lonceng_core::rules::{Outcome, ProducerEvent};
 use lonceng_core::time::to_ms;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::db::{Acted, Applied, Database, DbError, DbResult, Device, ListFilter, UserChange};
+use crate::db::{
+    Acted, Applied, Database, DbError, DbResult, Device, ListFilter, MarkAll, NewToken, UserChange,
+};
 
 const MIGRATIONS: &[Migration] = &[Migration::sql(
     r#"
@@ -166,19 +167,13 @@ impl Database for SqliteDb {
         })
     }
 
-    fn add_token(
-        &self,
-        token_hash: String,
-        user_id: String,
-        device_id: String,
-        now: DateTime<Utc>,
-    ) -> impl Future<Output = DbResult<()>> + Send {
+    fn add_token(&self, t: NewToken) -> impl Future<Output = DbResult<()>> + Send {
         self.run(move |c| {
             let tx = c.transaction()?;
-            feed::ensure_user(&tx, &user_id)?;
+            feed::ensure_user(&tx, &t.user_id)?;
             tx.execute(
                 "INSERT OR REPLACE INTO tokens (hash, user_id, device_id, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![token_hash, user_id, device_id, to_ms(now)],
+                params![t.hash, t.user_id, t.device_id, to_ms(t.at)],
             )?;
             tx.commit()?;
             Ok(())
@@ -293,12 +288,9 @@ impl Database for SqliteDb {
 
     fn mark_all_read(
         &self,
-        user_id: String,
-        request: MarkAllReadRequest,
-        idempotency_key: Option<String>,
-        now: DateTime<Utc>,
+        op: MarkAll,
     ) -> impl Future<Output = DbResult<Acted<MarkAllReadResponse>>> + Send {
-        self.run(move |c| notifications::mark_all_tx(c, &user_id, &request, idempotency_key.as_deref(), now))
+        self.run(move |c| notifications::mark_all_tx(c, &op))
     }
 
     fn prune(&self, now: DateTime<Utc>) -> impl Future<Output = DbResult<Vec<UserChange>>> + Send {

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use lonceng_core::model::{Category, Notification, Tab, WireNotification};
 use lonceng_core::protocol::{
-    ChangeBody, Counts, CreatedFor, EventResponse, EventStatus, MarkAllReadRequest, MarkAllReadResponse,
-    MarkReadResponse, SuppressedFor,
+    ChangeBody, Counts, CreatedFor, EventResponse, EventStatus, MarkAllReadResponse, MarkReadResponse,
+    SuppressedFor,
 };
 use lonceng_core::rules::{Decision, Outcome};
 use lonceng_core::time::to_ms;
@@ -17,7 +17,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::feed::{append, append_chunked};
 use super::{decode_err, from_ms};
-use crate::db::{Acted, Applied, DbError, DbResult, ListFilter};
+use crate::db::{Acted, Applied, DbError, DbResult, ListFilter, MarkAll};
 
 fn new_id() -> String {
     let n: u128 = rand::rng().random();
@@ -148,13 +148,8 @@ pub(super) fn list_tx(conn: &Connection, user: &str, f: &ListFilter) -> DbResult
     rows.into_iter().map(wire).collect()
 }
 
-pub(super) fn mark_all_tx(
-    conn: &mut Connection,
-    user: &str,
-    req: &MarkAllReadRequest,
-    key: Option<&str>,
-    now: DateTime<Utc>,
-) -> DbResult<Acted<MarkAllReadResponse>> {
+pub(super) fn mark_all_tx(conn: &mut Connection, op: &MarkAll) -> DbResult<Acted<MarkAllReadResponse>> {
+    let (user, req, key, now) = (op.user_id.as_str(), &op.request, op.idempotency_key.as_deref(), op.now);
     let tx = conn.transaction()?;
     if let Some(key) = key {
         let seen: Option<String> = tx

@@ -25,7 +25,7 @@ async fn the_openapi_document_matches_the_router() {
             }
         }
     }
-    assert_eq!(documented, served, "openapi.json and api.rs disagree");
+    assert_eq!(documented, served, "openapi.json and the router (src/api/mod.rs) disagree");
 
     // $refs resolve.
     let text = include_str!("../../openapi.json");

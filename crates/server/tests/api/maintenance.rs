@@ -4,7 +4,7 @@ use crate::util::*;
 
 // MW-2, MW-3, MW-4, MW-5 (server side)
 #[tokio::test]
-async fn mw2_mw4_maintenance_answers_503_queues_events_and_delivers_them_late_with_resends() {
+async fn mw2_mw3_mw4_mw5_maintenance_answers_503_queues_events_and_delivers_them_late_with_resends() {
     let s = server().await;
     let sari = s.token("u-1", "desktop").await;
     let mut stream = s.stream(&sari, None).await;

@@ -1,0 +1,43 @@
+//! The platform parts the runtime is built with, each behind a trait: the clock, the browser, the
+//! notifier, the focus probe and the token store. [`Ports::platform`] gives this platform's own;
+//! tests inject recording ones, so the whole runtime runs headless.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use lonceng_core::clock::{Clock, SystemClock};
+use lonceng_core::link::Opener;
+use lonceng_core::toast::{Activation, ChatWindowMatch, Notifier};
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::focus::{ChatFocus, DesktopFocus};
+use crate::keyring::{Secrets, TokenVault};
+use crate::notifier::DbusNotifier;
+use crate::opener::SystemOpener;
+
+/// Builds the notifier, given the channel its activations (clicks, buttons) go to.
+pub type NotifierFactory = Box<dyn FnOnce(UnboundedSender<Activation>) -> Arc<dyn Notifier> + Send>;
+
+/// The platform parts the runtime is built with: the platform's own ([`Ports::platform`]), or
+/// recording ones in tests.
+pub struct Ports {
+    pub clock: Arc<dyn Clock>,
+    pub opener: Arc<dyn Opener>,
+    pub notifier: NotifierFactory,
+    pub focus: Arc<dyn ChatFocus>,
+    pub secrets: Arc<dyn Secrets>,
+}
+
+impl Ports {
+    /// The wall clock, the browser, toasts over D-Bus, the focused window from X11, and the token
+    /// in the Secret Service (or a private file in `data_dir`).
+    pub fn platform(data_dir: &Path) -> Ports {
+        Ports {
+            clock: Arc::new(SystemClock),
+            opener: Arc::new(SystemOpener),
+            notifier: Box::new(|activations| Arc::new(DbusNotifier::new("Lonceng", "lonceng", activations))),
+            focus: Arc::new(DesktopFocus::new(None, ChatWindowMatch::default())),
+            secrets: Arc::new(TokenVault::new(data_dir.join("token"))),
+        }
+    }
+}
