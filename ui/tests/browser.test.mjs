@@ -149,6 +149,22 @@ describe('the bell window', () => {
     await page.close();
   });
 
+  test('a link that is not a Qontak page is not opened, and the window says so; the item is read (NC-R7)', async () => {
+    const page = await open();
+    await page.evaluate(() => {
+      const item = { ...window.lonceng.items[0], id: 'phish', read_at: null, created_at: new Date().toISOString(), url: 'https://qontak.com.evil.example/login' };
+      window.lonceng.push(item);
+    });
+    await page.waitForSelector('.item[data-id="phish"].unread');
+    await page.click('.item[data-id="phish"] .open');
+    await page.waitForSelector('#snackbar:not([hidden])');
+    assert.match(await page.textContent('#snackbar'), /not lead to a Qontak page/);
+    await page.waitForSelector('.item[data-id="phish"]:not(.unread)');
+    assert.deepEqual(await page.evaluate(() => window.lonceng.opened), []);
+    assert.deepEqual(page.errors, [], 'no unhandled rejection');
+    await page.close();
+  });
+
   test('Today and Older sections in local time (NC-R10)', async () => {
     const page = await open();
     const seen = await scrollThrough(page);
