@@ -153,6 +153,22 @@ impl TestClient {
         }
     }
 
+    /// A quiet period: collects what is reported for `period`, asserting that `holds` stays true
+    /// throughout (nothing more, nothing doubled arrives meanwhile).
+    pub async fn stays(&mut self, period: Duration, what: &str, holds: impl Fn(&TestClient) -> bool) {
+        let end = tokio::time::Instant::now() + period;
+        loop {
+            while let Ok(e) = self.events.try_recv() {
+                self.seen.push(e);
+            }
+            assert!(holds(self), "{what} stopped holding; status {:?}", *self.handle.status.borrow());
+            if tokio::time::Instant::now() >= end {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Whether the engine has been in a state matching `f`.
     pub fn was(&self, f: impl Fn(&ConnState) -> bool) -> bool {
         self.states.lock().unwrap_or_else(|p| p.into_inner()).iter().any(f)

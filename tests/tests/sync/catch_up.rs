@@ -17,8 +17,7 @@ async fn mw3_a_new_client_catches_up_then_follows_live_without_toasting_the_back
 
     server.service.submit(mention("fresh", AGENT, t0())).await.unwrap();
     c.until(WAIT, "the live item", |c| c.len() == 31).await;
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    c.until(WAIT, "events drained", |_| true).await;
+    c.stays(Duration::from_millis(400), "31 arrivals, no more", |c| arrived_ids(&c.seen).len() == 31).await;
     let fresh: Vec<bool> = c
         .seen
         .iter()

@@ -185,7 +185,9 @@ async fn a_wrong_crm_secret_is_shown_as_a_refused_sign_in_not_retried_hot() {
         matches!(c.handle.status.borrow().state, ConnState::Offline { .. })
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(*crm.refused.lock().unwrap() <= 2, "backs off to the maximum after a refused sign-in");
+    c.stays(Duration::from_millis(300), "backing off to the maximum after a refused sign-in", |_| {
+        *crm.refused.lock().unwrap() <= 2
+    })
+    .await;
     c.stop().await;
 }

@@ -66,8 +66,7 @@ async fn mw2_mw5_an_hour_of_503_with_retry_after_is_waited_out_and_summarised_on
         c.states.lock().unwrap()
     );
     c.until(WAIT, "the one summary", |c| !summaries(&c.seen).is_empty()).await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    c.until(WAIT, "drained", |_| true).await;
+    c.stays(Duration::from_millis(600), "one summary, no second", |c| summaries(&c.seen).len() == 1).await;
 
     assert_eq!(summaries(&c.seen), vec![23], "exactly one summary for the outage (MW-5)");
     let slept = sleeper.slept();
@@ -107,8 +106,10 @@ async fn mw4_deliberate_resends_after_maintenance_are_recognised_by_id() {
     // Every second delivery is sent twice on purpose.
     server.service.end_maintenance(Some(2)).await.unwrap();
     c.until(WAIT, "all twelve", |c| c.len() == 12 && connected(c)).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    c.until(WAIT, "drained", |_| true).await;
+    c.stays(Duration::from_millis(500), "twelve arrivals, none doubled", |c| {
+        arrived_ids(&c.seen).len() == 12
+    })
+    .await;
 
     let feed = server.service.changes(AGENT, 0, 1000).await.unwrap();
     assert!(feed.changes.len() >= 12 + 4 + 8, "the server did re-send: {}", feed.changes.len());
