@@ -12,7 +12,6 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::Parser;
 use lonceng_desktop::cli::Cli;
 use lonceng_desktop::runtime::{Desktop, Options};
 use lonceng_desktop::views::UiEvent;
@@ -25,7 +24,7 @@ fn main() {
     // Before any thread starts and before WebKit reads them.
     #[cfg(target_os = "linux")]
     lonceng_desktop::memory::prepare_webkit();
-    let cli = Cli::parse();
+    let cli = Cli::from_launch();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -66,12 +65,7 @@ fn main() {
             let emitter = handle.clone();
             let (tray_tx, tray_rx) = tokio::sync::mpsc::unbounded_channel();
             let notify = Arc::new(move |e: UiEvent| {
-                let name = match e {
-                    UiEvent::Changed => "lonceng://changed",
-                    UiEvent::Status => "lonceng://status",
-                    UiEvent::Settings => "lonceng://settings",
-                };
-                let _ = emitter.emit(name, ());
+                let _ = emitter.emit(&e.channel(), ());
                 let _ = tray_tx.send(e);
             });
             let options = Options {

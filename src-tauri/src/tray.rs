@@ -85,12 +85,15 @@ fn on_menu(handle: &AppHandle, id: &str) {
         "open" => window::show(handle, None),
         "settings" => {
             window::show(handle, None);
-            let _ = handle.emit("lonceng://open-settings", ());
+            let _ = handle.emit(&UiEvent::OpenSettings.channel(), ());
         }
         "mark-all" => {
-            if let Err(e) = app.mark_everything_read() {
-                tracing::warn!(error = %e, "mark all read from the tray");
-            }
+            // Off the UI thread: it writes the store.
+            tauri::async_runtime::spawn_blocking(move || {
+                if let Err(e) = app.mark_everything_read() {
+                    tracing::warn!(error = %e, "mark all read from the tray");
+                }
+            });
         }
         "pause-hour" | "pause-tomorrow" | "resume" => {
             let id = id.to_owned();

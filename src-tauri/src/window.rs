@@ -5,6 +5,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use lonceng_desktop::views::UiEvent;
 use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
 
 pub const WINDOW: &str = "main";
@@ -95,7 +96,7 @@ pub fn show(handle: &AppHandle, at: Option<tauri::PhysicalPosition<f64>>) {
         }
         let _ = w.show();
         let _ = w.set_focus();
-        let _ = w.emit("lonceng://shown", ());
+        let _ = w.emit(&UiEvent::Shown.channel(), ());
         return;
     }
     let mut builder = WebviewWindowBuilder::new(handle, WINDOW, WebviewUrl::App("index.html".into()))

@@ -2,7 +2,7 @@
 // text is data and never becomes markup (and the CSP forbids inline script and style anyway).
 
 import {
-  CATEGORIES, TABS, errorMessage,
+  CATEGORIES, TABS, UNDO_WINDOW_MS, errorMessage,
   type AppError, type Backend, type Category, type Counts, type Cursor, type Item, type Lang, type Page, type Settings, type Status, type Tab,
 } from './backend';
 import { h, pinIcon } from './dom';
@@ -12,7 +12,8 @@ import { clock, dateTime, markAllLabel, offsets, rows, visible, when, type Row }
 
 const PAGE = 200;
 
-const UNDO_MS = 8000;
+// The Undo bar leaves before the undo window closes, so that a click on it still arrives in time.
+const UNDO_MS = UNDO_WINDOW_MS - 2000;
 
 interface State {
   tab: Tab;
@@ -27,7 +28,6 @@ interface State {
   selected: number;
   expandedWhy: string | null;
   why: Map<string, string>;
-  undo: { token: string; text: string; timer: number } | null;
   showSettings: boolean;
 }
 
@@ -35,7 +35,7 @@ export class BellWindow {
   private s: State = {
     tab: 'general', category: null, unreadOnly: false, items: [], next: null, loading: false,
     counts: null, status: null, settings: null, selected: 0, expandedWhy: null, why: new Map(),
-    undo: null, showSettings: false,
+    showSettings: false,
   };
   private list!: HTMLDivElement;
   private spacer!: HTMLDivElement;
@@ -43,6 +43,7 @@ export class BellWindow {
   private offs: number[] = [0];
   private refreshTimer = 0;
   private pinned = false;
+  private snackTimer = 0;
 
   constructor(private root: HTMLElement, private backend: Backend, private now: () => Date = () => new Date()) {}
 
@@ -300,7 +301,7 @@ export class BellWindow {
     );
     row.querySelector('.open')?.addEventListener('click', () => {
       this.s.selected = index;
-      this.act(this.backend.open(item.id));
+      this.act(this.backend.open(item.id), item);
     });
     row.querySelector('.mark')?.addEventListener('click', (e) => {
       e.stopPropagation();
@@ -336,18 +337,34 @@ export class BellWindow {
 
   /** An action on an item: the list shows its outcome, and a refusal is said (a link that is not a
    * Qontak page is not opened, yet the item is read). */
-  private act(done: Promise<void>) {
-    void done.catch((e: unknown) => this.notice(e)).finally(() => this.reload(true));
+  private act(done: Promise<void>, item?: Item) {
+    void done.catch((e: unknown) => this.notice(e, item)).finally(() => this.reload(true));
   }
 
-  /** Says briefly what went wrong, in the snackbar. */
-  private notice(e: unknown) {
+  /** Says briefly what went wrong, in the snackbar: for a refused link, where it goes (the host a
+   * browser would visit, which the runtime judged). */
+  private notice(e: unknown, item?: Item) {
     const kind = e && typeof e === 'object' && 'kind' in e ? (e as AppError).kind : null;
-    const text = kind === 'refused' ? t(this.lang, 'link-refused') : errorMessage(e);
+    let text = errorMessage(e);
+    if (kind === 'refused' && item) {
+      let host = item.url;
+      try {
+        host = new URL(item.url).hostname;
+      } catch {
+        // Not a URL at all: name it as it is.
+      }
+      text = t(this.lang, 'link-refused', { host });
+    }
+    this.snack([h('span', {}, text)]);
+  }
+
+  /** Shows the snackbar for a few seconds; a newer message replaces the one showing. */
+  private snack(children: Node[]) {
     const snackbar = this.root.querySelector('#snackbar') as HTMLElement;
-    snackbar.replaceChildren(h('span', {}, text));
+    window.clearTimeout(this.snackTimer);
+    snackbar.replaceChildren(...children);
     snackbar.hidden = false;
-    window.setTimeout(() => { snackbar.hidden = true; }, UNDO_MS);
+    this.snackTimer = window.setTimeout(() => { snackbar.hidden = true; }, UNDO_MS);
   }
 
   /** NC-R6: the active tab and chip, nothing else; with undo. */
@@ -357,20 +374,15 @@ export class BellWindow {
     // Show the result at once rather than when the change event comes round.
     await this.reload(true);
     if (!result.changed || !result.undo) return;
-    const snackbar = this.root.querySelector('#snackbar') as HTMLElement;
-    if (this.s.undo) window.clearTimeout(this.s.undo.timer);
     const token = result.undo;
     const undoButton = h('button', { class: 'link', id: 'undo' }, t(lang, 'undo'));
     undoButton.addEventListener('click', async () => {
       await this.backend.undo(token);
       await this.reload(true);
-      snackbar.hidden = true;
-      this.s.undo = null;
+      window.clearTimeout(this.snackTimer);
+      (this.root.querySelector('#snackbar') as HTMLElement).hidden = true;
     });
-    snackbar.replaceChildren(h('span', {}, t(lang, 'mark-all-read-done', { count: result.changed })), undoButton);
-    snackbar.hidden = false;
-    const timer = window.setTimeout(() => { snackbar.hidden = true; this.s.undo = null; }, UNDO_MS);
-    this.s.undo = { token, text: '', timer };
+    this.snack([h('span', {}, t(lang, 'mark-all-read-done', { count: result.changed })), undoButton]);
   }
 
   private onKey(e: KeyboardEvent) {
@@ -395,7 +407,7 @@ export class BellWindow {
         break;
       case 'Enter': {
         const item = this.s.items[this.s.selected];
-        if (item && (target === document.body || target === this.list)) this.act(this.backend.open(item.id));
+        if (item && (target === document.body || target === this.list)) this.act(this.backend.open(item.id), item);
         else return;
         break;
       }

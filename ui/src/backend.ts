@@ -7,13 +7,11 @@
 // types (generated/contract.ts): nothing here restates them.
 
 import type {
-  Counts, Cursor, MarkAllResult, Page, Reason, Scope, Settings, SettingsChanges, Status,
+  BackendEvent, Counts, Cursor, MarkAllResult, Page, Reason, Scope, Settings, SettingsChanges, Status,
 } from './generated/contract';
 
 export type * from './generated/contract';
-export { CATEGORIES, KIND_MESSAGES, TABS } from './generated/contract';
-
-export type BackendEvent = 'changed' | 'status' | 'settings' | 'open-settings' | 'shown';
+export { BACKEND_EVENTS, CATEGORIES, KIND_MESSAGES, TABS, UNDO_WINDOW_MS } from './generated/contract';
 
 /** What a command rejects with: the one IPC error of the runtime (`AppError`). */
 export function errorMessage(e: unknown): string {

@@ -6,6 +6,7 @@ import { listen } from '@tauri-apps/api/event';
 import type {
   Backend, BackendEvent, Counts, Cursor, MarkAllResult, Page, Reason, Scope, Settings, SettingsChanges, Status,
 } from './backend';
+import { BACKEND_EVENTS } from './backend';
 
 export class TauriBackend implements Backend {
   page(scope: Scope, unreadOnly: boolean, after: Cursor | null, limit: number): Promise<Page> {
@@ -47,7 +48,7 @@ export class TauriBackend implements Backend {
     return invoke('set_pinned', { on });
   }
   subscribe(listener: (e: BackendEvent) => void): () => void {
-    const stops = (['changed', 'status', 'settings', 'open-settings', 'shown'] as BackendEvent[]).map((name) =>
+    const stops = BACKEND_EVENTS.map((name) =>
       listen(`lonceng://${name}`, () => listener(name)),
     );
     return () => stops.forEach((p) => void p.then((stop) => stop()));

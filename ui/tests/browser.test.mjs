@@ -158,7 +158,7 @@ describe('the bell window', () => {
     await page.waitForSelector('.item[data-id="phish"].unread');
     await page.click('.item[data-id="phish"] .open');
     await page.waitForSelector('#snackbar:not([hidden])');
-    assert.match(await page.textContent('#snackbar'), /not lead to a Qontak page/);
+    assert.match(await page.textContent('#snackbar'), /goes to qontak\.com\.evil\.example, which is not a Qontak address/);
     await page.waitForSelector('.item[data-id="phish"]:not(.unread)');
     assert.deepEqual(await page.evaluate(() => window.lonceng.opened), []);
     assert.deepEqual(page.errors, [], 'no unhandled rejection');

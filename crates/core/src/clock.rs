@@ -34,9 +34,10 @@ impl ManualClock {
         *self.0.lock().unwrap_or_else(|p| p.into_inner()) = t;
     }
 
+    /// Moves the clock on by `d`, stopping at the latest instant there is (never overflowing).
     pub fn advance(&self, d: Duration) {
         let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        *t += d;
+        *t = t.checked_add_signed(d).unwrap_or(DateTime::<Utc>::MAX_UTC);
     }
 }
 

@@ -68,10 +68,22 @@ pub fn sign(creds: &Credentials, method: &str, path_and_query: &str, at: DateTim
 pub struct CrmPage {
     #[serde(default)]
     pub response: Vec<serde_json::Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_count")]
     pub page: Option<u32>,
-    #[serde(default)]
+    /// A count the API may send as a number or a string; anything else (negative, fractional, an
+    /// object) reads as unknown rather than failing the page.
+    #[serde(default, deserialize_with = "lenient_count")]
     pub total_page: Option<u32>,
+}
+
+fn lenient_count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    let v = <serde_json::Value as serde::Deserialize>::deserialize(d)?;
+    let n = match &v {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(s) => s.trim().parse::<u64>().ok(),
+        _ => None,
+    };
+    Ok(n.map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
 }
 
 /// One item of `GET /qontak/crm/notifications` as the reference documents it.

@@ -36,6 +36,8 @@ pub struct Actions {
     toasts: OnceLock<Arc<ToastCenter>>,
     ui: UiNotify,
     undos: Mutex<HashMap<String, MarkAllReport>>,
+    /// Where timers run: actions also come from threads without a runtime (the tray's menu).
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 impl Actions {
@@ -56,6 +58,7 @@ impl Actions {
             toasts: OnceLock::new(),
             ui,
             undos: Mutex::new(HashMap::new()),
+            runtime: tokio::runtime::Handle::try_current().ok(),
         }
     }
 
@@ -130,7 +133,12 @@ impl Actions {
         let changed = report.changed;
         let undo = report.outbox_key.clone();
         if let Some(key) = &undo {
-            self.undos.lock().unwrap_or_else(|p| p.into_inner()).insert(key.clone(), report);
+            let mut undos = self.undos.lock().unwrap_or_else(|p| p.into_inner());
+            // Undo is only possible within its window: older ones can go.
+            let now = self.clock.now();
+            undos.retain(|_, r| now - r.at <= UNDO_WINDOW);
+            undos.insert(key.clone(), report);
+            drop(undos);
             self.nudge_after_undo_window();
         }
         if changed > 0 {
@@ -140,13 +148,21 @@ impl Actions {
         Ok(MarkAllView { changed, undo })
     }
 
-    /// The tray's "Mark all as read": every tab, each as its own scoped action (NC-R6).
+    /// The tray's "Mark all as read": every tab, each as its own scoped action (NC-R6); a tab
+    /// that fails does not stop the others (the first failure is returned after them).
     pub fn mark_everything_read(&self) -> Result<u64, AppError> {
         let mut changed = 0;
+        let mut failed = None;
         for tab in Tab::ALL {
-            changed += self.mark_all_read(Scope { tab: *tab, category: None })?.changed;
+            match self.mark_all_read(Scope { tab: *tab, category: None }) {
+                Ok(done) => changed += done.changed,
+                Err(e) => {
+                    tracing::warn!(error = %e, %tab, "mark all read");
+                    failed.get_or_insert(e);
+                }
+            }
         }
-        Ok(changed)
+        failed.map_or(Ok(changed), Err)
     }
 
     pub fn undo(&self, token: &str) -> Result<bool, AppError> {
@@ -162,7 +178,9 @@ impl Actions {
 
     /// A mark-all waits out its undo window before it may leave: sync is nudged once it is due.
     fn nudge_after_undo_window(&self) {
-        let Ok(handle) = tokio::runtime::Handle::try_current() else { return };
+        let Some(handle) = tokio::runtime::Handle::try_current().ok().or_else(|| self.runtime.clone()) else {
+            return;
+        };
         let nudge = self.nudge.clone();
         let wait = UNDO_WINDOW.to_std().unwrap_or(Duration::from_secs(10)) + Duration::from_millis(200);
         handle.spawn(async move {

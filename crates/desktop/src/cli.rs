@@ -4,7 +4,13 @@
 
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
+
+/// How long a hidden window lingers by default, in milliseconds.
+const LINGER_MS: u64 = 10_000;
+/// The demo's default pace, in milliseconds.
+const DEMO_PACE_MS: u64 = 4_000;
 
 #[derive(Debug, Clone, Parser)]
 #[command(name = "lonceng", version, about = "The Qontak Notification Center in the desktop tray")]
@@ -25,10 +31,10 @@ pub struct Cli {
     #[arg(long, env = "LONCENG_PINNED", value_parser = clap::builder::FalseyValueParser::new())]
     pub pinned: bool,
     /// How long a hidden window is kept before WebKit is released, in milliseconds.
-    #[arg(long, env = "LONCENG_LINGER_MS", default_value_t = 10_000, value_name = "MS")]
+    #[arg(long, env = "LONCENG_LINGER_MS", default_value_t = LINGER_MS, value_name = "MS")]
     pub linger_ms: u64,
     /// The demo's average pace between events, in milliseconds.
-    #[arg(long, env = "LONCENG_DEMO_PACE_MS", default_value_t = 4_000, value_name = "MS")]
+    #[arg(long, env = "LONCENG_DEMO_PACE_MS", default_value_t = DEMO_PACE_MS, value_name = "MS")]
     pub demo_pace_ms: u64,
     /// Stop the demo after this many events.
     #[arg(long, env = "LONCENG_DEMO_EVENTS", value_name = "N")]
@@ -36,10 +42,43 @@ pub struct Cli {
 }
 
 impl Cli {
+    /// The options of this launch. `--help` and `--version` answer and exit; anything else that is
+    /// wrong (an option from another version of Lonceng, a bad value in the environment) is said
+    /// on stderr, and what clap could read is kept with defaults for the rest, so that the launch
+    /// still starts Lonceng, or reaches the running one.
+    pub fn from_launch() -> Cli {
+        Cli::from_args(std::env::args_os().collect::<Vec<_>>())
+    }
+
+    fn from_args<I, T>(args: I) -> Cli
+    where
+        I: IntoIterator<Item = T> + Clone,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        match Cli::try_parse_from(args.clone()) {
+            Ok(cli) => cli,
+            Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => e.exit(),
+            Err(e) => {
+                eprintln!("lonceng: {}; going on with the defaults for what is wrong", e.kind());
+                let m = Cli::command().ignore_errors(true).get_matches_from(args);
+                let flag = |id: &str| m.try_get_one::<bool>(id).ok().flatten().copied().unwrap_or(false);
+                let number = |id: &str| m.try_get_one::<u64>(id).ok().flatten().copied();
+                Cli {
+                    demo: flag("demo"),
+                    show: flag("show"),
+                    hidden: flag("hidden"),
+                    data_dir: m.try_get_one::<PathBuf>("data_dir").ok().flatten().cloned(),
+                    pinned: flag("pinned"),
+                    linger_ms: number("linger_ms").unwrap_or(LINGER_MS),
+                    demo_pace_ms: number("demo_pace_ms").unwrap_or(DEMO_PACE_MS),
+                    demo_events: number("demo_events"),
+                }
+            }
+        }
+    }
+
     /// What a launch asks of a running instance: open the window, unless it was started hidden.
     pub fn wants_window(args: &[String]) -> bool {
-        // A launch with options this build does not know (an older autostart entry, say) still
-        // reaches the running instance; only an explicit --hidden keeps the window shut.
         !args.iter().any(|a| a == "--hidden")
     }
 }
@@ -73,6 +112,15 @@ mod tests {
         std::env::remove_var("LONCENG_PINNED");
         assert!(!parse(&[]).unwrap().pinned);
         assert!(parse(&["--pinned"]).unwrap().pinned);
+    }
+
+    #[test]
+    fn a_launch_with_options_this_version_does_not_know_still_starts() {
+        let c = Cli::from_args(["lonceng", "--hidden", "--from-a-newer-version"]);
+        assert!(c.hidden, "what is known is kept");
+        let c = Cli::from_args(["lonceng", "--show", "--linger-ms", "soon"]);
+        assert!(c.show);
+        assert_eq!(c.linger_ms, 10_000, "a bad value falls back to the default");
     }
 
     #[test]

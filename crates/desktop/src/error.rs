@@ -20,6 +20,9 @@ pub enum AppError {
     /// The request itself is wrong (a category outside its tab, a bad address).
     #[error("{0}")]
     Invalid(String),
+    /// Something of this computer's failed (the browser did not start).
+    #[error("{0}")]
+    Platform(String),
 }
 
 impl From<StoreError> for AppError {
@@ -34,6 +37,9 @@ impl From<StoreError> for AppError {
 
 impl From<LinkError> for AppError {
     fn from(e: LinkError) -> Self {
-        AppError::Refused(e.to_string())
+        match e {
+            LinkError::NotAllowed(_) => AppError::Refused(e.to_string()),
+            LinkError::Failed { .. } => AppError::Platform(e.to_string()),
+        }
     }
 }

@@ -109,7 +109,8 @@ impl Desktop {
         ));
         let focus = ports.focus;
         focus.set_matcher(settings.chat_match());
-        let on_toast = actions.clone();
+        // The center holds the actions only weakly: the actions hold the center (to withdraw toasts).
+        let on_toast = Arc::downgrade(&actions);
         let toasts = Arc::new(ToastCenter::new(
             (ports.notifier)(activations_tx),
             focus.clone(),
@@ -118,8 +119,9 @@ impl Desktop {
             settings.toasts(),
             // The center says which toast; the one path for actions carries it out (it writes the store).
             Box::new(move |activated| {
-                let actions = on_toast.clone();
-                tokio::task::spawn_blocking(move || actions.toast_activated(activated));
+                if let Some(actions) = on_toast.upgrade() {
+                    tokio::task::spawn_blocking(move || actions.toast_activated(activated));
+                }
             }),
         ));
         actions.set_toasts(toasts.clone());
@@ -343,14 +345,15 @@ impl Desktop {
     /// Saves a change from the window or the tray. A sign-in token goes to the OS keyring (or a
     /// private file where none runs); the new server and token are used from the next start.
     pub async fn save_settings(&self, changes: SettingsChanges) -> Result<SettingsView, AppError> {
-        let mut next = self.settings_snapshot();
-        let token = changes.token.clone();
-        next.apply(changes)?;
-        if let Some(token) = token {
+        // Refused before anything is written (an address that is not http(s), say).
+        self.settings_snapshot().apply(changes.clone())?;
+        if let Some(token) = &changes.token {
             let store = self.secrets.write(token.trim()).await.map_err(AppError::Store)?;
             *self.token_store.lock().unwrap_or_else(|p| p.into_inner()) = store;
         }
-        self.replace_settings(next)?;
+        // Applied to the settings as they are now: a change made meanwhile (the tray's pause,
+        // say, while the keyring took its time) is kept.
+        self.update(|s| s.apply(changes))?;
         Ok(self.settings())
     }
 
@@ -368,27 +371,37 @@ impl Desktop {
         self.pause(None).await
     }
 
-    /// Pauses toasts until `until`; `None` resumes (what arrived meanwhile gets one summary).
+    /// Pauses toasts until `until`; `None` resumes (what arrived meanwhile gets one summary). The
+    /// toasts follow only once the setting is saved.
     async fn pause(&self, until: Option<DateTime<Utc>>) -> Result<(), AppError> {
-        let mut next = self.settings_snapshot();
-        next.paused_until = until;
+        self.update(|s| {
+            s.paused_until = until;
+            Ok(())
+        })?;
         match until {
             Some(t) => self.toasts.pause(t),
             None => self.toasts.resume().await,
         }
-        self.replace_settings(next)
+        Ok(())
     }
 
     pub fn paused_until(&self) -> Option<DateTime<Utc>> {
         self.settings_snapshot().paused_until.filter(|t| *t > self.clock.now())
     }
 
-    /// Saves the settings and hands them to the parts that use them.
-    fn replace_settings(&self, s: DesktopSettings) -> Result<(), AppError> {
-        s.save(&self.settings_path)?;
-        self.toasts.set_settings(s.toasts());
-        self.focus.set_matcher(s.chat_match());
-        *self.settings.lock().unwrap_or_else(|p| p.into_inner()) = s;
+    /// Changes the settings as they are now, saves them, and hands them to the parts that use
+    /// them; writers take turns, so no change is lost to another made at the same time.
+    fn update(&self, f: impl FnOnce(&mut DesktopSettings) -> Result<(), AppError>) -> Result<(), AppError> {
+        let next = {
+            let mut current = self.settings.lock().unwrap_or_else(|p| p.into_inner());
+            let mut next = current.clone();
+            f(&mut next)?;
+            next.save(&self.settings_path)?;
+            *current = next.clone();
+            next
+        };
+        self.toasts.set_settings(next.toasts());
+        self.focus.set_matcher(next.chat_match());
         (self.notify)(UiEvent::Settings);
         Ok(())
     }

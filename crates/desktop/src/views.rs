@@ -45,12 +45,41 @@ pub struct MarkAllView {
     pub undo: Option<String>,
 }
 
-/// What the window (and the tray) should refresh.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the window is told (and the tray follows): the whole vocabulary of events on the IPC,
+/// each on the channel `lonceng://<name>`. The runtime sends the first three; the shell sends the
+/// others when the tray asks for Settings or brings a hidden window back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(rename = "BackendEvent")]
 pub enum UiEvent {
+    /// The list or the counts changed.
     Changed,
+    /// The connection changed.
     Status,
+    /// The settings changed.
     Settings,
+    OpenSettings,
+    Shown,
+}
+
+impl UiEvent {
+    pub const ALL: [UiEvent; 5] =
+        [UiEvent::Changed, UiEvent::Status, UiEvent::Settings, UiEvent::OpenSettings, UiEvent::Shown];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            UiEvent::Changed => "changed",
+            UiEvent::Status => "status",
+            UiEvent::Settings => "settings",
+            UiEvent::OpenSettings => "open-settings",
+            UiEvent::Shown => "shown",
+        }
+    }
+
+    /// The Tauri event it travels as.
+    pub fn channel(self) -> String {
+        format!("lonceng://{}", self.name())
+    }
 }
 
 /// Which tray icon is shown.

@@ -17,7 +17,7 @@ use lonceng_core::i18n::Lang;
 use lonceng_core::link::Opener;
 use lonceng_core::model::{Category, Kind, Tab, WireNotification};
 use lonceng_core::protocol::{MaintenanceStatus, MaintenanceWindow};
-use lonceng_core::store::{PageCursor, Scope, Store};
+use lonceng_core::store::{PageCursor, Scope, Store, UNDO_WINDOW};
 use lonceng_core::sync::{BoxFut, ConnState, SyncStatus};
 use lonceng_core::toast::{ChatWindowMatch, Focus, FocusProbe, Notifier, NotifyError, Reason, Toast};
 use lonceng_desktop::error::AppError;
@@ -26,7 +26,7 @@ use lonceng_desktop::keyring::{Secrets, TokenStore};
 use lonceng_desktop::ports::Ports;
 use lonceng_desktop::runtime::{Desktop, Options};
 use lonceng_desktop::settings::{DesktopSettings, SettingsChanges, SettingsView};
-use lonceng_desktop::views::{CountsView, MarkAllView, PageView};
+use lonceng_desktop::views::{CountsView, MarkAllView, PageView, UiEvent};
 use serde_json::{json, Value};
 use ts_rs::TS;
 
@@ -56,6 +56,7 @@ fn generated() -> String {
         SettingsView::decl(&cfg),
         SettingsChanges::decl(&cfg),
         AppError::decl(&cfg),
+        UiEvent::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by crates/desktop/tests/contract.rs: do not edit.\n\
@@ -82,7 +83,16 @@ fn generated() -> String {
     for k in Kind::ALL {
         out.push_str(&format!("  {k}: '{}',\n", k.message_id()));
     }
-    out.push_str("};\n");
+    out.push_str("};\n\n");
+    let events: Vec<_> = UiEvent::ALL.iter().map(|e| e.name().to_owned()).collect();
+    out.push_str(&format!(
+        "/** Every event the window is sent, each on the channel `lonceng://<name>`. */\nexport const BACKEND_EVENTS: readonly BackendEvent[] = [{}];\n\n",
+        list(events)
+    ));
+    out.push_str(&format!(
+        "/** How long a mark-all can be undone before it leaves for the server, in milliseconds. */\nexport const UNDO_WINDOW_MS = {};\n",
+        UNDO_WINDOW.num_milliseconds()
+    ));
     out
 }
 

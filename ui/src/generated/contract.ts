@@ -75,7 +75,9 @@ export type SettingsChanges = { lang?: Lang, muted?: Array<Category>, mute_chat?
  */
 token?: string, chat_window_patterns?: Array<string>, autostart?: boolean, };
 
-export type AppError = { "kind": "store", "message": string } | { "kind": "not_found", "message": string } | { "kind": "refused", "message": string } | { "kind": "invalid", "message": string };
+export type AppError = { "kind": "store", "message": string } | { "kind": "not_found", "message": string } | { "kind": "refused", "message": string } | { "kind": "invalid", "message": string } | { "kind": "platform", "message": string };
+
+export type BackendEvent = "changed" | "status" | "settings" | "open-settings" | "shown";
 
 /** The tabs, in display order. */
 export const TABS: readonly Tab[] = ['general', 'inbox', 'approval'];
@@ -113,3 +115,9 @@ export const KIND_MESSAGES: Readonly<Record<string, string>> = {
   expense_approval_approved: 'expense-approval-approved',
   expense_approval_rejected: 'expense-approval-rejected',
 };
+
+/** Every event the window is sent, each on the channel `lonceng://<name>`. */
+export const BACKEND_EVENTS: readonly BackendEvent[] = ['changed', 'status', 'settings', 'open-settings', 'shown'];
+
+/** How long a mark-all can be undone before it leaves for the server, in milliseconds. */
+export const UNDO_WINDOW_MS = 10000;

@@ -190,7 +190,7 @@ mark-all-read-done = { $count ->
        *[other] { $count } notifications marked as read
     }
 undo = Undo
-link-refused = That link does not lead to a Qontak page, so it was not opened.
+link-refused = The link goes to { $host }, which is not a Qontak address, so it was not opened.
 mark-read = Mark as read
 section-today = Today
 section-older = Older

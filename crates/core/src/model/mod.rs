@@ -142,6 +142,23 @@ impl Category {
     }
 }
 
+/// A category chip named with a tab it is not in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("category '{category}' is not in tab '{tab}'")]
+pub struct NotInTab {
+    pub tab: Tab,
+    pub category: Category,
+}
+
+/// A tab and optionally one of its category chips: the one check every list, mark-all and wire
+/// item goes through.
+pub fn check_scope(tab: Tab, category: Option<Category>) -> Result<(), NotInTab> {
+    match category {
+        Some(c) if c.tab() != tab => Err(NotInTab { tab, category: c }),
+        _ => Ok(()),
+    }
+}
+
 impl Tab {
     pub fn code(self) -> i64 {
         Tab::ALL.iter().position(|t| *t == self).map_or(0, |p| p as i64 + 1)

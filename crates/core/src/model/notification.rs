@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Category, Kind, ParamType, Params, Tab, UnknownKey, MAX_ID_LEN};
+use super::{check_scope, Category, Kind, ParamType, Params, Tab, UnknownKey, MAX_ID_LEN};
 
 /// A notification of the bell list, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,9 +128,7 @@ impl WireNotification {
         let tab: Tab = self.tab.parse()?;
         let category: Category = self.category.parse()?;
         let kind: Kind = self.kind.parse()?;
-        if category.tab() != tab {
-            return Err(Problem::CategoryNotInTab { tab, category });
-        }
+        check_scope(tab, Some(category)).map_err(|_| Problem::CategoryNotInTab { tab, category })?;
         if !kind.allows(category) {
             return Err(Problem::KindNotInCategory { kind, category });
         }

@@ -36,7 +36,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, Transaction};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Category, Notification, Tab};
+use crate::model::{check_scope, Category, Notification, Tab};
 
 pub use outbox::{OutboxEntry, OutboxOp, UNDO_WINDOW};
 pub use state::{QuarantinedItem, CURSOR_KEY};
@@ -82,10 +82,9 @@ pub struct Scope {
 
 impl Scope {
     pub fn new(tab: Tab, category: Option<Category>) -> Result<Scope, StoreError> {
-        match category {
-            Some(c) if c.tab() != tab => Err(StoreError::CategoryNotInTab { tab, category: c }),
-            _ => Ok(Scope { tab, category }),
-        }
+        check_scope(tab, category)
+            .map_err(|e| StoreError::CategoryNotInTab { tab: e.tab, category: e.category })?;
+        Ok(Scope { tab, category })
     }
 
     pub fn categories(&self) -> Vec<Category> {
@@ -152,6 +151,26 @@ pub struct RemoteRead {
 pub struct Rejected {
     pub raw: String,
     pub error: String,
+}
+
+/// The most of a rejected item's text that is kept: enough to see what was wrong, not enough for a
+/// hostile server to fill the disk.
+pub const MAX_KEPT_RAW: usize = 16 * 1024;
+
+impl Rejected {
+    /// A rejected item, its text cut to [`MAX_KEPT_RAW`] bytes (on a character boundary).
+    pub fn new(raw: &str, error: impl Into<String>) -> Rejected {
+        let raw = if raw.len() > MAX_KEPT_RAW {
+            let mut end = MAX_KEPT_RAW;
+            while !raw.is_char_boundary(end) {
+                end -= 1;
+            }
+            format!("{}… ({} bytes in all)", &raw[..end], raw.len())
+        } else {
+            raw.to_owned()
+        };
+        Rejected { raw, error: error.into() }
+    }
 }
 
 /// One unit of synchronisation, applied atomically: if the process dies, either all of it (cursor

@@ -93,8 +93,9 @@ impl Store {
                 }
             }
             for r in &batch.rejected {
-                quarantine(tx, &r.raw, &r.error, now)?;
-                report.quarantined += 1;
+                if quarantine(tx, &r.raw, &r.error, now)? {
+                    report.quarantined += 1;
+                }
             }
             write_counts(tx, &delta)?;
             if let Some(cursor) = &batch.cursor {

@@ -71,6 +71,14 @@ CREATE TABLE sync_state (
 ALTER TABLE outbox ADD COLUMN available_at INTEGER NOT NULL DEFAULT 0;
 "#,
     ),
+    Migration::sql(
+        r#"
+-- v3: a rejected item is kept once, however often a source sends it again (the CRM list has no
+-- cursor: every poll reads the same page).
+DELETE FROM quarantine WHERE id NOT IN (SELECT min(id) FROM quarantine GROUP BY raw, error);
+CREATE UNIQUE INDEX quarantine_once ON quarantine (raw, error);
+"#,
+    ),
 ];
 
 /// Every category has a watermark and a counter row from the start.

@@ -47,15 +47,17 @@ impl Store {
     }
 }
 
+/// Keeps a rejected item with its reason; false when it is kept already.
 pub(super) fn quarantine(
     conn: &Connection,
     raw: &str,
     error: &str,
     now: DateTime<Utc>,
-) -> rusqlite::Result<()> {
-    conn.prepare_cached("INSERT INTO quarantine (received_at, raw, error) VALUES (?1, ?2, ?3)")?
+) -> rusqlite::Result<bool> {
+    let added = conn
+        .prepare_cached("INSERT OR IGNORE INTO quarantine (received_at, raw, error) VALUES (?1, ?2, ?3)")?
         .execute(params![to_ms(now), raw, error])?;
-    Ok(())
+    Ok(added == 1)
 }
 
 pub(super) fn get_state(conn: &Connection, key: &str) -> Result<Option<String>, rusqlite::Error> {

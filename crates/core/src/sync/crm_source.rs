@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 
-use super::http::{failure, Endpoint};
+use super::http::{failure, read_capped, Endpoint};
 use super::source::Sent;
 use super::{BoxFut, EventStream, Pulled, Source, SourceError};
 use crate::clock::Clock;
@@ -19,6 +19,8 @@ use crate::store::{OutboxEntry, OutboxOp, Rejected};
 /// Pages read per poll: the newest notifications come first.
 const MAX_PAGES: u32 = 5;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The largest page of the CRM list read.
+const MAX_PAGE_BYTES: usize = 8 << 20;
 
 pub struct CrmSource {
     at: Endpoint,
@@ -84,8 +86,9 @@ impl Source for CrmSource {
             if !resp.status().is_success() {
                 return Err(failure(resp).await);
             }
+            let body = read_capped(resp, MAX_PAGE_BYTES).await?;
             let page: CrmPage =
-                resp.json().await.map_err(|e| SourceError::Protocol(format!("CRM list: {e}")))?;
+                serde_json::from_slice(&body).map_err(|e| SourceError::Protocol(format!("CRM list: {e}")))?;
             let now = self.clock.now();
             let mut pulled = Pulled::default();
             for raw in page.response {
@@ -95,7 +98,7 @@ impl Source for CrmSource {
                     .and_then(|n| n.to_notification(&self.recipient_id, now).map_err(|e| e.to_string()));
                 match mapped {
                     Ok(n) => pulled.batch.items.push(n),
-                    Err(error) => pulled.batch.rejected.push(Rejected { raw: text, error }),
+                    Err(error) => pulled.batch.rejected.push(Rejected::new(&text, error)),
                 }
             }
             let total = page.total_page.unwrap_or(1);

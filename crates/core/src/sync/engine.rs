@@ -388,15 +388,17 @@ impl<S: Source> SyncEngine<S> {
 
     /// How long to wait before the next attempt ([`pacing`](super::pacing)).
     fn delay(&self, e: &SyncError, attempt: u32) -> Duration {
-        if let SyncError::Source(SourceError::Unavailable { retry_after: Some(d), .. }) = e {
-            return pacing::after_retry_after(*d);
+        if let SyncError::Source(SourceError::Unavailable { retry_after: Some(r), .. }) = e {
+            return pacing::after_retry_after(*r, self.clock.now());
         }
         let slow = matches!(e, SyncError::Source(SourceError::Unauthorized(_)) | SyncError::Store(_));
         pacing::backoff(&self.config, attempt, slow)
     }
 
     async fn report_failure(&mut self, e: &SyncError, wait: Duration) {
-        let next_attempt_at = self.clock.now() + chrono::Duration::from_std(wait).unwrap_or_default();
+        let now = self.clock.now();
+        let next_attempt_at =
+            chrono::Duration::from_std(wait).ok().and_then(|w| now.checked_add_signed(w)).unwrap_or(now);
         let state = match e {
             SyncError::Source(SourceError::Unavailable { maintenance: true, .. }) => {
                 let status = self.source.maintenance().await.ok().flatten();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use reqwest::{header, Response, StatusCode};
 
-use super::source::SourceError;
+use super::source::{RetryAfter, SourceError};
 use crate::protocol::ErrorBody;
 
 /// Where a network source is: its HTTP client, its base URL, and how often it is polled when it
@@ -52,12 +52,8 @@ pub fn network(e: reqwest::Error) -> SourceError {
 /// Maps a non-success response to a [`SourceError`], reading `Retry-After` and the error body.
 pub async fn failure(resp: Response) -> SourceError {
     let status = resp.status();
-    let retry_after = resp
-        .headers()
-        .get(header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
+    let retry_after =
+        resp.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(RetryAfter::parse);
     let body: Option<ErrorBody> = resp.json().await.ok();
     let (code, message) =
         body.map_or_else(|| (String::new(), status.to_string()), |b| (b.error.code, b.error.message));
@@ -71,6 +67,22 @@ pub async fn failure(resp: Response) -> SourceError {
         s if s.is_client_error() => SourceError::Rejected { status: s.as_u16(), message },
         s => SourceError::Server(s.as_u16()),
     }
+}
+
+/// The body of a response, refused when it grows past `limit` bytes (a hostile or broken server
+/// cannot make the app read without end).
+pub async fn read_capped(resp: Response, limit: usize) -> Result<Vec<u8>, SourceError> {
+    use futures_util::StreamExt;
+    let mut body = Vec::new();
+    let mut chunks = resp.bytes_stream();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(network)?;
+        if body.len().saturating_add(chunk.len()) > limit {
+            return Err(SourceError::Protocol(format!("the answer is larger than {} MiB", limit >> 20)));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// A response, or the failure it stands for.

@@ -7,17 +7,17 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use reqwest::{header, StatusCode};
 
-use super::http::{failure, network, ok, Endpoint};
+use super::http::{failure, network, ok, read_capped, Endpoint};
 use super::source::Sent;
 use super::sse::{SseItem, SseParser};
 use super::{BoxFut, EventStream, Pulled, Source, SourceError, SourceEvent};
-use crate::protocol::{
-    sse, Change, ChangeBody, ChangesPage, MaintenanceStatus, MarkAllReadRequest, Presence,
-};
+use crate::protocol::{sse, Change, ChangeBody, MaintenanceStatus, MarkAllReadRequest, Presence};
 use crate::store::{OutboxEntry, OutboxOp, Rejected, RemoteRead};
 
 /// Changes per catch-up page.
 const PAGE: usize = 1_000;
+/// The largest page of the change feed read (a thousand changes are a few megabytes).
+const MAX_PAGE_BYTES: usize = 32 << 20;
 /// Every request but the stream must answer within this.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -55,7 +55,7 @@ fn absorb(page: &mut Pulled, change: Change) {
             let raw = serde_json::to_string(&notification).unwrap_or_default();
             match notification.validate() {
                 Ok(n) => page.batch.items.push(n),
-                Err(e) => page.batch.rejected.push(Rejected { raw, error: e.to_string() }),
+                Err(e) => page.batch.rejected.push(Rejected::new(&raw, e.to_string())),
             }
         }
         ChangeBody::Read { ids, read_at } => {
@@ -67,26 +67,62 @@ fn absorb(page: &mut Pulled, change: Change) {
     page.batch.cursor = Some(change.seq.to_string());
 }
 
-fn to_event(item: SseItem) -> Result<SourceEvent, SourceError> {
-    let decode = |e: serde_json::Error| SourceError::Protocol(format!("stream event: {e}"));
+/// Adds one change as it came (JSON): one that does not decode is quarantined with the reason and
+/// the cursor moves past it (to its `seq`, or `at` where it has none), so that nothing after it is
+/// held up and the same bad change is not fetched forever.
+fn absorb_raw(page: &mut Pulled, raw: &str, at: Option<i64>) {
+    match serde_json::from_str::<Change>(raw) {
+        Ok(change) => absorb(page, change),
+        Err(e) => {
+            tracing::warn!(error = %e, "a change that does not decode was quarantined");
+            page.batch.rejected.push(Rejected::new(raw, format!("change: {e}")));
+            let seq = serde_json::from_str::<serde_json::Value>(raw)
+                .ok()
+                .and_then(|v| v.get("seq").and_then(serde_json::Value::as_i64));
+            if let Some(seq) = seq.or(at) {
+                page.batch.cursor = Some(seq.to_string());
+            }
+        }
+    }
+}
+
+/// A page of the change feed with each change still raw, so that one bad change cannot fail it.
+#[derive(serde::Deserialize)]
+struct RawPage {
+    #[serde(default)]
+    changes: Vec<Box<serde_json::value::RawValue>>,
+    cursor: i64,
+    #[serde(default)]
+    more: bool,
+}
+
+fn to_event(item: SseItem) -> SourceEvent {
     match item {
-        SseItem::Comment => Ok(SourceEvent::KeepAlive),
-        SseItem::Event { event, data, .. } => match event.as_str() {
+        SseItem::Comment => SourceEvent::KeepAlive,
+        SseItem::Event { event, data, id } => match event.as_str() {
             sse::CHANGE => {
                 let mut page = Pulled::default();
-                absorb(&mut page, serde_json::from_str::<Change>(&data).map_err(decode)?);
-                Ok(SourceEvent::Changes(Box::new(page)))
+                absorb_raw(&mut page, &data, id.and_then(|i| i.trim().parse().ok()));
+                SourceEvent::Changes(Box::new(page))
             }
-            sse::PRESENCE => {
-                Ok(SourceEvent::Presence(serde_json::from_str::<Presence>(&data).map_err(decode)?))
-            }
-            sse::MAINTENANCE => Ok(SourceEvent::Maintenance(
-                serde_json::from_str::<MaintenanceStatus>(&data).map_err(decode)?,
-            )),
+            sse::PRESENCE => match serde_json::from_str::<Presence>(&data) {
+                Ok(p) => SourceEvent::Presence(p),
+                Err(e) => ignored("presence", e),
+            },
+            sse::MAINTENANCE => match serde_json::from_str::<MaintenanceStatus>(&data) {
+                Ok(m) => SourceEvent::Maintenance(m),
+                Err(e) => ignored("maintenance", e),
+            },
             // Unknown events from a newer server are proof of life, nothing more.
-            _ => Ok(SourceEvent::KeepAlive),
+            _ => SourceEvent::KeepAlive,
         },
     }
+}
+
+/// A presence or maintenance notice that does not decode informs nothing; the stream goes on.
+fn ignored(what: &str, e: serde_json::Error) -> SourceEvent {
+    tracing::warn!(error = %e, "a {what} event that does not decode was ignored");
+    SourceEvent::KeepAlive
 }
 
 impl Source for LoncengSource {
@@ -99,10 +135,12 @@ impl Source for LoncengSource {
                 .send()
                 .await)
             .await?;
-            let page: ChangesPage = resp.json().await.map_err(|e| SourceError::Protocol(e.to_string()))?;
+            let body = read_capped(resp, MAX_PAGE_BYTES).await?;
+            let page: RawPage = serde_json::from_slice(&body)
+                .map_err(|e| SourceError::Protocol(format!("change feed: {e}")))?;
             let mut pulled = Pulled { more: page.more, ..Pulled::default() };
             for change in page.changes {
-                absorb(&mut pulled, change);
+                absorb_raw(&mut pulled, change.get(), None);
             }
             pulled.batch.cursor = Some(page.cursor.to_string());
             pulled.next = pulled.batch.cursor.clone();
@@ -128,7 +166,7 @@ impl Source for LoncengSource {
                 let items: Vec<Result<SourceEvent, SourceError>> = match chunk {
                     Err(e) => vec![Err(network(e))],
                     Ok(bytes) => match parser.push(&bytes) {
-                        Ok(items) => items.into_iter().map(to_event).collect(),
+                        Ok(items) => items.into_iter().map(|i| Ok(to_event(i))).collect(),
                         Err(e) => vec![Err(SourceError::Protocol(e.to_string()))],
                     },
                 };

@@ -23,7 +23,7 @@ pub mod crm_source;
 pub mod engine;
 pub mod http;
 pub mod lonceng;
-mod pacing;
+pub mod pacing;
 mod recent;
 pub mod source;
 pub mod sse;
@@ -39,7 +39,7 @@ use crate::protocol::{MaintenanceStatus, Presence};
 use crate::store::Store;
 
 pub use engine::{SyncEngine, SyncHandle};
-pub use source::{BoxFut, EventStream, Pulled, Source, SourceError, SourceEvent};
+pub use source::{BoxFut, EventStream, Pulled, RetryAfter, Source, SourceError, SourceEvent};
 
 /// The store, shared between the engine and the app.
 pub type SharedStore = Arc<Mutex<Store>>;

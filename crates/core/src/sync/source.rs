@@ -12,6 +12,8 @@ use crate::model::ChatMessage;
 use crate::protocol::{MaintenanceStatus, Presence};
 use crate::store::{Batch, OutboxEntry};
 
+pub use super::pacing::RetryAfter;
+
 pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub type EventStream = Pin<Box<dyn Stream<Item = Result<SourceEvent, SourceError>> + Send>>;
 /// A queued action on its way to the source.
@@ -58,9 +60,9 @@ impl Pulled {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SourceError {
-    /// 503: maintenance or overload. `retry_after` from the header.
-    #[error("the server is unavailable{}", match .retry_after { Some(d) => format!(" (retry after {} s)", d.as_secs()), None => String::new() })]
-    Unavailable { retry_after: Option<Duration>, maintenance: bool },
+    /// 503 (maintenance or overload) or 429, with the `Retry-After` it gave.
+    #[error("the server is unavailable{}", if .retry_after.is_some() { " (it said when to retry)" } else { "" })]
+    Unavailable { retry_after: Option<RetryAfter>, maintenance: bool },
     #[error("the sign-in was refused: {0}")]
     Unauthorized(String),
     /// The stored cursor is older than the server's feed: replay from the start.

@@ -15,6 +15,9 @@ pub enum SseItem {
 
 /// The longest line accepted; a longer one means the peer is not speaking SSE.
 const MAX_LINE: usize = 1 << 20;
+/// The most data one event may gather over all its lines: a hostile server cannot grow memory
+/// without bound with endless `data:` lines either.
+const MAX_EVENT: usize = 1 << 20;
 
 #[derive(Debug, Default)]
 pub struct SseParser {
@@ -28,12 +31,16 @@ pub struct SseParser {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the event stream has a line longer than 1 MiB")]
-pub struct LineTooLong;
+pub enum TooLarge {
+    #[error("the event stream has a line longer than 1 MiB")]
+    Line,
+    #[error("the event stream has an event larger than 1 MiB")]
+    Event,
+}
 
 impl SseParser {
     /// Feeds bytes; returns the items they complete.
-    pub fn push(&mut self, bytes: &[u8]) -> Result<Vec<SseItem>, LineTooLong> {
+    pub fn push(&mut self, bytes: &[u8]) -> Result<Vec<SseItem>, TooLarge> {
         let mut out = Vec::new();
         for &b in bytes {
             if std::mem::take(&mut self.after_cr) && b == b'\n' {
@@ -46,10 +53,13 @@ impl SseParser {
                     if let Some(item) = self.line_done(&String::from_utf8_lossy(&line)) {
                         out.push(item);
                     }
+                    if self.data.len() > MAX_EVENT {
+                        return Err(TooLarge::Event);
+                    }
                 }
                 _ => {
                     if self.line.len() >= MAX_LINE {
-                        return Err(LineTooLong);
+                        return Err(TooLarge::Line);
                     }
                     self.line.push(b);
                 }
@@ -129,6 +139,21 @@ mod tests {
     #[test]
     fn endless_lines_are_refused() {
         let mut p = SseParser::default();
-        assert_eq!(p.push(&vec![b'x'; MAX_LINE + 1]), Err(LineTooLong));
+        assert_eq!(p.push(&vec![b'x'; MAX_LINE + 1]), Err(TooLarge::Line));
+    }
+
+    #[test]
+    fn an_event_of_endless_short_data_lines_is_refused() {
+        let mut p = SseParser::default();
+        let line = format!("data: {}\n", "x".repeat(1000));
+        let mut result = Ok(vec![]);
+        for _ in 0..(MAX_EVENT / 1000 + 2) {
+            result = p.push(line.as_bytes());
+            if result.is_err() {
+                break;
+            }
+        }
+        assert_eq!(result, Err(TooLarge::Event));
+        assert!(p.data.len() <= MAX_EVENT + 1100, "memory stayed bounded: {}", p.data.len());
     }
 }

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use chrono::{DateTime, Utc};
-use lonceng_core::model::{Category, Tab};
+use lonceng_core::model::{check_scope, Category, Tab};
 use lonceng_core::protocol::{
     ChangesPage, Counts, EventResponse, EventStatus, MaintenanceStatus, MaintenanceWindow,
     MarkAllReadRequest, MarkAllReadResponse, MarkReadResponse, NotificationsPage, Presence, PresenceReport,
@@ -53,14 +53,10 @@ fn parse_scope(tab: &str, category: Option<&str>) -> Result<(Tab, Option<Categor
     let category = match category {
         None | Some("") => None,
         Some(c) => {
-            let c: Category =
-                c.parse().map_err(|_| ApiError::bad("invalid_query", format!("unknown category '{c}'")))?;
-            if c.tab() != tab {
-                return Err(ApiError::bad("invalid_query", format!("category '{c}' is not in tab '{tab}'")));
-            }
-            Some(c)
+            Some(c.parse().map_err(|_| ApiError::bad("invalid_query", format!("unknown category '{c}'")))?)
         }
     };
+    check_scope(tab, category).map_err(|e| ApiError::bad("invalid_query", e.to_string()))?;
     Ok((tab, category))
 }
 

@@ -40,7 +40,7 @@ pub async fn stream<D: Database>(
     }
     let header_id =
         headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
-    let (rx_user, rx_global) = service.hub.subscribe(&d.user_id);
+    let (rx_user, rx_global) = service.subscribe(&d.user_id);
     let last = match header_id.or(p.since) {
         Some(seq) => seq,
         None => service.last_seq(&d.user_id).await?,

@@ -14,12 +14,13 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use lonceng_core::clock::Clock;
-use lonceng_core::model::WireNotification;
+use lonceng_core::model::{check_scope, WireNotification};
 use lonceng_core::protocol::{
     ChangesPage, Counts, EventResponse, EventStatus, MaintenanceWindow, MarkAllReadRequest,
     MarkAllReadResponse, MarkReadResponse, Presence, PresenceReport,
 };
 use lonceng_core::rules::{self, InvalidEvent, Outcome, ProducerEvent};
+use tokio::sync::broadcast::Receiver;
 use tokio_util::sync::CancellationToken;
 
 use crate::db::{Database, DbError, Device, ListFilter, MarkAll, NewToken, UserChange};
@@ -63,7 +64,8 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 
 pub struct Service<D> {
     db: D,
-    pub hub: Hub,
+    /// Private: changes reach streams only through "commit, then publish".
+    hub: Hub,
     presence: PresenceBook,
     pub clock: Arc<dyn Clock>,
     pub config: Config,
@@ -86,6 +88,16 @@ impl<D: Database> Service<D> {
             maintenance: Mutex::new(MaintenanceState::new(windows)),
             transition: tokio::sync::Mutex::new(()),
         }))
+    }
+
+    /// Receivers for one user's frames and for everyone's (a stream subscribing).
+    pub fn subscribe(&self, user: &str) -> (Receiver<Frame>, Receiver<Frame>) {
+        self.hub.subscribe(user)
+    }
+
+    /// Open streams.
+    pub fn streams(&self) -> usize {
+        self.hub.streams()
     }
 
     /// Hands committed changes to the open streams. Only called after the database committed them.
@@ -167,11 +179,7 @@ impl<D: Database> Service<D> {
         request: MarkAllReadRequest,
         idempotency_key: Option<String>,
     ) -> ServiceResult<MarkAllReadResponse> {
-        if let Some(c) = request.category {
-            if c.tab() != request.tab {
-                return Err(ServiceError::Invalid(format!("category '{c}' is not in tab '{}'", request.tab)));
-            }
-        }
+        check_scope(request.tab, request.category).map_err(|e| ServiceError::Invalid(e.to_string()))?;
         let op = MarkAll { user_id: user.to_owned(), request, idempotency_key, now: self.clock.now() };
         let acted = self.db.mark_all_read(op).await?;
         self.publish(&acted.changes);

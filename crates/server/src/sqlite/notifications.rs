@@ -145,7 +145,15 @@ pub(super) fn list_tx(conn: &Connection, user: &str, f: &ListFilter) -> DbResult
             .collect::<Result<Vec<_>, _>>(),
         None => stmt.query_map(params![user, key, limit], notif_row)?.collect::<Result<Vec<_>, _>>(),
     }?;
-    rows.into_iter().map(wire).collect()
+    // A row this build cannot read back (written by a newer server before a rollback, say) is
+    // logged and left out; it does not take the rest of the page with it.
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let id = row.0.clone();
+            wire(row).inspect_err(|e| tracing::error!(error = %e, id, "stored notification unreadable")).ok()
+        })
+        .collect())
 }
 
 pub(super) fn mark_all_tx(conn: &mut Connection, op: &MarkAll) -> DbResult<Acted<MarkAllReadResponse>> {
