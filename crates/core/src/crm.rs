@@ -207,6 +207,24 @@ mod tests {
     }
 
     /// Expected values computed independently (Python's hmac module) from the yaml's algorithm.
+    // The CRM source's pages: one odd field does not fail a page (each item is judged on its own).
+    #[test]
+    fn page_counts_in_any_reasonable_form_read_as_counts_and_odd_ones_as_unknown() {
+        let page = |total: &str| {
+            serde_json::from_str::<CrmPage>(&format!(
+                r#"{{"response": [], "page": 1, "total_page": {total}}}"#
+            ))
+            .unwrap()
+            .total_page
+        };
+        assert_eq!(page("2"), Some(2));
+        assert_eq!(page(r#""3""#), Some(3));
+        assert_eq!(page("99999999999"), Some(u32::MAX));
+        for odd in ["-1", "1.5", "null", "{}", r#""many""#] {
+            assert_eq!(page(odd), None, "{odd}");
+        }
+    }
+
     #[test]
     fn signatures_match_the_reference_algorithm() {
         assert_eq!(

@@ -59,7 +59,9 @@ async fn main() -> anyhow::Result<()> {
                 if changed.is_err() {
                     break;
                 }
-                let connected = matches!(handle.status.borrow().state, ConnState::Connected { .. });
+                let state = handle.status.borrow().state.clone();
+                println!("status {}", serde_json::to_string(&state).unwrap_or_default());
+                let connected = matches!(state, ConnState::Connected { .. });
                 if connected && args.until_caught_up {
                     println!(
                         "caught-up items={} elapsed_ms={} peak_rss_kb={}",
@@ -73,5 +75,6 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     }
-    Ok(())
+    // The engine runs until it is told to stop; ending on its own is a failure a supervisor must see.
+    anyhow::bail!("the sync engine stopped")
 }

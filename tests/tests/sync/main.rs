@@ -9,5 +9,6 @@ mod util;
 mod catch_up;
 mod connections;
 mod crm;
+mod hostile;
 mod offline;
 mod outages;

@@ -575,3 +575,17 @@ fn a_version_1_database_is_migrated_in_place() {
     let version: i64 = s.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     assert_eq!(version, MIGRATIONS.len() as i64, "migrated to the current schema");
 }
+
+// A source without a cursor (the CRM list) sends the same bad item on every poll: it is kept once.
+#[test]
+fn a_rejected_item_sent_again_is_quarantined_once() {
+    let mut s = Store::open_in_memory().unwrap();
+    let batch =
+        Batch { rejected: vec![Rejected::new("{\"id\": 1}", "CRM notification: bad")], ..Batch::default() };
+    assert_eq!(s.apply(&batch, t0()).unwrap().quarantined, 1);
+    assert_eq!(s.apply(&batch, far()).unwrap().quarantined, 0, "nothing new to report");
+    assert_eq!(s.quarantined().unwrap().len(), 1);
+    let huge = "x".repeat(MAX_KEPT_RAW * 4);
+    let kept = Rejected::new(&huge, "too big");
+    assert!(kept.raw.len() < MAX_KEPT_RAW + 100 && kept.raw.ends_with("bytes in all)"), "{}", kept.raw.len());
+}

@@ -2,11 +2,12 @@
 //! sessions the wait that the failure calls for. See the module above for the guarantees.
 
 use std::collections::HashSet;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use tokio::sync::{mpsc, watch, Notify};
 use tokio_util::sync::CancellationToken;
 
@@ -23,6 +24,17 @@ use crate::store::{Store, StoreError, CURSOR_KEY};
 /// The store's key for the last successful sync time (RFC 3339).
 const LAST_SYNCED_KEY: &str = "last_synced_at";
 
+/// MW-5: a catch-up after a (re)connection that brings more than this many new items brings them
+/// quietly, however short the outage was: they go to the list, and one summary says how many.
+pub const HANDFUL: usize = 5;
+
+/// How a page came: live (the stream, a regular poll), or catching up after a (re)connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Arrival {
+    Live,
+    CatchUp,
+}
+
 #[derive(Debug, thiserror::Error)]
 enum SyncError {
     #[error(transparent)]
@@ -35,6 +47,9 @@ enum SyncError {
     Woke,
     #[error("the store worker stopped")]
     Worker,
+    /// A bug: the session panicked. The engine reports it and starts a new session.
+    #[error("sync stopped unexpectedly ({0}); it starts again by itself")]
+    Panicked(String),
 }
 
 /// MW-5: late arrivals are counted only while recovering from an outage (a first sync's backlog is
@@ -110,7 +125,9 @@ impl<S: Source> SyncEngine<S> {
         (engine, handle)
     }
 
-    /// Runs until `shutdown`.
+    /// Runs until `shutdown`. A session that fails waits as its failure calls for and starts
+    /// again; one that panics (a bug) is reported in the status and started again the same way, so
+    /// the engine never stops while the app runs.
     pub async fn run(mut self, shutdown: CancellationToken) {
         if let Ok(Some(t)) = self.with_store(|s| s.state(LAST_SYNCED_KEY)).await {
             let last = DateTime::parse_from_rfc3339(&t).ok().map(|t| t.with_timezone(&Utc));
@@ -118,29 +135,21 @@ impl<S: Source> SyncEngine<S> {
         }
         let mut attempt: u32 = 0;
         while !shutdown.is_cancelled() {
-            let outcome = tokio::select! {
+            let step = AssertUnwindSafe(self.step(&shutdown, &mut attempt)).catch_unwind();
+            let wait = tokio::select! {
                 _ = shutdown.cancelled() => return,
-                r = self.session(&shutdown) => r,
-            };
-            let wait = match outcome {
-                // The server ended the stream (e.g. maintenance began): reconnect soon.
-                Ok(()) => {
-                    attempt = 0;
-                    pacing::jitter(self.config.backoff_min / 2)
-                }
-                Err(SyncError::Woke) => {
-                    tracing::info!("woke from sleep: reconnecting now");
-                    attempt = 0;
-                    continue;
-                }
-                Err(e) => {
-                    self.outage_since.get_or_insert_with(|| self.clock.now());
-                    self.late.counting = true;
-                    let wait = self.delay(&e, attempt);
-                    attempt = attempt.saturating_add(1);
-                    self.report_failure(&e, wait).await;
-                    wait
-                }
+                r = step => match r {
+                    Ok(Some(wait)) => wait,
+                    Ok(None) => continue,
+                    Err(panic) => {
+                        let e = SyncError::Panicked(panic_message(&*panic));
+                        tracing::error!(error = %e, "sync session panicked");
+                        let wait = pacing::backoff(&self.config, attempt, false);
+                        attempt = attempt.saturating_add(1);
+                        self.fault(&e, wait);
+                        wait
+                    }
+                },
             };
             tokio::select! {
                 _ = shutdown.cancelled() => return,
@@ -149,9 +158,33 @@ impl<S: Source> SyncEngine<S> {
         }
     }
 
+    /// One session and what follows it: how long to wait before the next (`None`: at once).
+    async fn step(&mut self, shutdown: &CancellationToken, attempt: &mut u32) -> Option<Duration> {
+        match self.session(shutdown).await {
+            // The server ended the stream (e.g. maintenance began): reconnect soon.
+            Ok(()) => {
+                *attempt = 0;
+                Some(pacing::jitter(self.config.backoff_min / 2))
+            }
+            Err(SyncError::Woke) => {
+                tracing::info!("woke from sleep: reconnecting now");
+                *attempt = 0;
+                None
+            }
+            Err(e) => {
+                self.outage_since.get_or_insert_with(|| self.clock.now());
+                self.late.counting = true;
+                let wait = self.delay(&e, *attempt);
+                *attempt = attempt.saturating_add(1);
+                self.report_failure(&e, wait).await;
+                Some(wait)
+            }
+        }
+    }
+
     async fn session(&mut self, shutdown: &CancellationToken) -> Result<(), SyncError> {
         self.report_gaps().await?;
-        self.catch_up().await?;
+        self.catch_up(Arrival::CatchUp).await?;
         self.flush_outbox().await?;
         let maintenance = self.source.maintenance().await.ok().flatten();
         let stream = self.source.stream(self.cursor().await?).await?;
@@ -188,8 +221,9 @@ impl<S: Source> SyncEngine<S> {
     }
 
     /// Pulls and applies pages until the source has no more.
-    async fn catch_up(&mut self) -> Result<(), SyncError> {
+    async fn catch_up(&mut self, arrival: Arrival) -> Result<(), SyncError> {
         let mut since = self.cursor().await?;
+        let mut brought = 0usize;
         loop {
             let page = match self.source.pull(since.clone()).await {
                 Err(SourceError::CursorGone) => {
@@ -199,7 +233,9 @@ impl<S: Source> SyncEngine<S> {
                 other => other?,
             };
             let (more, next) = (page.more, page.next.clone());
-            self.apply(page).await?;
+            brought = brought.saturating_add(page.batch.items.len());
+            let quiet = arrival == Arrival::CatchUp && brought > HANDFUL;
+            self.apply(page, quiet).await?;
             if !more {
                 return Ok(());
             }
@@ -215,7 +251,7 @@ impl<S: Source> SyncEngine<S> {
                 _ = self.sleeper.sleep(self.source.poll_interval()) => {}
                 _ = self.nudge.notified() => {}
             }
-            self.catch_up().await?;
+            self.catch_up(Arrival::Live).await?;
             self.flush_outbox().await?;
             self.maybe_summarise();
             let now = self.clock.now();
@@ -274,7 +310,7 @@ impl<S: Source> SyncEngine<S> {
             }
         }
         if page.batch.cursor.is_some() {
-            self.apply(page).await?;
+            self.apply(page, false).await?;
         }
         match failure {
             Some(e) => Err(e.into()),
@@ -282,8 +318,10 @@ impl<S: Source> SyncEngine<S> {
         }
     }
 
-    /// Applies one page atomically, then tells the app what changed.
-    async fn apply(&mut self, page: Pulled) -> Result<(), SyncError> {
+    /// Applies one page atomically, then tells the app what changed. Arrivals are late (quiet,
+    /// MW-5) when they are old, or when the page is part of a catch-up that brought more than a
+    /// handful (`quiet`).
+    async fn apply(&mut self, page: Pulled, quiet: bool) -> Result<(), SyncError> {
         let now = self.clock.now();
         let batch = page.batch;
         let (batch, report) = self
@@ -298,7 +336,7 @@ impl<S: Source> SyncEngine<S> {
             // A page can hold an item and its re-send (MW-4): report each inserted id once.
             let mut inserted: HashSet<&str> = report.inserted.iter().map(String::as_str).collect();
             for n in batch.items.into_iter().filter(|n| inserted.remove(n.id.as_str())) {
-                let late = now - n.created_at > self.config.late_after;
+                let late = quiet || now - n.created_at > self.config.late_after;
                 if late && self.late.counting {
                     self.late.pending += 1;
                     self.late.last = Some(Instant::now());
@@ -395,6 +433,17 @@ impl<S: Source> SyncEngine<S> {
         pacing::backoff(&self.config, attempt, slow)
     }
 
+    /// A panicked session: the status says so (offline, with the reason), and when it retries.
+    fn fault(&mut self, e: &SyncError, wait: Duration) {
+        let next_attempt_at = self.next_attempt_at(wait);
+        self.status.send_modify(|s| s.state = ConnState::Offline { reason: e.to_string(), next_attempt_at });
+    }
+
+    fn next_attempt_at(&self, wait: Duration) -> DateTime<Utc> {
+        let now = self.clock.now();
+        chrono::Duration::from_std(wait).ok().and_then(|w| now.checked_add_signed(w)).unwrap_or(now)
+    }
+
     async fn report_failure(&mut self, e: &SyncError, wait: Duration) {
         let now = self.clock.now();
         let next_attempt_at =
@@ -437,4 +486,13 @@ impl<S: Source> SyncEngine<S> {
         .map_err(|_| SyncError::Worker)?;
         Ok(result?)
     }
+}
+
+/// What a panic said, for the status and the log.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_owned())
 }

@@ -8,9 +8,11 @@
 //! opens the page and marks the items read (NC-R7).
 
 use std::collections::{HashMap, VecDeque};
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
 
 use super::policy::{chat_sensitive, decide, Focus, PolicyInput, Reason};
 use super::ports::{Activation, FocusProbe, Notifier, Toast, ToastAction, Urgency};
@@ -369,7 +371,8 @@ impl ToastCenter {
 
 /// Runs the toast center: every event goes to it (and to `also`, e.g. the window), every
 /// activation comes back to it, and a pause is checked for its end once a minute even when
-/// nothing arrives.
+/// nothing arrives. A panic while handling one event (a bug) is logged and the next event is
+/// handled: toasts never stop for the rest of the day.
 pub async fn drive(
     center: Arc<ToastCenter>,
     mut events: tokio::sync::mpsc::UnboundedReceiver<SyncEvent>,
@@ -383,15 +386,24 @@ pub async fn drive(
             _ = shutdown.cancelled() => return,
             e = events.recv() => match e {
                 Some(e) => {
-                    center.handle(&e).await;
-                    also(&e);
+                    survive("an event", AssertUnwindSafe(center.handle(&e)).catch_unwind().await);
+                    survive("the window's refresh", std::panic::catch_unwind(AssertUnwindSafe(|| also(&e))));
                 }
                 None => return,
             },
             Some(a) = activations.recv() => {
-                center.activate(a);
+                survive("a click", std::panic::catch_unwind(AssertUnwindSafe(|| center.activate(a))).map(drop));
             }
-            _ = minute.tick() => center.end_pause_if_over().await,
+            _ = minute.tick() => {
+                survive("the end of a pause", AssertUnwindSafe(center.end_pause_if_over()).catch_unwind().await);
+            }
         }
+    }
+}
+
+/// Logs a panic caught while handling `what`; the caller goes on.
+fn survive(what: &str, outcome: std::thread::Result<()>) {
+    if outcome.is_err() {
+        tracing::error!("the toast center failed on {what}; going on with the next");
     }
 }
