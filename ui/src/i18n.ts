@@ -7,8 +7,9 @@ import id from '../../crates/core/locales/id/lonceng.ftl?raw';
 import { KIND_MESSAGES, type Item, type Lang } from './backend';
 
 function bundle(locale: string, source: string): FluentBundle {
-  // Plain text: no Unicode isolation marks around placeables (the Rust side does the same).
-  const b = new FluentBundle(locale, { useIsolating: false });
+  // Every parameter is isolated (FSI … PDI), as on the Rust side: text written right to left, or
+  // pretending to be, cannot reorder the words around it.
+  const b = new FluentBundle(locale, { useIsolating: true });
   const errors = b.addResource(new FluentResource(source));
   if (errors.length) throw new Error(`${locale} catalog: ${errors.map(String).join('; ')}`);
   return b;
@@ -29,11 +30,22 @@ export function t(lang: Lang, msgId: string, args?: Args, attr?: string): string
   const msg = b.getMessage(msgId);
   const pattern = attr ? msg?.attributes[attr] : msg?.value;
   if (!pattern) return msgId;
-  return b.formatPattern(pattern, args);
+  return b.formatPattern(pattern, clean(args));
 }
 
 export function has(lang: Lang, msgId: string): boolean {
   return get(lang).hasMessage(msgId);
+}
+
+/** The explicit bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) taken out of
+ * parameter text, as the Rust core does: its direction comes from its own letters. */
+export function stripBidiControls(s: string): string {
+  return s.replace(/[\u202A-\u202E\u2066-\u2069]/g, '');
+}
+
+function clean(args: Args | undefined): Args | undefined {
+  if (!args) return args;
+  return Object.fromEntries(Object.entries(args).map(([k, v]) => [k, typeof v === 'string' ? stripBidiControls(v) : v]));
 }
 
 /** A notification's text in `lang`: the catalog message of its kind (core's map, generated). An

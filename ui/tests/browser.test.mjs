@@ -57,6 +57,10 @@ async function open(query = '', scheme = 'light') {
 
 const counts = (page) => page.evaluate(() => window.lonceng.counts());
 
+/** Text as the agent sees it: without the invisible isolation marks Fluent puts around parameters. */
+const seen = (s) => (s ?? '').replace(/[\u2068\u2069]/g, '');
+const seenText = async (page, selector) => seen(await page.textContent(selector));
+
 /** Scrolls the virtual list from top to bottom, collecting section headers and item texts seen. */
 async function scrollThrough(page) {
   return page.evaluate(async () => {
@@ -115,7 +119,7 @@ describe('the bell window', () => {
     await page.click('[data-category="chat_assignment"]');
     const before = await counts(page);
     const n = before.categories.chat_assignment;
-    await page.waitForFunction((n) => document.querySelector('#mark-all').textContent === `Mark ${n} as read · Inbox · Assignment`, n);
+    await page.waitForFunction((n) => document.querySelector('#mark-all').textContent.replace(/[\u2068\u2069]/g, '') === `Mark ${n} as read · Inbox · Assignment`, n);
     await page.click('#mark-all');
     await page.waitForSelector('#snackbar:not([hidden])');
     // The window shows the result at once: no unread row left in the chip, the count gone.
@@ -158,7 +162,7 @@ describe('the bell window', () => {
     await page.waitForSelector('.item[data-id="phish"].unread');
     await page.click('.item[data-id="phish"] .open');
     await page.waitForSelector('#snackbar:not([hidden])');
-    assert.match(await page.textContent('#snackbar'), /goes to qontak\.com\.evil\.example, which is not a Qontak address/);
+    assert.match(await seenText(page, '#snackbar'), /goes to qontak\.com\.evil\.example, which is not a Qontak address/);
     await page.waitForSelector('.item[data-id="phish"]:not(.unread)');
     assert.deepEqual(await page.evaluate(() => window.lonceng.opened), []);
     assert.deepEqual(page.errors, [], 'no unhandled rejection');
@@ -211,7 +215,7 @@ describe('the bell window', () => {
       });
     });
     await page.waitForSelector('#banner:not([hidden])');
-    assert.match(await page.textContent('#banner'), /^Qontak is under maintenance until \d{2}:\d{2}\. Your list stays available\.$/);
+    assert.match(await seenText(page, '#banner'), /^Qontak is under maintenance until \d{2}:\d{2}\. Your list stays available\.$/);
     assert.ok((await page.$$('.item')).length > 0, 'the list stays usable');
     await page.screenshot({ path: join(shots, 'maintenance.png') });
     await page.evaluate(() => {
@@ -252,10 +256,25 @@ describe('the bell window', () => {
       });
     });
     await page.waitForSelector('.item[data-id="evil"]');
-    const text = await page.textContent('.item[data-id="evil"] .text');
+    const text = await seenText(page, '.item[data-id="evil"] .text');
     assert.equal(text, '<img src=x onerror="window.pwned=1"> made you the owner of deal <script>window.pwned=2</script>');
     assert.equal(await page.$$eval('.item img, .item script', (els) => els.length), 0);
     assert.equal(await page.evaluate(() => window.pwned), undefined);
+    await page.close();
+  });
+
+  test('a right-to-left override in a parameter cannot reorder the text around it', async () => {
+    const page = await open();
+    await page.evaluate(() => {
+      window.lonceng.push({
+        id: 'rlo', tab: 'general', category: 'assignment', kind: 'deal_owner_assigned',
+        params: { actor: 'Budi', deal_name: 'INV\u202Egpj.exe' }, actor_id: null, recipient_id: 'agent-sari',
+        url: 'https://app.qontak.com/crm/deals/1', created_at: new Date().toISOString(), read_at: null,
+      });
+    });
+    await page.waitForSelector('.item[data-id="rlo"]');
+    const text = await page.textContent('.item[data-id="rlo"] .text');
+    assert.equal(text, '\u2068Budi\u2069 made you the owner of deal \u2068INVgpj.exe\u2069', 'the override is gone, each name isolated');
     await page.close();
   });
 

@@ -5,6 +5,9 @@ import { render, t } from '../src/i18n';
 import { MockBackend, sample, seed } from '../src/mock-backend';
 import { markAllLabel, offsets, rows, section, visible, when, HEADER_HEIGHT, ITEM_HEIGHT } from '../src/view';
 
+/** Text as the agent sees it: without the (invisible) isolation marks around parameters. */
+const seen = (s: string) => s.replace(/[\u2068\u2069]/g, '');
+
 interface I18nCase {
   lang: Lang;
   kind?: string;
@@ -30,8 +33,8 @@ describe('i18n (NC-R11)', () => {
   });
 
   it('names the scope of mark all read (NC-R6)', () => {
-    expect(markAllLabel('en', 7, 'inbox', 'chat_assignment')).toBe('Mark 7 as read · Inbox · Assignment');
-    expect(markAllLabel('id', 3, 'general', null)).toBe('Tandai 3 sudah dibaca · Umum');
+    expect(seen(markAllLabel('en', 7, 'inbox', 'chat_assignment'))).toBe('Mark 7 as read · Inbox · Assignment');
+    expect(seen(markAllLabel('id', 3, 'general', null))).toBe('Tandai 3 sudah dibaca · Umum');
   });
 });
 

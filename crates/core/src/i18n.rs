@@ -124,8 +124,10 @@ fn bundle(lang: Lang) -> Result<FluentBundle<FluentResource>, I18nError> {
     let res = FluentResource::try_new(lang.ftl().to_owned())
         .map_err(|(_, errs)| I18nError::Parse { lang, detail: format!("{errs:?}") })?;
     let mut bundle = FluentBundle::new_concurrent(vec![lang.langid()]);
-    // Plain text for toasts and the list: no Unicode isolation marks around placeables.
-    bundle.set_use_isolating(false);
+    // Every parameter is isolated (FSI … PDI): a name or title written right to left, or one that
+    // pretends to be with bidi controls, cannot reorder the words around it ("INV…exe" posing as
+    // "…jpg"). The window's Fluent does the same.
+    bundle.set_use_isolating(true);
     // Whole numbers grouped as the language writes them, as the window's Intl formatting does, so a
     // toast and the list show the same "1,250" (English) or "1.250" (Indonesian).
     bundle.set_formatter(Some(match lang {
@@ -159,8 +161,15 @@ fn group(v: &FluentValue, sep: char) -> Option<String> {
 fn value(v: &ParamValue) -> FluentValue<'static> {
     match v {
         ParamValue::Count(n) => FluentValue::from(*n),
-        ParamValue::Text(s) => FluentValue::from(s.clone()),
+        ParamValue::Text(s) => FluentValue::from(strip_bidi_controls(s)),
     }
+}
+
+/// The explicit bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) are taken
+/// out of parameter text: its direction comes from its own letters, inside the isolation Fluent
+/// puts around it, and it can neither reverse what follows nor close that isolation early.
+pub fn strip_bidi_controls(s: &str) -> String {
+    s.chars().filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')).collect()
 }
 
 fn to_args(params: &Params) -> FluentArgs<'static> {

@@ -1,29 +1,73 @@
-//! Toasts through the freedesktop notification service, with notify-rust.
+//! Toasts through the freedesktop notification service, over one D-Bus connection for all of them.
 //!
-//! Each toast keeps its notify-rust handle and a task waiting for its actions; a click (or a
-//! button) sends an [`Activation`] down the channel given at construction. Replacing a toast (same
-//! id) or closing it ends the previous task, so one click is one click.
+//! One connection, opened on the first toast and opened again if the bus drops it, carries every
+//! `Notify` and `CloseNotification`, and one listener reads the server's `ActionInvoked` and
+//! `NotificationClosed` signals for all toasts (a connection per toast, as notify-rust keeps, held
+//! 523 sockets open with 500 toasts up and ran into dbus-daemon's per-user limit). Signals are taken
+//! only from the owner of `org.freedesktop.Notifications`, and only for toasts of ours: a click on
+//! another program's notification is not Lonceng's.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
+use futures_util::StreamExt;
 use lonceng_core::sync::BoxFut;
 use lonceng_core::toast::{Activation, Notifier, NotifyError, Toast, ToastAction, Urgency};
-use notify_rust::{Notification, NotificationHandle, NotificationResponse, Timeout};
 use tokio::sync::mpsc;
+use zbus::Variant as Value;
 
-struct Shown {
-    handle: Arc<NotificationHandle>,
-    waiter: tokio::task::JoinHandle<()>,
+#[zbus::proxy(
+    interface = "org.freedesktop.Notifications",
+    default_service = "org.freedesktop.Notifications",
+    default_path = "/org/freedesktop/Notifications"
+)]
+trait Notifications {
+    #[allow(clippy::too_many_arguments)]
+    fn notify(
+        &self,
+        app_name: &str,
+        replaces_id: u32,
+        app_icon: &str,
+        summary: &str,
+        body: &str,
+        actions: &[&str],
+        hints: HashMap<&str, Value<'_>>,
+        expire_timeout: i32,
+    ) -> zbus::Result<u32>;
+
+    fn close_notification(&self, id: u32) -> zbus::Result<()>;
+
+    fn get_capabilities(&self) -> zbus::Result<Vec<String>>;
+
+    #[zbus(signal)]
+    fn action_invoked(&self, id: u32, action_key: String) -> zbus::Result<()>;
+
+    #[zbus(signal)]
+    fn notification_closed(&self, id: u32, reason: u32) -> zbus::Result<()>;
+}
+
+/// What the notification server can do, asked once per connection.
+#[derive(Debug, Clone, Copy, Default)]
+struct Capabilities {
+    /// It renders markup in bodies: text must be escaped to stay text.
+    markup: bool,
+    /// It shows buttons.
+    actions: bool,
+}
+
+struct Connected {
+    proxy: NotificationsProxy<'static>,
+    caps: Capabilities,
+    listener: tokio::task::JoinHandle<()>,
 }
 
 pub struct DbusNotifier {
     app_name: String,
     icon: String,
-    clicks: mpsc::UnboundedSender<Activation>,
-    shown: Mutex<HashMap<u32, Shown>>,
-    /// Whether the server renders markup in bodies: then text must be escaped to stay text.
-    markup: tokio::sync::OnceCell<bool>,
+    activations: mpsc::UnboundedSender<Activation>,
+    /// Toasts of ours still on screen.
+    ours: Arc<Mutex<HashSet<u32>>>,
+    connected: tokio::sync::Mutex<Option<Connected>>,
 }
 
 /// Escapes the characters the notification markup subset gives meaning to.
@@ -33,87 +77,109 @@ pub fn escape_markup(s: &str) -> String {
 
 impl DbusNotifier {
     /// `icon`: an icon name or an absolute path to the app icon.
-    pub fn new(app_name: &str, icon: &str, clicks: mpsc::UnboundedSender<Activation>) -> DbusNotifier {
+    pub fn new(app_name: &str, icon: &str, activations: mpsc::UnboundedSender<Activation>) -> DbusNotifier {
         DbusNotifier {
             app_name: app_name.to_owned(),
             icon: icon.to_owned(),
-            clicks,
-            shown: Mutex::new(HashMap::new()),
-            markup: tokio::sync::OnceCell::new(),
+            activations,
+            ours: Arc::default(),
+            connected: tokio::sync::Mutex::new(None),
         }
     }
 
-    async fn markup(&self) -> bool {
-        *self
-            .markup
-            .get_or_init(|| async {
-                // Ask once; the answer does not change while the server runs.
-                tokio::task::spawn_blocking(notify_rust::get_capabilities)
-                    .await
-                    .ok()
-                    .and_then(Result::ok)
-                    .is_some_and(|caps| caps.iter().any(|c| c == "body-markup"))
-            })
-            .await
-    }
-
-    fn forget(&self, id: u32) -> Option<Shown> {
-        let shown = self.shown.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-        if let Some(s) = &shown {
-            s.waiter.abort();
+    /// The one connection (opened on first use, and again after the bus dropped it).
+    async fn connection(&self) -> Result<(NotificationsProxy<'static>, Capabilities), NotifyError> {
+        let mut slot = self.connected.lock().await;
+        if let Some(c) = slot.as_ref().filter(|c| !c.listener.is_finished()) {
+            return Ok((c.proxy.clone(), c.caps));
         }
-        shown
+        let bus = zbus::Connection::session().await.map_err(|e| NotifyError(e.to_string()))?;
+        let proxy = NotificationsProxy::new(&bus).await.map_err(|e| NotifyError(e.to_string()))?;
+        let caps = proxy.get_capabilities().await.unwrap_or_default();
+        let caps = Capabilities {
+            markup: caps.iter().any(|c| c == "body-markup"),
+            actions: caps.iter().any(|c| c == "actions"),
+        };
+        let listener = tokio::spawn(listen(proxy.clone(), self.ours.clone(), self.activations.clone()));
+        *slot = Some(Connected { proxy: proxy.clone(), caps, listener });
+        Ok((proxy, caps))
+    }
+}
+
+/// Reads the server's signals for as long as the connection lives.
+async fn listen(
+    proxy: NotificationsProxy<'static>,
+    ours: Arc<Mutex<HashSet<u32>>>,
+    activations: mpsc::UnboundedSender<Activation>,
+) {
+    let (Ok(mut invoked), Ok(mut closed)) =
+        (proxy.receive_action_invoked().await, proxy.receive_notification_closed().await)
+    else {
+        return;
+    };
+    let ours_now = |id: u32| ours.lock().unwrap_or_else(|p| p.into_inner()).contains(&id);
+    loop {
+        tokio::select! {
+            signal = invoked.next() => {
+                let Some(signal) = signal else { return };
+                let Ok(args) = signal.args() else { continue };
+                let action = ToastAction::from_key(&args.action_key);
+                if let (Some(action), true) = (action, ours_now(args.id)) {
+                    let _ = activations.send(Activation { handle: args.id, action });
+                }
+            }
+            signal = closed.next() => {
+                let Some(signal) = signal else { return };
+                if let Ok(args) = signal.args() {
+                    ours.lock().unwrap_or_else(|p| p.into_inner()).remove(&args.id);
+                }
+            }
+        }
     }
 }
 
 impl Notifier for DbusNotifier {
     fn show(&self, toast: Toast, replaces: Option<u32>) -> BoxFut<'_, Result<u32, NotifyError>> {
         Box::pin(async move {
-            let body = if self.markup().await { escape_markup(&toast.body) } else { toast.body.clone() };
-            let mut n = Notification::new();
-            n.appname(&self.app_name)
-                .summary(&toast.title)
-                .body(&body)
-                .icon(&self.icon)
-                .action("default", &toast.action_label)
-                .timeout(Timeout::Default)
-                .urgency(match toast.urgency {
-                    Urgency::Low => notify_rust::Urgency::Low,
-                    Urgency::Normal => notify_rust::Urgency::Normal,
-                    Urgency::Critical => notify_rust::Urgency::Critical,
-                });
-            if let Some(id) = replaces {
-                n.id(id);
-                self.forget(id);
+            let (proxy, caps) = self.connection().await?;
+            let body = if caps.markup { escape_markup(&toast.body) } else { toast.body.clone() };
+            let mut actions = vec!["default", toast.action_label.as_str()];
+            if let (true, Some(label)) = (caps.actions, toast.mark_read_label.as_deref()) {
+                actions.extend(["mark-read", label]);
             }
-            let handle = Arc::new(n.show_async().await.map_err(|e| NotifyError(e.to_string()))?);
-            let id = handle.id();
-            let (waiting, clicks) = (handle.clone(), self.clicks.clone());
-            let waiter = tokio::spawn(async move {
-                waiting
-                    .wait_for_action_async(|response| {
-                        let action = match response {
-                            NotificationResponse::Default => Some(ToastAction::Open),
-                            NotificationResponse::Action(key) => ToastAction::from_key(key),
-                            _ => None,
-                        };
-                        if let Some(action) = action {
-                            let _ = clicks.send(Activation { handle: id, action });
-                        }
-                    })
-                    .await;
-            });
-            self.shown.lock().unwrap_or_else(|p| p.into_inner()).insert(id, Shown { handle, waiter });
+            let urgency: u8 = match toast.urgency {
+                Urgency::Low => 0,
+                Urgency::Normal => 1,
+                Urgency::Critical => 2,
+            };
+            let hints = HashMap::from([("urgency", Value::from(urgency))]);
+            let id = proxy
+                .notify(
+                    &self.app_name,
+                    replaces.unwrap_or(0),
+                    &self.icon,
+                    &toast.title,
+                    &body,
+                    &actions,
+                    hints,
+                    -1,
+                )
+                .await
+                .map_err(|e| NotifyError(e.to_string()))?;
+            let mut ours = self.ours.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(old) = replaces.filter(|old| *old != id) {
+                ours.remove(&old);
+            }
+            ours.insert(id);
             Ok(id)
         })
     }
 
     fn close(&self, handle: u32) -> BoxFut<'_, Result<(), NotifyError>> {
         Box::pin(async move {
-            if let Some(shown) = self.forget(handle) {
-                shown.handle.close_async().await;
-            }
-            Ok(())
+            self.ours.lock().unwrap_or_else(|p| p.into_inner()).remove(&handle);
+            let (proxy, _) = self.connection().await?;
+            proxy.close_notification(handle).await.map_err(|e| NotifyError(e.to_string()))
         })
     }
 }

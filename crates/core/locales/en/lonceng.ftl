@@ -225,6 +225,10 @@ why-muted = No desktop notification: this category is muted.
 why-paused = No desktop notification: notifications were paused.
 why-already-read = No desktop notification: already read.
 why-late = No desktop notification: it arrived late, after Qontak was unavailable.
+more-summary = { $count ->
+        [one] 1 more notification is waiting in Lonceng
+       *[other] { $count } more notifications are waiting in Lonceng
+    }
 paused-summary = { $count ->
         [one] 1 notification arrived while notifications were paused
        *[other] { $count } notifications arrived while notifications were paused

@@ -199,6 +199,7 @@ why-muted = Tanpa notifikasi desktop: kategori ini dibisukan.
 why-paused = Tanpa notifikasi desktop: notifikasi sedang dijeda.
 why-already-read = Tanpa notifikasi desktop: sudah dibaca.
 why-late = Tanpa notifikasi desktop: tiba terlambat, setelah Qontak tidak tersedia.
+more-summary = { $count } notifikasi lain menunggu di Lonceng
 paused-summary = { $count } notifikasi tiba saat notifikasi dijeda
 
 ## Menu tray

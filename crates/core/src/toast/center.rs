@@ -15,7 +15,9 @@ use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 
 use super::policy::{chat_sensitive, decide, Focus, PolicyInput, Reason};
-use super::ports::{Activation, FocusProbe, Notifier, Toast, ToastAction, Urgency};
+use super::ports::{
+    shorten, Activation, FocusProbe, Notifier, Toast, ToastAction, Urgency, MAX_BODY, MAX_TITLE,
+};
 use super::settings::ToastSettings;
 use crate::clock::Clock;
 use crate::i18n::Catalog;
@@ -25,20 +27,35 @@ use crate::sync::SyncEvent;
 
 /// Decisions remembered for "why no toast?".
 const REMEMBERED: usize = 5_000;
+/// The most toasts (not counting summaries) Lonceng keeps on screen at once: the oldest beyond it
+/// fold into one "more are waiting" summary, so a busy day neither buries the desktop nor holds
+/// hundreds of toasts open on a notification server that keeps them until dismissed.
+pub const MAX_OPEN: usize = 10;
+/// The summary the oldest toasts fold into.
+const MORE: &str = "summary:more";
 
 #[derive(Debug, Clone)]
 struct Active {
     handle: u32,
-    /// Notifications shown in this toast (empty for chat messages and summaries).
+    /// Notifications shown in this toast (empty for chat messages and most summaries).
     ids: Vec<String>,
     url: String,
-    /// Messages coalesced into a chat toast.
+    /// Messages coalesced into a chat toast; the notifications folded into the "more" summary.
     messages: i64,
+    /// When it was first shown (a counter): the oldest fold first.
+    order: u64,
+}
+
+impl Active {
+    fn new(handle: u32, url: &str, order: u64) -> Active {
+        Active { handle, ids: vec![], url: url.to_owned(), messages: 0, order }
+    }
 }
 
 #[derive(Default)]
 struct State {
     by_object: HashMap<String, Active>,
+    next_order: u64,
     by_handle: HashMap<u32, String>,
     reasons: HashMap<String, Reason>,
     reason_order: VecDeque<String>,
@@ -190,8 +207,11 @@ impl ToastCenter {
         PolicyInput { tab, read, late, muted, paused, focus, web_chat_active }
     }
 
-    /// Shows `toast` for `key`, in place of the toast the key has; returns the handle.
-    async fn show(&self, key: &str, toast: Toast) -> Option<u32> {
+    /// Shows `toast` for `key`, in place of the toast the key has (title and body shortened to
+    /// what a toast holds); returns the handle.
+    async fn show(&self, key: &str, mut toast: Toast) -> Option<u32> {
+        toast.title = shorten(&toast.title, MAX_TITLE);
+        toast.body = shorten(&toast.body, MAX_BODY);
         let existing = self.state().by_object.get(key).map(|a| a.handle);
         match self.notifier.show(toast, existing).await {
             Ok(handle) => {
@@ -202,6 +222,61 @@ impl ToastCenter {
                 tracing::warn!(error = %e, key, "toast not shown");
                 None
             }
+        }
+    }
+
+    /// Records a shown toast for `key`, new or updated in place; `f` fills in what it stands for.
+    fn record(&self, key: &str, handle: u32, url: &str, f: impl FnOnce(&mut Active)) {
+        let mut st = self.state();
+        let order = st.next_order;
+        st.next_order += 1;
+        let active = st.by_object.entry(key.to_owned()).or_insert_with(|| Active::new(handle, url, order));
+        active.handle = handle;
+        f(active);
+    }
+
+    /// Keeps at most [`MAX_OPEN`] toasts on screen: the oldest fold into the "more" summary.
+    async fn trim(&self) {
+        let folded: Vec<Active> = {
+            let mut st = self.state();
+            let mut open: Vec<(u64, String)> = st
+                .by_object
+                .iter()
+                .filter(|(k, _)| !k.starts_with("summary:"))
+                .map(|(k, a)| (a.order, k.clone()))
+                .collect();
+            if open.len() <= MAX_OPEN {
+                return;
+            }
+            open.sort();
+            let excess = open.len() - MAX_OPEN;
+            let mut folded = Vec::new();
+            for (_, key) in open.into_iter().take(excess) {
+                if let Some(a) = st.by_object.remove(&key) {
+                    st.by_handle.remove(&a.handle);
+                    folded.push(a);
+                }
+            }
+            folded
+        };
+        for a in &folded {
+            if let Err(e) = self.notifier.close(a.handle).await {
+                tracing::warn!(error = %e, "toast not folded away");
+            }
+        }
+        let (mut ids, mut count) =
+            self.state().by_object.get(MORE).map_or((vec![], 0), |m| (m.ids.clone(), m.messages));
+        for a in folded {
+            count += if a.ids.is_empty() { a.messages.max(1) } else { a.ids.len() as i64 };
+            ids.extend(a.ids);
+        }
+        let lang = self.settings().lang;
+        let body = self.catalog.message(lang, "more-summary", &[("count", count.into())]);
+        if let Some(handle) = self.show(MORE, self.summary_toast(body)).await {
+            self.record(MORE, handle, "", |a| {
+                a.ids = ids;
+                a.messages = count;
+            });
         }
     }
 
@@ -221,20 +296,16 @@ impl ToastCenter {
             body: rendered.body,
             urgency: urgency(n),
             action_label: self.catalog.message(lang, "tray-open", &[]),
+            mark_read_label: Some(self.catalog.message(lang, "mark-read", &[])),
         };
         let key = object_key(n);
         if let Some(handle) = self.show(&key, toast).await {
-            let mut st = self.state();
-            let active = st.by_object.entry(key).or_insert(Active {
-                handle,
-                ids: vec![],
-                url: n.url.clone(),
-                messages: 0,
+            self.record(&key, handle, &n.url, |a| {
+                if !a.ids.contains(&n.id) {
+                    a.ids.push(n.id.clone());
+                }
             });
-            active.handle = handle;
-            if !active.ids.contains(&n.id) {
-                active.ids.push(n.id.clone());
-            }
+            self.trim().await;
         }
     }
 
@@ -262,11 +333,11 @@ impl ToastCenter {
             body: self.catalog.message(lang, id, &args),
             urgency: Urgency::Normal,
             action_label: self.catalog.message(lang, "tray-open", &[]),
+            mark_read_label: None,
         };
         if let Some(handle) = self.show(&key, toast).await {
-            self.state()
-                .by_object
-                .insert(key, Active { handle, ids: vec![], url: m.url.clone(), messages: count });
+            self.record(&key, handle, &m.url, |a| a.messages = count);
+            self.trim().await;
         }
     }
 
@@ -297,20 +368,22 @@ impl ToastCenter {
     }
 
     async fn summary(&self, key: &str, body: String) {
-        let settings = self.settings();
-        if self.paused(&settings) {
+        if self.paused(&self.settings()) {
             return;
         }
-        let toast = Toast {
-            title: self.catalog.message(settings.lang, "app-name", &[]),
+        if let Some(handle) = self.show(key, self.summary_toast(body)).await {
+            self.record(key, handle, "", |_| {});
+        }
+    }
+
+    fn summary_toast(&self, body: String) -> Toast {
+        let lang = self.settings().lang;
+        Toast {
+            title: self.catalog.message(lang, "app-name", &[]),
             body,
             urgency: Urgency::Low,
-            action_label: self.catalog.message(settings.lang, "tray-open", &[]),
-        };
-        if let Some(handle) = self.show(key, toast).await {
-            self.state()
-                .by_object
-                .insert(key.to_owned(), Active { handle, ids: vec![], url: String::new(), messages: 0 });
+            action_label: self.catalog.message(lang, "tray-open", &[]),
+            mark_read_label: None,
         }
     }
 
@@ -345,15 +418,19 @@ impl ToastCenter {
         }
     }
 
-    /// The agent acted on a toast: forgets it and hands what it stood for to the app. Returns
-    /// whether the handle was a toast of this center (a second click on a gone toast is not).
-    pub fn activate(&self, a: Activation) -> bool {
+    /// The agent acted on a toast: it goes from the screen (a server keeps a toast whose button
+    /// was pressed), and what it stood for is handed to the app. Returns whether the handle was a
+    /// toast of this center (a second click on a gone toast is not).
+    pub async fn activate(&self, a: Activation) -> bool {
         let active = {
             let mut st = self.state();
             let Some(key) = st.by_handle.remove(&a.handle) else { return false };
             st.by_object.remove(&key)
         };
         let Some(active) = active else { return false };
+        if let Err(e) = self.notifier.close(a.handle).await {
+            tracing::debug!(error = %e, "an acted-on toast was gone already");
+        }
         (self.on_activated)(Activated { action: a.action, url: active.url, ids: active.ids });
         true
     }
@@ -392,7 +469,7 @@ pub async fn drive(
                 None => return,
             },
             Some(a) = activations.recv() => {
-                survive("a click", std::panic::catch_unwind(AssertUnwindSafe(|| center.activate(a))).map(drop));
+                survive("a click", AssertUnwindSafe(center.activate(a)).catch_unwind().await.map(drop));
             }
             _ = minute.tick() => {
                 survive("the end of a pause", AssertUnwindSafe(center.end_pause_if_over()).catch_unwind().await);

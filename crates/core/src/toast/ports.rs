@@ -24,11 +24,60 @@ pub struct Toast {
     pub urgency: Urgency,
     /// The label of the default action ("Open").
     pub action_label: String,
+    /// The label of a "Mark as read" button, for toasts that stand for items of the list (shown
+    /// where the notification server offers buttons).
+    pub mark_read_label: Option<String>,
+}
+
+/// The longest title and body a toast carries: notification servers show a few lines, and some
+/// refuse or clip what is longer without a word.
+pub const MAX_TITLE: usize = 80;
+pub const MAX_BODY: usize = 240;
+
+/// `text` cut to at most `max` characters, on a word boundary where there is one near the end, with
+/// an ellipsis; shorter text is left as it is.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    // Back to the last space, unless that loses more than a fifth of what fits.
+    let end = match cut.rfind(char::is_whitespace) {
+        Some(i) if cut[..i].chars().count() >= max * 4 / 5 => i,
+        _ => cut.len(),
+    };
+    let mut out = cut[..end].trim_end().to_owned();
+    // An isolation opened (FSI) and cut off before its close (PDI) is closed, so the ellipsis
+    // and whatever the server adds stay where they belong.
+    let open = out.matches('\u{2068}').count().saturating_sub(out.matches('\u{2069}').count());
+    out.extend(std::iter::repeat_n('\u{2069}', open));
+    out.push('…');
+    out
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("desktop notifications: {0}")]
 pub struct NotifyError(pub String);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_text_is_cut_on_a_word_boundary_and_short_text_is_left_alone() {
+        assert_eq!(shorten("Halo kak", 240), "Halo kak");
+        let long = "word ".repeat(100);
+        let cut = shorten(&long, 40);
+        assert!(cut.chars().count() <= 40, "{cut}");
+        assert!(cut.ends_with("word…"), "{cut}");
+        let unbroken = "x".repeat(500);
+        assert_eq!(shorten(&unbroken, 10), format!("{}…", "x".repeat(9)));
+        // A cut inside an isolated parameter closes the isolation.
+        let isolated = format!("Budi: \u{2068}{}\u{2069}", "y".repeat(300));
+        let cut = shorten(&isolated, 50);
+        assert_eq!(cut.matches('\u{2068}').count(), cut.matches('\u{2069}').count(), "{cut:?}");
+    }
+}
 
 /// What the agent did with a toast.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

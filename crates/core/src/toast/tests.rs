@@ -8,6 +8,11 @@ use chrono::{DateTime, Utc};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// The text as the agent sees it: without the (invisible) isolation marks around parameters.
+fn visible(s: &str) -> String {
+    s.replace(['\u{2068}', '\u{2069}'], "")
+}
+
 fn t0() -> DateTime<Utc> {
     "2026-01-20T03:00:00Z".parse().unwrap()
 }
@@ -210,10 +215,10 @@ async fn a_toast_says_what_happened_in_the_active_language() {
     r.center.set_settings(s);
     r.center.handle(&arrived(deal("n-2", "https://app.qontak.com/crm/deals/2"))).await;
     let shown = r.notifier.shown.lock().unwrap().clone();
-    assert_eq!(shown[0].2.title, "Deal assigned to you");
-    assert_eq!(shown[0].2.body, "Budi made you the owner of deal PT Maju");
+    assert_eq!(visible(&shown[0].2.title), "Deal assigned to you");
+    assert_eq!(visible(&shown[0].2.body), "Budi made you the owner of deal PT Maju");
     assert_eq!(shown[0].2.action_label, "Open");
-    assert_eq!(shown[1].2.title, "Deal ditugaskan kepada Anda");
+    assert_eq!(visible(&shown[1].2.title), "Deal ditugaskan kepada Anda");
     assert_eq!(r.center.why("n-1"), Some(Reason::Toasted));
 }
 
@@ -264,9 +269,9 @@ async fn messages_of_one_conversation_coalesce() {
     r.center.handle(&SyncEvent::Chat(chat("wa-9", "room-2"))).await;
     let shown = r.notifier.shown.lock().unwrap().clone();
     assert_eq!(shown.len(), 4);
-    assert_eq!(shown[0].2.body, "message wa-1");
-    assert_eq!(shown[0].2.title, "Budi on WhatsApp");
-    assert_eq!(shown[2].2.body, "3 new messages from Budi: message wa-3");
+    assert_eq!(visible(&shown[0].2.body), "message wa-1");
+    assert_eq!(visible(&shown[0].2.title), "Budi on WhatsApp");
+    assert_eq!(visible(&shown[2].2.body), "3 new messages from Budi: message wa-3");
     assert_eq!(shown[2].1, Some(shown[0].0), "updated in place");
     assert_eq!(shown[3].1, None);
 }
@@ -296,14 +301,14 @@ async fn nc_r7_a_click_hands_the_page_and_its_items_to_the_app_once() {
         r.center.handle(&arrived(n)).await;
     }
     let handle = r.notifier.shown.lock().unwrap()[0].0;
-    assert!(r.center.activate(Activation { handle, action: ToastAction::Open }));
+    assert!(r.center.activate(Activation { handle, action: ToastAction::Open }).await);
     assert_eq!(
         *r.activated.lock().unwrap(),
         vec![Activated { action: ToastAction::Open, url: url.into(), ids: vec!["n-1".into(), "n-2".into()] }]
     );
     assert_eq!(r.center.active(), 0, "a clicked toast is gone");
     assert!(
-        !r.center.activate(Activation { handle, action: ToastAction::Open }),
+        !r.center.activate(Activation { handle, action: ToastAction::Open }).await,
         "a second click on a gone toast does nothing"
     );
     assert_eq!(r.activated.lock().unwrap().len(), 1);
@@ -316,7 +321,7 @@ async fn a_toast_action_is_handed_over_with_the_action_the_agent_chose() {
     r.center.handle(&SyncEvent::Chat(chat("wa-1", "room-1"))).await;
     assert_eq!(r.center.toasted_ids(), vec!["n-1".to_string()], "chat toasts stand for no list item");
     let handle = r.notifier.shown.lock().unwrap()[0].0;
-    r.center.activate(Activation { handle, action: ToastAction::MarkRead });
+    r.center.activate(Activation { handle, action: ToastAction::MarkRead }).await;
     assert_eq!(r.activated.lock().unwrap()[0].action, ToastAction::MarkRead);
     assert_eq!(ToastAction::from_key("default"), Some(ToastAction::Open));
     assert_eq!(ToastAction::from_key("mark-read"), Some(ToastAction::MarkRead));
@@ -354,7 +359,7 @@ async fn a_pause_ends_with_one_summary_of_what_arrived_meanwhile() {
     r.center.handle(&SyncEvent::StoreChanged).await;
     let shown = r.notifier.shown.lock().unwrap().clone();
     assert_eq!(shown.len(), 1);
-    assert_eq!(shown[0].2.body, "7 notifications arrived while notifications were paused");
+    assert_eq!(visible(&shown[0].2.body), "7 notifications arrived while notifications were paused");
     r.center.handle(&SyncEvent::StoreChanged).await;
     assert_eq!(r.notifier.shown.lock().unwrap().len(), 1, "once");
 }
@@ -376,5 +381,41 @@ async fn mw5_late_items_never_toast_one_by_one_and_resuming_by_hand_summarises_a
     r.center.handle(&SyncEvent::LateSummary { count: 23 }).await;
     let shown = r.notifier.shown.lock().unwrap().clone();
     assert_eq!(shown.len(), 2);
-    assert_eq!(shown[1].2.body, "23 notifications arrived while Qontak was unavailable");
+    assert_eq!(visible(&shown[1].2.body), "23 notifications arrived while Qontak was unavailable");
+}
+
+// Many toasts at once: the oldest fold into one summary, so Lonceng never holds more than
+// MAX_OPEN toasts open on the desktop; reading the folded items withdraws the summary too (NC-R13).
+#[tokio::test]
+async fn at_most_max_open_toasts_stay_open_and_the_oldest_fold_into_one_summary() {
+    let r = rig();
+    let total = center::MAX_OPEN + 5;
+    for i in 0..total {
+        r.center
+            .handle(&arrived(deal(&format!("n-{i}"), &format!("https://app.qontak.com/crm/deals/{i}"))))
+            .await;
+    }
+    assert_eq!(r.center.active(), center::MAX_OPEN + 1, "ten toasts and the summary");
+    let closed = r.notifier.closed.lock().unwrap().clone();
+    assert_eq!(closed.len(), 5, "the five oldest were closed: {closed:?}");
+    let shown = r.notifier.shown.lock().unwrap().clone();
+    let more = shown.iter().rev().find(|(_, _, t)| visible(&t.body).contains("more notifications")).unwrap();
+    assert_eq!(visible(&more.2.body), "5 more notifications are waiting in Lonceng");
+    assert_eq!(more.2.mark_read_label, None, "a summary has no item to mark");
+    let folded: Vec<String> = (0..5).map(|i| format!("n-{i}")).collect();
+    r.center.handle(&SyncEvent::Read { ids: folded }).await;
+    assert_eq!(r.center.active(), center::MAX_OPEN, "the summary went with its items");
+}
+
+// A toast carries what a toast can show: long text is cut on a word boundary.
+#[tokio::test]
+async fn a_toast_body_is_shortened_sensibly() {
+    let r = rig();
+    let mut n = deal("n-1", "https://app.qontak.com/crm/deals/1");
+    n.params = Params::new().with("actor", "Budi").with("deal_name", "word ".repeat(400).trim());
+    r.center.handle(&arrived(n)).await;
+    let toast = r.notifier.shown.lock().unwrap()[0].2.clone();
+    assert!(toast.body.chars().count() <= ports::MAX_BODY, "{}", toast.body.chars().count());
+    assert!(visible(&toast.body).ends_with("word…"), "{}", toast.body);
+    assert_eq!(toast.mark_read_label.as_deref(), Some("Mark as read"));
 }

@@ -119,13 +119,18 @@ pub async fn notification_server() -> (zbus::Connection, Recorder) {
 
 /// What a notification server does when the agent clicks a toast.
 pub async fn click(server: &zbus::Connection, id: u32) {
+    act(server, id, "default").await;
+}
+
+/// What a notification server does when the agent presses one of a toast's buttons.
+pub async fn act(server: &zbus::Connection, id: u32, key: &str) {
     server
         .emit_signal(
             None::<&str>,
             "/org/freedesktop/Notifications",
             "org.freedesktop.Notifications",
             "ActionInvoked",
-            &(id, "default"),
+            &(id, key),
         )
         .await
         .expect("signal");
@@ -214,6 +219,11 @@ pub async fn connected_desktop(
     let connected = || matches!(app.status().state, lonceng_core::sync::ConnState::Connected { .. });
     eventually("connected", connected).await;
     app
+}
+
+/// Text as the agent sees it: without the (invisible) isolation marks around parameters.
+pub fn visible(s: &str) -> String {
+    s.replace(['\u{2068}', '\u{2069}'], "")
 }
 
 pub fn rt() -> tokio::runtime::Runtime {
