@@ -70,6 +70,8 @@ function allowed(url: string): boolean {
   }
   if ((u.protocol !== 'https:' && u.protocol !== 'http:') || u.username || u.password) return false;
   const host = u.hostname.replace(/\.$/, '');
+  // IP literals are never Qontak pages.
+  if (host.startsWith('[') || /^\d+(\.\d+){3}$/.test(host)) return false;
   return ALLOWED_HOSTS.some((h) => host === h || host.endsWith(`.${h}`));
 }
 

@@ -263,6 +263,21 @@ describe('the bell window', () => {
     await page.close();
   });
 
+  test('Chromium visits exactly the hosts the link policy judges (tests/contract/urls.json, NC-R7)', async () => {
+    const corpus = JSON.parse(await readFile(fileURLToPath(new URL('../../tests/contract/urls.json', import.meta.url)), 'utf8'));
+    const page = await open();
+    const hosts = await page.evaluate((urls) => urls.map((u) => {
+      try {
+        const url = new URL(u);
+        return url.protocol === 'http:' || url.protocol === 'https:' ? url.hostname : null;
+      } catch {
+        return null;
+      }
+    }), corpus.cases.map((c) => c.url));
+    corpus.cases.forEach((c, i) => assert.equal(hosts[i], c.host, `${JSON.stringify(c.url)}: Chromium reads another host`));
+    await page.close();
+  });
+
   test('a right-to-left override in a parameter cannot reorder the text around it', async () => {
     const page = await open();
     await page.evaluate(() => {

@@ -28,6 +28,7 @@ use std::time::Duration as StdDuration;
 
 use chrono::Duration;
 use lonceng_core::clock::Clock;
+use lonceng_core::link::UrlPolicy;
 use rand::Rng;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -52,6 +53,8 @@ pub struct Config {
     pub resend_every: u32,
     /// Whether `GET /v1/stream` is offered (off: clients poll `GET /v1/changes`).
     pub streaming: bool,
+    /// The hosts producer links may go to (the policy desktops apply when they open them).
+    pub links: UrlPolicy,
 }
 
 impl Config {
@@ -64,6 +67,7 @@ impl Config {
             tick: StdDuration::from_secs(1),
             resend_every: 0,
             streaming: true,
+            links: UrlPolicy::default(),
         }
     }
 }

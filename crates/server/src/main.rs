@@ -43,6 +43,10 @@ struct Cli {
     /// SSE keep-alive interval in seconds.
     #[arg(long, default_value_t = 15)]
     keep_alive: u64,
+    /// A domain producer links may go to (repeat for more; default qontak.com, mekari.com,
+    /// mekari.io). Links elsewhere, and IP addresses, are refused at ingest.
+    #[arg(long = "link-host", env = "LONCENG_LINK_HOSTS", value_delimiter = ',', value_name = "DOMAIN")]
+    link_hosts: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -87,6 +91,9 @@ async fn main() -> anyhow::Result<()> {
     config.streaming = !cli.no_streaming;
     config.resend_every = cli.resend_every;
     config.keep_alive = Duration::from_secs(cli.keep_alive.max(1));
+    if !cli.link_hosts.is_empty() {
+        config.links = lonceng_core::link::UrlPolicy { hosts: cli.link_hosts.clone() };
+    }
 
     if let Some(Command::IssueToken { user, device }) = &cli.command {
         // Works beside a running server: only the database is touched.

@@ -162,17 +162,15 @@ impl WireNotification {
     }
 }
 
-/// An absolute http(s) URL with a host and no whitespace or control characters. Which hosts may be
-/// opened is the opener's decision; this only rejects what can never be a page.
+/// An absolute http(s) URL with a host (parsed as browsers parse URLs) and no whitespace or control
+/// characters. Which hosts may be opened is the link policy's decision (`crate::link`); this only
+/// rejects what can never be a page.
 pub fn is_web_url(url: &str) -> bool {
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
-    match rest {
-        Some(rest) => {
-            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-            !host.is_empty() && url.len() <= 4096 && !url.chars().any(|c| c.is_whitespace() || c.is_control())
-        }
-        None => false,
-    }
+    url.len() <= 4096
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+        && url::Url::parse(url).is_ok_and(|u| {
+            matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
+        })
 }
 
 /// An incoming chat message: a toast-only event, never a list item (NC-R4). The type has no path

@@ -5,6 +5,7 @@
 //! here reads a clock or a time zone: both are passed in, so every boundary is testable. The rules of
 //! time (NC-R5, NC-R10) are in [`time`](self::time).
 
+mod ingest;
 mod time;
 
 use chrono::{DateTime, Utc};
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{keyed_enum, Category, ChatMessage, Kind, Notification, Params, Problem, UnknownKey};
 
+pub use self::ingest::admit;
 pub use self::time::{is_expired, retention, retention_cutoff, section, Section};
 
 /// A user as a producer names them.
@@ -98,6 +100,8 @@ keyed_enum! {
         /// The recipient performed the action themselves (resolved their own chat, approved their own
         /// request, changed their own task's status).
         SelfAction = "self_action",
+        /// NC-R5: the item would already be past its tab's retention.
+        Expired = "expired",
     }
 }
 
@@ -129,6 +133,12 @@ pub enum InvalidEvent {
     Invalid(#[from] Problem),
     #[error("the chat message is missing its {0}")]
     IncompleteChatMessage(&'static str),
+    /// A time outside what can be true: before 2000, or more than a day ahead of the server.
+    #[error("the event's time {0} is not believable (from 2000 to a day from now)")]
+    BadTime(DateTime<Utc>),
+    /// The link's host is not one the organisation allows (the same policy desktops apply).
+    #[error("the link is refused: {0}")]
+    Link(String),
 }
 
 impl From<UnknownKey> for InvalidEvent {

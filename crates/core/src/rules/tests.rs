@@ -275,3 +275,47 @@ fn nc_r10_future_items_from_a_skewed_clock_stay_in_today() {
     let now = t("2026-01-20T03:00:00Z");
     assert_eq!(section(t("2026-01-22T03:00:00Z"), now, &Jakarta), Section::Today);
 }
+
+// NC-R5 at ingest: a server never lists what is already expired, and refuses times that cannot be
+// true and links outside the organisation's hosts.
+#[test]
+fn nc_r5_admission_checks_the_time_the_link_and_retention() {
+    let now = t("2026-01-20T02:00:00Z");
+    let links = crate::link::UrlPolicy::default();
+    let mention = |at: &str, url: &str| {
+        let mut e = event(
+            Kind::Mention,
+            Some(actor("u-9", "Budi")),
+            &["u-1"],
+            Params::new().with("target", "deal").with("object_name", "PT Maju"),
+        );
+        e.occurred_at = t(at);
+        e.url = url.into();
+        ProducerEvent::Notification(e)
+    };
+    let ok = "https://app.qontak.com/crm/deals/9";
+    assert!(
+        matches!(admit(&mention("2026-01-20T01:00:00Z", ok), now, &links), Ok(Outcome::List(d)) if matches!(d[0], Decision::Notify(_)))
+    );
+    for bad in
+        ["1969-12-31T00:00:00Z", "1999-12-31T23:59:59Z", "2026-01-21T02:00:01Z", "9999-01-01T00:00:00Z"]
+    {
+        assert!(matches!(admit(&mention(bad, ok), now, &links), Err(InvalidEvent::BadTime(_))), "{bad}");
+    }
+    // Within the range, but past General's 90 days: accepted, and nobody is notified.
+    let old = admit(&mention("2025-10-01T00:00:00Z", ok), now, &links).unwrap();
+    assert!(
+        matches!(old, Outcome::List(d) if matches!(d[0], Decision::Suppressed { reason: SuppressReason::Expired, .. }))
+    );
+    for evil in
+        ["https://qontak.com.evil.example/x", "http://169.254.169.254/latest/meta-data", "http://[fe80::1]/"]
+    {
+        assert!(
+            matches!(
+                admit(&mention("2026-01-20T01:00:00Z", evil), now, &links),
+                Err(InvalidEvent::Link(_)) | Err(InvalidEvent::Invalid(_))
+            ),
+            "{evil}"
+        );
+    }
+}

@@ -117,8 +117,10 @@ impl<D: Database> Service<D> {
                 break;
             }
             for (key, event) in batch {
-                // Validated when queued; an event that no longer passes is recorded as applied to nothing.
-                let outcome = rules::decide(&event).unwrap_or(Outcome::List(vec![]));
+                // Admitted when queued; one that no longer passes (past retention by now, say) is
+                // recorded as applied to nothing.
+                let outcome = rules::admit(&event, self.clock.now(), &self.config.links)
+                    .unwrap_or(Outcome::List(vec![]));
                 delivered.extend(self.apply(key, outcome).await?.1);
             }
         }

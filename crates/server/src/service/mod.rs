@@ -110,7 +110,7 @@ impl<D: Database> Service<D> {
     /// Accepts a producer event: applies it, or queues it during maintenance. Invalid events are
     /// refused at once, maintenance or not.
     pub async fn submit(&self, event: ProducerEvent) -> ServiceResult<EventResponse> {
-        let outcome = rules::decide(&event)?;
+        let outcome = rules::admit(&event, self.clock.now(), &self.config.links)?;
         let key = match &event {
             ProducerEvent::Notification(e) => e.idempotency_key.clone(),
             ProducerEvent::ChatMessage(m) => format!("chat:{}", m.event_id),

@@ -144,3 +144,34 @@ async fn bad_requests_get_a_clear_json_error_and_nothing_breaks() {
     // And the server is fine afterwards.
     assert_eq!(s.get(&sari, "/healthz").await.0, StatusCode::OK);
 }
+
+// NC-R5 at ingest, and times and links that cannot be trusted: refused with a reason, or accepted
+// and listed to nobody; nothing outside RFC 3339 ever comes back.
+#[tokio::test]
+async fn nc_r5_times_out_of_range_links_elsewhere_and_expired_items_never_reach_a_list() {
+    let s = server().await;
+    let sari = s.token("u-1", "desktop").await;
+    let at = |key: &str, when: Value| {
+        let mut e = mention(key, "u-1");
+        e["occurred_at"] = when;
+        e
+    };
+    for (key, when) in [("y1969", json!("1969-12-31T00:00:00Z")), ("ahead", json!(t0() + Duration::days(2)))]
+    {
+        let (status, body) = s.produce(at(key, when)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{key}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_event");
+        assert!(body["error"]["message"].as_str().unwrap().contains("not believable"), "{body}");
+    }
+    let (status, _) = s.produce(at("y10000", json!("+10000-01-01T00:00:00Z"))).await;
+    assert!(status.is_client_error(), "{status}");
+    let (status, body) = s.produce(at("old", json!(t0() - Duration::days(100)))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["suppressed"][0]["reason"], "expired", "{body}");
+    let mut evil = mention("evil", "u-1");
+    evil["url"] = json!("https://app.qontak.com@evil.example/");
+    let (status, body) = s.produce(evil).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("link is refused"), "{body}");
+    assert!(s.list(&sari, "tab=general").await.items.is_empty(), "nothing of it is listed");
+}
