@@ -8,7 +8,7 @@ use lonceng_core::sync::SyncStatus;
 use lonceng_core::toast::Reason;
 use lonceng_desktop::error::AppError;
 use lonceng_desktop::settings::{SettingsChanges, SettingsView};
-use lonceng_desktop::views::{CountsView, MarkAllView, PageView};
+use lonceng_desktop::views::{CountsView, MarkAllView, PageView, QuarantineView};
 use tauri::{AppHandle, State};
 
 use crate::window::{Pinned, Shown};
@@ -40,6 +40,11 @@ pub fn status(app: State<'_, App>) -> SyncStatus {
 #[tauri::command(async)]
 pub fn why(app: State<'_, App>, id: String) -> Option<Reason> {
     app.why(&id)
+}
+
+#[tauri::command(async)]
+pub fn quarantine(app: State<'_, App>) -> Result<QuarantineView, AppError> {
+    app.quarantine()
 }
 
 // ---- actions ----

@@ -49,6 +49,7 @@ fn main() {
             commands::counts,
             commands::status,
             commands::why,
+            commands::quarantine,
             commands::mark_read,
             commands::open_item,
             commands::mark_all_read,

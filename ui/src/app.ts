@@ -150,6 +150,7 @@ export class BellWindow {
         h('div', { class: 'spacer', id: 'spacer' }),
       ),
       h('div', { class: 'empty', id: 'empty', hidden: true }),
+      h('div', { class: 'quarantine', id: 'quarantine', hidden: true }),
       h('div', { class: 'snackbar', id: 'snackbar', role: 'status', 'aria-live': 'polite', hidden: true }),
       h('section', { class: 'settings', id: 'settings', hidden: !this.s.showSettings, 'aria-label': t(lang, 'tray-settings') }),
     );
@@ -173,9 +174,35 @@ export class BellWindow {
     if (this.s.showSettings) this.renderSettings();
   }
 
+  /** What could not be shown, said quietly, with the reasons one click away. */
+  private renderQuarantine() {
+    const el = this.root.querySelector('#quarantine') as HTMLElement | null;
+    const n = this.s.counts?.quarantined ?? 0;
+    // Drawn again only when it changes (or the language does): an open list of reasons stays open.
+    const drawn = `${n}|${this.lang}`;
+    if (!el || el.dataset.drawn === drawn) return;
+    el.dataset.drawn = drawn;
+    el.hidden = n === 0;
+    if (!n) return;
+    const lang = this.lang;
+    const reasons = h('ul', { class: 'reasons', id: 'quarantine-reasons', hidden: true });
+    const why = h('button', { class: 'link', id: 'quarantine-why', 'aria-expanded': 'false' }, t(lang, 'quarantined-why'));
+    why.addEventListener('click', async () => {
+      const open = reasons.hidden;
+      why.setAttribute('aria-expanded', String(open));
+      reasons.hidden = !open;
+      if (open) {
+        const q = await this.backend.quarantine();
+        reasons.replaceChildren(...q.latest.map((r) => h('li', {}, `${dateTime(lang, r.received_at)} · ${r.reason}`)));
+      }
+    });
+    el.replaceChildren(h('span', {}, t(lang, 'quarantined-count', { count: n })), ' ', why, reasons);
+  }
+
   private renderChrome() {
     const lang = this.lang;
     const counts = this.s.counts;
+    this.renderQuarantine();
     const tabs = this.root.querySelector('#tabs');
     tabs?.replaceChildren(
       ...TABS.map((tab, i) => {

@@ -7,7 +7,7 @@
 // types (generated/contract.ts): nothing here restates them.
 
 import type {
-  BackendEvent, Counts, Cursor, MarkAllResult, Page, Reason, Scope, Settings, SettingsChanges, Status,
+  BackendEvent, Counts, Cursor, MarkAllResult, Page, Quarantine, Reason, Scope, Settings, SettingsChanges, Status,
 } from './generated/contract';
 
 export type * from './generated/contract';
@@ -33,6 +33,8 @@ export interface Backend {
   undo(token: string): Promise<boolean>;
   /** "Why no toast?" for an item this run has seen. */
   why(id: string): Promise<Reason | null>;
+  /** Why notifications could not be shown (the count is in `counts()`). */
+  quarantine(): Promise<Quarantine>;
   settings(): Promise<Settings>;
   saveSettings(changes: SettingsChanges): Promise<Settings>;
   /** The list is on screen, after the page's first load or after a reopen (the shell measures the

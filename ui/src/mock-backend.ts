@@ -7,7 +7,8 @@
 import {
   CATEGORIES, TABS,
   type AppError, type Backend, type BackendEvent, type Category, type Counts, type Cursor, type Item,
-  type MarkAllResult, type Page, type Reason, type Scope, type Settings, type SettingsChanges, type Status,
+  type MarkAllResult, type Page, type Quarantine, type Quarantined, type Reason, type Scope, type Settings,
+  type SettingsChanges, type Status,
   type Tab,
 } from './backend';
 
@@ -94,8 +95,12 @@ export class MockBackend implements Backend {
   private undos = new Map<string, string[]>();
   private undoSeq = 0;
 
-  constructor(items: Item[]) {
+  /** What could not be shown, newest last (as it arrived). */
+  quarantined: Quarantined[];
+
+  constructor(items: Item[], quarantined: Quarantined[] = []) {
     this.items = [...items].sort(newestFirst);
+    this.quarantined = quarantined;
   }
 
   private emit(e: BackendEvent) {
@@ -125,7 +130,11 @@ export class MockBackend implements Backend {
       categories[i.category]++;
       total++;
     }
-    return { total, tabs, categories };
+    return { total, tabs, categories, quarantined: this.quarantined.length };
+  }
+
+  async quarantine(): Promise<Quarantine> {
+    return { count: this.quarantined.length, latest: [...this.quarantined].reverse().slice(0, 20) };
   }
 
   async status(): Promise<Status> {
@@ -213,6 +222,11 @@ export class MockBackend implements Backend {
   push(item: Item) {
     this.items.push(item);
     this.items.sort(newestFirst);
+    this.emit('changed');
+  }
+
+  keepAside(reason: string) {
+    this.quarantined.push({ received_at: new Date().toISOString(), reason });
     this.emit('changed');
   }
 

@@ -4,7 +4,7 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type {
-  Backend, BackendEvent, Counts, Cursor, MarkAllResult, Page, Reason, Scope, Settings, SettingsChanges, Status,
+  Backend, BackendEvent, Counts, Cursor, MarkAllResult, Page, Quarantine, Reason, Scope, Settings, SettingsChanges, Status,
 } from './backend';
 import { BACKEND_EVENTS } from './backend';
 
@@ -32,6 +32,9 @@ export class TauriBackend implements Backend {
   }
   why(id: string): Promise<Reason | null> {
     return invoke('why', { id });
+  }
+  quarantine(): Promise<Quarantine> {
+    return invoke('quarantine');
   }
   settings(): Promise<Settings> {
     return invoke('settings');

@@ -263,6 +263,25 @@ describe('the bell window', () => {
     await page.close();
   });
 
+  test('what could not be shown is counted quietly, with the reasons one click away (as text)', async () => {
+    const page = await open();
+    assert.equal(await page.isHidden('#quarantine'), true, 'nothing to say: nothing said');
+    await page.evaluate(() => {
+      window.lonceng.keepAside('change: unknown variant `archived`');
+      window.lonceng.keepAside('notification \'x\' rejected: <b>bold</b> is not a kind');
+    });
+    await page.waitForSelector('#quarantine:not([hidden])');
+    assert.match(seen(await page.textContent('#quarantine')), /^2 notifications could not be shown/);
+    await page.click('#quarantine-why');
+    await page.waitForSelector('#quarantine-reasons li');
+    const reasons = await page.$$eval('#quarantine-reasons li', (els) => els.map((e) => e.textContent));
+    assert.equal(reasons.length, 2);
+    assert.match(reasons[0], /<b>bold<\/b> is not a kind$/, 'newest first, markup as text');
+    assert.equal(await page.$$eval('#quarantine b', (els) => els.length), 0);
+    await page.screenshot({ path: join(shots, 'quarantine.png') });
+    await page.close();
+  });
+
   test('Chromium visits exactly the hosts the link policy judges (tests/contract/urls.json, NC-R7)', async () => {
     const corpus = JSON.parse(await readFile(fileURLToPath(new URL('../../tests/contract/urls.json', import.meta.url)), 'utf8'));
     const page = await open();

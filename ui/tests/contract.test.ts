@@ -29,7 +29,8 @@ function holds(want: unknown, have: unknown): boolean {
 describe('the web mock follows the backend contract', () => {
   for (const c of contract.cases) {
     it(c.name, async () => {
-      const mock = new MockBackend(structuredClone(contract.seed) as unknown as Item[]);
+      const quarantined = contract.quarantined.map((q) => ({ received_at: '2026-01-20T12:00:00Z', reason: q.error }));
+      const mock = new MockBackend(structuredClone(contract.seed) as unknown as Item[], quarantined);
       let previous: Cursor | null = null;
       let undo: string | null = null;
       for (const [i, step] of (c.steps as Step[]).entries()) {
@@ -63,6 +64,11 @@ describe('the web mock follows the backend contract', () => {
             case 'undo':
               have = { undone: await mock.undo(undo ?? '') };
               break;
+            case 'quarantine': {
+              const q = await mock.quarantine();
+              have = { count: q.count, reasons: q.latest.map((l) => l.reason) };
+              break;
+            }
             default:
               throw new Error(`unknown step ${step.do}`);
           }

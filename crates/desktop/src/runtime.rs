@@ -28,7 +28,12 @@ use crate::focus::ChatFocus;
 use crate::keyring::{Secrets, TokenStore};
 use crate::ports::Ports;
 use crate::settings::{DesktopSettings, SettingsChanges, SettingsView};
-use crate::views::{CountsView, MarkAllView, PageView, TrayInput, TrayView, UiEvent};
+use crate::views::{
+    CountsView, MarkAllView, PageView, QuarantineView, QuarantinedView, TrayInput, TrayView, UiEvent,
+};
+
+/// The reasons shown for notifications that could not be shown.
+const QUARANTINE_SHOWN: usize = 20;
 
 pub struct Options {
     pub data_dir: PathBuf,
@@ -257,7 +262,19 @@ impl Desktop {
     }
 
     pub fn counts(&self) -> Result<CountsView, AppError> {
-        Ok(CountsView::from(&self.store().unread_counts()?))
+        let store = self.store();
+        Ok(CountsView::new(&store.unread_counts()?, store.quarantine_count()?))
+    }
+
+    /// Why notifications could not be shown: the count and the latest reasons.
+    pub fn quarantine(&self) -> Result<QuarantineView, AppError> {
+        let store = self.store();
+        let latest = store
+            .quarantine_reasons(QUARANTINE_SHOWN)?
+            .into_iter()
+            .map(|(received_at, reason)| QuarantinedView { received_at, reason })
+            .collect();
+        Ok(QuarantineView { count: store.quarantine_count()?, latest })
     }
 
     pub fn status(&self) -> SyncStatus {

@@ -25,16 +25,34 @@ pub struct CountsView {
     pub tabs: BTreeMap<Tab, u64>,
     #[ts(type = "Record<Category, number>")]
     pub categories: BTreeMap<Category, u64>,
+    /// Notifications that arrived but could not be shown (kept aside with the reason).
+    pub quarantined: u64,
 }
 
-impl From<&UnreadCounts> for CountsView {
-    fn from(c: &UnreadCounts) -> CountsView {
+impl CountsView {
+    pub fn new(c: &UnreadCounts, quarantined: u64) -> CountsView {
         CountsView {
             total: c.total(),
             tabs: Tab::ALL.iter().map(|t| (*t, c.tab(*t))).collect(),
             categories: Category::ALL.iter().map(|k| (*k, c.category(*k))).collect(),
+            quarantined,
         }
     }
+}
+
+/// Why notifications could not be shown: the latest reasons, for the agent (or their admin).
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(rename = "Quarantine")]
+pub struct QuarantineView {
+    pub count: u64,
+    pub latest: Vec<QuarantinedView>,
+}
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(rename = "Quarantined")]
+pub struct QuarantinedView {
+    pub received_at: chrono::DateTime<chrono::Utc>,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]

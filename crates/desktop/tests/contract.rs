@@ -17,7 +17,7 @@ use lonceng_core::i18n::Lang;
 use lonceng_core::link::Opener;
 use lonceng_core::model::{Category, Kind, Tab, WireNotification};
 use lonceng_core::protocol::{MaintenanceStatus, MaintenanceWindow};
-use lonceng_core::store::{PageCursor, Scope, Store, UNDO_WINDOW};
+use lonceng_core::store::{Batch, PageCursor, Rejected, Scope, Store, UNDO_WINDOW};
 use lonceng_core::sync::{BoxFut, ConnState, SyncStatus};
 use lonceng_core::toast::{ChatWindowMatch, Focus, FocusProbe, Notifier, NotifyError, Reason, Toast};
 use lonceng_desktop::error::AppError;
@@ -26,7 +26,7 @@ use lonceng_desktop::keyring::{Secrets, TokenStore};
 use lonceng_desktop::ports::Ports;
 use lonceng_desktop::runtime::{Desktop, Options};
 use lonceng_desktop::settings::{DesktopSettings, SettingsChanges, SettingsView};
-use lonceng_desktop::views::{CountsView, MarkAllView, PageView, UiEvent};
+use lonceng_desktop::views::{CountsView, MarkAllView, PageView, QuarantineView, QuarantinedView, UiEvent};
 use serde_json::{json, Value};
 use ts_rs::TS;
 
@@ -47,6 +47,8 @@ fn generated() -> String {
         WireNotification::decl(&cfg),
         PageView::decl(&cfg),
         CountsView::decl(&cfg),
+        QuarantineView::decl(&cfg),
+        QuarantinedView::decl(&cfg),
         MarkAllView::decl(&cfg),
         MaintenanceWindow::decl(&cfg),
         MaintenanceStatus::decl(&cfg),
@@ -154,10 +156,16 @@ impl Opener for Browser {
     }
 }
 
-/// The runtime on a store holding `seed`, with the clock at `now` and the browser recorded.
-async fn runtime(dir: &Path, seed: &[WireNotification], now: DateTime<Utc>) -> (Arc<Desktop>, Arc<Browser>) {
-    let items: Vec<_> = seed.iter().cloned().map(|w| w.validate().expect("a valid seed item")).collect();
-    Store::open(dir.join("lonceng.db")).unwrap().upsert(&items, now).unwrap();
+/// The runtime on a store holding `seed` (and `quarantined` kept aside), with the clock at `now`
+/// and the browser recorded.
+async fn runtime(dir: &Path, seed: &Seed, now: DateTime<Utc>) -> (Arc<Desktop>, Arc<Browser>) {
+    let items: Vec<_> =
+        seed.items.iter().cloned().map(|w| w.validate().expect("a valid seed item")).collect();
+    let rejected = seed.quarantined.iter().map(|(raw, error)| Rejected::new(raw, error.clone())).collect();
+    Store::open(dir.join("lonceng.db"))
+        .unwrap()
+        .apply(&Batch { items, rejected, ..Batch::default() }, now)
+        .unwrap();
     let browser = Arc::new(Browser::default());
     let ports = Ports {
         clock: Arc::new(ManualClock::new(now)),
@@ -190,8 +198,14 @@ fn holds(want: &Value, have: &Value) -> bool {
     }
 }
 
+/// What each case starts from.
+struct Seed {
+    items: Vec<WireNotification>,
+    quarantined: Vec<(String, String)>,
+}
+
 /// Runs one case from the seed; a step that does not hold fails with what it got.
-async fn run_case(case: &Value, seed: &[WireNotification]) {
+async fn run_case(case: &Value, seed: &Seed) {
     let dir = tempfile::tempdir().unwrap();
     let now: DateTime<Utc> = "2026-01-20T12:00:00Z".parse().unwrap();
     let (app, browser) = runtime(dir.path(), seed, now).await;
@@ -221,6 +235,10 @@ async fn run_case(case: &Value, seed: &[WireNotification]) {
                 json!({"changed": m.changed, "undoable": m.undo.is_some()})
             }),
             "undo" => app.undo(undo.as_deref().unwrap_or_default()).map(|u| json!({"undone": u})),
+            "quarantine" => app.quarantine().map(|q| {
+                let reasons: Vec<_> = q.latest.iter().map(|l| l.reason.clone()).collect();
+                json!({"count": q.count, "reasons": reasons})
+            }),
             other => panic!("{at}: unknown step '{other}'"),
         };
         let mut have = match outcome {
@@ -242,7 +260,15 @@ fn the_real_runtime_follows_the_backend_contract() {
     let doc: Value =
         serde_json::from_str(&std::fs::read_to_string(repo().join("tests/contract/backend.json")).unwrap())
             .unwrap();
-    let seed: Vec<WireNotification> = serde_json::from_value(doc["seed"].clone()).unwrap();
+    let seed = Seed {
+        items: serde_json::from_value(doc["seed"].clone()).unwrap(),
+        quarantined: doc["quarantined"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| (q["raw"].as_str().unwrap().to_owned(), q["error"].as_str().unwrap().to_owned()))
+            .collect(),
+    };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     for case in doc["cases"].as_array().unwrap() {
         rt.block_on(run_case(case, &seed));

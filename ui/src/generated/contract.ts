@@ -21,7 +21,15 @@ kind: string, params: Record<string, string | number>, actor_id: string | null, 
 
 export type Page = { items: Array<Item>, next: Cursor | null, };
 
-export type Counts = { total: number, tabs: Record<Tab, number>, categories: Record<Category, number>, };
+export type Counts = { total: number, tabs: Record<Tab, number>, categories: Record<Category, number>, 
+/**
+ * Notifications that arrived but could not be shown (kept aside with the reason).
+ */
+quarantined: number, };
+
+export type Quarantine = { count: number, latest: Array<Quarantined>, };
+
+export type Quarantined = { received_at: string, reason: string, };
 
 export type MarkAllResult = { changed: number, 
 /**

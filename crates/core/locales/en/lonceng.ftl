@@ -190,6 +190,11 @@ mark-all-read-done = { $count ->
        *[other] { $count } notifications marked as read
     }
 undo = Undo
+quarantined-count = { $count ->
+        [one] 1 notification could not be shown
+       *[other] { $count } notifications could not be shown
+    }
+quarantined-why = Why?
 link-refused = The link goes to { $host }, which is not a Qontak address, so it was not opened.
 mark-read = Mark as read
 section-today = Today

@@ -27,6 +27,28 @@ impl Store {
         set_state(&self.conn, key, value).map_err(|e| self.err(e))
     }
 
+    /// How many items were kept aside (the window says so, quietly).
+    pub fn quarantine_count(&self) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM quarantine", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// The reasons of the latest `limit` items kept aside, newest first, with when they came.
+    pub fn quarantine_reasons(&self, limit: usize) -> Result<Vec<(DateTime<Utc>, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT received_at, error FROM quarantine ORDER BY id DESC LIMIT ?1")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([limit as i64], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))?;
+        Ok(rows.into_iter().map(|(at, e)| (from_ms(at).unwrap_or_default(), e)).collect())
+    }
+
     pub fn quarantined(&self) -> Result<Vec<QuarantinedItem>, StoreError> {
         let mut stmt = self
             .conn
