@@ -11,11 +11,8 @@ use lonceng_core::sync::ConnState;
 use lonceng_desktop::runtime::{Desktop, Options};
 use lonceng_desktop::settings::SettingsChanges;
 
-#[test]
-fn without_a_server_the_window_says_what_to_do_and_the_token_stays_private() {
-    if !in_private_bus("without_a_server_the_window_says_what_to_do_and_the_token_stays_private") {
-        return;
-    }
+bus_test! {
+    fn without_a_server_the_window_says_what_to_do_and_the_token_stays_private() {
     rt().block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let app = Desktop::start(
@@ -55,13 +52,11 @@ fn without_a_server_the_window_says_what_to_do_and_the_token_stays_private() {
         }
         app.stop().await;
     });
+    }
 }
 
-#[test]
-fn a_configured_account_connects_in_the_background_after_start() {
-    if !in_private_bus("a_configured_account_connects_in_the_background_after_start") {
-        return;
-    }
+bus_test! {
+    fn a_configured_account_connects_in_the_background_after_start() {
     rt().block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let server = lonceng_server::start(
@@ -108,4 +103,5 @@ fn a_configured_account_connects_in_the_background_after_start() {
         app.stop().await;
         server.stop().await;
     });
+    }
 }

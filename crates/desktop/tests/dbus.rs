@@ -19,11 +19,8 @@ use lonceng_desktop::notifier::DbusNotifier;
 use lonceng_e2e::mention;
 use tokio::sync::mpsc;
 
-#[test]
-fn toasts_are_shown_replaced_and_closed_on_the_bus() {
-    if !in_private_bus("toasts_are_shown_replaced_and_closed_on_the_bus") {
-        return;
-    }
+bus_test! {
+    fn toasts_are_shown_replaced_and_closed_on_the_bus() {
     rt().block_on(async {
         let (_server, rec) = notification_server().await;
         let (tx, _rx) = mpsc::unbounded_channel();
@@ -65,14 +62,12 @@ fn toasts_are_shown_replaced_and_closed_on_the_bus() {
             "{last:?}"
         );
     });
+    }
 }
 
 // Every toast shares one connection to the bus, however many are on screen.
-#[test]
-fn hundreds_of_toasts_share_one_connection() {
-    if !in_private_bus("hundreds_of_toasts_share_one_connection") {
-        return;
-    }
+bus_test! {
+    fn hundreds_of_toasts_share_one_connection() {
     rt().block_on(async {
         let (_server, _rec) = notification_server().await;
         let (tx, _rx) = mpsc::unbounded_channel();
@@ -91,6 +86,7 @@ fn hundreds_of_toasts_share_one_connection() {
         let after = open_sockets();
         assert!(after <= before + 2, "sockets: {before} before, {after} with 300 toasts up");
     });
+    }
 }
 
 /// Unix sockets this process holds open.
@@ -109,11 +105,8 @@ fn unread_general(app: &lonceng_desktop::runtime::Desktop) -> Vec<String> {
 }
 
 // NC-R7, NC-R13, MW-6, end to end through the real runtime
-#[test]
-fn nc_r7_nc_r13_from_a_server_event_to_a_toast_a_click_and_a_read_on_the_server() {
-    if !in_private_bus("nc_r7_nc_r13_from_a_server_event_to_a_toast_a_click_and_a_read_on_the_server") {
-        return;
-    }
+bus_test! {
+    fn nc_r7_nc_r13_from_a_server_event_to_a_toast_a_click_and_a_read_on_the_server() {
     rt().block_on(async {
         let (bus, rec) = notification_server().await;
         let server = test_server().await;
@@ -199,6 +192,7 @@ fn nc_r7_nc_r13_from_a_server_event_to_a_toast_a_click_and_a_read_on_the_server(
         app.stop().await;
         server.stop().await;
     });
+    }
 }
 
 struct ScreenSaver(Arc<Mutex<bool>>);
@@ -210,11 +204,8 @@ impl ScreenSaver {
     }
 }
 
-#[test]
-fn a_locked_screen_is_read_from_the_screensaver_service() {
-    if !in_private_bus("a_locked_screen_is_read_from_the_screensaver_service") {
-        return;
-    }
+bus_test! {
+    fn a_locked_screen_is_read_from_the_screensaver_service() {
     let locked = Arc::new(Mutex::new(false));
     let rt = rt();
     let _saver = rt.block_on(async {
@@ -234,4 +225,5 @@ fn a_locked_screen_is_read_from_the_screensaver_service() {
     *locked.lock().unwrap() = true;
     assert_eq!(probe.locked(), Some(true));
     assert_eq!(probe.focus(), Focus::Locked);
+    }
 }

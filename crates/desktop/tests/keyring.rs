@@ -10,11 +10,8 @@ use std::time::Duration;
 use common::*;
 use lonceng_desktop::keyring::{Keyring, Secrets, TokenStore, TokenVault};
 
-#[test]
-fn the_token_goes_to_the_keyring_when_one_runs_and_nowhere_else() {
-    if !in_private_bus("the_token_goes_to_the_keyring_when_one_runs_and_nowhere_else") {
-        return;
-    }
+bus_test! {
+    fn the_token_goes_to_the_keyring_when_one_runs_and_nowhere_else() {
     let home = tempfile::tempdir().unwrap();
     let runtime = home.path().join("run");
     std::fs::create_dir_all(&runtime).unwrap();
@@ -87,13 +84,11 @@ fn the_token_goes_to_the_keyring_when_one_runs_and_nowhere_else() {
     });
     let _ = daemon.kill();
     let _ = daemon.wait();
+    }
 }
 
-#[test]
-fn without_a_keyring_the_token_goes_to_a_file_only_the_agent_can_read() {
-    if !in_private_bus("without_a_keyring_the_token_goes_to_a_file_only_the_agent_can_read") {
-        return;
-    }
+bus_test! {
+    fn without_a_keyring_the_token_goes_to_a_file_only_the_agent_can_read() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("token");
     rt().block_on(async {
@@ -106,5 +101,6 @@ fn without_a_keyring_the_token_goes_to_a_file_only_the_agent_can_read() {
     {
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o077, 0);
+    }
     }
 }

@@ -6,14 +6,31 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// True inside the private bus; outside it, runs `test` there and checks that it passed.
+/// A test that runs on a private session bus: the wrapper re-runs the test binary for exactly this
+/// function (its name comes from the function itself, so it cannot drift).
+#[macro_export]
+macro_rules! bus_test {
+    ($(#[$meta:meta])* fn $name:ident() $body:block) => {
+        $(#[$meta])*
+        #[test]
+        fn $name() {
+            if !$crate::common::in_private_bus(stringify!($name)) {
+                return;
+            }
+            $body
+        }
+    };
+}
+
+/// True inside the private bus; outside it, runs `test` there and checks that exactly that one
+/// test ran and passed (a name that matches nothing would otherwise run zero tests and pass).
 pub fn in_private_bus(test: &str) -> bool {
     if std::env::var_os("LONCENG_TEST_BUS").is_some() {
         return true;
     }
     // A bus with no service directories: nothing is auto-started from the host's service files
     // (a second gnome-keyring with the real HOME, say); each test starts what it needs.
-    let config = std::env::temp_dir().join(format!("lonceng-test-bus-{}.conf", std::process::id()));
+    let config = std::env::temp_dir().join(format!("lonceng-test-bus-{}-{test}.conf", std::process::id()));
     std::fs::write(
         &config,
         r#"<busconfig>
@@ -30,16 +47,23 @@ pub fn in_private_bus(test: &str) -> bool {
     )
     .expect("bus config written");
     let exe = std::env::current_exe().expect("test binary");
-    let status = Command::new("dbus-run-session")
+    let out = Command::new("dbus-run-session")
         .arg(format!("--config-file={}", config.display()))
         .arg("--")
         .arg(exe)
         .args(["--exact", test, "--nocapture", "--test-threads=1"])
         .env("LONCENG_TEST_BUS", "1")
-        .status()
+        .output()
         .expect("dbus-run-session runs (package dbus; scripts/test.sh installs it)");
     let _ = std::fs::remove_file(&config);
-    assert!(status.success(), "{test} failed on its private bus");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    print!("{stdout}");
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{test} failed on its private bus");
+    assert!(
+        stdout.contains("test result: ok. 1 passed;"),
+        "{test}: the private bus did not run exactly this one test"
+    );
     false
 }
 
