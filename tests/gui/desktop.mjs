@@ -7,6 +7,15 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Asserts that `f` holds throughout `ms` (a quiet period: nothing more happens), checking as it goes. */
+export async function quiet(what, ms, f) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (!(await f())) throw new Error(`stopped holding: ${what}`);
+    await sleep(50);
+  }
+}
+
 export async function until(what, f, ms = 20000) {
   const end = Date.now() + ms;
   for (;;) {

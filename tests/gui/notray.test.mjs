@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Desktop, sleep, until } from './desktop.mjs';
+import { Desktop, quiet, until } from './desktop.mjs';
 
 const app = fileURLToPath(new URL('../../target/debug/lonceng', import.meta.url));
 let desktop;
@@ -23,8 +23,7 @@ after(() => desktop?.down());
 test('without a tray host the app keeps running, and a second launch opens the window', async () => {
   const proc = desktop.start(app, ['--demo'], { LONCENG_DATA_DIR: mkdtempSync(join(tmpdir(), 'lonceng-notray-')) });
   await until('the warning', () => /no system tray on this desktop/.test(proc.log()), 20000);
-  await sleep(1000);
-  assert.equal(proc.exitCode, null, 'still running');
+  await quiet('still running', 1000, () => proc.exitCode === null);
   desktop.start(app, ['--demo'], { LONCENG_DATA_DIR: mkdtempSync(join(tmpdir(), 'lonceng-notray2-')) });
   await until('the window, through the first instance', () => desktop.hasWindow('Lonceng'));
 });
