@@ -19,6 +19,9 @@ cargo fmt --all -- --check
 say "cargo clippy (warnings are errors), with every feature and with none (the release app has no demo)"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 cargo clippy -p lonceng-desktop -p lonceng --all-targets --locked -- -D warnings
+say "the server's stream from a web page: CORS, a stream ticket, Chromium's own EventSource"
+cargo build --locked -p lonceng-server
+(cd ui && node --test tests/stream.test.mjs)
 say "the real app under Xvfb, driven by WebDriver (tauri-driver + WebKitWebDriver)"
 ensure_tauri_driver
 cargo build --locked -p lonceng --features demo

@@ -55,6 +55,8 @@ pub struct Config {
     pub streaming: bool,
     /// The hosts producer links may go to (the policy desktops apply when they open them).
     pub links: UrlPolicy,
+    /// Web origins allowed to call the API from a browser (CORS); none by default.
+    pub cors_origins: Vec<String>,
 }
 
 impl Config {
@@ -68,6 +70,7 @@ impl Config {
             resend_every: 0,
             streaming: true,
             links: UrlPolicy::default(),
+            cors_origins: Vec::new(),
         }
     }
 }

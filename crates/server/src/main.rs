@@ -47,6 +47,10 @@ struct Cli {
     /// mekari.io). Links elsewhere, and IP addresses, are refused at ingest.
     #[arg(long = "link-host", env = "LONCENG_LINK_HOSTS", value_delimiter = ',', value_name = "DOMAIN")]
     link_hosts: Vec<String>,
+    /// A web origin allowed to call the API from a browser (CORS), e.g. https://app.example.com;
+    /// repeat for more. None by default.
+    #[arg(long = "cors-origin", env = "LONCENG_CORS_ORIGINS", value_delimiter = ',', value_name = "ORIGIN")]
+    cors_origins: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -91,6 +95,7 @@ async fn main() -> anyhow::Result<()> {
     config.streaming = !cli.no_streaming;
     config.resend_every = cli.resend_every;
     config.keep_alive = Duration::from_secs(cli.keep_alive.max(1));
+    config.cors_origins = cli.cors_origins.clone();
     if !cli.link_hosts.is_empty() {
         config.links = lonceng_core::link::UrlPolicy { hosts: cli.link_hosts.clone() };
     }

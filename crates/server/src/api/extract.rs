@@ -77,6 +77,30 @@ impl<D: Database> FromRequestParts<Arc<Service<D>>> for Client {
     }
 }
 
+/// A client of the stream: a bearer token, or (for a web page's `EventSource`, which cannot send
+/// headers) a stream ticket in the query (`?ticket=`). Rejects with 503 during maintenance.
+pub struct StreamClient(pub Device);
+
+impl<D: Database> FromRequestParts<Arc<Service<D>>> for StreamClient {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, service: &Arc<Service<D>>) -> Result<Self, ApiError> {
+        service.reject_if_maintenance()?;
+        if let Some(token) = bearer(parts) {
+            return Ok(StreamClient(service.authenticate(token).await?));
+        }
+        let ticket = parts.uri.query().and_then(|q| form_urlencoded_value(q, "ticket")).ok_or(
+            ApiError::Unauthorized("send Authorization: Bearer <token>, or ?ticket= from /v1/stream/tickets"),
+        )?;
+        Ok(StreamClient(service.redeem_ticket(&ticket)?))
+    }
+}
+
+/// One value of a query string.
+fn form_urlencoded_value(query: &str, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
 /// Whether the request holds `secret` as its bearer token (compared in constant time).
 fn holds(parts: &Parts, secret: &str, why: &'static str) -> Result<(), ApiError> {
     match bearer(parts) {

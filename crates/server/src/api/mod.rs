@@ -17,7 +17,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 pub use error::ApiError;
-pub use routes::{IssuedToken, Me};
+pub use routes::{IssuedToken, Me, StreamTicket};
 
 use crate::db::Database;
 use crate::service::Service;
@@ -27,7 +27,8 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 
 pub fn router<D: Database>(service: Arc<Service<D>>) -> Router {
     use routes::*;
-    Router::new()
+    let cors = cors(&service.config.cors_origins);
+    let router = Router::new()
         .route("/healthz", get(health))
         .route("/v1/me", get(me))
         .route("/v1/notifications", get(list::<D>))
@@ -36,6 +37,7 @@ pub fn router<D: Database>(service: Arc<Service<D>>) -> Router {
         .route("/v1/counts", get(counts::<D>))
         .route("/v1/changes", get(changes::<D>))
         .route("/v1/stream", get(stream::stream::<D>))
+        .route("/v1/stream/tickets", post(stream_ticket::<D>))
         .route("/v1/presence", get(get_presence::<D>).put(put_presence::<D>))
         .route("/v1/maintenance", get(maintenance::<D>))
         .route("/v1/events", post(post_event::<D>))
@@ -48,5 +50,32 @@ pub fn router<D: Database>(service: Arc<Service<D>>) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(service)
+        .with_state(service);
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
+}
+
+/// Browsers on these origins may call the API (a web page with a stream ticket, say): what they
+/// send (a bearer token, JSON, an idempotency key) and what they must read (`Retry-After`).
+fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::{header, HeaderName, HeaderValue, Method};
+    let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| o.parse().ok()).collect();
+    if origins.is_empty() {
+        return None;
+    }
+    Some(
+        tower_http::cors::CorsLayer::new()
+            .allow_origin(origins)
+            .allow_methods([Method::GET, Method::POST, Method::PUT])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                HeaderName::from_static("idempotency-key"),
+                HeaderName::from_static("last-event-id"),
+            ])
+            .expose_headers([header::RETRY_AFTER])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
 }

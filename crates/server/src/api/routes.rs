@@ -134,6 +134,18 @@ pub async fn mark_all_read<D: Database>(
     Ok(Json(service.mark_all_read(&d.user_id, req, key).await?))
 }
 
+#[derive(Serialize, Deserialize)]
+pub struct StreamTicket {
+    pub ticket: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A ticket for `GET /v1/stream?ticket=`, for web pages whose `EventSource` cannot send headers.
+pub async fn stream_ticket<D: Database>(State(service): Svc<D>, Client(d): Client) -> Json<StreamTicket> {
+    let (ticket, expires_at) = service.stream_ticket(&d);
+    Json(StreamTicket { ticket, expires_at })
+}
+
 pub async fn get_presence<D: Database>(State(service): Svc<D>, Client(d): Client) -> Json<Presence> {
     Json(service.presence(&d.user_id))
 }

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::error::ApiError;
-use super::extract::{Client, Q};
+use super::extract::{StreamClient, Q};
 use crate::db::Database;
 use crate::hub::Frame;
 use crate::service::Service;
@@ -28,7 +28,7 @@ pub struct StreamParams {
 
 pub async fn stream<D: Database>(
     State(service): State<Arc<Service<D>>>,
-    Client(d): Client,
+    StreamClient(d): StreamClient,
     headers: HeaderMap,
     Q(p): Q<StreamParams>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
@@ -54,7 +54,10 @@ pub async fn stream<D: Database>(
         replay_done: header_id.is_none() && p.since.is_none(),
         rx_user,
         rx_global,
-        first: Some(Event::default().event(sse::PRESENCE).data(presence)),
+        // `retry:` tells a browser's EventSource how soon to reconnect when the stream ends.
+        first: Some(
+            Event::default().event(sse::PRESENCE).data(presence).retry(std::time::Duration::from_secs(1)),
+        ),
         closing: false,
     };
     let events = stream::unfold(state, next_event).take_until(service.shutdown.clone().cancelled_owned());

@@ -9,6 +9,7 @@
 //! [`ServiceError`] says what went wrong in the service's own terms; `api::error` maps it to HTTP.
 
 mod maintenance;
+mod tickets;
 
 use std::sync::{Arc, Mutex};
 
@@ -29,6 +30,7 @@ use crate::presence::PresenceBook;
 use crate::{new_secret, token_hash, Config};
 
 use maintenance::MaintenanceState;
+pub use tickets::TICKET_LIFETIME;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {

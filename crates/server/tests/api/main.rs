@@ -5,6 +5,7 @@
 
 mod util;
 
+mod browsers;
 mod contract;
 mod hostile;
 mod lists;
