@@ -38,4 +38,14 @@ ensure_rust() {
 # Packages every build needs.
 BUILD_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev)
 # The tests also drive a real D-Bus session and a real X server.
-TEST_PACKAGES=(dbus xvfb openbox chromium dunst x11-utils xdotool imagemagick webkit2gtk-driver haskell-gtk-sni-tray-utils gnome-keyring)
+TEST_PACKAGES=(python3-venv curl dbus xvfb openbox chromium dunst x11-utils xdotool imagemagick webkit2gtk-driver haskell-gtk-sni-tray-utils gnome-keyring)
+
+# schemathesis (PyPI), in a virtualenv kept beside the build.
+SCHEMATHESIS_VERSION=4.32.5
+ST="$ROOT/target/tools/st/bin/st"
+ensure_schemathesis() {
+  [[ -x $ST ]] && "$ST" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION" && return 0
+  say "installing schemathesis $SCHEMATHESIS_VERSION"
+  python3 -m venv "$ROOT/target/tools/st"
+  "$ROOT/target/tools/st/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+}

@@ -22,6 +22,8 @@ cargo clippy -p lonceng-desktop -p lonceng --all-targets --locked -- -D warnings
 say "the server's stream from a web page: CORS, a stream ticket, Chromium's own EventSource"
 cargo build --locked -p lonceng-server
 (cd ui && node --test tests/stream.test.mjs)
+say "the server against its OpenAPI document (schemathesis, every check, about a minute)"
+scripts/schemathesis.sh
 say "the real app under Xvfb, driven by WebDriver (tauri-driver + WebKitWebDriver)"
 ensure_tauri_driver
 cargo build --locked -p lonceng --features demo

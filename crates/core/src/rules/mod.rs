@@ -170,7 +170,7 @@ pub fn decide(event: &ProducerEvent) -> Result<Outcome, InvalidEvent> {
 }
 
 fn decide_notification(e: &DomainEvent) -> Result<Vec<Decision>, InvalidEvent> {
-    if e.idempotency_key.is_empty() || e.idempotency_key.len() > 200 {
+    if e.idempotency_key.is_empty() || e.idempotency_key.chars().count() > 200 {
         return Err(InvalidEvent::BadIdempotencyKey);
     }
     if e.recipients.iter().all(|r| r.is_empty()) {

@@ -51,7 +51,7 @@ fn parse_scope(tab: &str, category: Option<&str>) -> Result<(Tab, Option<Categor
         ApiError::bad("invalid_query", format!("unknown tab '{tab}' (general, inbox, approval)"))
     })?;
     let category = match category {
-        None | Some("") => None,
+        None => None,
         Some(c) => {
             Some(c.parse().map_err(|_| ApiError::bad("invalid_query", format!("unknown category '{c}'")))?)
         }
@@ -60,10 +60,18 @@ fn parse_scope(tab: &str, category: Option<&str>) -> Result<(Tab, Option<Categor
     Ok((tab, category))
 }
 
-/// Page cursors are `<created_at ms>:<id>`, opaque to clients.
+/// Page cursors are `<created_at ms>:<id>`, opaque to clients. Exactly the form openapi.json
+/// publishes (`^[0-9]{1,13}:[A-Za-z0-9_-]{1,64}$`): any cursor of that form is a position in the
+/// list, so a well-formed one is never refused.
 fn parse_cursor(s: &str) -> Result<(DateTime<Utc>, String), ApiError> {
     let bad = || ApiError::bad("invalid_cursor", "the cursor is not one this server gave out");
     let (ms, id) = s.split_once(':').ok_or_else(bad)?;
+    let ms_ok = (1..=13).contains(&ms.len()) && ms.bytes().all(|b| b.is_ascii_digit());
+    let id_ok = (1..=64).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !(ms_ok && id_ok) {
+        return Err(bad());
+    }
     let at = ms.parse().ok().and_then(lonceng_core::time::from_ms).ok_or_else(bad)?;
     Ok((at, id.to_owned()))
 }
@@ -127,10 +135,18 @@ pub async fn mark_all_read<D: Database>(
     headers: HeaderMap,
     Body(req): Body<MarkAllReadRequest>,
 ) -> Result<Json<MarkAllReadResponse>, ApiError> {
-    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    if key.as_ref().is_some_and(|k| k.is_empty() || k.len() > 200) {
-        return Err(ApiError::bad("invalid_header", "Idempotency-Key must be 1 to 200 characters"));
-    }
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) if (1..=200).contains(&v.len()) && v.as_bytes().iter().all(|b| b.is_ascii_graphic()) => {
+            Some(String::from_utf8_lossy(v.as_bytes()).into_owned())
+        }
+        Some(_) => {
+            return Err(ApiError::bad(
+                "invalid_header",
+                "Idempotency-Key must be 1 to 200 visible ASCII characters",
+            ))
+        }
+    };
     Ok(Json(service.mark_all_read(&d.user_id, req, key).await?))
 }
 

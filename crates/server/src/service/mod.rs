@@ -204,16 +204,17 @@ impl<D: Database> Service<D> {
     // ---- administration ----
 
     pub async fn add_user(&self, id: &str, name: &str) -> ServiceResult<()> {
-        if id.is_empty() || id.len() > 128 || name.chars().count() > 200 {
-            return Err(ServiceError::Invalid("id must be 1 to 128 characters".into()));
+        if !(1..=128).contains(&id.chars().count()) || name.chars().count() > 200 {
+            return Err(ServiceError::Invalid("id must be 1 to 128 characters, and name at most 200".into()));
         }
         Ok(self.db.add_user(id.to_owned(), name.to_owned()).await?)
     }
 
     /// A new client token for a user's device; only its hash is stored.
     pub async fn issue_token(&self, user_id: &str, device_id: &str) -> ServiceResult<String> {
-        if user_id.is_empty() || device_id.is_empty() {
-            return Err(ServiceError::Invalid("user_id and device_id are required".into()));
+        let fits = |s: &str| (1..=128).contains(&s.chars().count());
+        if !(fits(user_id) && fits(device_id)) {
+            return Err(ServiceError::Invalid("user_id and device_id must be 1 to 128 characters".into()));
         }
         let token = new_secret();
         self.keep_token(&token, user_id, device_id).await?;

@@ -175,3 +175,48 @@ async fn nc_r5_times_out_of_range_links_elsewhere_and_expired_items_never_reach_
     assert!(body["error"]["message"].as_str().unwrap().contains("link is refused"), "{body}");
     assert!(s.list(&sari, "tab=general").await.items.is_empty(), "nothing of it is listed");
 }
+
+/// What openapi.json publishes is exactly what the server enforces (schemathesis found each of
+/// these): a query or header outside the schema is refused, and one inside it is never refused.
+#[tokio::test]
+async fn the_server_enforces_exactly_the_published_forms() {
+    let s = server().await;
+    let sari = s.token("u-1", "desktop").await;
+    for (query, want) in [
+        ("tab=general&category=", StatusCode::BAD_REQUEST),
+        ("tab=general&cursor=", StatusCode::BAD_REQUEST),
+        ("tab=general&cursor=12:", StatusCode::BAD_REQUEST),
+        ("tab=general&cursor=12345678901234:n_1", StatusCode::BAD_REQUEST),
+        ("tab=general&cursor=1:n%0A1", StatusCode::BAD_REQUEST),
+        // Any cursor of the published form is a position in the list, not an error.
+        ("tab=general&cursor=0:0", StatusCode::OK),
+        ("tab=general&cursor=9999999999999:zz-Z_9", StatusCode::OK),
+    ] {
+        let (status, b) = s.get(&sari, &format!("/v1/notifications?{query}")).await;
+        assert_eq!(status, want, "{query}: {b}");
+    }
+    let (status, _) = s.get(&sari, "/v1/changes?since=99999999999999999999").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "beyond int64, as published");
+
+    let read_all = |key: &'static [u8]| {
+        s.http
+            .post(s.url("/v1/notifications/read-all"))
+            .bearer_auth(&sari)
+            .header("Idempotency-Key", reqwest::header::HeaderValue::from_bytes(key).unwrap())
+            .json(&json!({"tab": "general"}))
+            .send()
+    };
+    for key in [&b"caf\xc3\xa9"[..], b"two words", b""] {
+        let status = read_all(key).await.unwrap().status();
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{:?} is not 1 to 200 visible ASCII characters", key);
+    }
+    assert_eq!(read_all(b"k-1").await.unwrap().status(), StatusCode::OK);
+
+    for (body, want) in [
+        (json!({"user_id": "u-1", "device_id": "x".repeat(129)}), StatusCode::UNPROCESSABLE_ENTITY),
+        (json!({"user_id": "é".repeat(128), "device_id": "d"}), StatusCode::OK),
+    ] {
+        let (status, b) = s.post(ADMIN, "/v1/admin/tokens", body).await;
+        assert_eq!(status, want, "{b}");
+    }
+}
