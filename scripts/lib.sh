@@ -49,3 +49,10 @@ ensure_schemathesis() {
   python3 -m venv "$ROOT/target/tools/st"
   "$ROOT/target/tools/st/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 }
+
+# cargo-fuzz (crates.io), once.
+ensure_cargo_fuzz() {
+  cargo fuzz --version >/dev/null 2>&1 && return 0
+  say "installing cargo-fuzz"
+  cargo install --locked --quiet cargo-fuzz --version "^0.13"
+}

@@ -16,6 +16,7 @@ say "UI browser tests (headless Chromium against the web mock)"
 
 say "cargo fmt --check"
 cargo fmt --all -- --check
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 say "cargo clippy (warnings are errors), with every feature and with none (the release app has no demo)"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 cargo clippy -p lonceng-desktop -p lonceng --all-targets --locked -- -D warnings
@@ -30,3 +31,5 @@ cargo build --locked -p lonceng --features demo
 dbus-run-session -- node --test tests/gui/app.test.mjs tests/gui/tray.test.mjs tests/gui/notray.test.mjs
 say "cargo test"
 cargo test --workspace --all-features --locked
+say "cargo fuzz: every network parser, briefly (scripts/fuzz.sh)"
+scripts/fuzz.sh 10

@@ -14,6 +14,7 @@
 
 pub mod clock;
 pub mod crm;
+pub mod fuzzing;
 pub mod i18n;
 pub mod link;
 pub mod migrate;

@@ -73,6 +73,33 @@ impl CrmSource {
     }
 }
 
+/// Decodes page `page_no` of the CRM list for `recipient_id`. A page that is not a page fails; an
+/// item in it that does not map is quarantined with the reason (fuzzed: `fuzz/fuzz_targets/crm.rs`).
+pub fn decode_page(
+    body: &[u8],
+    page_no: u32,
+    recipient_id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Pulled, SourceError> {
+    let page: CrmPage =
+        serde_json::from_slice(body).map_err(|e| SourceError::Protocol(format!("CRM list: {e}")))?;
+    let mut pulled = Pulled::default();
+    for raw in page.response {
+        let text = raw.to_string();
+        let mapped = serde_json::from_value::<CrmNotification>(raw)
+            .map_err(|e| format!("CRM notification: {e}"))
+            .and_then(|n| n.to_notification(recipient_id, now).map_err(|e| e.to_string()));
+        match mapped {
+            Ok(n) => pulled.batch.items.push(n),
+            Err(error) => pulled.batch.rejected.push(Rejected::new(&text, error)),
+        }
+    }
+    let total = page.total_page.unwrap_or(1);
+    pulled.more = page_no < total && page_no < MAX_PAGES;
+    pulled.next = Some(page_no.saturating_add(1).to_string());
+    Ok(pulled)
+}
+
 impl Source for CrmSource {
     fn pull(&self, since: Option<String>) -> BoxFut<'_, Result<Pulled, SourceError>> {
         Box::pin(async move {
@@ -86,25 +113,12 @@ impl Source for CrmSource {
             if !resp.status().is_success() {
                 return Err(failure(resp).await);
             }
-            let body = read_capped(resp, MAX_PAGE_BYTES).await?;
-            let page: CrmPage =
-                serde_json::from_slice(&body).map_err(|e| SourceError::Protocol(format!("CRM list: {e}")))?;
-            let now = self.clock.now();
-            let mut pulled = Pulled::default();
-            for raw in page.response {
-                let text = raw.to_string();
-                let mapped = serde_json::from_value::<CrmNotification>(raw)
-                    .map_err(|e| format!("CRM notification: {e}"))
-                    .and_then(|n| n.to_notification(&self.recipient_id, now).map_err(|e| e.to_string()));
-                match mapped {
-                    Ok(n) => pulled.batch.items.push(n),
-                    Err(error) => pulled.batch.rejected.push(Rejected::new(&text, error)),
-                }
-            }
-            let total = page.total_page.unwrap_or(1);
-            pulled.more = page_no < total && page_no < MAX_PAGES;
-            pulled.next = Some((page_no + 1).to_string());
-            Ok(pulled)
+            decode_page(
+                &read_capped(resp, MAX_PAGE_BYTES).await?,
+                page_no,
+                &self.recipient_id,
+                self.clock.now(),
+            )
         })
     }
 

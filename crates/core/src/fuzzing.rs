@@ -1,0 +1,202 @@
+//! The properties the `cargo fuzz` targets (`fuzz/fuzz_targets/`) check, for every parser that
+//! takes input from the network. They live here, not in the fuzz crate, so that they are built,
+//! linted and tested with everything else: each target is one call, and each input the fuzzer
+//! found crashing is a regression test below that runs in `cargo test`.
+//!
+//! Every property is stronger than "does not panic": a stream parses the same however it is cut
+//! into chunks, what the server admits the client accepts, a link is judged the same before and
+//! after a browser normalises it, a server's delay is capped.
+
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Utc};
+
+use crate::i18n::{Catalog, Lang};
+use crate::link::{browser_host, UrlPolicy};
+use crate::model::{is_web_url, Notification, WireNotification};
+use crate::rules::{admit, Decision, Outcome, ProducerEvent};
+use crate::store::{Batch, Store};
+use crate::sync::crm_source;
+use crate::sync::lonceng::{decode_changes, decode_event};
+use crate::sync::pacing::{RetryAfter, MAX_SERVER_DELAY};
+use crate::sync::sse::SseParser;
+use crate::toast::ports::{shorten, MAX_BODY, MAX_TITLE};
+
+/// The instant the fuzzed input is judged at.
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_768_870_800, 0).unwrap_or_default() // 2026-01-20T01:00:00Z
+}
+
+fn catalog() -> Option<&'static Catalog> {
+    static CATALOG: OnceLock<Option<Catalog>> = OnceLock::new();
+    CATALOG.get_or_init(|| Catalog::builtin().ok()).as_ref()
+}
+
+/// The SSE parser: the same items (or a refusal) whether the bytes come whole or in two chunks cut
+/// where the first byte says, and every item means something to the engine without failing it.
+pub fn sse(data: &[u8]) {
+    let Some((&cut, body)) = data.split_first() else { return };
+    let whole = SseParser::default().push(body);
+    let mut parser = SseParser::default();
+    let (a, b) = body.split_at(usize::from(cut).min(body.len()));
+    let chunked = parser.push(a).and_then(|mut items| {
+        items.extend(parser.push(b)?);
+        Ok(items)
+    });
+    match (whole, chunked) {
+        (Ok(whole), Ok(chunked)) => {
+            assert_eq!(whole, chunked, "cut at {cut}");
+            whole.into_iter().for_each(|item| drop(decode_event(item)));
+        }
+        (Err(_), Err(_)) => {}
+        (whole, chunked) => panic!("whole: {whole:?}, cut at {cut}: {chunked:?}"),
+    }
+}
+
+/// A page of the change feed: a page decodes or is refused whole; the items it yields are stored,
+/// rendered and shortened for a toast without failing.
+pub fn changes(data: &[u8]) {
+    if let Ok(page) = decode_changes(data) {
+        assert!(page.batch.cursor.is_some(), "a decoded page moves the cursor");
+        keep_and_show(&page.batch);
+    }
+}
+
+/// A page of the Qontak CRM list, the same way.
+pub fn crm(data: &[u8]) {
+    if let Ok(page) = crm_source::decode_page(data, 1, "u-1", now()) {
+        keep_and_show(&page.batch);
+    }
+}
+
+fn keep_and_show(batch: &Batch) {
+    let mut store = Store::open_in_memory().expect("an in-memory store opens");
+    store.apply(batch, now()).expect("a decoded page is stored");
+    batch.items.iter().for_each(show);
+}
+
+fn show(n: &Notification) {
+    let Some(catalog) = catalog() else { return };
+    for lang in [Lang::En, Lang::Id] {
+        let text = catalog.render(lang, n.kind, &n.params);
+        assert!(shorten(&text.title, MAX_TITLE).chars().count() <= MAX_TITLE);
+        assert!(shorten(&text.body, MAX_BODY).chars().count() <= MAX_BODY);
+    }
+}
+
+/// A producer's event at the server: whatever the server admits into a list, every client accepts
+/// as it comes over the wire (never quarantined), and can show.
+pub fn producer_event(data: &[u8]) {
+    let Ok(event) = serde_json::from_slice::<ProducerEvent>(data) else { return };
+    let Ok(Outcome::List(decisions)) = admit(&event, now(), &UrlPolicy::default()) else { return };
+    for (i, decision) in decisions.into_iter().enumerate() {
+        if let Decision::Notify(draft) = decision {
+            let wire = serde_json::to_vec(&draft.into_notification(format!("n_{i}")).to_wire())
+                .expect("a notification serialises");
+            let back: WireNotification = serde_json::from_slice(&wire).expect("the wire form decodes");
+            let n =
+                back.validate().unwrap_or_else(|e| panic!("the server admitted what clients refuse: {e}"));
+            show(&n);
+        }
+    }
+}
+
+/// `Retry-After`: any value gives a wait of at most [`MAX_SERVER_DELAY`], whenever it is read.
+pub fn retry_after(data: &[u8]) {
+    let Some(value) = RetryAfter::parse(&String::from_utf8_lossy(data)) else { return };
+    for at in [now(), DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC] {
+        assert!(value.delay(at) <= MAX_SERVER_DELAY, "{value:?} at {at}");
+    }
+}
+
+/// The link policy, with the allowed domain on the first line and the link after it: allowed links
+/// name a domain under an allowed one, and a link is judged the same as the address a browser
+/// normalises it to (what it visits).
+pub fn url_policy(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let (entry, link) = text.split_once('\n').unwrap_or(("qontak.com", &text));
+    let policy = UrlPolicy { hosts: vec![entry.to_owned()] };
+    let verdict = policy.refusal(link);
+    assert_eq!(policy.allows(link), verdict.is_none());
+    if verdict.is_none() {
+        let host = browser_host(link).expect("an allowed link names a host");
+        let domain =
+            browser_host(&format!("https://{}/", entry.trim())).expect("the allowed entry is a domain");
+        assert!(host == domain || host.ends_with(&format!(".{domain}")), "{host} is not under {domain}");
+    }
+    // Whitespace, control characters and over-long links are refused as malformed before any host
+    // is judged (a browser would percent-encode them), so the two verdicts are compared where both
+    // forms are well-formed.
+    if let Ok(visited) = url::Url::parse(link) {
+        if is_web_url(link) && is_web_url(visited.as_str()) {
+            assert_eq!(policy.allows(visited.as_str()), verdict.is_none(), "{link} visits {visited}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The seeds each target starts from, and every input the fuzzer found failing, run as tests.
+    use super::*;
+
+    #[test]
+    fn sse_seeds_and_findings() {
+        for input in [
+            &b"\x05data: x\n\nevent: change\nid: 7\ndata: {}\n\n: keep-alive\n"[..],
+            b"\x01\r\n\r",
+            b"\x02data:\r\r\n\n",
+        ] {
+            sse(input);
+        }
+    }
+
+    #[test]
+    fn change_feed_seeds_and_findings() {
+        for input in [
+            r#"{"changes":[{"seq":1,"type":"read","ids":["n_1"],"read_at":"2026-01-20T01:00:00Z"}],"cursor":1}"#,
+            r#"{"changes":[{"seq":1,"type":"nonsense"},7,null],"cursor":9,"more":true}"#,
+            r#"{"changes":[],"cursor":-9223372036854775808}"#,
+        ] {
+            changes(input.as_bytes());
+        }
+    }
+
+    #[test]
+    fn crm_seeds_and_findings() {
+        for input in [r#"{"response":[{"id":1},"x",null],"page":"1","total_page":4294967296}"#, "{}"] {
+            crm(input.as_bytes());
+        }
+    }
+
+    #[test]
+    fn producer_event_seeds_and_findings() {
+        producer_event(
+            br#"{"type":"notification","idempotency_key":"k","kind":"mention","recipients":["u-1"],
+                "actor":{"id":"u-9","name":"Budi"},"params":{"target":"deal","object_name":"PT Maju"},
+                "url":"https://app.qontak.com/x","occurred_at":"2026-01-20T00:00:00Z"}"#,
+        );
+    }
+
+    #[test]
+    fn retry_after_seeds_and_findings() {
+        for input in
+            ["120", "99999999999999999999", "Wed, 21 Oct 2015 07:28:00 GMT", "Fri, 31 Dec 9999 23:59:59 GMT"]
+        {
+            retry_after(input.as_bytes());
+        }
+    }
+
+    #[test]
+    fn url_policy_seeds_and_findings() {
+        for input in [
+            "https://app.qontak.com/inbox",
+            "https://evil.example\\@qontak.com/",
+            "co.id\nhttps://x.co.id/",
+            // Found: control characters in the path. The link is refused as malformed, while the
+            // address a browser makes of it (percent-encoded) is a Qontak page: both are safe.
+            "qontak.com\nhttps://aapp.qontak.com/i\u{4}\0\0\0\0\0\0\0y",
+        ] {
+            url_policy(input.as_bytes());
+        }
+    }
+}
