@@ -5,10 +5,7 @@ use crate::util::*;
 // MW-3
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mw3_a_new_client_catches_up_then_follows_live_without_toasting_the_backlog() {
-    let clock = Arc::new(ManualClock::new(t0()));
-    let server =
-        start_server(SqliteDb::in_memory().unwrap(), server_config(), clock.clone(), any_port()).await;
-    let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
+    let (clock, server, token) = memory_server().await;
     produce_n(&server, "old", 30, t0() - chrono::Duration::hours(3)).await;
 
     let mut c = client(&server, &token, &clock, Arc::new(TokioSleeper));

@@ -5,10 +5,7 @@ use crate::util::*;
 // MW-2 (dead connections)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mw2_a_connection_that_goes_silent_is_detected_by_missing_keepalives_and_replaced() {
-    let clock = Arc::new(ManualClock::new(t0()));
-    let server =
-        start_server(SqliteDb::in_memory().unwrap(), server_config(), clock.clone(), any_port()).await;
-    let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
+    let (clock, server, token) = memory_server().await;
     let proxy = Proxy::start(server.addr).await;
     let source = LoncengSource::new(&format!("http://{}", proxy.addr), &token).unwrap();
     let config = SyncConfig { keepalive_timeout: Duration::from_millis(1200), ..fast_config() };
@@ -32,10 +29,7 @@ async fn mw2_a_connection_that_goes_silent_is_detected_by_missing_keepalives_and
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_jump_of_the_wall_clock_reconnects_at_once() {
-    let clock = Arc::new(ManualClock::new(t0()));
-    let server =
-        start_server(SqliteDb::in_memory().unwrap(), server_config(), clock.clone(), any_port()).await;
-    let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
+    let (clock, server, token) = memory_server().await;
     let mut c = client(&server, &token, &clock, Arc::new(TokioSleeper));
     c.until(WAIT, "connected", connected).await;
     let before = c.handle.status.borrow().last_synced_at.unwrap();
@@ -60,13 +54,7 @@ async fn without_streaming_the_engine_polls() {
     let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
     let source =
         LoncengSource::new(&server.url(), &token).unwrap().with_poll_interval(Duration::from_millis(100));
-    let mut c = TestClient::start(
-        source,
-        Store::open_in_memory().unwrap(),
-        clock.clone(),
-        Arc::new(TokioSleeper),
-        fast_config(),
-    );
+    let mut c = in_real_time(source, clock.clone());
     c.until(WAIT, "connected, polling", |c| {
         matches!(c.handle.status.borrow().state, ConnState::Connected { streaming: false })
     })
@@ -79,10 +67,7 @@ async fn without_streaming_the_engine_polls() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nc_r5_away_longer_than_a_tab_keeps_items_is_reported_per_tab() {
-    let clock = Arc::new(ManualClock::new(t0()));
-    let server =
-        start_server(SqliteDb::in_memory().unwrap(), server_config(), clock.clone(), any_port()).await;
-    let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
+    let (clock, server, token) = memory_server().await;
     let mut store = Store::open_in_memory().unwrap();
     store.set_state("last_synced_at", &(t0() - chrono::Duration::days(8)).to_rfc3339()).unwrap();
     let source = LoncengSource::new(&server.url(), &token).unwrap();

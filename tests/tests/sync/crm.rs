@@ -115,13 +115,7 @@ async fn nc_r6_nc_r13_the_qontak_crm_api_is_polled_with_valid_signatures_and_mar
     let source = CrmSource::new(&format!("http://{addr}"), creds(gateway::SECRET), AGENT, clock.clone())
         .unwrap()
         .with_poll_interval(Duration::from_millis(100));
-    let mut c = TestClient::start(
-        source,
-        Store::open_in_memory().unwrap(),
-        clock.clone(),
-        Arc::new(TokioSleeper),
-        fast_config(),
-    );
+    let mut c = in_real_time(source, clock.clone());
     c.until(WAIT, "both pages polled", |c| c.len() == 5).await;
     {
         let store = c.store.lock().unwrap();
@@ -174,13 +168,7 @@ async fn a_wrong_crm_secret_is_shown_as_a_refused_sign_in_not_retried_hot() {
     let addr = gateway::start(crm.clone()).await;
     let source =
         CrmSource::new(&format!("http://{addr}"), creds("wrong-secret"), AGENT, clock.clone()).unwrap();
-    let mut c = TestClient::start(
-        source,
-        Store::open_in_memory().unwrap(),
-        clock.clone(),
-        Arc::new(TokioSleeper),
-        fast_config(),
-    );
+    let mut c = in_real_time(source, clock.clone());
     c.until(WAIT, "offline with a reason", |c| {
         matches!(c.handle.status.borrow().state, ConnState::Offline { .. })
     })

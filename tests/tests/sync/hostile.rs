@@ -175,13 +175,7 @@ async fn mw3_a_change_that_does_not_decode_is_quarantined_and_sync_goes_past_it(
     );
     let clock = Arc::new(ManualClock::new(t0()));
     let source = LoncengSource::new(&url, "token").unwrap();
-    let mut c = TestClient::start(
-        source,
-        Store::open_in_memory().unwrap(),
-        clock,
-        Arc::new(TokioSleeper),
-        fast_config(),
-    );
+    let mut c = in_real_time(source, clock.clone());
     c.until(WAIT, "the good changes, before and after the bad ones", |c| c.len() == 3).await;
     let store = c.store.clone();
     let cursor = || store.lock().unwrap().state(lonceng_core::store::CURSOR_KEY).unwrap();
@@ -235,22 +229,13 @@ impl<S: Source> Source for PanicsOnce<S> {
 // A panic in a session is not the end of sync: the status says so, and sync starts again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mw2_a_session_that_panics_is_reported_and_sync_starts_again() {
-    let clock = Arc::new(ManualClock::new(t0()));
-    let server =
-        start_server(SqliteDb::in_memory().unwrap(), server_config(), clock.clone(), any_port()).await;
-    let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
+    let (clock, server, token) = memory_server().await;
     produce_n(&server, "p", 3, t0()).await;
     let source = PanicsOnce {
         inner: LoncengSource::new(&server.url(), &token).unwrap(),
         panicked: Default::default(),
     };
-    let mut c = TestClient::start(
-        source,
-        Store::open_in_memory().unwrap(),
-        clock,
-        Arc::new(TokioSleeper),
-        fast_config(),
-    );
+    let mut c = in_real_time(source, clock.clone());
     c.until(WAIT, "synced after the panic", |c| c.len() == 3 && connected(c)).await;
     assert!(
         c.was(|s| matches!(s, ConnState::Offline { reason, .. } if reason.contains("unexpectedly"))),
@@ -264,10 +249,7 @@ async fn mw2_a_session_that_panics_is_reported_and_sync_starts_again() {
 // MW-5: a maintenance of half a minute that queued 500 items ends with one summary, not 500 toasts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mw5_a_short_outage_that_queued_hundreds_ends_with_one_summary_not_a_flood() {
-    let clock = Arc::new(ManualClock::new(t0()));
-    let server =
-        start_server(SqliteDb::in_memory().unwrap(), server_config(), clock.clone(), any_port()).await;
-    let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
+    let (clock, server, token) = memory_server().await;
     let mut c = client(&server, &token, &clock, Arc::new(TokioSleeper));
     c.until(WAIT, "connected", connected).await;
 

@@ -42,10 +42,7 @@ async fn mw3_the_server_killed_mid_stream_and_restarted_loses_and_doubles_nothin
 // MW-2, MW-3, MW-5
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mw2_mw5_an_hour_of_503_with_retry_after_is_waited_out_and_summarised_once() {
-    let clock = Arc::new(ManualClock::new(t0()));
-    let server =
-        start_server(SqliteDb::in_memory().unwrap(), server_config(), clock.clone(), any_port()).await;
-    let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
+    let (clock, server, token) = memory_server().await;
     produce_n(&server, "before", 3, t0()).await;
 
     let sleeper = Arc::new(FastForward::new(clock.clone()));
@@ -90,10 +87,7 @@ async fn mw2_mw5_an_hour_of_503_with_retry_after_is_waited_out_and_summarised_on
 // MW-4
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mw4_deliberate_resends_after_maintenance_are_recognised_by_id() {
-    let clock = Arc::new(ManualClock::new(t0()));
-    let server =
-        start_server(SqliteDb::in_memory().unwrap(), server_config(), clock.clone(), any_port()).await;
-    let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
+    let (clock, server, token) = memory_server().await;
     let mut c = client(&server, &token, &clock, Arc::new(FastForward::new(clock.clone())));
     c.until(WAIT, "connected", connected).await;
 

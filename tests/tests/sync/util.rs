@@ -14,7 +14,7 @@ pub use lonceng_core::model::{Category, Tab};
 pub use lonceng_core::store::{Scope, Store, UNDO_WINDOW};
 pub use lonceng_core::sync::crm_source::CrmSource;
 pub use lonceng_core::sync::lonceng::LoncengSource;
-pub use lonceng_core::sync::{ConnState, SyncConfig, SyncEvent};
+pub use lonceng_core::sync::{ConnState, Source, SyncConfig, SyncEvent};
 pub use lonceng_e2e::*;
 pub use lonceng_server::sqlite::SqliteDb;
 pub use lonceng_server::Running;
@@ -35,6 +35,21 @@ pub fn client(
 ) -> TestClient {
     let source = LoncengSource::new(&server.url(), token).unwrap();
     TestClient::start(source, Store::open_in_memory().unwrap(), clock.clone(), sleeper, fast_config())
+}
+
+/// The real server on a fresh in-memory database, on a manual clock at [`t0`], and a device token of
+/// [`AGENT`]: what most topics start from.
+pub async fn memory_server() -> (Arc<ManualClock>, Running<SqliteDb>, String) {
+    let clock = Arc::new(ManualClock::new(t0()));
+    let server =
+        start_server(SqliteDb::in_memory().unwrap(), server_config(), clock.clone(), any_port()).await;
+    let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
+    (clock, server, token)
+}
+
+/// A client of any source with a fresh store, waiting in real time.
+pub fn in_real_time<S: Source>(source: S, clock: Arc<ManualClock>) -> TestClient {
+    TestClient::start(source, Store::open_in_memory().unwrap(), clock, Arc::new(TokioSleeper), fast_config())
 }
 
 pub fn far_future() -> DateTime<Utc> {

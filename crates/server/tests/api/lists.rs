@@ -47,14 +47,7 @@ async fn nc_r9_lists_filter_by_tab_category_and_unread_with_cursor_pages() {
         json!({"object_type": "task", "object_name": "Follow up"}),
     ))
     .await;
-    s.notify(event(
-        "c1",
-        "contact_blocked",
-        &["u-1"],
-        Some(("u-2", "Agus")),
-        json!({"contact_name": "Andi"}),
-    ))
-    .await;
+    s.notify(blocked("c1", "u-1")).await;
 
     let mut seen = Vec::new();
     let mut cursor = None::<String>;

@@ -12,15 +12,7 @@ async fn nc_r6_mark_all_read_is_scoped_bounded_by_the_cursor_and_idempotent() {
     let reminder = s
         .notify(event("r1", "reminder", &["u-1"], None, json!({"object_type": "task", "object_name": "x"})))
         .await;
-    let inbox = s
-        .notify(event(
-            "c1",
-            "contact_blocked",
-            &["u-1"],
-            Some(("u-2", "Agus")),
-            json!({"contact_name": "Andi"}),
-        ))
-        .await;
+    let inbox = s.notify(blocked("c1", "u-1")).await;
     let cursor = s.changes(&sari, 0).await.cursor;
     let late = s.notify(mention("m3", "u-1")).await; // arrives after the agent looked
 

@@ -7,15 +7,7 @@ use crate::util::*;
 async fn nc_r5_retention_expires_items_through_the_change_feed() {
     let s = server().await;
     let sari = s.token("u-1", "desktop").await;
-    let inbox = s
-        .notify(event(
-            "c1",
-            "contact_blocked",
-            &["u-1"],
-            Some(("u-2", "Agus")),
-            json!({"contact_name": "Andi"}),
-        ))
-        .await;
+    let inbox = s.notify(blocked("c1", "u-1")).await;
     let general = s.notify(mention("m1", "u-1")).await;
     let cursor = s.changes(&sari, 0).await.cursor;
 

@@ -171,6 +171,11 @@ pub fn mention(key: &str, to: &str) -> Value {
     event(key, "mention", &[to], Some(("u-9", "Budi")), json!({"target": "deal", "object_name": "PT Maju"}))
 }
 
+/// An Inbox item: Agus blocked a contact.
+pub fn blocked(key: &str, to: &str) -> Value {
+    event(key, "contact_blocked", &[to], Some(("u-2", "Agus")), json!({"contact_name": "Andi"}))
+}
+
 pub fn chat(event_id: &str, to: &str) -> Value {
     json!({
         "type": "chat_message", "event_id": event_id, "conversation_id": "room-1", "channel": "whatsapp",
