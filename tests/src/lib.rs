@@ -138,35 +138,24 @@ impl TestClient {
 
     /// Collects reported events until `done` holds for this client (or panics after `limit`).
     pub async fn until(&mut self, limit: Duration, what: &str, done: impl Fn(&TestClient) -> bool) {
-        let deadline = tokio::time::Instant::now() + limit;
-        loop {
-            while let Ok(e) = self.events.try_recv() {
-                self.seen.push(e);
-            }
-            if done(self) {
-                return;
-            }
-            if tokio::time::Instant::now() > deadline {
-                panic!("timed out waiting for: {what}; status {:?}", *self.handle.status.borrow());
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
+        if !poll_until(limit, || done(self.drain())).await {
+            panic!("timed out waiting for: {what}; status {:?}", *self.handle.status.borrow());
         }
     }
 
     /// A quiet period: collects what is reported for `period`, asserting that `holds` stays true
     /// throughout (nothing more, nothing doubled arrives meanwhile).
     pub async fn stays(&mut self, period: Duration, what: &str, holds: impl Fn(&TestClient) -> bool) {
-        let end = tokio::time::Instant::now() + period;
-        loop {
-            while let Ok(e) = self.events.try_recv() {
-                self.seen.push(e);
-            }
-            assert!(holds(self), "{what} stopped holding; status {:?}", *self.handle.status.borrow());
-            if tokio::time::Instant::now() >= end {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
+        if !holds_throughout(period, || holds(self.drain())).await {
+            panic!("{what} stopped holding; status {:?}", *self.handle.status.borrow());
         }
+    }
+
+    fn drain(&mut self) -> &TestClient {
+        while let Ok(e) = self.events.try_recv() {
+            self.seen.push(e);
+        }
+        self
     }
 
     /// Whether the engine has been in a state matching `f`.
@@ -185,5 +174,33 @@ impl TestClient {
     pub async fn stop(self) {
         self.shutdown.cancel();
         let _ = self.task.await;
+    }
+}
+
+/// Polls `f` until it holds (`true`) or `limit` passes (`false`): a wait for a condition.
+pub async fn poll_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if f() {
+            return true;
+        }
+        if tokio::time::Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Checks `f` throughout `period` (`false` as soon as it does not hold): a quiet period.
+pub async fn holds_throughout(period: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let end = tokio::time::Instant::now() + period;
+    loop {
+        if !f() {
+            return false;
+        }
+        if tokio::time::Instant::now() >= end {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }

@@ -44,17 +44,12 @@ bus_test! {
         let (app, events) = demo(dir.path()).await;
 
         // The simulator's activity arrives: the list fills, toasts appear, the window is told.
-        let mut filled = false;
-        for _ in 0..400 {
+        // Enough in General for a read and a mark-all to act on.
+        eventually_within("demo activity reached the store", Duration::from_secs(10), || {
             let c = app.counts().unwrap();
-            // Enough in General for a read and a mark-all to act on.
-            if c.total >= 8 && c.tabs[&Tab::General] >= 2 && matches!(app.status().state, ConnState::Connected { .. }) {
-                filled = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        assert!(filled, "demo activity reached the store: {:?}", app.counts().unwrap().total);
+            c.total >= 8 && c.tabs[&Tab::General] >= 2 && matches!(app.status().state, ConnState::Connected { .. })
+        })
+        .await;
         eventually("toasts", || !recorder.calls.lock().unwrap().is_empty()).await;
         assert!(events.lock().unwrap().contains(&UiEvent::Changed));
 

@@ -114,17 +114,11 @@ async fn mw2_the_headless_client_keeps_running_through_an_absurd_retry_after() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let until = tokio::time::Instant::now() + WAIT;
-    while fake.requests.load(Ordering::SeqCst) == 0 {
-        assert!(tokio::time::Instant::now() < until, "the client never asked");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let asked = poll_until(WAIT, || fake.requests.load(Ordering::SeqCst) > 0).await;
+    assert!(asked, "the client never asked");
     // A quiet period: it must still be running (it is waiting, as told, up to the cap).
-    let end = tokio::time::Instant::now() + Duration::from_millis(800);
-    while tokio::time::Instant::now() < end {
-        assert!(child.try_wait().unwrap().is_none(), "the client exited instead of waiting");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let running = holds_throughout(Duration::from_millis(800), || child.try_wait().unwrap().is_none()).await;
+    assert!(running, "the client exited instead of waiting");
     child.kill().unwrap();
     let _ = child.wait();
 }

@@ -7,11 +7,8 @@ use crate::util::*;
 async fn mw6_actions_taken_offline_are_sent_when_back_and_never_undone() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("server.db");
-    let clock = Arc::new(ManualClock::new(t0()));
-    let server =
-        start_server(SqliteDb::open(&path).unwrap(), server_config(), clock.clone(), any_port()).await;
+    let (clock, server, token) = file_server(&path).await;
     let addr = server.addr;
-    let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
     produce_n(&server, "x", 9, t0()).await; // 3 Inbox, 6 General
     let mut c = client(&server, &token, &clock, Arc::new(TokioSleeper));
     c.until(WAIT, "synced", |c| c.len() == 9 && connected(c)).await;

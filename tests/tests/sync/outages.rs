@@ -7,11 +7,8 @@ use crate::util::*;
 async fn mw3_the_server_killed_mid_stream_and_restarted_loses_and_doubles_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("server.db");
-    let clock = Arc::new(ManualClock::new(t0()));
-    let server =
-        start_server(SqliteDb::open(&path).unwrap(), server_config(), clock.clone(), any_port()).await;
+    let (clock, server, token) = file_server(&path).await;
     let addr = server.addr;
-    let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
     produce_n(&server, "a", 10, t0()).await;
 
     let mut c = client(&server, &token, &clock, Arc::new(TokioSleeper));

@@ -47,6 +47,15 @@ pub async fn memory_server() -> (Arc<ManualClock>, Running<SqliteDb>, String) {
     (clock, server, token)
 }
 
+/// The same on a database file, which outlives a server killed and started again.
+pub async fn file_server(path: &std::path::Path) -> (Arc<ManualClock>, Running<SqliteDb>, String) {
+    let clock = Arc::new(ManualClock::new(t0()));
+    let server =
+        start_server(SqliteDb::open(path).unwrap(), server_config(), clock.clone(), any_port()).await;
+    let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
+    (clock, server, token)
+}
+
 /// A client of any source with a fresh store, waiting in real time.
 pub fn in_real_time<S: Source>(source: S, clock: Arc<ManualClock>) -> TestClient {
     TestClient::start(source, Store::open_in_memory().unwrap(), clock, Arc::new(TokioSleeper), fast_config())

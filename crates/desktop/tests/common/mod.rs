@@ -161,13 +161,15 @@ pub async fn act(server: &zbus::Connection, id: u32, key: &str) {
 }
 
 pub async fn eventually(what: &str, f: impl Fn() -> bool) {
-    for _ in 0..500 {
-        if f() {
-            return;
-        }
+    eventually_within(what, Duration::from_secs(5), f).await
+}
+
+pub async fn eventually_within(what: &str, limit: Duration, f: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !f() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    panic!("timed out: {what}");
 }
 
 /// Waits for an async condition (a server query, say).
