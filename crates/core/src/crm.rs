@@ -115,6 +115,16 @@ pub enum CrmMapError {
     Invalid { id: i64, problem: crate::model::Problem },
 }
 
+/// Lonceng's id for the CRM's notification `crm_id`.
+pub fn crm_item_id(crm_id: i64) -> String {
+    format!("crm_{crm_id}")
+}
+
+/// The CRM's id of a Lonceng item that came from the CRM.
+pub fn crm_id_of(item_id: &str) -> Option<i64> {
+    item_id.strip_prefix("crm_")?.parse().ok()
+}
+
 /// The tab of a CRM `notif_type_id`.
 pub fn tab(notif_type_id: i64) -> Result<Tab, CrmMapError> {
     match notif_type_id {
@@ -154,8 +164,8 @@ fn origin_label(origin: Option<&str>) -> String {
 }
 
 impl CrmNotification {
-    /// The Lonceng notification for this CRM item. Ids get a `crm:` prefix so that they can never
-    /// collide with a Lonceng server's ids in one store.
+    /// The Lonceng notification for this CRM item. Ids get a `crm_` prefix so that they can never
+    /// collide with a Lonceng server's ids in one store (and stay within the ids page cursors carry).
     pub fn to_notification(
         &self,
         recipient_id: &str,
@@ -176,7 +186,7 @@ impl CrmNotification {
             .is_read
             .then(|| self.updated_at.map(|u| u.with_timezone(&Utc)).unwrap_or(now).max(created_at));
         Ok(Notification {
-            id: format!("crm:{}", self.id),
+            id: crm_item_id(self.id),
             category,
             kind: Kind::CrmNotice,
             params,
@@ -297,7 +307,7 @@ mod tests {
         let item: CrmNotification = serde_json::from_value(sample()).unwrap();
         let now = "2025-01-25T00:00:00Z".parse().unwrap();
         let n = item.to_notification("u-1", now).unwrap();
-        assert_eq!(n.id, "crm:1");
+        assert_eq!(n.id, "crm_1");
         assert_eq!(n.tab(), Tab::General);
         assert_eq!(n.category, Category::Update);
         assert_eq!(n.kind, Kind::CrmNotice);

@@ -4,6 +4,7 @@
 //! - [`rules`]: the Notification Center rules (NC-R1, NC-R2, NC-R4, NC-R5, NC-R10) as pure functions.
 //! - [`i18n`]: Fluent catalogs in English and Indonesian (NC-R11).
 //! - [`crm`]: the Qontak CRM notifications API mapped onto the model.
+//! - [`qontak`]: Qontak Omnichannel webhooks (rooms, messages) turned into producer events.
 //! - [`store`]: the local SQLite copy of the bell list, the outbox and the sync cursor.
 //! - [`protocol`]: the server/client wire types, shared so that both sides agree.
 //! - [`clock`]: time and waiting as injected dependencies; [`time`]: instants as stored.
@@ -20,6 +21,7 @@ pub mod link;
 pub mod migrate;
 pub mod model;
 pub mod protocol;
+pub mod qontak;
 pub mod rules;
 pub mod store;
 pub mod sync;

@@ -1,5 +1,6 @@
 //! Demo mode (built with the `demo` feature): the reference server runs inside the app on a
-//! loopback port with three simulated agents, and the app signs in as the first. The release app
+//! loopback port with three simulated agents and a simulated Qontak (webhooks to its intake, a CRM
+//! its bridge polls), and the app signs in as the first. The release app
 //! is built without it, so it does not link the whole server.
 
 use std::sync::Arc;
@@ -28,11 +29,9 @@ impl DemoServer {
             tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| failed("cannot listen", &e))?;
         let db = SqliteDb::in_memory().map_err(|e| failed("has no database", &e))?;
         let config = Config::new(demo::PRODUCER_TOKEN, demo::ADMIN_TOKEN);
-        let running = lonceng_server::start(db, config, clock, listener)
-            .await
-            .map_err(|e| failed("did not start", &e))?;
-        demo::seed(&running.service).await.map_err(|e| failed("could not seed its agents", &e))?;
-        tokio::spawn(demo::simulate(running.service.clone(), pace, events));
+        let (running, qontak) =
+            demo::start(db, config, clock, listener).await.map_err(|e| failed("did not start", &e))?;
+        tokio::spawn(demo::simulate(running.service.clone(), qontak, pace, events));
         let url = running.url();
         Ok((DemoServer(running), url, demo::AGENTS[0].2.to_owned()))
     }

@@ -5,14 +5,17 @@
 //! that user's feed, already committed; the caller broadcasts them. Appending and committing happen in
 //! one transaction, so the feed and the data never disagree, even across a crash.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
+use lonceng_core::model::Notification;
 use lonceng_core::model::{Category, Tab, WireNotification};
 use lonceng_core::protocol::{
     Change, ChangeBody, ChangesPage, Counts, EventResponse, MaintenanceWindow, MarkAllReadRequest,
     MarkAllReadResponse, MarkReadResponse,
 };
+use lonceng_core::qontak::{LinkedUser, RoomState};
 use lonceng_core::rules::{Outcome, ProducerEvent};
 
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +28,9 @@ pub enum DbError {
     CursorGone { since: i64, oldest: i64 },
     #[error("the database worker stopped: {0}")]
     Worker(String),
+    /// A value that must be unique is taken already (a Qontak agent linked to another user).
+    #[error("{0}")]
+    Conflict(String),
 }
 
 pub type DbResult<T> = Result<T, DbError>;
@@ -81,6 +87,64 @@ pub struct Acted<R> {
     pub response: R,
     pub changes: Vec<UserChange>,
 }
+
+/// A secret of the Qontak webhook URL, by its SHA-256; after a rotation the one it replaced is
+/// still accepted until `previous_until`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookSecret {
+    pub id: String,
+    pub hash: String,
+    pub previous_hash: Option<String>,
+    pub previous_until: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub rotated_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// A Lonceng user and the Qontak identities linked to them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentLink {
+    pub user_id: String,
+    pub name: String,
+    /// The Omnichannel agent id (room events name agents by it).
+    pub agent_id: Option<String>,
+    /// The CRM SSO user id (`X-Crm-User-Sso-Id`).
+    pub crm_sso_id: Option<String>,
+}
+
+/// Something received that could not be used, kept with the reason (never dropped).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    pub id: i64,
+    /// `qontak_webhook` or `crm`.
+    pub source: String,
+    pub received_at: DateTime<Utc>,
+    pub reason: String,
+    pub body: String,
+    /// Replays tried that failed again.
+    pub replays: i64,
+}
+
+/// A dead letter to keep; the same `key` (the same body re-sent) is kept once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDeadLetter {
+    pub source: &'static str,
+    pub key: String,
+    pub reason: String,
+    pub body: String,
+    pub at: DateTime<Utc>,
+}
+
+/// How a room event is decided inside the transaction that keeps the room: from the room as it
+/// was and the linked users of the agents involved, the room's new state (`None`: stale, keep the
+/// old one) and the outcome, or the reason it cannot be used.
+pub type RoomDecision = Box<
+    dyn FnOnce(
+            Option<&RoomState>,
+            &BTreeMap<String, LinkedUser>,
+        ) -> Result<(Option<RoomState>, Outcome), String>
+        + Send,
+>;
 
 pub trait Database: Send + Sync + 'static {
     /// The device of a client token, by the token's SHA-256 (tokens are never stored in clear).
@@ -157,4 +221,68 @@ pub trait Database: Send + Sync + 'static {
     ) -> impl Future<Output = DbResult<MaintenanceWindow>> + Send;
     /// Windows that have not ended by `now`, soonest first.
     fn windows(&self, now: DateTime<Utc>) -> impl Future<Output = DbResult<Vec<MaintenanceWindow>>> + Send;
+
+    // ---- Qontak ----
+
+    fn webhook_secrets(&self) -> impl Future<Output = DbResult<Vec<WebhookSecret>>> + Send;
+    /// Creates or replaces a secret (by id).
+    fn put_webhook_secret(&self, secret: WebhookSecret) -> impl Future<Output = DbResult<()>> + Send;
+    fn webhook_secret_used(&self, id: String, at: DateTime<Utc>)
+        -> impl Future<Output = DbResult<()>> + Send;
+
+    /// Links a user to their Qontak identities (`None` unlinks); `None` when there is no such user.
+    fn link_agent(
+        &self,
+        user_id: String,
+        agent_id: Option<String>,
+        crm_sso_id: Option<String>,
+    ) -> impl Future<Output = DbResult<Option<AgentLink>>> + Send;
+    /// Every user with a Qontak identity.
+    fn agent_links(&self) -> impl Future<Output = DbResult<Vec<AgentLink>>> + Send;
+
+    /// Applies a room event once per key (MW-4): keeps the room's state and applies the outcome
+    /// `decide` gives, in one transaction. `agents`: the agent ids the event names.
+    fn apply_room(
+        &self,
+        key: String,
+        room_id: String,
+        agents: Vec<String>,
+        decide: RoomDecision,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<Result<Applied, String>>> + Send;
+    /// The users linked to a room's current agents; `None` when the room is not known.
+    fn room_recipients(&self, room_id: String) -> impl Future<Output = DbResult<Option<Vec<String>>>> + Send;
+
+    /// Keeps a dead letter; returns its id and whether it is new.
+    fn add_dead_letter(&self, letter: NewDeadLetter) -> impl Future<Output = DbResult<(i64, bool)>> + Send;
+    /// The newest dead letters, older than `before` (an id) if given.
+    fn dead_letters(
+        &self,
+        limit: usize,
+        before: Option<i64>,
+    ) -> impl Future<Output = DbResult<Vec<DeadLetter>>> + Send;
+    fn dead_letter(&self, id: i64) -> impl Future<Output = DbResult<Option<DeadLetter>>> + Send;
+    /// A replay succeeded: the letter goes; or failed: counted, with the latest reason.
+    fn settle_dead_letter(
+        &self,
+        id: i64,
+        failed_again: Option<String>,
+    ) -> impl Future<Output = DbResult<()>> + Send;
+
+    /// The CRM's items for a user as the bridge read them: new ones are created (NC-R5 still
+    /// applies), ones read on the CRM are read here too (NC-R13).
+    fn crm_sync(
+        &self,
+        user_id: String,
+        items: Vec<Notification>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<Vec<UserChange>>> + Send;
+    /// CRM items read in Lonceng whose read the CRM has not been told of.
+    fn crm_unsent_reads(
+        &self,
+        user_id: String,
+        limit: usize,
+    ) -> impl Future<Output = DbResult<Vec<String>>> + Send;
+    /// The CRM has been told of these reads.
+    fn crm_reads_sent(&self, ids: Vec<String>) -> impl Future<Output = DbResult<()>> + Send;
 }

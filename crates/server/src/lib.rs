@@ -7,14 +7,18 @@
 //! late, optionally re-sending some items on purpose so that clients prove they dedupe (MW-4) and
 //! stay quiet (MW-5).
 //!
-//! Rooms: [`service`] (what the server does, and "commit, then publish"), [`api`] (HTTP over the
-//! service), [`db`] (the storage trait) with [`sqlite`] (its embedded backend), [`hub`] (fan-out to
-//! open streams), [`presence`], [`demo`] (simulated activity through the service).
+//! Rooms: [`service`] (what the server does, and "commit, then publish", with the Qontak webhook
+//! intake), [`api`] (HTTP over the service), [`db`] (the storage trait) with [`sqlite`] (its embedded
+//! backend), [`hub`] (fan-out to open streams), [`presence`], [`bridge`] (polling the Qontak CRM for
+//! linked agents), [`crm_standin`] (a stand-in for the Mekari gateway), [`demo`] (simulated activity
+//! through the real paths).
 //!
 //! [`start`] binds the API to a listener and returns a [`Running`] handle whose `stop` shuts it down
 //! gracefully, streams included; tests start it on port 0.
 
 pub mod api;
+pub mod bridge;
+pub mod crm_standin;
 pub mod db;
 pub mod demo;
 pub mod hub;
@@ -57,7 +61,14 @@ pub struct Config {
     pub links: UrlPolicy,
     /// Web origins allowed to call the API from a browser (CORS); none by default.
     pub cors_origins: Vec<String>,
+    /// Where a Qontak room opens in the web chat: `{room_id}` is replaced.
+    pub qontak_room_url: String,
+    /// The company's CRM credentials: with them, the CRM bridge polls for linked agents.
+    pub crm: Option<bridge::CrmConfig>,
 }
+
+/// The web chat's page of a room, unless configured otherwise.
+pub const QONTAK_ROOM_URL: &str = "https://chat.qontak.com/inbox/{room_id}";
 
 impl Config {
     pub fn new(producer_token: impl Into<String>, admin_token: impl Into<String>) -> Config {
@@ -71,6 +82,8 @@ impl Config {
             streaming: true,
             links: UrlPolicy::default(),
             cors_origins: Vec::new(),
+            qontak_room_url: QONTAK_ROOM_URL.into(),
+            crm: None,
         }
     }
 }
@@ -187,6 +200,9 @@ pub async fn start<D: Database>(
             }
         }
     });
+    if let Some(crm) = service.config.crm.clone() {
+        tokio::spawn(bridge::run(service.clone(), crm));
+    }
     let task = tokio::spawn(serve(listener, api::router(service.clone()), service.shutdown.clone()));
     Ok(Running { addr, service, task })
 }

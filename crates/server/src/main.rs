@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use lonceng_core::clock::SystemClock;
+use lonceng_server::bridge::CrmConfig;
 use lonceng_server::service::Service;
 use lonceng_server::sqlite::SqliteDb;
 use lonceng_server::{demo, new_secret, start, Config};
@@ -51,6 +52,27 @@ struct Cli {
     /// repeat for more. None by default.
     #[arg(long = "cors-origin", env = "LONCENG_CORS_ORIGINS", value_delimiter = ',', value_name = "ORIGIN")]
     cors_origins: Vec<String>,
+    /// Where a Qontak room opens in the web chat; `{room_id}` is replaced.
+    #[arg(long, env = "LONCENG_QONTAK_ROOM_URL", default_value = lonceng_server::QONTAK_ROOM_URL)]
+    qontak_room_url: String,
+    /// The Mekari API for the CRM bridge: https://api.mekari.com (production) or
+    /// https://api.mekari.io (staging). With the client id and secret, the bridge polls the CRM for
+    /// every agent linked to a CRM SSO user id.
+    #[arg(long, env = "LONCENG_CRM_BASE_URL", value_name = "URL")]
+    crm_base_url: Option<String>,
+    /// The company's Mekari HMAC username (client id).
+    #[arg(long, env = "LONCENG_CRM_CLIENT_ID", value_name = "ID")]
+    crm_client_id: Option<String>,
+    /// A file holding the company's Mekari HMAC secret (or set LONCENG_CRM_CLIENT_SECRET); never
+    /// on the command line, where other users could read it.
+    #[arg(long, env = "LONCENG_CRM_CLIENT_SECRET_FILE", value_name = "FILE")]
+    crm_client_secret_file: Option<PathBuf>,
+    /// Requests per minute the bridge may make to the CRM, for the whole organisation.
+    #[arg(long, env = "LONCENG_CRM_BUDGET", default_value_t = 300)]
+    crm_budget: u32,
+    /// Seconds between two polls of one agent's notifications.
+    #[arg(long, env = "LONCENG_CRM_POLL_SECONDS", default_value_t = 60)]
+    crm_poll_seconds: u64,
 }
 
 #[derive(Subcommand)]
@@ -62,6 +84,93 @@ enum Command {
         #[arg(long)]
         device: String,
     },
+    /// The secrets of the Qontak webhook URL.
+    QontakSecret {
+        #[command(subcommand)]
+        action: SecretAction,
+    },
+    /// Link a user to their Qontak Omnichannel agent id and CRM SSO user id.
+    LinkAgent {
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        agent_id: Option<String>,
+        #[arg(long)]
+        crm_sso_id: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecretAction {
+    /// Create a secret and print the webhook path to register with Qontak (shown this once).
+    Create,
+    /// List the secrets (never the secrets themselves).
+    List,
+    /// Replace a secret; the old one keeps working for 24 hours.
+    Rotate { id: String },
+}
+
+/// The CRM bridge's settings, when all of them are given.
+fn crm_config(cli: &Cli) -> anyhow::Result<Option<CrmConfig>> {
+    let (Some(base_url), Some(client_id)) = (&cli.crm_base_url, &cli.crm_client_id) else {
+        return Ok(None);
+    };
+    let client_secret = match (&cli.crm_client_secret_file, std::env::var("LONCENG_CRM_CLIENT_SECRET")) {
+        (Some(file), _) => std::fs::read_to_string(file)
+            .with_context(|| format!("reading the CRM client secret from {}", file.display()))?
+            .trim()
+            .to_owned(),
+        (None, Ok(secret)) => secret,
+        (None, Err(_)) => anyhow::bail!(
+            "the CRM bridge needs the client secret: --crm-client-secret-file or LONCENG_CRM_CLIENT_SECRET"
+        ),
+    };
+    anyhow::ensure!(
+        lonceng_core::model::is_web_url(base_url),
+        "--crm-base-url '{base_url}' is not an http(s) address"
+    );
+    Ok(Some(CrmConfig {
+        base_url: base_url.clone(),
+        client_id: client_id.clone(),
+        client_secret,
+        budget_per_minute: cli.crm_budget.max(1),
+        poll_interval: Duration::from_secs(cli.crm_poll_seconds.max(5)),
+    }))
+}
+
+/// Runs an administrative command on the database and prints its result.
+async fn administer(service: &Service<SqliteDb>, command: &Command) -> anyhow::Result<()> {
+    match command {
+        Command::IssueToken { user, device } => {
+            println!("{}", service.issue_token(user, device).await.context("issuing a token")?)
+        }
+        Command::QontakSecret { action: SecretAction::Create } => {
+            let s = service.create_webhook_secret().await.context("creating a webhook secret")?;
+            println!("id: {}\nregister with Qontak: https://<this server>{}", s.id, s.path);
+        }
+        Command::QontakSecret { action: SecretAction::List } => {
+            for s in service.webhook_secrets().await.context("listing webhook secrets")? {
+                let used = s.last_used_at.map_or("never".to_owned(), |t| t.to_rfc3339());
+                println!("{}  created {}  last used {used}", s.id, s.created_at.to_rfc3339());
+            }
+        }
+        Command::QontakSecret { action: SecretAction::Rotate { id } } => {
+            let s = service.rotate_webhook_secret(id).await.context("rotating the webhook secret")?;
+            let until = s.previous_valid_until.map(|t| t.to_rfc3339()).unwrap_or_default();
+            println!(
+                "id: {}\nregister with Qontak: https://<this server>{}\nthe old URL works until {until}",
+                s.id, s.path
+            );
+        }
+        Command::LinkAgent { user, agent_id, crm_sso_id } => {
+            let l = service
+                .link_agent(user, agent_id.clone(), crm_sso_id.clone())
+                .await
+                .context("linking the agent")?;
+            println!("{}: agent {:?}, CRM SSO {:?}", l.user_id, l.agent_id, l.crm_sso_id);
+        }
+    }
+    Ok(())
 }
 
 #[tokio::main]
@@ -96,35 +205,36 @@ async fn main() -> anyhow::Result<()> {
     config.resend_every = cli.resend_every;
     config.keep_alive = Duration::from_secs(cli.keep_alive.max(1));
     config.cors_origins = cli.cors_origins.clone();
+    config.qontak_room_url = cli.qontak_room_url.clone();
+    config.crm = crm_config(&cli)?;
     if !cli.link_hosts.is_empty() {
         config.links = lonceng_core::link::UrlPolicy { hosts: cli.link_hosts.clone() };
     }
 
-    if let Some(Command::IssueToken { user, device }) = &cli.command {
+    if let Some(command) = &cli.command {
         // Works beside a running server: only the database is touched.
         let service =
             Service::new(db, config, Arc::new(SystemClock)).await.context("opening the server state")?;
-        println!("{}", service.issue_token(user, device).await.context("issuing a token")?);
-        return Ok(());
+        return administer(&service, command).await;
     }
 
     let listener = tokio::net::TcpListener::bind(&cli.listen)
         .await
         .with_context(|| format!("listening on {}", cli.listen))?;
-    let running = start(db, config, Arc::new(SystemClock), listener).await.context("starting the server")?;
-
-    tracing::info!("Lonceng server listening on {}", running.url());
-    if cli.demo {
-        demo::seed(&running.service).await.context("seeding the demo")?;
+    let running = if cli.demo {
+        let (running, qontak) =
+            demo::start(db, config, Arc::new(SystemClock), listener).await.context("starting the demo")?;
         for (id, name, token) in demo::AGENTS {
             tracing::info!("demo agent {name} ({id}): token {token}");
         }
-        tokio::spawn(demo::simulate(
-            running.service.clone(),
-            Duration::from_secs_f64(cli.demo_pace.max(0.05)),
-            None,
-        ));
-    }
+        tracing::info!("simulated Qontak: CRM at {}, webhooks to {}", qontak.crm.url(), qontak.webhook_url);
+        let pace = Duration::from_secs_f64(cli.demo_pace.max(0.05));
+        tokio::spawn(demo::simulate(running.service.clone(), qontak, pace, None));
+        running
+    } else {
+        start(db, config, Arc::new(SystemClock), listener).await.context("starting the server")?
+    };
+    tracing::info!("Lonceng server listening on {}", running.url());
 
     shutdown_signal().await;
     tracing::info!("shutting down");

@@ -120,11 +120,11 @@ async fn nc_r6_nc_r13_the_qontak_crm_api_is_polled_with_valid_signatures_and_mar
     {
         let store = c.store.lock().unwrap();
         let n = |id: &str| store.get(id).unwrap().unwrap();
-        assert_eq!((n("crm:1").tab(), n("crm:1").category), (Tab::General, Category::Mention));
-        assert_eq!(n("crm:2").category, Category::DownloadUpload);
-        assert_eq!((n("crm:3").tab(), n("crm:3").category), (Tab::Approval, Category::Deals));
-        assert_eq!(n("crm:4").category, Category::Expenses);
-        assert!(n("crm:5").read_at.is_some());
+        assert_eq!((n("crm_1").tab(), n("crm_1").category), (Tab::General, Category::Mention));
+        assert_eq!(n("crm_2").category, Category::DownloadUpload);
+        assert_eq!((n("crm_3").tab(), n("crm_3").category), (Tab::Approval, Category::Deals));
+        assert_eq!(n("crm_4").category, Category::Expenses);
+        assert!(n("crm_5").read_at.is_some());
         assert_eq!(store.quarantined().unwrap().len(), 1, "notif_type_id 3 is kept aside, not lost");
     }
     assert_eq!(*crm.refused.lock().unwrap(), 0, "every request was signed correctly");
@@ -132,14 +132,14 @@ async fn nc_r6_nc_r13_the_qontak_crm_api_is_polled_with_valid_signatures_and_mar
     // Read on the web: the next poll brings it, and its toast can be withdrawn (NC-R13).
     crm.read.lock().unwrap().push(2);
     c.until(WAIT, "read elsewhere", |c| {
-        c.seen.iter().any(|e| matches!(e, SyncEvent::Read { ids } if ids.contains(&"crm:2".to_string())))
+        c.seen.iter().any(|e| matches!(e, SyncEvent::Read { ids } if ids.contains(&"crm_2".to_string())))
     })
     .await;
 
     // Mark one read here, and mark all read in Approval / Deals only (NC-R6).
     {
         let mut store = c.store.lock().unwrap();
-        store.mark_read("crm:1", clock.now()).unwrap();
+        store.mark_read("crm_1", clock.now()).unwrap();
         store.mark_all_read(Scope::new(Tab::Approval, Some(Category::Deals)).unwrap(), clock.now()).unwrap();
     }
     clock.advance(UNDO_WINDOW + chrono::Duration::seconds(1));

@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 
-use reqwest::Method;
+use chrono::{DateTime, Utc};
+use reqwest::{Method, Response, StatusCode};
 
 use super::http::{failure, read_capped, Endpoint};
 use super::source::Sent;
@@ -21,6 +22,43 @@ const MAX_PAGES: u32 = 5;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The largest page of the CRM list read.
 const MAX_PAGE_BYTES: usize = 8 << 20;
+
+/// Why the CRM gateway refused a request, in words an agent (or an admin) can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CrmRefusal {
+    #[error("the CRM refused the signature: check the client id and client secret (the company's HMAC credentials)")]
+    Signature,
+    /// The gateway accepts signatures dated within 300 s of its clock.
+    #[error("this computer's clock is {0} s away from the CRM's, and the CRM accepts at most 300 s: set the clock right")]
+    ClockSkew(i64),
+    #[error("the CRM does not know the SSO user id '{0}', or it may not read notifications")]
+    UnknownUser(String),
+}
+
+/// A failed CRM request: refused (retrying as is cannot help) or any other failure.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CrmError {
+    #[error(transparent)]
+    Refused(CrmRefusal),
+    #[error(transparent)]
+    Other(SourceError),
+}
+
+impl From<CrmError> for SourceError {
+    fn from(e: CrmError) -> SourceError {
+        match e {
+            CrmError::Refused(r) => SourceError::Unauthorized(r.to_string()),
+            CrmError::Other(e) => e,
+        }
+    }
+}
+
+/// How far the gateway's clock (its `Date` header) is from `now`, in seconds.
+fn skew(resp: &Response, now: DateTime<Utc>) -> Option<i64> {
+    let date = resp.headers().get(reqwest::header::DATE)?.to_str().ok()?;
+    let theirs = DateTime::parse_from_rfc2822(date).ok()?.with_timezone(&Utc);
+    Some(now.signed_duration_since(theirs).num_seconds())
+}
 
 pub struct CrmSource {
     at: Endpoint,
@@ -59,17 +97,57 @@ impl CrmSource {
             .header("Content-Type", "application/json")
     }
 
-    async fn mark(&self, id: &str) -> Result<(), SourceError> {
-        let Some(crm_id) = id.strip_prefix("crm:") else { return Ok(()) };
+    /// Shares one HTTP client (and its connections) among many sources: the server's bridge.
+    pub fn with_http(mut self, http: reqwest::Client) -> CrmSource {
+        self.at.http = http;
+        self
+    }
+
+    /// A failed response as a [`CrmError`]: 401 is a wrong signature or a clock too far off, 403 an
+    /// SSO user id the CRM does not know.
+    async fn refused(&self, resp: Response) -> CrmError {
+        match resp.status() {
+            StatusCode::UNAUTHORIZED => match skew(&resp, self.clock.now()) {
+                Some(s) if s.abs() > 300 => CrmError::Refused(CrmRefusal::ClockSkew(s)),
+                _ => CrmError::Refused(CrmRefusal::Signature),
+            },
+            StatusCode::FORBIDDEN => {
+                CrmError::Refused(CrmRefusal::UnknownUser(self.creds.sso_user_id.clone()))
+            }
+            _ => CrmError::Other(failure(resp).await),
+        }
+    }
+
+    /// `PUT …/{id}/mark_as_read` for a Lonceng item that came from the CRM (others are skipped).
+    pub async fn mark_read(&self, id: &str) -> Result<(), CrmError> {
+        let Some(crm_id) = crate::crm::crm_id_of(id) else { return Ok(()) };
         let path = format!("/qontak/crm/notifications/{crm_id}/mark_as_read");
-        let resp =
-            self.signed(Method::PUT, &path).send().await.map_err(|e| SourceError::Network(e.to_string()))?;
+        let resp = self
+            .signed(Method::PUT, &path)
+            .send()
+            .await
+            .map_err(|e| CrmError::Other(SourceError::Network(e.to_string())))?;
         match resp.status() {
             s if s.is_success() => Ok(()),
             // Deleted on the CRM side: nothing left to mark.
-            reqwest::StatusCode::NOT_FOUND => Ok(()),
-            _ => Err(failure(resp).await),
+            StatusCode::NOT_FOUND => Ok(()),
+            _ => Err(self.refused(resp).await),
         }
+    }
+
+    /// Page `page_no` (from 1) of the agent's notifications, newest first.
+    pub async fn fetch(&self, page_no: u32) -> Result<Pulled, CrmError> {
+        let path = format!("/qontak/crm/notifications?page={page_no}");
+        let resp = self
+            .signed(Method::GET, &path)
+            .send()
+            .await
+            .map_err(|e| CrmError::Other(SourceError::Network(e.to_string())))?;
+        if !resp.status().is_success() {
+            return Err(self.refused(resp).await);
+        }
+        let body = read_capped(resp, MAX_PAGE_BYTES).await.map_err(CrmError::Other)?;
+        decode_page(&body, page_no, &self.recipient_id, self.clock.now()).map_err(CrmError::Other)
     }
 }
 
@@ -104,21 +182,7 @@ impl Source for CrmSource {
     fn pull(&self, since: Option<String>) -> BoxFut<'_, Result<Pulled, SourceError>> {
         Box::pin(async move {
             let page_no: u32 = since.as_deref().and_then(|p| p.parse().ok()).filter(|p| *p >= 1).unwrap_or(1);
-            let path = format!("/qontak/crm/notifications?page={page_no}");
-            let resp = self
-                .signed(Method::GET, &path)
-                .send()
-                .await
-                .map_err(|e| SourceError::Network(e.to_string()))?;
-            if !resp.status().is_success() {
-                return Err(failure(resp).await);
-            }
-            decode_page(
-                &read_capped(resp, MAX_PAGE_BYTES).await?,
-                page_no,
-                &self.recipient_id,
-                self.clock.now(),
-            )
+            Ok(self.fetch(page_no).await?)
         })
     }
 
@@ -129,10 +193,10 @@ impl Source for CrmSource {
     fn push<'a>(&'a self, entry: &'a OutboxEntry, covered: &'a [String]) -> Sent<'a> {
         Box::pin(async move {
             match &entry.op {
-                OutboxOp::MarkRead { id, .. } => self.mark(id).await,
+                OutboxOp::MarkRead { id, .. } => Ok(self.mark_read(id).await?),
                 OutboxOp::MarkAllRead { .. } => {
                     for id in covered {
-                        self.mark(id).await?;
+                        self.mark_read(id).await?;
                     }
                     Ok(())
                 }

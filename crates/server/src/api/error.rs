@@ -17,6 +17,7 @@ pub enum ApiError {
     Unprocessable { code: &'static str, message: String },
     Unauthorized(&'static str),
     NotFound(String),
+    Conflict(String),
     MethodNotAllowed,
     Gone(String),
     TooLarge(String),
@@ -40,6 +41,7 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::Invalid(message) => ApiError::Unprocessable { code: "invalid_body", message },
             ServiceError::NotFound(what) => ApiError::NotFound(what),
+            ServiceError::Conflict(what) => ApiError::Conflict(what),
             ServiceError::Unauthorized => ApiError::Unauthorized("the token is not valid"),
             ServiceError::Maintenance { until, retry_after } => ApiError::Maintenance { until, retry_after },
             e @ ServiceError::CursorGone { .. } => ApiError::Gone(e.to_string()),
@@ -60,6 +62,7 @@ impl IntoResponse for ApiError {
             }
             ApiError::Unauthorized(why) => (StatusCode::UNAUTHORIZED, "unauthorized", (*why).to_owned()),
             ApiError::NotFound(what) => (StatusCode::NOT_FOUND, "not_found", what.clone()),
+            ApiError::Conflict(what) => (StatusCode::CONFLICT, "conflict", what.clone()),
             ApiError::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",

@@ -7,13 +7,14 @@
 
 pub mod error;
 pub mod extract;
+pub mod qontak;
 pub mod routes;
 pub mod stream;
 
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 
 pub use error::ApiError;
@@ -28,6 +29,8 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub fn router<D: Database>(service: Arc<Service<D>>) -> Router {
     use routes::*;
     let cors = cors(&service.config.cors_origins);
+    // Webhook bodies carry the channel's raw message: a larger limit of their own.
+    let webhook = post(qontak::webhook::<D>).layer(DefaultBodyLimit::max(qontak::WEBHOOK_BODY_LIMIT));
     let router = Router::new()
         .route("/healthz", get(health))
         .route("/v1/me", get(me))
@@ -46,15 +49,36 @@ pub fn router<D: Database>(service: Arc<Service<D>>) -> Router {
         .route("/v1/admin/maintenance/windows", post(admin_window::<D>))
         .route("/v1/admin/maintenance/start", post(admin_start::<D>))
         .route("/v1/admin/maintenance/end", post(admin_end::<D>))
+        .route("/v1/admin/users/{id}/qontak", put(qontak::link_user::<D>))
+        .route("/v1/admin/qontak/agents", get(qontak::agents::<D>))
+        .route(
+            "/v1/admin/qontak/webhook-secrets",
+            get(qontak::list_secrets::<D>).post(qontak::create_secret::<D>),
+        )
+        .route("/v1/admin/qontak/webhook-secrets/{id}/rotate", post(qontak::rotate_secret::<D>))
+        .route("/v1/admin/qontak/dead-letters", get(qontak::dead_letters::<D>))
+        .route("/v1/admin/qontak/dead-letters/{id}/replay", post(qontak::replay::<D>))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .route("/v1/integrations/qontak/webhooks/{secret}", webhook)
         .fallback(|| async { ApiError::NotFound("no such path".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(service);
     match cors {
         Some(cors) => router.layer(cors),
         None => router,
     }
+}
+
+/// The span of a request: its method and path, without the query (stream tickets travel there) and
+/// without the webhook's secret (it is the webhook's only credential).
+fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let path = req.uri().path();
+    let path = match path.strip_prefix(qontak::WEBHOOK_PREFIX) {
+        Some(_) => format!("{}…", qontak::WEBHOOK_PREFIX),
+        None => path.to_owned(),
+    };
+    tracing::debug_span!("request", method = %req.method(), path)
 }
 
 /// Browsers on these origins may call the API (a web page with a stream ticket, say): what they

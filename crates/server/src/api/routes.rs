@@ -19,7 +19,7 @@ use super::extract::{Admin, Body, Client, Producer, Q};
 use crate::db::{Database, ListFilter};
 use crate::service::Service;
 
-type Svc<D> = State<Arc<Service<D>>>;
+pub type Svc<D> = State<Arc<Service<D>>>;
 type Answer<T> = Result<Json<T>, ApiError>;
 
 pub async fn health() -> Json<serde_json::Value> {

@@ -9,6 +9,7 @@
 //! [`ServiceError`] says what went wrong in the service's own terms; `api::error` maps it to HTTP.
 
 mod maintenance;
+pub mod qontak;
 mod tickets;
 
 use std::sync::{Arc, Mutex};
@@ -42,6 +43,9 @@ pub enum ServiceError {
     Invalid(String),
     #[error("{0}")]
     NotFound(String),
+    /// Something that must be unique is taken (a Qontak agent linked to another user).
+    #[error("{0}")]
+    Conflict(String),
     #[error("the token is not valid")]
     Unauthorized,
     /// MW-2: client routes are closed; come back after `retry_after` seconds.
@@ -57,6 +61,7 @@ impl From<DbError> for ServiceError {
     fn from(e: DbError) -> ServiceError {
         match e {
             DbError::CursorGone { since, oldest } => ServiceError::CursorGone { since, oldest },
+            DbError::Conflict(what) => ServiceError::Conflict(what),
             other => ServiceError::Storage(other),
         }
     }
@@ -75,6 +80,8 @@ pub struct Service<D> {
     maintenance: Mutex<MaintenanceState>,
     /// Serialises maintenance transitions and queue flushes.
     transition: tokio::sync::Mutex<()>,
+    /// The CRM bridge's state (idle without CRM credentials).
+    pub bridge: crate::bridge::Bridge,
 }
 
 impl<D: Database> Service<D> {
@@ -89,6 +96,7 @@ impl<D: Database> Service<D> {
             shutdown: CancellationToken::new(),
             maintenance: Mutex::new(MaintenanceState::new(windows)),
             transition: tokio::sync::Mutex::new(()),
+            bridge: crate::bridge::Bridge::default(),
         }))
     }
 
@@ -171,6 +179,9 @@ impl<D: Database> Service<D> {
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("no notification '{id}'")))?;
         self.publish(&acted.changes);
+        if acted.response.changed && lonceng_core::crm::crm_id_of(id).is_some() {
+            self.bridge.nudge(user);
+        }
         Ok(acted.response)
     }
 
@@ -185,6 +196,13 @@ impl<D: Database> Service<D> {
         let op = MarkAll { user_id: user.to_owned(), request, idempotency_key, now: self.clock.now() };
         let acted = self.db.mark_all_read(op).await?;
         self.publish(&acted.changes);
+        let ids = acted.changes.iter().flat_map(|(_, c)| match &c.body {
+            lonceng_core::protocol::ChangeBody::Read { ids, .. } => ids.as_slice(),
+            _ => &[],
+        });
+        if ids.into_iter().any(|id| lonceng_core::crm::crm_id_of(id).is_some()) {
+            self.bridge.nudge(user);
+        }
         Ok(acted.response)
     }
 
@@ -199,6 +217,30 @@ impl<D: Database> Service<D> {
             self.hub.send_to(&device.user_id, Frame::Presence(json.into()));
         }
         presence
+    }
+
+    // ---- the CRM bridge ----
+
+    /// Brings the CRM's items of a user in: commit, then publish.
+    pub async fn crm_sync(
+        &self,
+        user: &str,
+        items: Vec<lonceng_core::model::Notification>,
+    ) -> ServiceResult<()> {
+        let changes = self.db.crm_sync(user.to_owned(), items, self.clock.now()).await?;
+        self.publish(&changes);
+        Ok(())
+    }
+
+    pub async fn crm_unsent_reads(&self, user: &str, limit: usize) -> ServiceResult<Vec<String>> {
+        Ok(self.db.crm_unsent_reads(user.to_owned(), limit).await?)
+    }
+
+    pub async fn crm_reads_sent(&self, ids: Vec<String>) -> ServiceResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        Ok(self.db.crm_reads_sent(ids).await?)
     }
 
     // ---- administration ----

@@ -119,6 +119,8 @@ pub(super) fn prune_tx(conn: &mut Connection, now: DateTime<Utc>) -> DbResult<Ve
     let keys_cutoff = to_ms(now - Duration::days(KEY_RETENTION_DAYS));
     tx.execute("DELETE FROM events WHERE received_at < ?1", [keys_cutoff])?;
     tx.execute("DELETE FROM client_ops WHERE at < ?1", [keys_cutoff])?;
+    // The CRM read state of items retention removed (the next poll skips them: NC-R5).
+    tx.execute("DELETE FROM crm_items WHERE id NOT IN (SELECT id FROM notifications)", [])?;
     tx.commit()?;
     Ok(changes)
 }

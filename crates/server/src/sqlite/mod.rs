@@ -4,6 +4,7 @@
 
 mod feed;
 mod notifications;
+mod qontak;
 
 use std::future::Future;
 use std::path::Path;
@@ -20,11 +21,13 @@ use lonceng_core::time::to_ms;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::db::{
-    Acted, Applied, Database, DbError, DbResult, Device, ListFilter, MarkAll, NewToken, UserChange,
+    Acted, AgentLink, Applied, Database, DbError, DbResult, DeadLetter, Device, ListFilter, MarkAll,
+    NewDeadLetter, NewToken, RoomDecision, UserChange, WebhookSecret,
 };
 
-const MIGRATIONS: &[Migration] = &[Migration::sql(
-    r#"
+const MIGRATIONS: &[Migration] = &[
+    Migration::sql(
+        r#"
 CREATE TABLE users (
     id       TEXT PRIMARY KEY,
     name     TEXT NOT NULL,
@@ -86,7 +89,9 @@ CREATE TABLE maintenance_windows (
     message   TEXT NOT NULL
 );
 "#,
-)];
+    ),
+    Migration::sql(qontak::MIGRATION),
+];
 
 /// The server's files are not marked with an `application_id` (the first releases did not mark
 /// them, and a marked schema would refuse those).
@@ -327,5 +332,100 @@ impl Database for SqliteDb {
                 .map(|(id, s, e, message)| Ok(MaintenanceWindow { id, starts_at: from_ms(s)?, ends_at: from_ms(e)?, message }))
                 .collect()
         })
+    }
+
+    fn webhook_secrets(&self) -> impl Future<Output = DbResult<Vec<WebhookSecret>>> + Send {
+        self.run(|c| qontak::webhook_secrets(c))
+    }
+
+    fn put_webhook_secret(&self, secret: WebhookSecret) -> impl Future<Output = DbResult<()>> + Send {
+        self.run(move |c| qontak::put_webhook_secret(c, &secret))
+    }
+
+    fn webhook_secret_used(
+        &self,
+        id: String,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<()>> + Send {
+        self.run(move |c| {
+            c.execute(
+                "UPDATE qontak_webhook_secrets SET last_used_at = ?2 WHERE id = ?1",
+                params![id, to_ms(at)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn link_agent(
+        &self,
+        user_id: String,
+        agent_id: Option<String>,
+        crm_sso_id: Option<String>,
+    ) -> impl Future<Output = DbResult<Option<AgentLink>>> + Send {
+        self.run(move |c| qontak::link_agent(c, &user_id, agent_id, crm_sso_id))
+    }
+
+    fn agent_links(&self) -> impl Future<Output = DbResult<Vec<AgentLink>>> + Send {
+        self.run(|c| qontak::agent_links(c))
+    }
+
+    fn apply_room(
+        &self,
+        key: String,
+        room_id: String,
+        agents: Vec<String>,
+        decide: RoomDecision,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<Result<Applied, String>>> + Send {
+        self.run(move |c| qontak::apply_room(c, &key, &room_id, agents, decide, now))
+    }
+
+    fn room_recipients(&self, room_id: String) -> impl Future<Output = DbResult<Option<Vec<String>>>> + Send {
+        self.run(move |c| qontak::room_recipients(c, &room_id))
+    }
+
+    fn add_dead_letter(&self, letter: NewDeadLetter) -> impl Future<Output = DbResult<(i64, bool)>> + Send {
+        self.run(move |c| qontak::add_dead_letter(c, &letter))
+    }
+
+    fn dead_letters(
+        &self,
+        limit: usize,
+        before: Option<i64>,
+    ) -> impl Future<Output = DbResult<Vec<DeadLetter>>> + Send {
+        self.run(move |c| qontak::dead_letters(c, limit, before))
+    }
+
+    fn dead_letter(&self, id: i64) -> impl Future<Output = DbResult<Option<DeadLetter>>> + Send {
+        self.run(move |c| qontak::dead_letter(c, id))
+    }
+
+    fn settle_dead_letter(
+        &self,
+        id: i64,
+        failed_again: Option<String>,
+    ) -> impl Future<Output = DbResult<()>> + Send {
+        self.run(move |c| qontak::settle_dead_letter(c, id, failed_again))
+    }
+
+    fn crm_sync(
+        &self,
+        user_id: String,
+        items: Vec<lonceng_core::model::Notification>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<Vec<UserChange>>> + Send {
+        self.run(move |c| qontak::crm_sync(c, &user_id, items, now))
+    }
+
+    fn crm_unsent_reads(
+        &self,
+        user_id: String,
+        limit: usize,
+    ) -> impl Future<Output = DbResult<Vec<String>>> + Send {
+        self.run(move |c| qontak::crm_unsent_reads(c, &user_id, limit))
+    }
+
+    fn crm_reads_sent(&self, ids: Vec<String>) -> impl Future<Output = DbResult<()>> + Send {
+        self.run(move |c| qontak::crm_reads_sent(c, &ids))
     }
 }

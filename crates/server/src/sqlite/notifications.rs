@@ -13,7 +13,7 @@ use lonceng_core::protocol::{
 use lonceng_core::rules::{Decision, Outcome};
 use lonceng_core::time::to_ms;
 use rand::Rng;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::feed::{append, append_chunked};
 use super::{decode_err, from_ms};
@@ -58,18 +58,38 @@ pub(super) fn apply_event_tx(
     now: DateTime<Utc>,
 ) -> DbResult<Applied> {
     let tx = conn.transaction()?;
+    if let Some(seen) = seen_event(&tx, key)? {
+        return Ok(seen);
+    }
+    let applied = apply_outcome(&tx, key, outcome, now)?;
+    tx.commit()?;
+    Ok(applied)
+}
+
+/// The answer already given for an event key, marked as a duplicate.
+pub(super) fn seen_event(tx: &Transaction<'_>, key: &str) -> DbResult<Option<Applied>> {
     let seen: Option<String> =
         tx.query_row("SELECT response FROM events WHERE key = ?1", [key], |r| r.get(0)).optional()?;
-    if let Some(json) = seen {
+    seen.map(|json| {
         let mut response: EventResponse = serde_json::from_str(&json).map_err(decode_err)?;
         response.duplicate = true;
-        return Ok(Applied { response, changes: Vec::new() });
-    }
+        Ok(Applied { response, changes: Vec::new() })
+    })
+    .transpose()
+}
+
+/// Applies a decided outcome inside `tx` and records its key (MW-4).
+pub(super) fn apply_outcome(
+    tx: &Transaction<'_>,
+    key: &str,
+    outcome: Outcome,
+    now: DateTime<Utc>,
+) -> DbResult<Applied> {
     let mut changes = Vec::new();
     let response = match outcome {
         Outcome::ToastOnly(message) => {
             let user = message.recipient_id.clone();
-            changes.push((user.clone(), append(&tx, &user, ChangeBody::Chat { message }, now)?));
+            changes.push((user.clone(), append(tx, &user, ChangeBody::Chat { message }, now)?));
             EventResponse {
                 status: EventStatus::ToastOnly,
                 created: vec![],
@@ -88,27 +108,12 @@ pub(super) fn apply_event_tx(
                     Decision::Notify(draft) => {
                         let n = draft.into_notification(new_id());
                         let change = append(
-                            &tx,
+                            tx,
                             &n.recipient_id,
                             ChangeBody::Created { notification: n.to_wire() },
                             now,
                         )?;
-                        tx.execute(
-                            "INSERT INTO notifications (id, user_id, tab, category, kind, params, actor_id, url, \
-                             created_at, created_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                            params![
-                                n.id,
-                                n.recipient_id,
-                                n.tab().code(),
-                                n.category.code(),
-                                n.kind.as_str(),
-                                serde_json::to_string(&n.params).map_err(decode_err)?,
-                                n.actor_id,
-                                n.url,
-                                to_ms(n.created_at),
-                                change.seq,
-                            ],
-                        )?;
+                        insert(tx, &n, change.seq)?;
                         created.push(CreatedFor { recipient_id: n.recipient_id.clone(), id: n.id });
                         changes.push((n.recipient_id, change));
                     }
@@ -122,8 +127,29 @@ pub(super) fn apply_event_tx(
         params![key, to_ms(now), serde_json::to_string(&response).map_err(decode_err)?],
     )?;
     tx.execute("DELETE FROM queued_events WHERE key = ?1", [key])?;
-    tx.commit()?;
     Ok(Applied { response, changes })
+}
+
+/// Stores a notification announced by the change `created_seq`.
+pub(super) fn insert(tx: &Transaction<'_>, n: &Notification, created_seq: i64) -> DbResult<()> {
+    tx.execute(
+        "INSERT INTO notifications (id, user_id, tab, category, kind, params, actor_id, url, \
+         created_at, read_at, created_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            n.id,
+            n.recipient_id,
+            n.tab().code(),
+            n.category.code(),
+            n.kind.as_str(),
+            serde_json::to_string(&n.params).map_err(decode_err)?,
+            n.actor_id,
+            n.url,
+            to_ms(n.created_at),
+            n.read_at.map(to_ms),
+            created_seq,
+        ],
+    )?;
+    Ok(())
 }
 
 pub(super) fn list_tx(conn: &Connection, user: &str, f: &ListFilter) -> DbResult<Vec<WireNotification>> {

@@ -5,6 +5,7 @@
 
 mod util;
 
+mod bridge;
 mod browsers;
 mod contract;
 mod hostile;
@@ -12,6 +13,7 @@ mod lists;
 mod maintenance;
 mod presence;
 mod producers;
+mod qontak;
 mod reads;
 mod retention;
 mod streams;

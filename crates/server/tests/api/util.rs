@@ -73,6 +73,10 @@ impl Server {
         self.send(self.http.post(self.url(path)).bearer_auth(token).json(&body)).await
     }
 
+    pub async fn put(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(self.http.put(self.url(path)).bearer_auth(token).json(&body)).await
+    }
+
     pub async fn token(&self, user: &str, device: &str) -> String {
         let (s, b) =
             self.post(ADMIN, "/v1/admin/tokens", json!({"user_id": user, "device_id": device})).await;
