@@ -276,7 +276,10 @@ export class BellWindow {
     const empty = this.root.querySelector('#empty') as HTMLElement;
     const lang = this.lang;
     empty.hidden = this.s.items.length > 0;
-    empty.textContent = this.s.unreadOnly ? t(lang, 'empty-unread') : this.s.category ? t(lang, 'empty-filter') : t(lang, 'empty-tab');
+    // In the direct CRM mode Inbox can never fill: say why instead of "nothing yet".
+    const crmInbox = this.s.tab === 'inbox' && this.s.settings?.source === 'crm' && !this.s.settings.demo;
+    empty.textContent = crmInbox ? t(lang, 'empty-inbox-crm')
+      : this.s.unreadOnly ? t(lang, 'empty-unread') : this.s.category ? t(lang, 'empty-filter') : t(lang, 'empty-tab');
     this.renderRows();
   }
 

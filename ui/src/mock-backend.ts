@@ -88,8 +88,10 @@ export class MockBackend implements Backend {
   reasons = new Map<string, Reason>();
   status_: Status = { state: { state: 'connected', streaming: true }, last_synced_at: new Date().toISOString(), maintenance: null };
   settings_: Settings = {
-    lang: 'en', muted: [], mute_chat: false, paused_until: null, server_url: '', has_token: false,
-    token_store: 'none', chat_window_patterns: ['qontak chat', 'chat.qontak.com'], autostart: true, demo: true,
+    lang: 'en', muted: [], mute_chat: false, paused_until: null, source: 'server', server_url: '', has_token: false,
+    token_store: 'none', crm_base_url: 'https://api.mekari.com', crm_client_id: '', crm_sso_user_id: '',
+    has_crm_secret: false, crm_secret_store: 'none', chat_window_patterns: ['qontak chat', 'chat.qontak.com'],
+    autostart: true, demo: true,
   };
   private listeners = new Set<(e: BackendEvent) => void>();
   private undos = new Map<string, string[]>();
@@ -192,11 +194,16 @@ export class MockBackend implements Backend {
   }
 
   async saveSettings(changes: SettingsChanges): Promise<Settings> {
-    const { token, ...rest } = changes;
+    const { token, crm_client_secret, ...rest } = changes;
     this.settings_ = { ...this.settings_, ...rest };
     if (token !== undefined) {
       this.settings_.has_token = token.length > 0;
       this.settings_.token_store = token.length > 0 ? 'keyring' : 'none';
+    }
+    // Secrets go to the keyring: the settings only say that one is kept.
+    if (crm_client_secret) {
+      this.settings_.has_crm_secret = true;
+      this.settings_.crm_secret_store = 'keyring';
     }
     this.emit('settings');
     return this.settings();

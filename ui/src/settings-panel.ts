@@ -1,7 +1,9 @@
-// The settings panel of the bell window: language, toasts per category and for chat messages, the
-// server and sign-in token (never shown back), the chat window's title patterns, start at login.
+// The settings panel of the bell window: language, toasts per category and for chat messages, where
+// notifications come from (the Lonceng server and its sign-in token, or the Qontak CRM directly with
+// the company's credentials; secrets are never shown back), the chat window's title patterns, start
+// at login.
 
-import { CATEGORIES, TABS, type Backend, type Category, type Lang, type Settings, type SettingsChanges, type Tab } from './backend';
+import { CATEGORIES, TABS, type Backend, type Category, type Lang, type Settings, type SettingsChanges, type SourceKind, type Tab } from './backend';
 import { h } from './dom';
 import { t } from './i18n';
 
@@ -37,6 +39,14 @@ export function renderSettingsPanel(el: HTMLElement, st: Settings, lang: Lang, b
   chatBox.addEventListener('change', () => quietly({ mute_chat: !chatBox.checked }));
   const server = h('input', { id: 'server-url', type: 'url', value: st.server_url, placeholder: 'https://', disabled: st.demo });
   const token = h('input', { id: 'token', type: 'password', placeholder: st.has_token ? '••••••••' : '', autocomplete: 'off', disabled: st.demo });
+  const sourceRadio = (kind: SourceKind) =>
+    h('input', { type: 'radio', name: 'source', id: `source-${kind}`, value: kind, checked: st.source === kind, disabled: st.demo });
+  const sources = { server: sourceRadio('server'), crm: sourceRadio('crm') };
+  const crmBase = h('input', { id: 'crm-base-url', type: 'url', value: st.crm_base_url, placeholder: 'https://api.mekari.com' });
+  const crmClient = h('input', { id: 'crm-client-id', value: st.crm_client_id, autocomplete: 'off' });
+  const crmSecret = h('input', { id: 'crm-secret', type: 'password', placeholder: st.has_crm_secret ? '••••••••' : '', autocomplete: 'off' });
+  const crmSso = h('input', { id: 'crm-sso', value: st.crm_sso_user_id, autocomplete: 'off' });
+  const secretNote = t(lang, st.has_crm_secret ? (st.crm_secret_store === 'file' ? 'settings-crm-secret-file' : 'settings-crm-secret-keyring') : 'settings-crm-secret-none');
   const patterns = h('input', { id: 'patterns', value: st.chat_window_patterns.join(', ') });
   const autostart = h('input', { type: 'checkbox', id: 'autostart', checked: st.autostart });
   const saveButton = h('button', { id: 'save-settings', class: 'primary' }, t(lang, 'settings-save'));
@@ -45,20 +55,51 @@ export function renderSettingsPanel(el: HTMLElement, st: Settings, lang: Lang, b
       chat_window_patterns: patterns.value.split(',').map((p) => p.trim()).filter(Boolean),
       autostart: autostart.checked,
     };
-    if (!st.demo) changes.server_url = server.value.trim();
+    if (!st.demo) {
+      changes.source = sources.crm.checked ? 'crm' : 'server';
+      changes.server_url = server.value.trim();
+      changes.crm_base_url = crmBase.value.trim();
+      changes.crm_client_id = crmClient.value.trim();
+      changes.crm_sso_user_id = crmSso.value.trim();
+    }
     if (token.value) changes.token = token.value;
+    if (crmSecret.value) changes.crm_client_secret = crmSecret.value;
     token.value = '';
+    crmSecret.value = '';
     void save(changes).then(on.saved, () => {});
   });
   const tokenNote = t(lang, st.has_token ? (st.token_store === 'file' ? 'settings-token-file' : 'settings-token-keyring') : 'settings-token-none');
   const demoNote = st.demo ? [h('p', { class: 'note' }, t(lang, 'settings-demo'))] : [];
+  // Only the chosen source's fields are shown; switching shows the other's at once, unsaved.
+  const serverFields = h('div', { class: 'source-fields', id: 'server-fields' },
+    h('label', { class: 'field' }, t(lang, 'settings-server'), server),
+    h('label', { class: 'field' }, t(lang, 'settings-token'), token, h('small', {}, tokenNote)),
+  );
+  const crmFields = h('div', { class: 'source-fields', id: 'crm-fields' },
+    h('p', { class: 'note warning', id: 'crm-warning', role: 'note' }, t(lang, 'settings-crm-warning')),
+    h('label', { class: 'field' }, t(lang, 'settings-crm-client-id'), crmClient),
+    h('label', { class: 'field' }, t(lang, 'settings-crm-secret'), crmSecret, h('small', {}, secretNote)),
+    h('label', { class: 'field' }, t(lang, 'settings-crm-sso'), crmSso),
+    h('label', { class: 'field' }, t(lang, 'settings-crm-base'), crmBase),
+  );
+  const showSource = () => {
+    serverFields.hidden = sources.crm.checked;
+    crmFields.hidden = !sources.crm.checked;
+  };
+  sources.server.addEventListener('change', showSource);
+  sources.crm.addEventListener('change', showSource);
+  showSource();
   el.replaceChildren(
     h('h2', {}, t(lang, 'tray-settings')),
     ...demoNote,
     h('label', { class: 'field' }, t(lang, 'tray-language'), langSelect),
     h('fieldset', {}, h('legend', {}, t(lang, 'settings-toasts')), h('label', { class: 'toggle' }, chatBox, t(lang, 'settings-chat-messages')), ...mutes),
-    h('label', { class: 'field' }, t(lang, 'settings-server'), server),
-    h('label', { class: 'field' }, t(lang, 'settings-token'), token, h('small', {}, tokenNote)),
+    h('fieldset', { id: 'source' }, h('legend', {}, t(lang, 'settings-source')),
+      h('label', { class: 'toggle' }, sources.server, t(lang, 'settings-source-server')),
+      h('label', { class: 'toggle' }, sources.crm, t(lang, 'settings-source-crm')),
+    ),
+    serverFields,
+    crmFields,
     h('label', { class: 'field' }, t(lang, 'settings-chat-window'), patterns),
     h('label', { class: 'toggle' }, autostart, t(lang, 'tray-autostart')),
     saveButton,

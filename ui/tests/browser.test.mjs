@@ -360,4 +360,37 @@ describe('the bell window', () => {
     await page.screenshot({ path: join(shots, 'settings-dark.png') });
     await page.close();
   });
+
+  test('settings: the direct CRM mode says these are company credentials, keeps the secret, and Inbox says why it is empty', async () => {
+    const page = await open();
+    await page.evaluate(() => window.lonceng.saveSettings({ demo: false }));
+    await page.click('#open-settings');
+    assert.equal(await page.isVisible('#server-url'), true);
+    assert.equal(await page.isVisible('#crm-fields'), false, 'only the chosen source\'s fields');
+    await page.check('#source-crm');
+    assert.equal(await page.isVisible('#server-fields'), false);
+    assert.match(await page.textContent('#crm-warning'), /company's credentials/);
+    await page.fill('#crm-client-id', 'org-client');
+    await page.fill('#crm-secret', 'company-hmac-secret');
+    await page.fill('#crm-sso', 'sso-sari');
+    await page.click('#save-settings');
+    await page.waitForFunction(() => window.lonceng.settings_.source === 'crm');
+    const s = await page.evaluate(() => window.lonceng.settings_);
+    assert.equal(s.crm_client_id, 'org-client');
+    assert.equal(s.crm_sso_user_id, 'sso-sari');
+    assert.equal(s.has_crm_secret, true);
+    assert.ok(!JSON.stringify(s).includes('company-hmac-secret'), 'the secret is not in the settings');
+    assert.equal(await page.inputValue('#crm-secret'), '', 'the secret field is cleared after saving');
+    assert.ok(!(await page.content()).includes('company-hmac-secret'));
+    await page.screenshot({ path: join(shots, 'settings-crm.png') });
+
+    // Inbox in the direct CRM mode: it explains itself instead of "nothing yet".
+    await page.click('#open-settings');
+    await page.evaluate(() => { window.lonceng.items = window.lonceng.items.filter((i) => i.tab !== 'inbox'); window.lonceng.emit('changed'); });
+    await page.click('#tab-inbox');
+    await page.waitForSelector('#empty:not([hidden])');
+    assert.match(await page.textContent('#empty'), /Inbox needs the Lonceng server/);
+    await page.screenshot({ path: join(shots, 'inbox-crm.png') });
+    await page.close();
+  });
 });

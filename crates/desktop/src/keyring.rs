@@ -1,6 +1,8 @@
-//! The sign-in token in the OS keyring: the freedesktop Secret Service (gnome-keyring, KWallet,
-//! KeePassXC) over D-Bus. Where no such service runs, or the keyring is locked and would need a
-//! prompt, the token goes to a file only the agent can read, and the window says so.
+//! The app's secrets in the OS keyring: the freedesktop Secret Service (gnome-keyring, KWallet,
+//! KeePassXC) over D-Bus. There are two, one per source: the sign-in token of a Lonceng server, and
+//! the company's CRM client secret of the direct CRM mode. Where no such service runs, or the
+//! keyring is locked and would need a prompt, a secret goes to a file only the agent can read, and
+//! the window says so. Neither ever goes back to the window.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -32,11 +34,44 @@ impl TokenStore {
     }
 }
 
+/// Which secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretKind {
+    /// The Lonceng server's sign-in token.
+    SignInToken,
+    /// The company's Mekari HMAC secret, for the direct CRM mode.
+    CrmClientSecret,
+}
+
+impl SecretKind {
+    fn attribute(self) -> &'static str {
+        match self {
+            SecretKind::SignInToken => "sign-in-token",
+            SecretKind::CrmClientSecret => "crm-client-secret",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            SecretKind::SignInToken => "Lonceng sign-in token",
+            SecretKind::CrmClientSecret => "Lonceng: Qontak CRM client secret",
+        }
+    }
+
+    /// The private file used where no keyring runs.
+    fn file(self) -> &'static str {
+        match self {
+            SecretKind::SignInToken => "token",
+            SecretKind::CrmClientSecret => "crm-secret",
+        }
+    }
+}
+
 /// `(session, parameters, value, content type)` of the Secret Service.
 type Secret = (OwnedObjectPath, Vec<u8>, Vec<u8>, String);
 
-fn attributes() -> HashMap<&'static str, &'static str> {
-    HashMap::from([("application", "lonceng"), ("kind", "sign-in-token")])
+fn attributes(kind: SecretKind) -> HashMap<&'static str, &'static str> {
+    HashMap::from([("application", "lonceng"), ("kind", kind.attribute())])
 }
 
 async fn call<R>(
@@ -77,9 +112,9 @@ impl Keyring {
         Some(Keyring { bus })
     }
 
-    pub async fn read(&self) -> Option<String> {
+    pub async fn read(&self, kind: SecretKind) -> Option<String> {
         let (unlocked, _locked): (Vec<OwnedObjectPath>, Vec<OwnedObjectPath>) =
-            call(&self.bus, PATH, IFACE, "SearchItems", &(attributes(),)).await?;
+            call(&self.bus, PATH, IFACE, "SearchItems", &(attributes(kind),)).await?;
         let item = unlocked.into_iter().next()?;
         let session = open_session(&self.bus).await?;
         let secrets: HashMap<OwnedObjectPath, Secret> =
@@ -94,13 +129,13 @@ impl Keyring {
         Some(path).filter(|p| p.as_str() != "/")
     }
 
-    /// Stores the token; false when the keyring refused or would need to ask the agent first.
-    pub async fn write(&self, token: &str) -> bool {
+    /// Stores a secret; false when the keyring refused or would need to ask the agent first.
+    pub async fn write(&self, kind: SecretKind, token: &str) -> bool {
         let Some(collection) = self.default_collection().await else { return false };
         let Some(session) = open_session(&self.bus).await else { return false };
         let mut props: HashMap<&str, Value> = HashMap::new();
-        props.insert("org.freedesktop.Secret.Item.Label", Value::from("Lonceng sign-in token"));
-        props.insert("org.freedesktop.Secret.Item.Attributes", Value::from(attributes()));
+        props.insert("org.freedesktop.Secret.Item.Label", Value::from(kind.label()));
+        props.insert("org.freedesktop.Secret.Item.Attributes", Value::from(attributes(kind)));
         let secret: Secret = (session, Vec::new(), token.as_bytes().to_vec(), "text/plain".into());
         let created: Option<(OwnedObjectPath, OwnedObjectPath)> = call(
             &self.bus,
@@ -115,58 +150,59 @@ impl Keyring {
     }
 }
 
-/// Where the sign-in token is kept (a port: the Secret Service here, the Credential Manager on
+/// Where the app's secrets are kept (a port: the Secret Service here, the Credential Manager on
 /// Windows, a fake in tests).
 pub trait Secrets: Send + Sync + 'static {
-    /// The token and where it was found.
-    fn read(&self) -> BoxFut<'_, (Option<String>, TokenStore)>;
-    /// Saves the token where it is safest; says where it went.
-    fn write<'a>(&'a self, token: &'a str) -> BoxFut<'a, Result<TokenStore, String>>;
+    /// A secret and where it was found.
+    fn read(&self, kind: SecretKind) -> BoxFut<'_, (Option<String>, TokenStore)>;
+    /// Saves a secret where it is safest; says where it went.
+    fn write<'a>(&'a self, kind: SecretKind, value: &'a str) -> BoxFut<'a, Result<TokenStore, String>>;
 }
 
-/// The token: in the keyring when one runs, else in a private file.
+/// The secrets: in the keyring when one runs, else in private files of the data directory.
 pub struct TokenVault {
-    file: PathBuf,
+    dir: PathBuf,
 }
 
 impl TokenVault {
-    pub fn new(file: PathBuf) -> TokenVault {
-        TokenVault { file }
+    pub fn new(dir: PathBuf) -> TokenVault {
+        TokenVault { dir }
     }
 
-    async fn read_token(&self) -> (Option<String>, TokenStore) {
+    async fn read_secret(&self, kind: SecretKind) -> (Option<String>, TokenStore) {
         if let Some(k) = Keyring::connect().await {
-            if let Some(t) = k.read().await {
+            if let Some(t) = k.read(kind).await {
                 return (Some(t), TokenStore::Keyring);
             }
         }
-        match std::fs::read_to_string(&self.file).ok().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
-        {
+        let file = self.dir.join(kind.file());
+        match std::fs::read_to_string(file).ok().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()) {
             Some(t) => (Some(t), TokenStore::File),
             None => (None, TokenStore::None),
         }
     }
 
-    async fn write_token(&self, token: &str) -> Result<TokenStore, String> {
+    async fn write_secret(&self, kind: SecretKind, value: &str) -> Result<TokenStore, String> {
+        let file = self.dir.join(kind.file());
         if let Some(k) = Keyring::connect().await {
-            if k.write(token).await {
+            if k.write(kind, value).await {
                 // Never keep a second copy around.
-                let _ = std::fs::remove_file(&self.file);
+                let _ = std::fs::remove_file(&file);
                 return Ok(TokenStore::Keyring);
             }
         }
-        tracing::warn!("no unlocked keyring (Secret Service) is running: the token goes to a private file");
-        write_private(&self.file, token).map(|()| TokenStore::File)
+        tracing::warn!("no unlocked keyring (Secret Service) is running: the secret goes to a private file");
+        write_private(&file, value).map(|()| TokenStore::File)
     }
 }
 
 impl Secrets for TokenVault {
-    fn read(&self) -> BoxFut<'_, (Option<String>, TokenStore)> {
-        Box::pin(self.read_token())
+    fn read(&self, kind: SecretKind) -> BoxFut<'_, (Option<String>, TokenStore)> {
+        Box::pin(self.read_secret(kind))
     }
 
-    fn write<'a>(&'a self, token: &'a str) -> BoxFut<'a, Result<TokenStore, String>> {
-        Box::pin(self.write_token(token))
+    fn write<'a>(&'a self, kind: SecretKind, value: &'a str) -> BoxFut<'a, Result<TokenStore, String>> {
+        Box::pin(self.write_secret(kind, value))
     }
 }
 
@@ -176,6 +212,6 @@ fn write_private(path: &std::path::Path, token: &str) -> Result<(), String> {
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut f = opts.open(path).map_err(|e| format!("saving the token in {}: {e}", path.display()))?;
-    f.write_all(token.as_bytes()).map_err(|e| format!("saving the token in {}: {e}", path.display()))
+    let mut f = opts.open(path).map_err(|e| format!("saving the secret in {}: {e}", path.display()))?;
+    f.write_all(token.as_bytes()).map_err(|e| format!("saving the secret in {}: {e}", path.display()))
 }

@@ -37,7 +37,7 @@ impl Ports {
             opener: Arc::new(SystemOpener),
             notifier: Box::new(|activations| Arc::new(DbusNotifier::new("Lonceng", "lonceng", activations))),
             focus: Arc::new(DesktopFocus::new(None, ChatWindowMatch::default())),
-            secrets: Arc::new(TokenVault::new(data_dir.join("token"))),
+            secrets: Arc::new(TokenVault::new(data_dir.to_path_buf())),
         }
     }
 }

@@ -6,14 +6,16 @@
 //! tested) headless.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Local, Utc};
 use lonceng_core::clock::{Clock, TokioSleeper};
+use lonceng_core::crm::Credentials;
 use lonceng_core::i18n::{Catalog, Lang};
 use lonceng_core::link::{Links, UrlPolicy};
 use lonceng_core::store::{ListQuery, PageCursor, Scope, Store};
+use lonceng_core::sync::crm_source::CrmSource;
 use lonceng_core::sync::lonceng::LoncengSource;
 use lonceng_core::sync::{
     ConnState, SharedStore, Source, SyncConfig, SyncEngine, SyncEvent, SyncHandle, SyncStatus,
@@ -25,15 +27,34 @@ use tokio_util::sync::CancellationToken;
 use crate::actions::{Actions, UiNotify};
 use crate::error::AppError;
 use crate::focus::ChatFocus;
-use crate::keyring::{Secrets, TokenStore};
+use crate::keyring::{SecretKind, Secrets, TokenStore};
 use crate::ports::Ports;
-use crate::settings::{DesktopSettings, SettingsChanges, SettingsView};
+use crate::settings::{DesktopSettings, SettingsChanges, SettingsView, SourceKind};
 use crate::views::{
     CountsView, MarkAllView, PageView, QuarantineView, QuarantinedView, TrayInput, TrayView, UiEvent,
 };
 
 /// The reasons shown for notifications that could not be shown.
 const QUARANTINE_SHOWN: usize = 20;
+/// How often the direct CRM mode polls: the CRM has no stream, and its gateway is shared by the
+/// whole company.
+const CRM_POLL: Duration = Duration::from_secs(60);
+
+/// The sync engine while it runs, and how to stop it (a change of source starts another).
+struct Connected {
+    handle: SyncHandle,
+    stop: CancellationToken,
+}
+
+/// The secrets as read from the keyring at start and kept since (the engine needs them again
+/// when the source changes).
+#[derive(Default)]
+struct Held {
+    token: Option<String>,
+    token_store: Option<TokenStore>,
+    crm_secret: Option<String>,
+    crm_store: Option<TokenStore>,
+}
 
 pub struct Options {
     pub data_dir: PathBuf,
@@ -46,8 +67,9 @@ pub struct Options {
 
 pub struct Desktop {
     store: SharedStore,
-    /// Filled once the engine starts: at once in demo mode, after the keyring is read otherwise.
-    sync: Arc<OnceLock<SyncHandle>>,
+    /// The running engine: started at once in demo mode, after the keyring is read otherwise, and
+    /// again whenever the source changes.
+    sync: Arc<Mutex<Option<Connected>>>,
     actions: Arc<Actions>,
     toasts: Arc<ToastCenter>,
     links: Arc<Links>,
@@ -57,7 +79,7 @@ pub struct Desktop {
     settings: Mutex<DesktopSettings>,
     settings_path: PathBuf,
     secrets: Arc<dyn Secrets>,
-    token_store: Mutex<TokenStore>,
+    held: Mutex<Held>,
     demo: bool,
     /// The one event channel (sync and local actions → toasts, window, tray).
     events: UnboundedSender<SyncEvent>,
@@ -94,7 +116,7 @@ impl Desktop {
         let store: SharedStore = Arc::new(Mutex::new(Store::open(&db)?));
         let catalog = Arc::new(Catalog::builtin().map_err(|e| AppError::Store(e.to_string()))?);
         let shutdown = CancellationToken::new();
-        let sync: Arc<OnceLock<SyncHandle>> = Arc::new(OnceLock::new());
+        let sync: Arc<Mutex<Option<Connected>>> = Arc::new(Mutex::new(None));
         let (events, events_rx) = mpsc::unbounded_channel();
         let (activations_tx, activations) = mpsc::unbounded_channel();
 
@@ -105,8 +127,8 @@ impl Desktop {
             clock.clone(),
             links.clone(),
             Arc::new(move || {
-                if let Some(s) = running.get() {
-                    s.nudge();
+                if let Some(c) = running.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+                    c.handle.nudge();
                 }
             }),
             events.clone(),
@@ -166,7 +188,7 @@ impl Desktop {
             settings: Mutex::new(settings),
             settings_path,
             secrets: ports.secrets,
-            token_store: Mutex::new(TokenStore::None),
+            held: Mutex::new(Held::default()),
             demo: opts.demo,
             events,
             notify,
@@ -184,36 +206,86 @@ impl Desktop {
         Ok(app)
     }
 
-    /// Connects: at once in demo mode; otherwise once the token is read, in the background,
+    /// Connects: at once in demo mode; otherwise once the secrets are read, in the background,
     /// because the first use of a keyring can take seconds and the tray must not wait for it.
     fn connect_in_background(self: Arc<Self>, demo: Option<(String, String)>) {
         tokio::spawn(async move {
-            let endpoint = match demo {
-                Some(e) => Some(e),
-                None => {
-                    let (token, store) = self.secrets.read().await;
-                    *self.token_store.lock().unwrap_or_else(|p| p.into_inner()) = store;
-                    (self.notify)(UiEvent::Settings);
-                    let url = self.settings_snapshot().server_url;
-                    token.filter(|_| !url.is_empty()).map(|t| (url, t))
-                }
-            };
-            if let Some((url, token)) = endpoint {
-                // The source is chosen here: the Lonceng server at `url`.
+            if let Some((url, token)) = demo {
                 match LoncengSource::new(&url, &token) {
+                    Ok(source) => self.run_sync("demo", source),
+                    Err(e) => tracing::error!(error = %e, "cannot sync with the demo server"),
+                }
+                return;
+            }
+            let (token, token_store) = self.secrets.read(SecretKind::SignInToken).await;
+            let (crm_secret, crm_store) = self.secrets.read(SecretKind::CrmClientSecret).await;
+            *self.held() =
+                Held { token, token_store: Some(token_store), crm_secret, crm_store: Some(crm_store) };
+            (self.notify)(UiEvent::Settings);
+            self.reconnect();
+        });
+    }
+
+    fn held(&self) -> std::sync::MutexGuard<'_, Held> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// (Re)starts sync with the source the settings choose, stopping the one before. The source is
+    /// chosen here: the organisation's Lonceng server, or the Qontak CRM API directly.
+    fn reconnect(&self) {
+        if let Some(old) = self.sync.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            old.stop.cancel();
+        }
+        let settings = self.settings_snapshot();
+        let (token, crm_secret) = {
+            let held = self.held();
+            (held.token.clone(), held.crm_secret.clone())
+        };
+        match settings.source {
+            SourceKind::Server => {
+                let (url, Some(token)) = (&settings.server_url, token) else { return };
+                if url.is_empty() {
+                    return;
+                }
+                match LoncengSource::new(url, &token) {
                     Ok(source) => {
                         // Self-hosted deployments link to their own pages.
-                        self.links.set_policy(UrlPolicy::default().with_server(&url));
-                        self.run_sync(source);
+                        self.links.set_policy(UrlPolicy::default().with_server(url));
+                        self.run_sync(&format!("server:{url}"), source);
                     }
                     Err(e) => tracing::error!(error = %e, "cannot sync with {url}"),
                 }
             }
-        });
+            SourceKind::Crm => {
+                let (base, id, sso) =
+                    (&settings.crm_base_url, &settings.crm_client_id, &settings.crm_sso_user_id);
+                let Some(secret) = crm_secret else { return };
+                if id.is_empty() || sso.is_empty() {
+                    return;
+                }
+                let creds = Credentials { username: id.clone(), secret, sso_user_id: sso.clone() };
+                match CrmSource::new(base, creds, sso, self.clock.clone()) {
+                    Ok(source) => {
+                        self.links.set_policy(UrlPolicy::default());
+                        self.run_sync(&format!("crm:{base}|{id}|{sso}"), source.with_poll_interval(CRM_POLL));
+                    }
+                    Err(e) => tracing::error!(error = %e, "cannot sync with the CRM at {base}"),
+                }
+            }
+        }
     }
 
-    /// Runs the sync engine with `source`, reporting to the app's one event channel.
-    fn run_sync<S: Source>(&self, source: S) {
+    /// Runs the sync engine with `source`, reporting to the app's one event channel. The store is
+    /// bound to the source first: what another source put there goes.
+    fn run_sync<S: Source>(&self, identity: &str, source: S) {
+        match self.store().bind_source(identity) {
+            Ok(true) => {
+                tracing::info!("the source changed: the list starts anew");
+                let _ = self.events.send(SyncEvent::StoreChanged);
+            }
+            Ok(false) => {}
+            Err(e) => return tracing::error!(error = %e, "cannot prepare the store for the source"),
+        }
         let (engine, handle) = SyncEngine::new(
             source,
             self.store.clone(),
@@ -223,12 +295,11 @@ impl Desktop {
             self.events.clone(),
         );
         let mut status = handle.status.clone();
-        if self.sync.set(handle).is_err() {
-            return; // connected already
-        }
-        let stop = self.shutdown.clone();
+        let stop = self.shutdown.child_token();
+        *self.sync.lock().unwrap_or_else(|p| p.into_inner()) = Some(Connected { handle, stop: stop.clone() });
         tokio::spawn(engine.run(stop.clone()));
         let notify = self.notify.clone();
+        notify(UiEvent::Status);
         tokio::spawn(async move {
             loop {
                 tokio::select! {
@@ -278,17 +349,30 @@ impl Desktop {
     }
 
     pub fn status(&self) -> SyncStatus {
-        let configured = self.demo || !self.settings_snapshot().server_url.is_empty();
-        match self.sync.get() {
-            Some(s) => s.status.borrow().clone(),
-            None if configured => {
-                SyncStatus { state: ConnState::Connecting, last_synced_at: None, maintenance: None }
+        if let Some(c) = self.sync.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            return c.handle.status.borrow().clone();
+        }
+        let settings = self.settings_snapshot();
+        let held = self.held();
+        let read = held.token_store.is_some();
+        let missing = match settings.source {
+            _ if self.demo => None,
+            SourceKind::Server if settings.server_url.is_empty() || (read && held.token.is_none()) => {
+                Some("Set the server address and sign-in token in Settings.")
             }
-            None => SyncStatus {
-                state: ConnState::Offline {
-                    reason: "Set the server address and sign-in token in Settings.".into(),
-                    next_attempt_at: self.clock.now(),
-                },
+            SourceKind::Crm
+                if settings.crm_client_id.is_empty()
+                    || settings.crm_sso_user_id.is_empty()
+                    || (read && held.crm_secret.is_none()) =>
+            {
+                Some("Enter the CRM client id, client secret and your SSO user id in Settings.")
+            }
+            _ => None,
+        };
+        match missing {
+            None => SyncStatus { state: ConnState::Connecting, last_synced_at: None, maintenance: None },
+            Some(reason) => SyncStatus {
+                state: ConnState::Offline { reason: reason.into(), next_attempt_at: self.clock.now() },
                 last_synced_at: None,
                 maintenance: None,
             },
@@ -354,23 +438,51 @@ impl Desktop {
 
     pub fn settings(&self) -> SettingsView {
         let settings = self.settings_snapshot();
-        let store = *self.token_store.lock().unwrap_or_else(|p| p.into_inner());
-        let has_token = self.demo || store != TokenStore::None;
-        SettingsView { settings, has_token, token_store: store.as_str(), demo: self.demo }
+        let held = self.held();
+        let token_store = held.token_store.unwrap_or(TokenStore::None);
+        let crm_store = held.crm_store.unwrap_or(TokenStore::None);
+        SettingsView {
+            settings,
+            has_token: self.demo || token_store != TokenStore::None,
+            token_store: token_store.as_str(),
+            has_crm_secret: crm_store != TokenStore::None,
+            crm_secret_store: crm_store.as_str(),
+            demo: self.demo,
+        }
     }
 
-    /// Saves a change from the window or the tray. A sign-in token goes to the OS keyring (or a
-    /// private file where none runs); the new server and token are used from the next start.
+    /// Saves a change from the window or the tray. Secrets (the sign-in token, the CRM client
+    /// secret) go to the OS keyring (or a private file where none runs). A change of source, of its
+    /// address or of a secret starts sync again with it, and the list then holds only what that
+    /// source has.
     pub async fn save_settings(&self, changes: SettingsChanges) -> Result<SettingsView, AppError> {
         // Refused before anything is written (an address that is not http(s), say).
-        self.settings_snapshot().apply(changes.clone())?;
-        if let Some(token) = &changes.token {
-            let store = self.secrets.write(token.trim()).await.map_err(AppError::Store)?;
-            *self.token_store.lock().unwrap_or_else(|p| p.into_inner()) = store;
+        let before = self.settings_snapshot();
+        before.clone().apply(changes.clone())?;
+        let mut secret_changed = false;
+        for (kind, value) in [
+            (SecretKind::SignInToken, &changes.token),
+            (SecretKind::CrmClientSecret, &changes.crm_client_secret),
+        ] {
+            let Some(value) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) else { continue };
+            let store = self.secrets.write(kind, value).await.map_err(AppError::Store)?;
+            let mut held = self.held();
+            match kind {
+                SecretKind::SignInToken => {
+                    (held.token, held.token_store) = (Some(value.to_owned()), Some(store))
+                }
+                SecretKind::CrmClientSecret => {
+                    (held.crm_secret, held.crm_store) = (Some(value.to_owned()), Some(store))
+                }
+            }
+            secret_changed = true;
         }
         // Applied to the settings as they are now: a change made meanwhile (the tray's pause,
         // say, while the keyring took its time) is kept.
         self.update(|s| s.apply(changes))?;
+        if !self.demo && (secret_changed || self.settings_snapshot().source_changed(&before)) {
+            self.reconnect();
+        }
         Ok(self.settings())
     }
 

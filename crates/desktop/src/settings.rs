@@ -13,6 +13,21 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
+/// Where the notifications come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(rename = "SourceKind")]
+pub enum SourceKind {
+    /// The organisation's Lonceng server: all three tabs, live.
+    #[default]
+    Server,
+    /// The Qontak CRM API directly, with the company's credentials: General and Approval only.
+    Crm,
+}
+
+/// The Mekari API of production.
+pub const CRM_BASE_URL: &str = "https://api.mekari.com";
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(default)]
 pub struct DesktopSettings {
@@ -20,8 +35,14 @@ pub struct DesktopSettings {
     pub muted: BTreeSet<Category>,
     pub mute_chat: bool,
     pub paused_until: Option<DateTime<Utc>>,
+    pub source: SourceKind,
     /// The Lonceng server, or empty in demo mode.
     pub server_url: String,
+    /// The direct CRM mode: the Mekari API, the company's HMAC client id (its secret is in the
+    /// keyring), and the agent's CRM SSO user id.
+    pub crm_base_url: String,
+    pub crm_client_id: String,
+    pub crm_sso_user_id: String,
     pub chat_window_patterns: Vec<String>,
     pub autostart: bool,
 }
@@ -33,7 +54,11 @@ impl Default for DesktopSettings {
             muted: BTreeSet::new(),
             mute_chat: false,
             paused_until: None,
+            source: SourceKind::Server,
             server_url: String::new(),
+            crm_base_url: CRM_BASE_URL.into(),
+            crm_client_id: String::new(),
+            crm_sso_user_id: String::new(),
             chat_window_patterns: ChatWindowMatch::default().title_patterns,
             autostart: true,
         }
@@ -68,6 +93,18 @@ impl DesktopSettings {
         }
     }
 
+    /// Whether a change touches where the notifications come from (so sync starts again).
+    pub fn source_changed(&self, before: &DesktopSettings) -> bool {
+        (self.source, &self.server_url, &self.crm_base_url, &self.crm_client_id, &self.crm_sso_user_id)
+            != (
+                before.source,
+                &before.server_url,
+                &before.crm_base_url,
+                &before.crm_client_id,
+                &before.crm_sso_user_id,
+            )
+    }
+
     /// How the focus probe recognises the chat window.
     pub fn chat_match(&self) -> ChatWindowMatch {
         ChatWindowMatch::with_titles(self.chat_window_patterns.clone())
@@ -75,17 +112,39 @@ impl DesktopSettings {
 
     /// Applies a change from the window or the tray; absent fields stay as they are.
     pub fn apply(&mut self, c: SettingsChanges) -> Result<(), AppError> {
-        if let Some(url) = &c.server_url {
+        for url in [&c.server_url, &c.crm_base_url].into_iter().flatten() {
             if !url.is_empty() && !lonceng_core::model::is_web_url(url) {
                 return Err(AppError::Invalid(format!("'{url}' is not an http(s) address")));
             }
         }
-        let SettingsChanges { lang, muted, mute_chat, server_url, token: _, chat_window_patterns, autostart } =
-            c;
+        for (what, value) in [("client id", &c.crm_client_id), ("SSO user id", &c.crm_sso_user_id)] {
+            if value.as_ref().is_some_and(|v| v.chars().count() > 200 || v.chars().any(char::is_control)) {
+                return Err(AppError::Invalid(format!("the CRM {what} is not one the CRM gives out")));
+            }
+        }
+        let SettingsChanges {
+            lang,
+            muted,
+            mute_chat,
+            source,
+            server_url,
+            token: _,
+            crm_base_url,
+            crm_client_id,
+            crm_sso_user_id,
+            crm_client_secret: _,
+            chat_window_patterns,
+            autostart,
+        } = c;
+        let trimmed = |v: Option<String>| v.map(|s| s.trim().to_owned());
         set(&mut self.lang, lang);
         set(&mut self.muted, muted);
         set(&mut self.mute_chat, mute_chat);
-        set(&mut self.server_url, server_url);
+        set(&mut self.source, source);
+        set(&mut self.server_url, trimmed(server_url));
+        set(&mut self.crm_base_url, trimmed(crm_base_url).filter(|u| !u.is_empty()));
+        set(&mut self.crm_client_id, trimmed(crm_client_id));
+        set(&mut self.crm_sso_user_id, trimmed(crm_sso_user_id));
         set(&mut self.chat_window_patterns, chat_window_patterns);
         set(&mut self.autostart, autostart);
         Ok(())
@@ -110,6 +169,10 @@ pub struct SettingsView {
     /// Where the token is kept: the OS keyring, or a file when no keyring service runs.
     #[ts(type = "'keyring' | 'file' | 'none'")]
     pub token_store: &'static str,
+    /// Whether the CRM client secret is stored, and where.
+    pub has_crm_secret: bool,
+    #[ts(type = "'keyring' | 'file' | 'none'")]
+    pub crm_secret_store: &'static str,
     pub demo: bool,
 }
 
@@ -120,9 +183,15 @@ pub struct SettingsChanges {
     pub lang: Option<Lang>,
     pub muted: Option<BTreeSet<Category>>,
     pub mute_chat: Option<bool>,
+    pub source: Option<SourceKind>,
     pub server_url: Option<String>,
     /// The sign-in token: it goes to the OS keyring, never back to the window.
     pub token: Option<String>,
+    pub crm_base_url: Option<String>,
+    pub crm_client_id: Option<String>,
+    pub crm_sso_user_id: Option<String>,
+    /// The company's CRM client secret: it goes to the OS keyring, never back to the window.
+    pub crm_client_secret: Option<String>,
     pub chat_window_patterns: Option<Vec<String>>,
     pub autostart: Option<bool>,
 }

@@ -22,10 +22,10 @@ use lonceng_core::sync::{BoxFut, ConnState, SyncStatus};
 use lonceng_core::toast::{ChatWindowMatch, Focus, FocusProbe, Notifier, NotifyError, Reason, Toast};
 use lonceng_desktop::error::AppError;
 use lonceng_desktop::focus::ChatFocus;
-use lonceng_desktop::keyring::{Secrets, TokenStore};
+use lonceng_desktop::keyring::{SecretKind, Secrets, TokenStore};
 use lonceng_desktop::ports::Ports;
 use lonceng_desktop::runtime::{Desktop, Options};
-use lonceng_desktop::settings::{DesktopSettings, SettingsChanges, SettingsView};
+use lonceng_desktop::settings::{DesktopSettings, SettingsChanges, SettingsView, SourceKind};
 use lonceng_desktop::views::{CountsView, MarkAllView, PageView, QuarantineView, QuarantinedView, UiEvent};
 use serde_json::{json, Value};
 use ts_rs::TS;
@@ -54,6 +54,7 @@ fn generated() -> String {
         MaintenanceStatus::decl(&cfg),
         ConnState::decl(&cfg),
         SyncStatus::decl(&cfg),
+        SourceKind::decl(&cfg),
         DesktopSettings::decl(&cfg),
         SettingsView::decl(&cfg),
         SettingsChanges::decl(&cfg),
@@ -139,10 +140,10 @@ impl ChatFocus for Away {
 
 struct NoToken;
 impl Secrets for NoToken {
-    fn read(&self) -> BoxFut<'_, (Option<String>, TokenStore)> {
+    fn read(&self, _: SecretKind) -> BoxFut<'_, (Option<String>, TokenStore)> {
         Box::pin(async { (None, TokenStore::None) })
     }
-    fn write<'a>(&'a self, _: &'a str) -> BoxFut<'a, Result<TokenStore, String>> {
+    fn write<'a>(&'a self, _: SecretKind, _: &'a str) -> BoxFut<'a, Result<TokenStore, String>> {
         Box::pin(async { Err("not in the contract".to_owned()) })
     }
 }

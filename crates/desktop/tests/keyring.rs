@@ -8,7 +8,10 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
-use lonceng_desktop::keyring::{Keyring, Secrets, TokenStore, TokenVault};
+use lonceng_desktop::keyring::{Keyring, SecretKind, Secrets, TokenStore, TokenVault};
+
+const TOKEN: SecretKind = SecretKind::SignInToken;
+const CRM: SecretKind = SecretKind::CrmClientSecret;
 
 bus_test! {
     fn the_token_goes_to_the_keyring_when_one_runs_and_nowhere_else() {
@@ -71,16 +74,21 @@ bus_test! {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         assert!(up, "the keyring answers on the bus");
-        let vault = TokenVault::new(file.clone());
-        assert_eq!(vault.write("s3cret").await, Ok(TokenStore::Keyring));
+        let vault = TokenVault::new(file.parent().unwrap().to_path_buf());
+        assert_eq!(vault.write(TOKEN, "s3cret").await, Ok(TokenStore::Keyring));
         assert!(!file.exists(), "no copy on disk");
-        assert_eq!(vault.read().await, (Some("s3cret".into()), TokenStore::Keyring));
-        assert_eq!(vault.write("n3w-token").await, Ok(TokenStore::Keyring));
+        assert_eq!(vault.read(TOKEN).await, (Some("s3cret".into()), TokenStore::Keyring));
+        assert_eq!(vault.write(TOKEN, "n3w-token").await, Ok(TokenStore::Keyring));
         assert_eq!(
-            vault.read().await,
+            vault.read(TOKEN).await,
             (Some("n3w-token".into()), TokenStore::Keyring),
             "replaced, not added"
         );
+        // The CRM client secret is a second item: neither replaces the other.
+        assert_eq!(vault.read(CRM).await, (None, TokenStore::None));
+        assert_eq!(vault.write(CRM, "company-hmac").await, Ok(TokenStore::Keyring));
+        assert_eq!(vault.read(CRM).await.0.as_deref(), Some("company-hmac"));
+        assert_eq!(vault.read(TOKEN).await.0.as_deref(), Some("n3w-token"));
     });
     let _ = daemon.kill();
     let _ = daemon.wait();
@@ -92,10 +100,12 @@ bus_test! {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("token");
     rt().block_on(async {
-        let vault = TokenVault::new(file.clone());
-        assert_eq!(vault.read().await, (None, TokenStore::None));
-        assert_eq!(vault.write("s3cret").await, Ok(TokenStore::File));
-        assert_eq!(vault.read().await, (Some("s3cret".into()), TokenStore::File));
+        let vault = TokenVault::new(dir.path().to_path_buf());
+        assert_eq!(vault.read(TOKEN).await, (None, TokenStore::None));
+        assert_eq!(vault.write(TOKEN, "s3cret").await, Ok(TokenStore::File));
+        assert_eq!(vault.read(TOKEN).await, (Some("s3cret".into()), TokenStore::File));
+        assert_eq!(vault.write(CRM, "company-hmac").await, Ok(TokenStore::File));
+        assert_eq!(vault.read(TOKEN).await.0.as_deref(), Some("s3cret"), "one file per secret");
     });
     #[cfg(unix)]
     {

@@ -57,11 +57,18 @@ export type Status = { state: ConnState, last_synced_at: string | null,
  */
 maintenance: MaintenanceStatus | null, };
 
-export type DesktopSettings = { lang: Lang, muted: Array<Category>, mute_chat: boolean, paused_until: string | null, 
+export type SourceKind = "server" | "crm";
+
+export type DesktopSettings = { lang: Lang, muted: Array<Category>, mute_chat: boolean, paused_until: string | null, source: SourceKind, 
 /**
  * The Lonceng server, or empty in demo mode.
  */
-server_url: string, chat_window_patterns: Array<string>, autostart: boolean, };
+server_url: string, 
+/**
+ * The direct CRM mode: the Mekari API, the company's HMAC client id (its secret is in the
+ * keyring), and the agent's CRM SSO user id.
+ */
+crm_base_url: string, crm_client_id: string, crm_sso_user_id: string, chat_window_patterns: Array<string>, autostart: boolean, };
 
 export type Settings = { 
 /**
@@ -71,17 +78,30 @@ has_token: boolean,
 /**
  * Where the token is kept: the OS keyring, or a file when no keyring service runs.
  */
-token_store: 'keyring' | 'file' | 'none', demo: boolean, lang: Lang, muted: Array<Category>, mute_chat: boolean, paused_until: string | null, 
+token_store: 'keyring' | 'file' | 'none', 
+/**
+ * Whether the CRM client secret is stored, and where.
+ */
+has_crm_secret: boolean, crm_secret_store: 'keyring' | 'file' | 'none', demo: boolean, lang: Lang, muted: Array<Category>, mute_chat: boolean, paused_until: string | null, source: SourceKind, 
 /**
  * The Lonceng server, or empty in demo mode.
  */
-server_url: string, chat_window_patterns: Array<string>, autostart: boolean, };
+server_url: string, 
+/**
+ * The direct CRM mode: the Mekari API, the company's HMAC client id (its secret is in the
+ * keyring), and the agent's CRM SSO user id.
+ */
+crm_base_url: string, crm_client_id: string, crm_sso_user_id: string, chat_window_patterns: Array<string>, autostart: boolean, };
 
-export type SettingsChanges = { lang?: Lang, muted?: Array<Category>, mute_chat?: boolean, server_url?: string, 
+export type SettingsChanges = { lang?: Lang, muted?: Array<Category>, mute_chat?: boolean, source?: SourceKind, server_url?: string, 
 /**
  * The sign-in token: it goes to the OS keyring, never back to the window.
  */
-token?: string, chat_window_patterns?: Array<string>, autostart?: boolean, };
+token?: string, crm_base_url?: string, crm_client_id?: string, crm_sso_user_id?: string, 
+/**
+ * The company's CRM client secret: it goes to the OS keyring, never back to the window.
+ */
+crm_client_secret?: string, chat_window_patterns?: Array<string>, autostart?: boolean, };
 
 export type AppError = { "kind": "store", "message": string } | { "kind": "not_found", "message": string } | { "kind": "refused", "message": string } | { "kind": "invalid", "message": string } | { "kind": "platform", "message": string };
 

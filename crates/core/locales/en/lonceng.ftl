@@ -202,6 +202,7 @@ section-older = Older
 empty-tab = Nothing here yet. New notifications appear as they arrive.
 empty-unread = You are all caught up.
 empty-filter = No notifications in this category.
+empty-inbox-crm = Inbox needs the Lonceng server: conversations assigned and resolved reach a desktop only through Qontak's webhooks, which a server receives. In the direct CRM mode, General and Approval work; ask your administrator for a Lonceng server to see Inbox.
 
 ## Connection (MW-1, MW-2)
 
@@ -266,5 +267,16 @@ settings-token-none = Not signed in.
 settings-chat-window = The web chat window's title contains
 settings-save = Save
 settings-demo = Demo mode: the embedded server with simulated activity.
+settings-source = Notifications come from
+settings-source-server = Lonceng server (all tabs)
+settings-source-crm = Qontak CRM directly (General and Approval)
+settings-crm-warning = These are your company's credentials from the Mekari Developer Center: anyone who has them can read every agent's CRM notifications. Enter them only on your own computer; the secret is kept in the system keyring and never shown again.
+settings-crm-base = Mekari API address
+settings-crm-client-id = Client id (HMAC username)
+settings-crm-secret = Client secret
+settings-crm-sso = Your CRM SSO user id
+settings-crm-secret-keyring = Kept in the system keyring.
+settings-crm-secret-file = No keyring service is running: kept in a file only you can read.
+settings-crm-secret-none = Not entered.
 
 pin-window = Keep this window open

@@ -176,6 +176,7 @@ section-older = Sebelumnya
 empty-tab = Belum ada apa-apa di sini. Notifikasi baru muncul saat tiba.
 empty-unread = Semua sudah Anda baca.
 empty-filter = Tidak ada notifikasi di kategori ini.
+empty-inbox-crm = Inbox memerlukan server Lonceng: percakapan yang ditugaskan dan diselesaikan hanya sampai ke desktop melalui webhook Qontak, yang diterima oleh server. Dalam mode CRM langsung, Umum dan Persetujuan berfungsi; minta server Lonceng kepada administrator Anda untuk melihat Inbox.
 
 ## Koneksi (MW-1, MW-2)
 
@@ -231,5 +232,16 @@ settings-token-none = Belum masuk.
 settings-chat-window = Judul jendela web chat mengandung
 settings-save = Simpan
 settings-demo = Mode demo: server bawaan dengan aktivitas simulasi.
+settings-source = Notifikasi berasal dari
+settings-source-server = Server Lonceng (semua tab)
+settings-source-crm = Langsung dari Qontak CRM (Umum dan Persetujuan)
+settings-crm-warning = Ini adalah kredensial perusahaan Anda dari Mekari Developer Center: siapa pun yang memilikinya dapat membaca notifikasi CRM semua agen. Masukkan hanya di komputer Anda sendiri; secret disimpan di keyring sistem dan tidak pernah ditampilkan lagi.
+settings-crm-base = Alamat API Mekari
+settings-crm-client-id = Client id (username HMAC)
+settings-crm-secret = Client secret
+settings-crm-sso = SSO user id CRM Anda
+settings-crm-secret-keyring = Disimpan di keyring sistem.
+settings-crm-secret-file = Tidak ada layanan keyring: disimpan di berkas yang hanya bisa Anda baca.
+settings-crm-secret-none = Belum diisi.
 
 pin-window = Biarkan jendela ini tetap terbuka

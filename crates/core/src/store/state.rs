@@ -5,11 +5,14 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{Store, StoreError};
+use crate::model::Category;
 use crate::time::{from_ms, to_ms};
 
 /// The sync state key of the server cursor; recorded with offline mark-all actions so that the
 /// server marks exactly what the agent saw.
 pub const CURSOR_KEY: &str = "cursor";
+/// The sync state key of the source the store was filled from.
+const SOURCE_KEY: &str = "source";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuarantinedItem {
@@ -25,6 +28,29 @@ impl Store {
 
     pub fn set_state(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
         set_state(&self.conn, key, value).map_err(|e| self.err(e))
+    }
+
+    /// Binds the store to the source that fills it (`identity`: which server and user, or which CRM
+    /// and SSO user). When it was filled from another one, everything from there goes first (items,
+    /// read marks, pending actions, cursors, the quarantine), so that nothing stale from the other
+    /// source is listed. A store bound to nothing yet keeps what it has. Returns whether it emptied.
+    pub fn bind_source(&mut self, identity: &str) -> Result<bool, StoreError> {
+        let emptied = self.write(|tx, _| {
+            let other = get_state(tx, SOURCE_KEY)?.is_some_and(|bound| bound != identity);
+            if other {
+                tx.execute_batch(
+                    "DELETE FROM notifications; DELETE FROM read_marks; DELETE FROM outbox; \
+                     DELETE FROM quarantine; DELETE FROM sync_state; UPDATE unread_counts SET n = 0;",
+                )?;
+            }
+            set_state(tx, SOURCE_KEY, identity)?;
+            Ok(other)
+        })?;
+        if emptied {
+            self.marks = vec![0; Category::ALL.len()];
+            self.load_marks()?;
+        }
+        Ok(emptied)
     }
 
     /// How many items were kept aside (the window says so, quietly).

@@ -589,3 +589,25 @@ fn a_rejected_item_sent_again_is_quarantined_once() {
     let kept = Rejected::new(&huge, "too big");
     assert!(kept.raw.len() < MAX_KEPT_RAW + 100 && kept.raw.ends_with("bytes in all)"), "{}", kept.raw.len());
 }
+
+#[test]
+fn a_store_filled_from_another_source_is_emptied_when_bound_to_a_new_one() {
+    let mut store = Store::open_in_memory().unwrap();
+    let now = t0();
+    // A store bound to nothing yet keeps what it has (an install from before sources were named).
+    store.upsert(&[item("a", Category::Mention, 0)], now).unwrap();
+    assert!(!store.bind_source("server:https://nc.example.com|u-1").unwrap());
+    assert_eq!(store.len().unwrap(), 1);
+    assert!(!store.bind_source("server:https://nc.example.com|u-1").unwrap(), "the same source again");
+    store.mark_all_read(Scope::new(Tab::General, None).unwrap(), now).unwrap();
+    store.set_state(CURSOR_KEY, "42").unwrap();
+
+    assert!(store.bind_source("crm:https://api.mekari.com|sso-1").unwrap());
+    assert_eq!(store.len().unwrap(), 0);
+    assert_eq!(store.unread_counts().unwrap().total(), 0);
+    assert_eq!(store.state(CURSOR_KEY).unwrap(), None, "no cursor of the other source");
+    assert!(store.outbox_pending(10, far()).unwrap().is_empty(), "no action for the other source");
+    // A new item of the new source counts as unread: no read mark of the old one covers it.
+    store.upsert(&[item("crm_1", Category::Mention, 1)], now).unwrap();
+    assert_eq!(store.unread_counts().unwrap().total(), 1);
+}

@@ -17,10 +17,32 @@ async fn the_openapi_document_matches_the_router() {
     }
     let source = include_str!("../../src/api/mod.rs");
     let mut served = std::collections::BTreeSet::new();
-    for line in source.lines().map(str::trim).filter(|l| l.starts_with(".route(\"")) {
-        let path = line.split('"').nth(1).unwrap().to_owned();
+    // Each `.route(path, methods)` call, over as many lines as rustfmt gives it.
+    for call in source.split(".route(").skip(1) {
+        let mut depth = 1;
+        let end = call
+            .char_indices()
+            .find(|&(_, c)| {
+                depth += match c {
+                    '(' => 1,
+                    ')' => -1,
+                    _ => 0,
+                };
+                depth == 0
+            })
+            .map(|(i, _)| i)
+            .expect("a .route( call closes");
+        let (path, methods) = call[..end].split_once(',').expect("a path and its methods");
+        let path = path.trim().trim_matches('"').to_owned();
+        // Methods bound to a name first (`let webhook = post(…)…;`): what the name stands for.
+        let methods = methods.trim();
+        let methods = source
+            .split(&format!("let {methods} = "))
+            .nth(1)
+            .and_then(|bound| bound.split(';').next())
+            .unwrap_or(methods);
         for method in ["get", "post", "put", "delete", "patch"] {
-            if line.contains(&format!("{method}(")) {
+            if methods.contains(&format!("{method}(")) {
                 served.insert((method.to_uppercase(), path.clone()));
             }
         }
