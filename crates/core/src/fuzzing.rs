@@ -101,6 +101,43 @@ pub fn producer_event(data: &[u8]) {
     }
 }
 
+/// A Qontak webhook at the server: it decodes or is refused with a reason (never a panic); a room
+/// event's notifications, linked to every agent it names, are either refused or accepted by every
+/// client; a customer's message becomes chat messages the rules take as toasts only (NC-R4); and the
+/// same body always gets the same key (re-deliveries dedupe, MW-4).
+pub fn qontak_webhook(data: &[u8]) {
+    use crate::qontak::{chat_messages, decode_webhook, room_step, LinkedUser, RoomStep, Webhook};
+    const ROOM_URL: &str = "https://chat.qontak.com/inbox/{room_id}";
+    match decode_webhook(data) {
+        Err(e) => assert!(!e.to_string().is_empty()),
+        Ok(Webhook::Ignored(why)) => assert!(!why.is_empty()),
+        Ok(Webhook::Room(room)) => {
+            let again = decode_webhook(data).map(|w| matches!(w, Webhook::Room(r) if r.key() == room.key()));
+            assert_eq!(again, Ok(true), "the same body, the same key");
+            let users = room
+                .agent_ids
+                .iter()
+                .chain(room.resolved_by_id.iter())
+                .map(|a| (a.clone(), LinkedUser { user_id: format!("u-{a}"), name: a.clone() }))
+                .collect();
+            let RoomStep::Apply { events, .. } = room_step(None, &room, &users, ROOM_URL) else {
+                panic!("a first event is never stale")
+            };
+            for event in events {
+                producer_event(&serde_json::to_vec(&ProducerEvent::Notification(event)).expect("serialises"));
+            }
+        }
+        Ok(Webhook::Message(m)) => {
+            for chat in chat_messages(&m, &["u-1".to_owned()], ROOM_URL, now()) {
+                match admit(&ProducerEvent::ChatMessage(chat), now(), &UrlPolicy::default()) {
+                    Ok(outcome) => assert!(matches!(outcome, Outcome::ToastOnly(_)), "NC-R4"),
+                    Err(e) => assert!(!e.to_string().is_empty()),
+                }
+            }
+        }
+    }
+}
+
 /// `Retry-After`: any value gives a wait of at most [`MAX_SERVER_DELAY`], whenever it is read.
 pub fn retry_after(data: &[u8]) {
     let Some(value) = RetryAfter::parse(&String::from_utf8_lossy(data)) else { return };
@@ -175,6 +212,18 @@ mod tests {
                 "actor":{"id":"u-9","name":"Budi"},"params":{"target":"deal","object_name":"PT Maju"},
                 "url":"https://app.qontak.com/x","occurred_at":"2026-01-20T00:00:00Z"}"#,
         );
+    }
+
+    #[test]
+    fn qontak_webhook_seeds_and_findings() {
+        for input in [
+            r#"{"id":"r","status":"resolved","agent_ids":["a",1],"resolved_by_id":"a","updated_at":"2026-01-20T00:00:00Z"}"#,
+            r#"{"data_event":"receive_message_from_customer","room_id":"r","text":"hi"}"#,
+            r#"{"id":"r/../x?y","agent_ids":["a"],"updated_at":"2026-01-20T00:00:00Z","channel":"zz"}"#,
+            "[]",
+        ] {
+            qontak_webhook(input.as_bytes());
+        }
     }
 
     #[test]
