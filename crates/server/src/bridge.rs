@@ -34,6 +34,7 @@ const READS_PER_ROUND: usize = 50;
 const DEFAULT_PAUSE: Duration = Duration::from_secs(60);
 const SIGNATURE_PAUSE: Duration = Duration::from_secs(300);
 const AGENT_BACKOFF: Duration = Duration::from_secs(600);
+const RELINK_EVERY: Duration = Duration::from_secs(60);
 
 /// The company's CRM credentials and how politely to use them.
 #[derive(Clone)]
@@ -76,6 +77,8 @@ pub struct Bridge {
     /// Users with reads to send now.
     nudged: Mutex<BTreeSet<String>>,
     wake: tokio::sync::Notify,
+    /// The links changed since the bridge last read them.
+    relink: std::sync::atomic::AtomicBool,
 }
 
 impl Bridge {
@@ -89,8 +92,9 @@ impl Bridge {
         self.wake.notify_one();
     }
 
-    /// The agents changed: look again.
+    /// The agents changed: read them again.
     pub fn wake(&self) {
+        self.relink.store(true, std::sync::atomic::Ordering::Relaxed);
         self.wake.notify_one();
     }
 
@@ -169,16 +173,20 @@ pub async fn run<D: Database>(service: Arc<Service<D>>, config: CrmConfig) {
     let mut due: HashMap<String, Instant> = HashMap::new();
     let mut paused_until: Option<Instant> = None;
     tracing::info!(base = config.base_url, "CRM bridge polling");
+    // The linked agents, read again when an admin changes a link (or, from another node, within
+    // RELINK_EVERY): not at every wake, which for thousands of agents is most of the bridge's cost.
+    let mut agents: Vec<AgentLink> = Vec::new();
+    let mut read_at: Option<Instant> = None;
     loop {
         let mut next = Instant::now() + config.poll_interval;
-        let agents = match service.agent_links().await {
-            Ok(a) => a,
-            Err(e) => {
-                tracing::warn!(error = %e, "CRM bridge cannot read the linked agents");
-                Vec::new()
+        let stale = read_at.is_none_or(|t| t.elapsed() >= RELINK_EVERY);
+        if service.bridge.relink.swap(false, std::sync::atomic::Ordering::Relaxed) || stale {
+            match service.agent_links().await {
+                Ok(a) => (agents, read_at) = (a, Some(Instant::now())),
+                Err(e) => tracing::warn!(error = %e, "CRM bridge cannot read the linked agents"),
             }
-        };
-        for agent in agents {
+        }
+        for agent in &agents {
             let Some(sso) = agent.crm_sso_id.clone() else { continue };
             if let Some(p) = paused_until.filter(|p| *p > Instant::now()) {
                 next = next.min(p);
@@ -195,12 +203,14 @@ pub async fn run<D: Database>(service: Arc<Service<D>>, config: CrmConfig) {
                 secret: config.client_secret.clone(),
                 sso_user_id: sso,
             };
-            let source = match CrmSource::new(&config.base_url, creds, &agent.user_id, service.clock.clone())
-            {
-                Ok(s) => s.with_http(http.clone()),
-                Err(e) => return tracing::error!(error = %e, "the CRM address is not usable"),
-            };
-            let round = poll(&service, &source, &agent, &mut budget, nudged && at > Instant::now()).await;
+            let source = CrmSource::with_client(
+                &config.base_url,
+                http.clone(),
+                creds,
+                &agent.user_id,
+                service.clock.clone(),
+            );
+            let round = poll(&service, &source, agent, &mut budget, nudged && at > Instant::now()).await;
             let now = service.clock.now();
             let regular = config.poll_interval.mul_f64(rand::rng().random_range(0.8..1.2));
             let wait = match round {

@@ -146,6 +146,15 @@ pub type RoomDecision = Box<
         + Send,
 >;
 
+/// One room event to apply.
+pub struct RoomJob {
+    pub key: String,
+    pub room_id: String,
+    /// The agent ids the event names.
+    pub agents: Vec<String>,
+    pub decide: RoomDecision,
+}
+
 pub trait Database: Send + Sync + 'static {
     /// The device of a client token, by the token's SHA-256 (tokens are never stored in clear).
     fn device(&self, token_hash: String) -> impl Future<Output = DbResult<Option<Device>>> + Send;
@@ -240,16 +249,14 @@ pub trait Database: Send + Sync + 'static {
     /// Every user with a Qontak identity.
     fn agent_links(&self) -> impl Future<Output = DbResult<Vec<AgentLink>>> + Send;
 
-    /// Applies a room event once per key (MW-4): keeps the room's state and applies the outcome
-    /// `decide` gives, in one transaction. `agents`: the agent ids the event names.
-    fn apply_room(
+    /// Applies room events, in order and in one transaction (group commit: one commit for all the
+    /// webhooks that arrived meanwhile). Each is applied once per key (MW-4): the room's state is
+    /// kept and the outcome its `decide` gives applied; one refused leaves the others alone.
+    fn apply_rooms(
         &self,
-        key: String,
-        room_id: String,
-        agents: Vec<String>,
-        decide: RoomDecision,
+        jobs: Vec<RoomJob>,
         now: DateTime<Utc>,
-    ) -> impl Future<Output = DbResult<Result<Applied, String>>> + Send;
+    ) -> impl Future<Output = DbResult<Vec<Result<Applied, String>>>> + Send;
     /// The users linked to a room's current agents; `None` when the room is not known.
     fn room_recipients(&self, room_id: String) -> impl Future<Output = DbResult<Option<Vec<String>>>> + Send;
 

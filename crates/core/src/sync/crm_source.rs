@@ -97,10 +97,17 @@ impl CrmSource {
             .header("Content-Type", "application/json")
     }
 
-    /// Shares one HTTP client (and its connections) among many sources: the server's bridge.
-    pub fn with_http(mut self, http: reqwest::Client) -> CrmSource {
-        self.at.http = http;
-        self
+    /// A source on an HTTP client shared with others (and its connections): the server's bridge
+    /// makes one per agent and poll, and a client of its own each time would cost milliseconds.
+    pub fn with_client(
+        base: &str,
+        http: reqwest::Client,
+        creds: Credentials,
+        recipient_id: &str,
+        clock: std::sync::Arc<dyn Clock>,
+    ) -> CrmSource {
+        let at = Endpoint::with_client(base, http);
+        CrmSource { at, creds, recipient_id: recipient_id.to_owned(), clock }
     }
 
     /// A failed response as a [`CrmError`]: 401 is a wrong signature or a clock too far off, 403 an

@@ -27,6 +27,11 @@ impl Endpoint {
         })
     }
 
+    /// An endpoint on an HTTP client made already (shared by many sources: the server's bridge).
+    pub fn with_client(base: &str, http: reqwest::Client) -> Endpoint {
+        Endpoint { http, base: base.trim_end_matches('/').to_owned(), poll_interval: Duration::from_secs(30) }
+    }
+
     /// The absolute URL of `path` (with its query).
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)

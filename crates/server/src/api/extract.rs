@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
@@ -15,18 +15,20 @@ use super::BODY_LIMIT;
 use crate::db::{Database, Device};
 use crate::service::Service;
 
-/// A JSON body whose rejections are [`ApiError`]s.
+/// A JSON object body whose rejections are [`ApiError`]s. Only an object is taken: serde would
+/// also read a struct from an array of its fields (`["u-1", "Sari"]`), which no client means.
 pub struct Body<T>(pub T);
 
-impl<S: Send + Sync, T> FromRequest<S> for Body<T>
-where
-    Json<T>: FromRequest<S, Rejection = JsonRejection>,
-{
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(Body(v)),
+        let unprocessable = |message: String| ApiError::Unprocessable { code: "invalid_body", message };
+        match Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(Json(v)) if v.is_object() => {
+                serde_json::from_value(v).map(Body).map_err(|e| unprocessable(e.to_string()))
+            }
+            Ok(Json(_)) => Err(unprocessable("the body must be a JSON object".into())),
             Err(r) => Err(match r.status() {
                 StatusCode::PAYLOAD_TOO_LARGE => {
                     ApiError::TooLarge(format!("the request body is larger than {BODY_LIMIT} bytes"))
@@ -40,6 +42,24 @@ where
                 _ => ApiError::bad("malformed_json", r.body_text()),
             }),
         }
+    }
+}
+
+/// Path parameters whose rejections are [`ApiError`]s (an id that is not a number, text that is not
+/// UTF-8), not axum's plain text.
+pub struct P<T>(pub T);
+
+impl<S: Send + Sync, T> FromRequestParts<S> for P<T>
+where
+    Path<T>: FromRequestParts<S, Rejection = PathRejection>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| P(v))
+            .map_err(|r| ApiError::bad("invalid_path", r.body_text()))
     }
 }
 

@@ -3,14 +3,14 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
-use super::extract::{Admin, Body, Q};
+use super::extract::{Admin, Body, P, Q};
 use super::routes::Svc;
 use crate::bridge::AgentStatus;
 use crate::db::{AgentLink, Database, DeadLetter};
@@ -24,7 +24,7 @@ pub const WEBHOOK_PREFIX: &str = "/v1/integrations/qontak/webhooks/";
 
 pub async fn webhook<D: Database>(
     State(service): Svc<D>,
-    Path(secret): Path<String>,
+    P(secret): P<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<WebhookAnswer>), ApiError> {
     // The secret is checked first: a stranger learns nothing about the body limits.
@@ -58,7 +58,7 @@ pub async fn list_secrets<D: Database>(Admin(s): Admin<D>) -> Result<Json<Vec<Se
 
 pub async fn rotate_secret<D: Database>(
     Admin(s): Admin<D>,
-    Path(id): Path<String>,
+    P(id): P<String>,
 ) -> Result<Json<IssuedSecret>, ApiError> {
     Ok(Json(s.rotate_webhook_secret(&id).await?))
 }
@@ -88,7 +88,7 @@ fn view<D: Database>(s: &crate::service::Service<D>, l: AgentLink) -> AgentView 
 
 pub async fn link_user<D: Database>(
     Admin(s): Admin<D>,
-    Path(user): Path<String>,
+    P(user): P<String>,
     Body(req): Body<LinkRequest>,
 ) -> Result<Json<AgentView>, ApiError> {
     let link = s.link_agent(&user, req.agent_id, req.crm_sso_id).await?;
@@ -119,7 +119,7 @@ pub struct DeadLetterView {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DeadLetterPage {
     pub items: Vec<DeadLetterView>,
-    /// Pass as `before` for older ones; absent on the last page.
+    /// Pass as `before` for older ones; null on the last page.
     pub next_before: Option<i64>,
 }
 
@@ -148,9 +148,6 @@ pub async fn dead_letters<D: Database>(
     Ok(Json(DeadLetterPage { items, next_before }))
 }
 
-pub async fn replay<D: Database>(
-    Admin(s): Admin<D>,
-    Path(id): Path<i64>,
-) -> Result<Json<WebhookAnswer>, ApiError> {
+pub async fn replay<D: Database>(Admin(s): Admin<D>, P(id): P<i64>) -> Result<Json<WebhookAnswer>, ApiError> {
     Ok(Json(s.replay_dead_letter(id).await?))
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -15,7 +15,7 @@ use lonceng_core::rules::ProducerEvent;
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
-use super::extract::{Admin, Body, Client, Producer, Q};
+use super::extract::{Admin, Body, Client, Producer, P, Q};
 use crate::db::{Database, ListFilter};
 use crate::service::Service;
 
@@ -124,7 +124,7 @@ pub async fn changes<D: Database>(
 pub async fn mark_read<D: Database>(
     State(service): Svc<D>,
     Client(d): Client,
-    Path(id): Path<String>,
+    P(id): P<String>,
 ) -> Result<Json<MarkReadResponse>, ApiError> {
     Ok(Json(service.mark_read(&d.user_id, &id).await?))
 }

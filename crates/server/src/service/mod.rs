@@ -82,6 +82,7 @@ pub struct Service<D> {
     transition: tokio::sync::Mutex<()>,
     /// The CRM bridge's state (idle without CRM credentials).
     pub bridge: crate::bridge::Bridge,
+    intake: qontak::IntakeState,
 }
 
 impl<D: Database> Service<D> {
@@ -97,6 +98,7 @@ impl<D: Database> Service<D> {
             maintenance: Mutex::new(MaintenanceState::new(windows)),
             transition: tokio::sync::Mutex::new(()),
             bridge: crate::bridge::Bridge::default(),
+            intake: qontak::IntakeState::default(),
         }))
     }
 

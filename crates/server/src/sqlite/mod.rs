@@ -22,7 +22,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::db::{
     Acted, AgentLink, Applied, Database, DbError, DbResult, DeadLetter, Device, ListFilter, MarkAll,
-    NewDeadLetter, NewToken, RoomDecision, UserChange, WebhookSecret,
+    NewDeadLetter, NewToken, RoomJob, UserChange, WebhookSecret,
 };
 
 const MIGRATIONS: &[Migration] = &[
@@ -369,15 +369,12 @@ impl Database for SqliteDb {
         self.run(|c| qontak::agent_links(c))
     }
 
-    fn apply_room(
+    fn apply_rooms(
         &self,
-        key: String,
-        room_id: String,
-        agents: Vec<String>,
-        decide: RoomDecision,
+        jobs: Vec<RoomJob>,
         now: DateTime<Utc>,
-    ) -> impl Future<Output = DbResult<Result<Applied, String>>> + Send {
-        self.run(move |c| qontak::apply_room(c, &key, &room_id, agents, decide, now))
+    ) -> impl Future<Output = DbResult<Vec<Result<Applied, String>>>> + Send {
+        self.run(move |c| qontak::apply_rooms(c, jobs, now))
     }
 
     fn room_recipients(&self, room_id: String) -> impl Future<Output = DbResult<Option<Vec<String>>>> + Send {

@@ -68,8 +68,10 @@ pub(super) fn apply_event_tx(
 
 /// The answer already given for an event key, marked as a duplicate.
 pub(super) fn seen_event(tx: &Transaction<'_>, key: &str) -> DbResult<Option<Applied>> {
-    let seen: Option<String> =
-        tx.query_row("SELECT response FROM events WHERE key = ?1", [key], |r| r.get(0)).optional()?;
+    let seen: Option<String> = tx
+        .prepare_cached("SELECT response FROM events WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?;
     seen.map(|json| {
         let mut response: EventResponse = serde_json::from_str(&json).map_err(decode_err)?;
         response.duplicate = true;
@@ -122,33 +124,31 @@ pub(super) fn apply_outcome(
             EventResponse { status: EventStatus::Applied, created, suppressed, duplicate: false }
         }
     };
-    tx.execute(
-        "INSERT INTO events (key, received_at, response) VALUES (?1, ?2, ?3)",
-        params![key, to_ms(now), serde_json::to_string(&response).map_err(decode_err)?],
-    )?;
-    tx.execute("DELETE FROM queued_events WHERE key = ?1", [key])?;
+    tx.prepare_cached("INSERT INTO events (key, received_at, response) VALUES (?1, ?2, ?3)")?
+        .execute(params![key, to_ms(now), serde_json::to_string(&response).map_err(decode_err)?])?;
+    tx.prepare_cached("DELETE FROM queued_events WHERE key = ?1")?.execute([key])?;
     Ok(Applied { response, changes })
 }
 
 /// Stores a notification announced by the change `created_seq`.
 pub(super) fn insert(tx: &Transaction<'_>, n: &Notification, created_seq: i64) -> DbResult<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO notifications (id, user_id, tab, category, kind, params, actor_id, url, \
          created_at, read_at, created_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        params![
-            n.id,
-            n.recipient_id,
-            n.tab().code(),
-            n.category.code(),
-            n.kind.as_str(),
-            serde_json::to_string(&n.params).map_err(decode_err)?,
-            n.actor_id,
-            n.url,
-            to_ms(n.created_at),
-            n.read_at.map(to_ms),
-            created_seq,
-        ],
-    )?;
+    )?
+    .execute(params![
+        n.id,
+        n.recipient_id,
+        n.tab().code(),
+        n.category.code(),
+        n.kind.as_str(),
+        serde_json::to_string(&n.params).map_err(decode_err)?,
+        n.actor_id,
+        n.url,
+        to_ms(n.created_at),
+        n.read_at.map(to_ms),
+        created_seq,
+    ])?;
     Ok(())
 }
 

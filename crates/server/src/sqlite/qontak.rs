@@ -15,7 +15,7 @@ use super::feed::{append, append_chunked};
 use super::notifications::{apply_outcome, insert, seen_event};
 use super::{decode_err, from_ms};
 use crate::db::{
-    AgentLink, Applied, DbError, DbResult, DeadLetter, NewDeadLetter, RoomDecision, UserChange, WebhookSecret,
+    AgentLink, Applied, DbError, DbResult, DeadLetter, NewDeadLetter, RoomJob, UserChange, WebhookSecret,
 };
 
 /// Dead letters kept at most; the oldest go first (a flood of garbage cannot fill the disk).
@@ -156,8 +156,10 @@ pub(super) fn agent_links(c: &Connection) -> DbResult<Vec<AgentLink>> {
 }
 
 fn room_state(tx: &Transaction<'_>, room_id: &str) -> DbResult<Option<RoomState>> {
-    let json: Option<String> =
-        tx.query_row("SELECT state FROM qontak_rooms WHERE id = ?1", [room_id], |r| r.get(0)).optional()?;
+    let json: Option<String> = tx
+        .prepare_cached("SELECT state FROM qontak_rooms WHERE id = ?1")?
+        .query_row([room_id], |r| r.get(0))
+        .optional()?;
     json.map(|j| serde_json::from_str(&j).map_err(decode_err)).transpose()
 }
 
@@ -183,34 +185,36 @@ fn linked(
     Ok(out)
 }
 
-pub(super) fn apply_room(
+pub(super) fn apply_rooms(
     c: &mut Connection,
-    key: &str,
-    room_id: &str,
-    agents: Vec<String>,
-    decide: RoomDecision,
+    jobs: Vec<RoomJob>,
     now: DateTime<Utc>,
-) -> DbResult<Result<Applied, String>> {
+) -> DbResult<Vec<Result<Applied, String>>> {
     let tx = c.transaction()?;
-    if let Some(seen) = seen_event(&tx, key)? {
+    let out = jobs.into_iter().map(|job| apply_room(&tx, job, now)).collect::<DbResult<Vec<_>>>()?;
+    tx.commit()?;
+    Ok(out)
+}
+
+/// One room event inside the batch's transaction. `decide` runs before anything is written, so a
+/// refused event writes nothing.
+fn apply_room(tx: &Transaction<'_>, job: RoomJob, now: DateTime<Utc>) -> DbResult<Result<Applied, String>> {
+    let RoomJob { key, room_id, agents, decide } = job;
+    if let Some(seen) = seen_event(tx, &key)? {
         return Ok(Ok(seen));
     }
-    let previous = room_state(&tx, room_id)?;
+    let previous = room_state(tx, &room_id)?;
     let known = previous.iter().flat_map(|p| p.agent_ids.iter().cloned());
-    let users = linked(&tx, agents.into_iter().chain(known))?;
+    let users = linked(tx, agents.into_iter().chain(known))?;
     let (state, outcome) = match decide(previous.as_ref(), &users) {
         Ok(decided) => decided,
         Err(reason) => return Ok(Err(reason)),
     };
     if let Some(state) = state {
-        tx.execute(
-            "INSERT OR REPLACE INTO qontak_rooms (id, state) VALUES (?1, ?2)",
-            params![room_id, serde_json::to_string(&state).map_err(decode_err)?],
-        )?;
+        tx.prepare_cached("INSERT OR REPLACE INTO qontak_rooms (id, state) VALUES (?1, ?2)")?
+            .execute(params![room_id, serde_json::to_string(&state).map_err(decode_err)?])?;
     }
-    let applied = apply_outcome(&tx, key, outcome, now)?;
-    tx.commit()?;
-    Ok(Ok(applied))
+    Ok(Ok(apply_outcome(tx, &key, outcome, now)?))
 }
 
 pub(super) fn room_recipients(c: &mut Connection, room_id: &str) -> DbResult<Option<Vec<String>>> {

@@ -242,6 +242,8 @@ async fn bad_bodies_are_kept_with_their_reason_never_5xx_and_never_twice() {
     assert_eq!(q.dead_letters().await[0]["replays"], 1);
     let (st, _) = q.s.post(ADMIN, "/v1/admin/qontak/dead-letters/999999/replay", json!({})).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, b) = q.s.post(ADMIN, "/v1/admin/qontak/dead-letters/n_0/replay", json!({})).await;
+    assert_eq!((st, b["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_path")), "{b}");
 
     // Oversized: refused (413) without keeping it, but only for a caller with the secret.
     let huge = format!(r#"{{"id": "r", "name": "{}"}}"#, "x".repeat(300 * 1024));
@@ -310,6 +312,10 @@ async fn agent_links_are_checked_unique_and_listed() {
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     let (st, _) = link("u-budi", json!({"agent": "qa-2"})).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "unknown fields are refused, not ignored");
+    let (st, b) = link("u-budi", json!(["qa-2", "sso-budi"])).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "an array is not an object: {b}");
+    let (st, _) = link("u-budi", json!({"agent_id": "qa\u{7}2"})).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "control characters are refused as in webhooks");
     let (st, b) = link("u-budi", json!({"agent_id": "qa-2", "crm_sso_id": "sso-budi"})).await;
     assert_eq!((st, b["crm_sso_id"].as_str()), (StatusCode::OK, Some("sso-budi")), "{b}");
 
@@ -358,4 +364,30 @@ async fn the_webhook_secret_never_reaches_the_logs_even_at_trace_level() {
     assert!(text.contains("/v1/integrations/qontak/webhooks/…"), "the requests were logged: {text}");
     assert!(text.contains("kept as a dead letter"));
     assert!(!text.contains(&secret), "the secret is in the log");
+}
+
+// MW-4 under load: webhooks that arrive together are committed together (group commit), and each
+// still gets its own answer; re-deliveries racing their first delivery create nothing twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mw4_webhooks_arriving_together_each_count_once() {
+    let q = Arc::new(qontak().await);
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        for _copy in 0..2 {
+            let q = q.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut body = room(&["qa-1"], "assigned", t0(), "add_agent");
+                body["id"] = json!(format!("room-{i}"));
+                let (st, b) = q.hook(&body).await;
+                assert_eq!(st, StatusCode::OK, "{b}");
+                b["created"].as_u64().unwrap()
+            }));
+        }
+    }
+    let mut created = 0;
+    for t in tasks {
+        created += t.await.unwrap();
+    }
+    assert_eq!(created, 40, "one Assignment per room, whatever raced");
+    assert_eq!(q.inbox(&q.sari).await.len(), 40);
 }
