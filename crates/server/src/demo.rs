@@ -315,13 +315,14 @@ pub fn next_event(n: u64) -> ProducerEvent {
         }
         53..=60 => (Kind::DealOwnerAssigned, p.with("deal_name", deal), crm(format!("deals/{room}"))),
         61..=67 => {
-            let target = pick(&["deal", "ticket", "task", "task_detail"]);
-            let object = pick(&[deal, pick(TICKETS), pick(TASKS)]);
-            (
-                Kind::Mention,
-                p.with("target", target).with("object_name", object),
-                crm(format!("deals/{room}#notes")),
-            )
+            // The object is of the kind the text names: a deal's name in a deal, and so on.
+            let (target, object, page) = match rng.random_range(0..4) {
+                0 => ("deal", deal, format!("deals/{room}#notes")),
+                1 => ("ticket", pick(TICKETS), format!("tickets/{room}#notes")),
+                2 => ("task", pick(TASKS), format!("tasks/{room}#notes")),
+                _ => ("task_detail", pick(TASKS), format!("tasks/{room}#checklist")),
+            };
+            (Kind::Mention, p.with("target", target).with("object_name", object), crm(page))
         }
         68..=71 => (
             Kind::Reminder,
