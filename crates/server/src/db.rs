@@ -112,14 +112,16 @@ pub struct AgentLink {
     pub crm_sso_id: Option<String>,
 }
 
-/// Something received that could not be used, kept with the reason (never dropped).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Something received that could not be used, kept with the reason (never dropped); the admin API
+/// lists it as it is.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DeadLetter {
     pub id: i64,
     /// `qontak_webhook` or `crm`.
     pub source: String,
     pub received_at: DateTime<Utc>,
     pub reason: String,
+    /// The body as received (lossy UTF-8).
     pub body: String,
     /// Replays tried that failed again.
     pub replays: i64,

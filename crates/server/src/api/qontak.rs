@@ -6,7 +6,6 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
@@ -106,19 +105,8 @@ pub struct DeadLetterQuery {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DeadLetterView {
-    pub id: i64,
-    pub source: String,
-    pub received_at: DateTime<Utc>,
-    pub reason: String,
-    /// The body as received (lossy UTF-8).
-    pub body: String,
-    pub replays: i64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DeadLetterPage {
-    pub items: Vec<DeadLetterView>,
+    pub items: Vec<DeadLetter>,
     /// Pass as `before` for older ones; null on the last page.
     pub next_before: Option<i64>,
 }
@@ -131,19 +119,7 @@ pub async fn dead_letters<D: Database>(
     if !(1..=500).contains(&limit) || q.before.is_some_and(|b| b < 1) {
         return Err(ApiError::bad("invalid_query", "limit must be 1 to 500 and before ≥ 1"));
     }
-    let items: Vec<DeadLetterView> = s
-        .dead_letters(limit, q.before)
-        .await?
-        .into_iter()
-        .map(|d: DeadLetter| DeadLetterView {
-            id: d.id,
-            source: d.source,
-            received_at: d.received_at,
-            reason: d.reason,
-            body: d.body,
-            replays: d.replays,
-        })
-        .collect();
+    let items = s.dead_letters(limit, q.before).await?;
     let next_before = (items.len() == limit).then(|| items.last().map(|d| d.id)).flatten();
     Ok(Json(DeadLetterPage { items, next_before }))
 }
