@@ -44,6 +44,9 @@ const CRM_POLL: Duration = Duration::from_secs(60);
 struct Connected {
     handle: SyncHandle,
     stop: CancellationToken,
+    /// The engine's task: a change of source waits for it to end, so that nothing it was still
+    /// writing lands in the list of the next source.
+    task: tokio::task::JoinHandle<()>,
 }
 
 /// The secrets as read from the keyring at start and kept since (the engine needs them again
@@ -222,7 +225,7 @@ impl Desktop {
             *self.held() =
                 Held { token, token_store: Some(token_store), crm_secret, crm_store: Some(crm_store) };
             (self.notify)(UiEvent::Settings);
-            self.reconnect();
+            self.reconnect().await;
         });
     }
 
@@ -232,9 +235,13 @@ impl Desktop {
 
     /// (Re)starts sync with the source the settings choose, stopping the one before. The source is
     /// chosen here: the organisation's Lonceng server, or the Qontak CRM API directly.
-    fn reconnect(&self) {
-        if let Some(old) = self.sync.lock().unwrap_or_else(|p| p.into_inner()).take() {
+    async fn reconnect(&self) {
+        let old = self.sync.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(old) = old {
             old.stop.cancel();
+            if let Err(e) = old.task.await {
+                tracing::warn!(error = %e, "the previous sync engine ended badly");
+            }
         }
         let settings = self.settings_snapshot();
         let (token, crm_secret) = {
@@ -296,8 +303,9 @@ impl Desktop {
         );
         let mut status = handle.status.clone();
         let stop = self.shutdown.child_token();
-        *self.sync.lock().unwrap_or_else(|p| p.into_inner()) = Some(Connected { handle, stop: stop.clone() });
-        tokio::spawn(engine.run(stop.clone()));
+        let task = tokio::spawn(engine.run(stop.clone()));
+        *self.sync.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(Connected { handle, stop: stop.clone(), task });
         let notify = self.notify.clone();
         notify(UiEvent::Status);
         tokio::spawn(async move {
@@ -481,7 +489,7 @@ impl Desktop {
         // say, while the keyring took its time) is kept.
         self.update(|s| s.apply(changes))?;
         if !self.demo && (secret_changed || self.settings_snapshot().source_changed(&before)) {
-            self.reconnect();
+            self.reconnect().await;
         }
         Ok(self.settings())
     }

@@ -40,15 +40,6 @@ async fn bridged(secret: &str, budget_per_minute: u32) -> Bridged {
     Bridged { s, crm, sari }
 }
 
-/// Waits (up to a hang guard) until `f` holds.
-async fn until<F: std::future::Future<Output = bool>>(what: &str, mut f: impl FnMut() -> F) {
-    let deadline = tokio::time::Instant::now() + StdDuration::from_secs(15);
-    while !f().await {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(StdDuration::from_millis(20)).await;
-    }
-}
-
 impl Bridged {
     async fn agent(&self) -> Value {
         let (_, agents) = self.s.get(ADMIN, "/v1/admin/qontak/agents").await;
@@ -178,10 +169,9 @@ async fn a_wrong_company_secret_is_reported_and_the_bridge_stays_polite() {
     .await;
     // A refused signature pauses everyone for minutes: no request more while we watch.
     let refused = b.crm.gateway.refused();
-    let quiet = tokio::time::Instant::now() + StdDuration::from_millis(600);
-    while tokio::time::Instant::now() < quiet {
-        assert_eq!(b.crm.gateway.refused(), refused, "retried a refused signature at once");
-        tokio::time::sleep(StdDuration::from_millis(50)).await;
-    }
+    holds_for("no retry of a refused signature", StdDuration::from_millis(600), || async {
+        b.crm.gateway.refused() == refused
+    })
+    .await;
     assert!(refused <= 1 + started.elapsed().as_secs(), "the budget is kept: {refused} requests");
 }

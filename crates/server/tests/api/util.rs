@@ -131,6 +131,32 @@ impl Server {
     }
 }
 
+/// Waits until `f` holds (what the background tasks do is watched, not slept on); a hang guard
+/// fails the test after 15 s.
+pub async fn until<F: std::future::Future<Output = bool>>(what: &str, mut f: impl FnMut() -> F) {
+    let deadline = tokio::time::Instant::now() + StdDuration::from_secs(15);
+    while !f().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    }
+}
+
+/// Asserts that `f` holds throughout `period` (nothing more happens), checking as it goes.
+pub async fn holds_for<F: std::future::Future<Output = bool>>(
+    what: &str,
+    period: StdDuration,
+    mut f: impl FnMut() -> F,
+) {
+    let end = tokio::time::Instant::now() + period;
+    loop {
+        assert!(f().await, "{what}: it happened");
+        if tokio::time::Instant::now() >= end {
+            return;
+        }
+        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    }
+}
+
 /// The next event of a given type, within a generous hang guard.
 pub async fn next_of(stream: &mut (impl Stream<Item = SseEvent> + Unpin), kind: &str) -> SseEvent {
     tokio::time::timeout(StdDuration::from_secs(10), async {
