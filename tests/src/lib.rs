@@ -167,6 +167,10 @@ impl TestClient {
     pub async fn into_store(self) -> Store {
         let store = self.store.clone();
         self.stop().await;
+        // A store call the engine had started may still be finishing on the blocking pool, with
+        // its handle on the store: wait for it to let go.
+        let alone = poll_until(Duration::from_secs(5), || Arc::strong_count(&store) == 1).await;
+        assert!(alone, "the store is still shared after the engine stopped");
         let mutex = Arc::try_unwrap(store).unwrap_or_else(|_| panic!("the store is still shared"));
         mutex.into_inner().unwrap_or_else(|p| p.into_inner())
     }

@@ -67,7 +67,8 @@ impl Sleeper for TokioSleeper {
 #[derive(Debug)]
 pub struct FastForward {
     clock: Arc<ManualClock>,
-    slept: Arc<Mutex<std::time::Duration>>,
+    /// The total slept, and in how many sleeps.
+    slept: Arc<Mutex<(std::time::Duration, u32)>>,
 }
 
 impl FastForward {
@@ -77,6 +78,12 @@ impl FastForward {
 
     /// The total time "slept" so far.
     pub fn slept(&self) -> std::time::Duration {
+        self.slept.lock().unwrap_or_else(|p| p.into_inner()).0
+    }
+
+    /// The total time "slept" and how many sleeps it took, read together (a sleep is recorded as it
+    /// starts, so a loop may be one sleep ahead of what else a test counts).
+    pub fn sleeps(&self) -> (std::time::Duration, u32) {
         *self.slept.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -84,7 +91,11 @@ impl FastForward {
 impl Sleeper for FastForward {
     fn sleep(&self, d: std::time::Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
         self.clock.advance(Duration::from_std(d).unwrap_or(Duration::MAX));
-        *self.slept.lock().unwrap_or_else(|p| p.into_inner()) += d;
+        {
+            let mut slept = self.slept.lock().unwrap_or_else(|p| p.into_inner());
+            slept.0 += d;
+            slept.1 = slept.1.saturating_add(1);
+        }
         // A real pause too (short), so that a fast-forwarded loop never starves a server in the test.
         Box::pin(tokio::time::sleep(std::time::Duration::from_millis(5)))
     }

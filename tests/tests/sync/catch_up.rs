@@ -14,6 +14,8 @@ async fn mw3_a_new_client_catches_up_then_follows_live_without_toasting_the_back
 
     server.service.submit(mention("fresh", AGENT, t0())).await.unwrap();
     c.until(WAIT, "the live item", |c| c.len() == 31).await;
+    // Its arrival is reported just after it is stored.
+    c.until(WAIT, "the live item's arrival reported", |c| arrived_ids(&c.seen).len() == 31).await;
     c.stays(Duration::from_millis(400), "31 arrivals, no more", |c| arrived_ids(&c.seen).len() == 31).await;
     let fresh: Vec<bool> = c
         .seen

@@ -21,6 +21,10 @@ pub struct MaintenanceState {
     was_active: bool,
     /// Re-send setting for the end of the current maintenance.
     resend_every: Option<u32>,
+    /// Maintenance has ended and its queue is being delivered: clients wait the moment it takes,
+    /// so that they come back to the whole backlog at once (one summary, MW-5), not to half of it
+    /// with the rest trickling in as if new.
+    draining: bool,
     last_prune: Option<DateTime<Utc>>,
 }
 
@@ -55,7 +59,10 @@ impl<D: Database> Service<D> {
     pub fn reject_if_maintenance(&self) -> ServiceResult<()> {
         let status = self.maintenance_status();
         if !status.active {
-            return Ok(());
+            return match self.state().draining {
+                true => Err(ServiceError::Maintenance { until: None, retry_after: 1 }),
+                false => Ok(()),
+            };
         }
         let retry_after = match status.until {
             Some(t) => (t - self.clock.now()).num_seconds().clamp(1, 3600) as u64,
@@ -98,7 +105,10 @@ impl<D: Database> Service<D> {
             self.hub.broadcast(Frame::Close);
         } else if !active && was_active {
             let resend = self.state().resend_every.take().unwrap_or(self.config.resend_every);
-            let delivered = self.flush_queue(resend).await?;
+            self.state().draining = true;
+            let delivered = self.flush_queue(resend).await;
+            self.state().draining = false;
+            let delivered = delivered?;
             tracing::info!(delivered, "maintenance ended");
             self.broadcast_status();
         } else if !active {
