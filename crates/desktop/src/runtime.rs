@@ -222,8 +222,16 @@ impl Desktop {
             }
             let (token, token_store) = self.secrets.read(SecretKind::SignInToken).await;
             let (crm_secret, crm_store) = self.secrets.read(SecretKind::CrmClientSecret).await;
-            *self.held() =
-                Held { token, token_store: Some(token_store), crm_secret, crm_store: Some(crm_store) };
+            {
+                // A secret the agent saved while these were read is newer: it stays.
+                let mut held = self.held();
+                if held.token_store.is_none() {
+                    (held.token, held.token_store) = (token, Some(token_store));
+                }
+                if held.crm_store.is_none() {
+                    (held.crm_secret, held.crm_store) = (crm_secret, Some(crm_store));
+                }
+            }
             (self.notify)(UiEvent::Settings);
             self.reconnect().await;
         });
