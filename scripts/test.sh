@@ -33,3 +33,5 @@ say "cargo test"
 cargo test --workspace --all-features --locked
 say "cargo fuzz: every network parser, briefly (scripts/fuzz.sh)"
 scripts/fuzz.sh 10
+say "Windows: cross-build, clippy, tests under Wine, the installer (scripts/windows.sh)"
+scripts/windows.sh test

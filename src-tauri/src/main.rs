@@ -16,7 +16,6 @@ use lonceng_desktop::cli::Cli;
 use lonceng_desktop::runtime::{Desktop, Options};
 use lonceng_desktop::views::UiEvent;
 use tauri::{Emitter, Manager, RunEvent, WindowEvent};
-use tauri_plugin_autostart::MacosLauncher;
 
 type App = Arc<Desktop>;
 
@@ -32,15 +31,20 @@ fn main() {
         .init();
     let setup_cli = cli.clone();
 
-    let result = tauri::Builder::default()
+    let builder = tauri::Builder::default()
         // First: a second launch shows the running one's window instead of starting again (unless
         // it is autostart's `--hidden`).
         .plugin(tauri_plugin_single_instance::init(|handle, args, _cwd| {
             if Cli::wants_window(&args) {
                 window::show(handle, None);
             }
-        }))
-        .plugin(tauri_plugin_autostart::init(MacosLauncher::LaunchAgent, Some(vec!["--hidden"])))
+        }));
+    #[cfg(not(windows))]
+    let builder = builder.plugin(tauri_plugin_autostart::init(
+        tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+        Some(vec!["--hidden"]),
+    ));
+    let result = builder
         .manage(window::Pinned(AtomicBool::new(cli.pinned)))
         .manage(window::Shown(std::sync::Mutex::new(None)))
         .manage(window::Visits::new(Duration::from_millis(cli.linger_ms)))

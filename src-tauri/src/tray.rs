@@ -10,6 +10,7 @@ use tauri::image::Image;
 use tauri::menu::{CheckMenuItemBuilder, Menu, MenuBuilder, MenuItemBuilder, SubmenuBuilder};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Emitter, Manager};
+#[cfg(not(windows))]
 use tauri_plugin_autostart::ManagerExt;
 
 use crate::{window, App};
@@ -20,8 +21,16 @@ const ICON_UNREAD: &[u8] = include_bytes!("../../icons/tray-unread.png");
 const ICON_OFFLINE: &[u8] = include_bytes!("../../icons/tray-offline.png");
 
 pub fn set_autostart(handle: &AppHandle, on: bool) {
-    let launcher = handle.autolaunch();
-    let result = if on { launcher.enable() } else { launcher.disable() };
+    #[cfg(not(windows))]
+    let result = {
+        let launcher = handle.autolaunch();
+        if on { launcher.enable() } else { launcher.disable() }.map_err(|e| e.to_string())
+    };
+    #[cfg(windows)]
+    let result = {
+        let _ = handle;
+        lonceng_desktop::win::autostart::set(on)
+    };
     if let Err(e) = result {
         tracing::warn!(error = %e, "could not change start at login");
     }

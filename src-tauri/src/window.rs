@@ -5,6 +5,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use lonceng_desktop::placement;
 use lonceng_desktop::views::UiEvent;
 use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
 
@@ -83,12 +84,29 @@ fn release_webkit() {
 #[cfg(not(target_os = "linux"))]
 fn release_webkit() {}
 
+/// The window's logical top-left corner for a click at `click` (physical pixels).
+fn beside(handle: &AppHandle, click: tauri::PhysicalPosition<f64>, size: (f64, f64)) -> (f64, f64) {
+    let Ok(Some(monitor)) = handle.monitor_from_point(click.x, click.y) else {
+        return ((click.x - size.0 / 2.0).max(0.0), (click.y + placement::GAP).max(0.0));
+    };
+    let scale = monitor.scale_factor();
+    let area = monitor.work_area();
+    let work = placement::Rect {
+        x: f64::from(area.position.x),
+        y: f64::from(area.position.y),
+        width: f64::from(area.size.width),
+        height: f64::from(area.size.height),
+    };
+    let (x, y) = placement::beside_click((click.x, click.y), (size.0 * scale, size.1 * scale), work);
+    (x / scale, y / scale)
+}
+
 pub fn show(handle: &AppHandle, at: Option<tauri::PhysicalPosition<f64>>) {
     Visits::next(handle);
     *handle.state::<Shown>().0.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
     let (width, height) = (400.0, 640.0);
-    // Next to the tray icon when the click said where it is.
-    let position = at.map(|p| ((p.x - width / 2.0).max(0.0), (p.y + 16.0).max(0.0)));
+    // Next to the tray icon when the click said where it is, on that screen's work area.
+    let position = at.map(|p| beside(handle, p, (width, height)));
     if let Some(w) = handle.get_webview_window(WINDOW) {
         // Still alive (shown, or hidden within the linger): no new WebKit process.
         if let Some((x, y)) = position {

@@ -5,11 +5,14 @@
 //!   the store's upkeep.
 //! - [`actions`]: the one path for what the agent does (mark read, open, toast clicks, mark all,
 //!   undo): store, outbox, sync, toasts and the window told, every time.
-//! - [`settings`], [`views`] (pages, counts, the tray's look), [`error`] (the one IPC error),
+//! - [`settings`], [`views`] (pages, counts, the tray's look), [`placement`] (where the window
+//!   opens), [`error`] (the one IPC error),
 //!   [`cli`] (options from flags and environment).
-//! - Platform adapters, each implementing a port of `lonceng_core`: [`notifier`] (D-Bus toasts),
-//!   [`focus`] (the focused window on X11, the screen lock), [`keyring`] (Secret Service),
-//!   [`opener`] (the browser), [`memory`] (WebKit's footprint).
+//! - Platform adapters, each implementing a port of `lonceng_core`. Linux: [`notifier`] (D-Bus
+//!   toasts), [`focus`] (the focused window on X11, the screen lock), [`secret_service`] (the
+//!   keyring). Windows: `win` (WinRT toasts, the foreground window and the session's lock, the
+//!   Credential Manager). Both: [`keyring`] (where secrets go), [`opener`] (the browser),
+//!   [`memory`] (WebKit's footprint).
 //! - [`demo`] (feature `demo`): the embedded reference server with simulated activity.
 //!
 //! Platform limits, known and documented in the README: Windows toasts need an AUMID and a
@@ -27,9 +30,15 @@ pub mod focus;
 pub mod housekeeping;
 pub mod keyring;
 pub mod memory;
+#[cfg(unix)]
 pub mod notifier;
 pub mod opener;
+pub mod placement;
 pub mod ports;
 pub mod runtime;
+#[cfg(unix)]
+pub mod secret_service;
 pub mod settings;
 pub mod views;
+#[cfg(windows)]
+pub mod win;

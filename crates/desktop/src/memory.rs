@@ -104,6 +104,7 @@ pub fn end_children(prefix: &str) -> usize {
 }
 
 /// "pid (comm) state ppid ..." of /proc/PID/stat; comm may hold spaces and parentheses.
+#[cfg(target_os = "linux")]
 fn comm_and_parent(stat: &str) -> Option<(&str, u32)> {
     let (_, rest) = stat.split_once(" (")?;
     let (comm, rest) = rest.rsplit_once(") ")?;
@@ -121,6 +122,7 @@ pub struct Trimmed {
 /// One line of /proc/self/maps that [`trim`] may reclaim: a private, read-only (or executable)
 /// mapping of a file, i.e. code and constants. Writable and shared mappings, devices, and anonymous
 /// memory (the heap, JIT code, WebKit's shared buffers) are left alone.
+#[cfg(target_os = "linux")]
 fn reclaimable(line: &str) -> Option<(usize, usize)> {
     let mut fields = line.split_whitespace();
     let range = fields.next()?;
@@ -201,6 +203,7 @@ mod tests {
         assert!(render_nodes(&dir.path().join("missing")).is_empty());
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn only_read_only_file_mappings_are_reclaimed() {
         let lib = "7f00-7f10 r-xp 00000000 fe:01 123 /usr/lib/x86_64-linux-gnu/libwebkit2gtk-4.1.so.0";
@@ -216,6 +219,7 @@ mod tests {
         assert_eq!(reclaimable("7f00-7f10 r--p 00000000 00:05 9 /dev/dri/card0"), None);
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn stat_lines_with_odd_names_parse() {
         assert_eq!(comm_and_parent("42 (WebKitNetworkPr) S 7 42 42 0"), Some(("WebKitNetworkPr", 7)));

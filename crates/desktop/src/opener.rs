@@ -19,10 +19,11 @@ impl Opener for SystemOpener {
 fn command(url: &str, unset: &[&str]) -> std::process::Command {
     #[cfg(target_os = "macos")]
     let mut cmd = std::process::Command::new("open");
+    // The shell's URL handler, as Go's pkg/browser uses: no command interpreter parses the URL.
     #[cfg(target_os = "windows")]
     let mut cmd = {
-        let mut c = std::process::Command::new("explorer");
-        c.arg("/n,");
+        let mut c = std::process::Command::new("rundll32.exe");
+        c.arg("url.dll,FileProtocolHandler");
         c
     };
     #[cfg(not(any(target_os = "macos", target_os = "windows")))]
@@ -47,6 +48,6 @@ mod tests {
         let cmd = command("https://app.qontak.com/inbox/1", &["WEBKIT_DISABLE_COMPOSITING_MODE"]);
         let envs: Vec<_> = cmd.get_envs().collect();
         assert_eq!(envs, vec![(std::ffi::OsStr::new("WEBKIT_DISABLE_COMPOSITING_MODE"), None)]);
-        assert_eq!(cmd.get_args().collect::<Vec<_>>(), vec!["https://app.qontak.com/inbox/1"]);
+        assert_eq!(cmd.get_args().last(), Some(std::ffi::OsStr::new("https://app.qontak.com/inbox/1")));
     }
 }

@@ -10,9 +10,8 @@ use lonceng_core::link::Opener;
 use lonceng_core::toast::{Activation, ChatWindowMatch, Notifier};
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::focus::{ChatFocus, DesktopFocus};
+use crate::focus::ChatFocus;
 use crate::keyring::{Secrets, TokenVault};
-use crate::notifier::DbusNotifier;
 use crate::opener::SystemOpener;
 
 /// Builds the notifier, given the channel its activations (clicks, buttons) go to.
@@ -31,12 +30,31 @@ pub struct Ports {
 impl Ports {
     /// The wall clock, the browser, toasts over D-Bus, the focused window from X11, and the token
     /// in the Secret Service (or a private file in `data_dir`).
+    #[cfg(unix)]
     pub fn platform(data_dir: &Path) -> Ports {
         Ports {
             clock: Arc::new(SystemClock),
             opener: Arc::new(SystemOpener),
-            notifier: Box::new(|activations| Arc::new(DbusNotifier::new("Lonceng", "lonceng", activations))),
-            focus: Arc::new(DesktopFocus::new(None, ChatWindowMatch::default())),
+            notifier: Box::new(|activations| {
+                Arc::new(crate::notifier::DbusNotifier::new("Lonceng", "lonceng", activations))
+            }),
+            focus: Arc::new(crate::focus::DesktopFocus::new(None, ChatWindowMatch::default())),
+            secrets: Arc::new(TokenVault::new(data_dir.to_path_buf())),
+        }
+    }
+
+    /// The wall clock, the browser, WinRT toasts under the app's id, the foreground window and the
+    /// session's lock from Win32, and the token in the Credential Manager.
+    #[cfg(windows)]
+    pub fn platform(data_dir: &Path) -> Ports {
+        crate::win::claim_app_id();
+        Ports {
+            clock: Arc::new(SystemClock),
+            opener: Arc::new(SystemOpener),
+            notifier: Box::new(|activations| {
+                Arc::new(crate::win::toasts::WinRtNotifier::new(crate::win::AUMID, activations))
+            }),
+            focus: Arc::new(crate::win::focus::WindowsFocus::new(ChatWindowMatch::default())),
             secrets: Arc::new(TokenVault::new(data_dir.to_path_buf())),
         }
     }

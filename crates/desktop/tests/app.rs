@@ -1,5 +1,7 @@
 //! The desktop runtime headless, as a first run and a configured account see it: what the Tauri
 //! commands call, on a private D-Bus (with no keyring service: the token's private-file fallback).
+// Linux desktop services (D-Bus, X11); the Windows backends have tests/windows.rs.
+#![cfg(unix)]
 
 mod common;
 

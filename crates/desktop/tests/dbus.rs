@@ -3,6 +3,8 @@
 //! It records every Notify and CloseNotification call, and the tests emit `ActionInvoked` as a
 //! notification server does when the agent clicks a toast. The app under test is the real runtime
 //! (`Desktop`) against the real server, with only the browser replaced by a recorder.
+// Linux desktop services (D-Bus, X11); the Windows backends have tests/windows.rs.
+#![cfg(unix)]
 
 mod common;
 

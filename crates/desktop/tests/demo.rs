@@ -1,7 +1,8 @@
 //! Demo mode headless (a build with the `demo` feature): the embedded server and its simulator
 //! fill the list, and every window action works on what arrives, on a private D-Bus with a
 //! recording notification server.
-#![cfg(feature = "demo")]
+// Linux desktop services (D-Bus); the Windows backends have tests/windows.rs.
+#![cfg(all(feature = "demo", unix))]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! The sign-in token and the OS keyring: a real gnome-keyring on a private D-Bus, and the safe
 //! fallback (a private file) where no keyring service runs.
+// Linux desktop services (D-Bus, X11); the Windows backends have tests/windows.rs.
+#![cfg(unix)]
 
 mod common;
 
@@ -8,7 +10,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
-use lonceng_desktop::keyring::{Keyring, SecretKind, Secrets, TokenStore, TokenVault};
+use lonceng_desktop::keyring::{SecretKind, Secrets, TokenStore, TokenVault};
+use lonceng_desktop::secret_service::Keyring;
 
 const TOKEN: SecretKind = SecretKind::SignInToken;
 const CRM: SecretKind = SecretKind::CrmClientSecret;

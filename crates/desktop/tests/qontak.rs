@@ -4,6 +4,8 @@
 //!   polled by the server's bridge a toast that a read in the Qontak web withdraws (NC-R13);
 //! - the direct CRM mode: sign-in problems said in words an agent understands, the secret kept
 //!   from the window, and a switch of source that keeps nothing stale in the list.
+// Linux desktop services (D-Bus, X11); the Windows backends have tests/windows.rs.
+#![cfg(unix)]
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! The focus probe against a real X server: Xvfb with openbox (a window manager sets
 //! `_NET_ACTIVE_WINDOW`), a window titled like the Qontak chat in Chromium and a terminal window.
 //! Focus moves between them the way a pager asks a window manager to; the probe must follow (NC-R12).
+// Linux desktop services (D-Bus, X11); the Windows backends have tests/windows.rs.
+#![cfg(unix)]
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

@@ -1,0 +1,170 @@
+; Lonceng's per-user Windows installer, built on Linux with Debian's makensis by
+; `scripts/windows.sh installer` (Tauri's own NSIS bundling downloads a helper DLL, which this
+; project does not depend on). No administrator rights: everything goes to the agent's profile.
+;
+;   makensis -DVERSION=0.1.0 -DAPPDIR=<folder with lonceng.exe, WebView2Loader.dll>
+;            -DICON=icons/icon.ico -DOUTFILE=<setup.exe> installer/windows/lonceng.nsi
+;
+; What it does, and what the uninstaller undoes (tested under Wine by scripts/windows.sh):
+; - lonceng.exe and WebView2Loader.dll in %LOCALAPPDATA%\Programs\Lonceng;
+; - a Start-menu shortcut carrying the app's AUMID: Windows shows toasts under the app's name and
+;   routes their clicks back only for an app that has one;
+; - the AUMID's display name and icon (HKCU\Software\Classes\AppUserModelId\…);
+; - an entry in "Apps & features";
+; - a check that the WebView2 runtime is there (the bell window needs it; the tray and toasts do
+;   not), with a clear message when it is not; the result is kept in HKCU\Software\Lonceng.
+; The uninstaller also removes the start-at-login entry (the Run key) that the app may have set.
+; The agent's data (%APPDATA%\id.lonceng.desktop) is kept.
+
+Unicode true
+Target amd64-unicode
+ManifestDPIAware true
+
+!include LogicLib.nsh
+!include Win\COM.nsh
+!include Win\Propkey.nsh
+
+!ifndef VERSION | APPDIR | ICON | OUTFILE
+  !error "define VERSION, APPDIR, ICON and OUTFILE (see the top of this file)"
+!endif
+
+; The same id as in crates/desktop/src/win/mod.rs (AUMID) and tauri.conf.json.
+!define AUMID "id.lonceng.desktop"
+!define APP_KEY "Software\Lonceng"
+!define UNINST_KEY "Software\Microsoft\Windows\CurrentVersion\Uninstall\Lonceng"
+!define RUN_KEY "Software\Microsoft\Windows\CurrentVersion\Run"
+; tauri-plugin-autostart names the Run value after the product.
+!define RUN_VALUE "Lonceng"
+!define WEBVIEW2 "{F3017226-FE2A-4295-8BDF-00C3A9A7E4C5}"
+!define SHORTCUT "$SMPROGRAMS\Lonceng.lnk"
+
+Name "Lonceng"
+OutFile "${OUTFILE}"
+RequestExecutionLevel user
+InstallDir "$LOCALAPPDATA\Programs\Lonceng"
+InstallDirRegKey HKCU "${APP_KEY}" "InstallDir"
+SetCompressor /SOLID lzma
+Icon "${ICON}"
+UninstallIcon "${ICON}"
+ShowInstDetails show
+VIProductVersion "${VERSION}.0"
+VIAddVersionKey "ProductName" "Lonceng"
+VIAddVersionKey "FileDescription" "Lonceng installer"
+VIAddVersionKey "FileVersion" "${VERSION}"
+VIAddVersionKey "ProductVersion" "${VERSION}"
+VIAddVersionKey "LegalCopyright" "MIT License"
+
+Page directory
+Page instfiles
+UninstPage uninstConfirm
+UninstPage instfiles
+
+; Makes the shortcut with IShellLink and sets PKEY_AppUserModel_ID through its IPropertyStore,
+; as COM.nsh shows; $0 ends as 0 when every call succeeded.
+!macro ShortcutWithAppId LNK TARGET APPID
+  StrCpy $0 1
+  !insertmacro ComHlpr_CreateInProcInstance ${CLSID_ShellLink} ${IID_IShellLink} r1 ""
+  ${If} $1 P<> 0
+    ${IShellLink::SetPath} $1 '("${TARGET}").r2'
+    ${IShellLink::SetDescription} $1 '("Lonceng: Qontak notifications").r3'
+    ${IUnknown::QueryInterface} $1 '("${IID_IPropertyStore}",.r4)'
+    ${If} $4 P<> 0
+      System::Call '*(&w64 "${APPID}")p.r5'
+      System::Call '*${SYSSTRUCT_PROPERTYKEY}(${PKEY_AppUserModel_ID})p.r6'
+      System::Call '*${SYSSTRUCT_PROPVARIANT}(${VT_LPWSTR},,p r5)p.r7'
+      ${IPropertyStore::SetValue} $4 '($6,$7).r8'
+      ${IPropertyStore::Commit} $4 ".r9"
+      ${IUnknown::Release} $4 ""
+      System::Free $5
+      System::Free $6
+      System::Free $7
+      ${IUnknown::QueryInterface} $1 '("${IID_IPersistFile}",.r4)'
+      ${If} $4 P<> 0
+        ${IPersistFile::Save} $4 '("${LNK}",1).r3'
+        ${IUnknown::Release} $4 ""
+        ${If} $2 = 0
+        ${AndIf} $3 = 0
+        ${AndIf} $8 = 0
+          StrCpy $0 0
+        ${EndIf}
+      ${EndIf}
+    ${EndIf}
+    ${IUnknown::Release} $1 ""
+  ${EndIf}
+!macroend
+
+Function CheckWebView2
+  ; Where the Evergreen runtime records its version, machine-wide or for this user.
+  ReadRegStr $0 HKLM "SOFTWARE\WOW6432Node\Microsoft\EdgeUpdate\Clients\${WEBVIEW2}" "pv"
+  ${If} $0 == ""
+  ${OrIf} $0 == "0.0.0.0"
+    ReadRegStr $0 HKCU "Software\Microsoft\EdgeUpdate\Clients\${WEBVIEW2}" "pv"
+  ${EndIf}
+  ${If} $0 == ""
+  ${OrIf} $0 == "0.0.0.0"
+    WriteRegStr HKCU "${APP_KEY}" "WebView2" "missing"
+    DetailPrint "The Microsoft Edge WebView2 Runtime is not installed."
+    MessageBox MB_ICONEXCLAMATION|MB_OK "Lonceng is installed, but this PC does not have the Microsoft Edge WebView2 Runtime, which Lonceng needs to show its bell window (toasts and the tray icon work without it).$\r$\n$\r$\nInstall the Evergreen runtime from https://developer.microsoft.com/microsoft-edge/webview2/ (or ask your IT team), then open Lonceng again." /SD IDOK
+  ${Else}
+    WriteRegStr HKCU "${APP_KEY}" "WebView2" "$0"
+    DetailPrint "WebView2 Runtime $0 found."
+  ${EndIf}
+FunctionEnd
+
+; An agent who installed it by hand sees it start in the tray; a silent install (IT, CI) does not.
+Function .onInstSuccess
+  ${IfNot} ${Silent}
+    Exec '"$INSTDIR\lonceng.exe"'
+  ${EndIf}
+FunctionEnd
+
+Section "Lonceng"
+  SetShellVarContext current
+  ; A running Lonceng holds its files: end it first (it starts again from the shortcut).
+  nsExec::Exec '"$SYSDIR\taskkill.exe" /F /IM lonceng.exe'
+  SetOutPath "$INSTDIR"
+  File "${APPDIR}\lonceng.exe"
+  File "${APPDIR}\WebView2Loader.dll"
+  File /oname=lonceng.ico "${ICON}"
+  WriteUninstaller "$INSTDIR\uninstall.exe"
+
+  !insertmacro ShortcutWithAppId "${SHORTCUT}" "$INSTDIR\lonceng.exe" "${AUMID}"
+  ; Kept for support (and the Wine test, where shell links take the property but do not save it).
+  ${If} $0 = 0
+    WriteRegStr HKCU "${APP_KEY}" "ShortcutAppId" "${AUMID}"
+  ${Else}
+    WriteRegStr HKCU "${APP_KEY}" "ShortcutAppId" "failed"
+    DetailPrint "The Start-menu shortcut could not carry the app id: toasts may show another name."
+  ${EndIf}
+  WriteRegStr HKCU "Software\Classes\AppUserModelId\${AUMID}" "DisplayName" "Lonceng"
+  WriteRegStr HKCU "Software\Classes\AppUserModelId\${AUMID}" "IconUri" "$INSTDIR\lonceng.ico"
+
+  WriteRegStr HKCU "${APP_KEY}" "InstallDir" "$INSTDIR"
+  WriteRegStr HKCU "${APP_KEY}" "Version" "${VERSION}"
+  WriteRegStr HKCU "${UNINST_KEY}" "DisplayName" "Lonceng"
+  WriteRegStr HKCU "${UNINST_KEY}" "DisplayVersion" "${VERSION}"
+  WriteRegStr HKCU "${UNINST_KEY}" "Publisher" "Lonceng"
+  WriteRegStr HKCU "${UNINST_KEY}" "DisplayIcon" "$INSTDIR\lonceng.exe"
+  WriteRegStr HKCU "${UNINST_KEY}" "InstallLocation" "$INSTDIR"
+  WriteRegStr HKCU "${UNINST_KEY}" "UninstallString" '"$INSTDIR\uninstall.exe"'
+  WriteRegStr HKCU "${UNINST_KEY}" "QuietUninstallString" '"$INSTDIR\uninstall.exe" /S'
+  WriteRegDWORD HKCU "${UNINST_KEY}" "NoModify" 1
+  WriteRegDWORD HKCU "${UNINST_KEY}" "NoRepair" 1
+
+  Call CheckWebView2
+SectionEnd
+
+Section "Uninstall"
+  SetShellVarContext current
+  nsExec::Exec '"$SYSDIR\taskkill.exe" /F /IM lonceng.exe'
+  Delete "$INSTDIR\lonceng.exe"
+  Delete "$INSTDIR\WebView2Loader.dll"
+  Delete "$INSTDIR\lonceng.ico"
+  Delete "$INSTDIR\uninstall.exe"
+  RMDir "$INSTDIR"
+  Delete "${SHORTCUT}"
+  DeleteRegValue HKCU "${RUN_KEY}" "${RUN_VALUE}"
+  DeleteRegKey HKCU "Software\Classes\AppUserModelId\${AUMID}"
+  DeleteRegKey HKCU "${UNINST_KEY}"
+  DeleteRegKey HKCU "${APP_KEY}"
+SectionEnd
