@@ -7,6 +7,9 @@ export PATH=/usr/bin:$PATH
 export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
 export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR=$ROOT/target/windows
+# No debug info in Windows test builds: a debug lonceng.exe is 500 MB of it, the target folder
+# 15 GB, and a panic still names its file and line. No incremental folders (3 GB) either.
+export CARGO_PROFILE_DEV_DEBUG=0 CARGO_INCREMENTAL=0
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
 export CC_x86_64_pc_windows_gnu=x86_64-w64-mingw32-gcc
 export CXX_x86_64_pc_windows_gnu=x86_64-w64-mingw32-g++
