@@ -32,25 +32,23 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     let guard = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let probe = WindowsFocus::new(ChatWindowMatch::default());
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while probe.session_window() == 0 {
-        assert!(Instant::now() < deadline, "the session window never appeared");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until("the session window to appear", Duration::from_secs(90), || probe.session_window() != 0);
     guard
 }
 
-/// Waits until `probe` answers `want` (the window manager acts asynchronously).
-fn until_focus(probe: &WindowsFocus, want: Focus, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let got = probe.focus();
-        if got == want {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{what}: the probe still says {got:?}, not {want:?}");
-        std::thread::sleep(Duration::from_millis(50));
+/// Polls `holds` until it is true; fails the test after `limit` (Win32 and the window manager act
+/// asynchronously, and there is nothing to wait on but the state itself).
+fn wait_until(what: &str, limit: Duration, holds: impl Fn() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !holds() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Waits until `probe` answers `want`.
+fn until_focus(probe: &WindowsFocus, want: Focus, what: &str) {
+    wait_until(&format!("{what}: {want:?}"), Duration::from_secs(20), || probe.focus() == want);
 }
 
 /// A window of `examples/fake_window.rs`, run as `exe_name` with `title`.
@@ -133,11 +131,7 @@ fn a_locked_session_holds_toasts_back() {
     post(WTS_SESSION_LOCK);
     until_focus(&probe, Focus::Locked, "the session locked");
     post(WTS_SESSION_UNLOCK);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while probe.focus() == Focus::Locked {
-        assert!(Instant::now() < deadline, "the session stayed locked after unlock");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until("the session unlocked", Duration::from_secs(10), || probe.focus() != Focus::Locked);
 }
 
 #[test]
