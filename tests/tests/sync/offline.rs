@@ -59,7 +59,10 @@ async fn mw6_actions_taken_offline_are_sent_when_back_and_never_undone() {
         assert_eq!(store.unread_counts().unwrap().tab(Tab::Inbox), 0);
         assert_eq!(store.unread_counts().unwrap().tab(Tab::General), 6, "5 left from before, 1 new");
     }
-    assert!(arrived_ids(&c.seen) == vec![arrived_ids(&c.seen)[0].clone()], "only the new item is new");
+    // The report of an arrival may follow the store's write by a moment.
+    c.until(WAIT, "the new item reported", |c| !arrived_ids(&c.seen).is_empty()).await;
+    c.stays(Duration::from_millis(400), "only the new item is new", |c| arrived_ids(&c.seen).len() == 1)
+        .await;
     c.stop().await;
     server.stop().await;
 }
