@@ -63,7 +63,7 @@ install_test() {
   local app_dir="$user_dir/AppData/Local/Programs/Lonceng"
   local lnk="$user_dir/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/Lonceng.lnk"
   say "Windows installer: silent install under Wine"
-  wine "$setup" /S
+  timeout 300 wine "$setup" /S
   for f in lonceng.exe WebView2Loader.dll uninstall.exe; do [[ -f $app_dir/$f ]] || fail "$f was not installed"; done
   [[ -f $lnk ]] || fail "no Start-menu shortcut"
   # The shortcut starts the installed app, and every call that gives it the AUMID succeeded. Wine's
@@ -93,7 +93,7 @@ PY
 
   say "Windows installer: silent uninstall"
   # _?= keeps the uninstaller in place, so that this waits for it.
-  wine "$app_dir/uninstall.exe" /S "_?=$(winepath -w "$app_dir")"
+  timeout 300 wine "$app_dir/uninstall.exe" /S "_?=$(winepath -w "$app_dir")"
   rm -f "$app_dir/uninstall.exe" && rmdir "$app_dir" 2>/dev/null || true
   [[ ! -e $app_dir/lonceng.exe && ! -e $app_dir/WebView2Loader.dll ]] || fail "files were left behind"
   [[ ! -e $lnk ]] || fail "the shortcut was left behind"
@@ -125,7 +125,8 @@ windows_test() {
   # binary started at that moment loses its connection ("recvmsg: Connection reset by peer").
   wineserver -p
   wineboot -i >/dev/null 2>&1 || true
-  cargo test "${XC[@]}" --all-features -p lonceng-core -p lonceng-server -p lonceng-e2e -p lonceng-desktop
+  # A Wine hang must fail this run, not use up CI's time.
+  timeout 1800 cargo test "${XC[@]}" --all-features -p lonceng-core -p lonceng-server -p lonceng-e2e -p lonceng-desktop
   say "Windows: the app (debug) and its installer"
   cargo build "${XC[@]}" -p lonceng
   local appdir="$CARGO_TARGET_DIR/$WINDOWS_TARGET/debug"
