@@ -8,7 +8,7 @@ use lonceng_core::sync::SyncStatus;
 use lonceng_core::toast::Reason;
 use lonceng_desktop::error::AppError;
 use lonceng_desktop::settings::{SettingsChanges, SettingsView};
-use lonceng_desktop::views::{CountsView, MarkAllView, PageView, QuarantineView};
+use lonceng_desktop::views::{CountsView, MarkAllView, PageView, QuarantineView, UpdateOffer};
 use tauri::{AppHandle, State};
 
 use crate::window::{Pinned, Shown};
@@ -76,16 +76,34 @@ pub fn settings(app: State<'_, App>) -> SettingsView {
     app.settings()
 }
 
+/// The signed update on offer, if any.
+#[tauri::command]
+pub fn update_offer(app: State<'_, App>) -> Option<UpdateOffer> {
+    app.update_offer()
+}
+
+/// The agent's consent to install the offered update (the app restarts into it).
+#[tauri::command]
+pub async fn install_update(handle: AppHandle) -> Result<(), AppError> {
+    crate::update::install(&handle).await
+}
+
+/// Settings → Diagnose: `lonceng doctor`'s report, from the running app.
+#[tauri::command]
+pub async fn diagnose(app: State<'_, App>) -> Result<lonceng_core::doctor::Report, AppError> {
+    Ok(app.diagnose().await)
+}
+
 #[tauri::command]
 pub async fn save_settings(
-    handle: AppHandle,
     app: State<'_, App>,
+    handle: AppHandle,
     changes: SettingsChanges,
 ) -> Result<SettingsView, AppError> {
-    let autostart = changes.autostart;
+    let new_update_url = changes.update_url.is_some();
     let view = app.save_settings(changes).await?;
-    if let Some(on) = autostart {
-        crate::tray::set_autostart(&handle, on);
+    if new_update_url {
+        tauri::async_runtime::spawn(async move { crate::update::refresh(&handle).await });
     }
     Ok(view)
 }

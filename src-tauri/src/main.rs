@@ -6,13 +6,14 @@
 
 mod commands;
 mod tray;
+mod update;
 mod window;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-use lonceng_desktop::cli::Cli;
+use lonceng_desktop::cli::{Cli, Command};
 use lonceng_desktop::runtime::{Desktop, Options};
 use lonceng_desktop::views::UiEvent;
 use tauri::{Emitter, Manager, RunEvent, WindowEvent};
@@ -24,11 +25,18 @@ fn main() {
     #[cfg(target_os = "linux")]
     lonceng_desktop::memory::prepare_webkit();
     let cli = Cli::from_launch();
+    if let Some(Command::Doctor { lang }) = cli.command {
+        // No tray, no window, no display needed: it also answers from a terminal without a desktop.
+        std::process::exit(doctor(cli.data_dir.clone(), lang));
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
+    if let Some(Command::Update { yes }) = cli.command {
+        std::process::exit(update_command(&cli, yes));
+    }
     let setup_cli = cli.clone();
 
     let builder = tauri::Builder::default()
@@ -39,12 +47,10 @@ fn main() {
                 window::show(handle, None);
             }
         }));
-    #[cfg(not(windows))]
-    let builder = builder.plugin(tauri_plugin_autostart::init(
-        tauri_plugin_autostart::MacosLauncher::LaunchAgent,
-        Some(vec!["--hidden"]),
-    ));
     let result = builder
+        .plugin(tauri_plugin_updater::Builder::new().build())
+        .manage(update::UrlOverride(cli.update_url.clone()))
+        .manage(update::Pending::default())
         .manage(window::Pinned(AtomicBool::new(cli.pinned)))
         .manage(window::Shown(std::sync::Mutex::new(None)))
         .manage(window::Visits::new(Duration::from_millis(cli.linger_ms)))
@@ -60,6 +66,9 @@ fn main() {
             commands::undo,
             commands::settings,
             commands::save_settings,
+            commands::diagnose,
+            commands::update_offer,
+            commands::install_update,
             commands::set_pinned,
             commands::painted,
         ])
@@ -78,17 +87,22 @@ fn main() {
                 demo: cli.demo,
                 demo_pace: Duration::from_millis(cli.demo_pace_ms),
                 demo_events: cli.demo_events,
+                autostart_exe: std::env::current_exe()
+                    .ok()
+                    .filter(|exe| lonceng_desktop::autostart::managed(exe, cli.demo)),
             };
             let app = tauri::async_runtime::block_on(Desktop::start(options, notify))
                 .map_err(|e| anyhow::anyhow!("Lonceng could not start: {e}"))?;
             tauri_app.manage(app.clone());
-            tray::set_autostart(&handle, app.settings().settings.autostart);
             if let Err(e) = tray::build(&handle) {
                 // No StatusNotifierWatcher or no tray host: keep running; a second launch opens the window.
                 tracing::warn!(error = %e, "no system tray on this desktop; run `lonceng` again to open the window");
             }
             tray::refresh(&handle);
             tray::follow(handle.clone(), tray_rx);
+            if !cli.demo {
+                update::follow(handle.clone());
+            }
             if cli.show {
                 window::show(&handle, None);
             }
@@ -110,6 +124,51 @@ fn main() {
         Err(e) => {
             eprintln!("Lonceng could not start: {e}");
             std::process::exit(1);
+        }
+    }
+}
+
+/// `lonceng doctor`: prints the report and gives its exit code.
+fn doctor(data_dir: Option<std::path::PathBuf>, lang: Option<lonceng_core::i18n::Lang>) -> i32 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("lonceng doctor: cannot start: {e}");
+            return 2;
+        }
+    };
+    let (text, code) = runtime.block_on(lonceng_desktop::doctor::run_command(data_dir, lang));
+    print!("{text}");
+    code
+}
+
+/// `lonceng update [--yes]`: the updater without the tray app (and without reaching a running one).
+fn update_command(cli: &Cli, yes: bool) -> i32 {
+    let cli = cli.clone();
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_updater::Builder::new().build())
+        .manage(update::Pending::default())
+        .setup(move |app| {
+            let data_dir = cli.data_dir.clone().map_or_else(|| app.path().app_data_dir(), Ok)?;
+            let settings = lonceng_desktop::settings::DesktopSettings::load(&data_dir.join("settings.json"));
+            let url = cli.update_url.clone().or(Some(settings.update_url).filter(|u| !u.trim().is_empty()));
+            app.manage(update::UrlOverride(url));
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                let code = update::command(&handle, yes).await;
+                std::process::exit(code);
+            });
+            Ok(())
+        })
+        .build(tauri::generate_context!());
+    match result {
+        Ok(app) => {
+            app.run(|_, _| {});
+            0
+        }
+        Err(e) => {
+            eprintln!("lonceng update: cannot start: {e}");
+            1
         }
     }
 }

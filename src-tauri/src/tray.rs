@@ -10,8 +10,6 @@ use tauri::image::Image;
 use tauri::menu::{CheckMenuItemBuilder, Menu, MenuBuilder, MenuItemBuilder, SubmenuBuilder};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Emitter, Manager};
-#[cfg(not(windows))]
-use tauri_plugin_autostart::ManagerExt;
 
 use crate::{window, App};
 
@@ -19,22 +17,6 @@ const TRAY: &str = "lonceng";
 const ICON: &[u8] = include_bytes!("../../icons/tray.png");
 const ICON_UNREAD: &[u8] = include_bytes!("../../icons/tray-unread.png");
 const ICON_OFFLINE: &[u8] = include_bytes!("../../icons/tray-offline.png");
-
-pub fn set_autostart(handle: &AppHandle, on: bool) {
-    #[cfg(not(windows))]
-    let result = {
-        let launcher = handle.autolaunch();
-        if on { launcher.enable() } else { launcher.disable() }.map_err(|e| e.to_string())
-    };
-    #[cfg(windows)]
-    let result = {
-        let _ = handle;
-        lonceng_desktop::win::autostart::set(on)
-    };
-    if let Err(e) = result {
-        tracing::warn!(error = %e, "could not change start at login");
-    }
-}
 
 fn menu(handle: &AppHandle, view: &TrayView) -> tauri::Result<Menu<tauri::Wry>> {
     let m = &view.menu;
@@ -50,16 +32,24 @@ fn menu(handle: &AppHandle, view: &TrayView) -> tauri::Result<Menu<tauri::Wry>> 
         .item(&check("lang-en", Lang::En.native_name(), m.lang == Lang::En)?)
         .item(&check("lang-id", Lang::Id.native_name(), m.lang == Lang::Id)?)
         .build()?;
-    MenuBuilder::new(handle)
+    let menu = MenuBuilder::new(handle)
         .item(&item("open", &m.open)?)
         .item(&item("mark-all", &m.mark_all_read)?)
         .item(&pause)
         .item(&language)
-        .item(&check("autostart", &m.autostart, m.autostart_on)?)
+        .item(
+            &CheckMenuItemBuilder::with_id("autostart", &m.autostart)
+                .checked(m.autostart_on)
+                .enabled(m.autostart_managed)
+                .build(handle)?,
+        )
         .item(&item("settings", &m.settings)?)
-        .separator()
-        .item(&item("quit", &m.quit)?)
-        .build()
+        .separator();
+    let menu = match &m.update {
+        Some(label) => menu.item(&item("update", label)?).separator(),
+        None => menu,
+    };
+    menu.item(&item("quit", &m.quit)?).build()
 }
 
 /// NC-R14: the icon, tooltip and title as the runtime computes them.
@@ -133,8 +123,15 @@ fn on_menu(handle: &AppHandle, id: &str) {
                 let _ = app
                     .save_settings(SettingsChanges { autostart: Some(on), ..SettingsChanges::default() })
                     .await;
-                set_autostart(&h, on);
                 rebuild(&h);
+            });
+        }
+        "update" => {
+            // The agent's consent: install, then restart into the new version.
+            tauri::async_runtime::spawn(async move {
+                if let Err(e) = crate::update::install(&h).await {
+                    tracing::warn!(error = %e, "update not installed");
+                }
             });
         }
         "quit" => {
@@ -177,9 +174,11 @@ pub fn follow(handle: AppHandle, mut events: tokio::sync::mpsc::UnboundedReceive
     tauri::async_runtime::spawn(async move {
         while let Some(first) = events.recv().await {
             tokio::time::sleep(Duration::from_millis(200)).await;
-            let mut settings = first == UiEvent::Settings;
+            // The menu changes with the settings and with an update's offer.
+            let menu_changes = |e: UiEvent| matches!(e, UiEvent::Settings | UiEvent::Update);
+            let mut settings = menu_changes(first);
             while let Ok(e) = events.try_recv() {
-                settings |= e == UiEvent::Settings;
+                settings |= menu_changes(e);
             }
             if settings {
                 rebuild(&handle);

@@ -4,6 +4,7 @@
 import {
   CATEGORIES, TABS, UNDO_WINDOW_MS, errorMessage,
   type AppError, type Backend, type Category, type Counts, type Cursor, type Item, type Lang, type Page, type Settings, type Status, type Tab,
+  type UpdateOffer,
 } from './backend';
 import { h, pinIcon } from './dom';
 import { render, t } from './i18n';
@@ -63,6 +64,7 @@ export class BellWindow {
       if (e === 'open-settings' && !this.s.showSettings) this.toggleSettings();
       // Shown again while it lingered hidden: the list is current (changes kept arriving).
       if (e === 'shown') this.reportPainted(false);
+      if (e === 'update') void this.refreshUpdate();
       if (e === 'status') void this.backend.status().then((st) => { this.s.status = st; this.renderChrome(); });
       if (e === 'settings') {
         void this.backend.settings().then((st) => {
@@ -77,6 +79,7 @@ export class BellWindow {
     });
     document.addEventListener('keydown', (e) => this.onKey(e));
     this.renderAll();
+    void this.refreshUpdate();
     await this.reload(false, first);
     this.reportPainted(true);
   }
@@ -110,6 +113,7 @@ export class BellWindow {
     this.s.selected = Math.min(this.s.selected, Math.max(0, this.s.items.length - 1));
     if (!keepScroll && this.list) this.list.scrollTop = 0;
     this.renderChrome();
+    this.renderUpdate();
     this.renderList();
   }
 
@@ -136,6 +140,7 @@ export class BellWindow {
         h('button', { class: 'icon', id: 'open-settings', 'aria-label': t(lang, 'tray-settings'), title: t(lang, 'tray-settings') }, '⚙'),
       ),
       h('div', { class: 'banner', id: 'banner', role: 'note', hidden: true }),
+      h('div', { class: 'banner update', id: 'update', role: 'note', hidden: true }),
       h('div', { class: 'tabs', role: 'tablist', id: 'tabs', 'aria-label': t(lang, 'bell-title') }),
       h('div', { class: 'chips', role: 'group', id: 'chips' }),
       h('div', { class: 'toolbar' },
@@ -197,6 +202,33 @@ export class BellWindow {
       }
     });
     el.replaceChildren(h('span', {}, t(lang, 'quarantined-count', { count: n })), ' ', why, reasons);
+  }
+
+  private update: UpdateOffer | null = null;
+
+  private async refreshUpdate() {
+    this.update = await this.backend.updateOffer().catch(() => null);
+    this.renderUpdate();
+  }
+
+  /** A signed update on offer: installed only when the agent presses the button. */
+  private renderUpdate() {
+    const el = this.root.querySelector('#update') as HTMLElement | null;
+    if (!el) return;
+    const u = this.update;
+    el.hidden = !u;
+    if (!u) { el.replaceChildren(); return; }
+    const lang = this.lang;
+    const button = h('button', { id: 'install-update', class: 'link' }, t(lang, 'update-install'));
+    button.addEventListener('click', () => {
+      (button as HTMLButtonElement).disabled = true;
+      void this.backend.installUpdate().catch((e: unknown) => { (button as HTMLButtonElement).disabled = false; this.notice(e); });
+    });
+    el.replaceChildren(
+      h('span', {}, t(lang, 'update-available', { version: u.version })),
+      ...(u.error ? [h('small', { class: 'update-error' }, t(lang, 'update-failed', { error: u.error }))] : []),
+      button,
+    );
   }
 
   private renderChrome() {

@@ -7,7 +7,8 @@
 // types (generated/contract.ts): nothing here restates them.
 
 import type {
-  BackendEvent, Counts, Cursor, MarkAllResult, Page, Quarantine, Reason, Scope, Settings, SettingsChanges, Status,
+  BackendEvent, Counts, Cursor, DoctorReport, MarkAllResult, Page, Quarantine, Reason, Scope, Settings, SettingsChanges, Status,
+  UpdateOffer,
 } from './generated/contract';
 
 export type * from './generated/contract';
@@ -37,6 +38,12 @@ export interface Backend {
   quarantine(): Promise<Quarantine>;
   settings(): Promise<Settings>;
   saveSettings(changes: SettingsChanges): Promise<Settings>;
+  /** Settings → Diagnose: `lonceng doctor`'s report, rendered in the agent's language. */
+  diagnose(): Promise<DoctorReport>;
+  /** A signed update found at the organisation's manifest, if any. */
+  updateOffer(): Promise<UpdateOffer | null>;
+  /** The agent's consent: installs the offered update (the app restarts into it). */
+  installUpdate(): Promise<void>;
   /** The list is on screen, after the page's first load or after a reopen (the shell measures the
    * time from tray click to here). */
   painted(firstLoad: boolean): void;

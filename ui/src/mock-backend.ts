@@ -7,10 +7,12 @@
 import {
   CATEGORIES, TABS,
   type AppError, type Backend, type BackendEvent, type Category, type Counts, type Cursor, type Item,
+  type DoctorCheck, type DoctorLevel, type DoctorReport,
   type MarkAllResult, type Page, type Quarantine, type Quarantined, type Reason, type Scope, type Settings,
-  type SettingsChanges, type Status,
+  type SettingsChanges, type Status, type UpdateOffer,
   type Tab,
 } from './backend';
+import { t } from './i18n';
 
 const PEOPLE = ['Budi Santoso', 'Sari Wulandari', 'Dewi Lestari', 'Andi Pratama', 'Michael Tan', 'Rina Kusuma'];
 const CONTACTS = ['Siti Rahmawati', 'Jessica Wong', 'Agus Setiawan', 'Putri Anggraini', 'David Chen', 'Made Wirawan'];
@@ -91,7 +93,7 @@ export class MockBackend implements Backend {
     lang: 'en', muted: [], mute_chat: false, paused_until: null, source: 'server', server_url: '', has_token: false,
     token_store: 'none', crm_base_url: 'https://api.mekari.com', crm_client_id: '', crm_sso_user_id: '',
     has_crm_secret: false, crm_secret_store: 'none', chat_window_patterns: ['qontak chat', 'chat.qontak.com'],
-    autostart: true, demo: true,
+    autostart: true, demo: true, autostart_managed: false, update_url: '',
   };
   private listeners = new Set<(e: BackendEvent) => void>();
   private undos = new Map<string, string[]>();
@@ -207,6 +209,50 @@ export class MockBackend implements Backend {
     }
     this.emit('settings');
     return this.settings();
+  }
+
+  /** What Diagnose finds in the browser: a demo desktop with no keyring (a warning). */
+  async diagnose(): Promise<DoctorReport> {
+    const lang = this.settings_.lang;
+    const line = (check: DoctorCheck, id: string, level: DoctorLevel, text: string, args: Record<string, string | number> = {}, advice?: string) => ({
+      check, level, title: t(lang, `doctor-check-${id}`), text: t(lang, text, args), advice: advice ? t(lang, advice, args) : null,
+    });
+    const lines = [
+      line('notifications', 'notifications', 'ok', 'doctor-notifications-ok', { name: 'browser', version: '1', caps: 'actions' }),
+      line('tray', 'tray', 'ok', 'doctor-tray-ok'),
+      line('display', 'display', 'ok', 'doctor-display-x11'),
+      line('screen_lock', 'lock', 'ok', 'doctor-lock-ok', { source: 'org.freedesktop.ScreenSaver' }),
+      line('keyring', 'keyring', 'warning', 'doctor-keyring-missing', {}, 'doctor-keyring-missing-fix'),
+      line('autostart', 'autostart', 'ok', 'doctor-autostart-unmanaged'),
+      line('server', 'server', 'ok', 'doctor-server-demo', { url: 'mock://' }),
+      line('token', 'token', 'ok', 'doctor-token-ok', { user: 'agent-sari' }),
+      line('stream', 'stream', 'ok', 'doctor-stream-ok'),
+      line('clock', 'clock', 'ok', 'doctor-clock-ok', { seconds: 30 }),
+      line('quarantine', 'quarantine', this.quarantined.length ? 'warning' : 'ok',
+        this.quarantined.length ? 'doctor-quarantine-some' : 'doctor-quarantine-ok', { count: this.quarantined.length },
+        this.quarantined.length ? 'doctor-quarantine-some-fix' : undefined),
+    ];
+    const rank: DoctorLevel[] = ['ok', 'warning', 'problem'];
+    const level = lines.reduce<DoctorLevel>((worst, l) => (rank.indexOf(l.level) > rank.indexOf(worst) ? l.level : worst), 'ok');
+    return { level, lines };
+  }
+
+  update_: UpdateOffer | null = null;
+  installed: string | null = null;
+
+  async updateOffer(): Promise<UpdateOffer | null> {
+    return this.update_;
+  }
+
+  async installUpdate(): Promise<void> {
+    if (!this.update_) throw { kind: 'invalid', message: 'no update is on offer' } satisfies AppError;
+    this.installed = this.update_.version;
+  }
+
+  /** Test hook: the manifest offers `version`. */
+  offerUpdate(version: string | null) {
+    this.update_ = version ? { version, notes: null, error: null } : null;
+    this.emit('update');
   }
 
   pinned = false;

@@ -3,7 +3,7 @@
 // the company's credentials; secrets are never shown back), the chat window's title patterns, start
 // at login.
 
-import { CATEGORIES, TABS, type Backend, type Category, type Lang, type Settings, type SettingsChanges, type SourceKind, type Tab } from './backend';
+import { CATEGORIES, TABS, type Backend, type Category, type DoctorReport, type Lang, type Settings, type SettingsChanges, type SourceKind, type Tab } from './backend';
 import { h } from './dom';
 import { t } from './i18n';
 
@@ -16,6 +16,18 @@ export interface PanelEvents {
   saved(settings: Settings): void;
   /** A change was refused (an address that is not http(s), say). */
   failed(error: unknown): void;
+}
+
+/** The Diagnose report: one row per check, its level in words (not only colour), what to do. */
+function renderReport(r: DoctorReport, lang: Lang): HTMLElement {
+  return h('ul', { class: 'doctor', id: 'doctor-lines' },
+    ...r.lines.map((l) => h('li', { class: `doctor-line ${l.level}`, 'data-check': l.check, 'data-level': l.level },
+      h('span', { class: 'doctor-level' }, t(lang, `doctor-level-${l.level}`)),
+      h('strong', {}, l.title),
+      h('span', { class: 'doctor-text' }, l.text),
+      l.advice ? h('small', { class: 'doctor-advice' }, `→ ${l.advice}`) : null,
+    )),
+  );
 }
 
 export function renderSettingsPanel(el: HTMLElement, st: Settings, lang: Lang, backend: Backend, on: PanelEvents): void {
@@ -48,19 +60,31 @@ export function renderSettingsPanel(el: HTMLElement, st: Settings, lang: Lang, b
   const crmSso = h('input', { id: 'crm-sso', value: st.crm_sso_user_id, autocomplete: 'off' });
   const secretNote = t(lang, st.has_crm_secret ? (st.crm_secret_store === 'file' ? 'settings-crm-secret-file' : 'settings-crm-secret-keyring') : 'settings-crm-secret-none');
   const patterns = h('input', { id: 'patterns', value: st.chat_window_patterns.join(', ') });
-  const autostart = h('input', { type: 'checkbox', id: 'autostart', checked: st.autostart });
+  // Only an installed Lonceng manages start at login; a build folder's copy and the demo never do.
+  const autostart = h('input', { type: 'checkbox', id: 'autostart', checked: st.autostart && st.autostart_managed, disabled: !st.autostart_managed });
+  const updateUrl = h('input', { id: 'update-url', type: 'url', value: st.update_url, placeholder: 'https://', disabled: st.demo });
   const saveButton = h('button', { id: 'save-settings', class: 'primary' }, t(lang, 'settings-save'));
+  const diagnoseButton = h('button', { id: 'diagnose', class: 'secondary' }, t(lang, 'doctor-run'));
+  const report = h('div', { id: 'doctor-report', 'aria-live': 'polite' });
+  diagnoseButton.addEventListener('click', () => {
+    diagnoseButton.disabled = true;
+    report.replaceChildren(h('p', { class: 'note' }, t(lang, 'doctor-running')));
+    backend.diagnose()
+      .then((r) => report.replaceChildren(renderReport(r, lang)), (e: unknown) => { report.replaceChildren(); on.failed(e); })
+      .finally(() => { diagnoseButton.disabled = false; });
+  });
   saveButton.addEventListener('click', () => {
     const changes: SettingsChanges = {
       chat_window_patterns: patterns.value.split(',').map((p) => p.trim()).filter(Boolean),
-      autostart: autostart.checked,
     };
+    if (st.autostart_managed) changes.autostart = autostart.checked;
     if (!st.demo) {
       changes.source = sources.crm.checked ? 'crm' : 'server';
       changes.server_url = server.value.trim();
       changes.crm_base_url = crmBase.value.trim();
       changes.crm_client_id = crmClient.value.trim();
       changes.crm_sso_user_id = crmSso.value.trim();
+      changes.update_url = updateUrl.value.trim();
     }
     if (token.value) changes.token = token.value;
     if (crmSecret.value) changes.crm_client_secret = crmSecret.value;
@@ -102,6 +126,9 @@ export function renderSettingsPanel(el: HTMLElement, st: Settings, lang: Lang, b
     crmFields,
     h('label', { class: 'field' }, t(lang, 'settings-chat-window'), patterns),
     h('label', { class: 'toggle' }, autostart, t(lang, 'tray-autostart')),
+    ...(st.autostart_managed ? [] : [h('p', { class: 'note', id: 'autostart-note' }, t(lang, 'settings-autostart-unmanaged'))]),
+    h('label', { class: 'field' }, t(lang, 'settings-update-url'), updateUrl),
     saveButton,
+    h('section', { id: 'diagnose-section' }, h('h3', {}, t(lang, 'doctor-title')), diagnoseButton, report),
   );
 }

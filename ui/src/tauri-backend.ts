@@ -4,7 +4,8 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type {
-  Backend, BackendEvent, Counts, Cursor, MarkAllResult, Page, Quarantine, Reason, Scope, Settings, SettingsChanges, Status,
+  Backend, BackendEvent, Counts, Cursor, DoctorReport, MarkAllResult, Page, Quarantine, Reason, Scope, Settings, SettingsChanges, Status,
+  UpdateOffer,
 } from './backend';
 import { BACKEND_EVENTS } from './backend';
 
@@ -41,6 +42,15 @@ export class TauriBackend implements Backend {
   }
   saveSettings(changes: SettingsChanges): Promise<Settings> {
     return invoke('save_settings', { changes });
+  }
+  diagnose(): Promise<DoctorReport> {
+    return invoke('diagnose');
+  }
+  updateOffer(): Promise<UpdateOffer | null> {
+    return invoke('update_offer');
+  }
+  installUpdate(): Promise<void> {
+    return invoke('install_update');
   }
   painted(firstLoad: boolean): void {
     // On the first load, the time since the page began to load: the rest of the click-to-paint

@@ -393,4 +393,43 @@ describe('the bell window', () => {
     await page.screenshot({ path: join(shots, 'inbox-crm.png') });
     await page.close();
   });
+  test('settings: Diagnose lists every check with its level in words and what to do, in the active language', async () => {
+    const page = await open();
+    await page.click('#open-settings');
+    assert.match(await page.textContent('#autostart-note'), /installed Lonceng/, 'a build or the demo leaves login items alone');
+    assert.equal(await page.isDisabled('#autostart'), true);
+    await page.click('#diagnose');
+    await page.waitForSelector('#doctor-lines');
+    const lines = await page.$$eval('.doctor-line', (ls) => ls.map((l) => ({ check: l.dataset.check, level: l.dataset.level, text: l.textContent })));
+    assert.equal(lines.length, 11, 'one line per check');
+    const keyring = lines.find((l) => l.check === 'keyring');
+    assert.equal(keyring.level, 'warning');
+    assert.match(keyring.text, /warning/i, 'the level is said in words, not only in colour');
+    assert.match(keyring.text, /→ Install and unlock a Secret Service keyring/);
+    await page.locator('#diagnose-section').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(shots, 'diagnose.png') });
+    await page.selectOption('#lang', 'id');
+    await page.waitForFunction(() => document.querySelector('#diagnose')?.textContent === 'Diagnosis');
+    await page.click('#diagnose');
+    await page.waitForSelector('#doctor-lines');
+    assert.match(await page.textContent('[data-check="keyring"]'), /peringatan.*Tidak ada layanan keyring/s);
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
+  test('an update on offer is shown, and installed only when the agent presses Install', async () => {
+    const page = await open();
+    assert.equal(await page.isVisible('#update'), false, 'no offer, no banner');
+    await page.evaluate(() => window.lonceng.offerUpdate('0.2.0'));
+    await page.waitForSelector('#update:not([hidden])');
+    assert.match(await page.textContent('#update'), /Lonceng .*0\.2\.0.* is available/);
+    assert.equal(await page.evaluate(() => window.lonceng.installed), null, 'nothing installed without consent');
+    await page.screenshot({ path: join(shots, 'update-offer.png') });
+    await page.click('#install-update');
+    await page.waitForFunction(() => window.lonceng.installed === '0.2.0');
+    await page.evaluate(() => window.lonceng.offerUpdate(null));
+    await page.waitForSelector('#update[hidden]', { state: 'attached' });
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
 });

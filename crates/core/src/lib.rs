@@ -12,9 +12,11 @@
 //! - [`sync`]: the sync engine and its sources (the Lonceng server, the Qontak CRM API).
 //! - [`toast`]: the toast policy (NC-R12), one toast per object, withdrawal (NC-R13).
 //! - [`link`]: which pages a click may open (NC-R7).
+//! - [`doctor`]: `lonceng doctor`'s checks, judged and rendered in the agent's language.
 
 pub mod clock;
 pub mod crm;
+pub mod doctor;
 pub mod fuzzing;
 pub mod i18n;
 pub mod link;

@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 
 use clap::error::ErrorKind;
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, Parser, Subcommand};
+use lonceng_core::i18n::Lang;
 
 /// How long a hidden window lingers by default, in milliseconds.
 const LINGER_MS: u64 = 10_000;
@@ -15,6 +16,8 @@ const DEMO_PACE_MS: u64 = 4_000;
 #[derive(Debug, Clone, Parser)]
 #[command(name = "lonceng", version, about = "The Qontak Notification Center in the desktop tray")]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// Run the embedded reference server with simulated activity, signed in as its first agent.
     #[arg(long)]
     pub demo: bool,
@@ -36,9 +39,40 @@ pub struct Cli {
     /// The demo's average pace between events, in milliseconds.
     #[arg(long, env = "LONCENG_DEMO_PACE_MS", default_value_t = DEMO_PACE_MS, value_name = "MS")]
     pub demo_pace_ms: u64,
+    /// The signed-update manifest to check (overrides Settings; an organisation can set it for
+    /// every agent).
+    #[arg(long, env = "LONCENG_UPDATE_URL", value_name = "URL")]
+    pub update_url: Option<String>,
     /// Stop the demo after this many events.
     #[arg(long, env = "LONCENG_DEMO_EVENTS", value_name = "N")]
     pub demo_events: Option<u64>,
+}
+
+/// What `lonceng <command>` does instead of starting the tray app.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Check this desktop and the server: notifications, tray, display, screen lock, keyring,
+    /// start at login, the server, the token, the stream, the clock and what could not be shown.
+    /// Exits with 1 when something is a problem.
+    Doctor {
+        /// The report's language (default: the app's setting).
+        #[arg(long, value_parser = parse_lang)]
+        lang: Option<Lang>,
+    },
+    /// Check the update manifest and, with --yes, install a newer signed version.
+    Update {
+        /// Install what was found (the agent's consent, given on the command line).
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+fn parse_lang(s: &str) -> Result<Lang, String> {
+    match s {
+        "en" => Ok(Lang::En),
+        "id" => Ok(Lang::Id),
+        other => Err(format!("'{other}' is not a language of Lonceng (en, id)")),
+    }
 }
 
 impl Cli {
@@ -64,6 +98,8 @@ impl Cli {
                 let flag = |id: &str| m.try_get_one::<bool>(id).ok().flatten().copied().unwrap_or(false);
                 let number = |id: &str| m.try_get_one::<u64>(id).ok().flatten().copied();
                 Cli {
+                    // A launch with a mistake starts (or reaches) the app, never a command.
+                    command: None,
                     demo: flag("demo"),
                     show: flag("show"),
                     hidden: flag("hidden"),
@@ -72,6 +108,7 @@ impl Cli {
                     linger_ms: number("linger_ms").unwrap_or(LINGER_MS),
                     demo_pace_ms: number("demo_pace_ms").unwrap_or(DEMO_PACE_MS),
                     demo_events: number("demo_events"),
+                    update_url: m.try_get_one::<String>("update_url").ok().flatten().cloned(),
                 }
             }
         }

@@ -7,7 +7,7 @@ use lonceng_core::toast::{ChatWindowMatch, FocusProbe};
 #[cfg(unix)]
 mod x11;
 #[cfg(unix)]
-pub use x11::DesktopFocus;
+pub use x11::{lock_state, wm_reports_active_window, DesktopFocus};
 
 /// The focus probe of a desktop: it also learns how the agent's chat window is recognised.
 pub trait ChatFocus: FocusProbe {

@@ -5,6 +5,8 @@
 //!   the store's upkeep.
 //! - [`actions`]: the one path for what the agent does (mark read, open, toast clicks, mark all,
 //!   undo): store, outbox, sync, toasts and the window told, every time.
+//! - [`autostart`]: start at login, for an installed app only; [`doctor`]: the facts `lonceng
+//!   doctor` and Settings → Diagnose judge.
 //! - [`settings`], [`views`] (pages, counts, the tray's look), [`placement`] (where the window
 //!   opens), [`error`] (the one IPC error),
 //!   [`cli`] (options from flags and environment).
@@ -22,9 +24,11 @@
 //! focus reads as unknown and the web chat's presence report decides.
 
 pub mod actions;
+pub mod autostart;
 pub mod cli;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod doctor;
 pub mod error;
 pub mod focus;
 pub mod housekeeping;

@@ -32,6 +32,7 @@ use crate::ports::Ports;
 use crate::settings::{DesktopSettings, SettingsChanges, SettingsView, SourceKind};
 use crate::views::{
     CountsView, MarkAllView, PageView, QuarantineView, QuarantinedView, TrayInput, TrayView, UiEvent,
+    UpdateOffer,
 };
 
 /// The reasons shown for notifications that could not be shown.
@@ -66,6 +67,9 @@ pub struct Options {
     pub demo_pace: Duration,
     /// Stop the demo after this many events (tests want a list that holds still).
     pub demo_events: Option<u64>,
+    /// The installed binary whose login entry this run manages, or `None` (a build folder's copy,
+    /// the demo, a test): see [`crate::autostart`].
+    pub autostart_exe: Option<PathBuf>,
 }
 
 pub struct Desktop {
@@ -84,6 +88,11 @@ pub struct Desktop {
     secrets: Arc<dyn Secrets>,
     held: Mutex<Held>,
     demo: bool,
+    autostart_exe: Option<PathBuf>,
+    /// The embedded server's address and token in the demo (Diagnose tries them).
+    demo_endpoint: Option<(String, String)>,
+    /// A signed update on offer (the Tauri shell checks; the agent consents).
+    update: Mutex<Option<UpdateOffer>>,
     /// The one event channel (sync and local actions → toasts, window, tray).
     events: UnboundedSender<SyncEvent>,
     notify: UiNotify,
@@ -193,12 +202,18 @@ impl Desktop {
             secrets: ports.secrets,
             held: Mutex::new(Held::default()),
             demo: opts.demo,
+            autostart_exe: opts.autostart_exe.filter(|_| !opts.demo),
+            demo_endpoint: demo_endpoint.clone(),
+            update: Mutex::new(None),
             events,
             notify,
             shutdown,
             #[cfg(feature = "demo")]
             server: tokio::sync::Mutex::new(server),
         });
+        // An installed app's first run turns start at login on (the default); later runs keep
+        // the entry in step with the agent's choice and this binary's path.
+        app.apply_autostart();
         app.clone().connect_in_background(demo_endpoint);
         crate::housekeeping::spawn(
             app.store.clone(),
@@ -235,6 +250,14 @@ impl Desktop {
             (self.notify)(UiEvent::Settings);
             self.reconnect().await;
         });
+    }
+
+    /// Writes or removes the login entry as the settings say, when this run manages it.
+    fn apply_autostart(&self) {
+        let Some(exe) = &self.autostart_exe else { return };
+        if let Err(e) = crate::autostart::set(self.settings_snapshot().autostart, exe) {
+            tracing::warn!(error = %e, "could not change start at login");
+        }
     }
 
     fn held(&self) -> std::sync::MutexGuard<'_, Held> {
@@ -412,6 +435,7 @@ impl Desktop {
         let settings = self.settings_snapshot();
         let unread = self.store().unread_counts().map(|c| c.total()).unwrap_or(0);
         let state = self.status().state;
+        let update = self.update_offer();
         TrayView::compute(
             &self.catalog,
             TrayInput {
@@ -420,11 +444,54 @@ impl Desktop {
                 state: &state,
                 paused: self.paused_until().is_some(),
                 autostart: settings.autostart,
+                autostart_managed: self.autostart_exe.is_some(),
+                update: update.as_ref().map(|u| u.version.as_str()),
             },
         )
     }
 
     // ---- what the agent does: the one path for actions ----
+
+    /// The signed update on offer, if any.
+    pub fn update_offer(&self) -> Option<UpdateOffer> {
+        self.update.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Offers an update (or withdraws the offer); the window and the tray are told.
+    pub fn offer_update(&self, offer: Option<UpdateOffer>) {
+        *self.update.lock().unwrap_or_else(|p| p.into_inner()) = offer;
+        (self.notify)(UiEvent::Update);
+    }
+
+    /// Where updates are looked for: the settings' manifest URL, never in the demo.
+    pub fn update_url(&self) -> Option<String> {
+        Some(self.settings_snapshot().update_url).filter(|u| !self.demo && !u.trim().is_empty())
+    }
+
+    /// Settings → Diagnose: the same checks as `lonceng doctor`, from the running app.
+    pub async fn diagnose(&self) -> lonceng_core::doctor::Report {
+        let settings = self.settings_snapshot();
+        let (token, crm_secret_stored) = {
+            let held = self.held();
+            (held.token.clone(), held.crm_store.is_some_and(|s| s != TokenStore::None))
+        };
+        let (server, token) = match &self.demo_endpoint {
+            Some((url, token)) => (Some(url.clone()), Some(token.clone())),
+            None => (Some(settings.server_url.trim().to_owned()).filter(|u| !u.is_empty()), token),
+        };
+        let lang = settings.lang;
+        let context = crate::doctor::Context {
+            settings,
+            server,
+            token,
+            demo: self.demo,
+            crm_secret_stored,
+            exe: self.autostart_exe.clone().or_else(|| std::env::current_exe().ok()).unwrap_or_default(),
+            autostart_managed: self.autostart_exe.is_some(),
+            quarantined: self.store().quarantine_count().ok(),
+        };
+        crate::doctor::report(&context, &self.catalog, lang).await
+    }
 
     /// NC-R8.
     pub fn mark_read(&self, id: &str) -> Result<(), AppError> {
@@ -464,6 +531,7 @@ impl Desktop {
             has_crm_secret: crm_store != TokenStore::None,
             crm_secret_store: crm_store.as_str(),
             demo: self.demo,
+            autostart_managed: self.autostart_exe.is_some(),
         }
     }
 
@@ -495,7 +563,11 @@ impl Desktop {
         }
         // Applied to the settings as they are now: a change made meanwhile (the tray's pause,
         // say, while the keyring took its time) is kept.
+        let autostart = changes.autostart;
         self.update(|s| s.apply(changes))?;
+        if autostart.is_some() {
+            self.apply_autostart();
+        }
         if !self.demo && (secret_changed || self.settings_snapshot().source_changed(&before)) {
             self.reconnect().await;
         }

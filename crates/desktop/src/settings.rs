@@ -45,6 +45,8 @@ pub struct DesktopSettings {
     pub crm_sso_user_id: String,
     pub chat_window_patterns: Vec<String>,
     pub autostart: bool,
+    /// The update manifest (JSON) to check for signed updates; empty: no checks (the default).
+    pub update_url: String,
 }
 
 impl Default for DesktopSettings {
@@ -61,6 +63,7 @@ impl Default for DesktopSettings {
             crm_sso_user_id: String::new(),
             chat_window_patterns: ChatWindowMatch::default().title_patterns,
             autostart: true,
+            update_url: String::new(),
         }
     }
 }
@@ -112,7 +115,7 @@ impl DesktopSettings {
 
     /// Applies a change from the window or the tray; absent fields stay as they are.
     pub fn apply(&mut self, c: SettingsChanges) -> Result<(), AppError> {
-        for url in [&c.server_url, &c.crm_base_url].into_iter().flatten() {
+        for url in [&c.server_url, &c.crm_base_url, &c.update_url].into_iter().flatten() {
             if !url.is_empty() && !lonceng_core::model::is_web_url(url) {
                 return Err(AppError::Invalid(format!("'{url}' is not an http(s) address")));
             }
@@ -135,6 +138,7 @@ impl DesktopSettings {
             crm_client_secret: _,
             chat_window_patterns,
             autostart,
+            update_url,
         } = c;
         let trimmed = |v: Option<String>| v.map(|s| s.trim().to_owned());
         set(&mut self.lang, lang);
@@ -147,6 +151,7 @@ impl DesktopSettings {
         set(&mut self.crm_sso_user_id, trimmed(crm_sso_user_id));
         set(&mut self.chat_window_patterns, chat_window_patterns);
         set(&mut self.autostart, autostart);
+        set(&mut self.update_url, trimmed(update_url));
         Ok(())
     }
 }
@@ -174,6 +179,8 @@ pub struct SettingsView {
     #[ts(type = "'keyring' | 'file' | 'none'")]
     pub crm_secret_store: &'static str,
     pub demo: bool,
+    /// Whether this run manages start at login (an installed app, not the demo).
+    pub autostart_managed: bool,
 }
 
 /// A change from the window; absent fields stay as they are.
@@ -194,4 +201,5 @@ pub struct SettingsChanges {
     pub crm_client_secret: Option<String>,
     pub chat_window_patterns: Option<Vec<String>>,
     pub autostart: Option<bool>,
+    pub update_url: Option<String>,
 }

@@ -78,11 +78,19 @@ pub enum UiEvent {
     Settings,
     OpenSettings,
     Shown,
+    /// A signed update was found (or installing it failed).
+    Update,
 }
 
 impl UiEvent {
-    pub const ALL: [UiEvent; 5] =
-        [UiEvent::Changed, UiEvent::Status, UiEvent::Settings, UiEvent::OpenSettings, UiEvent::Shown];
+    pub const ALL: [UiEvent; 6] = [
+        UiEvent::Changed,
+        UiEvent::Status,
+        UiEvent::Settings,
+        UiEvent::OpenSettings,
+        UiEvent::Shown,
+        UiEvent::Update,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -91,6 +99,7 @@ impl UiEvent {
             UiEvent::Settings => "settings",
             UiEvent::OpenSettings => "open-settings",
             UiEvent::Shown => "shown",
+            UiEvent::Update => "update",
         }
     }
 
@@ -125,7 +134,11 @@ pub struct TrayMenu {
     pub lang: Lang,
     pub autostart: String,
     pub autostart_on: bool,
+    /// Whether the toggle works here (an installed app; not the demo or a build folder's copy).
+    pub autostart_managed: bool,
     pub settings: String,
+    /// "Install update 0.2.0", when a signed update is offered.
+    pub update: Option<String>,
     pub quit: String,
 }
 
@@ -147,6 +160,9 @@ pub struct TrayInput<'a> {
     pub state: &'a ConnState,
     pub paused: bool,
     pub autostart: bool,
+    pub autostart_managed: bool,
+    /// The version of a signed update on offer.
+    pub update: Option<&'a str>,
 }
 
 impl TrayView {
@@ -190,8 +206,10 @@ impl TrayView {
                 language: t("tray-language"),
                 lang: i.lang,
                 autostart: t("tray-autostart"),
-                autostart_on: i.autostart,
+                autostart_on: i.autostart && i.autostart_managed,
+                autostart_managed: i.autostart_managed,
                 settings: t("tray-settings"),
+                update: i.update.map(|v| catalog.message(i.lang, "tray-update", &[("version", v.into())])),
                 quit: t("tray-quit"),
             },
         }
@@ -204,7 +222,18 @@ mod tests {
 
     fn view(lang: Lang, unread: u64, state: ConnState, paused: bool) -> TrayView {
         let catalog = Catalog::builtin().unwrap();
-        TrayView::compute(&catalog, TrayInput { lang, unread, state: &state, paused, autostart: true })
+        TrayView::compute(
+            &catalog,
+            TrayInput {
+                lang,
+                unread,
+                state: &state,
+                paused,
+                autostart: true,
+                autostart_managed: true,
+                update: None,
+            },
+        )
     }
 
     fn connected() -> ConnState {
@@ -244,4 +273,14 @@ mod tests {
             assert!(!label.is_empty() && !label.starts_with("tray-"), "{label}");
         }
     }
+}
+
+/// A signed update found at the manifest URL, as the window and the tray offer it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct UpdateOffer {
+    pub version: String,
+    /// The release notes, as plain text.
+    pub notes: Option<String>,
+    /// Why the last install failed, if it did (the offer stays).
+    pub error: Option<String>,
 }

@@ -23,6 +23,7 @@ bus_test! {
                 demo: false,
                 demo_pace: Duration::from_secs(1),
                 demo_events: None,
+                autostart_exe: None,
             },
             Arc::new(|_| {}),
         )
@@ -75,7 +76,7 @@ bus_test! {
         let dir = tempfile::tempdir().unwrap();
         let start = |dir: std::path::PathBuf| {
             Desktop::start(
-                Options { data_dir: dir, demo: false, demo_pace: Duration::from_secs(1), demo_events: None },
+                Options { data_dir: dir, demo: false, demo_pace: Duration::from_secs(1), demo_events: None, autostart_exe: None },
                 Arc::new(|_| {}),
             )
         };

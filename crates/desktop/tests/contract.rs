@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use lonceng_core::clock::ManualClock;
+use lonceng_core::doctor;
 use lonceng_core::i18n::Lang;
 use lonceng_core::link::Opener;
 use lonceng_core::model::{Category, Kind, Tab, WireNotification};
@@ -26,7 +27,9 @@ use lonceng_desktop::keyring::{SecretKind, Secrets, TokenStore};
 use lonceng_desktop::ports::Ports;
 use lonceng_desktop::runtime::{Desktop, Options};
 use lonceng_desktop::settings::{DesktopSettings, SettingsChanges, SettingsView, SourceKind};
-use lonceng_desktop::views::{CountsView, MarkAllView, PageView, QuarantineView, QuarantinedView, UiEvent};
+use lonceng_desktop::views::{
+    CountsView, MarkAllView, PageView, QuarantineView, QuarantinedView, UiEvent, UpdateOffer,
+};
 use serde_json::{json, Value};
 use ts_rs::TS;
 
@@ -60,6 +63,11 @@ fn generated() -> String {
         SettingsChanges::decl(&cfg),
         AppError::decl(&cfg),
         UiEvent::decl(&cfg),
+        UpdateOffer::decl(&cfg),
+        doctor::Level::decl(&cfg),
+        doctor::Check::decl(&cfg),
+        doctor::Line::decl(&cfg),
+        doctor::Report::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by crates/desktop/tests/contract.rs: do not edit.\n\
@@ -180,6 +188,7 @@ async fn runtime(dir: &Path, seed: &Seed, now: DateTime<Utc>) -> (Arc<Desktop>, 
         demo: false,
         demo_pace: Duration::from_secs(1),
         demo_events: None,
+        autostart_exe: None,
     };
     (Desktop::start_with(options, Arc::new(|_| {}), ports).await.unwrap(), browser)
 }

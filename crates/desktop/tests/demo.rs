@@ -28,6 +28,7 @@ async fn demo(dir: &std::path::Path) -> (Arc<Desktop>, Arc<Mutex<Vec<UiEvent>>>)
             demo: true,
             demo_pace: Duration::from_millis(30),
             demo_events: None,
+            autostart_exe: None,
         },
         Arc::new(move |e| log.lock().unwrap().push(e)),
     )

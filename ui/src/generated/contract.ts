@@ -68,7 +68,11 @@ server_url: string,
  * The direct CRM mode: the Mekari API, the company's HMAC client id (its secret is in the
  * keyring), and the agent's CRM SSO user id.
  */
-crm_base_url: string, crm_client_id: string, crm_sso_user_id: string, chat_window_patterns: Array<string>, autostart: boolean, };
+crm_base_url: string, crm_client_id: string, crm_sso_user_id: string, chat_window_patterns: Array<string>, autostart: boolean, 
+/**
+ * The update manifest (JSON) to check for signed updates; empty: no checks (the default).
+ */
+update_url: string, };
 
 export type Settings = { 
 /**
@@ -82,7 +86,11 @@ token_store: 'keyring' | 'file' | 'none',
 /**
  * Whether the CRM client secret is stored, and where.
  */
-has_crm_secret: boolean, crm_secret_store: 'keyring' | 'file' | 'none', demo: boolean, lang: Lang, muted: Array<Category>, mute_chat: boolean, paused_until: string | null, source: SourceKind, 
+has_crm_secret: boolean, crm_secret_store: 'keyring' | 'file' | 'none', demo: boolean, 
+/**
+ * Whether this run manages start at login (an installed app, not the demo).
+ */
+autostart_managed: boolean, lang: Lang, muted: Array<Category>, mute_chat: boolean, paused_until: string | null, source: SourceKind, 
 /**
  * The Lonceng server, or empty in demo mode.
  */
@@ -91,7 +99,11 @@ server_url: string,
  * The direct CRM mode: the Mekari API, the company's HMAC client id (its secret is in the
  * keyring), and the agent's CRM SSO user id.
  */
-crm_base_url: string, crm_client_id: string, crm_sso_user_id: string, chat_window_patterns: Array<string>, autostart: boolean, };
+crm_base_url: string, crm_client_id: string, crm_sso_user_id: string, chat_window_patterns: Array<string>, autostart: boolean, 
+/**
+ * The update manifest (JSON) to check for signed updates; empty: no checks (the default).
+ */
+update_url: string, };
 
 export type SettingsChanges = { lang?: Lang, muted?: Array<Category>, mute_chat?: boolean, source?: SourceKind, server_url?: string, 
 /**
@@ -101,11 +113,45 @@ token?: string, crm_base_url?: string, crm_client_id?: string, crm_sso_user_id?:
 /**
  * The company's CRM client secret: it goes to the OS keyring, never back to the window.
  */
-crm_client_secret?: string, chat_window_patterns?: Array<string>, autostart?: boolean, };
+crm_client_secret?: string, chat_window_patterns?: Array<string>, autostart?: boolean, update_url?: string, };
 
 export type AppError = { "kind": "store", "message": string } | { "kind": "not_found", "message": string } | { "kind": "refused", "message": string } | { "kind": "invalid", "message": string } | { "kind": "platform", "message": string };
 
-export type BackendEvent = "changed" | "status" | "settings" | "open-settings" | "shown";
+export type BackendEvent = "changed" | "status" | "settings" | "open-settings" | "shown" | "update";
+
+export type UpdateOffer = { version: string, 
+/**
+ * The release notes, as plain text.
+ */
+notes: string | null, 
+/**
+ * Why the last install failed, if it did (the offer stays).
+ */
+error: string | null, };
+
+export type DoctorLevel = "ok" | "warning" | "problem";
+
+export type DoctorCheck = "notifications" | "tray" | "display" | "screen_lock" | "keyring" | "autostart" | "server" | "token" | "stream" | "clock" | "quarantine";
+
+export type DoctorLine = { check: DoctorCheck, level: DoctorLevel, 
+/**
+ * The check's name ("Notifications").
+ */
+title: string, 
+/**
+ * What was found.
+ */
+text: string, 
+/**
+ * What to do, when not ok.
+ */
+advice: string | null, };
+
+export type DoctorReport = { 
+/**
+ * The worst level found.
+ */
+level: DoctorLevel, lines: Array<DoctorLine>, };
 
 /** The tabs, in display order. */
 export const TABS: readonly Tab[] = ['general', 'inbox', 'approval'];
@@ -145,7 +191,7 @@ export const KIND_MESSAGES: Readonly<Record<string, string>> = {
 };
 
 /** Every event the window is sent, each on the channel `lonceng://<name>`. */
-export const BACKEND_EVENTS: readonly BackendEvent[] = ['changed', 'status', 'settings', 'open-settings', 'shown'];
+export const BACKEND_EVENTS: readonly BackendEvent[] = ['changed', 'status', 'settings', 'open-settings', 'shown', 'update'];
 
 /** How long a mark-all can be undone before it leaves for the server, in milliseconds. */
 export const UNDO_WINDOW_MS = 10000;

@@ -142,32 +142,51 @@ impl DesktopFocus {
                     }
                 }
             };
-            if let Some(bus) = &session {
-                for (name, path) in [
-                    ("org.freedesktop.ScreenSaver", "/org/freedesktop/ScreenSaver"),
-                    ("org.gnome.ScreenSaver", "/org/gnome/ScreenSaver"),
-                ] {
-                    let call = bus.call_method(Some(name), path, Some(name), "GetActive", &());
-                    if let Ok(Ok(reply)) = tokio::time::timeout(LOCK_TIMEOUT, call).await {
-                        if let Ok(active) = reply.body().deserialize::<bool>() {
-                            return Some(active);
-                        }
-                    }
-                }
-            }
-            let system = tokio::time::timeout(LOCK_TIMEOUT, zbus::Connection::system()).await.ok()?.ok()?;
-            let call = system.call_method(
-                Some("org.freedesktop.login1"),
-                "/org/freedesktop/login1/session/auto",
-                Some("org.freedesktop.DBus.Properties"),
-                "Get",
-                &("org.freedesktop.login1.Session", "LockedHint"),
-            );
-            let reply = tokio::time::timeout(LOCK_TIMEOUT, call).await.ok()?.ok()?;
-            let value: zbus::OwnedVariant = reply.body().deserialize().ok()?;
-            bool::try_from(value).ok()
+            lock_state(session.as_ref()).await.map(|(locked, _)| locked)
         })
     }
+}
+
+/// Whether the screen is locked, and which service said so: the freedesktop or GNOME ScreenSaver
+/// on the session bus, else logind's `LockedHint`. `None` when none answers.
+pub async fn lock_state(session: Option<&zbus::Connection>) -> Option<(bool, &'static str)> {
+    if let Some(bus) = session {
+        for (name, path) in [
+            ("org.freedesktop.ScreenSaver", "/org/freedesktop/ScreenSaver"),
+            ("org.gnome.ScreenSaver", "/org/gnome/ScreenSaver"),
+        ] {
+            let call = bus.call_method(Some(name), path, Some(name), "GetActive", &());
+            if let Ok(Ok(reply)) = tokio::time::timeout(LOCK_TIMEOUT, call).await {
+                if let Ok(active) = reply.body().deserialize::<bool>() {
+                    return Some((active, name));
+                }
+            }
+        }
+    }
+    let system = tokio::time::timeout(LOCK_TIMEOUT, zbus::Connection::system()).await.ok()?.ok()?;
+    let call = system.call_method(
+        Some("org.freedesktop.login1"),
+        "/org/freedesktop/login1/session/auto",
+        Some("org.freedesktop.DBus.Properties"),
+        "Get",
+        &("org.freedesktop.login1.Session", "LockedHint"),
+    );
+    let reply = tokio::time::timeout(LOCK_TIMEOUT, call).await.ok()?.ok()?;
+    let value: zbus::OwnedVariant = reply.body().deserialize().ok()?;
+    Some((bool::try_from(value).ok()?, "systemd-logind"))
+}
+
+/// Whether the window manager of `display` reports the focused window (`_NET_ACTIVE_WINDOW` in
+/// its `_NET_SUPPORTED`); `None` when no X server answers.
+pub fn wm_reports_active_window(display: Option<&str>) -> Option<bool> {
+    let x = X11::connect(display)?;
+    let supported = x.conn.intern_atom(false, b"_NET_SUPPORTED").ok()?.reply().ok()?.atom;
+    let Some(list) =
+        x.conn.get_property(false, x.root, supported, AtomEnum::ATOM, 0, 4096).ok()?.reply().ok()
+    else {
+        return Some(false);
+    };
+    Some(list.value32().is_some_and(|mut atoms| atoms.any(|a| a == x.active)))
 }
 
 impl ChatFocus for DesktopFocus {

@@ -1,6 +1,8 @@
 //! Shared by the D-Bus suites: a private session bus per test, and a recording notification server.
 #![allow(dead_code)] // each suite uses a different part of it
 
+pub mod xvfb;
+
 use std::collections::HashMap;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -240,6 +242,7 @@ pub async fn connected_desktop(
         demo: false,
         demo_pace: Duration::from_secs(1),
         demo_events: None,
+        autostart_exe: None,
     };
     let app = Desktop::start_with(options, Arc::new(|_| {}), ports).await.unwrap();
     let connected = || matches!(app.status().state, lonceng_core::sync::ConnState::Connected { .. });

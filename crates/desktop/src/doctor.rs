@@ -1,0 +1,312 @@
+//! `lonceng doctor` and Settings → Diagnose: the facts of this computer and of the server, gathered
+//! here and judged in `lonceng_core::doctor`. Each probe has a short timeout and never fails the
+//! report: what cannot be asked is itself a finding.
+//!
+//! The command runs without the tray app (no display needed, so it also answers over SSH or in a
+//! terminal without a desktop); the window's Diagnose runs the same probes from the running app.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use lonceng_core::doctor::{
+    self, Autostart, Display, Facts, Notifications, Report, Server, Stream, Token, Tray,
+};
+use lonceng_core::i18n::{Catalog, Lang};
+use lonceng_core::store::Store;
+
+use crate::settings::{DesktopSettings, SourceKind};
+
+/// How long one network or D-Bus probe may take.
+const PROBE: Duration = Duration::from_secs(4);
+
+/// What the probes need to know of the app.
+pub struct Context {
+    pub settings: DesktopSettings,
+    /// The server to try: the embedded one in the demo, else the settings' address.
+    pub server: Option<String>,
+    /// The sign-in token: the demo agent's, or the stored one.
+    pub token: Option<String>,
+    pub demo: bool,
+    pub crm_secret_stored: bool,
+    pub exe: PathBuf,
+    pub autostart_managed: bool,
+    pub quarantined: Option<u64>,
+}
+
+/// The app's data directory where Tauri puts it (`<data dir>/id.lonceng.desktop`), for the command
+/// that runs without Tauri.
+pub fn default_data_dir() -> Option<PathBuf> {
+    let base = if cfg!(windows) {
+        std::env::var_os("APPDATA").map(PathBuf::from)
+    } else {
+        std::env::var_os("XDG_DATA_HOME")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+    };
+    Some(base?.join("id.lonceng.desktop"))
+}
+
+/// The local copy's quarantine count, when it can be read (a copy not made yet holds nothing).
+pub fn quarantined_in(db: &Path) -> Option<u64> {
+    if !db.exists() {
+        return Some(0);
+    }
+    Store::open(db).ok()?.quarantine_count().ok()
+}
+
+/// `lonceng doctor`: the report for the data directory given (or the default), in the settings'
+/// language (or `lang`).
+pub async fn run_command(data_dir: Option<PathBuf>, lang: Option<Lang>) -> (String, i32) {
+    let data_dir = data_dir.or_else(default_data_dir).unwrap_or_else(|| PathBuf::from("."));
+    let settings = DesktopSettings::load(&data_dir.join("settings.json"));
+    let vault = crate::keyring::TokenVault::new(data_dir.clone());
+    use crate::keyring::{SecretKind, Secrets, TokenStore};
+    let (token, _) = vault.read(SecretKind::SignInToken).await;
+    let (_, crm_store) = vault.read(SecretKind::CrmClientSecret).await;
+    let exe = std::env::current_exe().unwrap_or_default();
+    let context = Context {
+        server: Some(settings.server_url.trim().to_owned()).filter(|u| !u.is_empty()),
+        token,
+        demo: false,
+        crm_secret_stored: crm_store != TokenStore::None,
+        autostart_managed: crate::autostart::managed(&exe, false),
+        exe,
+        quarantined: quarantined_in(&data_dir.join("lonceng.db")),
+        settings,
+    };
+    let lang = lang.unwrap_or(context.settings.lang);
+    let catalog = match Catalog::builtin() {
+        Ok(c) => c,
+        Err(e) => return (format!("lonceng doctor: the messages cannot be read: {e}\n"), 2),
+    };
+    let report = report(&context, &catalog, lang).await;
+    (report.text(&catalog, lang), report.exit_code())
+}
+
+/// Gathers the facts and renders the report.
+pub async fn report(context: &Context, catalog: &Catalog, lang: Lang) -> Report {
+    let facts = gather(context).await;
+    Report::render(&doctor::diagnose(&facts), catalog, lang)
+}
+
+/// Every fact the checks look at.
+pub async fn gather(c: &Context) -> Facts {
+    let (notifications, tray, display, screen_lock, keyring) = platform().await;
+    let entry = crate::autostart::current();
+    let autostart = Autostart {
+        managed: c.autostart_managed,
+        wanted: c.settings.autostart,
+        starts_this: entry.as_deref().is_some_and(|e| crate::autostart::starts(e, &c.exe)),
+        entry,
+    };
+    let (server, token, stream, clock_skew) = remote(c).await;
+    Facts {
+        notifications,
+        tray,
+        display,
+        screen_lock,
+        keyring,
+        autostart,
+        server,
+        token,
+        stream,
+        clock_skew,
+        quarantined: c.quarantined,
+    }
+}
+
+#[cfg(unix)]
+async fn platform() -> (Notifications, Tray, Display, Option<String>, Option<String>) {
+    let bus = tokio::time::timeout(PROBE, zbus::Connection::session()).await.ok().and_then(Result::ok);
+    let notifications = match &bus {
+        Some(bus) => notification_server(bus).await,
+        None => Notifications::Missing,
+    };
+    let gnome = std::env::var("XDG_CURRENT_DESKTOP").is_ok_and(|d| d.to_ascii_uppercase().contains("GNOME"));
+    let tray = match &bus {
+        Some(bus) => tray(bus, gnome).await,
+        None => Tray::Missing { gnome },
+    };
+    let wayland = std::env::var_os("WAYLAND_DISPLAY").is_some()
+        || std::env::var("XDG_SESSION_TYPE").is_ok_and(|t| t.eq_ignore_ascii_case("wayland"));
+    let display = if wayland {
+        Display::Wayland
+    } else if std::env::var_os("DISPLAY").is_some() {
+        match tokio::task::spawn_blocking(|| crate::focus::wm_reports_active_window(None)).await {
+            Ok(Some(active_window)) => Display::X11 { active_window },
+            _ => Display::Missing,
+        }
+    } else {
+        Display::Missing
+    };
+    let lock = crate::focus::lock_state(bus.as_ref()).await.map(|(_, source)| source.to_owned());
+    let keyring = crate::secret_service::Keyring::connect().await.map(|_| "the Secret Service".to_owned());
+    (notifications, tray, display, lock, keyring)
+}
+
+#[cfg(unix)]
+async fn notification_server(bus: &zbus::Connection) -> Notifications {
+    const NAME: &str = "org.freedesktop.Notifications";
+    const PATH: &str = "/org/freedesktop/Notifications";
+    let info = tokio::time::timeout(
+        PROBE,
+        bus.call_method(Some(NAME), PATH, Some(NAME), "GetServerInformation", &()),
+    );
+    let Ok(Ok(info)) = info.await else { return Notifications::Missing };
+    let Ok((name, _vendor, version, _spec)) = info.body().deserialize::<(String, String, String, String)>()
+    else {
+        return Notifications::Missing;
+    };
+    let caps =
+        tokio::time::timeout(PROBE, bus.call_method(Some(NAME), PATH, Some(NAME), "GetCapabilities", &()));
+    let capabilities = match caps.await {
+        Ok(Ok(reply)) => reply.body().deserialize::<Vec<String>>().unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    Notifications::Dbus { name, version, capabilities }
+}
+
+#[cfg(unix)]
+async fn tray(bus: &zbus::Connection, gnome: bool) -> Tray {
+    const WATCHER: &str = "org.kde.StatusNotifierWatcher";
+    let call = bus.call_method(
+        Some(WATCHER),
+        "/StatusNotifierWatcher",
+        Some("org.freedesktop.DBus.Properties"),
+        "Get",
+        &(WATCHER, "IsStatusNotifierHostRegistered"),
+    );
+    match tokio::time::timeout(PROBE, call).await {
+        Ok(Ok(reply)) => match reply.body().deserialize::<zbus::OwnedVariant>().map(bool::try_from) {
+            Ok(Ok(true)) => Tray::Host,
+            _ => Tray::WatcherWithoutHost,
+        },
+        _ => Tray::Missing { gnome },
+    }
+}
+
+#[cfg(windows)]
+async fn platform() -> (Notifications, Tray, Display, Option<String>, Option<String>) {
+    // Toasts carry the app's name and deliver clicks only with the installer's Start-menu shortcut.
+    let shortcut = std::env::var_os("APPDATA")
+        .map(|d| PathBuf::from(d).join(r"Microsoft\Windows\Start Menu\Programs\Lonceng.lnk"));
+    let registered = shortcut.is_some_and(|s| s.exists());
+    (
+        Notifications::Windows { registered },
+        Tray::Windows,
+        Display::Windows,
+        Some("WTS session notifications".to_owned()),
+        Some("the Windows Credential Manager".to_owned()),
+    )
+}
+
+/// The server (or the CRM), the token, the stream and the clock.
+async fn remote(c: &Context) -> (Server, Token, Stream, Option<i64>) {
+    let http = match reqwest::Client::builder().timeout(PROBE).connect_timeout(PROBE).build() {
+        Ok(h) => h,
+        Err(e) => {
+            let server = Server::Lonceng { url: String::new(), reachable: Err(e.to_string()) };
+            return (server, Token::Unchecked, Stream::Unchecked, None);
+        }
+    };
+    if c.settings.source == SourceKind::Crm && !c.demo {
+        let url = c.settings.crm_base_url.clone();
+        let (reachable, skew) = match http.get(&url).send().await {
+            Ok(r) => (Ok(()), skew(r.headers())),
+            Err(e) => (Err(reason(&e)), None),
+        };
+        let token = Token::CrmSecret { stored: c.crm_secret_stored };
+        return (Server::Crm { url, reachable }, token, Stream::Polled, skew);
+    }
+    let token = &c.token;
+    let Some(url) = &c.server else {
+        let token = if token.is_some() { Token::Unchecked } else { Token::Missing };
+        return (Server::NotConfigured, token, Stream::Unchecked, None);
+    };
+    let base = url.trim_end_matches('/');
+    let health = http.get(format!("{base}/healthz")).send().await;
+    let (reachable, clock) = match health {
+        Ok(r) if r.status().is_success() => (Ok(()), skew(r.headers())),
+        Ok(r) => (Err(format!("/healthz answered {}", r.status())), skew(r.headers())),
+        Err(e) => (Err(reason(&e)), None),
+    };
+    let server = if c.demo {
+        Server::Demo { url: url.clone() }
+    } else {
+        Server::Lonceng { url: url.clone(), reachable: reachable.clone() }
+    };
+    if reachable.is_err() {
+        return (
+            server,
+            if token.is_some() { Token::Unchecked } else { Token::Missing },
+            Stream::Unchecked,
+            clock,
+        );
+    }
+    let Some(secret) = token else { return (server, Token::Missing, Stream::Unchecked, clock) };
+    let token = match http.get(format!("{base}/v1/me")).bearer_auth(secret).send().await {
+        Ok(r) if r.status().is_success() => {
+            let user = r
+                .json::<serde_json::Value>()
+                .await
+                .ok()
+                .and_then(|v| v.get("user_id").and_then(|u| u.as_str()).map(str::to_owned))
+                .unwrap_or_default();
+            Some(Token::Valid { user })
+        }
+        Ok(r) if matches!(r.status().as_u16(), 401 | 403) => Some(Token::Rejected),
+        _ => None,
+    };
+    let stream = match &token {
+        Some(Token::Valid { .. }) => stream(&http, base, secret).await,
+        _ => Stream::Unchecked,
+    };
+    (server, token.unwrap_or(Token::Unchecked), stream, clock)
+}
+
+/// Opens the stream and lets it go once its headers have come.
+async fn stream(http: &reqwest::Client, base: &str, token: &str) -> Stream {
+    let request = http
+        .get(format!("{base}/v1/stream"))
+        .bearer_auth(token)
+        .header(reqwest::header::ACCEPT, "text/event-stream")
+        .send();
+    match request.await {
+        // 501: the server was started with --no-streaming.
+        Ok(r) if matches!(r.status().as_u16(), 404 | 501) => Stream::Off,
+        Ok(r) if r.status().is_success() => {
+            let event_stream = r
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|t| t.starts_with("text/event-stream"));
+            if event_stream {
+                Stream::Open
+            } else {
+                Stream::Failed("the answer is not an event stream (a proxy in between?)".into())
+            }
+        }
+        Ok(r) => Stream::Failed(format!("HTTP {}", r.status())),
+        Err(e) => Stream::Failed(reason(&e)),
+    }
+}
+
+/// The server's `Date` minus now, in seconds.
+fn skew(headers: &reqwest::header::HeaderMap) -> Option<i64> {
+    let date = headers.get(reqwest::header::DATE)?.to_str().ok()?;
+    let theirs = DateTime::parse_from_rfc2822(date).ok()?.with_timezone(&Utc);
+    Some((theirs - Utc::now()).num_seconds())
+}
+
+/// A network error in a few words, with its cause (reqwest's own text hides it).
+fn reason(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text = format!("{text}: {s}");
+        source = s.source();
+    }
+    text
+}
