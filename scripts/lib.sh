@@ -40,6 +40,9 @@ BUILD_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev)
 # Building for Windows and testing under Wine (scripts/windows.sh): Debian's Rust 1.96 with the
 # standard library's sources (rustup cannot add targets offline), mingw-w64, NSIS, Wine.
 WINDOWS_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-clippy gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 nsis wine wine64)
+# Linux packages (scripts/packages.sh) and their install test in a fresh Debian root
+# (scripts/install-test.sh).
+PACKAGE_PACKAGES=(dpkg-dev rpm debootstrap binutils systemd)
 # The tests also drive a real D-Bus session and a real X server.
 TEST_PACKAGES=(python3-venv curl dbus xvfb openbox chromium dunst x11-utils xdotool imagemagick webkit2gtk-driver haskell-gtk-sni-tray-utils gnome-keyring)
 

@@ -33,5 +33,7 @@ say "cargo test"
 cargo test --workspace --all-features --locked
 say "cargo fuzz: every network parser, briefly (scripts/fuzz.sh)"
 scripts/fuzz.sh 10
+say "Linux packages: built, installed, updated and purged in a fresh Debian 12 root (scripts/install-test.sh)"
+scripts/install-test.sh
 say "Windows: cross-build, clippy, tests under Wine, the installer (scripts/windows.sh)"
 scripts/windows.sh test

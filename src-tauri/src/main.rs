@@ -24,7 +24,8 @@ fn main() {
     // Before any thread starts and before WebKit reads them.
     #[cfg(target_os = "linux")]
     lonceng_desktop::memory::prepare_webkit();
-    let cli = Cli::from_launch();
+    let context = tauri::generate_context!();
+    let cli = Cli::from_launch(&context.package_info().version.to_string());
     if let Some(Command::Doctor { lang }) = cli.command {
         // No tray, no window, no display needed: it also answers from a terminal without a desktop.
         std::process::exit(doctor(cli.data_dir.clone(), lang));
@@ -35,7 +36,7 @@ fn main() {
         )
         .init();
     if let Some(Command::Update { yes }) = cli.command {
-        std::process::exit(update_command(&cli, yes));
+        std::process::exit(update_command(&cli, yes, context));
     }
     let setup_cli = cli.clone();
 
@@ -113,7 +114,7 @@ fn main() {
                 window::on_focus_lost(window);
             }
         })
-        .build(tauri::generate_context!());
+        .build(context);
     match result {
         Ok(app) => app.run(|_, event| {
             // Closing the last window must not quit: Lonceng lives in the tray.
@@ -143,7 +144,7 @@ fn doctor(data_dir: Option<std::path::PathBuf>, lang: Option<lonceng_core::i18n:
 }
 
 /// `lonceng update [--yes]`: the updater without the tray app (and without reaching a running one).
-fn update_command(cli: &Cli, yes: bool) -> i32 {
+fn update_command(cli: &Cli, yes: bool, context: tauri::Context) -> i32 {
     let cli = cli.clone();
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_updater::Builder::new().build())
@@ -160,7 +161,7 @@ fn update_command(cli: &Cli, yes: bool) -> i32 {
             });
             Ok(())
         })
-        .build(tauri::generate_context!());
+        .build(context);
     match result {
         Ok(app) => {
             app.run(|_, _| {});

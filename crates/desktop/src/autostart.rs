@@ -45,10 +45,12 @@ pub fn entry_path() -> Option<PathBuf> {
 fn entry_text(exe: &Path) -> String {
     // The Exec key quotes with double quotes; a path with a quote or backslash is escaped.
     let path = exe.to_string_lossy().replace('\\', "\\\\").replace('"', "\\\"");
+    // TryExec: once the package is removed, the entry left in the agent's home starts nothing.
     format!(
         "[Desktop Entry]\nType=Application\nVersion=1.0\nName=Lonceng\n\
-         Comment=The Qontak Notification Center in the tray\nExec=\"{path}\" --hidden\n\
-         Icon=lonceng\nStartupNotify=false\nTerminal=false\nX-GNOME-Autostart-enabled=true\n"
+         Comment=The Qontak Notification Center in the tray\nTryExec={}\nExec=\"{path}\" --hidden\n\
+         Icon=lonceng\nStartupNotify=false\nTerminal=false\nX-GNOME-Autostart-enabled=true\n",
+        exe.to_string_lossy()
     )
 }
 
@@ -143,6 +145,7 @@ mod tests {
         let path = dir.path().join("autostart/Lonceng.desktop");
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("Exec=\"/usr/bin/lonceng\" --hidden\n"), "{text}");
+        assert!(text.contains("TryExec=/usr/bin/lonceng\n"), "quiet once the app is removed: {text}");
         assert!(starts(&current().unwrap(), exe));
         set(false, exe).unwrap();
         assert!(!path.exists());

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use clap::error::ErrorKind;
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use lonceng_core::i18n::Lang;
 
 /// How long a hidden window lingers by default, in milliseconds.
@@ -28,7 +28,7 @@ pub struct Cli {
     #[arg(long)]
     pub hidden: bool,
     /// Where the store, settings and token live (default: the platform's app data directory).
-    #[arg(long, env = "LONCENG_DATA_DIR", value_name = "DIR")]
+    #[arg(long, env = "LONCENG_DATA_DIR", value_name = "DIR", global = true)]
     pub data_dir: Option<PathBuf>,
     /// Keep the window open when it loses focus (`LONCENG_PINNED=1`: any value but 0, false, no, off).
     #[arg(long, env = "LONCENG_PINNED", value_parser = clap::builder::FalseyValueParser::new())]
@@ -41,7 +41,7 @@ pub struct Cli {
     pub demo_pace_ms: u64,
     /// The signed-update manifest to check (overrides Settings; an organisation can set it for
     /// every agent).
-    #[arg(long, env = "LONCENG_UPDATE_URL", value_name = "URL")]
+    #[arg(long, env = "LONCENG_UPDATE_URL", value_name = "URL", global = true)]
     pub update_url: Option<String>,
     /// Stop the demo after this many events.
     #[arg(long, env = "LONCENG_DEMO_EVENTS", value_name = "N")]
@@ -80,16 +80,24 @@ impl Cli {
     /// wrong (an option from another version of Lonceng, a bad value in the environment) is said
     /// on stderr, and what clap could read is kept with defaults for the rest, so that the launch
     /// still starts Lonceng, or reaches the running one.
-    pub fn from_launch() -> Cli {
-        Cli::from_args(std::env::args_os().collect::<Vec<_>>())
+    ///
+    /// `version` is the app's own (Tauri's package version, which a release may set apart from
+    /// the crates'): `--version` says what `lonceng update` compares.
+    pub fn from_launch(version: &str) -> Cli {
+        Cli::from_args(version, std::env::args_os().collect::<Vec<_>>())
     }
 
-    fn from_args<I, T>(args: I) -> Cli
+    fn from_args<I, T>(version: &str, args: I) -> Cli
     where
         I: IntoIterator<Item = T> + Clone,
         T: Into<std::ffi::OsString> + Clone,
     {
-        match Cli::try_parse_from(args.clone()) {
+        let parsed = Cli::command()
+            // Once per process: clap keeps the text for the program's life.
+            .version(&*Box::leak(version.to_owned().into_boxed_str()))
+            .try_get_matches_from(args.clone())
+            .and_then(|m| Cli::from_arg_matches(&m));
+        match parsed {
             Ok(cli) => cli,
             Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => e.exit(),
             Err(e) => {
@@ -153,9 +161,9 @@ mod tests {
 
     #[test]
     fn a_launch_with_options_this_version_does_not_know_still_starts() {
-        let c = Cli::from_args(["lonceng", "--hidden", "--from-a-newer-version"]);
+        let c = Cli::from_args("0.1.0", ["lonceng", "--hidden", "--from-a-newer-version"]);
         assert!(c.hidden, "what is known is kept");
-        let c = Cli::from_args(["lonceng", "--show", "--linger-ms", "soon"]);
+        let c = Cli::from_args("0.1.0", ["lonceng", "--show", "--linger-ms", "soon"]);
         assert!(c.show);
         assert_eq!(c.linger_ms, 10_000, "a bad value falls back to the default");
     }

@@ -29,6 +29,13 @@ struct Cli {
     /// Token for /v1/admin/* (generated and printed if absent).
     #[arg(long, env = "LONCENG_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+    /// A file holding the producer token: kept off the command line, where other users could read
+    /// it (the package's systemd unit passes it as a credential).
+    #[arg(long, env = "LONCENG_PRODUCER_TOKEN_FILE", value_name = "FILE", conflicts_with = "producer_token")]
+    producer_token_file: Option<PathBuf>,
+    /// A file holding the admin token.
+    #[arg(long, env = "LONCENG_ADMIN_TOKEN_FILE", value_name = "FILE", conflicts_with = "admin_token")]
+    admin_token_file: Option<PathBuf>,
     /// Demo mode: demo agents with fixed tokens and simulated Qontak activity.
     #[arg(long)]
     demo: bool,
@@ -190,14 +197,16 @@ async fn main() -> anyhow::Result<()> {
         (None, false) => anyhow::bail!("give --db <file> (or --demo for an in-memory demo)"),
     };
 
+    let producer = token(&cli.producer_token, &cli.producer_token_file, "producer")?;
+    let admin = token(&cli.admin_token, &cli.admin_token_file, "admin")?;
     let (producer, admin) = if cli.demo {
-        (
-            cli.producer_token.clone().unwrap_or_else(|| demo::PRODUCER_TOKEN.into()),
-            cli.admin_token.clone().unwrap_or_else(|| demo::ADMIN_TOKEN.into()),
-        )
+        (producer.unwrap_or_else(|| demo::PRODUCER_TOKEN.into()), admin.unwrap_or_else(|| demo::ADMIN_TOKEN.into()))
+    } else if cli.command.is_some() {
+        // An administrative command does not serve the API: its tokens are never used.
+        (producer.unwrap_or_default(), admin.unwrap_or_default())
     } else {
-        let p = cli.producer_token.clone().unwrap_or_else(|| announce_generated("producer", new_secret()));
-        let a = cli.admin_token.clone().unwrap_or_else(|| announce_generated("admin", new_secret()));
+        let p = producer.unwrap_or_else(|| announce_generated("producer", new_secret()));
+        let a = admin.unwrap_or_else(|| announce_generated("admin", new_secret()));
         (p, a)
     };
     let mut config = Config::new(producer, admin);
@@ -240,6 +249,17 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!("shutting down");
     running.stop().await;
     Ok(())
+}
+
+/// A token given on the command line or in the environment, or read from a file (trimmed; an
+/// empty file is a mistake, not an empty token).
+fn token(given: &Option<String>, file: &Option<PathBuf>, what: &str) -> anyhow::Result<Option<String>> {
+    let Some(file) = file else { return Ok(given.clone()) };
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("reading the {what} token from {}", file.display()))?;
+    let token = text.trim();
+    anyhow::ensure!(!token.is_empty(), "the {what} token file {} is empty", file.display());
+    Ok(Some(token.to_owned()))
 }
 
 fn announce_generated(what: &str, token: String) -> String {
