@@ -9,7 +9,7 @@ say "building the bell window (ui/)"
 # `npm install`, not `npm ci`: it keeps the locked versions and tolerates a lock file written on a
 # machine that records only its own platform's optional packages.
 (cd ui && npm install --no-audit --no-fund --loglevel=error && npm run build --silent)
-say "building Lonceng (the demo profile: optimised, without the release's link-time optimisation)"
+say "building Lonceng (the demo profile: quick to build; packages use the optimised release profile)"
 cargo build --locked --profile demo -p lonceng --features demo,tauri/custom-protocol
 if [[ -z ${DISPLAY:-}${WAYLAND_DISPLAY:-} ]]; then
   echo "No display: Lonceng is a desktop app. Run this from a desktop session (or under Xvfb)." >&2

@@ -26,6 +26,7 @@ let port;
 let session;
 let driver;
 let dataDir;
+let configDir;
 
 async function wd(method, path, body) {
   const r = await fetch(`http://127.0.0.1:${port}${path}`, {
@@ -68,9 +69,12 @@ before(async () => {
   desktop = await new Desktop().up();
   display = desktop.display;
   dataDir = mkdtempSync(join(tmpdir(), 'lonceng-gui-'));
+  // Where a login entry would go: the demo must leave it alone.
+  configDir = mkdtempSync(join(tmpdir(), 'lonceng-gui-config-'));
   port = 4444 + (process.pid % 500);
   driver = desktop.start(driverBin, ['--port', String(port), '--native-port', String(port + 1000)], {
     LONCENG_DATA_DIR: dataDir,
+    XDG_CONFIG_HOME: configDir,
     LONCENG_PINNED: '1',
     LONCENG_DEMO_PACE_MS: '150',
     LONCENG_DEMO_EVENTS: '40',
@@ -190,5 +194,20 @@ describe('the real app', () => {
       .data.flat().filter((n) => n.appname?.data === 'Lonceng');
     const ours = await until('dunst showed Lonceng toasts', () => { const h = history(); return h.length > 0 ? h : null; });
     assert.ok(ours.every((n) => !/[{}]/.test(n.summary.data + n.body.data)), 'rendered text, no template syntax');
+  });
+  test('Settings → Diagnose in the real window: every check, this desktop\'s pieces ok, the demo leaves login items alone', async () => {
+    await click('#open-settings');
+    await click('#diagnose');
+    await until('the report', () => js('return document.querySelectorAll(".doctor-line").length;'), 20000);
+    const levels = Object.fromEntries(await js(`return [...document.querySelectorAll('.doctor-line')].map((l) => [l.dataset.check, l.dataset.level]);`));
+    assert.equal(Object.keys(levels).length, 11, JSON.stringify(levels));
+    // dunst with actions, the tray host, X11 with openbox, the embedded server, its token and stream.
+    for (const check of ['notifications', 'tray', 'display', 'autostart', 'server', 'token', 'stream', 'clock']) {
+      assert.equal(levels[check], 'ok', `${check}: ${JSON.stringify(levels)}`);
+    }
+    await js('document.querySelector("#diagnose-section").scrollIntoView();');
+    await shot('app-diagnose.png');
+    assert.ok(!existsSync(join(configDir, 'autostart')), 'the demo wrote no login entry');
+    await click('#open-settings');
   });
 });
