@@ -7,7 +7,9 @@
 //! used, so older entries are the ones managed); on Windows the per-user Run key
 //! (`crate::win::autostart`). Both start the installed binary with `--hidden`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+#[cfg(unix)]
+use std::path::PathBuf;
 
 /// The file name of the XDG autostart entry.
 #[cfg(unix)]

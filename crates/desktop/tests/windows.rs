@@ -185,6 +185,34 @@ fn start_at_login_is_this_user_s_run_key() {
     autostart::set(false).expect("turning it off twice is fine");
 }
 
+#[test]
+fn doctor_reads_this_windows_desktop() {
+    let _serial = serial();
+    use lonceng_core::doctor::{Display, Notifications, Tray};
+    let me = std::env::current_exe().unwrap();
+    let context = |managed: bool| lonceng_desktop::doctor::Context {
+        settings: lonceng_desktop::settings::DesktopSettings::default(),
+        server: None,
+        token: None,
+        demo: false,
+        crm_secret_stored: false,
+        exe: me.clone(),
+        autostart_managed: managed,
+        quarantined: Some(0),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let facts = rt.block_on(lonceng_desktop::doctor::gather(&context(true)));
+    // A test prefix has no installer's Start-menu shortcut: toasts would lose the app's name.
+    assert_eq!(facts.notifications, Notifications::Windows { registered: false });
+    assert_eq!((facts.tray, facts.display), (Tray::Windows, Display::Windows));
+    assert!(facts.keyring.is_some() && facts.screen_lock.is_some());
+    assert_eq!(facts.autostart.entry, None);
+    lonceng_desktop::win::autostart::set(true).expect("turned on");
+    let facts = rt.block_on(lonceng_desktop::doctor::gather(&context(true)));
+    assert!(facts.autostart.starts_this, "the Run key starts this binary hidden: {:?}", facts.autostart);
+    lonceng_desktop::win::autostart::set(false).expect("turned off");
+}
+
 fn toast(title: &str, body: &str, mark_read: bool) -> Toast {
     Toast {
         title: title.into(),

@@ -200,7 +200,10 @@ async fn main() -> anyhow::Result<()> {
     let producer = token(&cli.producer_token, &cli.producer_token_file, "producer")?;
     let admin = token(&cli.admin_token, &cli.admin_token_file, "admin")?;
     let (producer, admin) = if cli.demo {
-        (producer.unwrap_or_else(|| demo::PRODUCER_TOKEN.into()), admin.unwrap_or_else(|| demo::ADMIN_TOKEN.into()))
+        (
+            producer.unwrap_or_else(|| demo::PRODUCER_TOKEN.into()),
+            admin.unwrap_or_else(|| demo::ADMIN_TOKEN.into()),
+        )
     } else if cli.command.is_some() {
         // An administrative command does not serve the API: its tokens are never used.
         (producer.unwrap_or_default(), admin.unwrap_or_default())
