@@ -28,7 +28,7 @@ scripts/schemathesis.sh
 say "the real app under Xvfb, driven by WebDriver (tauri-driver + WebKitWebDriver)"
 ensure_tauri_driver
 cargo build --locked -p lonceng --features demo
-dbus-run-session -- node --test tests/gui/app.test.mjs tests/gui/tray.test.mjs tests/gui/notray.test.mjs
+dbus-run-session -- node --test tests/gui/app.test.mjs tests/gui/tray.test.mjs tests/gui/notray.test.mjs tests/gui/update.test.mjs
 say "cargo test"
 cargo test --workspace --all-features --locked
 say "cargo fuzz: every network parser, briefly (scripts/fuzz.sh)"

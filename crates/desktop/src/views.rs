@@ -209,7 +209,13 @@ impl TrayView {
                 autostart_on: i.autostart && i.autostart_managed,
                 autostart_managed: i.autostart_managed,
                 settings: t("tray-settings"),
-                update: i.update.map(|v| catalog.message(i.lang, "tray-update", &[("version", v.into())])),
+                // A version number (the updater parsed it as one): no isolation marks, which some
+                // tray hosts draw as boxes.
+                update: i.update.map(|v| {
+                    let mut label = catalog.message(i.lang, "tray-update", &[("version", v.into())]);
+                    label.retain(|c| !matches!(c, '\u{2068}' | '\u{2069}'));
+                    label
+                }),
                 quit: t("tray-quit"),
             },
         }
@@ -248,6 +254,30 @@ mod tests {
         assert_eq!(v.tooltip, "Lonceng — 7 unread notifications");
         let none = view(Lang::En, 0, connected(), false);
         assert_eq!((none.icon, none.title), (TrayIcon::Normal, None));
+    }
+
+    #[test]
+    fn an_update_on_offer_is_a_menu_item_and_only_then() {
+        assert_eq!(view(Lang::En, 0, connected(), false).menu.update, None);
+        let catalog = Catalog::builtin().unwrap();
+        let state = connected();
+        let input = |lang| TrayInput {
+            lang,
+            unread: 0,
+            state: &state,
+            paused: false,
+            autostart: true,
+            autostart_managed: false,
+            update: Some("0.2.0"),
+        };
+        let en = TrayView::compute(&catalog, input(Lang::En));
+        assert_eq!(en.menu.update.as_deref(), Some("Install update 0.2.0"), "no isolation marks");
+        assert!(
+            !en.menu.autostart_on && !en.menu.autostart_managed,
+            "a copy that does not manage it shows it off"
+        );
+        let id = TrayView::compute(&catalog, input(Lang::Id));
+        assert_eq!(id.menu.update.as_deref(), Some("Pasang pembaruan 0.2.0"));
     }
 
     #[test]
