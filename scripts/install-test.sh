@@ -172,10 +172,10 @@ out=$(update tampered.json --yes 2>&1); code=$?
 set -e
 [[ $code -eq 1 && $(installed) == 0.1.0 ]] || fail "a tampered package was not refused ($code): $out"
 echo "$out" | grep -qi signature || fail "the refusal names the signature: $out"
-echo "  tampered: $out"
+echo "  tampered: $(echo "$out" | tail -1)"
 out=$(update downgrade.json --yes 2>&1) || fail "downgrade check: $out"
 [[ $out == *"is up to date"* && $(installed) == 0.1.0 ]] || fail "a downgrade was offered: $out"
-echo "  downgrade: $out"
+echo "  downgrade: $(echo "$out" | tail -1)"
 out=$(update good.json 2>&1) || fail "update check: $out"
 [[ $out == *"0.2.0 is available"* && $(installed) == 0.1.0 ]] || fail "nothing is installed without consent: $out"
 out=$(update good.json --yes 2>&1) || fail "the signed update was not installed: $out"

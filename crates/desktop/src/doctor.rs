@@ -142,7 +142,7 @@ async fn platform() -> (Notifications, Tray, Display, Option<String>, Option<Str
         Display::Missing
     };
     let lock = crate::focus::lock_state(bus.as_ref()).await.map(|(_, source)| source.to_owned());
-    let keyring = crate::secret_service::Keyring::connect().await.map(|_| "the Secret Service".to_owned());
+    let keyring = crate::secret_service::Keyring::connect().await.map(|_| "Secret Service".to_owned());
     (notifications, tray, display, lock, keyring)
 }
 
@@ -198,7 +198,7 @@ async fn platform() -> (Notifications, Tray, Display, Option<String>, Option<Str
         Tray::Windows,
         Display::Windows,
         Some("WTS session notifications".to_owned()),
-        Some("the Windows Credential Manager".to_owned()),
+        Some("Windows Credential Manager".to_owned()),
     )
 }
 
