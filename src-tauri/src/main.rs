@@ -152,7 +152,7 @@ fn update_command(cli: &Cli, yes: bool, context: tauri::Context) -> i32 {
         .setup(move |app| {
             let data_dir = cli.data_dir.clone().map_or_else(|| app.path().app_data_dir(), Ok)?;
             let settings = lonceng_desktop::settings::DesktopSettings::load(&data_dir.join("settings.json"));
-            let url = cli.update_url.clone().or(Some(settings.update_url).filter(|u| !u.trim().is_empty()));
+            let url = cli.update_url.clone().or_else(|| settings.update_url());
             app.manage(update::UrlOverride(url));
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {

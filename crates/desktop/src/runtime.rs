@@ -465,7 +465,7 @@ impl Desktop {
 
     /// Where updates are looked for: the settings' manifest URL, never in the demo.
     pub fn update_url(&self) -> Option<String> {
-        Some(self.settings_snapshot().update_url).filter(|u| !self.demo && !u.trim().is_empty())
+        self.settings_snapshot().update_url().filter(|_| !self.demo)
     }
 
     /// Settings → Diagnose: the same checks as `lonceng doctor`, from the running app.

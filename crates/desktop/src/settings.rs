@@ -108,6 +108,11 @@ impl DesktopSettings {
             )
     }
 
+    /// The update manifest's address, when one is set.
+    pub fn update_url(&self) -> Option<String> {
+        Some(self.update_url.trim().to_owned()).filter(|u| !u.is_empty())
+    }
+
     /// How the focus probe recognises the chat window.
     pub fn chat_match(&self) -> ChatWindowMatch {
         ChatWindowMatch::with_titles(self.chat_window_patterns.clone())

@@ -165,6 +165,12 @@ pub struct TrayInput<'a> {
     pub update: Option<&'a str>,
 }
 
+/// Tray text without bidi isolation marks, which some tray hosts draw as boxes. Only for text
+/// that carries nothing from anyone: a count, a version the updater parsed as one.
+fn plain(text: String) -> String {
+    lonceng_core::i18n::strip_bidi_controls(&text)
+}
+
 impl TrayView {
     /// NC-R14: the unread count in the tooltip and the icon; MW-2: offline shows as such, calmly.
     pub fn compute(catalog: &Catalog, i: TrayInput<'_>) -> TrayView {
@@ -181,9 +187,7 @@ impl TrayView {
         if offline {
             tooltip.push_str(&format!(" · {}", t("status-offline")));
         }
-        // It carries only a count, no text from anyone: isolation marks would add nothing, and some
-        // tray hosts draw them as boxes.
-        tooltip.retain(|c| !matches!(c, '\u{2068}' | '\u{2069}'));
+        let tooltip = plain(tooltip);
         let icon = if offline {
             TrayIcon::Offline
         } else if i.unread > 0 {
@@ -209,13 +213,9 @@ impl TrayView {
                 autostart_on: i.autostart && i.autostart_managed,
                 autostart_managed: i.autostart_managed,
                 settings: t("tray-settings"),
-                // A version number (the updater parsed it as one): no isolation marks, which some
-                // tray hosts draw as boxes.
-                update: i.update.map(|v| {
-                    let mut label = catalog.message(i.lang, "tray-update", &[("version", v.into())]);
-                    label.retain(|c| !matches!(c, '\u{2068}' | '\u{2069}'));
-                    label
-                }),
+                update: i
+                    .update
+                    .map(|v| plain(catalog.message(i.lang, "tray-update", &[("version", v.into())]))),
                 quit: t("tray-quit"),
             },
         }
