@@ -31,6 +31,10 @@ cargo build --locked -p lonceng --features demo
 dbus-run-session -- node --test tests/gui/app.test.mjs tests/gui/tray.test.mjs tests/gui/notray.test.mjs tests/gui/update.test.mjs
 say "cargo test"
 cargo test --workspace --all-features --locked
+say "the server's API suite again, on PostgreSQL (a throwaway cluster: scripts/with-postgres.sh)"
+scripts/with-postgres.sh cargo test --workspace --all-features --locked --test api
+say "three server nodes on PostgreSQL behind nginx: failover, a PostgreSQL restart, reads across nodes"
+cargo test --workspace --all-features --locked --test cluster -- --ignored
 say "cargo fuzz: every network parser, briefly (scripts/fuzz.sh)"
 scripts/fuzz.sh 10
 say "Linux packages: built, installed, updated and purged in a fresh Debian 12 root (scripts/install-test.sh)"

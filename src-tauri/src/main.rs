@@ -32,7 +32,8 @@ fn main() {
     }
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,lonceng_server::access=warn".into()),
         )
         .init();
     if let Some(Command::Update { yes }) = cli.command {

@@ -17,6 +17,10 @@
 mod linux;
 
 #[cfg(target_os = "linux")]
+#[path = "common/raw.rs"]
+mod raw;
+
+#[cfg(target_os = "linux")]
 fn main() {
     linux::main()
 }

@@ -1,5 +1,6 @@
-//! Storage behind a trait, one implementation per backend (SQLite today; see `sqlite`). Handlers only
-//! see [`Database`], so a PostgreSQL backend can follow without touching them.
+//! Storage behind a trait, one implementation per backend: [`crate::sqlite`] (embedded, one node)
+//! and [`crate::postgres`] (several nodes on one database); [`crate::backend::Backend`] picks one at
+//! run time. The service only sees [`Database`], and one story suite runs against both.
 //!
 //! Every method that changes what a user's devices must see returns the [`Change`]s it appended to
 //! that user's feed, already committed; the caller broadcasts them. Appending and committing happen in
@@ -13,7 +14,7 @@ use lonceng_core::model::Notification;
 use lonceng_core::model::{Category, Tab, WireNotification};
 use lonceng_core::protocol::{
     Change, ChangeBody, ChangesPage, Counts, EventResponse, MaintenanceWindow, MarkAllReadRequest,
-    MarkAllReadResponse, MarkReadResponse,
+    MarkAllReadResponse, MarkReadResponse, PresenceReport,
 };
 use lonceng_core::qontak::{LinkedUser, RoomState};
 use lonceng_core::rules::{Outcome, ProducerEvent};
@@ -22,6 +23,11 @@ use lonceng_core::rules::{Outcome, ProducerEvent};
 pub enum DbError {
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("database: {}", crate::postgres::detail(.0))]
+    Postgres(tokio_postgres::Error),
+    /// The database cannot be reached now (restarting, network): worth retrying, not a fault.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error("stored data cannot be read back: {0}")]
     Decode(String),
     #[error("the change cursor {since} is older than the oldest change kept ({oldest}); replay from 0")]
@@ -157,7 +163,42 @@ pub struct RoomJob {
     pub decide: RoomDecision,
 }
 
+/// What one node tells the others on the same database. Changes themselves are never sent: a
+/// [`Signal::Changed`] only says how far a user's feed has grown, and streams read it from the table.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Signal {
+    /// A user's feed has grown by the changes `from..=seq` (committed).
+    Changed { user: String, from: i64, seq: i64 },
+    /// A device reported where the agent is (NC-R12).
+    Presence { user: String, device: String, report: PresenceReport, at: DateTime<Utc> },
+    /// An operator started or ended maintenance, or announced a window (MW-1, MW-2).
+    Maintenance(MaintenanceChange),
+    /// Signals may have been missed (the listener reconnected): every stream reads its feed again.
+    Resync,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MaintenanceChange {
+    Started {
+        until: Option<DateTime<Utc>>,
+    },
+    Ended {
+        resend_every: Option<u32>,
+    },
+    /// A window was announced: read them again.
+    Announced,
+}
+
 pub trait Database: Send + Sync + 'static {
+    /// What the other nodes on this database signal; `None` for a backend only one node uses.
+    fn signals(&self) -> Option<tokio::sync::broadcast::Receiver<Signal>>;
+    /// Tells the other nodes (presence and maintenance; changes are signalled by their commit).
+    fn signal(&self, signal: Signal) -> impl Future<Output = DbResult<()>> + Send;
+    /// Whether the database answers now (`/readyz`).
+    fn ping(&self) -> impl Future<Output = DbResult<()>> + Send;
+
     /// The device of a client token, by the token's SHA-256 (tokens are never stored in clear).
     fn device(&self, token_hash: String) -> impl Future<Output = DbResult<Option<Device>>> + Send;
     fn add_user(&self, id: String, name: String) -> impl Future<Output = DbResult<()>> + Send;

@@ -1,11 +1,16 @@
-//! Fan-out of changes to open streams. Each user has a broadcast channel; maintenance notices go to
-//! everyone. A change is serialised once, however many devices receive it. A receiver that falls
-//! behind is not buffered without bound: its stream notices the gap and replays from the database, so
-//! nothing is lost (MW-3).
+//! Fan-out of changes to this node's open streams. Each user has a broadcast channel; maintenance
+//! notices go to everyone. A change is serialised once, however many devices receive it. A receiver
+//! that falls behind is not buffered without bound: its stream notices the gap and replays from the
+//! database, so nothing is lost (MW-3).
+//!
+//! Changes committed on other nodes (PostgreSQL) are read once per node and handed on here like
+//! local ones ([`Hub::behind`] says from where), so 10,000 streams of one user cost one query, not
+//! 10,000.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use chrono::{DateTime, Utc};
 use tokio::sync::broadcast;
 
 use crate::db::UserChange;
@@ -20,16 +25,26 @@ pub enum Frame {
     /// A change, as JSON, with its sequence number (the SSE `id:`).
     Change {
         seq: i64,
+        /// When it was committed (the delivery lag is measured from it).
+        at: DateTime<Utc>,
         json: Arc<str>,
     },
+    /// The user's feed has grown to `seq`: a stream behind it reads the feed.
+    Wake(i64),
     Maintenance(Arc<str>),
     Presence(Arc<str>),
     /// End the stream (maintenance began).
     Close,
 }
 
+struct Channel {
+    tx: broadcast::Sender<Frame>,
+    /// The newest sequence number handed on (0: none yet).
+    published: i64,
+}
+
 pub struct Hub {
-    users: Mutex<HashMap<String, broadcast::Sender<Frame>>>,
+    users: Mutex<HashMap<String, Channel>>,
     global: broadcast::Sender<Frame>,
 }
 
@@ -40,21 +55,29 @@ impl Default for Hub {
 }
 
 impl Hub {
+    fn users(&self) -> std::sync::MutexGuard<'_, HashMap<String, Channel>> {
+        self.users.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Receivers for one user's frames and for everyone's.
     pub fn subscribe(&self, user: &str) -> (broadcast::Receiver<Frame>, broadcast::Receiver<Frame>) {
-        let mut users = self.users.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = users.entry(user.to_owned()).or_insert_with(|| broadcast::channel(USER_CAPACITY).0);
-        (tx.subscribe(), self.global.subscribe())
+        let mut users = self.users();
+        let channel = users
+            .entry(user.to_owned())
+            .or_insert_with(|| Channel { tx: broadcast::channel(USER_CAPACITY).0, published: 0 });
+        (channel.tx.subscribe(), self.global.subscribe())
     }
 
     pub fn publish(&self, changes: &[UserChange]) {
-        let users = self.users.lock().unwrap_or_else(|p| p.into_inner());
+        let mut users = self.users();
         for (user, change) in changes {
-            if let Some(tx) = users.get(user) {
+            if let Some(channel) = users.get_mut(user) {
+                channel.published = channel.published.max(change.seq);
                 match serde_json::to_string(change) {
                     Ok(json) => {
                         // No receiver is fine: nobody is streaming.
-                        let _ = tx.send(Frame::Change { seq: change.seq, json: json.into() });
+                        let frame = Frame::Change { seq: change.seq, at: change.at, json: json.into() };
+                        let _ = channel.tx.send(frame);
                     }
                     Err(e) => tracing::error!(%e, "change not serialisable"),
                 }
@@ -62,9 +85,31 @@ impl Hub {
         }
     }
 
+    /// A node committed a user's changes `from..=seq`: where to read them from for this node's
+    /// streams, or `None` when no stream here needs them. A stream further behind than what this
+    /// node handed on sees a gap and reads for itself.
+    pub fn behind(&self, user: &str, from: i64, seq: i64) -> Option<i64> {
+        let users = self.users();
+        let channel = users.get(user).filter(|c| c.tx.receiver_count() > 0)?;
+        let since = if channel.published > 0 { channel.published } else { from.saturating_sub(1) };
+        (seq > since).then_some(since)
+    }
+
     pub fn send_to(&self, user: &str, frame: Frame) {
-        if let Some(tx) = self.users.lock().unwrap_or_else(|p| p.into_inner()).get(user) {
-            let _ = tx.send(frame);
+        if let Some(channel) = self.users().get(user) {
+            let _ = channel.tx.send(frame);
+        }
+    }
+
+    /// A user's streams read their feed up to `seq` themselves.
+    pub fn wake(&self, user: &str, seq: i64) {
+        self.send_to(user, Frame::Wake(seq));
+    }
+
+    /// Every stream reads its feed again (signals may have been missed).
+    pub fn wake_all(&self) {
+        for channel in self.users().values() {
+            let _ = channel.tx.send(Frame::Wake(i64::MAX));
         }
     }
 
@@ -74,7 +119,7 @@ impl Hub {
 
     /// Drops the channels of users with no open stream.
     pub fn prune_idle(&self) {
-        self.users.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, tx| tx.receiver_count() > 0);
+        self.users().retain(|_, c| c.tx.receiver_count() > 0);
     }
 
     /// Open streams.

@@ -8,8 +8,9 @@
 //! stay quiet (MW-5).
 //!
 //! Rooms: [`service`] (what the server does, and "commit, then publish", with the Qontak webhook
-//! intake), [`api`] (HTTP over the service), [`db`] (the storage trait) with [`sqlite`] (its embedded
-//! backend), [`hub`] (fan-out to open streams), [`presence`], [`bridge`] (polling the Qontak CRM for
+//! intake), [`api`] (HTTP over the service), [`db`] (the storage trait) with [`sqlite`] (the embedded
+//! backend) and [`postgres`] (several nodes on one database), chosen by [`backend`]; [`hub`] (fan-out
+//! to this node's open streams), [`presence`], [`bridge`] (polling the Qontak CRM for
 //! linked agents), [`crm_standin`] (a stand-in for the Mekari gateway), [`demo`] (simulated activity
 //! through the real paths).
 //!
@@ -17,11 +18,14 @@
 //! gracefully, streams included; tests start it on port 0.
 
 pub mod api;
+pub mod backend;
 pub mod bridge;
 pub mod crm_standin;
 pub mod db;
 pub mod demo;
 pub mod hub;
+pub mod metrics;
+pub mod postgres;
 pub mod presence;
 pub mod service;
 pub mod sqlite;
@@ -136,6 +140,26 @@ impl<D: Database> Running<D> {
     }
 }
 
+/// A listener on `addr` (resolved; the first address that binds) with a queue of `backlog`
+/// connections. tokio's `TcpListener::bind` queues 128: measured, 10,000 desktops reconnecting at
+/// once then took 17.8 s to get in, almost all of it SYN retries (docs/PERFORMANCE.md).
+pub async fn listen(addr: &str, backlog: u32) -> std::io::Result<TcpListener> {
+    let mut last = None;
+    for a in tokio::net::lookup_host(addr).await? {
+        let socket =
+            if a.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+        #[cfg(unix)]
+        socket.set_reuseaddr(true)?;
+        match socket.bind(a).and_then(|()| socket.listen(backlog)) {
+            Ok(l) => return Ok(l),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::NotFound, format!("{addr} resolves to nothing"))
+    }))
+}
+
 /// Accepts HTTP/1.1 connections until `shutdown`, then lets them finish (streams end on the same
 /// token). hyper is driven directly rather than through `axum::serve` for two measured reasons (see
 /// docs/PERFORMANCE.md): `axum::serve` with a `Router` rebuilds the route table for every connection
@@ -177,6 +201,28 @@ async fn serve(
     Ok(())
 }
 
+/// Acts on what the other nodes on the database signal, until shutdown. A receiver that fell behind
+/// has missed signals: every stream reads its feed again.
+async fn follow_other_nodes<D: Database>(
+    service: Arc<Service<D>>,
+    mut signals: tokio::sync::broadcast::Receiver<db::Signal>,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        let signal = tokio::select! {
+            _ = service.shutdown.cancelled() => return,
+            s = signals.recv() => match s {
+                Ok(s) => s,
+                Err(RecvError::Lagged(_)) => db::Signal::Resync,
+                Err(RecvError::Closed) => return,
+            },
+        };
+        if let Err(e) = service.follow(signal).await {
+            tracing::warn!(error = %e, "a signal from another node could not be followed");
+        }
+    }
+}
+
 /// Serves the API on `listener` with periodic ticks until stopped.
 pub async fn start<D: Database>(
     db: D,
@@ -200,6 +246,9 @@ pub async fn start<D: Database>(
             }
         }
     });
+    if let Some(signals) = service.signals() {
+        tokio::spawn(follow_other_nodes(service.clone(), signals));
+    }
     if let Some(crm) = service.config.crm.clone() {
         tokio::spawn(bridge::run(service.clone(), crm));
     }

@@ -7,9 +7,9 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use lonceng_core::clock::SystemClock;
+use lonceng_server::backend::{is_postgres_url, Backend};
 use lonceng_server::bridge::CrmConfig;
 use lonceng_server::service::Service;
-use lonceng_server::sqlite::SqliteDb;
 use lonceng_server::{demo, new_secret, start, Config};
 
 #[derive(Parser)]
@@ -20,9 +20,19 @@ struct Cli {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", env = "LONCENG_LISTEN")]
     listen: String,
-    /// SQLite database file; omit with --demo for an in-memory database.
-    #[arg(long, env = "LONCENG_DB")]
-    db: Option<PathBuf>,
+    /// Connections the kernel holds for the server before it accepts them. After a restart every
+    /// desktop reconnects at once; with a short queue the rest wait a second for the SYN retry. The
+    /// kernel caps it at net.core.somaxconn (docs/DEPLOY.md).
+    #[arg(long, default_value_t = 4096, env = "LONCENG_LISTEN_BACKLOG")]
+    listen_backlog: u32,
+    /// Log lines as text, or as JSON objects (one per line, with the request's id) for a log
+    /// collector.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "LONCENG_LOG_FORMAT")]
+    log_format: LogFormat,
+    /// The database: a SQLite file, or a PostgreSQL URL (postgres://user@host/db) that several
+    /// server nodes share. Omit with --demo for an in-memory database.
+    #[arg(long, env = "LONCENG_DB", value_name = "FILE|URL")]
+    db: Option<String>,
     /// Token producers use for POST /v1/events (generated and printed if absent).
     #[arg(long, env = "LONCENG_PRODUCER_TOKEN", hide_env_values = true)]
     producer_token: Option<String>,
@@ -80,6 +90,12 @@ struct Cli {
     /// Seconds between two polls of one agent's notifications.
     #[arg(long, env = "LONCENG_CRM_POLL_SECONDS", default_value_t = 60)]
     crm_poll_seconds: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -146,7 +162,7 @@ fn crm_config(cli: &Cli) -> anyhow::Result<Option<CrmConfig>> {
 }
 
 /// Runs an administrative command on the database and prints its result.
-async fn administer(service: &Service<SqliteDb>, command: &Command) -> anyhow::Result<()> {
+async fn administer(service: &Service<Backend>, command: &Command) -> anyhow::Result<()> {
     match command {
         Command::IssueToken { user, device } => {
             println!("{}", service.issue_token(user, device).await.context("issuing a token")?)
@@ -182,19 +198,23 @@ async fn administer(service: &Service<SqliteDb>, command: &Command) -> anyhow::R
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=warn".into()),
-        )
-        .init();
     let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,lonceng_server::access=warn".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match cli.log_format {
+        // The request's span (its id, method and path) on every line it causes.
+        LogFormat::Json => logs.json().with_current_span(true).with_span_list(false).init(),
+        LogFormat::Text => logs.init(),
+    }
     let db = match (&cli.db, cli.demo) {
-        (Some(path), _) => {
-            SqliteDb::open(path).with_context(|| format!("opening database {}", path.display()))?
+        (Some(db), _) => {
+            Backend::open(db).await.with_context(|| format!("opening the database {}", shown(db)))?
         }
-        (None, true) => SqliteDb::in_memory().context("opening an in-memory database")?,
-        (None, false) => anyhow::bail!("give --db <file> (or --demo for an in-memory demo)"),
+        (None, true) => Backend::in_memory().context("opening an in-memory database")?,
+        (None, false) => {
+            anyhow::bail!("give --db <file or postgres:// URL> (or --demo for an in-memory demo)")
+        }
     };
 
     let producer = token(&cli.producer_token, &cli.producer_token_file, "producer")?;
@@ -230,7 +250,7 @@ async fn main() -> anyhow::Result<()> {
         return administer(&service, command).await;
     }
 
-    let listener = tokio::net::TcpListener::bind(&cli.listen)
+    let listener = lonceng_server::listen(&cli.listen, cli.listen_backlog)
         .await
         .with_context(|| format!("listening on {}", cli.listen))?;
     let running = if cli.demo {
@@ -263,6 +283,21 @@ fn token(given: &Option<String>, file: &Option<PathBuf>, what: &str) -> anyhow::
     let token = text.trim();
     anyhow::ensure!(!token.is_empty(), "the {what} token file {} is empty", file.display());
     Ok(Some(token.to_owned()))
+}
+
+/// The database as logs may show it: a URL's password is left out.
+fn shown(db: &str) -> String {
+    if !is_postgres_url(db) {
+        return db.to_owned();
+    }
+    match url::Url::parse(db) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("…"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => "(a PostgreSQL URL that does not parse)".to_owned(),
+    }
 }
 
 fn announce_generated(what: &str, token: String) -> String {

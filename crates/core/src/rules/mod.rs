@@ -125,7 +125,7 @@ pub enum Outcome {
 pub enum InvalidEvent {
     #[error("the event has no recipients")]
     NoRecipients,
-    #[error("the idempotency key is empty or longer than 200 characters")]
+    #[error("the idempotency key must be 1 to 200 characters, none of them control characters")]
     BadIdempotencyKey,
     #[error("kind '{0}' needs a category from the CRM (general or approval)")]
     MissingCategory(Kind),
@@ -139,6 +139,15 @@ pub enum InvalidEvent {
     /// The link's host is not one the organisation allows (the same policy desktops apply).
     #[error("the link is refused: {0}")]
     Link(String),
+    /// An id (a recipient, the actor, a chat's ids) that is not 1 to 200 characters of text.
+    #[error("the {0} must be 1 to 200 characters, none of them control characters")]
+    BadId(&'static str),
+}
+
+/// An id every store keeps as it is: some text, not too long, no control characters (PostgreSQL
+/// refuses NUL in text, and none belongs in an id or a link).
+fn plain(s: &str) -> bool {
+    !s.is_empty() && s.chars().count() <= 200 && !s.chars().any(char::is_control)
 }
 
 impl From<UnknownKey> for InvalidEvent {
@@ -159,6 +168,12 @@ pub fn decide(event: &ProducerEvent) -> Result<Outcome, InvalidEvent> {
                 if value.is_empty() {
                     return Err(InvalidEvent::IncompleteChatMessage(field));
                 }
+                if !plain(value) {
+                    return Err(InvalidEvent::BadId(field));
+                }
+            }
+            if m.url.chars().any(char::is_control) {
+                return Err(Problem::BadUrl.into());
             }
             if !crate::model::is_web_url(&m.url) {
                 return Err(Problem::BadUrl.into());
@@ -170,13 +185,19 @@ pub fn decide(event: &ProducerEvent) -> Result<Outcome, InvalidEvent> {
 }
 
 fn decide_notification(e: &DomainEvent) -> Result<Vec<Decision>, InvalidEvent> {
-    if e.idempotency_key.is_empty() || e.idempotency_key.chars().count() > 200 {
+    if !plain(&e.idempotency_key) {
         return Err(InvalidEvent::BadIdempotencyKey);
     }
     if e.recipients.iter().all(|r| r.is_empty()) {
         return Err(InvalidEvent::NoRecipients);
     }
-    if !crate::model::is_web_url(&e.url) {
+    if e.recipients.iter().any(|r| !r.is_empty() && !plain(r)) {
+        return Err(InvalidEvent::BadId("recipient"));
+    }
+    if [&e.actor, &e.posted_by].into_iter().flatten().any(|a| !plain(&a.id)) {
+        return Err(InvalidEvent::BadId("actor id"));
+    }
+    if e.url.chars().any(char::is_control) || !crate::model::is_web_url(&e.url) {
         return Err(Problem::BadUrl.into());
     }
     let (kind, actor, params) = attribute(e);

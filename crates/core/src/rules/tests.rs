@@ -182,6 +182,18 @@ fn recipients_are_deduplicated_and_events_are_validated() {
     e.idempotency_key.clear();
     assert_eq!(decide(&ProducerEvent::Notification(e)), Err(InvalidEvent::BadIdempotencyKey));
 
+    // Ids are text every store keeps: no NUL or other control character, at most 200 characters.
+    let mut e = event(Kind::DealOwnerAssigned, Some(actor("u-2", "B")), &["u-1"], deal_params());
+    e.idempotency_key = "k\0".into();
+    assert_eq!(decide(&ProducerEvent::Notification(e)), Err(InvalidEvent::BadIdempotencyKey));
+    let e = event(Kind::DealOwnerAssigned, Some(actor("u-2", "B")), &["u-1", "u-\0"], deal_params());
+    assert_eq!(decide(&ProducerEvent::Notification(e)), Err(InvalidEvent::BadId("recipient")));
+    let long = "u".repeat(201);
+    let e = event(Kind::DealOwnerAssigned, Some(actor("u-2", "B")), &[long.as_str()], deal_params());
+    assert_eq!(decide(&ProducerEvent::Notification(e)), Err(InvalidEvent::BadId("recipient")));
+    let e = event(Kind::DealOwnerAssigned, Some(actor("u-\u{7}", "B")), &["u-1"], deal_params());
+    assert_eq!(decide(&ProducerEvent::Notification(e)), Err(InvalidEvent::BadId("actor id")));
+
     let mut e =
         event(Kind::CrmNotice, None, &["u-1"], Params::new().with("origin", "deal").with("description", "x"));
     assert_eq!(

@@ -1,6 +1,7 @@
 //! Every failure is a JSON [`ErrorBody`] with a stable code and a sentence for a person; extractor
 //! rejections are mapped too, so a malformed body never gets axum's plain-text answer. Storage
-//! failures are logged here and answered 500 without detail.
+//! failures are logged here and answered 500 without detail; a database that cannot be reached is
+//! 503 with `Retry-After`, which clients and producers already wait out (MW-2).
 
 use axum::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
@@ -11,10 +12,20 @@ use lonceng_core::protocol::{ErrorBody, ErrorDetail};
 
 use crate::service::ServiceError;
 
+/// Seconds a client waits before retrying while the database is unreachable: a PostgreSQL restart
+/// takes a few.
+const UNAVAILABLE_RETRY_AFTER: u64 = 5;
+
 #[derive(Debug)]
 pub enum ApiError {
-    BadRequest { code: &'static str, message: String },
-    Unprocessable { code: &'static str, message: String },
+    BadRequest {
+        code: &'static str,
+        message: String,
+    },
+    Unprocessable {
+        code: &'static str,
+        message: String,
+    },
     Unauthorized(&'static str),
     NotFound(String),
     Conflict(String),
@@ -23,7 +34,12 @@ pub enum ApiError {
     TooLarge(String),
     UnsupportedMedia(String),
     NotImplemented(&'static str, &'static str),
-    Maintenance { until: Option<DateTime<Utc>>, retry_after: u64 },
+    Maintenance {
+        until: Option<DateTime<Utc>>,
+        retry_after: u64,
+    },
+    /// The database cannot be reached for a moment (it restarts, a node lost it): retry soon.
+    Unavailable,
     Internal,
 }
 
@@ -45,6 +61,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Unauthorized => ApiError::Unauthorized("the token is not valid"),
             ServiceError::Maintenance { until, retry_after } => ApiError::Maintenance { until, retry_after },
             e @ ServiceError::CursorGone { .. } => ApiError::Gone(e.to_string()),
+            ServiceError::Unavailable => ApiError::Unavailable,
             ServiceError::Storage(e) => {
                 tracing::error!(error = %e, "storage failed");
                 ApiError::Internal
@@ -82,6 +99,11 @@ impl IntoResponse for ApiError {
                     None => "under maintenance".to_owned(),
                 },
             ),
+            ApiError::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the server cannot reach its database for a moment; try again shortly".into(),
+            ),
             ApiError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -93,6 +115,9 @@ impl IntoResponse for ApiError {
         match self {
             ApiError::Maintenance { retry_after, .. } => {
                 response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry_after));
+            }
+            ApiError::Unavailable => {
+                response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER));
             }
             ApiError::Unauthorized(_) => {
                 response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

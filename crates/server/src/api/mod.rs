@@ -14,6 +14,7 @@ pub mod stream;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue};
 use axum::routing::{get, post, put};
 use axum::Router;
 
@@ -22,6 +23,11 @@ pub use routes::{IssuedToken, Me, StreamTicket};
 
 use crate::db::Database;
 use crate::service::Service;
+
+type Request = axum::http::Request<axum::body::Body>;
+
+/// The header that carries a request's id, in and out.
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Request bodies larger than this are refused with 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -33,6 +39,8 @@ pub fn router<D: Database>(service: Arc<Service<D>>) -> Router {
     let webhook = post(qontak::webhook::<D>).layer(DefaultBodyLimit::max(qontak::WEBHOOK_BODY_LIMIT));
     let router = Router::new()
         .route("/healthz", get(health))
+        .route("/readyz", get(ready::<D>))
+        .route("/metrics", get(metrics::<D>))
         .route("/v1/me", get(me))
         .route("/v1/notifications", get(list::<D>))
         .route("/v1/notifications/read-all", post(mark_all_read::<D>))
@@ -62,7 +70,7 @@ pub fn router<D: Database>(service: Arc<Service<D>>) -> Router {
         .route("/v1/integrations/qontak/webhooks/{secret}", webhook)
         .fallback(|| async { ApiError::NotFound("no such path".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(axum::middleware::from_fn(request_id))
         .with_state(service);
     match cors {
         Some(cors) => router.layer(cors),
@@ -70,15 +78,46 @@ pub fn router<D: Database>(service: Arc<Service<D>>) -> Router {
     }
 }
 
-/// The span of a request: its method and path, without the query (stream tickets travel there) and
-/// without the webhook's secret (it is the webhook's only credential).
-fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+/// The request's path as logs show it: without the query (stream tickets travel there) and without
+/// the webhook's secret (it is the webhook's only credential).
+fn logged_path(req: &Request) -> String {
     let path = req.uri().path();
-    let path = match path.strip_prefix(qontak::WEBHOOK_PREFIX) {
+    match path.strip_prefix(qontak::WEBHOOK_PREFIX) {
         Some(_) => format!("{}…", qontak::WEBHOOK_PREFIX),
         None => path.to_owned(),
-    };
-    tracing::debug_span!("request", method = %req.method(), path)
+    }
+}
+
+/// A request id a proxy in front may have set: kept when it is a plain token, else replaced.
+fn given_request_id(req: &Request) -> Option<String> {
+    let id = req.headers().get(REQUEST_ID)?.to_str().ok()?;
+    let plain = (1..=64).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    plain.then(|| id.to_owned())
+}
+
+/// Every request gets an id (the proxy's `X-Request-Id`, or a new one), which every log line it
+/// causes carries (its span) and the answer returns; one access line per answer, and the answer's
+/// class counted for `/metrics`.
+async fn request_id(mut req: Request, next: axum::middleware::Next) -> axum::response::Response {
+    use tracing::Instrument;
+    let id = given_request_id(&req).unwrap_or_else(|| crate::new_secret()[..16].to_owned());
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        req.headers_mut().insert(REQUEST_ID, v);
+    }
+    let (method, path) = (req.method().clone(), logged_path(&req));
+    let span = tracing::info_span!("request", request_id = %id, %method, path);
+    let started = std::time::Instant::now();
+    let mut response = next.run(req).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    crate::metrics::METRICS.response(status);
+    span.in_scope(|| {
+        tracing::info!(target: "lonceng_server::access", status, ms = started.elapsed().as_secs_f64() * 1e3, "answered")
+    });
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, v);
+    }
+    response
 }
 
 /// Browsers on these origins may call the API (a web page with a stream ticket, say): what they

@@ -17,13 +17,39 @@ use serde::{Deserialize, Serialize};
 use super::error::ApiError;
 use super::extract::{Admin, Body, Client, Producer, P, Q};
 use crate::db::{Database, ListFilter};
-use crate::service::Service;
+use crate::service::{Service, ServiceError};
 
 pub type Svc<D> = State<Arc<Service<D>>>;
 type Answer<T> = Result<Json<T>, ApiError>;
 
 pub async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// `/metrics`, for Prometheus (see `crate::metrics`). Unauthenticated, like most exporters: it
+/// shows counts only; docs/DEPLOY.md keeps it off the public side of the proxy.
+pub async fn metrics<D: Database>(
+    State(service): State<Arc<Service<D>>>,
+) -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        crate::metrics::METRICS.render(service.streams()),
+    )
+}
+
+/// Ready to serve: the database answers. `/healthz` stays 200 meanwhile (the process is alive and
+/// streams keep running); a load balancer sends new requests elsewhere.
+pub async fn ready<D: Database>(
+    State(service): State<Arc<Service<D>>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    service.ready().await.map_err(|e| match e {
+        ServiceError::Storage(e) => {
+            tracing::warn!(error = %e, "not ready");
+            ApiError::Unavailable
+        }
+        other => other.into(),
+    })?;
+    Ok(Json(serde_json::json!({ "status": "ok" })))
 }
 
 #[derive(Serialize, Deserialize)]
@@ -171,7 +197,7 @@ pub async fn put_presence<D: Database>(
     Client(d): Client,
     Body(report): Body<PresenceReport>,
 ) -> Json<Presence> {
-    Json(service.report_presence(&d, report))
+    Json(service.report_presence(&d, report).await)
 }
 
 pub async fn maintenance<D: Database>(State(service): Svc<D>) -> Json<MaintenanceStatus> {

@@ -1,7 +1,8 @@
 //! `GET /v1/stream`: a user's changes as Server-Sent Events. Resumes after `Last-Event-ID` (or
 //! `?since=`) by replaying from the database, then follows live frames from the hub. A gap in the
 //! live sequence (a lagging receiver, or two commits published out of order) switches back to
-//! replay, so a stream never skips a change (MW-3).
+//! replay, so a stream never skips a change (MW-3). Changes committed on another node arrive as a
+//! wake-up with the user's newest sequence number, and are read from the database the same way.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -76,6 +77,14 @@ struct StreamState<D> {
     closing: bool,
 }
 
+/// Counts a change written to a stream, and how long after its commit (a replay of old changes
+/// counts as late: it is).
+fn sent<D: Database>(service: &Service<D>, at: chrono::DateTime<chrono::Utc>) {
+    let m = &crate::metrics::METRICS;
+    m.changes_sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    m.delivery_lag.observe((service.clock.now() - at).to_std().unwrap_or_default());
+}
+
 fn change_event(seq: i64, json: &str) -> Event {
     Event::default().event(sse::CHANGE).id(seq.to_string()).data(json)
 }
@@ -92,6 +101,7 @@ async fn next_event<D: Database>(
         }
         if let Some(c) = st.replay.pop_front() {
             st.last = c.seq;
+            sent(&st.service, c.at);
             let json = serde_json::to_string(&c).unwrap_or_default();
             return Some((Ok(change_event(c.seq, &json)), st));
         }
@@ -111,7 +121,7 @@ async fn next_event<D: Database>(
         }
         tokio::select! {
             r = st.rx_user.recv() => match r {
-                Ok(Frame::Change { seq, json }) => {
+                Ok(Frame::Change { seq, at, json }) => {
                     if seq <= st.last {
                         continue;
                     }
@@ -120,7 +130,14 @@ async fn next_event<D: Database>(
                         continue;
                     }
                     st.last = seq;
+                    sent(&st.service, at);
                     return Some((Ok(change_event(seq, &json)), st));
+                }
+                // Another node's commit: read the feed from the cursor (the data is never in the signal).
+                Ok(Frame::Wake(seq)) => {
+                    if seq > st.last {
+                        st.replay_done = false;
+                    }
                 }
                 Ok(Frame::Presence(json)) => return Some((Ok(Event::default().event(sse::PRESENCE).data(&*json)), st)),
                 Ok(Frame::Maintenance(_) | Frame::Close) => continue,

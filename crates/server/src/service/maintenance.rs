@@ -10,7 +10,7 @@ use lonceng_core::protocol::{ChangeBody, MaintenanceStatus, MaintenanceWindow};
 use lonceng_core::rules::{self, Outcome};
 
 use super::{Service, ServiceError, ServiceResult};
-use crate::db::{Database, UserChange};
+use crate::db::{Database, MaintenanceChange, Signal, UserChange};
 use crate::hub::Frame;
 
 #[derive(Debug, Default)]
@@ -74,6 +74,7 @@ impl<D: Database> Service<D> {
     pub async fn start_maintenance(&self, until: Option<DateTime<Utc>>) -> ServiceResult<MaintenanceStatus> {
         self.state().manual = Some(until);
         self.sync_maintenance().await?;
+        self.share(Signal::Maintenance(MaintenanceChange::Started { until })).await;
         Ok(self.maintenance_status())
     }
 
@@ -84,7 +85,34 @@ impl<D: Database> Service<D> {
             st.resend_every = resend_every;
         }
         self.sync_maintenance().await?;
+        self.share(Signal::Maintenance(MaintenanceChange::Ended { resend_every })).await;
         Ok(self.maintenance_status())
+    }
+
+    /// Another node's operator changed maintenance: this node follows (its streams are told and
+    /// closed, or its share of the queue delivered; an event is applied once whichever node
+    /// delivers it).
+    pub(super) async fn follow_maintenance(&self, change: MaintenanceChange) -> ServiceResult<()> {
+        match change {
+            MaintenanceChange::Started { until } => self.state().manual = Some(until),
+            MaintenanceChange::Ended { resend_every } => {
+                let mut st = self.state();
+                st.manual = None;
+                st.resend_every = resend_every;
+            }
+            MaintenanceChange::Announced => {
+                self.reload_windows().await?;
+                self.broadcast_status();
+            }
+        }
+        self.sync_maintenance().await
+    }
+
+    /// The announced windows, as the database has them now.
+    pub(super) async fn reload_windows(&self) -> ServiceResult<()> {
+        let windows = self.db.windows(self.clock.now()).await?;
+        self.state().windows = windows;
+        Ok(())
     }
 
     pub(super) fn broadcast_status(&self) {

@@ -25,7 +25,7 @@ use lonceng_core::rules::{self, InvalidEvent, Outcome, ProducerEvent};
 use tokio::sync::broadcast::Receiver;
 use tokio_util::sync::CancellationToken;
 
-use crate::db::{Database, DbError, Device, ListFilter, MarkAll, NewToken, UserChange};
+use crate::db::{Database, DbError, Device, ListFilter, MarkAll, NewToken, Signal, UserChange};
 use crate::hub::{Frame, Hub};
 use crate::presence::PresenceBook;
 use crate::{new_secret, token_hash, Config};
@@ -53,6 +53,9 @@ pub enum ServiceError {
     Maintenance { until: Option<DateTime<Utc>>, retry_after: u64 },
     #[error("the change cursor {since} is older than the oldest change kept ({oldest}); replay from 0")]
     CursorGone { since: i64, oldest: i64 },
+    /// The database cannot be reached now: clients and producers retry (503).
+    #[error("the service is unavailable for a moment")]
+    Unavailable,
     #[error(transparent)]
     Storage(DbError),
 }
@@ -62,12 +65,29 @@ impl From<DbError> for ServiceError {
         match e {
             DbError::CursorGone { since, oldest } => ServiceError::CursorGone { since, oldest },
             DbError::Conflict(what) => ServiceError::Conflict(what),
+            DbError::Unavailable(why) => {
+                tracing::warn!(error = %why, "the database is unavailable");
+                ServiceError::Unavailable
+            }
             other => ServiceError::Storage(other),
         }
     }
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// How long a client token found in the database is known without asking it again. Tokens are
+/// only ever added (a device's new token replaces nothing), so remembering one cannot let a
+/// revoked token in.
+const TOKEN_MEMORY: std::time::Duration = std::time::Duration::from_secs(60);
+/// Tokens remembered at most (about 200 bytes each).
+const TOKENS_REMEMBERED: usize = 100_000;
+
+/// A user or device id as an administrator gives it: 1 to 128 characters, no control characters
+/// (PostgreSQL refuses NUL in text; none belongs in an id).
+fn plain_id(s: &str) -> bool {
+    (1..=128).contains(&s.chars().count()) && !s.chars().any(char::is_control)
+}
 
 pub struct Service<D> {
     db: D,
@@ -83,6 +103,8 @@ pub struct Service<D> {
     /// The CRM bridge's state (idle without CRM credentials).
     pub bridge: crate::bridge::Bridge,
     intake: qontak::IntakeState,
+    /// Client tokens recently found, by hash (see `authenticate`).
+    tokens: Mutex<std::collections::HashMap<String, (Device, std::time::Instant)>>,
 }
 
 impl<D: Database> Service<D> {
@@ -99,6 +121,7 @@ impl<D: Database> Service<D> {
             transition: tokio::sync::Mutex::new(()),
             bridge: crate::bridge::Bridge::default(),
             intake: qontak::IntakeState::default(),
+            tokens: Mutex::default(),
         }))
     }
 
@@ -122,6 +145,7 @@ impl<D: Database> Service<D> {
     /// Accepts a producer event: applies it, or queues it during maintenance. Invalid events are
     /// refused at once, maintenance or not.
     pub async fn submit(&self, event: ProducerEvent) -> ServiceResult<EventResponse> {
+        crate::metrics::METRICS.events_received.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let outcome = rules::admit(&event, self.clock.now(), &self.config.links)?;
         let key = match &event {
             ProducerEvent::Notification(e) => e.idempotency_key.clone(),
@@ -152,9 +176,34 @@ impl<D: Database> Service<D> {
 
     // ---- clients ----
 
-    /// The device of a client token (NC-R3: every client call is scoped to its user).
+    /// The device of a client token (NC-R3: every client call is scoped to its user). Tokens seen
+    /// in the last minute are known without the database: after a restart every desktop reconnects
+    /// at once, and each would otherwise cost a query before its stream opens. Unknown tokens are
+    /// never remembered (a guess costs a query, and a new token works at once).
     pub async fn authenticate(&self, token: &str) -> ServiceResult<Device> {
-        self.db.device(token_hash(token)).await?.ok_or(ServiceError::Unauthorized)
+        let hash = token_hash(token);
+        let now = std::time::Instant::now();
+        if let Some((device, at)) = self.known_tokens().get(&hash) {
+            if now.duration_since(*at) < TOKEN_MEMORY {
+                return Ok(device.clone());
+            }
+        }
+        let device = self.db.device(hash.clone()).await?.ok_or(ServiceError::Unauthorized)?;
+        let mut known = self.known_tokens();
+        if known.len() >= TOKENS_REMEMBERED {
+            known.retain(|_, (_, at)| now.duration_since(*at) < TOKEN_MEMORY);
+            if known.len() >= TOKENS_REMEMBERED {
+                known.clear();
+            }
+        }
+        known.insert(hash, (device.clone(), now));
+        Ok(device)
+    }
+
+    fn known_tokens(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, (Device, std::time::Instant)>> {
+        self.tokens.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub async fn list(&self, user: &str, filter: ListFilter) -> ServiceResult<Vec<WireNotification>> {
@@ -212,13 +261,82 @@ impl<D: Database> Service<D> {
         self.presence.get(user, self.clock.now())
     }
 
-    /// A device reports where the agent is (input to NC-R12); the user's other devices hear of it.
-    pub fn report_presence(&self, device: &Device, report: PresenceReport) -> Presence {
-        let presence = self.presence.report(&device.user_id, &device.device_id, report, self.clock.now());
+    /// A device reports where the agent is (input to NC-R12); the user's other devices hear of it,
+    /// on whichever node they stream from.
+    pub async fn report_presence(&self, device: &Device, report: PresenceReport) -> Presence {
+        let at = self.clock.now();
+        let presence = self.take_presence(&device.user_id, &device.device_id, report, at);
+        let (user, device) = (device.user_id.clone(), device.device_id.clone());
+        self.share(Signal::Presence { user, device, report, at }).await;
+        presence
+    }
+
+    fn take_presence(&self, user: &str, device: &str, report: PresenceReport, at: DateTime<Utc>) -> Presence {
+        let presence = self.presence.report(user, device, report, at);
         if let Ok(json) = serde_json::to_string(&presence) {
-            self.hub.send_to(&device.user_id, Frame::Presence(json.into()));
+            self.hub.send_to(user, Frame::Presence(json.into()));
         }
         presence
+    }
+
+    // ---- the other nodes ----
+
+    /// Tells the other nodes on the database; one that misses it catches up (presence is reported
+    /// again within its lifetime, maintenance windows are read again on a resync).
+    async fn share(&self, signal: Signal) {
+        if let Err(e) = self.db.signal(signal).await {
+            tracing::warn!(error = %e, "not shared with the other nodes");
+        }
+    }
+
+    /// What the other nodes signal, when the backend has other nodes.
+    pub fn signals(&self) -> Option<tokio::sync::broadcast::Receiver<Signal>> {
+        self.db.signals()
+    }
+
+    /// Acts on another node's signal.
+    pub async fn follow(&self, signal: Signal) -> ServiceResult<()> {
+        match signal {
+            Signal::Changed { user, from, seq } => self.catch_up(&user, from, seq).await?,
+            Signal::Presence { user, device, report, at } => {
+                self.take_presence(&user, &device, report, at);
+            }
+            Signal::Maintenance(change) => self.follow_maintenance(change).await?,
+            Signal::Resync => {
+                self.hub.wake_all();
+                self.reload_windows().await?;
+                self.sync_maintenance().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Another node committed `user`'s changes up to `seq`: this node reads them once and hands
+    /// them to its streams of the user (none: nothing to do). If the read fails, or there is more
+    /// than a page, the streams read for themselves.
+    async fn catch_up(&self, user: &str, from: i64, seq: i64) -> ServiceResult<()> {
+        let Some(since) = self.hub.behind(user, from, seq) else { return Ok(()) };
+        match self.db.changes(user.to_owned(), since, 500).await {
+            Ok(page) => {
+                let more = page.more;
+                let changes: Vec<UserChange> =
+                    page.changes.into_iter().map(|c| (user.to_owned(), c)).collect();
+                self.publish(&changes);
+                if more {
+                    self.hub.wake(user, seq);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                self.hub.wake(user, seq);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// `/readyz`: the database answers.
+    pub async fn ready(&self) -> ServiceResult<()> {
+        Ok(self.db.ping().await?)
     }
 
     // ---- the CRM bridge ----
@@ -248,17 +366,20 @@ impl<D: Database> Service<D> {
     // ---- administration ----
 
     pub async fn add_user(&self, id: &str, name: &str) -> ServiceResult<()> {
-        if !(1..=128).contains(&id.chars().count()) || name.chars().count() > 200 {
-            return Err(ServiceError::Invalid("id must be 1 to 128 characters, and name at most 200".into()));
+        if !plain_id(id) || name.chars().count() > 200 || name.contains('\0') {
+            return Err(ServiceError::Invalid(
+                "id must be 1 to 128 characters without control characters, and name at most 200".into(),
+            ));
         }
         Ok(self.db.add_user(id.to_owned(), name.to_owned()).await?)
     }
 
     /// A new client token for a user's device; only its hash is stored.
     pub async fn issue_token(&self, user_id: &str, device_id: &str) -> ServiceResult<String> {
-        let fits = |s: &str| (1..=128).contains(&s.chars().count());
-        if !(fits(user_id) && fits(device_id)) {
-            return Err(ServiceError::Invalid("user_id and device_id must be 1 to 128 characters".into()));
+        if !(plain_id(user_id) && plain_id(device_id)) {
+            return Err(ServiceError::Invalid(
+                "user_id and device_id must be 1 to 128 characters without control characters".into(),
+            ));
         }
         let token = new_secret();
         self.keep_token(&token, user_id, device_id).await?;
@@ -302,6 +423,7 @@ impl<D: Database> Service<D> {
         self.state().add_window(w.clone());
         self.broadcast_status();
         self.sync_maintenance().await?;
+        self.share(Signal::Maintenance(crate::db::MaintenanceChange::Announced)).await;
         Ok(w)
     }
 }

@@ -38,7 +38,24 @@ pub struct IntakeState {
     pub(super) rooms: RoomQueue,
 }
 
-type RoomReply = tokio::sync::oneshot::Sender<Result<Result<Applied, String>, String>>;
+type RoomReply = tokio::sync::oneshot::Sender<Result<Result<Applied, String>, BatchFailed>>;
+
+/// Why a batch was not applied, as each webhook in it is answered: an unreachable database (or a
+/// deadlock between nodes) is a 503 that Qontak retries, anything else a fault.
+#[derive(Debug, Clone)]
+enum BatchFailed {
+    Unavailable(String),
+    Failed(String),
+}
+
+impl From<BatchFailed> for ServiceError {
+    fn from(e: BatchFailed) -> ServiceError {
+        match e {
+            BatchFailed::Unavailable(why) => DbError::Unavailable(why).into(),
+            BatchFailed::Failed(why) => ServiceError::Storage(DbError::Worker(why)),
+        }
+    }
+}
 
 /// Group commit of room events: a webhook's room event waits for the commit in progress, and all
 /// that arrived meanwhile are applied together in the next one (one commit, one WAL sync, for
@@ -68,7 +85,7 @@ impl RoomQueue {
             let _turn = self.committing.lock().await;
             // Done by the committer before us? (Replies are sent before the turn passes on.)
             match answer.try_recv() {
-                Ok(result) => return result.map_err(|e| ServiceError::Storage(DbError::Worker(e))),
+                Ok(result) => return result.map_err(ServiceError::from),
                 Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
                     return Err(ServiceError::Storage(DbError::Worker("the room event was lost".into())))
                 }
@@ -94,8 +111,12 @@ impl RoomQueue {
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "room events not applied");
+                    let failed = match e {
+                        DbError::Unavailable(why) => BatchFailed::Unavailable(why),
+                        other => BatchFailed::Failed(other.to_string()),
+                    };
                     for reply in replies {
-                        let _ = reply.send(Err(e.to_string()));
+                        let _ = reply.send(Err(failed.clone()));
                     }
                 }
             }
@@ -103,6 +124,12 @@ impl RoomQueue {
     }
 }
 pub const WEBHOOK_SOURCE: &str = "qontak_webhook";
+
+/// Text a database can keep: PostgreSQL refuses NUL in text, so a garbage body with NULs would not
+/// even become a dead letter (and Qontak would re-send it forever). U+FFFD, as for invalid UTF-8.
+fn keepable(text: &str) -> String {
+    text.replace('\0', "\u{fffd}")
+}
 pub const CRM_SOURCE: &str = "crm";
 
 /// What a webhook did.
@@ -181,6 +208,7 @@ impl<D: Database> Service<D> {
             .webhook_secret_id(secret)
             .await?
             .ok_or_else(|| ServiceError::NotFound("no such path".into()))?;
+        crate::metrics::METRICS.events_received.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let now = self.clock.now();
         let due = {
             let mut noted = self.intake.noted.lock().unwrap_or_else(|p| p.into_inner());
@@ -201,12 +229,13 @@ impl<D: Database> Service<D> {
                 let letter = NewDeadLetter {
                     source: WEBHOOK_SOURCE,
                     key: format!("{WEBHOOK_SOURCE}:{}", hex_digest(body)),
-                    reason: reason.clone(),
-                    body: String::from_utf8_lossy(body).into_owned(),
+                    reason: keepable(&reason),
+                    body: keepable(&String::from_utf8_lossy(body)),
                     at: self.clock.now(),
                 };
                 let (id, fresh) = self.db.add_dead_letter(letter).await?;
                 if fresh {
+                    crate::metrics::METRICS.dead_letters.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     tracing::warn!(dead_letter = id, reason, "Qontak webhook kept as a dead letter");
                 }
                 Ok(WebhookAnswer {
@@ -488,9 +517,16 @@ impl<D: Database> Service<D> {
         reason: String,
     ) -> ServiceResult<()> {
         let key = format!("{CRM_SOURCE}:{user_id}:{}", hex_digest(body.as_bytes()));
-        let letter = NewDeadLetter { source: CRM_SOURCE, key, reason, body, at: self.clock.now() };
+        let letter = NewDeadLetter {
+            source: CRM_SOURCE,
+            key,
+            reason: keepable(&reason),
+            body: keepable(&body),
+            at: self.clock.now(),
+        };
         let (id, fresh) = self.db.add_dead_letter(letter).await?;
         if fresh {
+            crate::metrics::METRICS.dead_letters.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             tracing::warn!(dead_letter = id, user = user_id, "a CRM notification kept as a dead letter");
         }
         Ok(())

@@ -22,7 +22,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::db::{
     Acted, AgentLink, Applied, Database, DbError, DbResult, DeadLetter, Device, ListFilter, MarkAll,
-    NewDeadLetter, NewToken, RoomJob, UserChange, WebhookSecret,
+    NewDeadLetter, NewToken, RoomJob, Signal, UserChange, WebhookSecret,
 };
 
 const MIGRATIONS: &[Migration] = &[
@@ -153,6 +153,19 @@ impl SqliteDb {
 }
 
 impl Database for SqliteDb {
+    fn signals(&self) -> Option<tokio::sync::broadcast::Receiver<Signal>> {
+        None
+    }
+
+    /// One node per file: nobody else to tell.
+    fn signal(&self, _signal: Signal) -> impl Future<Output = DbResult<()>> + Send {
+        std::future::ready(Ok(()))
+    }
+
+    fn ping(&self) -> impl Future<Output = DbResult<()>> + Send {
+        self.run(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
+    }
+
     fn device(&self, token_hash: String) -> impl Future<Output = DbResult<Option<Device>>> + Send {
         self.run(move |c| {
             Ok(c.query_row("SELECT user_id, device_id FROM tokens WHERE hash = ?1", [token_hash], |r| {

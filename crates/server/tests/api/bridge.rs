@@ -32,7 +32,7 @@ async fn bridged(secret: &str, budget_per_minute: u32) -> Bridged {
         budget_per_minute,
         poll_interval: StdDuration::from_millis(100),
     });
-    let s = server_with(SqliteDb::in_memory().unwrap(), c, clock).await;
+    let s = server_with(fresh_db().await, c, clock).await;
     let sari = s.token("u-sari", "desktop").await;
     s.post(ADMIN, "/v1/admin/users", json!({"id": "u-sari", "name": "Sari"})).await;
     let (st, b) = s.put(ADMIN, "/v1/admin/users/u-sari/qontak", json!({"crm_sso_id": "sso-sari"})).await;

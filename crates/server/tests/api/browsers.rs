@@ -10,7 +10,7 @@ const ORIGIN: &str = "https://agent.example.com";
 async fn browser_server() -> Server {
     let mut c = config();
     c.cors_origins = vec![ORIGIN.to_owned()];
-    server_with(SqliteDb::in_memory().unwrap(), c, Arc::new(ManualClock::new(t0()))).await
+    server_with(fresh_db().await, c, Arc::new(ManualClock::new(t0()))).await
 }
 
 async fn ticket(s: &Server, token: &str) -> String {

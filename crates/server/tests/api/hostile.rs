@@ -215,8 +215,66 @@ async fn the_server_enforces_exactly_the_published_forms() {
     for (body, want) in [
         (json!({"user_id": "u-1", "device_id": "x".repeat(129)}), StatusCode::UNPROCESSABLE_ENTITY),
         (json!({"user_id": "é".repeat(128), "device_id": "d"}), StatusCode::OK),
+        (json!({"user_id": "u-\u{0}", "device_id": "d"}), StatusCode::UNPROCESSABLE_ENTITY),
     ] {
         let (status, b) = s.post(ADMIN, "/v1/admin/tokens", body).await;
         assert_eq!(status, want, "{b}");
     }
+}
+
+/// NUL and other control characters in ids are refused with a clear 422 on both backends
+/// (PostgreSQL cannot keep NUL in text; SQLite could, so the rule is the same for both), and a
+/// webhook body full of NULs is still kept as a dead letter.
+#[tokio::test]
+async fn control_characters_in_ids_are_refused_and_garbage_is_still_kept() {
+    let s = server().await;
+    let sari = s.token("u-1", "desktop").await;
+    for event in [
+        mention("k\u{0}", "u-1"),
+        mention("k-1", "u-\u{0}"),
+        mention("k-2", &"u".repeat(201)),
+        event(
+            "k-3",
+            "mention",
+            &["u-1"],
+            Some(("u-\u{1b}", "Budi")),
+            json!({"target": "deal", "object_name": "PT"}),
+        ),
+        json!({"type": "chat_message", "event_id": "c\u{0}", "conversation_id": "room-1", "channel": "whatsapp",
+               "sender_name": "Siti", "preview": "Halo", "recipient_id": "u-1",
+               "url": "https://chat.qontak.com/inbox/room-1", "received_at": t0()}),
+    ] {
+        let (status, b) = s.produce(event.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{event}: {b}");
+        assert_eq!(b["error"]["code"], "invalid_event", "{b}");
+    }
+    // Text with NUL inside parameters is data, kept and returned as it came.
+    s.notify(event(
+        "k-4",
+        "mention",
+        &["u-1"],
+        Some(("u-9", "Bu\u{0}di")),
+        json!({"target": "deal", "object_name": "P\u{0}T"}),
+    ))
+    .await;
+    let items = s.list(&sari, "tab=general").await.items;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].params["object_name"], "P\u{0}T");
+
+    let (_, b) = s.post(ADMIN, "/v1/admin/qontak/webhook-secrets", json!({})).await;
+    let path = b["path"].as_str().unwrap().to_owned();
+    let resp = s
+        .http
+        .post(s.url(&path))
+        .header("content-type", "application/json")
+        .body(b"\x00{\"x\x00\": 1}".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let answer: Value = resp.json().await.unwrap();
+    assert_eq!(answer["status"], "dead_letter", "{answer}");
+    let (_, letters) = s.get(ADMIN, "/v1/admin/qontak/dead-letters").await;
+    let body = letters["items"][0]["body"].as_str().unwrap();
+    assert!(!body.contains('\0') && body.contains('\u{fffd}'), "{body:?}");
 }

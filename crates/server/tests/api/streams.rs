@@ -29,13 +29,11 @@ async fn mw3_a_dropped_stream_resumes_after_last_event_id_with_nothing_lost_or_d
 
 // MW-3
 #[tokio::test]
-async fn mw3_streams_resume_after_a_server_restart_on_the_same_database_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("server.db");
+async fn mw3_streams_resume_after_a_server_restart_on_the_same_database() {
+    let db = Durable::new().await;
     let clock = Arc::new(ManualClock::new(t0()));
-    let open = |p: &Path| SqliteDb::open(p).unwrap();
 
-    let s = server_with(open(&path), config(), clock.clone()).await;
+    let s = server_with(db.open().await, config(), clock.clone()).await;
     let sari = s.token("u-1", "desktop").await;
     let mut stream = s.stream(&sari, None).await;
     s.notify(mention("m1", "u-1")).await;
@@ -43,7 +41,7 @@ async fn mw3_streams_resume_after_a_server_restart_on_the_same_database_file() {
     drop(stream);
     tokio::time::timeout(StdDuration::from_secs(10), s.running.stop()).await.expect("stops");
 
-    let s = server_with(open(&path), config(), clock).await;
+    let s = server_with(db.open().await, config(), clock).await;
     s.notify(mention("m2", "u-1")).await;
     let (_, dup) = s.produce(mention("m1", "u-1")).await;
     assert_eq!(dup["duplicate"], true, "idempotency keys survive the restart");
@@ -74,7 +72,7 @@ async fn shutdown_does_not_wait_for_open_streams() {
 async fn a_server_that_does_not_stream_says_so() {
     let mut c = config();
     c.streaming = false;
-    let s = server_with(SqliteDb::in_memory().unwrap(), c, Arc::new(ManualClock::new(t0()))).await;
+    let s = server_with(fresh_db().await, c, Arc::new(ManualClock::new(t0()))).await;
     let sari = s.token("u-1", "desktop").await;
     let (status, b) = s.get(&sari, "/v1/stream").await;
     assert_eq!(

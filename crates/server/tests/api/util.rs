@@ -1,7 +1,10 @@
 //! What every topic of the API suite shares: the real server on port 0 with a manual clock, an
 //! HTTP client that speaks its JSON, an SSE client, and producer events as JSON.
+//!
+//! The suite is one story for both backends (atuin's model): on SQLite by default, and on
+//! PostgreSQL when `LONCENG_TEST_POSTGRES` names a server (a URL of a database the tests may create
+//! databases from), each test on a fresh database of its own. `scripts/test.sh` runs it both ways.
 
-pub use std::path::Path;
 pub use std::sync::Arc;
 pub use std::time::Duration as StdDuration;
 
@@ -12,7 +15,8 @@ pub use lonceng_core::clock::{Clock, ManualClock};
 pub use lonceng_core::protocol::{
     Change, ChangeBody, ChangesPage, Counts, MaintenanceStatus, NotificationsPage,
 };
-pub use lonceng_server::sqlite::SqliteDb;
+pub use lonceng_server::backend::Backend;
+pub use lonceng_server::postgres::PgDb;
 pub use lonceng_server::{start, Config, Running};
 pub use reqwest::StatusCode;
 pub use serde_json::{json, Value};
@@ -25,7 +29,7 @@ pub fn t0() -> DateTime<Utc> {
 }
 
 pub struct Server {
-    pub running: Running<SqliteDb>,
+    pub running: Running<Backend>,
     pub clock: Arc<ManualClock>,
     pub http: reqwest::Client,
 }
@@ -39,10 +43,59 @@ pub fn config() -> Config {
 }
 
 pub async fn server() -> Server {
-    server_with(SqliteDb::in_memory().unwrap(), config(), Arc::new(ManualClock::new(t0()))).await
+    server_with(fresh_db().await, config(), Arc::new(ManualClock::new(t0()))).await
 }
 
-pub async fn server_with(db: SqliteDb, config: Config, clock: Arc<ManualClock>) -> Server {
+/// The PostgreSQL server the suite runs against, if any.
+pub fn postgres() -> Option<String> {
+    std::env::var("LONCENG_TEST_POSTGRES").ok().filter(|u| !u.is_empty())
+}
+
+/// A database that outlives a server, for restarts: a file, or a PostgreSQL database.
+pub enum Durable {
+    File(tempfile::TempDir),
+    Postgres(String),
+}
+
+impl Durable {
+    pub async fn new() -> Durable {
+        match postgres() {
+            Some(base) => Durable::Postgres(new_pg_database(&base).await),
+            None => Durable::File(tempfile::tempdir().unwrap()),
+        }
+    }
+
+    pub async fn open(&self) -> Backend {
+        match self {
+            Durable::File(dir) => {
+                Backend::open(dir.path().join("server.db").to_str().unwrap()).await.unwrap()
+            }
+            Durable::Postgres(url) => Backend::open(url).await.unwrap(),
+        }
+    }
+}
+
+/// A test's own empty database.
+pub async fn fresh_db() -> Backend {
+    match postgres() {
+        Some(base) => Backend::Postgres(PgDb::connect(&new_pg_database(&base).await).await.unwrap()),
+        None => Backend::in_memory().unwrap(),
+    }
+}
+
+/// Creates an empty database on the PostgreSQL server of `base`; returns its URL.
+pub async fn new_pg_database(base: &str) -> String {
+    let (client, conn) =
+        tokio_postgres::connect(base, tokio_postgres::NoTls).await.expect("PostgreSQL for the tests");
+    tokio::spawn(conn);
+    let name = format!("t_{}", &lonceng_server::new_secret()[..20]);
+    client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+    let mut url = url::Url::parse(base).unwrap();
+    url.set_path(&name);
+    url.to_string()
+}
+
+pub async fn server_with(db: Backend, config: Config, clock: Arc<ManualClock>) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let running = start(db, config, clock.clone(), listener).await.unwrap();
     Server { running, clock, http: reqwest::Client::new() }

@@ -1,0 +1,521 @@
+//! The PostgreSQL backend (`--db postgres://…`): the system of record when several server nodes
+//! share one database behind a load balancer.
+//!
+//! It keeps exactly the SQLite backend's behaviour (one story suite runs against both), with what
+//! several writers need on top:
+//! - a user's sequence number is taken by `UPDATE … RETURNING` on the user's row, so commits of one
+//!   user's changes happen in sequence order on every node (a reader that sees seq n sees n − 1);
+//! - idempotency keys are claimed with `INSERT … ON CONFLICT DO NOTHING` before anything is applied,
+//!   so the same event posted to two nodes at once is applied once (MW-4);
+//! - users are locked in one order (by id) in transactions that touch several, so they cannot
+//!   deadlock one another;
+//! - every transaction that appends to a feed sends `NOTIFY` with the user and sequence only; the
+//!   notification is delivered at commit, never before. Nodes read the changes from the table
+//!   ([`listen`]): NOTIFY has no replay and an 8 KB limit, so it only wakes.
+
+mod feed;
+mod listen;
+mod notifications;
+mod qontak;
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use lonceng_core::model::WireNotification;
+use lonceng_core::protocol::{
+    ChangeBody, ChangesPage, Counts, EventResponse, MaintenanceWindow, MarkAllReadResponse, MarkReadResponse,
+};
+use lonceng_core::rules::{Outcome, ProducerEvent};
+use tokio::sync::broadcast;
+use tokio_postgres::NoTls;
+use tokio_util::sync::{CancellationToken, DropGuard};
+
+use crate::db::{
+    Acted, AgentLink, Applied, Database, DbError, DbResult, DeadLetter, Device, ListFilter, MarkAll,
+    NewDeadLetter, NewToken, RoomJob, Signal, UserChange, WebhookSecret,
+};
+
+/// The schema, in order; the version is the position. Applied under an advisory lock, so nodes
+/// starting together migrate once.
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+
+/// The advisory lock that serialises migrations (any constant; "lonceng" in ASCII).
+const MIGRATION_LOCK: i64 = 0x006c_6f6e_6365_6e67;
+
+/// The channel every node listens on.
+const CHANNEL: &str = "lonceng";
+
+/// Connections per node: streams hold none (they read, then wait on the hub), so a few serve
+/// thousands of agents.
+const POOL_SIZE: usize = 16;
+/// How long a request waits for a connection or for PostgreSQL to accept one before it is
+/// answered 503.
+const POOL_TIMEOUT: StdDuration = StdDuration::from_secs(5);
+
+#[derive(Clone)]
+pub struct PgDb {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: Pool,
+    /// This process's id in notifications: its own are not acted on twice.
+    node: String,
+    signals: broadcast::Sender<Signal>,
+    /// Stops the listener when the last handle goes.
+    _stop: DropGuard,
+}
+
+/// A database value that cannot be read back.
+fn decode_err(e: impl std::fmt::Display) -> DbError {
+    DbError::Decode(e.to_string())
+}
+
+/// Stored times keep milliseconds, as on SQLite and on the wire.
+fn ms(t: DateTime<Utc>) -> DateTime<Utc> {
+    lonceng_core::time::from_ms(lonceng_core::time::to_ms(t)).unwrap_or(t)
+}
+
+/// Whether an error means "PostgreSQL cannot be reached or is going away" (answered 503, retried by
+/// clients) rather than a fault.
+fn unavailable(e: &tokio_postgres::Error) -> bool {
+    match e.code() {
+        Some(code) => {
+            let c = code.code();
+            // 08: connection exceptions; 57P0x: shutting down, cannot connect now; 40001/40P01:
+            // a serialisation failure or deadlock, which a retry resolves.
+            c.starts_with("08") || c.starts_with("57P0") || c == "40001" || c == "40P01" || c == "53300"
+        }
+        None => {
+            e.is_closed()
+                || std::error::Error::source(e).is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some())
+        }
+    }
+}
+
+/// What went wrong, in full: tokio-postgres's own message leaves out the server's message and the
+/// cause ("db error", "error connecting to server").
+pub(crate) fn detail(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return format!("{} ({})", db.message(), db.code().code());
+    }
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+impl From<tokio_postgres::Error> for DbError {
+    fn from(e: tokio_postgres::Error) -> DbError {
+        if unavailable(&e) {
+            return DbError::Unavailable(detail(&e));
+        }
+        if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
+            return DbError::Conflict(
+                e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_owned()),
+            );
+        }
+        DbError::Postgres(e)
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for DbError {
+    fn from(e: deadpool_postgres::PoolError) -> DbError {
+        match e {
+            deadpool_postgres::PoolError::Backend(e) => e.into(),
+            other => DbError::Unavailable(other.to_string()),
+        }
+    }
+}
+
+/// A column read with its type checked: a value this build cannot read is an error, never a panic.
+macro_rules! col {
+    ($row:expr, $i:expr) => {
+        $row.try_get($i).map_err($crate::postgres::decode_err)?
+    };
+}
+pub(crate) use col;
+
+impl PgDb {
+    /// Connects to `url` (a `postgres://` URL or a libpq key=value string), brings the schema up to
+    /// date and starts listening for the other nodes.
+    pub async fn connect(url: &str) -> DbResult<PgDb> {
+        let mut config: tokio_postgres::Config =
+            url.parse().map_err(|e| DbError::Decode(format!("the database URL: {e}")))?;
+        config.application_name("lonceng-server");
+        config.connect_timeout(POOL_TIMEOUT);
+        // A dead peer is noticed within a minute, not after the kernel's two hours.
+        config.keepalives_idle(StdDuration::from_secs(30));
+        config.keepalives_interval(StdDuration::from_secs(10));
+        config.keepalives_retries(3);
+        let manager = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig { recycling_method: RecyclingMethod::Fast },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(POOL_TIMEOUT))
+            .create_timeout(Some(POOL_TIMEOUT))
+            .recycle_timeout(Some(POOL_TIMEOUT))
+            .build()
+            .map_err(|e| DbError::Unavailable(e.to_string()))?;
+        migrate(&pool).await?;
+        let stop = CancellationToken::new();
+        let (signals, _) = broadcast::channel(1024);
+        let node = crate::new_secret()[..16].to_owned();
+        tokio::spawn(listen::run(config, signals.clone(), node.clone(), stop.clone()));
+        Ok(PgDb { inner: Arc::new(Inner { pool, node, signals, _stop: stop.drop_guard() }) })
+    }
+
+    async fn client(&self) -> DbResult<deadpool_postgres::Object> {
+        Ok(self.inner.pool.get().await?)
+    }
+}
+
+async fn migrate(pool: &Pool) -> DbResult<()> {
+    let mut client = pool.get().await?;
+    client
+        .batch_execute("CREATE TABLE IF NOT EXISTS lonceng_schema (version BIGINT NOT NULL)")
+        .await
+        .or_else(|e| match e.code() {
+            // Two nodes creating it at the same instant: the other one did.
+            Some(c) if *c == tokio_postgres::error::SqlState::UNIQUE_VIOLATION => Ok(()),
+            _ => Err(e),
+        })?;
+    let tx = client.transaction().await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await?;
+    let row = tx.query_one("SELECT coalesce(max(version), 0) FROM lonceng_schema", &[]).await?;
+    let found: i64 = col!(row, 0);
+    let known = MIGRATIONS.len() as i64;
+    if found > known {
+        return Err(DbError::Decode(format!(
+            "the database has schema {found}; this server knows up to {known}: update the server"
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
+        tx.batch_execute(sql).await?;
+        tx.execute("INSERT INTO lonceng_schema (version) VALUES ($1)", &[&(i as i64 + 1)]).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+impl Database for PgDb {
+    async fn device(&self, token_hash: String) -> DbResult<Option<Device>> {
+        let c = self.client().await?;
+        let stmt = c.prepare_cached("SELECT user_id, device_id FROM tokens WHERE hash = $1").await?;
+        Ok(match c.query_opt(&stmt, &[&token_hash]).await? {
+            Some(r) => Some(Device { user_id: col!(r, 0), device_id: col!(r, 1) }),
+            None => None,
+        })
+    }
+
+    async fn add_user(&self, id: String, name: String) -> DbResult<()> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO users (id, name) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+                &[&id, &name],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn add_token(&self, t: NewToken) -> DbResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        feed::ensure_user(&tx, &t.user_id).await?;
+        tx.execute(
+            "INSERT INTO tokens (hash, user_id, device_id, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (hash) DO UPDATE SET user_id = excluded.user_id, device_id = excluded.device_id, \
+             created_at = excluded.created_at",
+            &[&t.hash, &t.user_id, &t.device_id, &ms(t.at)],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn apply_event(&self, key: String, outcome: Outcome, now: DateTime<Utc>) -> DbResult<Applied> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        if !notifications::claim_event(&tx, &key, now).await? {
+            // Applied by another node while this one had it queued: it leaves the queue too.
+            let seen = notifications::seen_event(&tx, &key).await?;
+            tx.execute("DELETE FROM queued_events WHERE key = $1", &[&key]).await?;
+            tx.commit().await?;
+            return Ok(seen);
+        }
+        let applied = notifications::apply_outcome(&tx, &key, outcome, now).await?;
+        feed::notify(&tx, &self.inner.node, &applied.changes).await?;
+        tx.commit().await?;
+        Ok(applied)
+    }
+
+    async fn event_response(&self, key: String) -> DbResult<Option<EventResponse>> {
+        let c = self.client().await?;
+        let row = c.query_opt("SELECT response FROM events WHERE key = $1", &[&key]).await?;
+        match row {
+            Some(r) => {
+                let json: String = col!(r, 0);
+                Ok(Some(serde_json::from_str(&json).map_err(decode_err)?))
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn queue_event(&self, key: String, event: ProducerEvent, now: DateTime<Utc>) -> DbResult<bool> {
+        let c = self.client().await?;
+        let applied: bool =
+            col!(c.query_one("SELECT EXISTS (SELECT 1 FROM events WHERE key = $1)", &[&key]).await?, 0);
+        if applied {
+            return Ok(false);
+        }
+        let body = serde_json::to_string(&event).map_err(decode_err)?;
+        let n = c
+            .execute(
+                "INSERT INTO queued_events (key, received_at, body) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING",
+                &[&key, &ms(now), &body],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    async fn queued_events(&self, limit: usize) -> DbResult<Vec<(String, ProducerEvent)>> {
+        let c = self.client().await?;
+        let rows =
+            c.query("SELECT key, body FROM queued_events ORDER BY pos LIMIT $1", &[&(limit as i64)]).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let body: String = col!(r, 1);
+            out.push((col!(r, 0), serde_json::from_str(&body).map_err(decode_err)?));
+        }
+        Ok(out)
+    }
+
+    async fn append_changes(
+        &self,
+        changes: Vec<(String, ChangeBody)>,
+        now: DateTime<Utc>,
+    ) -> DbResult<Vec<UserChange>> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        feed::lock_users(&tx, changes.iter().map(|(u, _)| u.as_str())).await?;
+        let mut out = Vec::with_capacity(changes.len());
+        for (user, body) in changes {
+            let change = feed::append(&tx, &user, body, now).await?;
+            out.push((user, change));
+        }
+        feed::notify(&tx, &self.inner.node, &out).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn list(&self, user_id: String, filter: ListFilter) -> DbResult<Vec<WireNotification>> {
+        notifications::list(&self.client().await?, &user_id, &filter).await
+    }
+
+    async fn changes(&self, user_id: String, since: i64, limit: usize) -> DbResult<ChangesPage> {
+        feed::changes(&self.client().await?, &user_id, since, limit).await
+    }
+
+    async fn last_seq(&self, user_id: String) -> DbResult<i64> {
+        let c = self.client().await?;
+        let stmt = c.prepare_cached("SELECT last_seq FROM users WHERE id = $1").await?;
+        Ok(match c.query_opt(&stmt, &[&user_id]).await? {
+            Some(r) => col!(r, 0),
+            None => 0,
+        })
+    }
+
+    async fn counts(&self, user_id: String) -> DbResult<Counts> {
+        notifications::counts(&self.client().await?, &user_id).await
+    }
+
+    async fn mark_read(
+        &self,
+        user_id: String,
+        id: String,
+        now: DateTime<Utc>,
+    ) -> DbResult<Option<Acted<MarkReadResponse>>> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        let acted = notifications::mark_read(&tx, &user_id, &id, now).await?;
+        if let Some(a) = &acted {
+            feed::notify(&tx, &self.inner.node, &a.changes).await?;
+        }
+        tx.commit().await?;
+        Ok(acted)
+    }
+
+    async fn mark_all_read(&self, op: MarkAll) -> DbResult<Acted<MarkAllReadResponse>> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        let acted = notifications::mark_all(&tx, &op).await?;
+        feed::notify(&tx, &self.inner.node, &acted.changes).await?;
+        tx.commit().await?;
+        Ok(acted)
+    }
+
+    async fn prune(&self, now: DateTime<Utc>) -> DbResult<Vec<UserChange>> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        let changes = feed::prune(&tx, now).await?;
+        feed::notify(&tx, &self.inner.node, &changes).await?;
+        tx.commit().await?;
+        Ok(changes)
+    }
+
+    async fn add_window(
+        &self,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        message: String,
+    ) -> DbResult<MaintenanceWindow> {
+        let (starts_at, ends_at) = (ms(starts_at), ms(ends_at));
+        let row = self
+            .client()
+            .await?
+            .query_one(
+                "INSERT INTO maintenance_windows (starts_at, ends_at, message) VALUES ($1, $2, $3) RETURNING id",
+                &[&starts_at, &ends_at, &message],
+            )
+            .await?;
+        Ok(MaintenanceWindow { id: col!(row, 0), starts_at, ends_at, message })
+    }
+
+    async fn windows(&self, now: DateTime<Utc>) -> DbResult<Vec<MaintenanceWindow>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT id, starts_at, ends_at, message FROM maintenance_windows WHERE ends_at > $1 \
+                 ORDER BY starts_at, id",
+                &[&now],
+            )
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(MaintenanceWindow {
+                id: col!(r, 0),
+                starts_at: col!(r, 1),
+                ends_at: col!(r, 2),
+                message: col!(r, 3),
+            });
+        }
+        Ok(out)
+    }
+
+    async fn webhook_secrets(&self) -> DbResult<Vec<WebhookSecret>> {
+        qontak::webhook_secrets(&self.client().await?).await
+    }
+
+    async fn put_webhook_secret(&self, secret: WebhookSecret) -> DbResult<()> {
+        qontak::put_webhook_secret(&self.client().await?, &secret).await
+    }
+
+    async fn webhook_secret_used(&self, id: String, at: DateTime<Utc>) -> DbResult<()> {
+        self.client()
+            .await?
+            .execute("UPDATE qontak_webhook_secrets SET last_used_at = $2 WHERE id = $1", &[&id, &ms(at)])
+            .await?;
+        Ok(())
+    }
+
+    async fn link_agent(
+        &self,
+        user_id: String,
+        agent_id: Option<String>,
+        crm_sso_id: Option<String>,
+    ) -> DbResult<Option<AgentLink>> {
+        qontak::link_agent(&mut self.client().await?, &user_id, agent_id, crm_sso_id).await
+    }
+
+    async fn agent_links(&self) -> DbResult<Vec<AgentLink>> {
+        qontak::agent_links(&self.client().await?).await
+    }
+
+    async fn apply_rooms(
+        &self,
+        jobs: Vec<RoomJob>,
+        now: DateTime<Utc>,
+    ) -> DbResult<Vec<Result<Applied, String>>> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        let out = qontak::apply_rooms(&tx, jobs, now).await?;
+        let changes: Vec<UserChange> =
+            out.iter().flat_map(|r| r.iter().flat_map(|a| a.changes.iter().cloned())).collect();
+        feed::notify(&tx, &self.inner.node, &changes).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn room_recipients(&self, room_id: String) -> DbResult<Option<Vec<String>>> {
+        qontak::room_recipients(&self.client().await?, &room_id).await
+    }
+
+    async fn add_dead_letter(&self, letter: NewDeadLetter) -> DbResult<(i64, bool)> {
+        qontak::add_dead_letter(&mut self.client().await?, &letter).await
+    }
+
+    async fn dead_letters(&self, limit: usize, before: Option<i64>) -> DbResult<Vec<DeadLetter>> {
+        qontak::dead_letters(&self.client().await?, limit, before).await
+    }
+
+    async fn dead_letter(&self, id: i64) -> DbResult<Option<DeadLetter>> {
+        qontak::dead_letter(&self.client().await?, id).await
+    }
+
+    async fn settle_dead_letter(&self, id: i64, failed_again: Option<String>) -> DbResult<()> {
+        qontak::settle_dead_letter(&self.client().await?, id, failed_again).await
+    }
+
+    async fn crm_sync(
+        &self,
+        user_id: String,
+        items: Vec<lonceng_core::model::Notification>,
+        now: DateTime<Utc>,
+    ) -> DbResult<Vec<UserChange>> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        let changes = qontak::crm_sync(&tx, &user_id, items, now).await?;
+        feed::notify(&tx, &self.inner.node, &changes).await?;
+        tx.commit().await?;
+        Ok(changes)
+    }
+
+    async fn crm_unsent_reads(&self, user_id: String, limit: usize) -> DbResult<Vec<String>> {
+        qontak::crm_unsent_reads(&self.client().await?, &user_id, limit).await
+    }
+
+    async fn crm_reads_sent(&self, ids: Vec<String>) -> DbResult<()> {
+        self.client()
+            .await?
+            .execute("UPDATE crm_items SET crm_read = TRUE WHERE id = ANY($1)", &[&ids])
+            .await?;
+        Ok(())
+    }
+
+    fn signals(&self) -> Option<broadcast::Receiver<Signal>> {
+        Some(self.inner.signals.subscribe())
+    }
+
+    async fn signal(&self, signal: Signal) -> DbResult<()> {
+        let payload = listen::payload(&self.inner.node, &signal)?;
+        self.client().await?.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload]).await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> DbResult<()> {
+        self.client().await?.query_one("SELECT 1", &[]).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,94 @@
+-- Lonceng server schema, version 1 (PostgreSQL). The same tables as the SQLite backend; times are
+-- timestamptz (UTC, milliseconds), JSON is kept as text exactly as written.
+CREATE TABLE users (
+    id       TEXT PRIMARY KEY,
+    name     TEXT NOT NULL,
+    last_seq BIGINT NOT NULL DEFAULT 0          -- the user's change sequence
+);
+CREATE TABLE tokens (
+    hash       TEXT PRIMARY KEY,                -- SHA-256 of the bearer token, hex
+    user_id    TEXT NOT NULL REFERENCES users (id),
+    device_id  TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE notifications (
+    id          TEXT COLLATE "C" PRIMARY KEY,
+    user_id     TEXT NOT NULL,
+    tab         BIGINT NOT NULL,
+    category    BIGINT NOT NULL,
+    kind        TEXT NOT NULL,
+    params      TEXT NOT NULL,
+    actor_id    TEXT,
+    url         TEXT NOT NULL,
+    created_at  TIMESTAMPTZ NOT NULL,
+    read_at     TIMESTAMPTZ,
+    created_seq BIGINT NOT NULL                 -- the change that announced it; bounds mark-all
+);
+CREATE INDEX notif_user_tab ON notifications (user_id, tab, created_at DESC, id DESC);
+CREATE INDEX notif_user_category ON notifications (user_id, category, created_at DESC, id DESC);
+CREATE INDEX notif_expiry ON notifications (tab, created_at);
+CREATE TABLE changes (
+    user_id TEXT NOT NULL,
+    seq     BIGINT NOT NULL,
+    at      TIMESTAMPTZ NOT NULL,
+    body    TEXT NOT NULL,
+    PRIMARY KEY (user_id, seq)
+);
+CREATE INDEX changes_at ON changes (at);
+CREATE TABLE events (
+    key         TEXT PRIMARY KEY,
+    received_at TIMESTAMPTZ NOT NULL,
+    response    TEXT NOT NULL                   -- '' while the claiming transaction runs
+);
+CREATE INDEX events_received ON events (received_at);
+CREATE TABLE queued_events (
+    pos         BIGSERIAL PRIMARY KEY,
+    key         TEXT NOT NULL UNIQUE,
+    received_at TIMESTAMPTZ NOT NULL,
+    body        TEXT NOT NULL
+);
+CREATE TABLE client_ops (
+    user_id  TEXT NOT NULL,
+    key      TEXT NOT NULL,
+    at       TIMESTAMPTZ NOT NULL,
+    response TEXT NOT NULL,
+    PRIMARY KEY (user_id, key)
+);
+CREATE TABLE maintenance_windows (
+    id        BIGSERIAL PRIMARY KEY,
+    starts_at TIMESTAMPTZ NOT NULL,
+    ends_at   TIMESTAMPTZ NOT NULL,
+    message   TEXT NOT NULL
+);
+CREATE TABLE qontak_webhook_secrets (
+    id             TEXT COLLATE "C" PRIMARY KEY,
+    hash           TEXT NOT NULL,               -- SHA-256 of the secret, hex
+    previous_hash  TEXT,
+    previous_until TIMESTAMPTZ,
+    created_at     TIMESTAMPTZ NOT NULL,
+    rotated_at     TIMESTAMPTZ,
+    last_used_at   TIMESTAMPTZ
+);
+CREATE TABLE qontak_agents (
+    user_id    TEXT COLLATE "C" PRIMARY KEY REFERENCES users (id),
+    agent_id   TEXT UNIQUE,
+    crm_sso_id TEXT UNIQUE
+);
+CREATE TABLE qontak_rooms (
+    id    TEXT PRIMARY KEY,
+    state TEXT NOT NULL                         -- RoomState, JSON
+);
+CREATE TABLE dead_letters (
+    id          BIGSERIAL PRIMARY KEY,
+    source      TEXT NOT NULL,
+    key         TEXT NOT NULL UNIQUE,
+    received_at TIMESTAMPTZ NOT NULL,
+    reason      TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    replays     BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE crm_items (
+    id       TEXT PRIMARY KEY,                  -- the notification's id
+    user_id  TEXT NOT NULL,
+    crm_read BOOLEAN NOT NULL                   -- whether the CRM knows it is read
+);
