@@ -7,10 +7,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{mpsc, Barrier};
 
-use crate::raw::{ms, pct, pss_kib, sse_client};
+use crate::raw::{mention, ms, pct, pss_kib, sse_client, user_token, ADMIN, PRODUCER};
 
-const PRODUCER: &str = "bench-producer";
-const ADMIN: &str = "bench-admin";
 const STREAMS: usize = 10_000;
 
 fn free_port() -> u16 {
@@ -58,33 +56,14 @@ async fn node(db: &str) -> Proc {
 }
 
 async fn token(base: &str, user: &str) -> String {
-    let resp: serde_json::Value = reqwest::Client::new()
-        .post(format!("{base}/v1/admin/tokens"))
-        .bearer_auth(ADMIN)
-        .json(&serde_json::json!({"user_id": user, "device_id": "bench"}))
-        .send()
-        .await
-        .expect("token request")
-        .json()
-        .await
-        .expect("token JSON");
-    resp["token"].as_str().expect("token").to_owned()
-}
-
-fn event(key: String, to: &str) -> serde_json::Value {
-    serde_json::json!({
-        "type": "notification", "idempotency_key": key, "kind": "mention",
-        "actor": {"id": "u-2", "name": "Budi"}, "recipients": [to],
-        "params": {"target": "deal", "object_name": "PT Maju"},
-        "url": "https://app.qontak.com/crm/deals/1", "occurred_at": chrono::Utc::now()
-    })
+    user_token(&reqwest::Client::new(), base, user).await
 }
 
 async fn post(http: &reqwest::Client, addr: &str, key: String, to: &str) {
     let r = http
         .post(format!("http://{addr}/v1/events"))
         .bearer_auth(PRODUCER)
-        .json(&event(key, to))
+        .json(&mention(key, to))
         .send()
         .await;
     assert!(r.expect("post").status().is_success());

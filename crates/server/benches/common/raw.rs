@@ -1,5 +1,5 @@
 //! What the server benches share (Linux): raw-TCP SSE clients that take the kernel's receive
-//! timestamps, and a process's proportional set size.
+//! timestamps, a process's proportional set size, tokens and producer events.
 
 use std::os::fd::AsRawFd;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -7,6 +7,34 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncWriteExt, Interest};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
+
+pub const PRODUCER: &str = "bench-producer";
+pub const ADMIN: &str = "bench-admin";
+
+/// A client token for `user`'s bench device.
+pub async fn user_token(http: &reqwest::Client, base: &str, user: &str) -> String {
+    let resp: serde_json::Value = http
+        .post(format!("{base}/v1/admin/tokens"))
+        .bearer_auth(ADMIN)
+        .json(&serde_json::json!({"user_id": user, "device_id": "bench"}))
+        .send()
+        .await
+        .expect("token request")
+        .json()
+        .await
+        .expect("token JSON");
+    resp["token"].as_str().expect("token").to_owned()
+}
+
+/// A producer's mention of `to`.
+pub fn mention(key: String, to: &str) -> serde_json::Value {
+    serde_json::json!({
+        "type": "notification", "idempotency_key": key, "kind": "mention",
+        "actor": {"id": "u-2", "name": "Budi"}, "recipients": [to],
+        "params": {"target": "deal", "object_name": "PT Maju"},
+        "url": "https://app.qontak.com/crm/deals/1", "occurred_at": chrono::Utc::now()
+    })
+}
 
 /// Proportional set size of a process in KiB.
 pub fn pss_kib(pid: u32) -> u64 {

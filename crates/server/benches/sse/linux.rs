@@ -7,10 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{mpsc, Barrier};
 
-use crate::raw::{ms, pct, pss_kib, sse_client};
-
-const PRODUCER: &str = "bench-producer";
-const ADMIN: &str = "bench-admin";
+use crate::raw::{mention, ms, pct, pss_kib, sse_client, user_token, ADMIN, PRODUCER};
 
 struct ServerProcess {
     child: Child,
@@ -62,29 +59,6 @@ async fn client_token(http: &reqwest::Client, base: &str) -> String {
     user_token(http, base, "agent").await
 }
 
-async fn user_token(http: &reqwest::Client, base: &str, user: &str) -> String {
-    let resp: serde_json::Value = http
-        .post(format!("{base}/v1/admin/tokens"))
-        .bearer_auth(ADMIN)
-        .json(&serde_json::json!({"user_id": user, "device_id": "bench"}))
-        .send()
-        .await
-        .expect("token request")
-        .json()
-        .await
-        .expect("token JSON");
-    resp["token"].as_str().expect("token").to_owned()
-}
-
-fn event(key: String) -> serde_json::Value {
-    serde_json::json!({
-        "type": "notification", "idempotency_key": key, "kind": "mention",
-        "actor": {"id": "u-2", "name": "Budi"}, "recipients": ["agent"],
-        "params": {"target": "deal", "object_name": "PT Maju"},
-        "url": "https://app.qontak.com/crm/deals/1", "occurred_at": chrono::Utc::now()
-    })
-}
-
 async fn streams_round(n: usize) -> (f64, Duration, Duration, Duration) {
     let server = spawn_server();
     let base = format!("http://{}", server.addr);
@@ -124,7 +98,7 @@ async fn streams_round(n: usize) -> (f64, Duration, Duration, Duration) {
         let resp = http
             .post(format!("{base}/v1/events"))
             .bearer_auth(PRODUCER)
-            .json(&event(format!("b{n}-{round}")))
+            .json(&mention(format!("b{n}-{round}"), "agent"))
             .send()
             .await;
         assert!(resp.expect("post").status().is_success());
@@ -186,7 +160,7 @@ async fn producer_throughput(total: usize, concurrency: usize) -> f64 {
                 let r = http
                     .post(format!("{base}/v1/events"))
                     .bearer_auth(PRODUCER)
-                    .json(&event(format!("p{w}-{i}")))
+                    .json(&mention(format!("p{w}-{i}"), "agent"))
                     .send()
                     .await;
                 assert!(r.expect("post").status().is_success());
