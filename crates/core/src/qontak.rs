@@ -188,7 +188,7 @@ fn id_field(
 }
 
 fn check_id(field: &'static str, id: String) -> Result<String, WebhookError> {
-    if id.chars().count() > MAX_ID || id.chars().any(char::is_control) {
+    if !crate::model::is_plain_id(&id, MAX_ID) {
         return Err(WebhookError::Invalid {
             field,
             problem: format!("longer than {MAX_ID} characters or not text"),

@@ -162,6 +162,12 @@ impl WireNotification {
     }
 }
 
+/// An id as every store keeps it: 1 to `max` characters, none of them control characters (no
+/// NUL, which PostgreSQL refuses in text; no line breaks or escapes, which belong in no id).
+pub fn is_plain_id(id: &str, max: usize) -> bool {
+    !id.is_empty() && id.chars().count() <= max && !id.chars().any(char::is_control)
+}
+
 /// An absolute http(s) URL with a host (parsed as browsers parse URLs) and no whitespace or control
 /// characters. Which hosts may be opened is the link policy's decision (`crate::link`); this only
 /// rejects what can never be a page.

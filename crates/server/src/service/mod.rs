@@ -83,10 +83,9 @@ const TOKEN_MEMORY: std::time::Duration = std::time::Duration::from_secs(60);
 /// Tokens remembered at most (about 200 bytes each).
 const TOKENS_REMEMBERED: usize = 100_000;
 
-/// A user or device id as an administrator gives it: 1 to 128 characters, no control characters
-/// (PostgreSQL refuses NUL in text; none belongs in an id).
+/// A user or device id as an administrator gives it: 1 to 128 characters of text.
 fn plain_id(s: &str) -> bool {
-    (1..=128).contains(&s.chars().count()) && !s.chars().any(char::is_control)
+    lonceng_core::model::is_plain_id(s, 128)
 }
 
 pub struct Service<D> {

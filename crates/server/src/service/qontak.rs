@@ -454,9 +454,7 @@ impl<D: Database> Service<D> {
     ) -> ServiceResult<AgentLink> {
         // The same ids webhooks can carry: 1 to 128 characters, no control characters.
         let fits = |v: &Option<String>| {
-            v.as_ref().is_none_or(|s| {
-                (1..=qontak::MAX_ID).contains(&s.chars().count()) && !s.chars().any(char::is_control)
-            })
+            v.as_ref().is_none_or(|s| lonceng_core::model::is_plain_id(s, qontak::MAX_ID))
         };
         if !(fits(&agent_id) && fits(&crm_sso_id)) {
             return Err(ServiceError::Invalid(format!(
