@@ -3,12 +3,16 @@
 
 use std::sync::atomic::Ordering;
 
+use chrono::{DateTime, Utc};
+use lonceng_core::model::Tab;
 use lonceng_core::store::{PageCursor, Scope};
 use lonceng_core::sync::SyncStatus;
-use lonceng_core::toast::Reason;
+use lonceng_core::toast::{QuietState, Reason, SnoozeTimes};
 use lonceng_desktop::error::AppError;
 use lonceng_desktop::settings::{SettingsChanges, SettingsView};
-use lonceng_desktop::views::{CountsView, MarkAllView, PageView, QuarantineView, UpdateOffer};
+use lonceng_desktop::views::{
+    CountsView, MarkAllView, PageView, QuarantineView, SearchView, SnoozedView, UpdateOffer,
+};
 use tauri::{AppHandle, State};
 
 use crate::window::{Pinned, Shown};
@@ -67,6 +71,60 @@ pub fn mark_all_read(app: State<'_, App>, scope: Scope) -> Result<MarkAllView, A
 #[tauri::command(async)]
 pub fn undo(app: State<'_, App>, token: String) -> Result<bool, AppError> {
     app.undo(&token)
+}
+
+// ---- snooze, search, gaps, quiet ----
+
+#[tauri::command(async)]
+pub fn snooze(app: State<'_, App>, id: String, until: DateTime<Utc>) -> Result<bool, AppError> {
+    app.snooze(&id, until)
+}
+
+#[tauri::command(async)]
+pub fn unsnooze(app: State<'_, App>, id: String) -> Result<bool, AppError> {
+    app.unsnooze(&id)
+}
+
+#[tauri::command(async)]
+pub fn snoozed(app: State<'_, App>) -> Result<Vec<SnoozedView>, AppError> {
+    app.snoozed()
+}
+
+#[tauri::command(async)]
+pub fn snooze_times(app: State<'_, App>) -> Result<SnoozeTimes, AppError> {
+    app.snooze_times()
+}
+
+#[tauri::command(async)]
+pub fn search(
+    app: State<'_, App>,
+    text: String,
+    scope: Option<Scope>,
+    unread_only: bool,
+) -> Result<SearchView, AppError> {
+    app.search(&text, scope, unread_only)
+}
+
+#[tauri::command(async)]
+pub fn gaps(app: State<'_, App>) -> Result<Vec<Tab>, AppError> {
+    app.gaps()
+}
+
+#[tauri::command(async)]
+pub fn dismiss_gap(app: State<'_, App>, tab: Tab) -> Result<(), AppError> {
+    app.dismiss_gap(tab)
+}
+
+/// Whether toasts are held now (quiet hours, a pause), and until when.
+#[tauri::command(async)]
+pub fn quiet(app: State<'_, App>) -> Option<QuietState> {
+    app.quiet()
+}
+
+/// Ends a pause, or the quiet hours running now (the window's "Resume").
+#[tauri::command]
+pub async fn resume(app: State<'_, App>) -> Result<(), AppError> {
+    app.resume().await
 }
 
 // ---- settings ----

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use lonceng_core::i18n::Lang;
+use lonceng_desktop::badge::Icon;
 use lonceng_desktop::settings::SettingsChanges;
 use lonceng_desktop::views::{TrayIcon as Look, TrayView, UiEvent};
 use tauri::image::Image;
@@ -15,8 +16,20 @@ use crate::{window, App};
 
 const TRAY: &str = "lonceng";
 const ICON: &[u8] = include_bytes!("../../icons/tray.png");
-const ICON_UNREAD: &[u8] = include_bytes!("../../icons/tray-unread.png");
 const ICON_OFFLINE: &[u8] = include_bytes!("../../icons/tray-offline.png");
+
+/// NC-R14: the icon for a look, with the unread number drawn on it (`lonceng_desktop::badge`).
+fn icon(look: Look, badge: Option<&str>) -> tauri::Result<Image<'static>> {
+    let base = Image::from_bytes(if look == Look::Offline { ICON_OFFLINE } else { ICON })?;
+    let mut icon = Icon { width: base.width(), height: base.height(), rgba: base.rgba().to_vec() };
+    if look == Look::Quiet {
+        icon = icon.dimmed();
+    }
+    if let Some(text) = badge {
+        icon = icon.with_badge(text);
+    }
+    Ok(Image::new_owned(icon.rgba, icon.width, icon.height))
+}
 
 fn menu(handle: &AppHandle, view: &TrayView) -> tauri::Result<Menu<tauri::Wry>> {
     let m = &view.menu;
@@ -27,6 +40,8 @@ fn menu(handle: &AppHandle, view: &TrayView) -> tauri::Result<Menu<tauri::Wry>> 
         .item(&item("pause-hour", &m.pause_hour)?)
         .item(&item("pause-tomorrow", &m.pause_tomorrow)?)
         .item(&MenuItemBuilder::with_id("resume", &m.resume).enabled(m.can_resume).build(handle)?)
+        .separator()
+        .item(&check("quiet-hours", &m.quiet_hours, m.quiet_hours_on)?)
         .build()?;
     let language = SubmenuBuilder::new(handle, &m.language)
         .item(&check("lang-en", Lang::En.native_name(), m.lang == Lang::En)?)
@@ -56,13 +71,11 @@ fn menu(handle: &AppHandle, view: &TrayView) -> tauri::Result<Menu<tauri::Wry>> 
 pub fn refresh(handle: &AppHandle) {
     let Some(tray) = handle.tray_by_id(TRAY) else { return };
     let view = handle.state::<App>().tray();
-    let icon = match view.icon {
-        Look::Offline => ICON_OFFLINE,
-        Look::Unread => ICON_UNREAD,
-        Look::Normal => ICON,
-    };
-    if let Ok(image) = Image::from_bytes(icon) {
-        let _ = tray.set_icon(Some(image));
+    match icon(view.icon, view.badge.as_deref()) {
+        Ok(image) => {
+            let _ = tray.set_icon(Some(image));
+        }
+        Err(e) => tracing::warn!(error = %e, "the tray icon could not be drawn"),
     }
     let _ = tray.set_tooltip(Some(&view.tooltip));
     let _ = tray.set_title(view.title);
@@ -108,6 +121,15 @@ fn on_menu(handle: &AppHandle, id: &str) {
                 rebuild(&h);
             });
         }
+        "quiet-hours" => {
+            let on = !app.settings().settings.quiet_hours.enabled;
+            tauri::async_runtime::spawn(async move {
+                if let Err(e) = app.set_quiet_hours(on).await {
+                    tracing::warn!(error = %e, "quiet hours from the tray");
+                }
+                rebuild(&h);
+            });
+        }
         "lang-en" | "lang-id" => {
             let lang = if id == "lang-en" { Lang::En } else { Lang::Id };
             tauri::async_runtime::spawn(async move {
@@ -149,7 +171,7 @@ fn on_menu(handle: &AppHandle, id: &str) {
 pub fn build(handle: &AppHandle) -> tauri::Result<TrayIcon> {
     let view = handle.state::<App>().tray();
     TrayIconBuilder::with_id(TRAY)
-        .icon(Image::from_bytes(ICON)?)
+        .icon(icon(view.icon, view.badge.as_deref())?)
         .tooltip("Lonceng")
         .menu(&menu(handle, &view)?)
         .show_menu_on_left_click(false)

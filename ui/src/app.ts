@@ -3,18 +3,19 @@
 
 import {
   CATEGORIES, TABS, UNDO_WINDOW_MS, errorMessage,
-  type AppError, type Backend, type Category, type Counts, type Cursor, type Item, type Lang, type Page, type Settings, type Status, type Tab,
-  type UpdateOffer,
+  type AppError, type Backend, type Category, type Counts, type Cursor, type Item, type Lang, type Page, type Quiet, type Settings,
+  type SnoozedItem, type Status, type Tab, type UpdateOffer,
 } from './backend';
-import { h, pinIcon } from './dom';
+import { clockIcon, h, pinIcon } from './dom';
 import { render, t } from './i18n';
 import { renderSettingsPanel } from './settings-panel';
-import { clock, dateTime, markAllLabel, offsets, rows, visible, when, type Row } from './view';
+import { clock, dateTime, highlight, markAllLabel, offsets, rows, searchTerms, visible, when, type Row } from './view';
 
 const PAGE = 200;
 
-// The Undo bar leaves before the undo window closes, so that a click on it still arrives in time.
-const UNDO_MS = UNDO_WINDOW_MS - 2000;
+// The Undo bar stays exactly as long as the store keeps the mark-all back (one constant, from
+// Rust); a click that arrives too late is told so.
+const UNDO_MS = UNDO_WINDOW_MS;
 
 interface State {
   tab: Tab;
@@ -30,14 +31,24 @@ interface State {
   expandedWhy: string | null;
   why: Map<string, string>;
   showSettings: boolean;
+  /** The search box's text: while not empty, the list shows what it finds. */
+  search: string;
+  /** Search every tab rather than the active tab and chip. */
+  everywhere: boolean;
+  /** The "Snoozed" view is shown instead of the list. */
+  showSnoozed: boolean;
+  snoozed: SnoozedItem[];
+  gaps: Tab[];
+  quiet: Quiet | null;
 }
 
 export class BellWindow {
   private s: State = {
     tab: 'general', category: null, unreadOnly: false, items: [], next: null, loading: false,
     counts: null, status: null, settings: null, selected: 0, expandedWhy: null, why: new Map(),
-    showSettings: false,
+    showSettings: false, search: '', everywhere: false, showSnoozed: false, snoozed: [], gaps: [], quiet: null,
   };
+  private searchTimer = 0;
   private list!: HTMLDivElement;
   private spacer!: HTMLDivElement;
   private rowsCache: Row[] = [];
@@ -67,6 +78,7 @@ export class BellWindow {
       if (e === 'update') void this.refreshUpdate();
       if (e === 'status') void this.backend.status().then((st) => { this.s.status = st; this.renderChrome(); });
       if (e === 'settings') {
+        void this.refreshAside();
         void this.backend.settings().then((st) => {
           const reshape = st.lang !== this.s.settings?.lang || st.demo !== this.s.settings?.demo;
           this.s.settings = st;
@@ -95,26 +107,46 @@ export class BellWindow {
     this.refreshTimer = window.setTimeout(() => void this.reload(true), 80);
   }
 
-  /** The current scope's first page (or as much as is shown) and the counts. */
+  /** The current scope's first page (or as much as is shown), or what the search finds; and the
+   * counts. */
   private fetch(keepScroll: boolean): Promise<[Page, Counts]> {
     const scope = { tab: this.s.tab, category: this.s.category };
+    if (this.s.search.trim()) {
+      const found = this.backend.search(this.s.search, this.s.everywhere ? null : scope, this.s.unreadOnly)
+        .then((r) => ({ items: r.items, next: null }));
+      return Promise.all([found, this.backend.counts()]);
+    }
     const want = Math.max(PAGE, keepScroll ? Math.min(this.s.items.length, 500) : PAGE);
     return Promise.all([this.backend.page(scope, this.s.unreadOnly, null, want), this.backend.counts()]);
   }
 
   private async reload(keepScroll = false, fetched = this.fetch(keepScroll)) {
-    const scope = { tab: this.s.tab, category: this.s.category };
+    const scope = { tab: this.s.tab, category: this.s.category, search: this.s.search, everywhere: this.s.everywhere };
+    void this.refreshAside();
     const [page, counts] = await fetched;
-    // A newer request may have changed the scope meanwhile.
-    if (scope.tab !== this.s.tab || scope.category !== this.s.category) return;
+    // A newer request may have changed the scope (or the search) meanwhile.
+    if (scope.tab !== this.s.tab || scope.category !== this.s.category || scope.search !== this.s.search
+      || scope.everywhere !== this.s.everywhere) return;
     this.s.items = page.items;
     this.s.next = page.next;
     this.s.counts = counts;
     this.s.selected = Math.min(this.s.selected, Math.max(0, this.s.items.length - 1));
     if (!keepScroll && this.list) this.list.scrollTop = 0;
+    this.announce();
     this.renderChrome();
     this.renderUpdate();
     this.renderList();
+  }
+
+  /** What sits beside the list: the snoozed items, the tabs' gap markers, quiet hours. */
+  private async refreshAside() {
+    const [snoozed, gaps, quiet] = await Promise.all([
+      this.backend.snoozed().catch(() => this.s.snoozed),
+      this.backend.gaps().catch(() => this.s.gaps),
+      this.backend.quiet().catch(() => this.s.quiet),
+    ]);
+    Object.assign(this.s, { snoozed, gaps, quiet });
+    this.renderAside();
   }
 
   private async loadMore() {
@@ -141,6 +173,17 @@ export class BellWindow {
       ),
       h('div', { class: 'banner', id: 'banner', role: 'note', hidden: true }),
       h('div', { class: 'banner update', id: 'update', role: 'note', hidden: true }),
+      h('div', { class: 'banner quiet', id: 'quiet', role: 'note', hidden: true }),
+      h('div', { class: 'search' },
+        h('input', {
+          type: 'search', id: 'search', value: this.s.search, placeholder: t(lang, 'search-placeholder'),
+          'aria-label': t(lang, 'search-label'), autocomplete: 'off', spellcheck: 'false',
+        }),
+        h('label', { class: 'toggle' },
+          h('input', { type: 'checkbox', id: 'search-everywhere', checked: this.s.everywhere }),
+          t(lang, 'search-everywhere'),
+        ),
+      ),
       h('div', { class: 'tabs', role: 'tablist', id: 'tabs', 'aria-label': t(lang, 'bell-title') }),
       h('div', { class: 'chips', role: 'group', id: 'chips' }),
       h('div', { class: 'toolbar' },
@@ -149,12 +192,21 @@ export class BellWindow {
           h('input', { type: 'checkbox', id: 'unread-only', checked: this.s.unreadOnly }),
           t(lang, 'show-unread-only'),
         ),
+        h('button', { id: 'snoozed-toggle', class: 'link', 'aria-pressed': String(this.s.showSnoozed), 'aria-controls': 'snoozed' }),
         h('button', { id: 'mark-all', class: 'link' }),
       ),
-      h('div', { class: 'list', id: 'list', role: 'list', tabindex: '0', 'aria-label': t(lang, 'bell-title') },
+      // NC-R5: the tab may have lost items while the agent was away.
+      h('div', { class: 'banner gap', id: 'gap', role: 'note', hidden: true }),
+      // A region, not a list: the section headings sit between the lists of items (a list may hold
+      // only list items).
+      h('div', { class: 'list', id: 'list', role: 'region', tabindex: '0', 'aria-label': t(lang, 'bell-title') },
         h('div', { class: 'spacer', id: 'spacer' }),
       ),
+      // Screen readers: new items and unread counts, said once (the rows in view are not all there is).
+      h('div', { class: 'sr-only', id: 'announce', role: 'status', 'aria-live': 'polite' }),
+      h('section', { class: 'snoozed', id: 'snoozed', hidden: !this.s.showSnoozed, 'aria-label': t(lang, 'snoozed-view') }),
       h('div', { class: 'empty', id: 'empty', hidden: true }),
+      h('div', { class: 'snooze-menu', id: 'snooze-menu', role: 'dialog', 'aria-label': t(lang, 'snooze'), hidden: true }),
       h('div', { class: 'quarantine', id: 'quarantine', hidden: true }),
       h('div', { class: 'snackbar', id: 'snackbar', role: 'status', 'aria-live': 'polite', hidden: true }),
       h('section', { class: 'settings', id: 'settings', hidden: !this.s.showSettings, 'aria-label': t(lang, 'tray-settings') }),
@@ -167,6 +219,25 @@ export class BellWindow {
       void this.reload();
     });
     this.root.querySelector('#mark-all')?.addEventListener('click', () => void this.markAll());
+    const search = this.root.querySelector('#search') as HTMLInputElement;
+    search.addEventListener('input', () => {
+      // Typing is not a query per key: the list follows a pause in it.
+      window.clearTimeout(this.searchTimer);
+      this.searchTimer = window.setTimeout(() => {
+        this.s.search = search.value;
+        this.s.selected = 0;
+        this.renderChrome();
+        void this.reload();
+      }, 120);
+    });
+    (this.root.querySelector('#search-everywhere') as HTMLInputElement).addEventListener('change', (e) => {
+      this.s.everywhere = (e.target as HTMLInputElement).checked;
+      if (this.s.search.trim()) void this.reload();
+    });
+    this.root.querySelector('#snoozed-toggle')?.addEventListener('click', () => {
+      this.s.showSnoozed = !this.s.showSnoozed;
+      this.renderAside();
+    });
     this.root.querySelector('#open-settings')?.addEventListener('click', () => this.toggleSettings());
     this.root.querySelector('#pin')?.addEventListener('click', (e) => {
       this.pinned = !this.pinned;
@@ -175,6 +246,7 @@ export class BellWindow {
     });
     this.renderChrome();
     this.renderList();
+    this.renderAside();
     // The form is built when opened: the first paint of the list does not wait for it.
     if (this.s.showSettings) this.renderSettings();
   }
@@ -259,13 +331,45 @@ export class BellWindow {
         return b;
       }),
     );
-    const scopeCount = this.s.category ? counts?.categories[this.s.category] ?? 0 : counts?.tabs[this.s.tab] ?? 0;
+    const scopeCount = this.scopeUnread();
     const markAll = this.root.querySelector('#mark-all') as HTMLButtonElement | null;
     if (markAll) {
       markAll.textContent = scopeCount ? markAllLabel(lang, scopeCount, this.s.tab, this.s.category) : t(lang, 'mark-all-read');
       markAll.disabled = scopeCount === 0;
+      // Search results are not the scope it would mark.
+      markAll.hidden = this.s.search.trim() !== '';
     }
     this.renderStatus();
+  }
+
+  /** Unread items in the active tab and chip. */
+  private scopeUnread(): number {
+    const counts = this.s.counts;
+    return this.s.category ? counts?.categories[this.s.category] ?? 0 : counts?.tabs[this.s.tab] ?? 0;
+  }
+
+  /** What the live region last reported from: the unread total, and the newest item of the scope. */
+  private heard: { total: number; scope: string; newest: Item | undefined } | null = null;
+
+  /** Says what a refresh brought: new unread items of the list in view, else a changed unread total.
+   * Quiet on the first load, on scope changes (the list in view is not news) and on redraws. */
+  private announce() {
+    const counts = this.s.counts;
+    const el = this.root.querySelector('#announce');
+    if (!counts || !el) return;
+    const scope = `${this.s.tab}|${this.s.category}|${this.s.unreadOnly}`;
+    const before = this.heard;
+    const same = before?.scope === scope;
+    const last = same ? before.newest : undefined;
+    const newer = (i: Item) => !last || i.created_at > last.created_at || (i.created_at === last.created_at && i.id > last.id);
+    // The newest item seen only moves forward: items coming back (an undo) are not new.
+    const top = this.s.items[0];
+    this.heard = { total: counts.total, scope, newest: top && newer(top) ? top : last };
+    if (!before) return;
+    const fresh = same ? this.s.items.filter((i) => !i.read_at && newer(i)).length : 0;
+    const lang = this.lang;
+    if (fresh) el.textContent = t(lang, 'sr-new-notifications', { count: fresh, unread: counts.total });
+    else if (counts.total !== before.total) el.textContent = t(lang, 'unread-count', { count: counts.total });
   }
 
   private renderStatus() {
@@ -310,7 +414,8 @@ export class BellWindow {
     empty.hidden = this.s.items.length > 0;
     // In the direct CRM mode Inbox can never fill: say why instead of "nothing yet".
     const crmInbox = this.s.tab === 'inbox' && this.s.settings?.source === 'crm' && !this.s.settings.demo;
-    empty.textContent = crmInbox ? t(lang, 'empty-inbox-crm')
+    empty.textContent = this.s.search.trim() ? t(lang, 'search-none', { query: this.s.search.trim() })
+      : crmInbox ? t(lang, 'empty-inbox-crm')
       : this.s.unreadOnly ? t(lang, 'empty-unread') : this.s.category ? t(lang, 'empty-filter') : t(lang, 'empty-tab');
     this.renderRows();
   }
@@ -321,24 +426,41 @@ export class BellWindow {
     const now = this.now();
     const nodes: HTMLElement[] = [];
     let itemIndex = this.rowsCache.slice(0, from).filter((r) => r.kind === 'item').length;
+    const setSize = this.setSize();
+    // Items between two headings go in one list (unpositioned: rows stay placed by the spacer).
+    let run: HTMLElement | null = null;
     for (let r = from; r < to; r++) {
       const row = this.rowsCache[r];
       let el: HTMLElement;
       if (row.kind === 'header') {
         el = h('div', { class: 'section', role: 'heading', 'aria-level': '2' }, t(lang, `section-${row.section}`));
+        nodes.push(el);
+        run = null;
       } else {
-        el = this.itemRow(row.item, itemIndex, lang, now);
+        el = this.itemRow(row.item, itemIndex, setSize, lang, now);
         itemIndex++;
+        if (!run) {
+          run = h('div', { role: 'list' });
+          nodes.push(run);
+        }
+        run.append(el);
       }
       el.style.top = `${this.offs[r]}px`;
-      nodes.push(el);
     }
     this.spacer.replaceChildren(...nodes);
     const last = this.offs[this.offs.length - 1];
     if (this.s.next && this.list.scrollTop + this.list.clientHeight > last - 1500) void this.loadMore();
   }
 
-  private itemRow(item: Item, index: number, lang: Lang, now: Date): HTMLElement {
+  /** aria-setsize of the rows: only some are drawn. The whole list when it is loaded, the scope's
+   * unread count when only unread items are listed, else -1 (unknown: more pages may come). */
+  private setSize(): number {
+    if (!this.s.next) return this.s.items.length;
+    const unread = this.scopeUnread();
+    return this.s.unreadOnly && unread >= this.s.items.length ? unread : -1;
+  }
+
+  private itemRow(item: Item, index: number, setSize: number, lang: Lang, now: Date): HTMLElement {
     const text = render(lang, item);
     const time = when(item.created_at, now, lang);
     const unread = !item.read_at;
@@ -347,16 +469,18 @@ export class BellWindow {
     const row = h('div', {
       class: `item${unread ? ' unread' : ''}${selected ? ' selected' : ''}`, role: 'listitem',
       id: `item-${index}`, 'data-id': item.id, 'aria-current': selected ? 'true' : undefined,
+      'aria-setsize': String(setSize), 'aria-posinset': String(index + 1),
     },
-      h('button', {
-        class: 'open', 'aria-label': `${unread ? `${t(lang, 'unread-count', { count: 1 })}: ` : ''}${text}, ${time}`,
-      },
+      // Named by its content, so the name holds the visible text (WCAG 2.5.3).
+      h('button', { class: 'open' },
+        unread ? h('span', { class: 'sr-only' }, `${t(lang, 'unread-count', { count: 1 })}: `) : null,
         h('span', { class: 'dot', 'aria-hidden': 'true' }),
-        h('span', { class: 'text' }, text),
+        h('span', { class: 'text' }, ...this.marked(text)),
         h('span', { class: 'time' }, time),
       ),
       h('div', { class: 'actions' },
         unread ? h('button', { class: 'icon mark', 'aria-label': t(lang, 'mark-read'), title: t(lang, 'mark-read') }, '✓') : null,
+        unread ? h('button', { class: 'icon snooze', 'aria-label': t(lang, 'snooze'), title: t(lang, 'snooze'), 'aria-haspopup': 'dialog' }, clockIcon()) : null,
         h('button', { class: 'icon why', 'aria-label': t(lang, 'why-label'), title: t(lang, 'why-label'), 'aria-expanded': String(why !== null) }, '?'),
       ),
       why !== null ? h('div', { class: 'why-text' }, why) : null,
@@ -369,8 +493,120 @@ export class BellWindow {
       e.stopPropagation();
       this.act(this.backend.markRead(item.id));
     });
+    row.querySelector('.snooze')?.addEventListener('click', (e) => {
+      e.stopPropagation();
+      void this.openSnooze(item, e.currentTarget as HTMLElement);
+    });
     row.querySelector('.why')?.addEventListener('click', (e) => { e.stopPropagation(); void this.toggleWhy(item.id); });
     return row;
+  }
+
+  /** The text with the search's matches marked (as text: nothing from data becomes markup). */
+  private marked(text: string): Array<Node | string> {
+    const terms = searchTerms(this.s.search);
+    if (!terms.length) return [text];
+    return highlight(text, terms).map((p) => (p.hit ? h('mark', {}, p.text) : p.text));
+  }
+
+  // ---- snooze, the snoozed view, gaps, quiet hours ----
+
+  /** The snooze menu for `item`: an hour, this afternoon, tomorrow morning, or a time picked. */
+  private async openSnooze(item: Item, from: HTMLElement) {
+    const lang = this.lang;
+    const menu = this.root.querySelector('#snooze-menu') as HTMLElement;
+    const times = await this.backend.snoozeTimes();
+    const close = () => { menu.hidden = true; menu.replaceChildren(); from.focus(); };
+    const choose = (until: string) => {
+      close();
+      void this.backend.snooze(item.id, until).then(
+        (done) => {
+          if (done) this.snack([h('span', {}, t(lang, 'snooze-done', { time: when(until, this.now(), lang) }))]);
+          return this.reload(true);
+        },
+        (e: unknown) => this.notice(e, item),
+      );
+    };
+    const option = (id: string, label: string, until: string) => {
+      const b = h('button', { class: 'link', 'data-snooze': id }, label);
+      b.addEventListener('click', () => choose(until));
+      return b;
+    };
+    // A time picked in the device's time zone, at least a minute ahead.
+    const local = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    const pick = h('input', { type: 'datetime-local', id: 'snooze-at', min: local(new Date(this.now().getTime() + 60_000)), step: '60' });
+    const apply = h('button', { class: 'secondary', id: 'snooze-apply' }, t(lang, 'snooze-apply'));
+    apply.addEventListener('click', () => {
+      const at = pick.value ? new Date(pick.value) : null;
+      if (!at || Number.isNaN(at.getTime()) || at <= this.now()) { this.snack([h('span', {}, t(lang, 'snooze-past'))]); return; }
+      choose(at.toISOString());
+    });
+    menu.replaceChildren(
+      h('strong', {}, t(lang, 'snooze')),
+      option('hour', t(lang, 'snooze-hour'), times.hour),
+      ...(times.afternoon ? [option('afternoon', t(lang, 'snooze-afternoon', { time: clock(lang, times.afternoon) }), times.afternoon)] : []),
+      option('tomorrow', t(lang, 'snooze-tomorrow', { time: clock(lang, times.tomorrow) }), times.tomorrow),
+      h('label', { class: 'field' }, t(lang, 'snooze-pick'), pick),
+      apply,
+    );
+    menu.onkeydown = (e) => { if (e.key === 'Escape') { e.stopPropagation(); close(); } };
+    menu.hidden = false;
+    (menu.querySelector('button') as HTMLElement | null)?.focus();
+  }
+
+  /** The snoozed view and its toggle, the tab's gap marker, and quiet hours. */
+  private renderAside() {
+    const lang = this.lang;
+    const now = this.now();
+    const toggle = this.root.querySelector('#snoozed-toggle') as HTMLButtonElement | null;
+    const view = this.root.querySelector('#snoozed') as HTMLElement | null;
+    if (!toggle || !view) return;
+    const n = this.s.snoozed.length;
+    toggle.hidden = n === 0 && !this.s.showSnoozed;
+    toggle.textContent = n ? t(lang, 'snoozed-count', { count: n }) : t(lang, 'snoozed-view');
+    toggle.setAttribute('aria-pressed', String(this.s.showSnoozed));
+    view.hidden = !this.s.showSnoozed;
+    this.list.hidden = this.s.showSnoozed;
+    if (this.s.showSnoozed) {
+      view.replaceChildren(
+        h('h2', {}, t(lang, 'snoozed-view')),
+        n ? h('ul', { class: 'snoozed-items' },
+          ...this.s.snoozed.map((sn) => {
+            const back = h('button', { class: 'link unsnooze', 'data-id': sn.item.id }, t(lang, 'snooze-cancel'));
+            back.addEventListener('click', () => void this.backend.unsnooze(sn.item.id).then(() => this.reload(true)));
+            return h('li', { 'data-id': sn.item.id },
+              h('span', { class: 'text' }, render(lang, sn.item)),
+              h('small', { class: 'until' }, t(lang, 'snoozed-until', { time: when(sn.until, now, lang) })),
+              back,
+            );
+          }))
+          : h('p', { class: 'note' }, t(lang, 'snoozed-empty')),
+      );
+    }
+    const gap = this.root.querySelector('#gap') as HTMLElement | null;
+    if (gap) {
+      const tab = this.s.tab;
+      gap.hidden = !this.s.gaps.includes(tab);
+      if (!gap.hidden) {
+        const dismiss = h('button', { class: 'link', id: 'gap-dismiss' }, t(lang, 'gap-dismiss'));
+        dismiss.addEventListener('click', () => void this.backend.dismissGap(tab).then(() => this.refreshAside()));
+        gap.replaceChildren(h('span', {}, t(lang, 'gap-expired', { tab })), dismiss);
+      } else {
+        gap.replaceChildren();
+      }
+    }
+    const quiet = this.root.querySelector('#quiet') as HTMLElement | null;
+    if (quiet) {
+      const q = this.s.quiet;
+      quiet.hidden = !q;
+      if (q) {
+        const resume = h('button', { class: 'link', id: 'resume' }, t(lang, 'tray-resume'));
+        resume.addEventListener('click', () => void this.backend.resume().then(() => this.refreshAside()));
+        const id = q.kind === 'paused' ? 'tray-paused-until' : 'tray-quiet-until';
+        quiet.replaceChildren(h('span', {}, t(lang, id, { time: when(q.until, now, lang) })), resume);
+      } else {
+        quiet.replaceChildren();
+      }
+    }
   }
 
   private async toggleWhy(id: string) {
@@ -393,6 +629,7 @@ export class BellWindow {
     this.s.selected = 0;
     // The tab and its chips answer the click at once; the list follows when its page arrives.
     this.renderChrome();
+    this.renderAside();
     void this.reload();
     (this.root.querySelector(`#tab-${tab}`) as HTMLElement | null)?.focus();
   }
@@ -439,10 +676,11 @@ export class BellWindow {
     const token = result.undo;
     const undoButton = h('button', { class: 'link', id: 'undo' }, t(lang, 'undo'));
     undoButton.addEventListener('click', async () => {
-      await this.backend.undo(token);
+      const undone = await this.backend.undo(token);
       await this.reload(true);
       window.clearTimeout(this.snackTimer);
       (this.root.querySelector('#snackbar') as HTMLElement).hidden = true;
+      if (!undone) this.snack([h('span', {}, t(lang, 'undo-too-late'))]);
     });
     this.snack([h('span', {}, t(lang, 'mark-all-read-done', { count: result.changed })), undoButton]);
   }

@@ -7,8 +7,8 @@
 // types (generated/contract.ts): nothing here restates them.
 
 import type {
-  BackendEvent, Counts, Cursor, DoctorReport, MarkAllResult, Page, Quarantine, Reason, Scope, Settings, SettingsChanges, Status,
-  UpdateOffer,
+  BackendEvent, Counts, Cursor, DoctorReport, MarkAllResult, Page, Quarantine, Quiet, Reason, Scope, SearchResult, Settings,
+  SettingsChanges, SnoozedItem, SnoozeTimes, Status, Tab, UpdateOffer,
 } from './generated/contract';
 
 export type * from './generated/contract';
@@ -32,6 +32,24 @@ export interface Backend {
   markAllRead(scope: Scope): Promise<MarkAllResult>;
   /** Takes a mark-all back within a few seconds; false when it is too late. */
   undo(token: string): Promise<boolean>;
+  /** Snoozes an unread item until `until` (ISO, UTC): it leaves the lists and comes back then,
+   * unread, with a fresh toast. False when the item was read already. */
+  snooze(id: string, until: string): Promise<boolean>;
+  /** Brings a snoozed item back now. */
+  unsnooze(id: string): Promise<boolean>;
+  /** The "Snoozed" view: what waits, soonest first. */
+  snoozed(): Promise<SnoozedItem[]>;
+  /** The snooze menu's times, where the agent is. */
+  snoozeTimes(): Promise<SnoozeTimes>;
+  /** Searches the history, within `scope` or everywhere (null), newest first. */
+  search(text: string, scope: Scope | null, unreadOnly: boolean): Promise<SearchResult>;
+  /** Tabs that may have lost items while the agent was away (NC-R5), until dismissed. */
+  gaps(): Promise<Tab[]>;
+  dismissGap(tab: Tab): Promise<void>;
+  /** Whether toasts are held now (quiet hours, a pause), and until when. */
+  quiet(): Promise<Quiet | null>;
+  /** Ends a pause, or the quiet hours running now. */
+  resume(): Promise<void>;
   /** "Why no toast?" for an item this run has seen. */
   why(id: string): Promise<Reason | null>;
   /** Why notifications could not be shown (the count is in `counts()`). */

@@ -31,3 +31,15 @@ export function pinIcon(): SVGSVGElement {
   svg.append(path);
   return svg;
 }
+
+/** A clock (snooze), drawn like the pin. */
+export function clockIcon(): SVGSVGElement {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 16 16');
+  svg.setAttribute('aria-hidden', 'true');
+  const path = document.createElementNS(ns, 'path');
+  path.setAttribute('d', 'M8 1a7 7 0 1 0 0 14A7 7 0 0 0 8 1Zm0 1.5a5.5 5.5 0 1 1 0 11 5.5 5.5 0 0 1 0-11ZM7.25 4v4.6l3.2 2.1.8-1.25-2.5-1.65V4Z');
+  svg.append(path);
+  return svg;
+}

@@ -8,11 +8,11 @@ import {
   CATEGORIES, TABS,
   type AppError, type Backend, type BackendEvent, type Category, type Counts, type Cursor, type Item,
   type DoctorCheck, type DoctorLevel, type DoctorReport,
-  type MarkAllResult, type Page, type Quarantine, type Quarantined, type Reason, type Scope, type Settings,
-  type SettingsChanges, type Status, type UpdateOffer,
+  type MarkAllResult, type Page, type Quarantine, type Quarantined, type Quiet, type Reason, type Scope, type SearchResult,
+  type Settings, type SettingsChanges, type SnoozedItem, type SnoozeTimes, type Status, type UpdateOffer,
   type Tab,
 } from './backend';
-import { t } from './i18n';
+import { render, stripBidiControls, t } from './i18n';
 
 const PEOPLE = ['Budi Santoso', 'Sari Wulandari', 'Dewi Lestari', 'Andi Pratama', 'Michael Tan', 'Rina Kusuma'];
 const CONTACTS = ['Siti Rahmawati', 'Jessica Wong', 'Agus Setiawan', 'Putri Anggraini', 'David Chen', 'Made Wirawan'];
@@ -94,7 +94,13 @@ export class MockBackend implements Backend {
     token_store: 'none', crm_base_url: 'https://api.mekari.com', crm_client_id: '', crm_sso_user_id: '',
     has_crm_secret: false, crm_secret_store: 'none', chat_window_patterns: ['qontak chat', 'chat.qontak.com'],
     autostart: true, demo: true, autostart_managed: false, update_url: '',
+    quiet_hours: { enabled: false, days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: 1320, end: 420, breakthrough: [] },
+    quiet_skipped_until: null, sound: { on: true, silent: [] },
   };
+  /** Snoozed items: id → when they come back. */
+  snoozes = new Map<string, string>();
+  gaps_: Tab[] = [];
+  quiet_: Quiet | null = null;
   private listeners = new Set<(e: BackendEvent) => void>();
   private undos = new Map<string, string[]>();
   private undoSeq = 0;
@@ -114,7 +120,8 @@ export class MockBackend implements Backend {
   async page(scope: Scope, unreadOnly: boolean, after: Cursor | null, limit: number): Promise<Page> {
     checkScope(scope);
     const inScope = this.items.filter(
-      (i) => i.tab === scope.tab && (!scope.category || i.category === scope.category) && (!unreadOnly || !i.read_at),
+      (i) => i.tab === scope.tab && (!scope.category || i.category === scope.category) && (!unreadOnly || !i.read_at)
+        && !this.snoozes.has(i.id),
     );
     const start = after
       ? inScope.findIndex((i) => i.created_at < after.created_at || (i.created_at === after.created_at && i.id < after.id))
@@ -129,7 +136,7 @@ export class MockBackend implements Backend {
     const categories = Object.fromEntries(Object.values(CATEGORIES).flat().map((c) => [c, 0])) as Record<Category, number>;
     let total = 0;
     for (const i of this.items) {
-      if (i.read_at) continue;
+      if (i.read_at || this.snoozes.has(i.id)) continue;
       tabs[i.tab]++;
       categories[i.category]++;
       total++;
@@ -185,6 +192,103 @@ export class MockBackend implements Backend {
     for (const i of this.items) if (ids.includes(i.id)) i.read_at = null;
     this.emit('changed');
     return true;
+  }
+
+  async snooze(id: string, until: string): Promise<boolean> {
+    const item = this.items.find((i) => i.id === id);
+    if (!item) throw fail('not_found', `no notification '${id}'`);
+    if (!(new Date(until).getTime() > Date.now())) throw fail('invalid', 'a snooze ends in the future');
+    if (item.read_at) return false;
+    this.snoozes.set(id, until);
+    this.emit('changed');
+    return true;
+  }
+
+  async unsnooze(id: string): Promise<boolean> {
+    const was = this.snoozes.delete(id);
+    if (was) this.emit('changed');
+    return was;
+  }
+
+  async snoozed(): Promise<SnoozedItem[]> {
+    // Read meanwhile (elsewhere): forgotten (NC-R13).
+    for (const [id] of this.snoozes) if (this.items.find((i) => i.id === id)?.read_at) this.snoozes.delete(id);
+    return [...this.snoozes]
+      .flatMap(([id, until]) => {
+        const item = this.items.find((i) => i.id === id);
+        return item ? [{ item, until }] : [];
+      })
+      .sort((a, b) => (a.until < b.until ? -1 : a.until > b.until ? 1 : a.item.id < b.item.id ? -1 : 1));
+  }
+
+  async snoozeTimes(): Promise<SnoozeTimes> {
+    const now = new Date();
+    const at = (days: number, hour: number) => {
+      const d = new Date(now);
+      d.setDate(d.getDate() + days);
+      d.setHours(hour, 0, 0, 0);
+      return d.toISOString();
+    };
+    return {
+      hour: new Date(now.getTime() + 3_600_000).toISOString(),
+      afternoon: now.getHours() < 12 ? at(0, 13) : null,
+      tomorrow: at(1, 8),
+    };
+  }
+
+  /** Test hook: the snooze of `id` ends now (the runtime's timer does this at its time). */
+  wake(id: string) {
+    if (this.snoozes.delete(id)) this.emit('changed');
+  }
+
+  async search(text: string, scope: Scope | null, unreadOnly: boolean): Promise<SearchResult> {
+    if (scope) checkScope(scope);
+    // As the runtime's index: every word a prefix of a word of the text in either language or
+    // of a parameter, accents and case aside.
+    const fold = (s: string) => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+    const words = (s: string) => fold(s).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+    const terms = words(text).slice(0, 8);
+    if (!terms.length) return { items: [], limited: false };
+    const items = this.items.filter((i) => {
+      if (scope && (i.tab !== scope.tab || (scope.category && i.category !== scope.category))) return false;
+      if (unreadOnly && i.read_at) return false;
+      const hay = words([
+        ...Object.values(i.params).map(String),
+        stripBidiControls(render('en', i)),
+        stripBidiControls(render('id', i)),
+      ].join(' '));
+      return terms.every((term) => hay.some((w) => w.startsWith(term)));
+    });
+    return { items: items.slice(0, 200), limited: items.length > 200 };
+  }
+
+  async gaps(): Promise<Tab[]> {
+    return [...this.gaps_];
+  }
+
+  async dismissGap(tab: Tab): Promise<void> {
+    this.gaps_ = this.gaps_.filter((g) => g !== tab);
+    this.emit('changed');
+  }
+
+  async quiet(): Promise<Quiet | null> {
+    return this.quiet_;
+  }
+
+  async resume(): Promise<void> {
+    this.quiet_ = null;
+    this.emit('settings');
+  }
+
+  /** Test hooks: a gap in `tab`; toasts held until `until`. */
+  setGap(tab: Tab) {
+    this.gaps_.push(tab);
+    this.emit('changed');
+  }
+
+  setQuiet(q: Quiet | null) {
+    this.quiet_ = q;
+    this.emit('settings');
   }
 
   async why(id: string): Promise<Reason | null> {

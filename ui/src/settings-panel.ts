@@ -3,12 +3,96 @@
 // the company's credentials; secrets are never shown back), the chat window's title patterns, start
 // at login.
 
-import { CATEGORIES, TABS, type Backend, type Category, type DoctorReport, type Lang, type Settings, type SettingsChanges, type SourceKind, type Tab } from './backend';
+import {
+  CATEGORIES, TABS, type Backend, type Category, type Day, type DoctorReport, type Lang, type QuietHours, type Settings, type SettingsChanges,
+  type SourceKind, type Tab,
+} from './backend';
 import { h } from './dom';
 import { t } from './i18n';
 
 function tabOf(c: Category): Tab {
   return TABS.find((tab) => CATEGORIES[tab].includes(c)) ?? 'general';
+}
+
+const DAYS: Day[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+/** Minutes after midnight as an `<input type="time">` value, and back. */
+export function hhmm(minutes: number): string {
+  return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+}
+export function minutesOf(value: string): number | null {
+  const m = /^(\d{2}):(\d{2})/.exec(value);
+  if (!m) return null;
+  const [hours, minutes] = [Number(m[1]), Number(m[2])];
+  return hours < 24 && minutes < 60 ? hours * 60 + minutes : null;
+}
+
+/** Quiet hours (a weekly schedule, categories that break through) and sound: each change is saved
+ * at once, as the toast checkboxes are. */
+function quietAndSound(st: Settings, lang: Lang, quietly: (c: SettingsChanges) => void): HTMLElement[] {
+  const q: QuietHours = { ...st.quiet_hours, days: [...st.quiet_hours.days], breakthrough: [...st.quiet_hours.breakthrough] };
+  const saveQuiet = () => quietly({ quiet_hours: { ...q } });
+  const enabled = h('input', { type: 'checkbox', id: 'quiet-enabled', checked: q.enabled });
+  enabled.addEventListener('change', () => { q.enabled = enabled.checked; saveQuiet(); });
+  const time = (id: string, minutes: number, set: (m: number) => void) => {
+    const input = h('input', { type: 'time', id, value: hhmm(minutes), required: true });
+    input.addEventListener('change', () => {
+      const m = minutesOf(input.value);
+      if (m !== null) { set(m); saveQuiet(); }
+    });
+    return input;
+  };
+  const from = time('quiet-start', q.start, (m) => { q.start = m; });
+  const to = time('quiet-end', q.end, (m) => { q.end = m; });
+  const days = DAYS.map((d) => {
+    const box = h('input', { type: 'checkbox', 'data-day': d, checked: q.days.includes(d) });
+    box.addEventListener('change', () => {
+      q.days = DAYS.filter((x) => (x === d ? box.checked : q.days.includes(x)));
+      saveQuiet();
+    });
+    return h('label', { class: 'toggle day' }, box, t(lang, `day-${d}`));
+  });
+  const categories = Object.values(CATEGORIES).flat();
+  const label = (c: Category) => `${t(lang, `tab-${tabOf(c)}`)} · ${t(lang, `category-${c}`)}`;
+  const through = categories.map((c) => {
+    const box = h('input', { type: 'checkbox', 'data-breakthrough': c, checked: q.breakthrough.includes(c) });
+    box.addEventListener('change', () => {
+      q.breakthrough = categories.filter((x) => (x === c ? box.checked : q.breakthrough.includes(x)));
+      saveQuiet();
+    });
+    return h('label', { class: 'toggle' }, box, label(c));
+  });
+  const sound = { on: st.sound.on, silent: [...st.sound.silent] };
+  const soundOn = h('input', { type: 'checkbox', id: 'sound-on', checked: sound.on });
+  const silent = categories.map((c) => {
+    const box = h('input', { type: 'checkbox', 'data-sound': c, checked: !sound.silent.includes(c), disabled: !sound.on });
+    box.addEventListener('change', () => {
+      sound.silent = categories.filter((x) => (x === c ? !box.checked : sound.silent.includes(x)));
+      quietly({ sound: { ...sound } });
+    });
+    return h('label', { class: 'toggle' }, box, label(c));
+  });
+  soundOn.addEventListener('change', () => {
+    sound.on = soundOn.checked;
+    for (const l of silent) (l.querySelector('input') as HTMLInputElement).disabled = !sound.on;
+    quietly({ sound: { ...sound } });
+  });
+  return [
+    h('fieldset', { id: 'quiet-hours' }, h('legend', {}, t(lang, 'settings-quiet')),
+      h('label', { class: 'toggle' }, enabled, t(lang, 'settings-quiet-enabled')),
+      h('div', { class: 'quiet-times' },
+        h('label', { class: 'field' }, t(lang, 'settings-quiet-from'), from),
+        h('label', { class: 'field' }, t(lang, 'settings-quiet-to'), to),
+      ),
+      h('div', { class: 'days', role: 'group', 'aria-label': t(lang, 'settings-quiet-days') }, ...days),
+      h('p', { class: 'note' }, t(lang, 'settings-quiet-note')),
+      h('details', {}, h('summary', {}, t(lang, 'settings-quiet-breakthrough')), ...through),
+    ),
+    h('fieldset', { id: 'sound' }, h('legend', {}, t(lang, 'settings-sound')),
+      h('label', { class: 'toggle' }, soundOn, t(lang, 'settings-sound-on')),
+      h('details', {}, h('summary', {}, t(lang, 'settings-sound-silent')), ...silent),
+    ),
+  ];
 }
 
 export interface PanelEvents {
@@ -118,6 +202,7 @@ export function renderSettingsPanel(el: HTMLElement, st: Settings, lang: Lang, b
     ...demoNote,
     h('label', { class: 'field' }, t(lang, 'tray-language'), langSelect),
     h('fieldset', {}, h('legend', {}, t(lang, 'settings-toasts')), h('label', { class: 'toggle' }, chatBox, t(lang, 'settings-chat-messages')), ...mutes),
+    ...quietAndSound(st, lang, quietly),
     h('fieldset', { id: 'source' }, h('legend', {}, t(lang, 'settings-source')),
       h('label', { class: 'toggle' }, sources.server, t(lang, 'settings-source-server')),
       h('label', { class: 'toggle' }, sources.crm, t(lang, 'settings-source-crm')),

@@ -4,8 +4,8 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type {
-  Backend, BackendEvent, Counts, Cursor, DoctorReport, MarkAllResult, Page, Quarantine, Reason, Scope, Settings, SettingsChanges, Status,
-  UpdateOffer,
+  Backend, BackendEvent, Counts, Cursor, DoctorReport, MarkAllResult, Page, Quarantine, Quiet, Reason, Scope, SearchResult, Settings,
+  SettingsChanges, SnoozedItem, SnoozeTimes, Status, Tab, UpdateOffer,
 } from './backend';
 import { BACKEND_EVENTS } from './backend';
 
@@ -30,6 +30,33 @@ export class TauriBackend implements Backend {
   }
   undo(token: string): Promise<boolean> {
     return invoke('undo', { token });
+  }
+  snooze(id: string, until: string): Promise<boolean> {
+    return invoke('snooze', { id, until });
+  }
+  unsnooze(id: string): Promise<boolean> {
+    return invoke('unsnooze', { id });
+  }
+  snoozed(): Promise<SnoozedItem[]> {
+    return invoke('snoozed');
+  }
+  snoozeTimes(): Promise<SnoozeTimes> {
+    return invoke('snooze_times');
+  }
+  search(text: string, scope: Scope | null, unreadOnly: boolean): Promise<SearchResult> {
+    return invoke('search', { text, scope, unreadOnly });
+  }
+  gaps(): Promise<Tab[]> {
+    return invoke('gaps');
+  }
+  dismissGap(tab: Tab): Promise<void> {
+    return invoke('dismiss_gap', { tab });
+  }
+  quiet(): Promise<Quiet | null> {
+    return invoke('quiet');
+  }
+  resume(): Promise<void> {
+    return invoke('resume');
   }
   why(id: string): Promise<Reason | null> {
     return invoke('why', { id });

@@ -102,3 +102,41 @@ export function markAllLabel(lang: Lang, count: number, tab: string, category: s
   const scope = [t(lang, `tab-${tab}`), category ? t(lang, `category-${category}`) : null].filter(Boolean).join(' · ');
   return t(lang, 'mark-all-read-scope', { count, scope });
 }
+
+/** Case and accents aside, as the search index compares words. */
+function fold(s: string): string {
+  return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+}
+
+/** The words of a search, as the runtime takes them (at most eight). */
+export function searchTerms(query: string): string[] {
+  return fold(query).split(/[^\p{L}\p{N}]+/u).filter(Boolean).slice(0, 8);
+}
+
+/** `text` in parts, each marked when it is the start of a word a search term matched (a prefix, case
+ * and accents aside). The parts are text for text nodes: a match is never markup from data. */
+export function highlight(text: string, terms: string[]): Array<{ text: string; hit: boolean }> {
+  const out: Array<{ text: string; hit: boolean }> = [];
+  let at = 0;
+  const push = (s: string, hit: boolean) => { if (s) out.push({ text: s, hit }); };
+  for (const m of text.matchAll(/[\p{L}\p{N}\p{M}]+/gu)) {
+    const word = m[0];
+    const start = m.index ?? 0;
+    const folded = fold(word);
+    const term = terms.filter((t) => folded.startsWith(t)).sort((a, b) => b.length - a.length)[0];
+    if (!term) continue;
+    // How much of the word (in its own characters) the folded term covers.
+    let len = 0;
+    let covered = 0;
+    for (const ch of word) {
+      if (covered >= term.length) break;
+      covered += fold(ch).length;
+      len += ch.length;
+    }
+    push(text.slice(at, start), false);
+    push(word.slice(0, len), true);
+    at = start + len;
+  }
+  push(text.slice(at), false);
+  return out;
+}

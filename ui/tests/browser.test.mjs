@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
 import { readFile, mkdir } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,8 @@ import { chromium } from 'playwright-core';
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 const shots = fileURLToPath(new URL('./screenshots/', import.meta.url));
+// axe-core, served from the page's own origin: the CSP (script-src 'self') stays on during audits.
+const axeScript = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
 
 let server;
@@ -23,7 +26,7 @@ before(async () => {
   server = createServer(async (req, res) => {
     const path = normalize(new URL(req.url, 'http://x').pathname).replace(/^\/+/, '') || 'index.html';
     try {
-      const body = await readFile(join(dist, path));
+      const body = await readFile(path === '__axe.js' ? axeScript : join(dist, path));
       res.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' });
       res.end(body);
     } catch {
@@ -77,6 +80,24 @@ async function scrollThrough(page) {
     return { sections: [...sections], items: Object.fromEntries(texts) };
   });
 }
+/** axe-core's violations on the page as it is now, each with the rule, its help and the nodes. */
+async function axeViolations(page) {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ url: `${base}__axe.js` });
+  return page.evaluate(async () => (await window.axe.run(document)).violations.map((v) => ({
+    id: v.id, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')),
+  })));
+}
+const axeReport = (vs) => vs.map((v) => `${v.id}: ${v.help}\n    ${v.targets.join('\n    ')}`).join('\n');
+
+/** The drawn item rows as assistive technology reads their place in the list. */
+const placed = (page) => page.$$eval('[role=listitem]', (els) => els.map((e) => ({
+  id: e.dataset.id, pos: Number(e.getAttribute('aria-posinset')), size: Number(e.getAttribute('aria-setsize')),
+})));
+
+/** Marks the drawn rows, so a wait can tell when the list was drawn again (a refresh landed). */
+const markDrawn = (page) => page.evaluate(() => document.querySelectorAll('.item').forEach((e) => { e.dataset.stale = '1'; }));
+const redrawn = (page) => page.waitForFunction(() => document.querySelector('.item') && !document.querySelector('.item[data-stale]'));
+
 const visibleTexts = (page) => page.$$eval('.item .text', (els) => els.map((e) => e.textContent));
 
 describe('the bell window', () => {
@@ -430,6 +451,262 @@ describe('the bell window', () => {
     await page.evaluate(() => window.lonceng.offerUpdate(null));
     await page.waitForSelector('#update[hidden]', { state: 'attached' });
     assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+});
+
+describe('screen readers', () => {
+  for (const scheme of ['light', 'dark']) {
+    test(`screen readers: axe finds no violations in the list, a tab with a chip pressed and the settings (${scheme})`, async () => {
+      const page = await open('', scheme);
+      const check = async (where) => {
+        const violations = await axeViolations(page);
+        assert.deepEqual(violations.map((v) => v.id), [], `${where}, ${scheme}:\n${axeReport(violations)}`);
+      };
+      await check('the General list');
+      await page.click('#tab-inbox');
+      await page.click('[data-category="resolved"]');
+      await page.waitForFunction(() => {
+        const ids = [...document.querySelectorAll('.item')].map((e) => e.dataset.id);
+        return ids.length > 0 && ids.every((id) => window.lonceng.items.find((i) => i.id === id).category === 'resolved');
+      });
+      await check('Inbox with the Resolved chip pressed');
+      await page.click('#open-settings');
+      await page.waitForSelector('#settings:not([hidden]) #save-settings');
+      await check('the settings panel');
+      await page.click('#diagnose');
+      await page.waitForSelector('#doctor-lines');
+      await check('the settings panel with Diagnose');
+      assert.deepEqual(page.errors, []);
+      await page.close();
+    });
+  }
+
+  test('screen readers: rows say their place in the whole list (aria-posinset, aria-setsize) after scrolling far down', async () => {
+    const page = await open('?items=10000');
+    const ids = await page.evaluate(() => window.lonceng.items.filter((i) => i.tab === 'general').map((i) => i.id));
+    const first = await placed(page);
+    assert.deepEqual(first.map((r) => r.pos), first.map((_, i) => i + 1), 'the top rows are 1, 2, 3…');
+    assert.ok(first.every((r) => r.size === -1), 'more pages may load: the size is unknown (-1)');
+
+    // Far down: past several loaded pages (each scroll to the end loads the next one).
+    await page.waitForFunction(() => {
+      const list = document.querySelector('#list');
+      list.scrollTop = list.scrollHeight;
+      return parseInt(document.querySelector('#spacer').style.height, 10) > 1000 * 66;
+    }, null, { polling: 50 });
+    await page.evaluate(() => { document.querySelector('#list').scrollTop = 900 * 66; });
+    await page.waitForFunction(() => Number(document.querySelector('[role=listitem]')?.getAttribute('aria-posinset')) > 800);
+    const far = await placed(page);
+    assert.ok(far.length > 5 && far.length < 40, `rows drawn: ${far.length}`);
+    for (const r of far) assert.equal(r.pos, ids.indexOf(r.id) + 1, `${r.id}: its place among the tab's items, headers not counted`);
+    assert.ok(far.every((r) => r.size === -1));
+    // Headings sit between the lists of rows, never inside one.
+    assert.equal(await page.$$eval('[role=list] [role=heading]', (els) => els.length), 0);
+
+    // Unread only: the scope's unread count is the list's size, though not all of it is loaded.
+    const unread = (await counts(page)).tabs.general;
+    await page.check('#unread-only');
+    await page.waitForFunction((n) => document.querySelector('[role=listitem]')?.getAttribute('aria-setsize') === String(n), unread);
+    assert.ok(unread > 200, 'more than one page');
+    assert.deepEqual((await placed(page)).slice(0, 3).map((r) => r.pos), [1, 2, 3]);
+    await page.close();
+
+    // A list loaded whole: its length, down to the last row.
+    const small = await open();
+    const n = await small.evaluate(() => window.lonceng.items.filter((i) => i.tab === 'general').length);
+    await small.evaluate(() => { const l = document.querySelector('#list'); l.scrollTop = l.scrollHeight; });
+    await small.waitForFunction((n) => [...document.querySelectorAll('[role=listitem]')].some((e) => e.getAttribute('aria-posinset') === String(n)), n);
+    assert.ok((await placed(small)).every((r) => r.size === n), `aria-setsize ${n}`);
+    await small.close();
+  });
+
+  test('screen readers: the live region says what a refresh brought (new items, then the unread count) and is quiet otherwise', async () => {
+    const page = await open();
+    assert.equal(await page.textContent('#announce'), '', 'the first load is not news');
+    assert.equal(await page.getAttribute('#announce', 'aria-live'), 'polite');
+    // Every text the region is given, in order.
+    await page.evaluate(() => {
+      window.said = [];
+      const el = document.querySelector('#announce');
+      new MutationObserver(() => window.said.push(el.textContent)).observe(el, { childList: true, characterData: true, subtree: true });
+    });
+    const said = async () => (await page.evaluate(() => window.said)).map(seen);
+
+    // Quiet: a scroll, a refresh that brings nothing, another tab and back.
+    await markDrawn(page);
+    await page.evaluate(() => { document.querySelector('#list').scrollTop = 600; });
+    await redrawn(page);
+    await markDrawn(page);
+    await page.evaluate(() => window.lonceng.emit('changed'));
+    await redrawn(page);
+    await page.click('#tab-inbox');
+    await page.waitForFunction(() => window.lonceng.items.find((i) => i.id === document.querySelector('.item')?.dataset.id)?.tab === 'inbox');
+    await page.click('#tab-general');
+    await page.waitForFunction(() => window.lonceng.items.find((i) => i.id === document.querySelector('.item')?.dataset.id)?.tab === 'general');
+    assert.deepEqual(await said(), [], 'nothing new, nothing said');
+
+    // Three new items in view: one message.
+    await page.evaluate(() => {
+      const like = window.lonceng.items.find((i) => i.tab === 'general');
+      for (let n = 1; n <= 3; n++) {
+        window.lonceng.push({ ...like, id: `new-${n}`, read_at: null, created_at: new Date(Date.now() + n).toISOString() });
+      }
+    });
+    await page.waitForFunction(() => window.said.length > 0);
+    const total = (await counts(page)).total;
+    assert.deepEqual(await said(), [`3 new notifications, ${total} unread in total`]);
+
+    // One read: the new count.
+    await page.click('.item[data-id="new-3"] .mark');
+    await page.waitForFunction(() => window.said.length > 1);
+    assert.deepEqual((await said()).slice(1), [`${total - 1} unread notifications`]);
+
+    // An item for another tab is not in view: the count says it.
+    await page.evaluate(() => {
+      const like = window.lonceng.items.find((i) => i.tab === 'inbox');
+      window.lonceng.push({ ...like, id: 'elsewhere', read_at: null, created_at: new Date().toISOString() });
+    });
+    await page.waitForFunction(() => window.said.length > 2);
+    assert.deepEqual((await said()).slice(2), [`${total} unread notifications`]);
+
+    // Quiet again once the refreshes have landed.
+    await markDrawn(page);
+    await page.evaluate(() => window.lonceng.emit('changed'));
+    await redrawn(page);
+    assert.equal((await said()).length, 3, (await said()).join(' | '));
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+});
+
+describe('quiet hours, snooze, search, gaps (issue 15)', () => {
+  test('search finds items by their words, in the tab or everywhere, and marks the matches as text', async () => {
+    const page = await open();
+    await page.evaluate(() => {
+      window.lonceng.push({
+        id: 'find-me', tab: 'approval', category: 'deals', kind: 'deal_approval_requested',
+        params: { actor: 'Budi', deal_name: 'Café <b>Élan</b> renewal', amount: 'Rp 1' },
+        url: 'https://app.qontak.com/crm/deals/9', created_at: new Date().toISOString(), read_at: null,
+      });
+    });
+    // Within General (the active tab): not there.
+    await page.fill('#search', 'cafe elan');
+    await page.waitForFunction(() => !document.querySelector('#empty').hidden);
+    assert.match(await seenText(page, '#empty'), /No notifications match cafe elan/);
+    // Everywhere: found, accents and case aside, the matches marked.
+    await page.check('#search-everywhere');
+    await page.waitForSelector('.item[data-id="find-me"]');
+    assert.deepEqual(await page.$$eval('.item', (els) => els.map((e) => e.dataset.id)), ['find-me']);
+    assert.deepEqual(await page.$$eval('.item mark', (els) => els.map((e) => e.textContent)), ['Café', 'Élan']);
+    assert.equal(await page.$$eval('.item b', (els) => els.length), 0, 'markup in data stays text');
+    await page.screenshot({ path: join(shots, 'search.png') });
+    const violations = await axeViolations(page);
+    assert.deepEqual(violations.map((v) => v.id), [], axeReport(violations));
+    // In Indonesian text too ("persetujuan" is only in the Indonesian rendering).
+    await page.fill('#search', 'persetujuan élan');
+    await page.waitForSelector('.item[data-id="find-me"]');
+    // Cleared: the list again.
+    await page.fill('#search', '');
+    await page.waitForFunction(() => document.querySelectorAll('.item').length > 1);
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
+  test('snooze: the item leaves the list and counts, waits in the Snoozed view, and comes back unread', async () => {
+    const page = await open();
+    const id = await page.$eval('.item.unread', (e) => e.dataset.id);
+    const before = (await counts(page)).total;
+    await page.click(`.item[data-id="${id}"] .snooze`);
+    await page.waitForSelector('#snooze-menu:not([hidden]) [data-snooze="hour"]');
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.snooze), 'hour', 'the menu takes the focus');
+    await page.screenshot({ path: join(shots, 'snooze-menu.png') });
+    let violations = await axeViolations(page);
+    assert.deepEqual(violations.map((v) => v.id), [], axeReport(violations));
+    // A time picked in the past is refused, saying why.
+    await page.fill('#snooze-at', '2020-01-01T08:00');
+    await page.click('#snooze-apply');
+    await page.waitForFunction(() => /future/.test(document.querySelector('#snackbar').textContent));
+    await page.click('[data-snooze="tomorrow"]');
+    await page.waitForFunction((id) => !document.querySelector(`.item[data-id="${id}"]`), id);
+    assert.equal((await counts(page)).total, before - 1);
+    await page.waitForSelector('#snoozed-toggle:not([hidden])');
+    assert.match(await page.textContent('#snoozed-toggle'), /1 snoozed/);
+    await page.click('#snoozed-toggle');
+    await page.waitForSelector(`#snoozed li[data-id="${id}"]`);
+    assert.match(await seenText(page, `#snoozed li[data-id="${id}"] .until`), /^Back at /);
+    await page.screenshot({ path: join(shots, 'snoozed-view.png') });
+    violations = await axeViolations(page);
+    assert.deepEqual(violations.map((v) => v.id), [], axeReport(violations));
+    // Its time comes: back in the list, unread.
+    await page.click('#snoozed-toggle');
+    await page.evaluate((id) => window.lonceng.wake(id), id);
+    await page.waitForSelector(`.item.unread[data-id="${id}"]`);
+    assert.equal((await counts(page)).total, before);
+    assert.equal(await page.isHidden('#snoozed-toggle'), true, 'nothing waits: no toggle');
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
+  test('snooze: Unsnooze brings it back at once, and an item read elsewhere is forgotten (NC-R13)', async () => {
+    const page = await open();
+    const [a, b] = await page.$$eval('.item.unread', (els) => els.slice(0, 2).map((e) => e.dataset.id));
+    const until = new Date(Date.now() + 3_600_000).toISOString();
+    await page.evaluate(([a, b, until]) => Promise.all([window.lonceng.snooze(a, until), window.lonceng.snooze(b, until)]), [a, b, until]);
+    await page.waitForFunction(() => /^2 snoozed$/.test(document.querySelector('#snoozed-toggle').textContent.replace(/[\u2068\u2069]/g, '')));
+    // Read elsewhere (the sync engine stores it and says the list changed).
+    await page.evaluate((b) => window.lonceng.markRead(b), b);
+    await page.waitForFunction(() => /^1 snoozed$/.test(document.querySelector('#snoozed-toggle').textContent.replace(/[\u2068\u2069]/g, '')));
+    await page.click('#snoozed-toggle');
+    await page.waitForSelector(`#snoozed li[data-id="${a}"]`);
+    assert.equal(await page.$(`#snoozed li[data-id="${b}"]`), null, 'read on the phone: not waiting any more');
+    await page.click(`#snoozed .unsnooze[data-id="${a}"]`);
+    await page.waitForSelector('#snoozed .note');
+    await page.click('#snoozed-toggle');
+    await page.waitForSelector(`.item.unread[data-id="${a}"]`);
+    await page.close();
+  });
+
+  test('a gap marker shows in its tab until dismissed; quiet hours show with Resume', async () => {
+    const page = await open();
+    await page.evaluate(() => window.lonceng.setGap('inbox'));
+    assert.equal(await page.isHidden('#gap'), true, 'not in General');
+    await page.click('#tab-inbox');
+    await page.waitForSelector('#gap:not([hidden])');
+    assert.equal(await seenText(page, '#gap span'), 'Some Inbox items may have expired while you were offline.');
+    await page.evaluate(() => window.lonceng.setQuiet({ kind: 'scheduled', until: new Date(Date.now() + 3_600_000).toISOString() }));
+    await page.waitForSelector('#quiet:not([hidden])');
+    assert.match(await seenText(page, '#quiet span'), /^Quiet until \d\d[:.]\d\d$/);
+    await page.screenshot({ path: join(shots, 'gap-and-quiet.png') });
+    const violations = await axeViolations(page);
+    assert.deepEqual(violations.map((v) => v.id), [], axeReport(violations));
+    await page.click('#gap-dismiss');
+    await page.waitForSelector('#gap[hidden]', { state: 'attached' });
+    assert.deepEqual(await page.evaluate(() => window.lonceng.gaps()), []);
+    await page.click('#resume');
+    await page.waitForSelector('#quiet[hidden]', { state: 'attached' });
+    await page.close();
+  });
+
+  test('settings: quiet hours (days, times, categories that break through) and sound are saved as changed', async () => {
+    const page = await open();
+    await page.click('#open-settings');
+    await page.waitForSelector('#quiet-hours');
+    await page.check('#quiet-enabled');
+    await page.fill('#quiet-start', '21:30');
+    await page.uncheck('[data-day="sun"]');
+    await page.click('#quiet-hours summary');
+    await page.check('[data-breakthrough="deals"]');
+    await page.uncheck('#sound-on');
+    await page.waitForFunction(() => {
+      const s = window.lonceng.settings_;
+      return s.quiet_hours.enabled && s.quiet_hours.start === 21 * 60 + 30 && !s.quiet_hours.days.includes('sun')
+        && s.quiet_hours.breakthrough.includes('deals') && !s.sound.on;
+    });
+    assert.equal(await page.isDisabled('[data-sound="deals"]'), true, 'per-category sound follows the main switch');
+    await page.screenshot({ path: join(shots, 'settings-quiet-hours.png'), fullPage: true });
+    const violations = await axeViolations(page);
+    assert.deepEqual(violations.map((v) => v.id), [], axeReport(violations));
     await page.close();
   });
 });

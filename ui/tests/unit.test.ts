@@ -36,6 +36,12 @@ describe('i18n (NC-R11)', () => {
     expect(seen(markAllLabel('en', 7, 'inbox', 'chat_assignment'))).toBe('Mark 7 as read · Inbox · Assignment');
     expect(seen(markAllLabel('id', 3, 'general', null))).toBe('Tandai 3 sudah dibaca · Umum');
   });
+
+  it('screen readers: says how many new notifications came and the unread total, in both languages', () => {
+    expect(seen(t('en', 'sr-new-notifications', { count: 1, unread: 21 }))).toBe('1 new notification, 21 unread in total');
+    expect(seen(t('en', 'sr-new-notifications', { count: 3, unread: 21 }))).toBe('3 new notifications, 21 unread in total');
+    expect(seen(t('id', 'sr-new-notifications', { count: 3, unread: 21 }))).toBe('3 notifikasi baru, total 21 belum dibaca');
+  });
 });
 
 describe('Today / Older (NC-R10)', () => {
@@ -117,5 +123,29 @@ describe('the web mock follows the store rules', () => {
       expect(text).not.toContain('{');
       expect(text.length).toBeGreaterThan(10);
     }
+  });
+});
+
+describe('search highlighting and quiet-hour times', () => {
+  it('marks word prefixes the terms match, case and accents aside, and nothing else', async () => {
+    const { highlight, searchTerms } = await import('../src/view');
+    const parts = highlight('Budi made you the owner of Café Élan', searchTerms('caf ELA bud'));
+    expect(parts.filter((p) => p.hit).map((p) => p.text)).toEqual(['Bud', 'Caf', 'Éla']);
+    expect(highlight('Café', searchTerms('cafe')).map((p) => p.text)).toEqual(['Café']);
+    expect(parts.map((p) => p.text).join('')).toBe('Budi made you the owner of Café Élan');
+    expect(highlight('<b>x</b>', searchTerms('b'))).toEqual([
+      { text: '<', hit: false }, { text: 'b', hit: true }, { text: '>x</', hit: false }, { text: 'b', hit: true }, { text: '>', hit: false },
+    ]);
+    expect(searchTerms('  "maju" OR  ')).toEqual(['maju', 'or']);
+    expect(searchTerms('a '.repeat(50))).toHaveLength(8);
+  });
+
+  it('reads and writes times of day as minutes after midnight', async () => {
+    const { hhmm, minutesOf } = await import('../src/settings-panel');
+    expect(hhmm(7 * 60)).toBe('07:00');
+    expect(hhmm(22 * 60 + 5)).toBe('22:05');
+    expect(minutesOf('21:30')).toBe(21 * 60 + 30);
+    expect(minutesOf('24:00')).toBeNull();
+    expect(minutesOf('')).toBeNull();
   });
 });

@@ -7,8 +7,8 @@
 //!   undo): store, outbox, sync, toasts and the window told, every time.
 //! - [`autostart`]: start at login, for an installed app only; [`doctor`]: the facts `lonceng
 //!   doctor` and Settings → Diagnose judge.
-//! - [`settings`], [`views`] (pages, counts, the tray's look), [`placement`] (where the window
-//!   opens), [`error`] (the one IPC error),
+//! - [`settings`], [`views`] (pages, counts, the tray's look), [`badge`] (the unread number drawn
+//!   on the tray icon), [`placement`] (where the window opens), [`error`] (the one IPC error),
 //!   [`cli`] (options from flags and environment).
 //! - Platform adapters, each implementing a port of `lonceng_core`. Linux: [`notifier`] (D-Bus
 //!   toasts), [`focus`] (the focused window on X11, the screen lock), [`secret_service`] (the
@@ -25,6 +25,7 @@
 
 pub mod actions;
 pub mod autostart;
+pub mod badge;
 pub mod cli;
 #[cfg(feature = "demo")]
 pub mod demo;

@@ -143,16 +143,27 @@ impl Notifier for DbusNotifier {
         Box::pin(async move {
             let (proxy, caps) = self.connection().await?;
             let body = if caps.markup { escape_markup(&toast.body) } else { toast.body.clone() };
+            // The click on the toast ("default"), and where the server draws buttons, "Open" and
+            // "Mark as read" as buttons too (a click on the body is not obvious on every desktop).
             let mut actions = vec!["default", toast.action_label.as_str()];
-            if let (true, Some(label)) = (caps.actions, toast.mark_read_label.as_deref()) {
-                actions.extend(["mark-read", label]);
+            if caps.actions {
+                actions.extend(["open", toast.action_label.as_str()]);
+                if let Some(label) = toast.mark_read_label.as_deref() {
+                    actions.extend(["mark-read", label]);
+                }
             }
             let urgency: u8 = match toast.urgency {
                 Urgency::Low => 0,
                 Urgency::Normal => 1,
                 Urgency::Critical => 2,
             };
-            let hints = HashMap::from([("urgency", Value::from(urgency))]);
+            // The theme's message sound, or silence (the agent's choice, quiet hours).
+            let sound = if toast.sound {
+                ("sound-name", Value::from("message-new-instant"))
+            } else {
+                ("suppress-sound", Value::from(true))
+            };
+            let hints = HashMap::from([("urgency", Value::from(urgency)), sound]);
             let id = proxy
                 .notify(
                     &self.app_name,

@@ -14,13 +14,14 @@ use lonceng_core::clock::{Clock, TokioSleeper};
 use lonceng_core::crm::Credentials;
 use lonceng_core::i18n::{Catalog, Lang};
 use lonceng_core::link::{Links, UrlPolicy};
-use lonceng_core::store::{ListQuery, PageCursor, Scope, Store};
+use lonceng_core::model::Tab;
+use lonceng_core::store::{ListQuery, PageCursor, Scope, SearchQuery, Store, MAX_RESULTS};
 use lonceng_core::sync::crm_source::CrmSource;
 use lonceng_core::sync::lonceng::LoncengSource;
 use lonceng_core::sync::{
     ConnState, SharedStore, Source, SyncConfig, SyncEngine, SyncEvent, SyncHandle, SyncStatus,
 };
-use lonceng_core::toast::{Reason, ToastCenter};
+use lonceng_core::toast::{snooze_times, QuietKind, QuietState, Reason, SnoozeTimes, ToastCenter, Zone};
 use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio_util::sync::CancellationToken;
 
@@ -31,8 +32,8 @@ use crate::keyring::{SecretKind, Secrets, TokenStore};
 use crate::ports::Ports;
 use crate::settings::{DesktopSettings, SettingsChanges, SettingsView, SourceKind};
 use crate::views::{
-    CountsView, MarkAllView, PageView, QuarantineView, QuarantinedView, TrayInput, TrayView, UiEvent,
-    UpdateOffer,
+    CountsView, MarkAllView, PageView, QuarantineView, QuarantinedView, SearchView, SnoozedView, TrayInput,
+    TrayView, UiEvent, UpdateOffer,
 };
 
 /// The reasons shown for notifications that could not be shown.
@@ -95,6 +96,8 @@ pub struct Desktop {
     update: Mutex<Option<UpdateOffer>>,
     /// The one event channel (sync and local actions → toasts, window, tray).
     events: UnboundedSender<SyncEvent>,
+    /// Wakes the snooze timer when a snooze is set or moved.
+    snoozes: Arc<tokio::sync::Notify>,
     notify: UiNotify,
     shutdown: CancellationToken,
     #[cfg(feature = "demo")]
@@ -125,8 +128,22 @@ impl Desktop {
             // The demo server starts empty each time: so does the demo's local copy.
             let _ = std::fs::remove_file(&db);
         }
-        let store: SharedStore = Arc::new(Mutex::new(Store::open(&db)?));
         let catalog = Arc::new(Catalog::builtin().map_err(|e| AppError::Store(e.to_string()))?);
+        let mut opened = Store::open(&db)?;
+        // Search finds items by their text in both languages. A store from before search is
+        // indexed once, off the start-up path.
+        opened.set_indexer(lonceng_core::store::rendered(catalog.clone()));
+        let store: SharedStore = Arc::new(Mutex::new(opened));
+        {
+            let store = store.clone();
+            tokio::task::spawn_blocking(move || {
+                match store.lock().unwrap_or_else(|p| p.into_inner()).index_missing() {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(items = n, "indexed for search"),
+                    Err(e) => tracing::warn!(error = %e, "search index not brought up to date"),
+                }
+            });
+        }
         let shutdown = CancellationToken::new();
         let sync: Arc<Mutex<Option<Connected>>> = Arc::new(Mutex::new(None));
         let (events, events_rx) = mpsc::unbounded_channel();
@@ -150,19 +167,23 @@ impl Desktop {
         focus.set_matcher(settings.chat_match());
         // The center holds the actions only weakly: the actions hold the center (to withdraw toasts).
         let on_toast = Arc::downgrade(&actions);
-        let toasts = Arc::new(ToastCenter::new(
-            (ports.notifier)(activations_tx),
-            focus.clone(),
-            catalog.clone(),
-            clock.clone(),
-            settings.toasts(),
-            // The center says which toast; the one path for actions carries it out (it writes the store).
-            Box::new(move |activated| {
-                if let Some(actions) = on_toast.upgrade() {
-                    tokio::task::spawn_blocking(move || actions.toast_activated(activated));
-                }
-            }),
-        ));
+        let toasts = Arc::new(
+            ToastCenter::new(
+                (ports.notifier)(activations_tx),
+                focus.clone(),
+                catalog.clone(),
+                clock.clone(),
+                settings.toasts(),
+                // The center says which toast; the one path for actions carries it out (it writes the store).
+                Box::new(move |activated| {
+                    if let Some(actions) = on_toast.upgrade() {
+                        tokio::task::spawn_blocking(move || actions.toast_activated(activated));
+                    }
+                }),
+            )
+            // What quiet hours hold is kept in the store: a restart meanwhile loses no summary.
+            .with_held(store.clone()),
+        );
         actions.set_toasts(toasts.clone());
         let changed = notify.clone();
         tokio::spawn(lonceng_core::toast::drive(
@@ -206,6 +227,7 @@ impl Desktop {
             demo_endpoint: demo_endpoint.clone(),
             update: Mutex::new(None),
             events,
+            snoozes: Arc::new(tokio::sync::Notify::new()),
             notify,
             shutdown,
             #[cfg(feature = "demo")]
@@ -215,6 +237,8 @@ impl Desktop {
         // the entry in step with the agent's choice and this binary's path.
         app.apply_autostart();
         app.clone().connect_in_background(demo_endpoint);
+        app.spawn_snooze_timer();
+        app.spawn_quiet_watch();
         crate::housekeeping::spawn(
             app.store.clone(),
             app.clock.clone(),
@@ -249,6 +273,70 @@ impl Desktop {
             }
             (self.notify)(UiEvent::Settings);
             self.reconnect().await;
+        });
+    }
+
+    /// Brings snoozed items back at their time: unread, with a fresh toast (quiet hours permitting).
+    /// It sleeps until the next snooze ends, at most a minute (the clock may be changed), and wakes
+    /// when one is set.
+    fn spawn_snooze_timer(&self) {
+        let (store, clock, events) = (self.store.clone(), self.clock.clone(), self.events.clone());
+        let (wake, shutdown) = (self.snoozes.clone(), self.shutdown.clone());
+        tokio::spawn(async move {
+            const MINUTE: Duration = Duration::from_secs(60);
+            loop {
+                let next = store.lock().unwrap_or_else(|p| p.into_inner()).next_snooze().ok().flatten();
+                let wait =
+                    next.map_or(MINUTE, |t| (t - clock.now()).to_std().unwrap_or(Duration::ZERO).min(MINUTE));
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = wake.notified() => continue,
+                    _ = tokio::time::sleep(wait) => {}
+                }
+                let (store, now) = (store.clone(), clock.now());
+                let due = tokio::task::spawn_blocking(move || {
+                    store.lock().unwrap_or_else(|p| p.into_inner()).take_due_snoozes(now)
+                })
+                .await;
+                match due {
+                    Ok(Ok(due)) if !due.is_empty() => {
+                        let _ = events.send(SyncEvent::StoreChanged);
+                        for n in due {
+                            let _ = events.send(SyncEvent::Arrived { notification: n, late: false });
+                        }
+                    }
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::warn!(error = %e, "snoozed items not brought back"),
+                    Err(e) => tracing::warn!(error = %e, "the snooze timer failed"),
+                }
+            }
+        });
+    }
+
+    /// Tells the tray and the window when quiet hours or a pause begin or end by the clock (the
+    /// toast center summarises; the icon and "Resume" change).
+    fn spawn_quiet_watch(&self) {
+        let (toasts, clock, notify, shutdown) =
+            (self.toasts.clone(), self.clock.clone(), self.notify.clone(), self.shutdown.clone());
+        tokio::spawn(async move {
+            const MINUTE: Duration = Duration::from_secs(60);
+            let mut was = toasts.quiet();
+            loop {
+                let wait = was.map_or(MINUTE, |q| {
+                    (q.until - clock.now()).to_std().unwrap_or(Duration::ZERO).min(MINUTE)
+                });
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    // A moment past the end, so that it has passed on every clock.
+                    _ = tokio::time::sleep(wait + Duration::from_millis(50)) => {}
+                }
+                let now = toasts.quiet();
+                if now != was {
+                    toasts.end_quiet_if_over().await;
+                    notify(UiEvent::Settings);
+                    was = now;
+                }
+            }
         });
     }
 
@@ -436,13 +524,16 @@ impl Desktop {
         let unread = self.store().unread_counts().map(|c| c.total()).unwrap_or(0);
         let state = self.status().state;
         let update = self.update_offer();
+        let quiet = self.quiet();
+        let until = quiet.map(|q| q.until.with_timezone(&Local).format("%H:%M").to_string());
         TrayView::compute(
             &self.catalog,
             TrayInput {
                 lang: settings.lang,
                 unread,
                 state: &state,
-                paused: self.paused_until().is_some(),
+                quiet: quiet.zip(until.as_deref()).map(|(q, t)| (q.kind, t)),
+                quiet_hours_on: settings.quiet_hours.enabled,
                 autostart: settings.autostart,
                 autostart_managed: self.autostart_exe.is_some(),
                 update: update.as_ref().map(|u| u.version.as_str()),
@@ -517,6 +608,76 @@ impl Desktop {
         self.actions.undo(token)
     }
 
+    // ---- snooze, search, gaps ----
+
+    /// Snoozes an unread item until `until`: it leaves the lists and its toast, and comes back
+    /// then as unread with a fresh toast.
+    pub fn snooze(&self, id: &str, until: DateTime<Utc>) -> Result<bool, AppError> {
+        if until <= self.clock.now() {
+            return Err(AppError::Invalid("a snooze ends in the future".into()));
+        }
+        let snoozed = self.store().snooze(id, until)?;
+        if snoozed {
+            // Its toast goes as a read item's would (NC-R13's withdrawal).
+            let _ = self.events.send(SyncEvent::Removed { ids: vec![id.to_owned()] });
+            let _ = self.events.send(SyncEvent::StoreChanged);
+            self.snoozes.notify_one();
+        }
+        Ok(snoozed)
+    }
+
+    /// Brings a snoozed item back now (without a toast: the agent is looking at it).
+    pub fn unsnooze(&self, id: &str) -> Result<bool, AppError> {
+        let back = self.store().unsnooze(id)?;
+        if back {
+            let _ = self.events.send(SyncEvent::StoreChanged);
+            self.snoozes.notify_one();
+        }
+        Ok(back)
+    }
+
+    /// The "Snoozed" view: what waits, soonest first.
+    pub fn snoozed(&self) -> Result<Vec<SnoozedView>, AppError> {
+        let waiting = self.store().snoozed()?;
+        Ok(waiting
+            .into_iter()
+            .map(|s| SnoozedView { item: s.notification.to_wire(), until: s.until })
+            .collect())
+    }
+
+    /// The snooze menu's times, where the agent is.
+    pub fn snooze_times(&self) -> Result<SnoozeTimes, AppError> {
+        snooze_times(self.clock.now(), Zone::Device)
+            .ok_or_else(|| AppError::Invalid("no snooze time fits this date".into()))
+    }
+
+    /// Searches the history: within `scope` (the active tab and chip) or everywhere.
+    pub fn search(
+        &self,
+        text: &str,
+        scope: Option<Scope>,
+        unread_only: bool,
+    ) -> Result<SearchView, AppError> {
+        let scope = scope.map(|s| Scope::new(s.tab, s.category)).transpose()?;
+        let q = SearchQuery { text: text.to_owned(), scope, unread_only, limit: MAX_RESULTS };
+        let items = self.store().search(&q)?;
+        Ok(SearchView {
+            limited: items.len() >= MAX_RESULTS,
+            items: items.iter().map(|n| n.to_wire()).collect(),
+        })
+    }
+
+    /// Tabs that may have lost items while the agent was away (NC-R5), until dismissed.
+    pub fn gaps(&self) -> Result<Vec<Tab>, AppError> {
+        Ok(self.store().gaps()?)
+    }
+
+    pub fn dismiss_gap(&self, tab: Tab) -> Result<(), AppError> {
+        self.store().dismiss_gap(tab)?;
+        (self.notify)(UiEvent::Changed);
+        Ok(())
+    }
+
     // ---- settings ----
 
     pub fn settings(&self) -> SettingsView {
@@ -584,6 +745,7 @@ impl Desktop {
         self.pause(tomorrow_morning(self.clock.now().with_timezone(&Local))).await
     }
 
+    /// Ends a pause, or skips the quiet hours running now; what was held gets one summary.
     pub async fn resume(&self) -> Result<(), AppError> {
         self.pause(None).await
     }
@@ -591,8 +753,14 @@ impl Desktop {
     /// Pauses toasts until `until`; `None` resumes (what arrived meanwhile gets one summary). The
     /// toasts follow only once the setting is saved.
     async fn pause(&self, until: Option<DateTime<Utc>>) -> Result<(), AppError> {
+        let quiet = self.quiet();
         self.update(|s| {
             s.paused_until = until;
+            if until.is_none() {
+                if let Some(QuietState { kind: QuietKind::Scheduled, until }) = quiet {
+                    s.quiet_skipped_until = Some(until);
+                }
+            }
             Ok(())
         })?;
         match until {
@@ -600,6 +768,22 @@ impl Desktop {
             None => self.toasts.resume().await,
         }
         Ok(())
+    }
+
+    /// Turns the weekly quiet hours on or off (the tray's check item).
+    pub async fn set_quiet_hours(&self, on: bool) -> Result<(), AppError> {
+        let mut quiet_hours = self.settings_snapshot().quiet_hours;
+        quiet_hours.enabled = on;
+        self.save_settings(SettingsChanges { quiet_hours: Some(quiet_hours), ..SettingsChanges::default() })
+            .await?;
+        // Turned off in the middle of quiet hours: what they held is told now.
+        self.toasts.end_quiet_if_over().await;
+        Ok(())
+    }
+
+    /// Whether toasts are held now (a pause or quiet hours), and until when.
+    pub fn quiet(&self) -> Option<QuietState> {
+        self.toasts.quiet()
     }
 
     pub fn paused_until(&self) -> Option<DateTime<Utc>> {

@@ -8,7 +8,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use lonceng_core::i18n::Lang;
 use lonceng_core::model::Category;
-use lonceng_core::toast::{ChatWindowMatch, ToastSettings};
+use lonceng_core::toast::{ChatWindowMatch, QuietHours, SoundSettings, ToastSettings};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -35,6 +35,11 @@ pub struct DesktopSettings {
     pub muted: BTreeSet<Category>,
     pub mute_chat: bool,
     pub paused_until: Option<DateTime<Utc>>,
+    /// The weekly quiet hours (the pause is above).
+    pub quiet_hours: QuietHours,
+    /// "Resume" during quiet hours: the period ending then is skipped.
+    pub quiet_skipped_until: Option<DateTime<Utc>>,
+    pub sound: SoundSettings,
     pub source: SourceKind,
     /// The Lonceng server, or empty in demo mode.
     pub server_url: String,
@@ -56,6 +61,9 @@ impl Default for DesktopSettings {
             muted: BTreeSet::new(),
             mute_chat: false,
             paused_until: None,
+            quiet_hours: QuietHours::default(),
+            quiet_skipped_until: None,
+            sound: SoundSettings::default(),
             source: SourceKind::Server,
             server_url: String::new(),
             crm_base_url: CRM_BASE_URL.into(),
@@ -93,6 +101,9 @@ impl DesktopSettings {
             muted: self.muted.clone(),
             mute_chat: self.mute_chat,
             paused_until: self.paused_until,
+            quiet_hours: self.quiet_hours.clone(),
+            quiet_skipped_until: self.quiet_skipped_until,
+            sound: self.sound.clone(),
         }
     }
 
@@ -130,10 +141,15 @@ impl DesktopSettings {
                 return Err(AppError::Invalid(format!("the CRM {what} is not one the CRM gives out")));
             }
         }
+        if let Some(problem) = c.quiet_hours.as_ref().and_then(QuietHours::problem) {
+            return Err(AppError::Invalid(problem));
+        }
         let SettingsChanges {
             lang,
             muted,
             mute_chat,
+            quiet_hours,
+            sound,
             source,
             server_url,
             token: _,
@@ -149,6 +165,12 @@ impl DesktopSettings {
         set(&mut self.lang, lang);
         set(&mut self.muted, muted);
         set(&mut self.mute_chat, mute_chat);
+        if quiet_hours.is_some() {
+            // A new schedule starts afresh: an earlier "Resume" was about the old one.
+            self.quiet_skipped_until = None;
+        }
+        set(&mut self.quiet_hours, quiet_hours);
+        set(&mut self.sound, sound);
         set(&mut self.source, source);
         set(&mut self.server_url, trimmed(server_url));
         set(&mut self.crm_base_url, trimmed(crm_base_url).filter(|u| !u.is_empty()));
@@ -195,6 +217,8 @@ pub struct SettingsChanges {
     pub lang: Option<Lang>,
     pub muted: Option<BTreeSet<Category>>,
     pub mute_chat: Option<bool>,
+    pub quiet_hours: Option<QuietHours>,
+    pub sound: Option<SoundSettings>,
     pub source: Option<SourceKind>,
     pub server_url: Option<String>,
     /// The sign-in token: it goes to the OS keyring, never back to the window.

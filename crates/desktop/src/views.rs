@@ -8,6 +8,7 @@ use lonceng_core::i18n::{Catalog, Lang};
 use lonceng_core::model::{Category, Tab, WireNotification};
 use lonceng_core::store::{PageCursor, UnreadCounts};
 use lonceng_core::sync::ConnState;
+use lonceng_core::toast::QuietKind;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
@@ -109,14 +110,23 @@ impl UiEvent {
     }
 }
 
-/// Which tray icon is shown.
+/// Which tray icon is shown (the unread badge is drawn over it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrayIcon {
     Normal,
-    /// NC-R14: there is something unread.
-    Unread,
     /// MW-2: not connected.
     Offline,
+    /// Toasts are held: quiet hours or a pause.
+    Quiet,
+}
+
+/// NC-R14: the badge's text: 1–99, then "99+"; none when nothing is unread.
+pub fn badge(unread: u64) -> Option<String> {
+    match unread {
+        0 => None,
+        1..=99 => Some(unread.to_string()),
+        _ => Some("99+".into()),
+    }
 }
 
 /// The tray menu's labels in the active language, and its states.
@@ -128,8 +138,10 @@ pub struct TrayMenu {
     pub pause_hour: String,
     pub pause_tomorrow: String,
     pub resume: String,
-    /// "Resume" only does something while paused.
+    /// "Resume" only does something while paused or in quiet hours.
     pub can_resume: bool,
+    pub quiet_hours: String,
+    pub quiet_hours_on: bool,
     pub language: String,
     pub lang: Lang,
     pub autostart: String,
@@ -146,6 +158,8 @@ pub struct TrayMenu {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrayView {
     pub icon: TrayIcon,
+    /// NC-R14: the unread number drawn on the icon.
+    pub badge: Option<String>,
     pub tooltip: String,
     /// NC-R14: the unread number beside the icon, where the tray shows text.
     pub title: Option<String>,
@@ -158,7 +172,9 @@ pub struct TrayInput<'a> {
     pub lang: Lang,
     pub unread: u64,
     pub state: &'a ConnState,
-    pub paused: bool,
+    /// Toasts are held, and until when (a time of day where the agent is).
+    pub quiet: Option<(QuietKind, &'a str)>,
+    pub quiet_hours_on: bool,
     pub autostart: bool,
     pub autostart_managed: bool,
     /// The version of a signed update on offer.
@@ -187,16 +203,24 @@ impl TrayView {
         if offline {
             tooltip.push_str(&format!(" · {}", t("status-offline")));
         }
+        if let Some((kind, time)) = i.quiet {
+            let id = match kind {
+                QuietKind::Paused => "tray-paused-until",
+                QuietKind::Scheduled => "tray-quiet-until",
+            };
+            tooltip.push_str(&format!(" · {}", catalog.message(i.lang, id, &[("time", time.into())])));
+        }
         let tooltip = plain(tooltip);
         let icon = if offline {
             TrayIcon::Offline
-        } else if i.unread > 0 {
-            TrayIcon::Unread
+        } else if i.quiet.is_some() {
+            TrayIcon::Quiet
         } else {
             TrayIcon::Normal
         };
         TrayView {
             icon,
+            badge: badge(i.unread),
             tooltip,
             title: (i.unread > 0).then(|| i.unread.to_string()),
             menu: TrayMenu {
@@ -206,7 +230,9 @@ impl TrayView {
                 pause_hour: t("tray-pause-hour"),
                 pause_tomorrow: t("tray-pause-tomorrow"),
                 resume: t("tray-resume"),
-                can_resume: i.paused,
+                can_resume: i.quiet.is_some(),
+                quiet_hours: t("tray-quiet-hours"),
+                quiet_hours_on: i.quiet_hours_on,
                 language: t("tray-language"),
                 lang: i.lang,
                 autostart: t("tray-autostart"),
@@ -234,7 +260,8 @@ mod tests {
                 lang,
                 unread,
                 state: &state,
-                paused,
+                quiet: paused.then_some((QuietKind::Paused, "09:00")),
+                quiet_hours_on: false,
                 autostart: true,
                 autostart_managed: true,
                 update: None,
@@ -249,11 +276,40 @@ mod tests {
     #[test]
     fn nc_r14_the_tray_shows_the_unread_count_in_its_icon_title_and_tooltip() {
         let v = view(Lang::En, 7, connected(), false);
-        assert_eq!(v.icon, TrayIcon::Unread);
+        assert_eq!((v.icon, v.badge.as_deref()), (TrayIcon::Normal, Some("7")));
         assert_eq!(v.title.as_deref(), Some("7"));
         assert_eq!(v.tooltip, "Lonceng — 7 unread notifications");
         let none = view(Lang::En, 0, connected(), false);
-        assert_eq!((none.icon, none.title), (TrayIcon::Normal, None));
+        assert_eq!((none.icon, none.title, none.badge), (TrayIcon::Normal, None, None));
+        assert_eq!(view(Lang::En, 99, connected(), false).badge.as_deref(), Some("99"));
+        assert_eq!(view(Lang::En, 100, connected(), false).badge.as_deref(), Some("99+"));
+        // The offline and quiet looks keep the badge.
+        let quiet = view(Lang::En, 3, connected(), true);
+        assert_eq!((quiet.icon, quiet.badge.as_deref()), (TrayIcon::Quiet, Some("3")));
+        assert_eq!(quiet.tooltip, "Lonceng — 3 unread notifications · Paused until 09:00");
+        let offline = view(Lang::En, 3, ConnState::Connecting, false);
+        assert_eq!((offline.icon, offline.badge.as_deref()), (TrayIcon::Offline, Some("3")));
+    }
+
+    #[test]
+    fn quiet_hours_show_in_the_tooltip_in_the_active_language() {
+        let catalog = Catalog::builtin().unwrap();
+        let state = connected();
+        let input = |lang| TrayInput {
+            lang,
+            unread: 0,
+            state: &state,
+            quiet: Some((QuietKind::Scheduled, "07:00")),
+            quiet_hours_on: true,
+            autostart: true,
+            autostart_managed: true,
+            update: None,
+        };
+        let en = TrayView::compute(&catalog, input(Lang::En));
+        assert_eq!(en.tooltip, "Lonceng — No unread notifications · Quiet until 07:00");
+        assert!(en.menu.can_resume && en.menu.quiet_hours_on);
+        let id = TrayView::compute(&catalog, input(Lang::Id));
+        assert!(id.tooltip.ends_with("Tenang sampai 07:00"), "{}", id.tooltip);
     }
 
     #[test]
@@ -265,7 +321,8 @@ mod tests {
             lang,
             unread: 0,
             state: &state,
-            paused: false,
+            quiet: None,
+            quiet_hours_on: false,
             autostart: true,
             autostart_managed: false,
             update: Some("0.2.0"),
@@ -303,6 +360,24 @@ mod tests {
             assert!(!label.is_empty() && !label.starts_with("tray-"), "{label}");
         }
     }
+}
+
+/// An item waiting in the "Snoozed" view.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(rename = "SnoozedItem")]
+pub struct SnoozedView {
+    pub item: WireNotification,
+    /// When it comes back.
+    pub until: chrono::DateTime<chrono::Utc>,
+}
+
+/// What a search found, newest first.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(rename = "SearchResult")]
+pub struct SearchView {
+    pub items: Vec<WireNotification>,
+    /// More matched than are listed: the agent can type more words.
+    pub limited: bool,
 }
 
 /// A signed update found at the manifest URL, as the window and the tray offer it.

@@ -33,6 +33,7 @@ bus_test! {
             urgency: Urgency::Critical,
             action_label: "Open".into(),
             mark_read_label: None,
+            sound: true,
         };
         let id = n.show(toast("<b>Halo</b> & selamat pagi"), None).await.unwrap();
         let again = n.show(toast("2 new messages"), Some(id)).await.unwrap();
@@ -46,21 +47,23 @@ bus_test! {
                 replaces: 0,
                 summary: "Budi on WhatsApp".into(),
                 body: "&lt;b&gt;Halo&lt;/b&gt; &amp; selamat pagi".into(),
-                actions: vec!["default".into(), "Open".into()],
+                actions: ["default", "Open", "open", "Open"].map(String::from).to_vec(),
                 urgency: Some(2),
+                sound: Some(true),
             },
-            "text is escaped for a server that renders markup"
+            "text is escaped for a server that renders markup; Open is a button too; a sound"
         );
         assert!(matches!(&calls[1], Call::Notify { replaces, .. } if *replaces == id));
         assert_eq!(calls[2], Call::Close(id));
 
-        // A toast for an item of the list offers "Mark as read" where the server shows buttons.
-        let item = Toast { mark_read_label: Some("Mark as read".into()), ..toast("Budi mentioned you") };
+        // A toast for an item of the list offers "Mark as read" where the server shows buttons;
+        // a silent one asks the server not to play a sound.
+        let item = Toast { mark_read_label: Some("Mark as read".into()), sound: false, ..toast("Budi mentioned you") };
         n.show(item, None).await.unwrap();
         let last = rec.calls.lock().unwrap().last().cloned().unwrap();
         assert!(
-            matches!(&last, Call::Notify { actions, .. }
-                if *actions == ["default", "Open", "mark-read", "Mark as read"].map(String::from)),
+            matches!(&last, Call::Notify { actions, sound: Some(false), .. }
+                if *actions == ["default", "Open", "open", "Open", "mark-read", "Mark as read"].map(String::from)),
             "{last:?}"
         );
     });
@@ -82,6 +85,7 @@ bus_test! {
                 urgency: Urgency::Normal,
                 action_label: "Open".into(),
                 mark_read_label: None,
+                sound: false,
             };
             n.show(toast, None).await.unwrap();
         }
@@ -227,5 +231,121 @@ bus_test! {
     *locked.lock().unwrap() = true;
     assert_eq!(probe.locked(), Some(true));
     assert_eq!(probe.focus(), Focus::Locked);
+    }
+}
+
+fn notifies(rec: &Recorder) -> Vec<Call> {
+    rec.calls.lock().unwrap().iter().filter(|c| matches!(c, Call::Notify { .. })).cloned().collect()
+}
+
+// Issue 15, through the real runtime on a real bus: snooze withdraws the toast and brings the item
+// back unread with a fresh one; read elsewhere, a snooze is forgotten (NC-R13); the "Open" button
+// opens the page; search finds the item by its rendered text.
+bus_test! {
+    fn nc_r13_snooze_comes_back_with_a_fresh_toast_unless_read_elsewhere() {
+    rt().block_on(async {
+        let (bus, rec) = notification_server().await;
+        let server = test_server().await;
+        let dir = tempfile::tempdir().unwrap();
+        let opener = Arc::new(RecordingOpener::default());
+        let app = connected_desktop(dir.path(), &server, opener.clone()).await;
+        server.service.submit(mention("51", "agent-sari", Utc::now())).await.unwrap();
+        eventually("a toast", || notifies(&rec).len() == 1).await;
+        eventually("listed", || unread_general(&app).len() == 1).await;
+        let id = unread_general(&app)[0].clone();
+
+        assert_eq!(app.search("deal 51", None, false).unwrap().items.len(), 1, "found by its text");
+        assert_eq!(app.search("menyebut", None, false).unwrap().items.len(), 1, "and by its Indonesian text");
+
+        app.snooze(&id, Utc::now() + chrono::Duration::milliseconds(1500)).unwrap();
+        eventually("the toast withdrawn", || rec.calls.lock().unwrap().contains(&Call::Close(1))).await;
+        assert!(unread_general(&app).is_empty(), "out of the list");
+        assert_eq!(app.counts().unwrap().total, 0, "and of the counts");
+        assert_eq!(app.snoozed().unwrap().len(), 1);
+        eventually_within("back with a fresh toast", Duration::from_secs(10), || notifies(&rec).len() == 2).await;
+        assert_eq!(unread_general(&app), vec![id.clone()], "back, unread");
+        assert!(app.snoozed().unwrap().is_empty());
+
+        // The "Open" button opens the page as a click on the toast does.
+        let Call::Notify { actions, .. } = notifies(&rec)[1].clone() else { unreachable!() };
+        assert_eq!(actions, ["default", "Open", "open", "Open", "mark-read", "Mark as read"].map(String::from));
+        act(&bus, 2, "open").await;
+        eventually("the page opened", || opener.0.lock().unwrap().len() == 1).await;
+        eventually("read", || unread_general(&app).is_empty()).await;
+
+        // Snoozed, then read on the web: it never comes back.
+        server.service.submit(mention("52", "agent-sari", Utc::now())).await.unwrap();
+        eventually("a third toast", || notifies(&rec).len() == 3).await;
+        eventually("listed", || unread_general(&app).len() == 1).await;
+        let id = unread_general(&app)[0].clone();
+        app.snooze(&id, Utc::now() + chrono::Duration::seconds(2)).unwrap();
+        server.service.mark_read("agent-sari", &id).await.unwrap();
+        eventually("forgotten", || app.snoozed().unwrap().is_empty()).await;
+        quiet_for("no comeback", Duration::from_secs(3), || notifies(&rec).len() == 3).await;
+        assert!(app.snooze(&id, Utc::now() - chrono::Duration::seconds(1)).is_err(), "a snooze ends in the future");
+        app.stop().await;
+        server.stop().await;
+    });
+    }
+}
+
+// Issue 15: quiet hours hold toasts (silently letting through the categories chosen), survive a
+// restart, and end with one summary; the tray's pause is the same mechanism.
+bus_test! {
+    fn quiet_hours_hold_toasts_across_a_restart_and_end_with_one_summary() {
+    rt().block_on(async {
+        let (_bus, rec) = notification_server().await;
+        let server = test_server().await;
+        let dir = tempfile::tempdir().unwrap();
+        let opener = Arc::new(RecordingOpener::default());
+        let app = connected_desktop(dir.path(), &server, opener.clone()).await;
+        // Every day, all day: quiet now, whatever the time here.
+        let always = lonceng_core::toast::QuietHours {
+            enabled: true,
+            start: 0,
+            end: 0,
+            ..lonceng_core::toast::QuietHours::default()
+        };
+        let changes = lonceng_desktop::settings::SettingsChanges { quiet_hours: Some(always), ..Default::default() };
+        app.save_settings(changes).await.unwrap();
+        assert!(app.quiet().is_some());
+        assert!(app.tray().tooltip.contains("Quiet until"), "{}", app.tray().tooltip);
+        for key in ["61", "62"] {
+            server.service.submit(mention(key, "agent-sari", Utc::now())).await.unwrap();
+        }
+        eventually("listed", || unread_general(&app).len() == 2).await;
+        quiet_for("held", Duration::from_millis(500), || notifies(&rec).is_empty()).await;
+        app.stop().await;
+
+        // A restart in the middle of quiet hours: what was held is still held.
+        let app = restarted_desktop(dir.path(), opener.clone()).await;
+        server.service.submit(mention("63", "agent-sari", Utc::now())).await.unwrap();
+        eventually("listed", || unread_general(&app).len() == 3).await;
+        quiet_for("still held", Duration::from_millis(500), || notifies(&rec).is_empty()).await;
+        // Read one on the web meanwhile: the summary leaves it out.
+        let web = unread_general(&app)[0].clone();
+        server.service.mark_read("agent-sari", &web).await.unwrap();
+        eventually("read", || unread_general(&app).len() == 2).await;
+
+        // Quiet hours turned off (the tray's check item): one summary, silent, of what is unread.
+        app.set_quiet_hours(false).await.unwrap();
+        eventually("one summary", || notifies(&rec).len() == 1).await;
+        let Call::Notify { body, sound, .. } = notifies(&rec)[0].clone() else { unreachable!() };
+        assert_eq!(visible(&body), "2 notifications arrived while notifications were paused");
+        assert_eq!(sound, Some(false));
+        quiet_for("once", Duration::from_millis(500), || notifies(&rec).len() == 1).await;
+
+        // The tray's pause holds in the same way, and Resume ends it with one summary.
+        app.pause_for_an_hour().await.unwrap();
+        server.service.submit(mention("64", "agent-sari", Utc::now())).await.unwrap();
+        eventually("listed", || unread_general(&app).len() == 3).await;
+        quiet_for("held by the pause", Duration::from_millis(500), || notifies(&rec).len() == 1).await;
+        app.resume().await.unwrap();
+        eventually("the pause's summary", || notifies(&rec).len() == 2).await;
+        let Call::Notify { body, .. } = notifies(&rec)[1].clone() else { unreachable!() };
+        assert_eq!(visible(&body), "1 notification arrived while notifications were paused");
+        app.stop().await;
+        server.stop().await;
+    });
     }
 }

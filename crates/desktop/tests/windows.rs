@@ -220,6 +220,7 @@ fn toast(title: &str, body: &str, mark_read: bool) -> Toast {
         urgency: Urgency::Normal,
         action_label: "Open".into(),
         mark_read_label: mark_read.then(|| "Mark as read".into()),
+        sound: !mark_read,
     }
 }
 
@@ -231,7 +232,10 @@ fn toast_text_stays_text_in_the_xml() {
     assert!(xml.contains("abc &lt;script&gt;x&lt;/script&gt;"), "{xml}");
     assert!(!xml.contains("<b>") && !xml.contains("<script>"), "{xml}");
     assert!(xml.contains(r#"arguments="mark-read""#) && xml.contains(r#"launch="open""#), "{xml}");
-    assert!(!toast_xml(&toast("t", "b", false)).contains("<actions>"));
+    // Open is a button on every toast; Mark as read only on an item's; silence when asked.
+    let chat = toast_xml(&toast("t", "b", false));
+    assert!(chat.contains(r#"arguments="open""#) && !chat.contains("mark-read"), "{chat}");
+    assert!(!chat.contains("<audio") && xml.contains(r#"<audio silent="true"/>"#), "{xml}");
     assert_eq!(xml_text("\u{2068}Budi\u{2069}"), "\u{2068}Budi\u{2069}", "isolation marks are kept");
     // The document parses as XML (Windows' own parser, which WinRT toasts use, where it exists).
     let doc = windows::Data::Xml::Dom::XmlDocument::new();

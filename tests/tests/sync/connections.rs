@@ -86,6 +86,13 @@ async fn nc_r5_away_longer_than_a_tab_keeps_items_is_reported_per_tab() {
         vec![Tab::Inbox],
         "8 days away: Inbox (7 days) may have lost items, General and Approval not"
     );
+    // Kept for the window, which shows it in that tab until dismissed.
+    {
+        let mut store = c.store.lock().unwrap();
+        assert_eq!(store.gaps().unwrap(), vec![Tab::Inbox]);
+        store.dismiss_gap(Tab::Inbox).unwrap();
+        assert!(store.gaps().unwrap().is_empty());
+    }
     c.stop().await;
     server.stop().await;
 }

@@ -7,7 +7,7 @@ export type Category = 'reminder' | 'mention' | 'assignment' | 'update' | 'downl
 
 export type Lang = 'en' | 'id';
 
-export type Reason = "toasted" | "chat_focused" | "muted" | "paused" | "already_read" | "late";
+export type Reason = "toasted" | "chat_focused" | "muted" | "paused" | "quiet_hours" | "already_read" | "late";
 
 export type Scope = { tab: Tab, category: Category | null, };
 
@@ -59,7 +59,60 @@ maintenance: MaintenanceStatus | null, };
 
 export type SourceKind = "server" | "crm";
 
-export type DesktopSettings = { lang: Lang, muted: Array<Category>, mute_chat: boolean, paused_until: string | null, source: SourceKind, 
+export type Day = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
+
+export type QuietHours = { enabled: boolean, 
+/**
+ * The days a quiet period starts on.
+ */
+days: Array<Day>, 
+/**
+ * Minutes after local midnight.
+ */
+start: number, 
+/**
+ * Minutes after local midnight; at or before `start` means the next day (the same time: a
+ * whole day).
+ */
+end: number, 
+/**
+ * Categories that toast even during quiet hours and a pause (silently).
+ */
+breakthrough: Array<Category>, };
+
+export type SoundSettings = { on: boolean, 
+/**
+ * Categories whose toasts are silent.
+ */
+silent: Array<Category>, };
+
+export type QuietKind = "paused" | "scheduled";
+
+export type Quiet = { kind: QuietKind, until: string, };
+
+export type SnoozeTimes = { hour: string, afternoon: string | null, tomorrow: string, };
+
+export type SnoozedItem = { item: Item, 
+/**
+ * When it comes back.
+ */
+until: string, };
+
+export type SearchResult = { items: Array<Item>, 
+/**
+ * More matched than are listed: the agent can type more words.
+ */
+limited: boolean, };
+
+export type DesktopSettings = { lang: Lang, muted: Array<Category>, mute_chat: boolean, paused_until: string | null, 
+/**
+ * The weekly quiet hours (the pause is above).
+ */
+quiet_hours: QuietHours, 
+/**
+ * "Resume" during quiet hours: the period ending then is skipped.
+ */
+quiet_skipped_until: string | null, sound: SoundSettings, source: SourceKind, 
 /**
  * The Lonceng server, or empty in demo mode.
  */
@@ -90,7 +143,15 @@ has_crm_secret: boolean, crm_secret_store: 'keyring' | 'file' | 'none', demo: bo
 /**
  * Whether this run manages start at login (an installed app, not the demo).
  */
-autostart_managed: boolean, lang: Lang, muted: Array<Category>, mute_chat: boolean, paused_until: string | null, source: SourceKind, 
+autostart_managed: boolean, lang: Lang, muted: Array<Category>, mute_chat: boolean, paused_until: string | null, 
+/**
+ * The weekly quiet hours (the pause is above).
+ */
+quiet_hours: QuietHours, 
+/**
+ * "Resume" during quiet hours: the period ending then is skipped.
+ */
+quiet_skipped_until: string | null, sound: SoundSettings, source: SourceKind, 
 /**
  * The Lonceng server, or empty in demo mode.
  */
@@ -105,7 +166,7 @@ crm_base_url: string, crm_client_id: string, crm_sso_user_id: string, chat_windo
  */
 update_url: string, };
 
-export type SettingsChanges = { lang?: Lang, muted?: Array<Category>, mute_chat?: boolean, source?: SourceKind, server_url?: string, 
+export type SettingsChanges = { lang?: Lang, muted?: Array<Category>, mute_chat?: boolean, quiet_hours?: QuietHours, sound?: SoundSettings, source?: SourceKind, server_url?: string, 
 /**
  * The sign-in token: it goes to the OS keyring, never back to the window.
  */

@@ -258,6 +258,58 @@ settings-update-url = Update address (from your administrator; empty: no updates
 tray-settings = Settings…
 tray-quit = Quit Lonceng
 
+## Quiet hours, snooze, search, sound (issue 15)
+
+why-quiet-hours = No desktop notification: quiet hours.
+open-conversation = Open conversation
+tray-quiet-hours = Quiet hours
+tray-quiet-until = Quiet until { $time }
+tray-paused-until = Paused until { $time }
+settings-quiet = Quiet hours
+settings-quiet-enabled = Hold desktop notifications during quiet hours
+settings-quiet-from = From
+settings-quiet-to = To
+settings-quiet-days = On
+settings-quiet-breakthrough = Show these anyway, without sound
+settings-quiet-note = What arrives meanwhile waits in the list; one summary follows when quiet hours end.
+day-mon = Mon
+day-tue = Tue
+day-wed = Wed
+day-thu = Thu
+day-fri = Fri
+day-sat = Sat
+day-sun = Sun
+settings-sound = Sound
+settings-sound-on = Play a sound with desktop notifications
+settings-sound-silent = Silent for these categories
+snooze = Snooze
+snooze-hour = For 1 hour
+snooze-afternoon = This afternoon, { $time }
+snooze-tomorrow = Tomorrow, { $time }
+snooze-pick = Pick a time
+snooze-apply = Snooze until then
+snoozed-view = Snoozed
+snoozed-count = { $count ->
+        [one] 1 snoozed
+       *[other] { $count } snoozed
+    }
+snoozed-until = Back at { $time }
+snooze-cancel = Unsnooze
+snoozed-empty = Nothing is snoozed. Snoozed notifications come back here at their time.
+snooze-done = Snoozed until { $time }
+snooze-past = Pick a time in the future.
+search-placeholder = Search notifications
+search-label = Search the last 90 days
+search-everywhere = In all tabs
+search-none = No notifications match { $query }.
+search-results = { $count ->
+        [one] 1 result
+       *[other] { $count } results
+    }
+search-clear = Clear search
+gap-dismiss = Dismiss
+undo-too-late = Too late to undo: the change has gone to Qontak.
+
 ## Settings and explanations in the window
 
 why-unknown = No decision was recorded for this notification on this computer.
@@ -373,3 +425,9 @@ doctor-quarantine-some = { $count ->
 }
 doctor-quarantine-some-fix = They are kept with their reasons under Settings; tell your administrator.
 doctor-quarantine-unreadable = The local copy of the list could not be read.
+
+# Screen readers
+sr-new-notifications = { $count ->
+        [one] 1 new notification
+       *[other] { $count } new notifications
+    }, { $unread } unread in total

@@ -223,6 +223,52 @@ settings-update-url = Alamat pembaruan (dari administrator Anda; kosong: tanpa p
 tray-settings = Pengaturan…
 tray-quit = Keluar dari Lonceng
 
+## Jam tenang, tunda, pencarian, suara (issue 15)
+
+why-quiet-hours = Tanpa notifikasi desktop: jam tenang.
+open-conversation = Buka percakapan
+tray-quiet-hours = Jam tenang
+tray-quiet-until = Tenang sampai { $time }
+tray-paused-until = Dijeda sampai { $time }
+settings-quiet = Jam tenang
+settings-quiet-enabled = Tahan notifikasi desktop selama jam tenang
+settings-quiet-from = Dari
+settings-quiet-to = Sampai
+settings-quiet-days = Pada hari
+settings-quiet-breakthrough = Tetap tampilkan ini, tanpa suara
+settings-quiet-note = Yang tiba selama itu menunggu di daftar; satu ringkasan muncul saat jam tenang berakhir.
+day-mon = Sen
+day-tue = Sel
+day-wed = Rab
+day-thu = Kam
+day-fri = Jum
+day-sat = Sab
+day-sun = Min
+settings-sound = Suara
+settings-sound-on = Putar suara bersama notifikasi desktop
+settings-sound-silent = Tanpa suara untuk kategori ini
+snooze = Tunda
+snooze-hour = Selama 1 jam
+snooze-afternoon = Siang ini, { $time }
+snooze-tomorrow = Besok, { $time }
+snooze-pick = Pilih waktu
+snooze-apply = Tunda sampai saat itu
+snoozed-view = Ditunda
+snoozed-count = { $count } ditunda
+snoozed-until = Kembali pukul { $time }
+snooze-cancel = Batalkan tunda
+snoozed-empty = Tidak ada yang ditunda. Notifikasi yang ditunda kembali ke sini pada waktunya.
+snooze-done = Ditunda sampai { $time }
+snooze-past = Pilih waktu yang akan datang.
+search-placeholder = Cari notifikasi
+search-label = Cari dalam 90 hari terakhir
+search-everywhere = Di semua tab
+search-none = Tidak ada notifikasi yang cocok dengan { $query }.
+search-results = { $count } hasil
+search-clear = Hapus pencarian
+gap-dismiss = Tutup
+undo-too-late = Terlambat untuk dibatalkan: perubahan sudah dikirim ke Qontak.
+
 ## Pengaturan dan penjelasan di jendela
 
 why-unknown = Tidak ada keputusan yang tercatat untuk notifikasi ini di komputer ini.
@@ -335,3 +381,6 @@ doctor-quarantine-ok = Semua notifikasi yang diterima bisa ditampilkan.
 doctor-quarantine-some = { $count } notifikasi tidak bisa ditampilkan.
 doctor-quarantine-some-fix = Notifikasi itu disimpan beserta alasannya di Pengaturan; beri tahu administrator Anda.
 doctor-quarantine-unreadable = Salinan lokal daftar tidak bisa dibaca.
+
+# Screen readers
+sr-new-notifications = { $count } notifikasi baru, total { $unread } belum dibaca

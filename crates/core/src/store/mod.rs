@@ -22,12 +22,14 @@
 //! One job per file: [`schema`] (migrations and the file's identity), [`notifications`] (what
 //! arrives, the pages, retention), [`read_state`] (marking read, mark-all and its undo, the
 //! counters), [`outbox`] (actions waiting for the server), [`state`] (the sync cursor and the
-//! quarantine).
+//! quarantine), [`search`] (the FTS5 index), [`snooze`] (snoozed items, held toasts).
 
 mod notifications;
 mod outbox;
 mod read_state;
 mod schema;
+mod search;
+mod snooze;
 mod state;
 
 use std::path::{Path, PathBuf};
@@ -39,6 +41,8 @@ use serde::{Deserialize, Serialize};
 use crate::model::{check_scope, Category, Notification, Tab};
 
 pub use outbox::{OutboxEntry, OutboxOp, UNDO_WINDOW};
+pub use search::{fts_query, params_text, rendered, Indexer, SearchQuery, MAX_RESULTS};
+pub use snooze::Snoozed;
 pub use state::{QuarantinedItem, CURSOR_KEY};
 
 #[derive(Debug, thiserror::Error)]
@@ -226,6 +230,8 @@ pub struct Store {
     path: PathBuf,
     /// `upto_seq` per category, by `Category::code() - 1`; mirrors `read_marks`.
     marks: Vec<i64>,
+    /// What items are found by in search.
+    indexer: Indexer,
 }
 
 /// A category's slot in per-category vectors.
@@ -250,7 +256,8 @@ impl Store {
     }
 
     fn init(conn: Connection, path: PathBuf) -> Result<Store, StoreError> {
-        let mut store = Store { conn, path, marks: vec![0; Category::ALL.len()] };
+        let indexer: Indexer = std::sync::Arc::new(params_text);
+        let mut store = Store { conn, path, marks: vec![0; Category::ALL.len()], indexer };
         store.migrate()?;
         store.load_marks()?;
         Ok(store)

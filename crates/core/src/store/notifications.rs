@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 
 use super::read_state::{merge_read, write_counts};
-use super::state::{quarantine, set_state};
+use super::search::INDEXED_KEY;
+use super::state::{get_state, quarantine, set_state};
 use super::{
     idx, ApplyReport, Batch, ListQuery, Page, PageCursor, PruneReport, Store, StoreError, CURSOR_KEY,
 };
@@ -21,8 +22,15 @@ impl Store {
 
     /// Applies one sync batch in one transaction.
     pub fn apply(&mut self, batch: &Batch, now: DateTime<Utc>) -> Result<ApplyReport, StoreError> {
+        let index = self.indexer.clone();
         self.write(|tx, marks| {
             let mut report = ApplyReport::default();
+            // New items are indexed for search as they land; the mark moves only while the index
+            // is complete (a store from before search is indexed once the app gives its indexer).
+            let upto: i64 = get_state(tx, INDEXED_KEY)?.and_then(|v| v.parse().ok()).unwrap_or(0);
+            let newest: Option<i64> = tx.query_row("SELECT max(seq) FROM notifications", [], |r| r.get(0))?;
+            let complete = newest.is_none_or(|n| n <= upto);
+            let mut indexed = tx.prepare_cached("INSERT INTO search (rowid, text) VALUES (?1, ?2)")?;
             let mut delta = vec![0i64; Category::ALL.len()];
             let mut find =
                 tx.prepare_cached("SELECT seq, category, read_at FROM notifications WHERE id = ?1")?;
@@ -63,6 +71,7 @@ impl Store {
                     n.read_at.map(to_ms),
                     to_ms(now),
                 ])?;
+                indexed.execute(params![tx.last_insert_rowid(), index(n)])?;
                 if n.read_at.is_none() {
                     delta[idx(n.category)] += 1;
                 }
@@ -98,6 +107,9 @@ impl Store {
                 }
             }
             write_counts(tx, &delta)?;
+            if complete && !report.inserted.is_empty() {
+                set_state(tx, INDEXED_KEY, &tx.last_insert_rowid().to_string())?;
+            }
             if let Some(cursor) = &batch.cursor {
                 set_state(tx, CURSOR_KEY, cursor)?;
             }
@@ -189,24 +201,35 @@ pub(super) fn page_sql(q: &ListQuery) -> (String, i64) {
         ""
     };
     let after = if q.after.is_some() { " AND (n.created_at, n.id) < (?3, ?4)" } else { "" };
+    // Snoozed items wait in their own view.
     let sql = format!(
         "SELECT {COLUMNS} FROM notifications n INDEXED BY {index} \
-         WHERE {filter}{unread}{after} ORDER BY n.created_at DESC, n.id DESC LIMIT ?2"
+         WHERE {filter}{unread}{after} AND NOT EXISTS (SELECT 1 FROM snoozes s WHERE s.id = n.id) \
+         ORDER BY n.created_at DESC, n.id DESC LIMIT ?2"
     );
     (sql, key)
 }
 
 /// The selected columns, with the effective read time (explicit, or from the watermark).
-const COLUMNS: &str = "n.id, n.category, n.kind, n.params, n.actor_id, n.recipient_id, n.url, n.created_at, \
+pub(super) const COLUMNS: &str =
+    "n.id, n.category, n.kind, n.params, n.actor_id, n.recipient_id, n.url, n.created_at, \
      coalesce(n.read_at, (SELECT CASE WHEN n.seq <= m.upto_seq THEN m.read_at END \
                           FROM read_marks m WHERE m.category = n.category))";
 
-type Row = (String, i64, String, String, Option<String>, String, String, i64, Option<i64>);
+pub(super) type Row = (String, i64, String, String, Option<String>, String, String, i64, Option<i64>);
 
-fn collect_rows(mut rows: rusqlite::Rows<'_>) -> Result<Vec<Row>, rusqlite::Error> {
+/// The rows of a query that selects [`COLUMNS`].
+pub(super) fn collect_rows(rows: rusqlite::Rows<'_>) -> Result<Vec<Row>, rusqlite::Error> {
+    Ok(collect_rows_with(rows)?.into_iter().map(|(row, _)| row).collect())
+}
+
+/// The rows of a query that selects [`COLUMNS`] and one integer more.
+pub(super) fn collect_rows_with(
+    mut rows: rusqlite::Rows<'_>,
+) -> Result<Vec<(Row, Option<i64>)>, rusqlite::Error> {
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
-        out.push((
+        let row = (
             r.get(0)?,
             r.get(1)?,
             r.get(2)?,
@@ -216,12 +239,17 @@ fn collect_rows(mut rows: rusqlite::Rows<'_>) -> Result<Vec<Row>, rusqlite::Erro
             r.get(6)?,
             r.get(7)?,
             r.get(8)?,
-        ));
+        );
+        let extra = match r.as_ref().column_count() {
+            10 => r.get(9)?,
+            _ => None,
+        };
+        out.push((row, extra));
     }
     Ok(out)
 }
 
-fn decode(row: Row) -> Result<Notification, StoreError> {
+pub(super) fn decode(row: Row) -> Result<Notification, StoreError> {
     let (id, code, kind, params, actor_id, recipient_id, url, created, read) = row;
     let bad = |detail: String| StoreError::Decode { id: id.clone(), detail };
     let category = Category::from_code(code).ok_or_else(|| bad(format!("category code {code}")))?;

@@ -14,13 +14,23 @@ use crate::model::Category;
 use crate::time::to_ms;
 
 impl Store {
+    /// The unread counts, without what is snoozed (it is not in the lists either).
     pub fn unread_counts(&self) -> Result<UnreadCounts, StoreError> {
         let per_category = self
             .per_category("SELECT category, n FROM unread_counts")?
             .into_iter()
             .filter_map(|(code, n)| Category::from_code(code).map(|c| (c, n.max(0) as u64)))
             .collect();
-        Ok(UnreadCounts { per_category })
+        self.without_snoozed(UnreadCounts { per_category })
+    }
+
+    fn without_snoozed(&self, mut counts: UnreadCounts) -> Result<UnreadCounts, StoreError> {
+        for (c, n) in self.snoozed_unread()? {
+            if let Some((_, count)) = counts.per_category.iter_mut().find(|(k, _)| *k == c) {
+                *count = count.saturating_sub(n);
+            }
+        }
+        Ok(counts)
     }
 
     /// Counts unread items from the rows themselves; the maintained counters must always agree.
@@ -40,7 +50,7 @@ impl Store {
             .iter()
             .map(|c| (*c, rows.iter().find(|(code, _)| *code == c.code()).map_or(0, |(_, n)| *n as u64)))
             .collect();
-        Ok(UnreadCounts { per_category })
+        self.without_snoozed(UnreadCounts { per_category })
     }
 
     /// NC-R8 / NC-R7: the agent marks one item read on this device. Queues the action for the server

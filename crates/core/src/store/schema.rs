@@ -79,6 +79,29 @@ DELETE FROM quarantine WHERE id NOT IN (SELECT min(id) FROM quarantine GROUP BY 
 CREATE UNIQUE INDEX quarantine_once ON quarantine (raw, error);
 "#,
     ),
+    Migration::sql(
+        r#"
+-- v4: snoozed items, toasts held by quiet hours, and search over the history.
+CREATE TABLE snoozes (
+    id    TEXT PRIMARY KEY,               -- the notification's id
+    until INTEGER NOT NULL                -- Unix ms, UTC
+);
+CREATE INDEX snoozes_until ON snoozes (until);
+CREATE TABLE held_toasts (
+    id              INTEGER PRIMARY KEY,
+    notification_id TEXT,                 -- NULL: chat messages or late items, `count` of them
+    count           INTEGER NOT NULL
+);
+CREATE VIRTUAL TABLE search USING fts5 (
+    text, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
+);
+-- However a row goes (retention, the server's expiry, a new source), its index entry and snooze go.
+CREATE TRIGGER notifications_gone AFTER DELETE ON notifications BEGIN
+    DELETE FROM search WHERE rowid = old.seq;
+    DELETE FROM snoozes WHERE id = old.id;
+END;
+"#,
+    ),
 ];
 
 /// Every category has a watermark and a counter row from the start.

@@ -39,7 +39,7 @@ impl Store {
             let other = get_state(tx, SOURCE_KEY)?.is_some_and(|bound| bound != identity);
             if other {
                 tx.execute_batch(
-                    "DELETE FROM notifications; DELETE FROM read_marks; DELETE FROM outbox; \
+                    "DELETE FROM notifications; DELETE FROM read_marks; DELETE FROM outbox; DELETE FROM held_toasts; \
                      DELETE FROM quarantine; DELETE FROM sync_state; UPDATE unread_counts SET n = 0;",
                 )?;
             }
@@ -51,6 +51,30 @@ impl Store {
             self.load_marks()?;
         }
         Ok(emptied)
+    }
+
+    /// The tab may have lost items while the agent was away longer than it keeps them: shown in
+    /// that tab until dismissed.
+    pub fn mark_gap(&mut self, tab: crate::model::Tab, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.set_state(&format!("gap:{tab}"), &to_ms(at).to_string())
+    }
+
+    /// The tabs with a gap not yet dismissed.
+    pub fn gaps(&self) -> Result<Vec<crate::model::Tab>, StoreError> {
+        let mut out = Vec::new();
+        for tab in crate::model::Tab::ALL {
+            if self.state(&format!("gap:{tab}"))?.is_some() {
+                out.push(*tab);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn dismiss_gap(&mut self, tab: crate::model::Tab) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM sync_state WHERE key = ?1", [format!("gap:{tab}")])
+            .map_err(|e| self.err(e))?;
+        Ok(())
     }
 
     /// How many items were kept aside (the window says so, quietly).

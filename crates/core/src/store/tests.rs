@@ -611,3 +611,191 @@ fn a_store_filled_from_another_source_is_emptied_when_bound_to_a_new_one() {
     store.upsert(&[item("crm_1", Category::Mention, 1)], now).unwrap();
     assert_eq!(store.unread_counts().unwrap().total(), 1);
 }
+
+// ---- snooze, held toasts, search (issue 15) ----
+
+#[test]
+fn a_snoozed_item_leaves_the_lists_and_counts_and_comes_back_unread_at_its_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l.db");
+    let mut s = Store::open(&path).unwrap();
+    s.upsert(&[item("a", Category::Mention, 1), item("b", Category::Mention, 2)], t0()).unwrap();
+    let general = scope(Tab::General, None);
+    let back = t0() + Duration::hours(1);
+    assert!(s.snooze("a", back).unwrap());
+    assert_eq!(all(&s, general, true), ["b"]);
+    assert_eq!(all(&s, general, false), ["b"]);
+    assert_eq!(s.unread_counts().unwrap().category(Category::Mention), 1);
+    assert_counts_consistent(&s);
+    assert_eq!(s.next_snooze().unwrap(), Some(back));
+    drop(s);
+
+    // Persisted: after a restart it still waits, and nothing is due early.
+    let mut s = Store::open(&path).unwrap();
+    let waiting = s.snoozed().unwrap();
+    assert_eq!((waiting.len(), waiting[0].notification.id.as_str(), waiting[0].until), (1, "a", back));
+    assert!(s.take_due_snoozes(back - Duration::seconds(1)).unwrap().is_empty());
+    let due = s.take_due_snoozes(back).unwrap();
+    assert_eq!(due.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(), ["a"]);
+    assert_eq!(due[0].read_at, None, "back as unread");
+    assert_eq!(all(&s, general, true), ["b", "a"]);
+    assert_eq!(s.unread_counts().unwrap().category(Category::Mention), 2);
+    assert!(s.snoozed().unwrap().is_empty() && s.next_snooze().unwrap().is_none());
+    assert!(s.take_due_snoozes(far()).unwrap().is_empty(), "once");
+}
+
+// NC-R13
+#[test]
+fn nc_r13_a_snooze_is_cancelled_when_the_item_is_read_anywhere() {
+    let mut s = Store::open_in_memory().unwrap();
+    s.upsert(
+        &[item("a", Category::Mention, 1), item("b", Category::Mention, 2), item("c", Category::Deals, 3)],
+        t0(),
+    )
+    .unwrap();
+    for id in ["a", "b", "c"] {
+        s.snooze(id, t0() + Duration::hours(1)).unwrap();
+    }
+    // Read on the phone (the server's read state), on this device, and by a mark-all.
+    s.apply(&Batch { reads: vec![RemoteRead { id: "a".into(), read_at: t0() }], ..Batch::default() }, t0())
+        .unwrap();
+    s.mark_read("b", t0()).unwrap();
+    s.mark_all_read(scope(Tab::Approval, None), t0()).unwrap();
+    assert_counts_consistent(&s);
+    assert!(s.snoozed().unwrap().is_empty(), "nothing waits");
+    assert!(s.take_due_snoozes(far()).unwrap().is_empty(), "nothing comes back");
+    // A read item cannot be snoozed; an unknown one is an error.
+    assert!(!s.snooze("a", far()).unwrap());
+    assert!(matches!(s.snooze("zz", far()), Err(StoreError::NotFound(_))));
+    // Unsnooze brings an item back at once.
+    s.upsert(&[item("d", Category::Mention, 4)], t0()).unwrap();
+    s.snooze("d", far()).unwrap();
+    assert!(s.unsnooze("d").unwrap());
+    assert_eq!(all(&s, scope(Tab::General, None), true), ["d"]);
+}
+
+#[test]
+fn held_toasts_survive_a_restart_and_leave_out_what_was_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l.db");
+    let mut s = Store::open(&path).unwrap();
+    s.upsert(&[item("a", Category::Mention, 1), item("b", Category::Mention, 2)], t0()).unwrap();
+    s.hold_toast(crate::toast::Held::Item("a")).unwrap();
+    s.hold_toast(crate::toast::Held::Item("b")).unwrap();
+    s.hold_toast(crate::toast::Held::Other(3)).unwrap();
+    s.mark_read("b", t0()).unwrap();
+    drop(s);
+    let mut s = Store::open(&path).unwrap();
+    assert_eq!(s.release_held().unwrap(), 4, "a, and three chat messages");
+    assert_eq!(s.release_held().unwrap(), 0, "once");
+}
+
+fn searchable() -> Store {
+    let mut s = Store::open_in_memory().unwrap();
+    let deal = |id: &str, name: &str, minutes| {
+        let mut n = item(id, Category::Assignment, minutes);
+        n.kind = Kind::DealOwnerAssigned;
+        n.params = Params::new().with("actor", "Budi Santoso").with("deal_name", name);
+        n
+    };
+    let mut ticket = item("t", Category::Mention, 5);
+    ticket.params = ticket.params.with("ticket_number", 4821);
+    s.upsert(
+        &[deal("d1", "PT Maju Jaya", 1), deal("d2", "Café Élan", 2), item("m", Category::Mention, 3), ticket],
+        t0(),
+    )
+    .unwrap();
+    s
+}
+
+fn found(s: &Store, text: &str, scope: Option<Scope>) -> Vec<String> {
+    let q = SearchQuery { text: text.into(), scope, unread_only: false, limit: 50 };
+    s.search(&q).unwrap().into_iter().map(|n| n.id).collect()
+}
+
+#[test]
+fn search_finds_parameters_by_word_prefix_case_and_accents_newest_first() {
+    let s = searchable();
+    assert_eq!(found(&s, "maju", None), ["d1"]);
+    assert_eq!(found(&s, "MAJ", None), ["d1"], "a prefix, any case");
+    assert_eq!(found(&s, "cafe elan", None), ["d2"], "without accents");
+    assert_eq!(found(&s, "budi", None), ["d2", "d1"], "newest first");
+    assert_eq!(found(&s, "budi jaya", None), ["d1"], "every word");
+    assert_eq!(found(&s, "4821", None), ["t"], "numbers");
+    // Scoped to a tab or a chip.
+    assert_eq!(found(&s, "budi", Some(scope(Tab::Approval, None))), Vec::<String>::new());
+    assert_eq!(found(&s, "budi", Some(scope(Tab::General, Some(Category::Assignment)))), ["d2", "d1"]);
+}
+
+#[test]
+fn search_text_is_never_query_syntax() {
+    let s = searchable();
+    for hostile in [
+        "\"",
+        "maju\"",
+        "maju OR budi",
+        "NEAR(maju budi)",
+        "text:maju",
+        "maju*",
+        "-maju",
+        "^maju",
+        "(",
+        "')--",
+        "\u{0}",
+        "\u{202e}maju",
+        "",
+    ] {
+        let q = SearchQuery { text: hostile.into(), scope: None, unread_only: false, limit: 50 };
+        assert!(s.search(&q).is_ok(), "{hostile:?}");
+    }
+    assert_eq!(found(&s, "maju OR zzz", None), Vec::<String>::new(), "OR is a word, not an operator");
+    assert_eq!(found(&s, "\"maju\"", None), ["d1"]);
+    let huge = "maju ".repeat(100_000);
+    assert_eq!(found(&s, &huge, None), ["d1"], "only the first words count");
+}
+
+#[test]
+fn search_follows_the_indexer_and_forgets_what_retention_removes() {
+    let mut s = searchable();
+    // The app's indexer (rendered text); items already stored are not indexed twice.
+    s.set_indexer(std::sync::Arc::new(|n: &Notification| format!("rendered {}", n.id)));
+    assert_eq!(s.index_missing().unwrap(), 0, "all indexed as they came");
+    s.upsert(&[item("new", Category::Mention, 6)], t0()).unwrap();
+    assert_eq!(found(&s, "rendered", None), ["new"]);
+    assert_eq!(found(&s, "maju", None), ["d1"]);
+    // Gone from the store, gone from search.
+    s.apply(&Batch { expired: vec!["d1".into()], ..Batch::default() }, t0()).unwrap();
+    assert_eq!(found(&s, "maju", None), Vec::<String>::new());
+    s.prune_expired(t0() + Duration::days(400)).unwrap();
+    assert_eq!(found(&s, "rendered", None), Vec::<String>::new());
+}
+
+#[test]
+fn a_store_from_before_search_is_indexed_when_the_app_gives_its_indexer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l.db");
+    let mut s = Store::open(&path).unwrap();
+    s.upsert(&[item("a", Category::Mention, 1)], t0()).unwrap();
+    // As a version-3 store would be: nothing indexed, no mark.
+    s.conn.execute_batch("DELETE FROM search; DELETE FROM sync_state WHERE key = 'search_upto';").unwrap();
+    s.upsert(&[item("b", Category::Mention, 2)], t0()).unwrap();
+    drop(s);
+    let mut s = Store::open(&path).unwrap();
+    s.set_indexer(std::sync::Arc::new(|n: &Notification| format!("word {}", n.id)));
+    assert_eq!(s.index_missing().unwrap(), 2);
+    assert_eq!(found(&s, "word", None), ["b", "a"]);
+    assert_eq!(s.index_missing().unwrap(), 0);
+}
+
+#[test]
+fn search_finds_the_text_as_rendered_in_both_languages() {
+    let mut s = searchable();
+    s.set_indexer(rendered(std::sync::Arc::new(crate::i18n::Catalog::builtin().unwrap())));
+    let mut d = item("d3", Category::Assignment, 9);
+    d.kind = Kind::DealOwnerAssigned;
+    d.params = Params::new().with("actor", "Siti").with("deal_name", "PT Sejahtera");
+    s.upsert(&[d], t0()).unwrap();
+    assert_eq!(found(&s, "owner sejahtera", None), ["d3"], "English");
+    assert_eq!(found(&s, "pemilik sejahtera", None), ["d3"], "Indonesian");
+    assert_eq!(found(&s, "siti", None), ["d3"], "parameters");
+}

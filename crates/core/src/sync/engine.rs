@@ -415,10 +415,14 @@ impl<S: Source> SyncEngine<S> {
             return Ok(());
         }
         self.gap_reported = Some(last);
-        let away = self.clock.now() - last;
+        let now = self.clock.now();
+        let away = now - last;
         for tab in Tab::ALL {
             if away > rules::retention(*tab) {
-                self.emit(SyncEvent::Gap { tab: *tab });
+                // Kept, so that the tab shows it until the agent dismisses it.
+                let tab = *tab;
+                self.with_store(move |s| s.mark_gap(tab, now)).await?;
+                self.emit(SyncEvent::Gap { tab });
             }
         }
         Ok(())

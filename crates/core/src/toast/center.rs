@@ -1,7 +1,9 @@
 //! The toast center applies the policy to what the sync engine (and the agent's own actions)
 //! report: one toast per object (a conversation, a deal, a ticket), updated in place rather than
 //! stacked; messages of one conversation coalesced ("3 new messages from Budi"); a toast withdrawn
-//! when its item is read anywhere (NC-R13); a pause that ends with one summary.
+//! when its item is read anywhere (NC-R13); quiet hours and a pause that hold toasts (but for the
+//! categories that break through, silently) and end with one summary of what they held, kept in
+//! a [`HeldLog`] so that a restart meanwhile loses none of it.
 //!
 //! It holds no store: when the agent acts on a toast, the center says which toast that was
 //! ([`Activated`]) through the callback it was built with, and the app's one path for actions
@@ -16,8 +18,10 @@ use futures_util::FutureExt;
 
 use super::policy::{chat_sensitive, decide, Focus, PolicyInput, Reason};
 use super::ports::{
-    shorten, Activation, FocusProbe, Notifier, Toast, ToastAction, Urgency, MAX_BODY, MAX_TITLE,
+    shorten, Activation, FocusProbe, Held, HeldLog, MemoryHeld, Notifier, Toast, ToastAction, Urgency,
+    MAX_BODY, MAX_TITLE,
 };
+use super::quiet::{QuietState, Zone};
 use super::settings::ToastSettings;
 use crate::clock::Clock;
 use crate::i18n::Catalog;
@@ -31,6 +35,8 @@ const REMEMBERED: usize = 5_000;
 /// fold into one "more are waiting" summary, so a busy day neither buries the desktop nor holds
 /// hundreds of toasts open on a notification server that keeps them until dismissed.
 pub const MAX_OPEN: usize = 10;
+/// The longest the end of quiet goes unnoticed.
+const MINUTE: std::time::Duration = std::time::Duration::from_secs(60);
 /// The summary the oldest toasts fold into.
 const MORE: &str = "summary:more";
 
@@ -52,17 +58,29 @@ impl Active {
     }
 }
 
-#[derive(Default)]
 struct State {
     by_object: HashMap<String, Active>,
     next_order: u64,
     by_handle: HashMap<u32, String>,
     reasons: HashMap<String, Reason>,
     reason_order: VecDeque<String>,
-    /// Items that would have toasted during a pause.
-    while_paused: i64,
-    was_paused: bool,
+    /// Something may be held: the log is asked once quiet ends (and once after a start).
+    maybe_held: bool,
     presence: Option<Presence>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            by_object: HashMap::new(),
+            next_order: 0,
+            by_handle: HashMap::new(),
+            reasons: HashMap::new(),
+            reason_order: VecDeque::new(),
+            maybe_held: true,
+            presence: None,
+        }
+    }
 }
 
 /// A toast the agent acted on, for the app to carry out.
@@ -86,6 +104,8 @@ pub struct ToastCenter {
     on_activated: OnActivated,
     settings: Mutex<ToastSettings>,
     state: Mutex<State>,
+    held: Arc<dyn HeldLog>,
+    zone: Zone,
 }
 
 /// One toast per object: notifications about the same page share a toast; a conversation's messages
@@ -122,7 +142,21 @@ impl ToastCenter {
             on_activated,
             settings: Mutex::new(settings),
             state: Mutex::new(State::default()),
+            held: Arc::new(MemoryHeld::default()),
+            zone: Zone::Device,
         }
+    }
+
+    /// Keeps what quiet hours hold in `log` (the store, in the app).
+    pub fn with_held(mut self, log: Arc<dyn HeldLog>) -> ToastCenter {
+        self.held = log;
+        self
+    }
+
+    /// Reads quiet hours in `zone` (the device's by default).
+    pub fn with_zone(mut self, zone: Zone) -> ToastCenter {
+        self.zone = zone;
+        self
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -154,14 +188,18 @@ impl ToastCenter {
         }
     }
 
-    fn paused(&self, settings: &ToastSettings) -> bool {
-        settings.paused_until.is_some_and(|t| t > self.clock.now())
+    fn quiet_in(&self, settings: &ToastSettings) -> Option<QuietState> {
+        settings.quiet(self.clock.now(), self.zone)
     }
 
-    fn held_back(&self) {
-        let mut st = self.state();
-        st.while_paused += 1;
-        st.was_paused = true;
+    /// Whether toasts are held now (a pause or quiet hours), and until when.
+    pub fn quiet(&self) -> Option<QuietState> {
+        self.quiet_in(&self.settings())
+    }
+
+    fn held_back(&self, what: Held<'_>) {
+        self.held.hold(what);
+        self.state().maybe_held = true;
     }
 
     async fn probe(&self) -> Focus {
@@ -171,18 +209,16 @@ impl ToastCenter {
 
     /// Applies one event of the sync engine (or of the agent's own actions).
     pub async fn handle(&self, event: &SyncEvent) {
-        self.end_pause_if_over().await;
+        self.end_quiet_if_over().await;
         match event {
             SyncEvent::Arrived { notification, late } => self.arrived(notification, *late).await,
             SyncEvent::Chat(message) => self.chat(message).await,
             SyncEvent::Read { ids } | SyncEvent::Removed { ids } => self.withdraw(ids).await,
             SyncEvent::LateSummary { count } => {
                 let settings = self.settings();
-                if self.paused(&settings) {
-                    // Folded into the one summary at the end of the pause.
-                    let mut st = self.state();
-                    st.while_paused += *count as i64;
-                    st.was_paused = true;
+                if self.quiet_in(&settings).is_some() {
+                    // Folded into the one summary at the end of quiet.
+                    self.held_back(Held::Other(*count as u64));
                 } else {
                     let text = self.catalog.message(
                         settings.lang,
@@ -197,14 +233,27 @@ impl ToastCenter {
         }
     }
 
-    async fn input(&self, tab: Option<Tab>, read: bool, late: bool, muted: bool) -> PolicyInput {
+    /// What the policy needs, and whether the toast (if any) is held to silence by quiet hours.
+    async fn input(
+        &self,
+        tab: Option<Tab>,
+        category: Option<Category>,
+        read: bool,
+        late: bool,
+        muted: bool,
+    ) -> (PolicyInput, bool) {
         let settings = self.settings();
-        let paused = self.paused(&settings);
+        let quiet = self.quiet_in(&settings).map(|q| q.kind);
+        let breaks_through = category.is_some_and(|c| settings.quiet_hours.breakthrough.contains(&c));
+        let held = quiet.is_some() && !breaks_through;
         // The focus probe costs a round trip to the display server: only ask when it matters.
-        let needs_focus = !read && !late && !muted && !paused && chat_sensitive(tab);
+        let needs_focus = !read && !late && !muted && !held && chat_sensitive(tab);
         let focus = if needs_focus { self.probe().await } else { Focus::Unknown };
         let web_chat_active = self.state().presence.as_ref().map(|p| p.active_in_web_chat);
-        PolicyInput { tab, read, late, muted, paused, focus, web_chat_active }
+        (
+            PolicyInput { tab, read, late, muted, quiet, breaks_through, focus, web_chat_active },
+            quiet.is_some(),
+        )
     }
 
     /// Shows `toast` for `key`, in place of the toast the key has (title and body shortened to
@@ -281,15 +330,18 @@ impl ToastCenter {
     }
 
     async fn arrived(&self, n: &Notification, late: bool) {
-        let muted = self.settings().muted.contains(&n.category);
-        let reason = decide(&self.input(Some(n.tab()), n.read_at.is_some(), late, muted).await);
+        let settings = self.settings();
+        let muted = settings.muted.contains(&n.category);
+        let (input, quiet) =
+            self.input(Some(n.tab()), Some(n.category), n.read_at.is_some(), late, muted).await;
+        let reason = decide(&input);
         self.remember(&n.id, reason);
         match reason {
             Reason::Toasted => {}
-            Reason::Paused => return self.held_back(),
+            Reason::Paused | Reason::QuietHours => return self.held_back(Held::Item(&n.id)),
             _ => return,
         }
-        let lang = self.settings().lang;
+        let lang = settings.lang;
         let rendered = self.catalog.render(lang, n.kind, &n.params);
         let toast = Toast {
             title: rendered.title,
@@ -297,6 +349,8 @@ impl ToastCenter {
             urgency: urgency(n),
             action_label: self.catalog.message(lang, "tray-open", &[]),
             mark_read_label: Some(self.catalog.message(lang, "mark-read", &[])),
+            // A category that breaks through quiet hours does so silently.
+            sound: !quiet && settings.sound_for(Some(n.category)),
         };
         let key = object_key(n);
         if let Some(handle) = self.show(&key, toast).await {
@@ -310,17 +364,18 @@ impl ToastCenter {
     }
 
     async fn chat(&self, m: &ChatMessage) {
-        let muted = self.settings().mute_chat;
-        let reason = decide(&self.input(None, false, false, muted).await);
-        if reason == Reason::Paused {
-            self.held_back();
+        let settings = self.settings();
+        let (input, quiet) = self.input(None, None, false, false, settings.mute_chat).await;
+        let reason = decide(&input);
+        if matches!(reason, Reason::Paused | Reason::QuietHours) {
+            self.held_back(Held::Other(1));
         }
         if reason != Reason::Toasted {
             return;
         }
         let key = format!("chat:{}", m.conversation_id);
         let count = self.state().by_object.get(&key).map_or(0, |a| a.messages) + 1;
-        let lang = self.settings().lang;
+        let lang = settings.lang;
         let args: Vec<(&str, ParamValue)> = vec![
             ("sender", m.sender_name.clone().into()),
             ("channel", m.channel.clone().into()),
@@ -332,8 +387,9 @@ impl ToastCenter {
             title: self.catalog.attribute(lang, id, "title", &args),
             body: self.catalog.message(lang, id, &args),
             urgency: Urgency::Normal,
-            action_label: self.catalog.message(lang, "tray-open", &[]),
+            action_label: self.catalog.message(lang, "open-conversation", &[]),
             mark_read_label: None,
+            sound: !quiet && settings.sound_for(None),
         };
         if let Some(handle) = self.show(&key, toast).await {
             self.record(&key, handle, &m.url, |a| a.messages = count);
@@ -368,7 +424,7 @@ impl ToastCenter {
     }
 
     async fn summary(&self, key: &str, body: String) {
-        if self.paused(&self.settings()) {
+        if self.quiet().is_some() {
             return;
         }
         if let Some(handle) = self.show(key, self.summary_toast(body)).await {
@@ -384,36 +440,39 @@ impl ToastCenter {
             urgency: Urgency::Low,
             action_label: self.catalog.message(lang, "tray-open", &[]),
             mark_read_label: None,
+            sound: false,
         }
     }
 
     /// Pauses toasts until `until` ("1 hour", "until tomorrow").
     pub fn pause(&self, until: DateTime<Utc>) {
         self.settings.lock().unwrap_or_else(|p| p.into_inner()).paused_until = Some(until);
-        self.state().was_paused = true;
     }
 
-    /// Ends a pause now; what arrived meanwhile gets one summary.
+    /// Ends a pause now, and skips the scheduled quiet period running now; what arrived meanwhile
+    /// gets one summary.
     pub async fn resume(&self) {
-        self.settings.lock().unwrap_or_else(|p| p.into_inner()).paused_until = None;
-        self.end_pause_if_over().await;
+        {
+            let mut settings = self.settings.lock().unwrap_or_else(|p| p.into_inner());
+            settings.paused_until = None;
+            if let Some(q) = settings.quiet(self.clock.now(), self.zone) {
+                settings.quiet_skipped_until = Some(q.until);
+            }
+        }
+        self.end_quiet_if_over().await;
     }
 
-    /// When a pause has ended (by time or by hand), one summary of what it held back.
-    pub async fn end_pause_if_over(&self) {
+    /// When quiet has ended (by time or by hand), one summary of what it held back that is still
+    /// unread; after a restart too.
+    pub async fn end_quiet_if_over(&self) {
         let settings = self.settings();
-        if self.paused(&settings) {
+        if self.quiet_in(&settings).is_some() || !std::mem::take(&mut self.state().maybe_held) {
             return;
         }
-        let held = {
-            let mut st = self.state();
-            if !std::mem::take(&mut st.was_paused) {
-                return;
-            }
-            std::mem::take(&mut st.while_paused)
-        };
+        let held = self.held.release();
         if held > 0 {
-            let text = self.catalog.message(settings.lang, "paused-summary", &[("count", held.into())]);
+            let count = i64::try_from(held).unwrap_or(i64::MAX);
+            let text = self.catalog.message(settings.lang, "paused-summary", &[("count", count.into())]);
             self.summary("summary:paused", text).await;
         }
     }
@@ -447,8 +506,8 @@ impl ToastCenter {
 }
 
 /// Runs the toast center: every event goes to it (and to `also`, e.g. the window), every
-/// activation comes back to it, and a pause is checked for its end once a minute even when
-/// nothing arrives. A panic while handling one event (a bug) is logged and the next event is
+/// activation comes back to it, and quiet is checked for its end once a minute even when nothing
+/// arrives. A panic while handling one event (a bug) is logged and the next event is
 /// handled: toasts never stop for the rest of the day.
 pub async fn drive(
     center: Arc<ToastCenter>,
@@ -457,8 +516,13 @@ pub async fn drive(
     also: impl Fn(&SyncEvent) + Send,
     shutdown: tokio_util::sync::CancellationToken,
 ) {
-    let mut minute = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
+        // Quiet is looked at when it is due to end, and at least once a minute (a clock change).
+        let wake = center
+            .quiet()
+            .and_then(|q| (q.until - center.clock.now()).to_std().ok())
+            .unwrap_or(MINUTE)
+            .min(MINUTE);
         tokio::select! {
             _ = shutdown.cancelled() => return,
             e = events.recv() => match e {
@@ -471,8 +535,8 @@ pub async fn drive(
             Some(a) = activations.recv() => {
                 survive("a click", AssertUnwindSafe(center.activate(a)).catch_unwind().await.map(drop));
             }
-            _ = minute.tick() => {
-                survive("the end of a pause", AssertUnwindSafe(center.end_pause_if_over()).catch_unwind().await);
+            _ = tokio::time::sleep(wake) => {
+                survive("the end of quiet", AssertUnwindSafe(center.end_quiet_if_over()).catch_unwind().await);
             }
         }
     }

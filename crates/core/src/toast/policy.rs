@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::quiet::QuietKind;
 use crate::model::Tab;
 
 /// Where the agent's attention is, as the desktop can tell.
@@ -27,7 +28,10 @@ pub enum Reason {
     /// NC-R12: the agent is active in the web chat (focus, or presence when focus is unknown).
     ChatFocused,
     Muted,
+    /// Paused from the tray.
     Paused,
+    /// The weekly quiet hours.
+    QuietHours,
     AlreadyRead,
     /// MW-5: arrived late; part of one summary instead.
     Late,
@@ -39,6 +43,7 @@ impl Reason {
         Reason::ChatFocused,
         Reason::Muted,
         Reason::Paused,
+        Reason::QuietHours,
         Reason::AlreadyRead,
         Reason::Late,
     ];
@@ -50,6 +55,7 @@ impl Reason {
             Reason::ChatFocused => "why-chat-focused",
             Reason::Muted => "why-muted",
             Reason::Paused => "why-paused",
+            Reason::QuietHours => "why-quiet-hours",
             Reason::AlreadyRead => "why-already-read",
             Reason::Late => "why-late",
         }
@@ -64,13 +70,17 @@ pub struct PolicyInput {
     pub read: bool,
     pub late: bool,
     pub muted: bool,
-    pub paused: bool,
+    /// Toasts are held (a pause or quiet hours)...
+    pub quiet: Option<QuietKind>,
+    /// ...except for this one's category, which breaks through.
+    pub breaks_through: bool,
     pub focus: Focus,
     /// What the web chat reported to the server, if anything.
     pub web_chat_active: Option<bool>,
 }
 
-/// NC-R12 and its neighbours, in order: read, late, muted, paused; then Inbox items and chat
+/// NC-R12 and its neighbours, in order: read, late, muted, held (unless the category breaks
+/// through); then Inbox items and chat
 /// messages toast only when the agent is not active in the web chat — judged by window focus, by
 /// the web chat's own presence report where focus cannot be seen, and toasting where nothing can
 /// tell. General and Approval always toast.
@@ -84,8 +94,11 @@ pub fn decide(i: &PolicyInput) -> Reason {
     if i.muted {
         return Reason::Muted;
     }
-    if i.paused {
-        return Reason::Paused;
+    match i.quiet {
+        Some(_) if i.breaks_through => {}
+        Some(QuietKind::Paused) => return Reason::Paused,
+        Some(QuietKind::Scheduled) => return Reason::QuietHours,
+        None => {}
     }
     if !chat_sensitive(i.tab) {
         return Reason::Toasted;

@@ -22,11 +22,13 @@ pub struct Toast {
     pub title: String,
     pub body: String,
     pub urgency: Urgency,
-    /// The label of the default action ("Open").
+    /// The label of the default action and of the "Open" button ("Open", "Open conversation").
     pub action_label: String,
     /// The label of a "Mark as read" button, for toasts that stand for items of the list (shown
     /// where the notification server offers buttons).
     pub mark_read_label: Option<String>,
+    /// Whether it makes the desktop's notification sound (off: asked to be silent).
+    pub sound: bool,
 }
 
 /// The longest title and body a toast carries: notification servers show a few lines, and some
@@ -111,6 +113,42 @@ pub trait Notifier: Send + Sync + 'static {
     /// Shows a toast, replacing the one with handle `replaces` in place; returns its handle.
     fn show(&self, toast: Toast, replaces: Option<u32>) -> BoxFut<'_, Result<u32, NotifyError>>;
     fn close(&self, handle: u32) -> BoxFut<'_, Result<(), NotifyError>>;
+}
+
+/// Something a pause or quiet hours held back instead of toasting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held<'a> {
+    /// A notification of the list, by id: told of at the end only while still unread.
+    Item(&'a str),
+    /// Chat messages, late items: a number.
+    Other(u64),
+}
+
+/// Where held toasts are kept until quiet ends: the store in the app, so that what was held
+/// survives a restart and is summarised once.
+pub trait HeldLog: Send + Sync + 'static {
+    fn hold(&self, held: Held<'_>);
+    /// Forgets everything held; returns how much of it is still worth telling (items read
+    /// meanwhile are not).
+    fn release(&self) -> u64;
+}
+
+/// A [`HeldLog`] in memory (tests, and a center without a store).
+#[derive(Debug, Default)]
+pub struct MemoryHeld(std::sync::Mutex<u64>);
+
+impl HeldLog for MemoryHeld {
+    fn hold(&self, held: Held<'_>) {
+        let n = match held {
+            Held::Item(_) => 1,
+            Held::Other(n) => n,
+        };
+        let mut count = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *count = count.saturating_add(n);
+    }
+    fn release(&self) -> u64 {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
 }
 
 pub trait FocusProbe: Send + Sync + 'static {

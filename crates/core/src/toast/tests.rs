@@ -1,3 +1,5 @@
+use super::quiet::{QuietHours, QuietKind, QuietState, Zone};
+use super::settings::SoundSettings;
 use super::*;
 use crate::clock::ManualClock;
 use crate::i18n::{Catalog, Lang};
@@ -25,7 +27,8 @@ fn base() -> PolicyInput {
         read: false,
         late: false,
         muted: false,
-        paused: false,
+        quiet: None,
+        breaks_through: false,
         focus: Focus::ChatNotFocused,
         web_chat_active: None,
     }
@@ -75,12 +78,15 @@ fn read_late_muted_and_paused_never_toast_in_that_order_of_reasons() {
     for tab in [Some(Tab::General), Some(Tab::Inbox), Some(Tab::Approval), None] {
         let i = PolicyInput { tab, ..base() };
         assert_eq!(
-            decide(&PolicyInput { read: true, late: true, muted: true, paused: true, ..i }),
+            decide(&PolicyInput { read: true, late: true, muted: true, quiet: Some(QuietKind::Paused), ..i }),
             Reason::AlreadyRead
         );
-        assert_eq!(decide(&PolicyInput { late: true, muted: true, paused: true, ..i }), Reason::Late);
-        assert_eq!(decide(&PolicyInput { muted: true, paused: true, ..i }), Reason::Muted);
-        assert_eq!(decide(&PolicyInput { paused: true, ..i }), Reason::Paused);
+        assert_eq!(
+            decide(&PolicyInput { late: true, muted: true, quiet: Some(QuietKind::Paused), ..i }),
+            Reason::Late
+        );
+        assert_eq!(decide(&PolicyInput { muted: true, quiet: Some(QuietKind::Paused), ..i }), Reason::Muted);
+        assert_eq!(decide(&PolicyInput { quiet: Some(QuietKind::Paused), ..i }), Reason::Paused);
     }
 }
 
@@ -418,4 +424,148 @@ async fn a_toast_body_is_shortened_sensibly() {
     assert!(toast.body.chars().count() <= ports::MAX_BODY, "{}", toast.body.chars().count());
     assert!(visible(&toast.body).ends_with("word…"), "{}", toast.body);
     assert_eq!(toast.mark_read_label.as_deref(), Some("Mark as read"));
+}
+
+// ---- quiet hours, sound, held toasts (issue 15) ----
+
+/// Every night 22:00–07:00 in Jakarta; t0 (03:00Z) is 10:00 there.
+fn nightly(breakthrough: &[Category]) -> ToastSettings {
+    ToastSettings {
+        quiet_hours: QuietHours {
+            enabled: true,
+            breakthrough: breakthrough.iter().copied().collect(),
+            ..QuietHours::default()
+        },
+        ..ToastSettings::default()
+    }
+}
+
+fn jakarta_rig(settings: ToastSettings, held: Arc<dyn HeldLog>) -> Rig {
+    let mut r = rig();
+    let log = r.activated.clone();
+    r.center = ToastCenter::new(
+        r.notifier.clone(),
+        r.focus.clone(),
+        Arc::new(Catalog::builtin().unwrap()),
+        r.clock.clone(),
+        settings,
+        Box::new(move |a| log.lock().unwrap().push(a)),
+    )
+    .with_zone(Zone::Named(chrono_tz::Asia::Jakarta))
+    .with_held(held);
+    r
+}
+
+fn approval(id: &str) -> Notification {
+    Notification {
+        id: id.into(),
+        category: Category::Deals,
+        kind: Kind::DealApprovalRequested,
+        params: Params::new()
+            .with("actor", "Budi")
+            .with("deal_name", "PT Maju")
+            .with("amount", "Rp 5.000.000"),
+        actor_id: Some("u-2".into()),
+        recipient_id: "u-1".into(),
+        url: format!("https://app.qontak.com/crm/deals/{id}"),
+        created_at: t0(),
+        read_at: None,
+    }
+}
+
+#[tokio::test]
+async fn quiet_hours_hold_toasts_but_breakthrough_categories_toast_silently() {
+    let r = jakarta_rig(nightly(&[Category::Deals]), Arc::new(MemoryHeld::default()));
+    // 10:00 Jakarta: not quiet; a toast with sound.
+    r.center.handle(&arrived(deal("n-1", "https://app.qontak.com/crm/deals/1"))).await;
+    assert!(r.notifier.shown.lock().unwrap()[0].2.sound);
+    // 23:00 Jakarta (16:00Z): quiet until 07:00 (00:00Z).
+    r.clock.set("2026-01-20T16:00:00Z".parse().unwrap());
+    assert_eq!(
+        r.center.quiet(),
+        Some(QuietState { kind: QuietKind::Scheduled, until: "2026-01-21T00:00:00Z".parse().unwrap() })
+    );
+    r.center.handle(&arrived(deal("n-2", "https://app.qontak.com/crm/deals/2"))).await;
+    r.center.handle(&SyncEvent::Chat(chat("wa-1", "room-1"))).await;
+    assert_eq!(r.center.why("n-2"), Some(Reason::QuietHours));
+    assert_eq!(r.notifier.shown.lock().unwrap().len(), 1, "held");
+    r.center.handle(&arrived(approval("n-3"))).await;
+    let shown = r.notifier.shown.lock().unwrap().clone();
+    assert_eq!(shown.len(), 2, "Deals break through");
+    assert!(!shown[1].2.sound, "silently");
+    assert_eq!(r.center.why("n-3"), Some(Reason::Toasted));
+}
+
+#[tokio::test]
+async fn quiet_hours_end_with_one_summary_of_what_is_still_unread() {
+    let r = jakarta_rig(nightly(&[]), Arc::new(MemoryHeld::default()));
+    r.clock.set("2026-01-20T16:00:00Z".parse().unwrap());
+    for i in 0..3 {
+        r.center
+            .handle(&arrived(deal(&format!("n-{i}"), &format!("https://app.qontak.com/crm/deals/{i}"))))
+            .await;
+    }
+    r.center.handle(&SyncEvent::LateSummary { count: 2 }).await;
+    assert!(r.notifier.shown.lock().unwrap().is_empty());
+    // 06:59: still quiet.
+    r.clock.set("2026-01-20T23:59:00Z".parse().unwrap());
+    r.center.end_quiet_if_over().await;
+    assert!(r.notifier.shown.lock().unwrap().is_empty());
+    // 07:00: one summary, once.
+    r.clock.set("2026-01-21T00:00:00Z".parse().unwrap());
+    r.center.end_quiet_if_over().await;
+    r.center.handle(&SyncEvent::StoreChanged).await;
+    let shown = r.notifier.shown.lock().unwrap().clone();
+    assert_eq!(shown.len(), 1);
+    assert_eq!(visible(&shown[0].2.body), "5 notifications arrived while notifications were paused");
+    assert!(!shown[0].2.sound, "a summary is silent");
+}
+
+#[tokio::test]
+async fn resume_during_quiet_hours_skips_this_period_only() {
+    let r = jakarta_rig(nightly(&[]), Arc::new(MemoryHeld::default()));
+    r.clock.set("2026-01-20T16:00:00Z".parse().unwrap());
+    r.center.handle(&arrived(deal("n-1", "https://app.qontak.com/crm/deals/1"))).await;
+    r.center.resume().await;
+    assert_eq!(r.center.quiet(), None);
+    assert_eq!(r.notifier.shown.lock().unwrap().len(), 1, "the summary at once");
+    r.center.handle(&arrived(deal("n-2", "https://app.qontak.com/crm/deals/2"))).await;
+    assert_eq!(r.center.why("n-2"), Some(Reason::Toasted));
+    // The next night is quiet again.
+    r.clock.set("2026-01-21T16:00:00Z".parse().unwrap());
+    assert!(r.center.quiet().is_some());
+}
+
+#[tokio::test]
+async fn sound_follows_the_settings_for_all_and_per_category() {
+    let silent_deals = ToastSettings {
+        sound: SoundSettings { on: true, silent: [Category::Assignment].into_iter().collect() },
+        ..ToastSettings::default()
+    };
+    let r = jakarta_rig(silent_deals, Arc::new(MemoryHeld::default()));
+    r.center.handle(&arrived(deal("n-1", "https://app.qontak.com/crm/deals/1"))).await;
+    r.center.handle(&arrived(approval("n-2"))).await;
+    r.center.handle(&SyncEvent::Chat(chat("wa-1", "room-1"))).await;
+    let sounds: Vec<bool> = r.notifier.shown.lock().unwrap().iter().map(|s| s.2.sound).collect();
+    assert_eq!(sounds, [false, true, true]);
+    let off = ToastSettings {
+        sound: SoundSettings { on: false, ..SoundSettings::default() },
+        ..ToastSettings::default()
+    };
+    r.center.set_settings(off);
+    r.center.handle(&arrived(approval("n-3"))).await;
+    r.center.handle(&SyncEvent::Chat(chat("wa-2", "room-2"))).await;
+    assert!(r.notifier.shown.lock().unwrap()[3..].iter().all(|s| !s.2.sound));
+}
+
+#[tokio::test]
+async fn a_chat_toast_offers_open_conversation() {
+    let r = rig();
+    r.center.handle(&SyncEvent::Chat(chat("wa-1", "room-1"))).await;
+    r.center.handle(&arrived(deal("n-1", "https://app.qontak.com/crm/deals/1"))).await;
+    let shown = r.notifier.shown.lock().unwrap().clone();
+    assert_eq!(shown[0].2.action_label, "Open conversation");
+    assert_eq!(shown[0].2.mark_read_label, None);
+    assert_eq!(shown[1].2.action_label, "Open");
+    assert_eq!(shown[1].2.mark_read_label.as_deref(), Some("Mark as read"));
 }

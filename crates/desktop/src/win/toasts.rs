@@ -41,23 +41,30 @@ pub fn xml_text(s: &str) -> String {
     out
 }
 
-/// The toast's XML document (the ToastGeneric template): title, body, and a "Mark as read" button
-/// for toasts that stand for items of the list. The click on the toast launches "open".
+/// The toast's XML document (the ToastGeneric template): title, body, an "Open" button, and a
+/// "Mark as read" button for toasts that stand for items of the list; silent when asked. The click
+/// on the toast launches "open".
 pub fn toast_xml(toast: &Toast) -> String {
     let scenario = match toast.urgency {
         // Stays on screen until the agent acts.
         Urgency::Critical => r#" scenario="urgent""#,
         Urgency::Low | Urgency::Normal => "",
     };
-    let actions = match toast.mark_read_label.as_deref() {
-        Some(label) => format!(
-            r#"<actions><action content="{}" arguments="mark-read" activationType="foreground"/></actions>"#,
+    // "Open" (or "Open conversation") as a button beside the click on the toast itself.
+    let open = format!(
+        r#"<action content="{}" arguments="open" activationType="foreground"/>"#,
+        xml_text(&toast.action_label)
+    );
+    let mark_read = toast.mark_read_label.as_deref().map_or(String::new(), |label| {
+        format!(
+            r#"<action content="{}" arguments="mark-read" activationType="foreground"/>"#,
             xml_text(label)
-        ),
-        None => String::new(),
-    };
+        )
+    });
+    // Windows' own notification sound, unless the agent turned it off (or quiet hours hold it).
+    let audio = if toast.sound { "" } else { r#"<audio silent="true"/>"# };
     format!(
-        r#"<toast launch="open" activationType="foreground"{scenario}><visual><binding template="ToastGeneric"><text hint-maxLines="2">{}</text><text>{}</text></binding></visual>{actions}</toast>"#,
+        r#"<toast launch="open" activationType="foreground"{scenario}><visual><binding template="ToastGeneric"><text hint-maxLines="2">{}</text><text>{}</text></binding></visual><actions>{open}{mark_read}</actions>{audio}</toast>"#,
         xml_text(&toast.title),
         xml_text(&toast.body),
     )

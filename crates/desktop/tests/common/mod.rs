@@ -78,6 +78,8 @@ pub enum Call {
         body: String,
         actions: Vec<String>,
         urgency: Option<u8>,
+        /// `Some(true)`: a sound named; `Some(false)`: sound suppressed; `None`: neither said.
+        sound: Option<bool>,
     },
     Close(u32),
 }
@@ -103,6 +105,8 @@ impl Recorder {
         _expire_timeout: i32,
     ) -> u32 {
         let urgency = hints.get("urgency").and_then(|v| u8::try_from(v.clone()).ok());
+        let suppressed = hints.get("suppress-sound").and_then(|v| bool::try_from(v.clone()).ok());
+        let named = hints.get("sound-name").map(|_| true);
         self.calls.lock().unwrap().push(Call::Notify {
             app: app_name,
             replaces: replaces_id,
@@ -110,6 +114,7 @@ impl Recorder {
             body,
             actions,
             urgency,
+            sound: suppressed.map(|s| !s).or(named),
         });
         if replaces_id != 0 {
             return replaces_id;
@@ -230,11 +235,19 @@ pub async fn connected_desktop(
     server: &lonceng_server::Running<lonceng_server::sqlite::SqliteDb>,
     opener: Arc<RecordingOpener>,
 ) -> Arc<lonceng_desktop::runtime::Desktop> {
-    use lonceng_desktop::ports::Ports;
-    use lonceng_desktop::runtime::{Desktop, Options};
     let token = server.service.issue_token("agent-sari", "desktop").await.unwrap();
     std::fs::write(dir.join("settings.json"), format!(r#"{{"server_url": "{}"}}"#, server.url())).unwrap();
     std::fs::write(dir.join("token"), token).unwrap();
+    restarted_desktop(dir, opener).await
+}
+
+/// The desktop runtime started again on what an earlier run left in `dir`; returned once connected.
+pub async fn restarted_desktop(
+    dir: &std::path::Path,
+    opener: Arc<RecordingOpener>,
+) -> Arc<lonceng_desktop::runtime::Desktop> {
+    use lonceng_desktop::ports::Ports;
+    use lonceng_desktop::runtime::{Desktop, Options};
     let mut ports = Ports::platform(dir);
     ports.opener = opener;
     let options = Options {
