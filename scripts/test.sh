@@ -28,7 +28,10 @@ scripts/schemathesis.sh
 say "the real app under Xvfb, driven by WebDriver (tauri-driver + WebKitWebDriver)"
 ensure_tauri_driver
 cargo build --locked -p lonceng --features demo
-dbus-run-session -- node --test tests/gui/app.test.mjs tests/gui/tray.test.mjs tests/gui/notray.test.mjs tests/gui/update.test.mjs
+# The recording notification server the toast suite presses buttons on.
+cargo build --locked -p lonceng-e2e --bin notification-recorder
+dbus-run-session -- node --test tests/gui/app.test.mjs tests/gui/tray.test.mjs tests/gui/notray.test.mjs tests/gui/update.test.mjs \
+  tests/gui/toasts.test.mjs
 say "cargo test"
 cargo test --workspace --all-features --locked
 say "the server's API suite again, on PostgreSQL (a throwaway cluster: scripts/with-postgres.sh)"

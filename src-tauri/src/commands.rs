@@ -177,7 +177,9 @@ pub fn set_pinned(pinned: State<'_, Pinned>, on: bool) {
 /// it the page itself took (from the start of its load).
 #[tauri::command(async)]
 pub fn painted(shown: State<'_, Shown>, page_ms: Option<u64>) {
-    if let Some(at) = shown.0.lock().unwrap_or_else(|p| p.into_inner()).take() {
-        tracing::info!(ms = at.elapsed().as_millis() as u64, page_ms, "bell window painted");
+    match shown.0.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        Some(at) => tracing::info!(ms = at.elapsed().as_millis() as u64, page_ms, "bell window painted"),
+        // Readied hidden after a toast: nobody is waiting yet.
+        None => tracing::info!(page_ms, "bell window readied"),
     }
 }

@@ -191,7 +191,7 @@ pub fn build(handle: &AppHandle) -> tauri::Result<TrayIcon> {
 }
 
 /// Tray updates in batches: a burst of changes is one refresh; a settings change (the language,
-/// say, switched in the window) redraws the menu too.
+/// say, switched in the window) redraws the menu too; a toast readies the window.
 pub fn follow(handle: AppHandle, mut events: tokio::sync::mpsc::UnboundedReceiver<UiEvent>) {
     tauri::async_runtime::spawn(async move {
         while let Some(first) = events.recv().await {
@@ -199,8 +199,13 @@ pub fn follow(handle: AppHandle, mut events: tokio::sync::mpsc::UnboundedReceive
             // The menu changes with the settings and with an update's offer.
             let menu_changes = |e: UiEvent| matches!(e, UiEvent::Settings | UiEvent::Update);
             let mut settings = menu_changes(first);
+            let mut toasted = first == UiEvent::Toasted;
             while let Ok(e) = events.try_recv() {
                 settings |= menu_changes(e);
+                toasted |= e == UiEvent::Toasted;
+            }
+            if toasted {
+                window::prewarm(&handle);
             }
             if settings {
                 rebuild(&handle);

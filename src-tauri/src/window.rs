@@ -53,6 +53,23 @@ pub fn toggle(handle: &AppHandle, at: Option<tauri::PhysicalPosition<f64>>) {
 pub fn hide(handle: &AppHandle) {
     let Some(w) = handle.get_webview_window(WINDOW) else { return };
     let _ = w.hide();
+    destroy_after_linger(handle);
+}
+
+/// A toast appeared: an agent who sees one is likely to click, so the window is built hidden now
+/// (its web process starts and the page loads) and a click only shows it. Unless shown, it goes
+/// after the linger like a hidden window: WebKit lives on only for a while after a toast.
+pub fn prewarm(handle: &AppHandle) {
+    if handle.get_webview_window(WINDOW).is_some() {
+        return;
+    }
+    if build(handle, None, false) {
+        destroy_after_linger(handle);
+    }
+}
+
+/// Unless the window is shown again meanwhile, destroys it after the linger, then releases WebKit.
+fn destroy_after_linger(handle: &AppHandle) {
     let visit = Visits::next(handle);
     let linger = handle.state::<Visits>().linger;
     let handle = handle.clone();
@@ -104,9 +121,8 @@ fn beside(handle: &AppHandle, click: tauri::PhysicalPosition<f64>, size: (f64, f
 pub fn show(handle: &AppHandle, at: Option<tauri::PhysicalPosition<f64>>) {
     Visits::next(handle);
     *handle.state::<Shown>().0.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
-    let (width, height) = (400.0, 640.0);
     // Next to the tray icon when the click said where it is, on that screen's work area.
-    let position = at.map(|p| beside(handle, p, (width, height)));
+    let position = at.map(|p| beside(handle, p, SIZE));
     if let Some(w) = handle.get_webview_window(WINDOW) {
         // Still alive (shown, or hidden within the linger): no new WebKit process.
         if let Some((x, y)) = position {
@@ -117,18 +133,34 @@ pub fn show(handle: &AppHandle, at: Option<tauri::PhysicalPosition<f64>>) {
         let _ = w.emit(&UiEvent::Shown.channel(), ());
         return;
     }
+    build(handle, position, true);
+}
+
+/// The window's size, in logical pixels.
+const SIZE: (f64, f64) = (400.0, 640.0);
+
+/// Builds the bell window (and so starts its web process), shown or not; whether it was built.
+fn build(handle: &AppHandle, position: Option<(f64, f64)>, visible: bool) -> bool {
     let mut builder = WebviewWindowBuilder::new(handle, WINDOW, WebviewUrl::App("index.html".into()))
         .title("Lonceng")
-        .inner_size(width, height)
+        .inner_size(SIZE.0, SIZE.1)
         .min_inner_size(340.0, 420.0)
         .skip_taskbar(true)
+        // A flyout, as tray popups are: its own header (which drags it) instead of a frame
+        // whose size the window manager decides, so that it lands exactly by the icon.
+        .decorations(false)
         .always_on_top(true)
-        .focused(true);
+        .visible(visible)
+        .focused(visible);
     if let Some((x, y)) = position {
         builder = builder.position(x, y);
     }
-    if let Err(e) = builder.build() {
-        tracing::error!(error = %e, "the bell window could not be opened");
+    match builder.build() {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::error!(error = %e, "the bell window could not be opened");
+            false
+        }
     }
 }
 

@@ -156,6 +156,53 @@ describe('the real app', () => {
     await until('the count is the unread items', async () => (await count('#tab-general .count')) === (await unreadIds()).length);
   });
 
+  test('search finds items by their words and marks the matches, as text', async () => {
+    // A word of an item the agent sees, typed as a prefix in capitals.
+    const word = await js(`return document.querySelector('.item .text').textContent.replace(/[\u2068\u2069]/g, '').split(/[^\\p{L}]+/u).find((w) => w.length >= 5);`);
+    assert.ok(word, 'a word to look for');
+    const typed = word.slice(0, 4).toUpperCase();
+    await js(`const s = document.querySelector('#search'); s.value = ${JSON.stringify(typed)}; s.dispatchEvent(new Event('input'));`);
+    await until('marked matches', () => js('return document.querySelectorAll(".item mark").length;'));
+    const marks = await js('return [...document.querySelectorAll(".item mark")].map((m) => m.textContent);');
+    assert.ok(marks.every((m) => m.toUpperCase().startsWith(typed)), JSON.stringify(marks));
+    const texts = await js('return [...document.querySelectorAll(".item .text")].map((t) => t.textContent.toUpperCase());');
+    assert.ok(texts.every((t) => t.includes(typed)), 'every result has the word');
+    assert.equal(await js('return document.querySelector("#mark-all").hidden;'), true, 'no mark-all over search results');
+    await shot('app-search.png');
+    await js(`const s = document.querySelector('#search'); s.value = ''; s.dispatchEvent(new Event('input'));`);
+    await until('the list again', async () => !(await js('return document.querySelector(".item mark") !== null;')));
+  });
+
+  test('snooze: an item leaves the list, waits in Snoozed, and comes back unread with a fresh toast', async () => {
+    const env = { ...process.env, DISPLAY: display };
+    // The newest Lonceng toast dunst has shown (closing what is on screen moves it to the history).
+    const newest = () => {
+      execFileSync('dunstctl', ['close-all'], { env });
+      const ours = JSON.parse(execFileSync('dunstctl', ['history'], { env }).toString()).data.flat()
+        .filter((n) => n.appname?.data === 'Lonceng');
+      return Math.max(0, ...ours.map((n) => n.id.data));
+    };
+    const id = await js('const e = document.querySelector(".item.unread"); return e ? e.dataset.id : null;');
+    assert.ok(id, 'an unread item');
+    await click(`.item[data-id="${id}"] .snooze`);
+    await click('[data-snooze="hour"]');
+    await until('gone from the list', async () => !(await js(`return !!document.querySelector('.item[data-id="${id}"]');`)));
+    await click('#snoozed-toggle');
+    await until('waiting in Snoozed', () => js(`return !!document.querySelector('#snoozed li[data-id="${id}"]');`));
+    await shot('app-snoozed.png');
+    // Unsnoozed by hand: back at once.
+    await click(`#snoozed .unsnooze[data-id="${id}"]`);
+    await click('#snoozed-toggle');
+    await until('back in the list', () => js(`return !!document.querySelector('.item.unread[data-id="${id}"]');`));
+    // Snoozed for two seconds (as "pick a time" would, sooner): the app's timer brings it back
+    // with a fresh toast.
+    const before = newest();
+    await js(`return window.__TAURI_INTERNALS__.invoke('snooze', { id: ${JSON.stringify(id)}, until: new Date(Date.now() + 2000).toISOString() });`);
+    await until('snoozed', async () => !(await js(`return !!document.querySelector('.item[data-id="${id}"]');`)));
+    await until('back, unread', () => js(`return !!document.querySelector('.item.unread[data-id="${id}"]');`), 15000);
+    await until('a fresh toast', () => newest() > before);
+  });
+
   test('Indonesian re-renders the window, and the tray menu with it, at once (NC-R11)', async () => {
     await click('#open-settings');
     await js('const s = document.querySelector("#lang"); s.value = "id"; s.dispatchEvent(new Event("change"));');

@@ -46,15 +46,22 @@ export class Desktop {
     return p;
   }
 
-  /** `tray: false` leaves the desktop without a tray host. */
-  async up({ tray = true } = {}) {
+  /** `tray: false` leaves the desktop without a tray host; `recorder: true` runs the recording
+   * notification server (tests/src/bin/notification-recorder.rs) instead of dunst. */
+  async up({ tray = true, recorder = false } = {}) {
     if (!process.env.DBUS_SESSION_BUS_ADDRESS) throw new Error('run inside dbus-run-session');
     this.display = freeDisplay();
     this.start('Xvfb', [this.display, '-screen', '0', '1280x800x24', '-nolisten', 'tcp', '-noreset']);
     await until('Xvfb', () => { try { execFileSync('xdpyinfo', ['-display', this.display], { stdio: 'ignore' }); return true; } catch { return false; } });
     this.start('openbox', []);
     await until('openbox', () => execFileSync('xprop', ['-display', this.display, '-root', '_NET_SUPPORTING_WM_CHECK']).toString().includes('window id'));
-    this.start('dunst', []);
+    if (recorder) {
+      const bin = new URL('../../target/debug/notification-recorder', import.meta.url).pathname;
+      this.recorder = this.start(bin, []);
+      await until('the notification recorder', () => this.recorder.log().includes('"ready"'));
+    } else {
+      this.start('dunst', []);
+    }
     if (!tray) return this;
     this.start('gtk-sni-tray-standalone', ['--watcher', '--bottom']);
     await until('the tray watcher', () => this.gdbus(['introspect', '--session', '--dest', 'org.kde.StatusNotifierWatcher', '--object-path', '/StatusNotifierWatcher']).includes('RegisterStatusNotifierItem'));
@@ -91,6 +98,53 @@ export class Desktop {
   activate(item) {
     const [dest, path] = item.includes('/') ? [item.slice(0, item.indexOf('/')), item.slice(item.indexOf('/'))] : [item, '/StatusNotifierItem'];
     return this.gdbus(['call', '--session', '--dest', dest, '--object-path', path, '--method', 'org.kde.StatusNotifierItem.Activate', '400', '780']);
+  }
+
+  /** What the app asked of the recording notification server, one object per call. */
+  toasts() {
+    return this.recorder.log().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
+      .filter((c) => c.call === 'notify' || c.call === 'close');
+  }
+
+  /** Presses button `key` of toast `id` ("default": a click on the toast), as the agent would. */
+  press(id, key) {
+    return this.gdbus(['call', '--session', '--dest', 'org.freedesktop.Notifications', '--object-path', '/org/freedesktop/Notifications',
+      '--method', 'org.lonceng.Recorder.Invoke', String(id), key]);
+  }
+
+  /** The icon the tray item exports (IconPixmap: ARGB32, network byte order), largest first. */
+  trayPixmap(item) {
+    const out = this.trayProperty(item, 'IconPixmap');
+    const m = out.match(/\((\d+), (\d+), \[byte ([^\]]*)\]/);
+    if (!m) return null;
+    const bytes = m[3].split(',').map((b) => Number(b.trim()));
+    return { width: Number(m[1]), height: Number(m[2]), argb: Uint8Array.from(bytes) };
+  }
+
+  /** A left click on the tray icon at (x, y) on the screen. */
+  activateAt(item, x, y) {
+    const [dest, path] = item.includes('/') ? [item.slice(0, item.indexOf('/')), item.slice(item.indexOf('/'))] : [item, '/StatusNotifierItem'];
+    return this.gdbus(['call', '--session', '--dest', dest, '--object-path', path, '--method', 'org.kde.StatusNotifierItem.Activate', String(x), String(y)]);
+  }
+
+  /** The window's frame on the screen, `{ x, y, width, height }`, or null. */
+  windowRect(title) {
+    try {
+      const env = { ...process.env, DISPLAY: this.display };
+      const id = execFileSync('xdotool', ['search', '--onlyvisible', '--name', `^${title}$`], { env }).toString().trim().split('\n')[0];
+      const g = execFileSync('xdotool', ['getwindowgeometry', '--shell', id], { env }).toString();
+      const v = (k) => Number(g.match(new RegExp(`${k}=(-?\\d+)`))[1]);
+      return { x: v('X'), y: v('Y'), width: v('WIDTH'), height: v('HEIGHT') };
+    } catch {
+      return null;
+    }
+  }
+
+  /** The screen's work area (_NET_WORKAREA): what panels leave free. */
+  workArea() {
+    const out = execFileSync('xprop', ['-display', this.display, '-root', '_NET_WORKAREA']).toString();
+    const [x, y, width, height] = out.split('=')[1].split(',').map((v) => Number(v.trim()));
+    return { x, y, width, height };
   }
 
   /** The tray menu's items as `{ id, label }`, read over com.canonical.dbusmenu. */

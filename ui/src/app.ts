@@ -165,8 +165,9 @@ export class BellWindow {
     const lang = this.lang;
     document.documentElement.lang = lang;
     this.root.replaceChildren(
-      h('header', { class: 'top' },
-        h('h1', {}, t(lang, 'bell-title')),
+      // The window has no frame (a tray flyout): its header moves it.
+      h('header', { class: 'top', 'data-tauri-drag-region': true },
+        h('h1', { 'data-tauri-drag-region': true }, t(lang, 'bell-title')),
         h('span', { class: 'status', id: 'status', role: 'status', 'aria-live': 'polite' }),
         h('button', { class: 'icon', id: 'pin', 'aria-label': t(lang, 'pin-window'), title: t(lang, 'pin-window'), 'aria-pressed': String(this.pinned) }, pinIcon()),
         h('button', { class: 'icon', id: 'open-settings', 'aria-label': t(lang, 'tray-settings'), title: t(lang, 'tray-settings') }, '⚙'),

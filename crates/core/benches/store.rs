@@ -2,13 +2,18 @@
 //!
 //! Run: `cargo bench -p lonceng-core --bench store`. Prints a Markdown table for docs/PERFORMANCE.md.
 //! Goals (issue 2): page p99 ≤ 1 ms, counts ≤ 0.1 ms, mark all read over 50,000 unread ≤ 20 ms,
-//! 10,000 upserts ≤ 100 ms.
+//! 10,000 upserts ≤ 100 ms. Issue 15: a search over 100,000 items p99 ≤ 5 ms; the search index's
+//! size and its cost on the 10,000 upserts, against the same store with an empty text per item.
+//! The store indexes as the app does: the text rendered in both languages and the parameters.
 
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use lonceng_core::model::{Category, Kind, Notification, ParamType, Params, Tab};
-use lonceng_core::store::{ListQuery, PageCursor, Scope, Store};
+use std::sync::Arc;
+
+use lonceng_core::i18n::Catalog;
+use lonceng_core::store::{rendered, Indexer, ListQuery, PageCursor, Scope, SearchQuery, Store};
 
 const TOTAL: usize = 100_000;
 
@@ -62,13 +67,15 @@ fn item(i: usize, rng: &mut Lcg, prefix: &str) -> Notification {
     }
 }
 
-fn build(dir: &std::path::Path, name: &str) -> Store {
+fn build(dir: &std::path::Path, name: &str, indexer: Indexer) -> Store {
     let mut store = Store::open(dir.join(name)).expect("open store");
+    store.set_indexer(indexer);
     let mut rng = Lcg(7);
     let items: Vec<Notification> = (0..TOTAL).map(|i| item(i, &mut rng, "n")).collect();
     for chunk in items.chunks(10_000) {
         store.upsert(chunk, now()).expect("upsert");
     }
+    store.index_all().expect("index");
     store
 }
 
@@ -120,8 +127,12 @@ fn label(s: &Scope, unread: bool) -> String {
 fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let t = Instant::now();
-    let mut store = build(dir.path(), "main.db");
+    let app_indexer = rendered(Arc::new(Catalog::builtin().expect("catalog")));
+    let mut store = build(dir.path(), "main.db", app_indexer.clone());
     println!("built a store of {TOTAL} notifications in {}", ms(t.elapsed()));
+    // The peer: the same store whose items are indexed by no text at all.
+    let empty: Indexer = Arc::new(|_: &Notification| String::new());
+    let mut bare = build(dir.path(), "bare.db", empty);
 
     println!("\n| measurement | p50 | p99 | goal |\n|---|---|---|---|");
 
@@ -203,7 +214,7 @@ fn main() {
 
     // Two more mark-all rounds on fresh stores for a spread.
     for name in ["b.db", "c.db"] {
-        let mut s = build(dir.path(), name);
+        let mut s = build(dir.path(), name, app_indexer.clone());
         let t = Instant::now();
         let r = s.mark_all_read(general, now()).expect("mark all");
         mark_times.push(t.elapsed());
@@ -241,4 +252,83 @@ fn main() {
         ms(insert)
     );
     println!("| the same 10,000 re-sent (all duplicates, MW-4) | {} | | — |", ms(resend));
+
+    // Indexing them afterwards, as the app does in the background, 500 per transaction.
+    let t = Instant::now();
+    let mut steps = Vec::new();
+    loop {
+        let step = Instant::now();
+        if store.index_some(500).expect("index") == 0 {
+            break;
+        }
+        steps.push(step.elapsed());
+    }
+    let total = t.elapsed();
+    steps.sort();
+    println!(
+        "| indexing those 10,000 for search afterwards, 500 per step (background) | {} per step | max {} per step; {} total | — |",
+        ms(percentile(&steps, 0.5)),
+        ms(steps.last().copied().unwrap_or_default()),
+        ms(total)
+    );
+    // The peer: the same 10,000 indexed with no text (the FTS rows alone).
+    bare.upsert(&fresh, now()).expect("upsert");
+    let t = Instant::now();
+    bare.index_all().expect("index");
+    println!("| … the same with no text per item (the peer) | {} total | | — |", ms(t.elapsed()));
+
+    // Search: words an agent types, everywhere and within a tab, first page of results.
+    let queries = [
+        "deal",
+        "deal_name 4821",
+        "object_name 777",
+        "ta",
+        "approval",
+        "persetujuan",
+        "4821",
+        "budi siti",
+        "expense_name 12",
+        "contact_name",
+        "zzz nothing",
+    ];
+    let mut times = Vec::new();
+    let mut per_query = vec![Vec::new(); queries.len()];
+    for round in 0..200 {
+        for (i, q) in queries.iter().enumerate() {
+            let scope = if (round + i) % 2 == 0 { None } else { Some(general) };
+            let q = SearchQuery { text: (*q).into(), scope, unread_only: round % 3 == 0, limit: 200 };
+            let t = Instant::now();
+            let found = store.search(&q).expect("search");
+            times.push(t.elapsed());
+            per_query[i].push(t.elapsed());
+            std::hint::black_box(found);
+        }
+    }
+    times.sort();
+    let slowest = per_query
+        .iter_mut()
+        .zip(queries)
+        .map(|(ts, q)| {
+            ts.sort();
+            (percentile(ts, 0.99), q)
+        })
+        .max()
+        .unwrap_or_default();
+    println!("| search, slowest query: \"{}\" | | {} | p99 ≤ 5 ms |", slowest.1, us(slowest.0));
+    println!(
+        "| search over 110,000 items, {} queries (words, prefixes, numbers, nothing found; everywhere or a tab) | {} | {} | p99 ≤ 5 ms |",
+        times.len(),
+        us(percentile(&times, 0.5)),
+        us(percentile(&times, 0.99))
+    );
+    drop(store);
+    drop(bare);
+    let size = |name: &str| std::fs::metadata(dir.path().join(name)).map(|m| m.len()).unwrap_or(0);
+    let (with, without) = (size("main.db"), size("bare.db"));
+    println!(
+        "| database file, 110,000 items: with the search index / without text | {:.1} MB / {:.1} MB | | index ≈ {:.1} MB |",
+        with as f64 / 1e6,
+        without as f64 / 1e6,
+        with.saturating_sub(without) as f64 / 1e6
+    );
 }

@@ -18,10 +18,13 @@ use lonceng_core::model::Tab;
 use lonceng_core::store::{ListQuery, PageCursor, Scope, SearchQuery, Store, MAX_RESULTS};
 use lonceng_core::sync::crm_source::CrmSource;
 use lonceng_core::sync::lonceng::LoncengSource;
+use lonceng_core::sync::BoxFut;
 use lonceng_core::sync::{
     ConnState, SharedStore, Source, SyncConfig, SyncEngine, SyncEvent, SyncHandle, SyncStatus,
 };
-use lonceng_core::toast::{snooze_times, QuietKind, QuietState, Reason, SnoozeTimes, ToastCenter, Zone};
+use lonceng_core::toast::{
+    snooze_times, Notifier, NotifyError, QuietKind, QuietState, Reason, SnoozeTimes, Toast, ToastCenter, Zone,
+};
 use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio_util::sync::CancellationToken;
 
@@ -130,20 +133,9 @@ impl Desktop {
         }
         let catalog = Arc::new(Catalog::builtin().map_err(|e| AppError::Store(e.to_string()))?);
         let mut opened = Store::open(&db)?;
-        // Search finds items by their text in both languages. A store from before search is
-        // indexed once, off the start-up path.
+        // Search finds items by their text in both languages, indexed in the background.
         opened.set_indexer(lonceng_core::store::rendered(catalog.clone()));
         let store: SharedStore = Arc::new(Mutex::new(opened));
-        {
-            let store = store.clone();
-            tokio::task::spawn_blocking(move || {
-                match store.lock().unwrap_or_else(|p| p.into_inner()).index_missing() {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(items = n, "indexed for search"),
-                    Err(e) => tracing::warn!(error = %e, "search index not brought up to date"),
-                }
-            });
-        }
         let shutdown = CancellationToken::new();
         let sync: Arc<Mutex<Option<Connected>>> = Arc::new(Mutex::new(None));
         let (events, events_rx) = mpsc::unbounded_channel();
@@ -167,9 +159,11 @@ impl Desktop {
         focus.set_matcher(settings.chat_match());
         // The center holds the actions only weakly: the actions hold the center (to withdraw toasts).
         let on_toast = Arc::downgrade(&actions);
+        let notifier: Arc<dyn Notifier> =
+            Arc::new(Announcing { inner: (ports.notifier)(activations_tx), notify: notify.clone() });
         let toasts = Arc::new(
             ToastCenter::new(
-                (ports.notifier)(activations_tx),
+                notifier,
                 focus.clone(),
                 catalog.clone(),
                 clock.clone(),
@@ -186,6 +180,8 @@ impl Desktop {
         );
         actions.set_toasts(toasts.clone());
         let changed = notify.clone();
+        let index = Arc::new(tokio::sync::Notify::new());
+        spawn_indexer(store.clone(), index.clone(), shutdown.clone());
         tokio::spawn(lonceng_core::toast::drive(
             toasts.clone(),
             events_rx,
@@ -193,6 +189,7 @@ impl Desktop {
             move |e| {
                 if matches!(e, SyncEvent::StoreChanged) {
                     changed(UiEvent::Changed);
+                    index.notify_one();
                 }
             },
             shutdown.clone(),
@@ -813,6 +810,59 @@ impl Desktop {
         if let Some(server) = self.server.lock().await.take() {
             server.stop().await;
         }
+    }
+}
+
+/// Keeps search up to date: after every change of the list (and once at start, for a store from
+/// before search), what is not indexed yet is, 500 items per turn on the store, so that the window
+/// and sync never wait long for it (docs/PERFORMANCE.md).
+fn spawn_indexer(store: SharedStore, wake: Arc<tokio::sync::Notify>, shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        loop {
+            loop {
+                let store = store.clone();
+                let step = tokio::task::spawn_blocking(move || {
+                    store.lock().unwrap_or_else(|p| p.into_inner()).index_some(500)
+                })
+                .await;
+                match step {
+                    Ok(Ok(0)) => break,
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e, "search index not brought up to date");
+                        break;
+                    }
+                    Err(e) => return tracing::warn!(error = %e, "the search indexer failed"),
+                }
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = wake.notified() => {}
+            }
+        }
+    });
+}
+
+/// The platform's notifier, telling the shell when a toast appeared: an agent who sees one is
+/// likely to click, so the window's processes start then (docs/PERFORMANCE.md: cold open).
+struct Announcing {
+    inner: Arc<dyn Notifier>,
+    notify: UiNotify,
+}
+
+impl Notifier for Announcing {
+    fn show(&self, toast: Toast, replaces: Option<u32>) -> BoxFut<'_, Result<u32, NotifyError>> {
+        Box::pin(async move {
+            let shown = self.inner.show(toast, replaces).await;
+            if shown.is_ok() {
+                (self.notify)(UiEvent::Toasted);
+            }
+            shown
+        })
+    }
+
+    fn close(&self, handle: u32) -> BoxFut<'_, Result<(), NotifyError>> {
+        self.inner.close(handle)
     }
 }
 

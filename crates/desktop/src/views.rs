@@ -81,16 +81,19 @@ pub enum UiEvent {
     Shown,
     /// A signed update was found (or installing it failed).
     Update,
+    /// A toast appeared: the agent may click soon (the shell readies the window).
+    Toasted,
 }
 
 impl UiEvent {
-    pub const ALL: [UiEvent; 6] = [
+    pub const ALL: [UiEvent; 7] = [
         UiEvent::Changed,
         UiEvent::Status,
         UiEvent::Settings,
         UiEvent::OpenSettings,
         UiEvent::Shown,
         UiEvent::Update,
+        UiEvent::Toasted,
     ];
 
     pub fn name(self) -> &'static str {
@@ -101,6 +104,7 @@ impl UiEvent {
             UiEvent::OpenSettings => "open-settings",
             UiEvent::Shown => "shown",
             UiEvent::Update => "update",
+            UiEvent::Toasted => "toasted",
         }
     }
 

@@ -254,7 +254,8 @@ bus_test! {
         eventually("listed", || unread_general(&app).len() == 1).await;
         let id = unread_general(&app)[0].clone();
 
-        assert_eq!(app.search("deal 51", None, false).unwrap().items.len(), 1, "found by its text");
+                // Indexed for search in the background, a moment after it is listed.
+        eventually("found by its text", || app.search("deal 51", None, false).unwrap().items.len() == 1).await;
         assert_eq!(app.search("menyebut", None, false).unwrap().items.len(), 1, "and by its Indonesian text");
 
         app.snooze(&id, Utc::now() + chrono::Duration::milliseconds(1500)).unwrap();

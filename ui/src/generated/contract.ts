@@ -178,7 +178,7 @@ crm_client_secret?: string, chat_window_patterns?: Array<string>, autostart?: bo
 
 export type AppError = { "kind": "store", "message": string } | { "kind": "not_found", "message": string } | { "kind": "refused", "message": string } | { "kind": "invalid", "message": string } | { "kind": "platform", "message": string };
 
-export type BackendEvent = "changed" | "status" | "settings" | "open-settings" | "shown" | "update";
+export type BackendEvent = "changed" | "status" | "settings" | "open-settings" | "shown" | "update" | "toasted";
 
 export type UpdateOffer = { version: string, 
 /**
@@ -252,7 +252,7 @@ export const KIND_MESSAGES: Readonly<Record<string, string>> = {
 };
 
 /** Every event the window is sent, each on the channel `lonceng://<name>`. */
-export const BACKEND_EVENTS: readonly BackendEvent[] = ['changed', 'status', 'settings', 'open-settings', 'shown', 'update'];
+export const BACKEND_EVENTS: readonly BackendEvent[] = ['changed', 'status', 'settings', 'open-settings', 'shown', 'update', 'toasted'];
 
 /** How long a mark-all can be undone before it leaves for the server, in milliseconds. */
 export const UNDO_WINDOW_MS = 10000;

@@ -5,8 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 
 use super::read_state::{merge_read, write_counts};
-use super::search::INDEXED_KEY;
-use super::state::{get_state, quarantine, set_state};
+use super::state::{quarantine, set_state};
 use super::{
     idx, ApplyReport, Batch, ListQuery, Page, PageCursor, PruneReport, Store, StoreError, CURSOR_KEY,
 };
@@ -22,15 +21,8 @@ impl Store {
 
     /// Applies one sync batch in one transaction.
     pub fn apply(&mut self, batch: &Batch, now: DateTime<Utc>) -> Result<ApplyReport, StoreError> {
-        let index = self.indexer.clone();
         self.write(|tx, marks| {
             let mut report = ApplyReport::default();
-            // New items are indexed for search as they land; the mark moves only while the index
-            // is complete (a store from before search is indexed once the app gives its indexer).
-            let upto: i64 = get_state(tx, INDEXED_KEY)?.and_then(|v| v.parse().ok()).unwrap_or(0);
-            let newest: Option<i64> = tx.query_row("SELECT max(seq) FROM notifications", [], |r| r.get(0))?;
-            let complete = newest.is_none_or(|n| n <= upto);
-            let mut indexed = tx.prepare_cached("INSERT INTO search (rowid, text) VALUES (?1, ?2)")?;
             let mut delta = vec![0i64; Category::ALL.len()];
             let mut find =
                 tx.prepare_cached("SELECT seq, category, read_at FROM notifications WHERE id = ?1")?;
@@ -71,7 +63,6 @@ impl Store {
                     n.read_at.map(to_ms),
                     to_ms(now),
                 ])?;
-                indexed.execute(params![tx.last_insert_rowid(), index(n)])?;
                 if n.read_at.is_none() {
                     delta[idx(n.category)] += 1;
                 }
@@ -107,9 +98,6 @@ impl Store {
                 }
             }
             write_counts(tx, &delta)?;
-            if complete && !report.inserted.is_empty() {
-                set_state(tx, INDEXED_KEY, &tx.last_insert_rowid().to_string())?;
-            }
             if let Some(cursor) = &batch.cursor {
                 set_state(tx, CURSOR_KEY, cursor)?;
             }

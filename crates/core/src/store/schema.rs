@@ -92,12 +92,24 @@ CREATE TABLE held_toasts (
     notification_id TEXT,                 -- NULL: chat messages or late items, `count` of them
     count           INTEGER NOT NULL
 );
-CREATE VIRTUAL TABLE search USING fts5 (
-    text, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
+-- Search: one index per tab (general, inbox, approval); contentless, the text rendered by the app.
+CREATE VIRTUAL TABLE search_general USING fts5 (
+    text, category, content = '', contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4 5 6'
+);
+CREATE VIRTUAL TABLE search_inbox USING fts5 (
+    text, category, content = '', contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4 5 6'
+);
+CREATE VIRTUAL TABLE search_approval USING fts5 (
+    text, category, content = '', contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4 5 6'
 );
 -- However a row goes (retention, the server's expiry, a new source), its index entry and snooze go.
 CREATE TRIGGER notifications_gone AFTER DELETE ON notifications BEGIN
-    DELETE FROM search WHERE rowid = old.seq;
+    DELETE FROM search_general WHERE old.tab = 1 AND rowid = old.seq;
+    DELETE FROM search_inbox WHERE old.tab = 2 AND rowid = old.seq;
+    DELETE FROM search_approval WHERE old.tab = 3 AND rowid = old.seq;
     DELETE FROM snoozes WHERE id = old.id;
 END;
 "#,

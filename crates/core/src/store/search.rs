@@ -2,13 +2,20 @@
 //! both languages, and its parameters (names, deal and ticket titles, numbers).
 //!
 //! Why this shape:
+//! - **One index per tab** (`search_general`, …), each with the category as a token: a search in
+//!   a tab walks only that tab's words; "in all tabs" asks the three and keeps the newest.
 //! - **Contentless** (`content=''`): the text is rendered from the template and the parameters,
 //!   so the index keeps only its tokens; `contentless_delete` lets retention remove an item's
 //!   entry (a trigger does, whichever way a row goes).
 //! - **Rendered text, not templates.** An agent types what she saw ("ditugaskan", "PT Maju"); the
 //!   store cannot render, so the app hands it an [`Indexer`] (the catalog, both languages).
-//! - **Prefix terms, all required**: each word typed becomes `"word"*`, so a query is never FTS
-//!   syntax (no operator, column or quote from the agent reaches the parser).
+//! - **Quoted terms, all required**: each word typed becomes `"word"`, the last `"word"*` (it may
+//!   be half typed), so a query is never FTS syntax (no operator, column or quote from the agent
+//!   reaches the parser). Whole words stream through FTS5's doclists; only the last is a prefix,
+//!   and prefixes of 2 to 6 characters have their own index (`prefix = '2 3 4 5 6'`).
+//! - **Indexed after the fact**, in small batches ([`Store::index_some`]): rendering and
+//!   tokenising cost more than storing, and a sync batch must not hold the store that long
+//!   (docs/PERFORMANCE.md); a new item is findable a moment after it is listed.
 //! - **Newest arrivals first, by rowid** (the local `seq`): FTS5 walks its rowids backwards and
 //!   stops at the limit, so a common word over 100,000 items costs no sort (docs/PERFORMANCE.md).
 
@@ -16,17 +23,17 @@ use std::sync::Arc;
 
 use rusqlite::params;
 
-use super::notifications::{collect_rows, collect_rows_with, decode, COLUMNS};
+use super::notifications::{collect_rows_with, decode, COLUMNS};
 use super::state::{get_state, set_state};
 use super::{Scope, Store, StoreError};
 use crate::i18n::{strip_bidi_controls, Catalog, Lang};
-use crate::model::{Notification, ParamValue};
+use crate::model::{Category, Notification, ParamValue, Tab};
 
 /// The text an item is found by.
 pub type Indexer = Arc<dyn Fn(&Notification) -> String + Send + Sync>;
 
 /// The sync state key: items up to this `seq` are indexed.
-pub(super) const INDEXED_KEY: &str = "search_upto";
+const INDEXED_KEY: &str = "search_upto";
 /// The most results a search returns.
 pub const MAX_RESULTS: usize = 200;
 /// The most words of a query that count, and the longest word.
@@ -71,88 +78,117 @@ pub fn rendered(catalog: Arc<Catalog>) -> Indexer {
     })
 }
 
-/// The words of `text` as an FTS5 query of quoted prefix terms, all required; `None` when there is
-/// no word in it.
+/// The words of `text` as an FTS5 query of quoted terms, all required; `None` when there is no
+/// word in it. The last word is a prefix (the agent may still be typing it) unless a space
+/// follows it; the words before it are whole.
 pub fn fts_query(text: &str) -> Option<String> {
-    let terms: Vec<String> = text
+    let words: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .take(MAX_TERMS)
-        .map(|w| format!("\"{}\"*", w.chars().take(MAX_TERM).collect::<String>()))
+        .map(|w| w.chars().take(MAX_TERM).collect())
         .collect();
-    (!terms.is_empty()).then(|| terms.join(" "))
+    let typing = !text.ends_with(char::is_whitespace);
+    let last = words.len().checked_sub(1)?;
+    let terms: Vec<String> = words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| if i == last && typing { format!("\"{w}\"*") } else { format!("\"{w}\"") })
+        .collect();
+    Some(terms.join(" "))
+}
+
+/// A category as one token (the tokenizer would split `chat_assignment`).
+fn category_token(c: Category) -> String {
+    c.as_str().replace('_', "")
+}
+
+/// Each tab's index: a search within a tab never walks what only another tab holds, so a word
+/// common elsewhere costs nothing there.
+fn table(tab: Tab) -> &'static str {
+    match tab {
+        Tab::General => "search_general",
+        Tab::Inbox => "search_inbox",
+        Tab::Approval => "search_approval",
+    }
 }
 
 impl Store {
-    /// Finds items by what the agent reads in them, newest arrivals first.
+    /// Finds items by what the agent reads in them, newest arrivals first: within a tab (and
+    /// chip), or in every tab.
     pub fn search(&self, q: &SearchQuery) -> Result<Vec<Notification>, StoreError> {
-        let Some(matching) = fts_query(&q.text) else { return Ok(vec![]) };
-        let (filter, key) = match q.scope {
-            None => ("", 0),
-            Some(Scope { category: Some(c), .. }) => (" AND n.category = ?3", c.code()),
-            Some(Scope { tab, category: None }) => (" AND n.tab = ?3", tab.code()),
+        let Some(words) = fts_query(&q.text) else { return Ok(vec![]) };
+        let limit = q.limit.clamp(1, MAX_RESULTS);
+        let tabs = match q.scope {
+            Some(s) => vec![s.tab],
+            None => Tab::ALL.to_vec(),
+        };
+        // The chip is a token of the `category` column, intersected by FTS5.
+        let matching = match q.scope.and_then(|s| s.category) {
+            Some(c) => format!("text : ({words}) AND category : \"{}\"", category_token(c)),
+            None => format!("text : ({words})"),
         };
         let unread = if q.unread_only {
             " AND n.read_at IS NULL AND n.seq > (SELECT upto_seq FROM read_marks WHERE category = n.category)"
         } else {
             ""
         };
-        let sql = format!(
-            "SELECT {COLUMNS} FROM search JOIN notifications n ON n.seq = search.rowid \
-             WHERE search MATCH ?1{filter}{unread} ORDER BY search.rowid DESC LIMIT ?2"
-        );
-        let limit = q.limit.clamp(1, MAX_RESULTS) as i64;
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let rows = if q.scope.is_some() {
-            stmt.query(params![matching, limit, key])
-        } else {
-            stmt.query(params![matching, limit])
+        let mut found = Vec::new();
+        for tab in tabs {
+            let t = table(tab);
+            let sql = format!(
+                "SELECT {COLUMNS}, n.seq FROM {t} CROSS JOIN notifications n ON n.seq = {t}.rowid \
+                 WHERE {t} MATCH ?1{unread} ORDER BY {t}.rowid DESC LIMIT ?2"
+            );
+            let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+            let rows = stmt.query(params![matching, limit as i64]).map_err(|e| self.err(e))?;
+            found.extend(collect_rows_with(rows).map_err(|e| self.err(e))?);
         }
-        .map_err(|e| self.err(e))?;
-        let mut items = collect_rows(rows)
-            .map_err(|e| self.err(e))?
-            .into_iter()
-            .map(decode)
-            .collect::<Result<Vec<_>, _>>()?;
+        // Every tab's newest arrivals, then the newest of them all.
+        found.sort_by_key(|(_, seq)| std::cmp::Reverse(*seq));
+        found.truncate(limit);
+        let mut items = found.into_iter().map(|(row, _)| decode(row)).collect::<Result<Vec<_>, _>>()?;
         items.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
         Ok(items)
     }
 
-    /// Finds items that arrive from now on by `indexer`'s text.
+    /// Finds items by `indexer`'s text from now on (items indexed before keep their text).
     pub fn set_indexer(&mut self, indexer: Indexer) {
         self.indexer = indexer;
     }
 
-    /// Indexes what is not yet (a store from before search), in batches. Returns how many items
-    /// it indexed.
-    pub fn index_missing(&mut self) -> Result<u64, StoreError> {
+    /// Indexes up to `limit` items not indexed yet, oldest first, in one transaction. Returns how
+    /// many it indexed: 0 when search is up to date.
+    pub fn index_some(&mut self, limit: usize) -> Result<u64, StoreError> {
         let index = self.indexer.clone();
+        self.write(|tx, _| {
+            let upto: i64 = get_state(tx, INDEXED_KEY)?.and_then(|v| v.parse().ok()).unwrap_or(0);
+            let mut stmt = tx.prepare_cached(&format!(
+                "SELECT {COLUMNS}, n.seq FROM notifications n WHERE n.seq > ?1 ORDER BY n.seq LIMIT ?2"
+            ))?;
+            let rows = collect_rows_with(stmt.query(params![upto, limit.max(1) as i64])?)?;
+            let Some(last) = rows.last().and_then(|(_, seq)| *seq) else { return Ok(0) };
+            for (row, seq) in &rows {
+                // A row that cannot be read back is found by nothing; it stays listed.
+                if let Ok(n) = decode(row.clone()) {
+                    let sql =
+                        format!("INSERT INTO {} (rowid, text, category) VALUES (?1, ?2, ?3)", table(n.tab()));
+                    tx.prepare_cached(&sql)?.execute(params![seq, index(&n), category_token(n.category)])?;
+                }
+            }
+            set_state(tx, INDEXED_KEY, &last.to_string())?;
+            Ok(rows.len() as u64)
+        })
+    }
+
+    /// Indexes everything not indexed yet (tests, benchmarks; the app goes in batches).
+    pub fn index_all(&mut self) -> Result<u64, StoreError> {
         let mut done = 0;
         loop {
-            let batch = self.write(|tx, _| {
-                let upto: i64 = get_state(tx, INDEXED_KEY)?.and_then(|v| v.parse().ok()).unwrap_or(0);
-                let mut stmt = tx.prepare_cached(&format!(
-                    "SELECT {COLUMNS}, n.seq FROM notifications n WHERE n.seq > ?1 ORDER BY n.seq LIMIT 1000"
-                ))?;
-                let rows = collect_rows_with(stmt.query([upto])?)?;
-                let Some(last) = rows.last().and_then(|(_, seq)| *seq) else { return Ok(0) };
-                // Items that landed while the index was incomplete are indexed already.
-                let mut forget = tx.prepare_cached("DELETE FROM search WHERE rowid = ?1")?;
-                let mut insert = tx.prepare_cached("INSERT INTO search (rowid, text) VALUES (?1, ?2)")?;
-                for (row, seq) in &rows {
-                    forget.execute([seq])?;
-                    // A row that cannot be read back is found by nothing; it stays listed.
-                    if let Ok(n) = decode(row.clone()) {
-                        insert.execute(params![seq, index(&n)])?;
-                    }
-                }
-                set_state(tx, INDEXED_KEY, &last.to_string())?;
-                Ok(rows.len() as u64)
-            })?;
-            if batch == 0 {
-                return Ok(done);
+            match self.index_some(1_000)? {
+                0 => return Ok(done),
+                n => done += n,
             }
-            done += batch;
         }
     }
 }

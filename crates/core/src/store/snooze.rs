@@ -1,5 +1,7 @@
 //! Snoozed items and held toasts: what waits for a time on this device.
 //!
+//! - Every query walks `snoozes` (or `held_toasts`) first (`CROSS JOIN` fixes the order): they
+//!   hold a handful of rows, the list 100,000, and counts are read on every change.
 //! - **Snooze.** A snoozed item leaves the tab's lists and the unread counts and waits in the
 //!   "Snoozed" view; at its time it comes back unread (the app toasts it afresh). Read anywhere
 //!   meanwhile (NC-R13), it is forgotten: the snooze is dropped, not served. The maintained
@@ -60,12 +62,13 @@ impl Store {
         self.write(|tx, _| {
             tx.execute(
                 &format!(
-                    "DELETE FROM snoozes WHERE id IN (SELECT n.id FROM notifications n WHERE NOT ({UNREAD}))"
+                    "DELETE FROM snoozes WHERE id IN \
+                     (SELECT s.id FROM snoozes s CROSS JOIN notifications n ON n.id = s.id WHERE NOT ({UNREAD}))"
                 ),
                 [],
             )?;
             let mut stmt = tx.prepare_cached(&format!(
-                "SELECT {COLUMNS}, s.until FROM snoozes s JOIN notifications n ON n.id = s.id \
+                "SELECT {COLUMNS}, s.until FROM snoozes s CROSS JOIN notifications n ON n.id = s.id \
                  ORDER BY s.until, n.id"
             ))?;
             let rows = stmt.query([])?;
@@ -96,7 +99,7 @@ impl Store {
     pub fn take_due_snoozes(&mut self, now: DateTime<Utc>) -> Result<Vec<Notification>, StoreError> {
         self.write(|tx, _| {
             let mut stmt = tx.prepare_cached(&format!(
-                "SELECT {COLUMNS}, {UNREAD} FROM snoozes s JOIN notifications n ON n.id = s.id \
+                "SELECT {COLUMNS}, {UNREAD} FROM snoozes s CROSS JOIN notifications n ON n.id = s.id \
                  WHERE s.until <= ?1 ORDER BY s.until, n.id"
             ))?;
             let rows = collect_rows_with(stmt.query([to_ms(now)])?)?;
@@ -113,7 +116,7 @@ impl Store {
     pub(super) fn snoozed_unread(&self) -> Result<Vec<(Category, u64)>, StoreError> {
         Ok(self
             .per_category(&format!(
-                "SELECT n.category, count(*) FROM snoozes s JOIN notifications n ON n.id = s.id \
+                "SELECT n.category, count(*) FROM snoozes s CROSS JOIN notifications n ON n.id = s.id \
                  WHERE {UNREAD} GROUP BY n.category"
             ))?
             .into_iter()
@@ -137,10 +140,12 @@ impl Store {
     /// and the rest (chat messages, late items).
     pub fn release_held(&mut self) -> Result<u64, StoreError> {
         self.write(|tx, _| {
+            // An item held twice (sent again, back from a snooze) is told of once.
             let n: i64 = tx.query_row(
                 &format!(
-                    "SELECT coalesce(sum(h.count), 0) FROM held_toasts h WHERE h.notification_id IS NULL \
-                     OR EXISTS (SELECT 1 FROM notifications n WHERE n.id = h.notification_id AND {UNREAD})"
+                    "SELECT (SELECT coalesce(sum(count), 0) FROM held_toasts WHERE notification_id IS NULL) \
+                          + (SELECT count(DISTINCT h.notification_id) FROM held_toasts h \
+                             CROSS JOIN notifications n ON n.id = h.notification_id WHERE {UNREAD})"
                 ),
                 [],
                 |r| r.get(0),

@@ -682,11 +682,12 @@ fn held_toasts_survive_a_restart_and_leave_out_what_was_read() {
     s.upsert(&[item("a", Category::Mention, 1), item("b", Category::Mention, 2)], t0()).unwrap();
     s.hold_toast(crate::toast::Held::Item("a")).unwrap();
     s.hold_toast(crate::toast::Held::Item("b")).unwrap();
+    s.hold_toast(crate::toast::Held::Item("a")).unwrap();
     s.hold_toast(crate::toast::Held::Other(3)).unwrap();
     s.mark_read("b", t0()).unwrap();
     drop(s);
     let mut s = Store::open(&path).unwrap();
-    assert_eq!(s.release_held().unwrap(), 4, "a, and three chat messages");
+    assert_eq!(s.release_held().unwrap(), 4, "a (once), and three chat messages");
     assert_eq!(s.release_held().unwrap(), 0, "once");
 }
 
@@ -705,6 +706,7 @@ fn searchable() -> Store {
         t0(),
     )
     .unwrap();
+    s.index_all().unwrap();
     s
 }
 
@@ -759,32 +761,43 @@ fn search_follows_the_indexer_and_forgets_what_retention_removes() {
     let mut s = searchable();
     // The app's indexer (rendered text); items already stored are not indexed twice.
     s.set_indexer(std::sync::Arc::new(|n: &Notification| format!("rendered {}", n.id)));
-    assert_eq!(s.index_missing().unwrap(), 0, "all indexed as they came");
+    assert_eq!(s.index_all().unwrap(), 0, "nothing left to index");
     s.upsert(&[item("new", Category::Mention, 6)], t0()).unwrap();
+    assert_eq!(found(&s, "rendered", None), Vec::<String>::new(), "indexed after the fact");
+    assert_eq!(s.index_some(10).unwrap(), 1);
     assert_eq!(found(&s, "rendered", None), ["new"]);
     assert_eq!(found(&s, "maju", None), ["d1"]);
-    // Gone from the store, gone from search.
-    s.apply(&Batch { expired: vec!["d1".into()], ..Batch::default() }, t0()).unwrap();
+    // Gone from the store, gone from search, in every tab's index.
+    s.upsert(&[item("in", Category::ChatAssignment, 7), item("ap", Category::Deals, 8)], t0()).unwrap();
+    s.index_all().unwrap();
+    assert_eq!(found(&s, "rendered", None), ["ap", "in", "new"]);
+    s.apply(&Batch { expired: vec!["d1".into(), "in".into(), "ap".into()], ..Batch::default() }, t0())
+        .unwrap();
     assert_eq!(found(&s, "maju", None), Vec::<String>::new());
+    assert_eq!(found(&s, "rendered", None), ["new"]);
     s.prune_expired(t0() + Duration::days(400)).unwrap();
     assert_eq!(found(&s, "rendered", None), Vec::<String>::new());
 }
 
 #[test]
-fn a_store_from_before_search_is_indexed_when_the_app_gives_its_indexer() {
+fn items_are_indexed_in_batches_after_the_fact_and_once() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("l.db");
     let mut s = Store::open(&path).unwrap();
-    s.upsert(&[item("a", Category::Mention, 1)], t0()).unwrap();
-    // As a version-3 store would be: nothing indexed, no mark.
-    s.conn.execute_batch("DELETE FROM search; DELETE FROM sync_state WHERE key = 'search_upto';").unwrap();
-    s.upsert(&[item("b", Category::Mention, 2)], t0()).unwrap();
+    s.set_indexer(std::sync::Arc::new(|n: &Notification| format!("word {}", n.id)));
+    s.upsert(
+        &[item("a", Category::Mention, 1), item("b", Category::Mention, 2), item("c", Category::Mention, 3)],
+        t0(),
+    )
+    .unwrap();
+    assert_eq!(s.index_some(2).unwrap(), 2);
     drop(s);
+    // Where it stopped survives a restart (as a store from before search starts at nothing).
     let mut s = Store::open(&path).unwrap();
     s.set_indexer(std::sync::Arc::new(|n: &Notification| format!("word {}", n.id)));
-    assert_eq!(s.index_missing().unwrap(), 2);
-    assert_eq!(found(&s, "word", None), ["b", "a"]);
-    assert_eq!(s.index_missing().unwrap(), 0);
+    assert_eq!(s.index_all().unwrap(), 1);
+    assert_eq!(s.index_all().unwrap(), 0);
+    assert_eq!(found(&s, "word", None), ["c", "b", "a"]);
 }
 
 #[test]
@@ -795,6 +808,7 @@ fn search_finds_the_text_as_rendered_in_both_languages() {
     d.kind = Kind::DealOwnerAssigned;
     d.params = Params::new().with("actor", "Siti").with("deal_name", "PT Sejahtera");
     s.upsert(&[d], t0()).unwrap();
+    s.index_all().unwrap();
     assert_eq!(found(&s, "owner sejahtera", None), ["d3"], "English");
     assert_eq!(found(&s, "pemilik sejahtera", None), ["d3"], "Indonesian");
     assert_eq!(found(&s, "siti", None), ["d3"], "parameters");
