@@ -92,8 +92,10 @@ export class BellWindow {
     document.addEventListener('keydown', (e) => this.onKey(e));
     this.renderAll();
     void this.refreshUpdate();
-    await this.reload(false, first);
+        await this.reload(false, first, false);
     this.reportPainted(true);
+    // What sits beside the list waits for the list: the first paint is what the click waits on.
+    void this.refreshAside();
   }
 
   /** Tells the backend once the list is on screen: the frame after the next has drawn it. */
@@ -120,9 +122,9 @@ export class BellWindow {
     return Promise.all([this.backend.page(scope, this.s.unreadOnly, null, want), this.backend.counts()]);
   }
 
-  private async reload(keepScroll = false, fetched = this.fetch(keepScroll)) {
+    private async reload(keepScroll = false, fetched = this.fetch(keepScroll), aside = true) {
     const scope = { tab: this.s.tab, category: this.s.category, search: this.s.search, everywhere: this.s.everywhere };
-    void this.refreshAside();
+    if (aside) void this.refreshAside();
     const [page, counts] = await fetched;
     // A newer request may have changed the scope (or the search) meanwhile.
     if (scope.tab !== this.s.tab || scope.category !== this.s.category || scope.search !== this.s.search
@@ -358,7 +360,8 @@ export class BellWindow {
     const counts = this.s.counts;
     const el = this.root.querySelector('#announce');
     if (!counts || !el) return;
-    const scope = `${this.s.tab}|${this.s.category}|${this.s.unreadOnly}`;
+        // What is listed: a search (in a tab or in all) is another list, not news.
+    const scope = `${this.s.tab}|${this.s.category}|${this.s.unreadOnly}|${this.s.search}|${this.s.everywhere}`;
     const before = this.heard;
     const same = before?.scope === scope;
     const last = same ? before.newest : undefined;
@@ -504,8 +507,8 @@ export class BellWindow {
 
   /** The text with the search's matches marked (as text: nothing from data becomes markup). */
   private marked(text: string): Array<Node | string> {
-    const terms = searchTerms(this.s.search);
-    if (!terms.length) return [text];
+        const terms = searchTerms(this.s.search);
+    if (!terms.words.length) return [text];
     return highlight(text, terms).map((p) => (p.hit ? h('mark', {}, p.text) : p.text));
   }
 
@@ -519,10 +522,12 @@ export class BellWindow {
     const close = () => { menu.hidden = true; menu.replaceChildren(); from.focus(); };
     const choose = (until: string) => {
       close();
-      void this.backend.snooze(item.id, until).then(
-        (done) => {
+            void this.backend.snooze(item.id, until).then(
+        async (done) => {
           if (done) this.snack([h('span', {}, t(lang, 'snooze-done', { time: when(until, this.now(), lang) }))]);
-          return this.reload(true);
+          await this.reload(true);
+          // Its row is gone: the list keeps the keyboard.
+          this.list.focus();
         },
         (e: unknown) => this.notice(e, item),
       );

@@ -13,6 +13,7 @@ import {
   type Tab,
 } from './backend';
 import { render, stripBidiControls, t } from './i18n';
+import { matches, searchTerms } from './view';
 
 const PEOPLE = ['Budi Santoso', 'Sari Wulandari', 'Dewi Lestari', 'Andi Pratama', 'Michael Tan', 'Rina Kusuma'];
 const CONTACTS = ['Siti Rahmawati', 'Jessica Wong', 'Agus Setiawan', 'Putri Anggraini', 'David Chen', 'Made Wirawan'];
@@ -243,21 +244,22 @@ export class MockBackend implements Backend {
 
   async search(text: string, scope: Scope | null, unreadOnly: boolean): Promise<SearchResult> {
     if (scope) checkScope(scope);
-    // As the runtime's index: every word a prefix of a word of the text in either language or
-    // of a parameter, accents and case aside.
+        // As the runtime's index: every word of the query a word of the text in either language or
+    // of a parameter (the last one the start of a word while it is typed), accents and case aside.
     const fold = (s: string) => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
     const words = (s: string) => fold(s).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
-    const terms = words(text).slice(0, 8);
-    if (!terms.length) return { items: [], limited: false };
+    const terms = searchTerms(text);
+    if (!terms.words.length) return { items: [], limited: false };
     const items = this.items.filter((i) => {
       if (scope && (i.tab !== scope.tab || (scope.category && i.category !== scope.category))) return false;
-      if (unreadOnly && i.read_at) return false;
+            if (unreadOnly && i.read_at) return false;
+      if (this.snoozes.has(i.id) && !i.read_at) return false;
       const hay = words([
         ...Object.values(i.params).map(String),
         stripBidiControls(render('en', i)),
         stripBidiControls(render('id', i)),
       ].join(' '));
-      return terms.every((term) => hay.some((w) => w.startsWith(term)));
+            return terms.words.every((_, n) => hay.some((w) => matches(w, { words: [terms.words[n]], prefixLast: terms.prefixLast && n === terms.words.length - 1 })));
     });
     return { items: items.slice(0, 200), limited: items.length > 200 };
   }

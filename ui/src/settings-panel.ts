@@ -29,53 +29,54 @@ export function minutesOf(value: string): number | null {
 
 /** Quiet hours (a weekly schedule, categories that break through) and sound: each change is saved
  * at once, as the toast checkboxes are. */
-function quietAndSound(st: Settings, lang: Lang, quietly: (c: SettingsChanges) => void): HTMLElement[] {
-  const q: QuietHours = { ...st.quiet_hours, days: [...st.quiet_hours.days], breakthrough: [...st.quiet_hours.breakthrough] };
-  const saveQuiet = () => quietly({ quiet_hours: { ...q } });
+function quietAndSound(st: Settings, lang: Lang, backend: Backend, quietly: (c: SettingsChanges) => void): HTMLElement[] {
+  const q: QuietHours = st.quiet_hours;
+  // Each change is made to the settings as they are when it is saved, so that one made meanwhile
+  // elsewhere (quiet hours turned off from the tray, say) is not undone by this form.
+  const saveQuiet = (change: (q: QuietHours) => void) => void backend.settings().then((cur) => {
+    const next = { ...cur.quiet_hours, days: [...cur.quiet_hours.days], breakthrough: [...cur.quiet_hours.breakthrough] };
+    change(next);
+    quietly({ quiet_hours: next });
+  });
+  const saveSound = (change: (s: Settings['sound']) => void) => void backend.settings().then((cur) => {
+    const next = { ...cur.sound, silent: [...cur.sound.silent] };
+    change(next);
+    quietly({ sound: next });
+  });
   const enabled = h('input', { type: 'checkbox', id: 'quiet-enabled', checked: q.enabled });
-  enabled.addEventListener('change', () => { q.enabled = enabled.checked; saveQuiet(); });
-  const time = (id: string, minutes: number, set: (m: number) => void) => {
+  enabled.addEventListener('change', () => saveQuiet((n) => { n.enabled = enabled.checked; }));
+  const time = (id: string, minutes: number, set: (n: QuietHours, m: number) => void) => {
     const input = h('input', { type: 'time', id, value: hhmm(minutes), required: true });
     input.addEventListener('change', () => {
       const m = minutesOf(input.value);
-      if (m !== null) { set(m); saveQuiet(); }
+      if (m !== null) saveQuiet((n) => set(n, m));
     });
     return input;
   };
-  const from = time('quiet-start', q.start, (m) => { q.start = m; });
-  const to = time('quiet-end', q.end, (m) => { q.end = m; });
+  const from = time('quiet-start', q.start, (n, m) => { n.start = m; });
+  const to = time('quiet-end', q.end, (n, m) => { n.end = m; });
+  const toggle = <T,>(list: T[], x: T, on: boolean): T[] => (on ? [...new Set([...list, x])] : list.filter((v) => v !== x));
   const days = DAYS.map((d) => {
     const box = h('input', { type: 'checkbox', 'data-day': d, checked: q.days.includes(d) });
-    box.addEventListener('change', () => {
-      q.days = DAYS.filter((x) => (x === d ? box.checked : q.days.includes(x)));
-      saveQuiet();
-    });
+    box.addEventListener('change', () => saveQuiet((n) => { n.days = DAYS.filter((x) => toggle(n.days, d, box.checked).includes(x)); }));
     return h('label', { class: 'toggle day' }, box, t(lang, `day-${d}`));
   });
   const categories = Object.values(CATEGORIES).flat();
   const label = (c: Category) => `${t(lang, `tab-${tabOf(c)}`)} · ${t(lang, `category-${c}`)}`;
   const through = categories.map((c) => {
     const box = h('input', { type: 'checkbox', 'data-breakthrough': c, checked: q.breakthrough.includes(c) });
-    box.addEventListener('change', () => {
-      q.breakthrough = categories.filter((x) => (x === c ? box.checked : q.breakthrough.includes(x)));
-      saveQuiet();
-    });
+    box.addEventListener('change', () => saveQuiet((n) => { n.breakthrough = toggle(n.breakthrough, c, box.checked); }));
     return h('label', { class: 'toggle' }, box, label(c));
   });
-  const sound = { on: st.sound.on, silent: [...st.sound.silent] };
-  const soundOn = h('input', { type: 'checkbox', id: 'sound-on', checked: sound.on });
+  const soundOn = h('input', { type: 'checkbox', id: 'sound-on', checked: st.sound.on });
   const silent = categories.map((c) => {
-    const box = h('input', { type: 'checkbox', 'data-sound': c, checked: !sound.silent.includes(c), disabled: !sound.on });
-    box.addEventListener('change', () => {
-      sound.silent = categories.filter((x) => (x === c ? !box.checked : sound.silent.includes(x)));
-      quietly({ sound: { ...sound } });
-    });
+    const box = h('input', { type: 'checkbox', 'data-sound': c, checked: !st.sound.silent.includes(c), disabled: !st.sound.on });
+    box.addEventListener('change', () => saveSound((n) => { n.silent = toggle(n.silent, c, !box.checked); }));
     return h('label', { class: 'toggle' }, box, label(c));
   });
   soundOn.addEventListener('change', () => {
-    sound.on = soundOn.checked;
-    for (const l of silent) (l.querySelector('input') as HTMLInputElement).disabled = !sound.on;
-    quietly({ sound: { ...sound } });
+    for (const l of silent) (l.querySelector('input') as HTMLInputElement).disabled = !soundOn.checked;
+    saveSound((n) => { n.on = soundOn.checked; });
   });
   return [
     h('fieldset', { id: 'quiet-hours' }, h('legend', {}, t(lang, 'settings-quiet')),
@@ -202,7 +203,7 @@ export function renderSettingsPanel(el: HTMLElement, st: Settings, lang: Lang, b
     ...demoNote,
     h('label', { class: 'field' }, t(lang, 'tray-language'), langSelect),
     h('fieldset', {}, h('legend', {}, t(lang, 'settings-toasts')), h('label', { class: 'toggle' }, chatBox, t(lang, 'settings-chat-messages')), ...mutes),
-    ...quietAndSound(st, lang, quietly),
+    ...quietAndSound(st, lang, backend, quietly),
     h('fieldset', { id: 'source' }, h('legend', {}, t(lang, 'settings-source')),
       h('label', { class: 'toggle' }, sources.server, t(lang, 'settings-source-server')),
       h('label', { class: 'toggle' }, sources.crm, t(lang, 'settings-source-crm')),

@@ -108,14 +108,26 @@ function fold(s: string): string {
   return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
 }
 
-/** The words of a search, as the runtime takes them (at most eight). */
-export function searchTerms(query: string): string[] {
-  return fold(query).split(/[^\p{L}\p{N}]+/u).filter(Boolean).slice(0, 8);
+/** The words of a search as the runtime takes them (at most eight): whole words, but the last is a
+ * prefix while it may still be being typed (no space after it). */
+export interface Terms { words: string[]; prefixLast: boolean }
+
+export function searchTerms(query: string): Terms {
+  const words = fold(query).split(/[^\p{L}\p{N}]+/u).filter(Boolean).slice(0, 8);
+  return { words, prefixLast: !/\s$/u.test(query) };
 }
 
-/** `text` in parts, each marked when it is the start of a word a search term matched (a prefix, case
- * and accents aside). The parts are text for text nodes: a match is never markup from data. */
-export function highlight(text: string, terms: string[]): Array<{ text: string; hit: boolean }> {
+/** Whether a word (already folded) is one the search matches. */
+export function matches(folded: string, terms: Terms): string | undefined {
+  const last = terms.words.length - 1;
+  return terms.words
+    .filter((t, i) => (i === last && terms.prefixLast ? folded.startsWith(t) : folded === t))
+    .sort((a, b) => b.length - a.length)[0];
+}
+
+/** `text` in parts, each marked where a search term matched a word (whole, or the start of it for
+ * the word being typed; case and accents aside). The parts are text for text nodes: a match is never markup from data. */
+export function highlight(text: string, terms: Terms): Array<{ text: string; hit: boolean }> {
   const out: Array<{ text: string; hit: boolean }> = [];
   let at = 0;
   const push = (s: string, hit: boolean) => { if (s) out.push({ text: s, hit }); };
@@ -123,7 +135,7 @@ export function highlight(text: string, terms: string[]): Array<{ text: string; 
     const word = m[0];
     const start = m.index ?? 0;
     const folded = fold(word);
-    const term = terms.filter((t) => folded.startsWith(t)).sort((a, b) => b.length - a.length)[0];
+        const term = matches(folded, terms);
     if (!term) continue;
     // How much of the word (in its own characters) the folded term covers.
     let len = 0;

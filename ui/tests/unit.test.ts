@@ -129,15 +129,18 @@ describe('the web mock follows the store rules', () => {
 describe('search highlighting and quiet-hour times', () => {
   it('marks word prefixes the terms match, case and accents aside, and nothing else', async () => {
     const { highlight, searchTerms } = await import('../src/view');
-    const parts = highlight('Budi made you the owner of Café Élan', searchTerms('caf ELA bud'));
-    expect(parts.filter((p) => p.hit).map((p) => p.text)).toEqual(['Bud', 'Caf', 'Éla']);
+        // Whole words, and the start of the word being typed.
+    const parts = highlight('Budi made you the owner of Café Élan', searchTerms('CAFE elan bud'));
+    expect(parts.filter((p) => p.hit).map((p) => p.text)).toEqual(['Bud', 'Café', 'Élan']);
+    expect(highlight('Budi Santoso', searchTerms('bud san ')).filter((p) => p.hit)).toEqual([]);
     expect(highlight('Café', searchTerms('cafe')).map((p) => p.text)).toEqual(['Café']);
     expect(parts.map((p) => p.text).join('')).toBe('Budi made you the owner of Café Élan');
     expect(highlight('<b>x</b>', searchTerms('b'))).toEqual([
       { text: '<', hit: false }, { text: 'b', hit: true }, { text: '>x</', hit: false }, { text: 'b', hit: true }, { text: '>', hit: false },
     ]);
-    expect(searchTerms('  "maju" OR  ')).toEqual(['maju', 'or']);
-    expect(searchTerms('a '.repeat(50))).toHaveLength(8);
+        expect(searchTerms('  "maju" OR  ')).toEqual({ words: ['maju', 'or'], prefixLast: false });
+    expect(searchTerms('maju ja')).toEqual({ words: ['maju', 'ja'], prefixLast: true });
+    expect(searchTerms('a '.repeat(50)).words).toHaveLength(8);
   });
 
   it('reads and writes times of day as minutes after midnight', async () => {

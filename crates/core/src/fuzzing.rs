@@ -5,7 +5,8 @@
 //!
 //! Every property is stronger than "does not panic": a stream parses the same however it is cut
 //! into chunks, what the server admits the client accepts, a link is judged the same before and
-//! after a browser normalises it, a server's delay is capped.
+//! after a browser normalises it, a server's delay is capped, what an agent types into search is
+//! never query syntax.
 
 use std::sync::OnceLock;
 
@@ -171,10 +172,69 @@ pub fn url_policy(data: &[u8]) {
     }
 }
 
+/// Search: whatever the agent types is never FTS5 syntax (no query fails), and what is found is
+/// in the tab asked for.
+pub fn search(data: &[u8]) {
+    use crate::model::{Category, Kind, Params, Tab};
+    use crate::store::{rendered, Scope, SearchQuery};
+    thread_local! {
+        static STORE: Option<Store> = (|| {
+            let mut store = Store::open_in_memory().ok()?;
+            store.set_indexer(rendered(std::sync::Arc::new(Catalog::builtin().ok()?)));
+            let items: Vec<Notification> = (0..30)
+                .map(|i| Notification {
+                    id: format!("n-{i}"),
+                    category: [Category::Assignment, Category::ChatAssignment, Category::Deals][i % 3],
+                    kind: [Kind::DealOwnerAssigned, Kind::ConversationAssigned, Kind::DealApprovalRequested][i % 3],
+                    params: Params::new()
+                        .with("actor", "Budi Santoso")
+                        .with("deal_name", format!("PT Maju {i}"))
+                        .with("contact_name", "Café Élan")
+                        .with("channel", "whatsapp")
+                        .with("amount", "Rp 1.000"),
+                    actor_id: None,
+                    recipient_id: "u-1".into(),
+                    url: format!("https://app.qontak.com/crm/deals/{i}"),
+                    created_at: now(),
+                    read_at: None,
+                })
+                .collect();
+            store.upsert(&items, now()).ok()?;
+            store.index_all().ok()?;
+            Some(store)
+        })();
+    }
+    let text = String::from_utf8_lossy(data).into_owned();
+    STORE.with(|store| {
+        let Some(store) = store else { return };
+        let scopes = [
+            None,
+            Some(Scope { tab: Tab::Inbox, category: None }),
+            Some(Scope { tab: Tab::Approval, category: Some(Category::Deals) }),
+        ];
+        for scope in scopes {
+            let q = SearchQuery { text: text.clone(), scope, unread_only: false, limit: 50 };
+            let found = store.search(&q).unwrap_or_else(|e| panic!("{text:?} failed: {e}"));
+            if let Some(s) = scope {
+                assert!(found.iter().all(|n| n.tab() == s.tab && s.category.is_none_or(|c| c == n.category)));
+            }
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     //! The seeds each target starts from, and every input the fuzzer found failing, run as tests.
     use super::*;
+
+    #[test]
+    fn search_seeds_and_findings() {
+        for input in
+            [&b"maju"[..], b"cafe \"elan\" OR NEAR(", b"persetujuan budi", b"*", b"\xff\xfe text:", b""]
+        {
+            search(input);
+        }
+    }
 
     #[test]
     fn sse_seeds_and_findings() {

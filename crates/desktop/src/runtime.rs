@@ -181,7 +181,7 @@ impl Desktop {
         actions.set_toasts(toasts.clone());
         let changed = notify.clone();
         let index = Arc::new(tokio::sync::Notify::new());
-        spawn_indexer(store.clone(), index.clone(), shutdown.clone());
+        spawn_indexer(store.clone(), index.clone(), notify.clone(), shutdown.clone());
         tokio::spawn(lonceng_core::toast::drive(
             toasts.clone(),
             events_rx,
@@ -281,10 +281,13 @@ impl Desktop {
         let (wake, shutdown) = (self.snoozes.clone(), self.shutdown.clone());
         tokio::spawn(async move {
             const MINUTE: Duration = Duration::from_secs(60);
+            // After a failure, a due snooze is tried again a little later, not at once forever.
+            let mut backoff = Duration::ZERO;
             loop {
                 let next = store.lock().unwrap_or_else(|p| p.into_inner()).next_snooze().ok().flatten();
                 let wait =
                     next.map_or(MINUTE, |t| (t - clock.now()).to_std().unwrap_or(Duration::ZERO).min(MINUTE));
+                let wait = wait.max(backoff);
                 tokio::select! {
                     _ = shutdown.cancelled() => return,
                     _ = wake.notified() => continue,
@@ -295,6 +298,7 @@ impl Desktop {
                     store.lock().unwrap_or_else(|p| p.into_inner()).take_due_snoozes(now)
                 })
                 .await;
+                backoff = Duration::ZERO;
                 match due {
                     Ok(Ok(due)) if !due.is_empty() => {
                         let _ = events.send(SyncEvent::StoreChanged);
@@ -303,7 +307,10 @@ impl Desktop {
                         }
                     }
                     Ok(Ok(_)) => {}
-                    Ok(Err(e)) => tracing::warn!(error = %e, "snoozed items not brought back"),
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e, "snoozed items not brought back");
+                        backoff = Duration::from_secs(5);
+                    }
                     Err(e) => tracing::warn!(error = %e, "the snooze timer failed"),
                 }
             }
@@ -750,11 +757,14 @@ impl Desktop {
     /// Pauses toasts until `until`; `None` resumes (what arrived meanwhile gets one summary). The
     /// toasts follow only once the setting is saved.
     async fn pause(&self, until: Option<DateTime<Utc>>) -> Result<(), AppError> {
-        let quiet = self.quiet();
+        let now = self.clock.now();
         self.update(|s| {
             s.paused_until = until;
             if until.is_none() {
-                if let Some(QuietState { kind: QuietKind::Scheduled, until }) = quiet {
+                // Resumed inside quiet hours (paused or not): the period running now is skipped.
+                if let Some(QuietState { kind: QuietKind::Scheduled, until }) =
+                    s.toasts().quiet(now, Zone::Device)
+                {
                     s.quiet_skipped_until = Some(until);
                 }
             }
@@ -816,9 +826,15 @@ impl Desktop {
 /// Keeps search up to date: after every change of the list (and once at start, for a store from
 /// before search), what is not indexed yet is, 500 items per turn on the store, so that the window
 /// and sync never wait long for it (docs/PERFORMANCE.md).
-fn spawn_indexer(store: SharedStore, wake: Arc<tokio::sync::Notify>, shutdown: CancellationToken) {
+fn spawn_indexer(
+    store: SharedStore,
+    wake: Arc<tokio::sync::Notify>,
+    notify: UiNotify,
+    shutdown: CancellationToken,
+) {
     tokio::spawn(async move {
         loop {
+            let mut indexed = false;
             loop {
                 let store = store.clone();
                 let step = tokio::task::spawn_blocking(move || {
@@ -827,13 +843,17 @@ fn spawn_indexer(store: SharedStore, wake: Arc<tokio::sync::Notify>, shutdown: C
                 .await;
                 match step {
                     Ok(Ok(0)) => break,
-                    Ok(Ok(_)) => {}
+                    Ok(Ok(_)) => indexed = true,
                     Ok(Err(e)) => {
                         tracing::warn!(error = %e, "search index not brought up to date");
                         break;
                     }
                     Err(e) => return tracing::warn!(error = %e, "the search indexer failed"),
                 }
+            }
+            // A search open in the window finds what just arrived.
+            if indexed {
+                notify(UiEvent::Changed);
             }
             tokio::select! {
                 _ = shutdown.cancelled() => return,

@@ -189,14 +189,17 @@ pub(super) fn page_sql(q: &ListQuery) -> (String, i64) {
         ""
     };
     let after = if q.after.is_some() { " AND (n.created_at, n.id) < (?3, ?4)" } else { "" };
-    // Snoozed items wait in their own view.
     let sql = format!(
         "SELECT {COLUMNS} FROM notifications n INDEXED BY {index} \
-         WHERE {filter}{unread}{after} AND NOT EXISTS (SELECT 1 FROM snoozes s WHERE s.id = n.id) \
-         ORDER BY n.created_at DESC, n.id DESC LIMIT ?2"
+         WHERE {filter}{unread}{after} AND {NOT_SNOOZED} ORDER BY n.created_at DESC, n.id DESC LIMIT ?2"
     );
     (sql, key)
 }
+
+/// Snoozed items wait in their own view while unread; read meanwhile (elsewhere, NC-R13), they
+/// are listed as read, and the snooze is forgotten when it comes due.
+pub(super) const NOT_SNOOZED: &str = "NOT EXISTS (SELECT 1 FROM snoozes s WHERE s.id = n.id \
+     AND n.read_at IS NULL AND n.seq > (SELECT upto_seq FROM read_marks WHERE category = n.category))";
 
 /// The selected columns, with the effective read time (explicit, or from the watermark).
 pub(super) const COLUMNS: &str =

@@ -82,6 +82,38 @@ CREATE UNIQUE INDEX quarantine_once ON quarantine (raw, error);
     Migration::sql(
         r#"
 -- v4: snoozed items, toasts held by quiet hours, and search over the history.
+-- First, local sequence numbers are never reused: without AUTOINCREMENT, an item arriving after
+-- the newest one was removed took its number, and so fell under a watermark (read) and behind
+-- the search index's mark (never indexed). The table is rebuilt with the same rows and indexes.
+CREATE TABLE notifications_v4 (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    id           TEXT NOT NULL UNIQUE,
+    tab          INTEGER NOT NULL,
+    category     INTEGER NOT NULL,
+    kind         TEXT NOT NULL,
+    params       TEXT NOT NULL,
+    actor_id     TEXT,
+    recipient_id TEXT NOT NULL,
+    url          TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    read_at      INTEGER,
+    arrived_at   INTEGER NOT NULL
+);
+INSERT INTO notifications_v4 SELECT seq, id, tab, category, kind, params, actor_id, recipient_id, url,
+    created_at, read_at, arrived_at FROM notifications;
+-- Numbers already handed out and gone (up to the highest watermark) are not handed out again.
+INSERT INTO sqlite_sequence (name, seq) SELECT 'notifications_v4', 0
+    WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'notifications_v4');
+UPDATE sqlite_sequence SET seq = max(seq, (SELECT coalesce(max(upto_seq), 0) FROM read_marks))
+    WHERE name = 'notifications_v4';
+DROP TABLE notifications;
+ALTER TABLE notifications_v4 RENAME TO notifications;
+CREATE INDEX notif_tab ON notifications (tab, created_at DESC, id DESC);
+CREATE INDEX notif_category ON notifications (category, created_at DESC, id DESC);
+CREATE INDEX notif_tab_unread ON notifications (tab, created_at DESC, id DESC) WHERE read_at IS NULL;
+CREATE INDEX notif_category_unread ON notifications (category, created_at DESC, id DESC)
+    WHERE read_at IS NULL;
+
 CREATE TABLE snoozes (
     id    TEXT PRIMARY KEY,               -- the notification's id
     until INTEGER NOT NULL                -- Unix ms, UTC
@@ -117,7 +149,7 @@ END;
 ];
 
 /// Every category has a watermark and a counter row from the start.
-fn seed_categories(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+pub(super) fn seed_categories(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     for c in Category::ALL {
         tx.execute("INSERT INTO read_marks VALUES (?1, 0, 0)", [c.code()])?;
         tx.execute("INSERT INTO unread_counts VALUES (?1, 0)", [c.code()])?;

@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use rusqlite::params;
 
-use super::notifications::{collect_rows_with, decode, COLUMNS};
+use super::notifications::{collect_rows_with, decode, COLUMNS, NOT_SNOOZED};
 use super::state::{get_state, set_state};
 use super::{Scope, Store, StoreError};
 use crate::i18n::{strip_bidi_controls, Catalog, Lang};
@@ -138,7 +138,7 @@ impl Store {
             let t = table(tab);
             let sql = format!(
                 "SELECT {COLUMNS}, n.seq FROM {t} CROSS JOIN notifications n ON n.seq = {t}.rowid \
-                 WHERE {t} MATCH ?1{unread} ORDER BY {t}.rowid DESC LIMIT ?2"
+                              WHERE {t} MATCH ?1{unread} AND {NOT_SNOOZED} ORDER BY {t}.rowid DESC LIMIT ?2"
             );
             let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
             let rows = stmt.query(params![matching, limit as i64]).map_err(|e| self.err(e))?;

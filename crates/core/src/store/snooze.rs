@@ -97,19 +97,23 @@ impl Store {
     /// Ends the snoozes due at `now`: returns the items that come back (still unread), oldest
     /// snooze first. Items read meanwhile are dropped without coming back.
     pub fn take_due_snoozes(&mut self, now: DateTime<Utc>) -> Result<Vec<Notification>, StoreError> {
-        self.write(|tx, _| {
-            let mut stmt = tx.prepare_cached(&format!(
-                "SELECT {COLUMNS}, {UNREAD} FROM snoozes s CROSS JOIN notifications n ON n.id = s.id \
+        Ok(self
+            .write(|tx, _| {
+                let mut stmt = tx.prepare_cached(&format!(
+                    "SELECT {COLUMNS}, {UNREAD} FROM snoozes s CROSS JOIN notifications n ON n.id = s.id \
                  WHERE s.until <= ?1 ORDER BY s.until, n.id"
-            ))?;
-            let rows = collect_rows_with(stmt.query([to_ms(now)])?)?;
-            tx.execute("DELETE FROM snoozes WHERE until <= ?1", [to_ms(now)])?;
-            Ok(rows)
-        })?
-        .into_iter()
-        .filter(|(_, unread)| *unread == Some(1))
-        .map(|(row, _)| decode(row))
-        .collect()
+                ))?;
+                let rows = collect_rows_with(stmt.query([to_ms(now)])?)?;
+                tx.execute("DELETE FROM snoozes WHERE until <= ?1", [to_ms(now)])?;
+                Ok(rows)
+            })?
+            .into_iter()
+            .filter(|(_, unread)| *unread == Some(1))
+            // A row that cannot be read back stays listed as it is; the others come back.
+            .filter_map(|(row, _)| {
+                decode(row).map_err(|e| tracing::warn!(error = %e, "a snoozed item not brought back")).ok()
+            })
+            .collect())
     }
 
     /// Unread items snoozed now, per category: off the counts until they come back.

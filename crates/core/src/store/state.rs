@@ -39,9 +39,12 @@ impl Store {
             let other = get_state(tx, SOURCE_KEY)?.is_some_and(|bound| bound != identity);
             if other {
                 tx.execute_batch(
-                    "DELETE FROM notifications; DELETE FROM read_marks; DELETE FROM outbox; DELETE FROM held_toasts; \
-                     DELETE FROM quarantine; DELETE FROM sync_state; UPDATE unread_counts SET n = 0;",
+                                        "DELETE FROM notifications; DELETE FROM read_marks; DELETE FROM outbox; DELETE FROM held_toasts; \
+                     DELETE FROM quarantine; DELETE FROM sync_state; DELETE FROM unread_counts;",
                 )?;
+                // Every category has its watermark and counter again, as in a new store (without
+                // them, every unread query compares with NULL and finds nothing).
+                super::schema::seed_categories(tx)?;
             }
             set_state(tx, SOURCE_KEY, identity)?;
             Ok(other)
