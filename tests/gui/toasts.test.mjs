@@ -7,7 +7,8 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,6 +93,19 @@ function iconAlpha({ argb }) {
   return max;
 }
 
+/** The exported icon as a PNG in tests/gui/screenshots/, for a person to look at (ARGB → RGBA). */
+function saveIcon({ width, height, argb }, name) {
+  const shots = fileURLToPath(new URL('./screenshots/', import.meta.url));
+  mkdirSync(shots, { recursive: true });
+  const rgba = Buffer.alloc(argb.length);
+  for (let i = 0; i < argb.length; i += 4) {
+    rgba[i] = argb[i + 1]; rgba[i + 1] = argb[i + 2]; rgba[i + 2] = argb[i + 3]; rgba[i + 3] = argb[i];
+  }
+  const raw = join(mkdtempSync(join(tmpdir(), 'lonceng-icon-')), 'icon.rgba');
+  writeFileSync(raw, rgba);
+  execFileSync('convert', ['-size', `${width}x${height}`, '-depth', '8', `rgba:${raw}`, join(shots, name)]);
+}
+
 const badge = (n) => (n === 0 ? '' : n > 99 ? '99+' : String(n));
 
 test('the tray icon carries the unread number, read back from the pixmap it exports (NC-R14)', async () => {
@@ -100,7 +114,8 @@ test('the tray icon carries the unread number, read back from the pixmap it expo
   assert.ok(n > 0, 'the demo left unread items');
   const icon = desktop.trayPixmap(item);
   assert.ok(icon && icon.width >= 16, 'an icon pixmap is exported');
-  assert.equal(readBadge(icon), badge(n), `the icon says ${n}`);
+    assert.equal(readBadge(icon), badge(n), `the icon says ${n}`);
+  saveIcon(icon, 'tray-icon-unread.png');
 });
 
 test('toasts carry Open and Mark as read buttons with the theme sound; pressing Mark as read reads it (NC-R8, NC-R13)', async () => {
@@ -170,7 +185,8 @@ test('quiet hours hold toasts, the tray says so, and turning them off gives one 
   assert.match(desktop.trayProperty(item, 'ToolTip'), /Quiet until \d\d:\d\d/);
   const icon = desktop.trayPixmap(item);
   assert.ok(iconAlpha(icon) < 128, 'the quiet look is faded');
-  assert.equal(readBadge(icon), badge(n), 'and keeps its number');
+    assert.equal(readBadge(icon), badge(n), 'and keeps its number');
+  saveIcon(icon, 'tray-icon-quiet.png');
 
   const entry = desktop.trayMenu(item).find((m) => m.label === 'Quiet hours');
   assert.ok(entry, 'a Quiet hours item in the tray menu');

@@ -343,8 +343,19 @@ bus_test! {
         quiet_for("held by the pause", Duration::from_millis(500), || notifies(&rec).len() == 1).await;
         app.resume().await.unwrap();
         eventually("the pause's summary", || notifies(&rec).len() == 2).await;
-        let Call::Notify { body, .. } = notifies(&rec)[1].clone() else { unreachable!() };
+                let Call::Notify { body, .. } = notifies(&rec)[1].clone() else { unreachable!() };
         assert_eq!(visible(&body), "1 notification arrived while notifications were paused");
+
+        // Resumed during a pause inside quiet hours: this period is skipped, and stays skipped
+        // when the settings change next.
+        app.set_quiet_hours(true).await.unwrap();
+        app.pause_for_an_hour().await.unwrap();
+        assert_eq!(app.quiet().map(|q| q.kind), Some(lonceng_core::toast::QuietKind::Paused));
+        app.resume().await.unwrap();
+        assert_eq!(app.quiet(), None);
+        let lang = lonceng_desktop::settings::SettingsChanges { lang: Some(lonceng_core::i18n::Lang::Id), ..Default::default() };
+        app.save_settings(lang).await.unwrap();
+        assert_eq!(app.quiet(), None, "still skipped");
         app.stop().await;
         server.stop().await;
     });

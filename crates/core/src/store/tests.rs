@@ -570,10 +570,40 @@ fn a_version_1_database_is_migrated_in_place() {
         conn.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = 1;"))
             .unwrap();
     }
-    let s = Store::open(&path).unwrap();
+    let mut s = Store::open(&path).unwrap();
     assert_eq!(s.outbox_pending(10, t0()).unwrap().len(), 1, "old actions stay due");
     let version: i64 = s.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     assert_eq!(version, MIGRATIONS.len() as i64, "migrated to the current schema");
+    s.upsert(&[item("a", Category::Mention, 1)], t0()).unwrap();
+    assert_eq!(all(&s, scope(Tab::General, None), true), ["a"]);
+}
+
+// v4 rebuilds the list with numbers never reused: the rows, their numbers and the read state stay,
+// and numbers a watermark covered are not handed out again.
+#[test]
+fn a_version_3_list_keeps_its_rows_numbers_and_read_state_in_v4() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v3.db");
+    {
+        let conn = Connection::open(&path).unwrap();
+        for m in &MIGRATIONS[..3] {
+            conn.execute_batch(m.sql).unwrap();
+        }
+        for c in Category::ALL {
+            // Everything up to 7 was read by a mark-all, and those items were pruned since.
+            conn.execute("INSERT INTO read_marks VALUES (?1, 7, 0)", [c.code()]).unwrap();
+            conn.execute("INSERT INTO unread_counts VALUES (?1, 0)", [c.code()]).unwrap();
+        }
+        conn.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = 3;"))
+            .unwrap();
+    }
+    let mut s = Store::open(&path).unwrap();
+    s.upsert(&[item("new", Category::Mention, 1)], t0()).unwrap();
+    let seq: i64 =
+        s.conn.query_row("SELECT seq FROM notifications WHERE id = 'new'", [], |r| r.get(0)).unwrap();
+    assert_eq!(seq, 8, "after the watermark");
+    assert_eq!(all(&s, scope(Tab::General, None), true), ["new"]);
+    assert_counts_consistent(&s);
 }
 
 // A source without a cursor (the CRM list) sends the same bad item on every poll: it is kept once.
@@ -610,6 +640,30 @@ fn a_store_filled_from_another_source_is_emptied_when_bound_to_a_new_one() {
     // A new item of the new source counts as unread: no read mark of the old one covers it.
     store.upsert(&[item("crm_1", Category::Mention, 1)], now).unwrap();
     assert_eq!(store.unread_counts().unwrap().total(), 1);
+    // ...and every unread query finds it: the watermarks are there again, at nothing.
+    let general = Scope::new(Tab::General, None).unwrap();
+    assert_eq!(all(&store, general, true), ["crm_1"]);
+    assert_counts_consistent(&store);
+    assert!(store.snooze("crm_1", far()).unwrap());
+    assert!(store.unsnooze("crm_1").unwrap());
+    assert_eq!(store.mark_all_read(general, now).unwrap().changed, 1);
+}
+
+// A number is never handed out twice: an item arriving after the newest one went is not taken
+// for read by a watermark that covered the one gone, and is indexed for search.
+#[test]
+fn an_item_arriving_after_the_newest_one_went_is_unread_and_found() {
+    let mut s = Store::open_in_memory().unwrap();
+    let general = scope(Tab::General, None);
+    s.upsert(&[item("a", Category::Mention, 1), item("b", Category::Mention, 2)], t0()).unwrap();
+    s.mark_all_read(general, t0()).unwrap();
+    s.index_all().unwrap();
+    s.apply(&Batch { expired: vec!["b".into()], ..Batch::default() }, t0()).unwrap();
+    s.upsert(&[item("c", Category::Mention, 3)], t0()).unwrap();
+    assert_eq!(all(&s, general, true), ["c"], "not under the watermark");
+    assert_counts_consistent(&s);
+    assert_eq!(s.index_all().unwrap(), 1, "indexed, not taken for one indexed before");
+    assert_eq!(found(&s, "x", None), ["c", "a"]);
 }
 
 // ---- snooze, held toasts, search (issue 15) ----
