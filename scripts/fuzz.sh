@@ -2,7 +2,7 @@
 # Runs every cargo fuzz target (fuzz/fuzz_targets) for a bounded time, from its seeds in fuzz/seeds.
 # Inputs the fuzzer finds are kept in a scratch folder, so the checkout stays clean; a crash stops
 # the run, prints the panic and the input, and keeps the input in fuzz/artifacts/ (add it to the
-# regression tests in crates/core/src/fuzzing.rs).
+# regression tests in crates/client/src/fuzzing.rs).
 #
 #   scripts/fuzz.sh                 10 s per target, unoptimised (what scripts/test.sh runs: quick to build)
 #   FUZZ_RELEASE=1 scripts/fuzz.sh 600   a real hunt: optimised, about 12 times the executions per second

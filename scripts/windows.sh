@@ -126,7 +126,7 @@ windows_test() {
   wineserver -p
   wineboot -i >/dev/null 2>&1 || true
   # A Wine hang must fail this run, not use up CI's time.
-  timeout 1800 cargo test "${XC[@]}" --all-features -p lonceng-core -p lonceng-server -p lonceng-e2e -p lonceng-desktop
+  timeout 1800 cargo test "${XC[@]}" --all-features -p lonceng-domain -p lonceng-client -p lonceng-server -p lonceng-e2e -p lonceng-desktop
   say "Windows: the app (debug) and its installer"
   cargo build "${XC[@]}" -p lonceng
   local appdir="$CARGO_TARGET_DIR/$WINDOWS_TARGET/debug"

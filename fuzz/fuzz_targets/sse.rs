@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| lonceng_core::fuzzing::sse(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| lonceng_client::fuzzing::sse(data));

@@ -4,15 +4,15 @@
 use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Utc};
-use lonceng_core::model::Tab;
-use lonceng_core::store::{PageCursor, Scope};
-use lonceng_core::sync::SyncStatus;
-use lonceng_core::toast::{QuietState, Reason, SnoozeTimes};
+use lonceng_client::store::{PageCursor, Scope};
+use lonceng_client::sync::SyncStatus;
+use lonceng_client::toast::{QuietState, Reason, SnoozeTimes};
 use lonceng_desktop::error::AppError;
 use lonceng_desktop::settings::{SettingsChanges, SettingsView};
 use lonceng_desktop::views::{
     CountsView, MarkAllView, PageView, QuarantineView, SearchView, SnoozedView, UpdateOffer,
 };
+use lonceng_domain::model::Tab;
 use tauri::{AppHandle, State};
 
 use crate::window::{Pinned, Shown};
@@ -148,7 +148,7 @@ pub async fn install_update(handle: AppHandle) -> Result<(), AppError> {
 
 /// Settings → Diagnose: `lonceng doctor`'s report, from the running app.
 #[tauri::command]
-pub async fn diagnose(app: State<'_, App>) -> Result<lonceng_core::doctor::Report, AppError> {
+pub async fn diagnose(app: State<'_, App>) -> Result<lonceng_client::doctor::Report, AppError> {
     Ok(app.diagnose().await)
 }
 

@@ -140,7 +140,7 @@ fn main() {
 }
 
 /// `lonceng doctor`: prints the report and gives its exit code.
-fn doctor(data_dir: Option<std::path::PathBuf>, lang: Option<lonceng_core::i18n::Lang>) -> i32 {
+fn doctor(data_dir: Option<std::path::PathBuf>, lang: Option<lonceng_domain::i18n::Lang>) -> i32 {
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(r) => r,
         Err(e) => {

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use lonceng_core::i18n::Lang;
 use lonceng_desktop::badge::Icon;
 use lonceng_desktop::settings::SettingsChanges;
 use lonceng_desktop::views::{TrayIcon as Look, TrayView, UiEvent};
+use lonceng_domain::i18n::Lang;
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItemBuilder, Menu, MenuBuilder, MenuItemBuilder, SubmenuBuilder};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};

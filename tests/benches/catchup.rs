@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::Utc;
-use lonceng_core::clock::SystemClock;
-use lonceng_core::store::Store;
+use lonceng_client::store::Store;
+use lonceng_domain::clock::SystemClock;
 use lonceng_e2e::{assignment, mention, server_config, start_server, AGENT};
 use lonceng_server::sqlite::SqliteDb;
 

@@ -6,11 +6,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use lonceng_core::clock::{Clock, Sleeper};
-use lonceng_core::model::{Kind, Params};
-use lonceng_core::rules::{Actor, DomainEvent, Origin, ProducerEvent};
-use lonceng_core::store::Store;
-use lonceng_core::sync::{ConnState, Source, SyncConfig, SyncEngine, SyncEvent, SyncHandle};
+use lonceng_client::store::Store;
+use lonceng_client::sync::{ConnState, Source, SyncConfig, SyncEngine, SyncEvent, SyncHandle};
+use lonceng_domain::clock::{Clock, Sleeper};
+use lonceng_domain::model::{Kind, Params};
+use lonceng_domain::rules::{Actor, DomainEvent, Origin, ProducerEvent};
 use lonceng_server::sqlite::SqliteDb;
 use lonceng_server::{start, Config, Running};
 use tokio::sync::mpsc;
@@ -81,8 +81,8 @@ pub fn real_engine<S: Source>(
     let (engine, handle) = SyncEngine::new(
         source,
         store,
-        Arc::new(lonceng_core::clock::SystemClock),
-        Arc::new(lonceng_core::clock::TokioSleeper),
+        Arc::new(lonceng_domain::clock::SystemClock),
+        Arc::new(lonceng_domain::clock::TokioSleeper),
         SyncConfig::default(),
         tx,
     );

@@ -1,9 +1,9 @@
-// The same Fluent catalogs as the Rust core (crates/core/locales), so the list and the toasts always
+// The same Fluent catalogs as the Rust core (crates/domain/locales), so the list and the toasts always
 // say the same thing. Text is rendered from kind + parameters at display time (NC-R11).
 
 import { FluentBundle, FluentResource, type FluentVariable } from '@fluent/bundle';
-import en from '../../crates/core/locales/en/lonceng.ftl?raw';
-import id from '../../crates/core/locales/id/lonceng.ftl?raw';
+import en from '../../crates/domain/locales/en/lonceng.ftl?raw';
+import id from '../../crates/domain/locales/id/lonceng.ftl?raw';
 import { KIND_MESSAGES, type Item, type Lang } from './backend';
 
 function bundle(locale: string, source: string): FluentBundle {

@@ -1,4 +1,4 @@
-// The Backend over Tauri IPC: each method is one command of src-tauri, which calls lonceng-core.
+// The Backend over Tauri IPC: each method is one command of src-tauri, which calls lonceng-desktop.
 // Store changes, status and settings arrive as events, batched by the shell.
 
 import { invoke } from '@tauri-apps/api/core';

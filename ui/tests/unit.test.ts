@@ -20,7 +20,7 @@ interface I18nCase {
 
 describe('i18n (NC-R11)', () => {
   it('renders the shared cases exactly as the Rust core does, in both languages, parameter text as text', () => {
-    // tests/contract/i18n.json: crates/core/src/i18n.rs renders the same cases.
+    // tests/contract/i18n.json: crates/domain/src/i18n.rs renders the same cases.
     expect(i18nCases.cases.length).toBeGreaterThanOrEqual(10);
     for (const c of i18nCases.cases as I18nCase[]) {
       if (c.kind) {

@@ -1,5 +1,6 @@
 //! The one path for what the agent does: mark read, open, a toast clicked or its button, mark all
-//! read (scoped, NC-R6), undo. Each action writes the store and the outbox in one transaction
+//! read (scoped, NC-R6), undo, snooze and unsnooze (and a snooze coming due), a gap marker
+//! dismissed. Each action writes the store and the outbox in one transaction
 //! (MW-6), nudges sync so that it reaches the server now, tells the toast center (a toast for an
 //! item read here is withdrawn, NC-R13), and emits one UI event for the window and the tray. The
 //! window's commands, the toasts and the tray all come here, so none of them can forget a step.
@@ -8,13 +9,16 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use lonceng_core::clock::Clock;
-use lonceng_core::link::Links;
-use lonceng_core::model::Tab;
-use lonceng_core::store::{MarkAllReport, Scope, Store, UNDO_WINDOW};
-use lonceng_core::sync::{SharedStore, SyncEvent};
-use lonceng_core::toast::{Activated, ToastAction, ToastCenter};
+use chrono::{DateTime, Utc};
+use lonceng_client::store::{MarkAllReport, Scope, Store, UNDO_WINDOW};
+use lonceng_client::sync::{SharedStore, SyncEvent};
+use lonceng_client::toast::{Activated, ToastAction, ToastCenter};
+use lonceng_domain::clock::Clock;
+use lonceng_domain::link::Links;
+use lonceng_domain::model::Notification;
+use lonceng_domain::model::Tab;
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::Notify;
 
 use crate::error::AppError;
 use crate::views::{MarkAllView, UiEvent};
@@ -38,6 +42,8 @@ pub struct Actions {
     undos: Mutex<HashMap<String, MarkAllReport>>,
     /// Where timers run: actions also come from threads without a runtime (the tray's menu).
     runtime: Option<tokio::runtime::Handle>,
+    /// Wakes the snooze timer when a snooze is set or moved.
+    snoozes: Arc<Notify>,
 }
 
 impl Actions {
@@ -59,6 +65,7 @@ impl Actions {
             ui,
             undos: Mutex::new(HashMap::new()),
             runtime: tokio::runtime::Handle::try_current().ok(),
+            snoozes: Arc::new(Notify::new()),
         }
     }
 
@@ -174,6 +181,62 @@ impl Actions {
             (self.ui)(UiEvent::Changed);
         }
         Ok(undone)
+    }
+
+    /// Snoozes an unread item until `until`: it leaves the lists and its toast, and comes back
+    /// then as unread with a fresh toast ([`Actions::bring_back_due`]).
+    pub fn snooze(&self, id: &str, until: DateTime<Utc>) -> Result<bool, AppError> {
+        if until <= self.clock.now() {
+            return Err(AppError::Invalid("a snooze ends in the future".into()));
+        }
+        let snoozed = self.store().snooze(id, until)?;
+        if snoozed {
+            // Its toast goes as a read item's would (NC-R13's withdrawal).
+            let _ = self.events.send(SyncEvent::Removed { ids: vec![id.to_owned()] });
+            let _ = self.events.send(SyncEvent::StoreChanged);
+            self.snoozes.notify_one();
+        }
+        Ok(snoozed)
+    }
+
+    /// Brings a snoozed item back now (without a toast: the agent is looking at it).
+    pub fn unsnooze(&self, id: &str) -> Result<bool, AppError> {
+        let back = self.store().unsnooze(id)?;
+        if back {
+            let _ = self.events.send(SyncEvent::StoreChanged);
+            self.snoozes.notify_one();
+        }
+        Ok(back)
+    }
+
+    /// The snooze timer's turn: what is due at `now` comes back unread, each with a fresh toast
+    /// (quiet hours permitting). Runs on a blocking thread: it writes the store.
+    pub fn bring_back_due(&self, now: DateTime<Utc>) -> Result<Vec<Notification>, AppError> {
+        let due = self.store().take_due_snoozes(now)?;
+        if !due.is_empty() {
+            let _ = self.events.send(SyncEvent::StoreChanged);
+            for n in &due {
+                let _ = self.events.send(SyncEvent::Arrived { notification: n.clone(), late: false });
+            }
+        }
+        Ok(due)
+    }
+
+    /// When the next snooze ends, if any.
+    pub fn next_snooze(&self) -> Option<DateTime<Utc>> {
+        self.store().next_snooze().ok().flatten()
+    }
+
+    /// Wakes whoever waits for the next snooze when one is set or ended early.
+    pub fn snooze_wake(&self) -> Arc<Notify> {
+        self.snoozes.clone()
+    }
+
+    /// A tab's "may have lost items" marker, dismissed by the agent (kept in the store).
+    pub fn dismiss_gap(&self, tab: Tab) -> Result<(), AppError> {
+        self.store().dismiss_gap(tab)?;
+        (self.ui)(UiEvent::Changed);
+        Ok(())
     }
 
     /// A mark-all waits out its undo window before it may leave: sync is nudged once it is due.

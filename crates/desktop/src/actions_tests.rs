@@ -4,12 +4,12 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use chrono::{DateTime, Utc};
-use lonceng_core::clock::ManualClock;
-use lonceng_core::i18n::Catalog;
-use lonceng_core::link::{Opener, UrlPolicy};
-use lonceng_core::model::{Category, Kind, Notification, Params};
-use lonceng_core::sync::BoxFut;
-use lonceng_core::toast::{Focus, FocusProbe, Notifier, NotifyError, Toast, ToastSettings};
+use lonceng_client::sync::BoxFut;
+use lonceng_client::toast::{Focus, FocusProbe, Notifier, NotifyError, Toast, ToastSettings};
+use lonceng_domain::clock::ManualClock;
+use lonceng_domain::i18n::Catalog;
+use lonceng_domain::link::{Opener, UrlPolicy};
+use lonceng_domain::model::{Category, Kind, Notification, Params};
 use tokio::sync::mpsc::{self, UnboundedReceiver};
 
 use super::*;
@@ -204,4 +204,52 @@ async fn nc_r6_a_mark_all_withdraws_the_toasts_of_its_scope_only() {
     assert_eq!(reads(&mut r), vec![vec!["chat".to_string()]]);
     assert!(done.undo.is_some());
     assert_eq!(r.actions.mark_everything_read().unwrap(), 1, "the tray's: every tab, General's deal too");
+}
+
+fn drained(r: &mut Rig) -> Vec<SyncEvent> {
+    std::iter::from_fn(|| r.events.try_recv().ok()).collect()
+}
+
+// NC-R13: a snoozed item's toast goes as a read one's would; when its time comes, the same path
+// brings it back unread and hands it to the toast center as a fresh arrival.
+#[test]
+fn nc_r13_a_snooze_withdraws_the_toast_and_comes_back_through_the_one_path() {
+    let mut r = rig();
+    stored(&r, &[item("n-1", Category::Assignment, "https://app.qontak.com/crm/deals/7")]);
+    let at = t0() + chrono::Duration::hours(1);
+    let err = r.actions.snooze("n-1", t0()).unwrap_err();
+    assert!(err.to_string().contains("future"), "{err}");
+    assert!(r.actions.snooze("n-1", at).unwrap());
+    assert_eq!(
+        drained(&mut r),
+        vec![SyncEvent::Removed { ids: vec!["n-1".into()] }, SyncEvent::StoreChanged]
+    );
+    assert_eq!(r.actions.next_snooze(), Some(at));
+    assert_eq!(r.store.lock().unwrap().unread_counts().unwrap().total(), 0, "out of the counts");
+    assert!(r.actions.bring_back_due(at - chrono::Duration::seconds(1)).unwrap().is_empty(), "not yet");
+    assert!(drained(&mut r).is_empty());
+    let back = r.actions.bring_back_due(at).unwrap();
+    assert_eq!(back.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(), ["n-1"]);
+    let events = drained(&mut r);
+    assert_eq!(events.first(), Some(&SyncEvent::StoreChanged));
+    assert!(
+        matches!(&events[1..], [SyncEvent::Arrived { notification, late: false }] if notification.id == "n-1"),
+        "{events:?}"
+    );
+    assert_eq!(r.store.lock().unwrap().unread_counts().unwrap().total(), 1, "unread again");
+    assert_eq!(r.actions.next_snooze(), None);
+}
+
+#[test]
+fn unsnooze_brings_the_item_back_quietly_and_a_gap_dismissal_tells_the_window() {
+    let mut r = rig();
+    stored(&r, &[item("n-1", Category::Assignment, "https://app.qontak.com/crm/deals/7")]);
+    assert!(r.actions.snooze("n-1", t0() + chrono::Duration::hours(1)).unwrap());
+    drained(&mut r);
+    assert!(r.actions.unsnooze("n-1").unwrap());
+    assert_eq!(drained(&mut r), vec![SyncEvent::StoreChanged], "no toast: the agent is looking at it");
+    assert!(!r.actions.unsnooze("n-1").unwrap(), "nothing left to bring back");
+    r.ui.lock().unwrap().clear();
+    r.actions.dismiss_gap(Tab::General).unwrap();
+    assert_eq!(*r.ui.lock().unwrap(), vec![UiEvent::Changed]);
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
-use lonceng_core::i18n::Lang;
+use lonceng_domain::i18n::Lang;
 
 /// How long a hidden window lingers by default, in milliseconds.
 const LINGER_MS: u64 = 10_000;

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use lonceng_core::clock::Clock;
+use lonceng_domain::clock::Clock;
 use lonceng_server::sqlite::SqliteDb;
 use lonceng_server::{demo, Config, Running};
 

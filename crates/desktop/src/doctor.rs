@@ -1,5 +1,5 @@
 //! `lonceng doctor` and Settings → Diagnose: the facts of this computer and of the server, gathered
-//! here and judged in `lonceng_core::doctor`. Each probe has a short timeout and never fails the
+//! here and judged in `lonceng_client::doctor`. Each probe has a short timeout and never fails the
 //! report: what cannot be asked is itself a finding.
 //!
 //! The command runs without the tray app (no display needed, so it also answers over SSH or in a
@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use lonceng_core::doctor::{
+use lonceng_client::doctor::{
     self, Autostart, Display, Facts, Notifications, Report, Server, Stream, Token, Tray,
 };
-use lonceng_core::i18n::{Catalog, Lang};
-use lonceng_core::store::Store;
+use lonceng_client::store::Store;
+use lonceng_domain::i18n::{Catalog, Lang};
 
 use crate::settings::{DesktopSettings, SourceKind};
 

@@ -2,8 +2,8 @@
 //! sentence, and a kind to branch on. It crosses the IPC boundary as `{kind, message}` (its
 //! TypeScript type is generated with the rest of the contract).
 
-use lonceng_core::link::LinkError;
-use lonceng_core::store::StoreError;
+use lonceng_client::store::StoreError;
+use lonceng_domain::link::LinkError;
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, ts_rs::TS)]

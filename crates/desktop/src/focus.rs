@@ -2,7 +2,7 @@
 //! the focused X11 window and the screen lock ([`DesktopFocus`]), on Windows the foreground window
 //! and the session's lock (`crate::win::focus`).
 
-use lonceng_core::toast::{ChatWindowMatch, FocusProbe};
+use lonceng_client::toast::{ChatWindowMatch, FocusProbe};
 
 #[cfg(unix)]
 mod x11;

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use lonceng_core::clock::Clock;
-use lonceng_core::sync::SharedStore;
+use lonceng_client::sync::SharedStore;
+use lonceng_domain::clock::Clock;
 use tokio_util::sync::CancellationToken;
 
 use crate::actions::UiNotify;

@@ -7,7 +7,9 @@
 
 use std::path::PathBuf;
 
-use lonceng_core::sync::BoxFut;
+use lonceng_client::sync::BoxFut;
+
+pub use crate::secret_kind::SecretKind;
 
 /// Where the token is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,39 +25,6 @@ impl TokenStore {
             TokenStore::Keyring => "keyring",
             TokenStore::File => "file",
             TokenStore::None => "none",
-        }
-    }
-}
-
-/// Which secret.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SecretKind {
-    /// The Lonceng server's sign-in token.
-    SignInToken,
-    /// The company's Mekari HMAC secret, for the direct CRM mode.
-    CrmClientSecret,
-}
-
-impl SecretKind {
-    pub(crate) fn attribute(self) -> &'static str {
-        match self {
-            SecretKind::SignInToken => "sign-in-token",
-            SecretKind::CrmClientSecret => "crm-client-secret",
-        }
-    }
-
-    pub(crate) fn label(self) -> &'static str {
-        match self {
-            SecretKind::SignInToken => "Lonceng sign-in token",
-            SecretKind::CrmClientSecret => "Lonceng: Qontak CRM client secret",
-        }
-    }
-
-    /// The private file used where no keyring runs.
-    fn file(self) -> &'static str {
-        match self {
-            SecretKind::SignInToken => "token",
-            SecretKind::CrmClientSecret => "crm-secret",
         }
     }
 }

@@ -10,7 +10,7 @@
 //! - [`settings`], [`views`] (pages, counts, the tray's look), [`badge`] (the unread number drawn
 //!   on the tray icon), [`placement`] (where the window opens), [`error`] (the one IPC error),
 //!   [`cli`] (options from flags and environment).
-//! - Platform adapters, each implementing a port of `lonceng_core`. Linux: [`notifier`] (D-Bus
+//! - Platform adapters, each implementing a port of `lonceng_client` or `lonceng_domain`. Linux: [`notifier`] (D-Bus
 //!   toasts), [`focus`] (the focused window on X11, the screen lock), [`secret_service`] (the
 //!   keyring). Windows: `win` (WinRT toasts, the foreground window and the session's lock, the
 //!   Credential Manager). Both: [`keyring`] (where secrets go), [`opener`] (the browser),
@@ -41,6 +41,7 @@ pub mod opener;
 pub mod placement;
 pub mod ports;
 pub mod runtime;
+pub mod secret_kind;
 #[cfg(unix)]
 pub mod secret_service;
 pub mod settings;

@@ -11,8 +11,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use futures_util::StreamExt;
-use lonceng_core::sync::BoxFut;
-use lonceng_core::toast::{Activation, Notifier, NotifyError, Toast, ToastAction, Urgency};
+use lonceng_client::sync::BoxFut;
+use lonceng_client::toast::{Activation, Notifier, NotifyError, Toast, ToastAction, Urgency};
 use tokio::sync::mpsc;
 use zbus::Variant as Value;
 

@@ -1,7 +1,7 @@
 //! Opens a page in the default browser. Which URLs may be opened is decided before this is called
-//! (`lonceng_core::link`).
+//! (`lonceng_domain::link`).
 
-use lonceng_core::link::Opener;
+use lonceng_domain::link::Opener;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemOpener;

@@ -5,9 +5,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use lonceng_core::clock::{Clock, SystemClock};
-use lonceng_core::link::Opener;
-use lonceng_core::toast::{Activation, ChatWindowMatch, Notifier};
+use lonceng_client::toast::{Activation, ChatWindowMatch, Notifier};
+use lonceng_domain::clock::{Clock, SystemClock};
+use lonceng_domain::link::Opener;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::focus::ChatFocus;

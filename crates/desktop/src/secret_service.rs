@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use zbus::{OwnedObjectPath, Variant as Value};
 
-use crate::keyring::SecretKind;
+use crate::secret_kind::SecretKind;
 
 const SERVICE: &str = "org.freedesktop.secrets";
 const PATH: &str = "/org/freedesktop/secrets";

@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use lonceng_core::i18n::Lang;
-use lonceng_core::model::Category;
-use lonceng_core::toast::{ChatWindowMatch, QuietHours, SoundSettings, ToastSettings};
+use lonceng_client::toast::{ChatWindowMatch, QuietHours, SoundSettings, ToastSettings};
+use lonceng_domain::i18n::Lang;
+use lonceng_domain::model::Category;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -132,7 +132,7 @@ impl DesktopSettings {
     /// Applies a change from the window or the tray; absent fields stay as they are.
     pub fn apply(&mut self, c: SettingsChanges) -> Result<(), AppError> {
         for url in [&c.server_url, &c.crm_base_url, &c.update_url].into_iter().flatten() {
-            if !url.is_empty() && !lonceng_core::model::is_web_url(url) {
+            if !url.is_empty() && !lonceng_domain::model::is_web_url(url) {
                 return Err(AppError::Invalid(format!("'{url}' is not an http(s) address")));
             }
         }

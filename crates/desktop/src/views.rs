@@ -4,11 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use lonceng_core::i18n::{Catalog, Lang};
-use lonceng_core::model::{Category, Tab, WireNotification};
-use lonceng_core::store::{PageCursor, UnreadCounts};
-use lonceng_core::sync::ConnState;
-use lonceng_core::toast::QuietKind;
+use lonceng_client::store::{PageCursor, UnreadCounts};
+use lonceng_client::sync::ConnState;
+use lonceng_client::toast::QuietKind;
+use lonceng_domain::i18n::{Catalog, Lang};
+use lonceng_domain::model::{Category, Tab, WireNotification};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
@@ -188,7 +188,7 @@ pub struct TrayInput<'a> {
 /// Tray text without bidi isolation marks, which some tray hosts draw as boxes. Only for text
 /// that carries nothing from anyone: a count, a version the updater parsed as one.
 fn plain(text: String) -> String {
-    lonceng_core::i18n::strip_bidi_controls(&text)
+    lonceng_domain::i18n::strip_bidi_controls(&text)
 }
 
 impl TrayView {

@@ -6,11 +6,11 @@ use std::path::Path;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use lonceng_core::model::{Notification, WireNotification};
-use lonceng_core::protocol::{
+use lonceng_domain::model::{Notification, WireNotification};
+use lonceng_domain::protocol::{
     ChangeBody, ChangesPage, Counts, EventResponse, MaintenanceWindow, MarkAllReadResponse, MarkReadResponse,
 };
-use lonceng_core::rules::{Outcome, ProducerEvent};
+use lonceng_domain::rules::{Outcome, ProducerEvent};
 
 use crate::db::{
     Acted, AgentLink, Applied, Database, DbError, DbResult, DeadLetter, Device, ListFilter, MarkAll,

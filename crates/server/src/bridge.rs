@@ -11,21 +11,28 @@
 //!   pauses it 5 minutes (every agent would fail alike); an SSO id the CRM does not know backs off
 //!   that agent alone.
 //! - Each agent's last success and last error are kept for `GET /v1/admin/qontak/agents`.
+//!
+//! The bridge reaches the rest of the server only through [`CrmHost`] (the service implements it),
+//! so the service can hold the bridge's state without the two depending on each other.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Display;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use lonceng_core::crm::Credentials;
-use lonceng_core::sync::crm_source::{CrmError, CrmRefusal, CrmSource};
-use lonceng_core::sync::{RetryAfter, SourceError};
+use lonceng_domain::clock::Clock;
+use lonceng_domain::crm::client::{CrmClient, CrmError, CrmRefusal};
+use lonceng_domain::crm::Credentials;
+use lonceng_domain::model::Notification;
+use lonceng_domain::net::{RetryAfter, SourceError};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
-use crate::db::{AgentLink, Database};
-use crate::service::Service;
+use crate::db::AgentLink;
 
 /// Pages read per poll (the newest first); older items were read by earlier polls.
 const PAGES_PER_POLL: u32 = 5;
@@ -68,6 +75,38 @@ pub struct AgentStatus {
     pub last_error_at: Option<DateTime<Utc>>,
     /// Requests made for this agent since the server started.
     pub requests: u64,
+}
+
+/// What the bridge needs of the server: its state, its clock and shutdown, the linked agents, and
+/// the way CRM items and reads come in and go out (each commits, then publishes).
+pub trait CrmHost: Send + Sync + 'static {
+    type Error: Display + Send;
+
+    fn bridge(&self) -> &Bridge;
+    fn clock(&self) -> &Arc<dyn Clock>;
+    fn shutdown(&self) -> &CancellationToken;
+    fn agent_links(&self) -> impl Future<Output = Result<Vec<AgentLink>, Self::Error>> + Send;
+    /// CRM items of `user` read in Lonceng whose read the CRM has not been told of.
+    fn crm_unsent_reads(
+        &self,
+        user: &str,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<String>, Self::Error>> + Send;
+    /// The CRM has been told of these reads.
+    fn crm_reads_sent(&self, ids: Vec<String>) -> impl Future<Output = Result<(), Self::Error>> + Send;
+    /// Keeps what the CRM sent that cannot be shown, with the reason.
+    fn keep_crm_item(
+        &self,
+        user: &str,
+        body: String,
+        reason: String,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+    /// Brings the CRM's items of a user in.
+    fn crm_sync(
+        &self,
+        user: &str,
+        items: Vec<Notification>,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 }
 
 /// What the service and the admin API share with the polling task.
@@ -158,8 +197,8 @@ fn stop_for(e: CrmError, now: DateTime<Utc>) -> Stop {
     }
 }
 
-/// Polls until the service shuts down.
-pub async fn run<D: Database>(service: Arc<Service<D>>, config: CrmConfig) {
+/// Polls until the host shuts down.
+pub async fn run<H: CrmHost>(host: Arc<H>, config: CrmConfig) {
     let http = match reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(30))
@@ -180,8 +219,8 @@ pub async fn run<D: Database>(service: Arc<Service<D>>, config: CrmConfig) {
     loop {
         let mut next = Instant::now() + config.poll_interval;
         let stale = read_at.is_none_or(|t| t.elapsed() >= RELINK_EVERY);
-        if service.bridge.relink.swap(false, std::sync::atomic::Ordering::Relaxed) || stale {
-            match service.agent_links().await {
+        if host.bridge().relink.swap(false, std::sync::atomic::Ordering::Relaxed) || stale {
+            match host.agent_links().await {
                 Ok(a) => (agents, read_at) = (a, Some(Instant::now())),
                 Err(e) => tracing::warn!(error = %e, "CRM bridge cannot read the linked agents"),
             }
@@ -192,7 +231,7 @@ pub async fn run<D: Database>(service: Arc<Service<D>>, config: CrmConfig) {
                 next = next.min(p);
                 break;
             }
-            let nudged = service.bridge.take_nudged(&agent.user_id);
+            let nudged = host.bridge().take_nudged(&agent.user_id);
             let at = due.get(&agent.user_id).copied().unwrap_or_else(Instant::now);
             if at > Instant::now() && !nudged {
                 next = next.min(at);
@@ -203,31 +242,29 @@ pub async fn run<D: Database>(service: Arc<Service<D>>, config: CrmConfig) {
                 secret: config.client_secret.clone(),
                 sso_user_id: sso,
             };
-            let source = CrmSource::with_client(
+            let source = CrmClient::with_client(
                 &config.base_url,
                 http.clone(),
                 creds,
                 &agent.user_id,
-                service.clock.clone(),
+                host.clock().clone(),
             );
-            let round = poll(&service, &source, agent, &mut budget, nudged && at > Instant::now()).await;
-            let now = service.clock.now();
+            let round = poll(&*host, &source, agent, &mut budget, nudged && at > Instant::now()).await;
+            let now = host.clock().now();
             let regular = config.poll_interval.mul_f64(rand::rng().random_range(0.8..1.2));
             let wait = match round {
                 Ok(()) => {
-                    service.bridge.note(&agent.user_id, |s| s.last_success_at = Some(now));
+                    host.bridge().note(&agent.user_id, |s| s.last_success_at = Some(now));
                     regular
                 }
                 Err(Stop::Agent(wait, error)) => {
-                    service
-                        .bridge
+                    host.bridge()
                         .note(&agent.user_id, |s| (s.last_error, s.last_error_at) = (Some(error), Some(now)));
                     wait.unwrap_or(regular)
                 }
                 Err(Stop::All(wait, error)) => {
                     tracing::warn!(error, "CRM bridge paused");
-                    service
-                        .bridge
+                    host.bridge()
                         .note(&agent.user_id, |s| (s.last_error, s.last_error_at) = (Some(error), Some(now)));
                     paused_until = Some(Instant::now() + wait);
                     wait
@@ -238,39 +275,39 @@ pub async fn run<D: Database>(service: Arc<Service<D>>, config: CrmConfig) {
             next = next.min(at);
         }
         tokio::select! {
-            _ = service.shutdown.cancelled() => return,
+            _ = host.shutdown().cancelled() => return,
             _ = tokio::time::sleep_until(next) => {}
-            _ = service.bridge.wake.notified() => {}
+            _ = host.bridge().wake.notified() => {}
         }
     }
 }
 
 /// One agent's round: send the reads the CRM has not heard of, then (unless only reads were due)
 /// read the newest pages and bring them in.
-async fn poll<D: Database>(
-    service: &Service<D>,
-    source: &CrmSource,
+async fn poll<H: CrmHost>(
+    host: &H,
+    source: &CrmClient,
     agent: &AgentLink,
     budget: &mut Budget,
     reads_only: bool,
 ) -> Result<(), Stop> {
     let user = &agent.user_id;
-    let storage = |e: crate::service::ServiceError| Stop::Agent(None, e.to_string());
-    let unsent = service.crm_unsent_reads(user, READS_PER_ROUND).await.map_err(storage)?;
+    let storage = |e: H::Error| Stop::Agent(None, e.to_string());
+    let unsent = host.crm_unsent_reads(user, READS_PER_ROUND).await.map_err(storage)?;
     let mut sent = Vec::new();
     let mut failed = None;
     for id in unsent {
         budget.take().await;
-        service.bridge.note(user, |s| s.requests += 1);
+        host.bridge().note(user, |s| s.requests += 1);
         match source.mark_read(&id).await {
             Ok(()) => sent.push(id),
             Err(e) => {
-                failed = Some(stop_for(e, service.clock.now()));
+                failed = Some(stop_for(e, host.clock().now()));
                 break;
             }
         }
     }
-    service.crm_reads_sent(sent).await.map_err(storage)?;
+    host.crm_reads_sent(sent).await.map_err(storage)?;
     if let Some(stop) = failed {
         return Err(stop);
     }
@@ -280,16 +317,16 @@ async fn poll<D: Database>(
     let mut items = Vec::new();
     for page in 1..=PAGES_PER_POLL {
         budget.take().await;
-        service.bridge.note(user, |s| s.requests += 1);
-        let pulled = source.fetch(page).await.map_err(|e| stop_for(e, service.clock.now()))?;
-        items.extend(pulled.batch.items);
-        for rejected in pulled.batch.rejected {
-            service.keep_crm_item(user, rejected.raw, rejected.error).await.map_err(storage)?;
+        host.bridge().note(user, |s| s.requests += 1);
+        let pulled = source.fetch(page).await.map_err(|e| stop_for(e, host.clock().now()))?;
+        items.extend(pulled.items);
+        for rejected in pulled.rejected {
+            host.keep_crm_item(user, rejected.raw, rejected.error).await.map_err(storage)?;
         }
         if !pulled.more {
             break;
         }
     }
-    service.crm_sync(user, items).await.map_err(storage)?;
+    host.crm_sync(user, items).await.map_err(storage)?;
     Ok(())
 }

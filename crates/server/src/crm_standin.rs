@@ -16,8 +16,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use lonceng_core::clock::Clock;
-use lonceng_core::crm::{http_date, signature};
+use lonceng_domain::clock::Clock;
+use lonceng_domain::crm::{http_date, signature};
 use tokio_util::sync::CancellationToken;
 
 /// Items per page, as the CRM pages them.

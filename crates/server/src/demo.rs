@@ -13,9 +13,9 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{Duration, Utc};
-use lonceng_core::clock::Clock;
-use lonceng_core::model::{Kind, Params};
-use lonceng_core::rules::{Actor, DomainEvent, Origin, ProducerEvent};
+use lonceng_domain::clock::Clock;
+use lonceng_domain::model::{Kind, Params};
+use lonceng_domain::rules::{Actor, DomainEvent, Origin, ProducerEvent};
 use rand::seq::IndexedRandom;
 use rand::Rng;
 use tokio::net::TcpListener;
@@ -406,8 +406,8 @@ pub fn next_event(n: u64) -> ProducerEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lonceng_core::qontak::{decode_webhook, Webhook};
-    use lonceng_core::rules::{decide, Outcome};
+    use lonceng_domain::qontak::{decode_webhook, Webhook};
+    use lonceng_domain::rules::{decide, Outcome};
 
     #[test]
     fn every_demo_activity_is_understood_by_the_paths_it_takes() {
@@ -424,7 +424,7 @@ mod tests {
                     webhooks += 1;
                 }
                 Activity::Crm { type_id, category_id, .. } => {
-                    lonceng_core::crm::category(type_id, category_id).unwrap();
+                    lonceng_domain::crm::category(type_id, category_id).unwrap();
                     crm += 1;
                 }
                 Activity::Producer(event) => match decide(&event) {

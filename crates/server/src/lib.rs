@@ -1,6 +1,6 @@
 //! The reference Lonceng Notification Center server.
 //!
-//! Producers post domain events; the server applies the rules of `lonceng_core::rules` (NC-R1,
+//! Producers post domain events; the server applies the rules of `lonceng_domain::rules` (NC-R1,
 //! NC-R2, NC-R4), stores notifications per user (NC-R3), appends every change to the user's feed and
 //! fans it out to the user's open streams. Maintenance (the maintenance seed) makes client routes
 //! answer 503 with `Retry-After` while producer events queue up; when it ends the queue is delivered
@@ -35,8 +35,8 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
-use lonceng_core::clock::Clock;
-use lonceng_core::link::UrlPolicy;
+use lonceng_domain::clock::Clock;
+use lonceng_domain::link::UrlPolicy;
 use rand::Rng;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;

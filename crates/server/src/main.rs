@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use lonceng_core::clock::SystemClock;
+use lonceng_domain::clock::SystemClock;
 use lonceng_server::backend::{is_postgres_url, Backend};
 use lonceng_server::bridge::CrmConfig;
 use lonceng_server::service::Service;
@@ -149,7 +149,7 @@ fn crm_config(cli: &Cli) -> anyhow::Result<Option<CrmConfig>> {
         ),
     };
     anyhow::ensure!(
-        lonceng_core::model::is_web_url(base_url),
+        lonceng_domain::model::is_web_url(base_url),
         "--crm-base-url '{base_url}' is not an http(s) address"
     );
     Ok(Some(CrmConfig {
@@ -240,7 +240,7 @@ async fn main() -> anyhow::Result<()> {
     config.qontak_room_url = cli.qontak_room_url.clone();
     config.crm = crm_config(&cli)?;
     if !cli.link_hosts.is_empty() {
-        config.links = lonceng_core::link::UrlPolicy { hosts: cli.link_hosts.clone() };
+        config.links = lonceng_domain::link::UrlPolicy { hosts: cli.link_hosts.clone() };
     }
 
     if let Some(command) = &cli.command {

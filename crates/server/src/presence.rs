@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
-use lonceng_core::protocol::{DevicePresence, Presence, PresenceReport, Surface};
+use lonceng_domain::protocol::{DevicePresence, Presence, PresenceReport, Surface};
 
 pub struct PresenceBook {
     users: Mutex<HashMap<String, HashMap<String, DevicePresence>>>,

@@ -6,9 +6,9 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Parser;
-use lonceng_core::store::Store;
-use lonceng_core::sync::lonceng::LoncengSource;
-use lonceng_core::sync::{ConnState, SyncEvent};
+use lonceng_client::store::Store;
+use lonceng_client::sync::lonceng::LoncengSource;
+use lonceng_client::sync::{ConnState, SyncEvent};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]

@@ -36,7 +36,7 @@ async fn mw3_a_new_client_catches_up_then_follows_live_without_toasting_the_back
 // MW-3 (client killed mid-catch-up)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mw3_a_client_killed_in_the_middle_of_a_catch_up_resumes_exactly() {
-    let clock = Arc::new(lonceng_core::clock::SystemClock);
+    let clock = Arc::new(lonceng_domain::clock::SystemClock);
     let server = start_server(SqliteDb::in_memory().unwrap(), server_config(), clock, any_port()).await;
     let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
     produce_n(&server, "k", 6_000, Utc::now()).await;

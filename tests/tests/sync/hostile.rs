@@ -7,9 +7,9 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use lonceng_core::protocol::{Change, ChangeBody};
-use lonceng_core::sync::pacing::MAX_SERVER_DELAY;
-use lonceng_core::sync::{BoxFut, EventStream, Pulled, Source, SourceError};
+use lonceng_client::sync::{BoxFut, EventStream, Pulled, Source, SourceError};
+use lonceng_domain::net::MAX_SERVER_DELAY;
+use lonceng_domain::protocol::{Change, ChangeBody};
 
 use crate::util::*;
 
@@ -125,11 +125,11 @@ async fn mw2_the_headless_client_keeps_running_through_an_absurd_retry_after() {
 }
 
 fn created(seq: i64, id: &str) -> String {
-    let n = lonceng_core::model::Notification {
+    let n = lonceng_domain::model::Notification {
         id: id.into(),
         category: Category::Mention,
-        kind: lonceng_core::model::Kind::Mention,
-        params: lonceng_core::model::Params::new()
+        kind: lonceng_domain::model::Kind::Mention,
+        params: lonceng_domain::model::Params::new()
             .with("actor", "Budi")
             .with("target", "deal")
             .with("object_name", "PT Maju"),
@@ -173,7 +173,7 @@ async fn mw3_a_change_that_does_not_decode_is_quarantined_and_sync_goes_past_it(
     let mut c = in_real_time(source, clock.clone());
     c.until(WAIT, "the good changes, before and after the bad ones", |c| c.len() == 3).await;
     let store = c.store.clone();
-    let cursor = || store.lock().unwrap().state(lonceng_core::store::CURSOR_KEY).unwrap();
+    let cursor = || store.lock().unwrap().state(lonceng_client::store::CURSOR_KEY).unwrap();
     c.until(WAIT, "the cursor past the live bad change", |_| cursor().as_deref() == Some("6")).await;
     let quarantined = store.lock().unwrap().quarantined().unwrap();
     let reasons: Vec<&str> = quarantined.iter().map(|q| q.error.as_str()).collect();
@@ -208,14 +208,14 @@ impl<S: Source> Source for PanicsOnce<S> {
     }
     fn push<'a>(
         &'a self,
-        entry: &'a lonceng_core::store::OutboxEntry,
+        entry: &'a lonceng_client::store::OutboxEntry,
         covered: &'a [String],
-    ) -> lonceng_core::sync::source::Sent<'a> {
+    ) -> lonceng_client::sync::source::Sent<'a> {
         self.inner.push(entry, covered)
     }
     fn maintenance(
         &self,
-    ) -> BoxFut<'_, Result<Option<lonceng_core::protocol::MaintenanceStatus>, SourceError>> {
+    ) -> BoxFut<'_, Result<Option<lonceng_domain::protocol::MaintenanceStatus>, SourceError>> {
         self.inner.maintenance()
     }
     fn poll_interval(&self) -> Duration {
@@ -261,7 +261,7 @@ async fn mw5_a_short_outage_that_queued_hundreds_ends_with_one_summary_not_a_flo
     c.stays(Duration::from_millis(400), "one summary only", |c| summaries(&c.seen).len() == 1).await;
     assert_eq!(summaries(&c.seen), vec![500]);
     let fresh = c.seen.iter().filter(|e| matches!(e, SyncEvent::Arrived { late: false, .. })).count();
-    assert!(fresh <= lonceng_core::sync::engine::HANDFUL, "{fresh} items would have toasted one by one");
+    assert!(fresh <= lonceng_client::sync::engine::HANDFUL, "{fresh} items would have toasted one by one");
     c.stop().await;
     server.stop().await;
 }

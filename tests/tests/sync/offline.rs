@@ -18,7 +18,7 @@ async fn mw6_actions_taken_offline_are_sent_when_back_and_never_undone() {
     let one_general = {
         let mut store = c.store.lock().unwrap();
         let page = store
-            .page(&lonceng_core::store::ListQuery {
+            .page(&lonceng_client::store::ListQuery {
                 scope: Scope::new(Tab::General, None).unwrap(),
                 unread_only: false,
                 after: None,
@@ -48,7 +48,7 @@ async fn mw6_actions_taken_offline_are_sent_when_back_and_never_undone() {
     // Stale copies (every original, unread `created` change, replayed from the start of the feed by a
     // restarted client) do not undo what was read.
     let mut store = c.into_store().await;
-    store.set_state(lonceng_core::store::CURSOR_KEY, "0").unwrap();
+    store.set_state(lonceng_client::store::CURSOR_KEY, "0").unwrap();
     server.service.submit(mention("later", AGENT, t0())).await.unwrap();
     let source = LoncengSource::new(&server.url(), &token).unwrap();
     let mut c = TestClient::start(source, store, clock.clone(), Arc::new(TokioSleeper), fast_config());

@@ -8,13 +8,13 @@ pub use std::sync::{Arc, Mutex};
 pub use std::time::Duration;
 
 pub use chrono::{DateTime, Utc};
-pub use lonceng_core::clock::{Clock, FastForward, ManualClock, Sleeper, TokioSleeper};
-pub use lonceng_core::crm::Credentials;
-pub use lonceng_core::model::{Category, Tab};
-pub use lonceng_core::store::{Scope, Store, UNDO_WINDOW};
-pub use lonceng_core::sync::crm_source::CrmSource;
-pub use lonceng_core::sync::lonceng::LoncengSource;
-pub use lonceng_core::sync::{ConnState, Source, SyncConfig, SyncEvent};
+pub use lonceng_client::store::{Scope, Store, UNDO_WINDOW};
+pub use lonceng_client::sync::crm_source::CrmSource;
+pub use lonceng_client::sync::lonceng::LoncengSource;
+pub use lonceng_client::sync::{ConnState, Source, SyncConfig, SyncEvent};
+pub use lonceng_domain::clock::{Clock, FastForward, ManualClock, Sleeper, TokioSleeper};
+pub use lonceng_domain::crm::Credentials;
+pub use lonceng_domain::model::{Category, Tab};
 pub use lonceng_e2e::*;
 pub use lonceng_server::sqlite::SqliteDb;
 pub use lonceng_server::Running;
@@ -134,8 +134,8 @@ pub fn connected(c: &TestClient) -> bool {
     matches!(c.handle.status.borrow().state, ConnState::Connected { .. })
 }
 
-pub fn chat_message(event_id: &str, at: DateTime<Utc>) -> lonceng_core::rules::ProducerEvent {
-    lonceng_core::rules::ProducerEvent::ChatMessage(lonceng_core::model::ChatMessage {
+pub fn chat_message(event_id: &str, at: DateTime<Utc>) -> lonceng_domain::rules::ProducerEvent {
+    lonceng_domain::rules::ProducerEvent::ChatMessage(lonceng_domain::model::ChatMessage {
         event_id: event_id.into(),
         conversation_id: "room-1".into(),
         channel: "whatsapp".into(),

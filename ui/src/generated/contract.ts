@@ -1,5 +1,5 @@
 // Generated from the Rust types by crates/desktop/tests/contract.rs: do not edit.
-// `LONCENG_BLESS=1 cargo test -p lonceng-desktop --test contract` writes it anew.
+// `LONCENG_BLESS=1 cargo test -p lonceng-desktop --test desktop contract` writes it anew.
 
 export type Tab = 'general' | 'inbox' | 'approval';
 

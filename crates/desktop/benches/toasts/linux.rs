@@ -4,14 +4,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use lonceng_core::clock::SystemClock;
-use lonceng_core::i18n::Catalog;
-use lonceng_core::rules::ProducerEvent;
-use lonceng_core::store::Store;
-use lonceng_core::sync::lonceng::LoncengSource;
-use lonceng_core::sync::SharedStore;
-use lonceng_core::toast::{Focus, FocusProbe, ToastCenter, ToastSettings};
+use lonceng_client::store::Store;
+use lonceng_client::sync::lonceng::LoncengSource;
+use lonceng_client::sync::SharedStore;
+use lonceng_client::toast::{Focus, FocusProbe, ToastCenter, ToastSettings};
 use lonceng_desktop::notifier::DbusNotifier;
+use lonceng_domain::clock::SystemClock;
+use lonceng_domain::i18n::Catalog;
+use lonceng_domain::rules::ProducerEvent;
 use lonceng_server::sqlite::SqliteDb;
 use tokio_util::sync::CancellationToken;
 
@@ -115,7 +115,7 @@ async fn run() {
     ));
     let shutdown = CancellationToken::new();
     tokio::spawn(engine.run(shutdown.clone()));
-    tokio::spawn(lonceng_core::toast::drive(center, events, clicks, |_| {}, shutdown.clone()));
+    tokio::spawn(lonceng_client::toast::drive(center, events, clicks, |_| {}, |_| {}, shutdown.clone()));
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let mut latencies = Vec::with_capacity(EVENTS);

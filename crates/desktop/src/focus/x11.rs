@@ -9,7 +9,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use lonceng_core::toast::{ChatWindowMatch, Focus, FocusProbe};
+use lonceng_client::toast::{ChatWindowMatch, Focus, FocusProbe};
 use x11rb::connection::Connection as _;
 use x11rb::protocol::xproto::{Atom, AtomEnum, ConnectionExt as _, Window};
 use x11rb::rust_connection::RustConnection;

@@ -7,7 +7,7 @@ use windows::Win32::Security::Credentials::{
     CRED_PERSIST_LOCAL_MACHINE, CRED_TYPE_GENERIC,
 };
 
-use crate::keyring::SecretKind;
+use crate::secret_kind::SecretKind;
 
 /// The credential's name in the Credential Manager.
 pub fn target(kind: SecretKind) -> String {

@@ -9,7 +9,7 @@
 use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use lonceng_core::toast::{ChatWindowMatch, Focus, FocusProbe};
+use lonceng_client::toast::{ChatWindowMatch, Focus, FocusProbe};
 use windows::core::{w, PWSTR};
 use windows::Win32::Foundation::{CloseHandle, HWND, LPARAM, LRESULT, WPARAM};
 use windows::Win32::System::LibraryLoader::GetModuleHandleW;

@@ -10,8 +10,8 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use lonceng_core::sync::BoxFut;
-use lonceng_core::toast::{Activation, Notifier, NotifyError, Toast, ToastAction, Urgency};
+use lonceng_client::sync::BoxFut;
+use lonceng_client::toast::{Activation, Notifier, NotifyError, Toast, ToastAction, Urgency};
 use tokio::sync::mpsc::UnboundedSender;
 use windows::core::{IInspectable, Interface, HSTRING};
 use windows::Data::Xml::Dom::XmlDocument;

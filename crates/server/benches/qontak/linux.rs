@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use lonceng_core::clock::SystemClock;
+use lonceng_domain::clock::SystemClock;
 use lonceng_server::crm_standin::{Gateway, StandIn};
 
 const PRODUCER: &str = "bench-producer";

@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
-use lonceng_core::protocol::{ErrorBody, ErrorDetail};
+use lonceng_domain::protocol::{ErrorBody, ErrorDetail};
 
 use crate::service::ServiceError;
 

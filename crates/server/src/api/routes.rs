@@ -6,12 +6,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use chrono::{DateTime, Utc};
-use lonceng_core::model::{check_scope, Category, Tab};
-use lonceng_core::protocol::{
+use lonceng_domain::model::{check_scope, Category, Tab};
+use lonceng_domain::protocol::{
     ChangesPage, Counts, EventResponse, EventStatus, MaintenanceStatus, MaintenanceWindow,
     MarkAllReadRequest, MarkAllReadResponse, MarkReadResponse, NotificationsPage, Presence, PresenceReport,
 };
-use lonceng_core::rules::ProducerEvent;
+use lonceng_domain::rules::ProducerEvent;
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
@@ -98,7 +98,7 @@ fn parse_cursor(s: &str) -> Result<(DateTime<Utc>, String), ApiError> {
     if !(ms_ok && id_ok) {
         return Err(bad());
     }
-    let at = ms.parse().ok().and_then(lonceng_core::time::from_ms).ok_or_else(bad)?;
+    let at = ms.parse().ok().and_then(lonceng_domain::time::from_ms).ok_or_else(bad)?;
     Ok((at, id.to_owned()))
 }
 
@@ -116,7 +116,7 @@ pub async fn list<D: Database>(
     let filter = ListFilter { tab, category, unread_only: p.unread, after, limit };
     let items = service.list(&d.user_id, filter).await?;
     let next_cursor = (items.len() == limit)
-        .then(|| items.last().map(|n| format!("{}:{}", lonceng_core::time::to_ms(n.created_at), n.id)))
+        .then(|| items.last().map(|n| format!("{}:{}", lonceng_domain::time::to_ms(n.created_at), n.id)))
         .flatten();
     Ok(Json(NotificationsPage { items, next_cursor }))
 }

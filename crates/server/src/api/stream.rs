@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream, StreamExt};
-use lonceng_core::protocol::{sse, Change};
+use lonceng_domain::protocol::{sse, Change};
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 

@@ -1,92 +1,16 @@
 //! The change feed on PostgreSQL: as on SQLite (see `sqlite::feed`), plus the notification that
-//! wakes the other nodes, sent inside the transaction (PostgreSQL delivers it at commit).
+//! wakes the other nodes, sent inside the transaction (PostgreSQL delivers it at commit). Appending
+//! is in [`super::writes`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
-use lonceng_core::model::Tab;
-use lonceng_core::protocol::{Change, ChangeBody, ChangesPage};
-use lonceng_core::rules;
+use lonceng_domain::protocol::{Change, ChangesPage};
 
+use super::writes::{carry_out, lock_user};
 use super::{col, decode_err, listen, ms, CHANNEL};
-use crate::db::{DbError, DbResult, Signal, UserChange};
-
-/// How long the change feed, producer keys and client keys are kept (as on SQLite).
-const FEED_RETENTION_DAYS: i64 = 90;
-const KEY_RETENTION_DAYS: i64 = 30;
-/// Ids per `read` / `expired` change.
-const IDS_PER_CHANGE: usize = 1_000;
-
-pub(super) async fn ensure_user(tx: &impl GenericClient, id: &str) -> DbResult<()> {
-    let stmt =
-        tx.prepare_cached("INSERT INTO users (id, name) VALUES ($1, $1) ON CONFLICT (id) DO NOTHING").await?;
-    tx.execute(&stmt, &[&id]).await?;
-    Ok(())
-}
-
-/// Locks a user's row (when there is one) before anything else of theirs: transactions take the
-/// user first, then their items, so they wait for each other instead of deadlocking.
-pub(super) async fn lock_user(tx: &impl GenericClient, user: &str) -> DbResult<()> {
-    let stmt = tx.prepare_cached("SELECT 1 FROM users WHERE id = $1 FOR UPDATE").await?;
-    tx.execute(&stmt, &[&user]).await?;
-    Ok(())
-}
-
-/// Creates and locks the users' rows in one order (by id): two transactions that touch the same
-/// users wait for each other instead of deadlocking.
-pub(super) async fn lock_users<'a>(
-    tx: &impl GenericClient,
-    users: impl IntoIterator<Item = &'a str>,
-) -> DbResult<()> {
-    let users: BTreeSet<&str> = users.into_iter().collect();
-    if users.len() < 2 {
-        return Ok(());
-    }
-    for u in &users {
-        ensure_user(tx, u).await?;
-    }
-    let ids: Vec<&str> = users.into_iter().collect();
-    tx.query("SELECT 1 FROM users WHERE id = ANY($1) ORDER BY id FOR UPDATE", &[&ids]).await?;
-    Ok(())
-}
-
-/// Appends a change to a user's feed with their next sequence number. The `UPDATE` holds the user's
-/// row until commit, so the user's changes commit in sequence order, whichever node writes them.
-pub(super) async fn append(
-    tx: &impl GenericClient,
-    user: &str,
-    body: ChangeBody,
-    now: DateTime<Utc>,
-) -> DbResult<Change> {
-    let json = serde_json::to_string(&body).map_err(decode_err)?;
-    // One round trip: the user (created at their first change), their next number, the change.
-    // `DO UPDATE` locks the row like an `UPDATE` does.
-    let stmt = tx
-        .prepare_cached(
-            "WITH s AS (INSERT INTO users (id, name, last_seq) VALUES ($1, $1, 1) \
-             ON CONFLICT (id) DO UPDATE SET last_seq = users.last_seq + 1 RETURNING last_seq) \
-             INSERT INTO changes (user_id, seq, at, body) SELECT $1, last_seq, $2, $3 FROM s RETURNING seq",
-        )
-        .await?;
-    let seq: i64 = col!(tx.query_one(&stmt, &[&user, &ms(now), &json]).await?, 0);
-    Ok(Change { seq, at: now, body })
-}
-
-/// Appends `read` or `expired` changes for many ids, in chunks.
-pub(super) async fn append_chunked(
-    tx: &impl GenericClient,
-    user: &str,
-    ids: Vec<String>,
-    now: DateTime<Utc>,
-    make: impl Fn(Vec<String>) -> ChangeBody,
-) -> DbResult<Vec<UserChange>> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(IDS_PER_CHANGE) {
-        out.push((user.to_owned(), append(tx, user, make(chunk.to_vec()), now).await?));
-    }
-    Ok(out)
-}
+use crate::db::{plan, DbError, DbResult, Signal, UserChange};
 
 /// Tells every node which users' feeds grew, and to where: one notification per user, delivered at
 /// commit (and not at all on rollback).
@@ -159,14 +83,14 @@ pub(super) async fn changes(
 /// NC-R5, as on SQLite. Nodes that prune at the same time delete each row once: the later
 /// `DELETE` finds it gone.
 pub(super) async fn prune(tx: &impl GenericClient, now: DateTime<Utc>) -> DbResult<Vec<UserChange>> {
+    let retention = plan::retention(now);
     // The users first, in one order, then their items (see `lock_user`).
     let mut users: Vec<String> = Vec::new();
-    for tab in Tab::ALL {
-        let cutoff = ms(rules::retention_cutoff(*tab, now));
+    for (tab, cutoff) in &retention.items {
         for r in tx
             .query(
                 "SELECT DISTINCT user_id FROM notifications WHERE tab = $1 AND created_at < $2",
-                &[&tab.code(), &cutoff],
+                &[&tab.code(), &ms(*cutoff)],
             )
             .await?
         {
@@ -179,12 +103,11 @@ pub(super) async fn prune(tx: &impl GenericClient, now: DateTime<Utc>) -> DbResu
         lock_user(tx, u).await?;
     }
     let mut by_user: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for tab in Tab::ALL {
-        let cutoff = ms(rules::retention_cutoff(*tab, now));
+    for (tab, cutoff) in &retention.items {
         let rows = tx
             .query(
                 "DELETE FROM notifications WHERE tab = $1 AND created_at < $2 RETURNING user_id, id",
-                &[&tab.code(), &cutoff],
+                &[&tab.code(), &ms(*cutoff)],
             )
             .await?;
         for r in rows {
@@ -192,13 +115,9 @@ pub(super) async fn prune(tx: &impl GenericClient, now: DateTime<Utc>) -> DbResu
         }
     }
 
-    let mut changes = Vec::new();
-    for (user, ids) in by_user {
-        changes.extend(append_chunked(tx, &user, ids, now, |ids| ChangeBody::Expired { ids }).await?);
-    }
-    tx.execute("DELETE FROM changes WHERE at < $1", &[&ms(now - Duration::days(FEED_RETENTION_DAYS))])
-        .await?;
-    let keys_cutoff = ms(now - Duration::days(KEY_RETENTION_DAYS));
+    let changes = carry_out(tx, plan::expiries(by_user), now).await?;
+    tx.execute("DELETE FROM changes WHERE at < $1", &[&ms(retention.changes_before)]).await?;
+    let keys_cutoff = ms(retention.keys_before);
     tx.execute("DELETE FROM events WHERE received_at < $1", &[&keys_cutoff]).await?;
     tx.execute("DELETE FROM client_ops WHERE at < $1", &[&keys_cutoff]).await?;
     tx.execute(

@@ -12,22 +12,29 @@
 //! - every transaction that appends to a feed sends `NOTIFY` with the user and sequence only; the
 //!   notification is delivered at commit, never before. Nodes read the changes from the table
 //!   ([`listen`]): NOTIFY has no replay and an 8 KB limit, so it only wakes.
+//!
+//! What a write does is `db::plan`'s, carried out by [`writes`]; the schema is `schema.sql`, in the
+//! steps `db::schema` describes, applied by [`migrate`]; [`error`] says which failures are worth a
+//! retry.
 
+mod error;
 mod feed;
 mod listen;
+mod migrate;
 mod notifications;
 mod qontak;
+mod writes;
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use lonceng_core::model::WireNotification;
-use lonceng_core::protocol::{
+use lonceng_domain::model::WireNotification;
+use lonceng_domain::protocol::{
     ChangeBody, ChangesPage, Counts, EventResponse, MaintenanceWindow, MarkAllReadResponse, MarkReadResponse,
 };
-use lonceng_core::rules::{Outcome, ProducerEvent};
+use lonceng_domain::rules::{Outcome, ProducerEvent};
 use tokio::sync::broadcast;
 use tokio_postgres::NoTls;
 use tokio_util::sync::{CancellationToken, DropGuard};
@@ -36,13 +43,6 @@ use crate::db::{
     Acted, AgentLink, Applied, Database, DbError, DbResult, DeadLetter, Device, ListFilter, MarkAll,
     NewDeadLetter, NewToken, RoomJob, Signal, UserChange, WebhookSecret,
 };
-
-/// The schema, in order; the version is the position. Applied under an advisory lock, so nodes
-/// starting together migrate once.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
-
-/// The advisory lock that serialises migrations (any constant; "lonceng" in ASCII).
-const MIGRATION_LOCK: i64 = 0x006c_6f6e_6365_6e67;
 
 /// The channel every node listens on.
 const CHANNEL: &str = "lonceng";
@@ -75,63 +75,7 @@ fn decode_err(e: impl std::fmt::Display) -> DbError {
 
 /// Stored times keep milliseconds, as on SQLite and on the wire.
 fn ms(t: DateTime<Utc>) -> DateTime<Utc> {
-    lonceng_core::time::from_ms(lonceng_core::time::to_ms(t)).unwrap_or(t)
-}
-
-/// Whether an error means "PostgreSQL cannot be reached or is going away" (answered 503, retried by
-/// clients) rather than a fault.
-fn unavailable(e: &tokio_postgres::Error) -> bool {
-    match e.code() {
-        Some(code) => {
-            let c = code.code();
-            // 08: connection exceptions; 57P0x: shutting down, cannot connect now; 40001/40P01:
-            // a serialisation failure or deadlock, which a retry resolves.
-            c.starts_with("08") || c.starts_with("57P0") || c == "40001" || c == "40P01" || c == "53300"
-        }
-        None => {
-            e.is_closed()
-                || std::error::Error::source(e).is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some())
-        }
-    }
-}
-
-/// What went wrong, in full: tokio-postgres's own message leaves out the server's message and the
-/// cause ("db error", "error connecting to server").
-pub(crate) fn detail(e: &tokio_postgres::Error) -> String {
-    if let Some(db) = e.as_db_error() {
-        return format!("{} ({})", db.message(), db.code().code());
-    }
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
-impl From<tokio_postgres::Error> for DbError {
-    fn from(e: tokio_postgres::Error) -> DbError {
-        if unavailable(&e) {
-            return DbError::Unavailable(detail(&e));
-        }
-        if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
-            return DbError::Conflict(
-                e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_owned()),
-            );
-        }
-        DbError::Postgres(e)
-    }
-}
-
-impl From<deadpool_postgres::PoolError> for DbError {
-    fn from(e: deadpool_postgres::PoolError) -> DbError {
-        match e {
-            deadpool_postgres::PoolError::Backend(e) => e.into(),
-            other => DbError::Unavailable(other.to_string()),
-        }
-    }
+    lonceng_domain::time::from_ms(lonceng_domain::time::to_ms(t)).unwrap_or(t)
 }
 
 /// A column read with its type checked: a value this build cannot read is an error, never a panic.
@@ -167,7 +111,7 @@ impl PgDb {
             .recycle_timeout(Some(POOL_TIMEOUT))
             .build()
             .map_err(|e| DbError::Unavailable(e.to_string()))?;
-        migrate(&pool).await?;
+        migrate::run(&pool).await?;
         let stop = CancellationToken::new();
         let (signals, _) = broadcast::channel(1024);
         let node = crate::new_secret()[..16].to_owned();
@@ -178,34 +122,6 @@ impl PgDb {
     async fn client(&self) -> DbResult<deadpool_postgres::Object> {
         Ok(self.inner.pool.get().await?)
     }
-}
-
-async fn migrate(pool: &Pool) -> DbResult<()> {
-    let mut client = pool.get().await?;
-    client
-        .batch_execute("CREATE TABLE IF NOT EXISTS lonceng_schema (version BIGINT NOT NULL)")
-        .await
-        .or_else(|e| match e.code() {
-            // Two nodes creating it at the same instant: the other one did.
-            Some(c) if *c == tokio_postgres::error::SqlState::UNIQUE_VIOLATION => Ok(()),
-            _ => Err(e),
-        })?;
-    let tx = client.transaction().await?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await?;
-    let row = tx.query_one("SELECT coalesce(max(version), 0) FROM lonceng_schema", &[]).await?;
-    let found: i64 = col!(row, 0);
-    let known = MIGRATIONS.len() as i64;
-    if found > known {
-        return Err(DbError::Decode(format!(
-            "the database has schema {found}; this server knows up to {known}: update the server"
-        )));
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
-        tx.batch_execute(sql).await?;
-        tx.execute("INSERT INTO lonceng_schema (version) VALUES ($1)", &[&(i as i64 + 1)]).await?;
-    }
-    tx.commit().await?;
-    Ok(())
 }
 
 impl Database for PgDb {
@@ -232,7 +148,7 @@ impl Database for PgDb {
     async fn add_token(&self, t: NewToken) -> DbResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await?;
-        feed::ensure_user(&tx, &t.user_id).await?;
+        writes::ensure_user(&tx, &t.user_id).await?;
         tx.execute(
             "INSERT INTO tokens (hash, user_id, device_id, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (hash) DO UPDATE SET user_id = excluded.user_id, device_id = excluded.device_id, \
@@ -308,10 +224,10 @@ impl Database for PgDb {
     ) -> DbResult<Vec<UserChange>> {
         let mut c = self.client().await?;
         let tx = c.transaction().await?;
-        feed::lock_users(&tx, changes.iter().map(|(u, _)| u.as_str())).await?;
+        writes::lock_users(&tx, changes.iter().map(|(u, _)| u.as_str())).await?;
         let mut out = Vec::with_capacity(changes.len());
         for (user, body) in changes {
-            let change = feed::append(&tx, &user, body, now).await?;
+            let change = writes::append(&tx, &user, body, now).await?;
             out.push((user, change));
         }
         feed::notify(&tx, &self.inner.node, &out).await?;
@@ -481,7 +397,7 @@ impl Database for PgDb {
     async fn crm_sync(
         &self,
         user_id: String,
-        items: Vec<lonceng_core::model::Notification>,
+        items: Vec<lonceng_domain::model::Notification>,
         now: DateTime<Utc>,
     ) -> DbResult<Vec<UserChange>> {
         let mut c = self.client().await?;

@@ -5,23 +5,15 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
-use lonceng_core::model::{Category, Notification, Tab, WireNotification};
-use lonceng_core::protocol::{
-    ChangeBody, Counts, CreatedFor, EventResponse, EventStatus, MarkAllReadResponse, MarkReadResponse,
-    SuppressedFor,
-};
-use lonceng_core::rules::{Decision, Outcome};
-use rand::Rng;
+use lonceng_domain::model::{Category, Notification, Tab, WireNotification};
+use lonceng_domain::protocol::{ChangeBody, Counts, EventResponse, MarkAllReadResponse, MarkReadResponse};
+use lonceng_domain::rules::Outcome;
 use tokio_postgres::Row;
 
-use super::feed::{append, append_chunked, lock_user, lock_users};
+use super::writes::{append, carry_out, lock_user, lock_users};
 use super::{col, decode_err, ms};
+use crate::db::plan::{self, OutcomePlan};
 use crate::db::{Acted, Applied, DbError, DbResult, ListFilter, MarkAll};
-
-fn new_id() -> String {
-    let n: u128 = rand::rng().random();
-    format!("n_{n:032x}")
-}
 
 const NOTIF_COLUMNS: &str = "id, user_id, category, kind, params, actor_id, url, created_at, read_at";
 
@@ -75,52 +67,9 @@ pub(super) async fn apply_outcome(
     outcome: Outcome,
     now: DateTime<Utc>,
 ) -> DbResult<Applied> {
-    let mut changes = Vec::new();
-    let response = match outcome {
-        Outcome::ToastOnly(message) => {
-            let user = message.recipient_id.clone();
-            changes.push((user.clone(), append(tx, &user, ChangeBody::Chat { message }, now).await?));
-            EventResponse {
-                status: EventStatus::ToastOnly,
-                created: vec![],
-                suppressed: vec![],
-                duplicate: false,
-            }
-        }
-        Outcome::List(decisions) => {
-            lock_users(
-                tx,
-                decisions.iter().filter_map(|d| match d {
-                    Decision::Notify(draft) => Some(draft.recipient_id.as_str()),
-                    Decision::Suppressed { .. } => None,
-                }),
-            )
-            .await?;
-            let mut created = Vec::new();
-            let mut suppressed = Vec::new();
-            for d in decisions {
-                match d {
-                    Decision::Suppressed { recipient_id, reason } => {
-                        suppressed.push(SuppressedFor { recipient_id, reason })
-                    }
-                    Decision::Notify(draft) => {
-                        let n = draft.into_notification(new_id());
-                        let change = append(
-                            tx,
-                            &n.recipient_id,
-                            ChangeBody::Created { notification: n.to_wire() },
-                            now,
-                        )
-                        .await?;
-                        insert(tx, &n, change.seq).await?;
-                        created.push(CreatedFor { recipient_id: n.recipient_id.clone(), id: n.id });
-                        changes.push((n.recipient_id, change));
-                    }
-                }
-            }
-            EventResponse { status: EventStatus::Applied, created, suppressed, duplicate: false }
-        }
-    };
+    let OutcomePlan { response, writes } = plan::outcome(outcome, plan::new_id);
+    lock_users(tx, writes.iter().filter_map(|w| w.user())).await?;
+    let changes = carry_out(tx, writes, now).await?;
     let json = serde_json::to_string(&response).map_err(decode_err)?;
     let stmt = tx
         .prepare_cached(
@@ -129,35 +78,6 @@ pub(super) async fn apply_outcome(
         .await?;
     tx.execute(&stmt, &[&key, &json]).await?;
     Ok(Applied { response, changes })
-}
-
-/// Stores a notification announced by the change `created_seq`.
-pub(super) async fn insert(tx: &impl GenericClient, n: &Notification, created_seq: i64) -> DbResult<()> {
-    let stmt = tx
-        .prepare_cached(
-            "INSERT INTO notifications (id, user_id, tab, category, kind, params, actor_id, url, \
-             created_at, read_at, created_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .await?;
-    let params = serde_json::to_string(&n.params).map_err(decode_err)?;
-    tx.execute(
-        &stmt,
-        &[
-            &n.id,
-            &n.recipient_id,
-            &n.tab().code(),
-            &n.category.code(),
-            &n.kind.as_str(),
-            &params,
-            &n.actor_id,
-            &n.url,
-            &ms(n.created_at),
-            &n.read_at.map(ms),
-            &created_seq,
-        ],
-    )
-    .await?;
-    Ok(())
 }
 
 pub(super) async fn list(
@@ -227,12 +147,12 @@ pub(super) async fn mark_all(tx: &impl GenericClient, op: &MarkAll) -> DbResult<
     );
     let upto = req.upto_cursor.unwrap_or(i64::MAX);
     let rows = tx.query(&sql, &[&user, &ms(now), &code, &upto]).await?;
-    let mut ids = Vec::with_capacity(rows.len());
+    let mut ids: Vec<String> = Vec::with_capacity(rows.len());
     for r in rows {
         ids.push(col!(r, 0));
     }
     let response = MarkAllReadResponse { changed: ids.len() as u64 };
-    let changes = append_chunked(tx, user, ids, now, |ids| ChangeBody::Read { ids, read_at: now }).await?;
+    let changes = carry_out(tx, plan::reads(user, &ids, now), now).await?;
     if let Some(key) = key {
         let json = serde_json::to_string(&response).map_err(decode_err)?;
         tx.execute(

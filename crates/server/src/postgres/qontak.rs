@@ -5,15 +5,14 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
-use lonceng_core::model::Notification;
-use lonceng_core::protocol::ChangeBody;
-use lonceng_core::qontak::{LinkedUser, RoomState};
-use lonceng_core::rules;
+use lonceng_domain::model::Notification;
+use lonceng_domain::qontak::{LinkedUser, RoomState};
 use tokio_postgres::Row;
 
-use super::feed::{append, append_chunked};
-use super::notifications::{apply_outcome, claim_event, insert, seen_event};
+use super::notifications::{apply_outcome, claim_event, seen_event};
+use super::writes::{carry_out, lock_user};
 use super::{col, decode_err, ms};
+use crate::db::plan::{self, Stored};
 use crate::db::{
     AgentLink, Applied, DbError, DbResult, DeadLetter, NewDeadLetter, RoomJob, UserChange, WebhookSecret,
 };
@@ -287,6 +286,7 @@ pub(super) async fn settle_dead_letter(
     Ok(())
 }
 
+/// Brings a poll of the CRM in, as `plan::crm_sync` decides from the items stored under its ids.
 pub(super) async fn crm_sync(
     tx: &impl GenericClient,
     user_id: &str,
@@ -294,54 +294,21 @@ pub(super) async fn crm_sync(
     now: DateTime<Utc>,
 ) -> DbResult<Vec<UserChange>> {
     // One poll of a user at a time, whichever nodes' bridges poll: a new item is inserted once.
-    super::feed::lock_user(tx, user_id).await?;
-    let mut changes = Vec::new();
-    let mut read_here = Vec::new();
-    for n in items {
-        let known = tx
-            .query_opt("SELECT user_id, read_at FROM notifications WHERE id = $1 FOR UPDATE", &[&n.id])
-            .await?;
-        match known {
-            Some(r) => {
-                let owner: String = col!(r, 0);
-                let read_at: Option<DateTime<Utc>> = col!(r, 1);
-                // Another user's item under the same id: never touched (NC-R3).
-                if owner != user_id {
-                    continue;
-                }
-                if n.read_at.is_some() {
-                    tx.execute("UPDATE crm_items SET crm_read = TRUE WHERE id = $1", &[&n.id]).await?;
-                    if read_at.is_none() {
-                        tx.execute("UPDATE notifications SET read_at = $2 WHERE id = $1", &[&n.id, &ms(now)])
-                            .await?;
-                        read_here.push(n.id);
-                    }
-                }
-            }
-            None => {
-                // NC-R5: an item past its tab's retention is not listed.
-                if rules::is_expired(n.tab(), n.created_at, now) {
-                    continue;
-                }
-                let mut n = n;
-                n.recipient_id = user_id.to_owned();
-                let change =
-                    append(tx, user_id, ChangeBody::Created { notification: n.to_wire() }, now).await?;
-                insert(tx, &n, change.seq).await?;
-                tx.execute(
-                    "INSERT INTO crm_items (id, user_id, crm_read) VALUES ($1, $2, $3) \
-                     ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, crm_read = excluded.crm_read",
-                    &[&n.id, &user_id, &n.read_at.is_some()],
-                )
-                .await?;
-                changes.push((user_id.to_owned(), change));
-            }
-        }
+    lock_user(tx, user_id).await?;
+    let ids: Vec<&str> = items.iter().map(|n| n.id.as_str()).collect();
+    // Locked as they are read, so that what the plan decides from holds until commit (another
+    // user's item under a polled id is not covered by this user's lock).
+    let rows = tx
+        .query(
+            "SELECT id, user_id, read_at IS NOT NULL FROM notifications WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+            &[&ids],
+        )
+        .await?;
+    let mut stored: BTreeMap<String, Stored> = BTreeMap::new();
+    for r in rows {
+        stored.insert(col!(r, 0), Stored { owner: col!(r, 1), read: col!(r, 2) });
     }
-    changes.extend(
-        append_chunked(tx, user_id, read_here, now, |ids| ChangeBody::Read { ids, read_at: now }).await?,
-    );
-    Ok(changes)
+    carry_out(tx, plan::crm_sync(user_id, items, stored, now), now).await
 }
 
 pub(super) async fn crm_unsent_reads(

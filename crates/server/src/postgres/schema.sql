@@ -1,5 +1,9 @@
--- Lonceng server schema, version 1 (PostgreSQL). The same tables as the SQLite backend; times are
--- timestamptz (UTC, milliseconds), JSON is kept as text exactly as written.
+-- The Lonceng server's schema on PostgreSQL, in steps (see `db/schema.rs`): a database's version is
+-- the number of steps it has had (the lonceng_schema table), and steps are only ever appended. The
+-- same tables as on SQLite (sqlite/schema.sql); times are timestamptz (UTC, milliseconds), JSON is
+-- kept as text exactly as written.
+
+-- step 1: everything SQLite's steps 1 and 2 hold
 CREATE TABLE users (
     id       TEXT PRIMARY KEY,
     name     TEXT NOT NULL,

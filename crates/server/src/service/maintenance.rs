@@ -6,8 +6,8 @@
 //! quiet (MW-5). Retention runs once an hour.
 
 use chrono::{DateTime, Duration, Utc};
-use lonceng_core::protocol::{ChangeBody, MaintenanceStatus, MaintenanceWindow};
-use lonceng_core::rules::{self, Outcome};
+use lonceng_domain::protocol::{ChangeBody, MaintenanceStatus, MaintenanceWindow};
+use lonceng_domain::rules::{self, Outcome};
 
 use super::{Service, ServiceError, ServiceResult};
 use crate::db::{Database, MaintenanceChange, Signal, UserChange};

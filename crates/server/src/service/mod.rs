@@ -8,20 +8,22 @@
 //!
 //! [`ServiceError`] says what went wrong in the service's own terms; `api::error` maps it to HTTP.
 
+mod crm;
 mod maintenance;
 pub mod qontak;
+mod rooms;
 mod tickets;
 
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use lonceng_core::clock::Clock;
-use lonceng_core::model::{check_scope, WireNotification};
-use lonceng_core::protocol::{
+use lonceng_domain::clock::Clock;
+use lonceng_domain::model::{check_scope, WireNotification};
+use lonceng_domain::protocol::{
     ChangesPage, Counts, EventResponse, EventStatus, MaintenanceWindow, MarkAllReadRequest,
     MarkAllReadResponse, MarkReadResponse, Presence, PresenceReport,
 };
-use lonceng_core::rules::{self, InvalidEvent, Outcome, ProducerEvent};
+use lonceng_domain::rules::{self, InvalidEvent, Outcome, ProducerEvent};
 use tokio::sync::broadcast::Receiver;
 use tokio_util::sync::CancellationToken;
 
@@ -85,7 +87,7 @@ const TOKENS_REMEMBERED: usize = 100_000;
 
 /// A user or device id as an administrator gives it: 1 to 128 characters of text.
 fn plain_id(s: &str) -> bool {
-    lonceng_core::model::is_plain_id(s, 128)
+    lonceng_domain::model::is_plain_id(s, 128)
 }
 
 pub struct Service<D> {
@@ -229,7 +231,7 @@ impl<D: Database> Service<D> {
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("no notification '{id}'")))?;
         self.publish(&acted.changes);
-        if acted.response.changed && lonceng_core::crm::crm_id_of(id).is_some() {
+        if acted.response.changed && lonceng_domain::crm::crm_id_of(id).is_some() {
             self.bridge.nudge(user);
         }
         Ok(acted.response)
@@ -247,10 +249,10 @@ impl<D: Database> Service<D> {
         let acted = self.db.mark_all_read(op).await?;
         self.publish(&acted.changes);
         let ids = acted.changes.iter().flat_map(|(_, c)| match &c.body {
-            lonceng_core::protocol::ChangeBody::Read { ids, .. } => ids.as_slice(),
+            lonceng_domain::protocol::ChangeBody::Read { ids, .. } => ids.as_slice(),
             _ => &[],
         });
-        if ids.into_iter().any(|id| lonceng_core::crm::crm_id_of(id).is_some()) {
+        if ids.into_iter().any(|id| lonceng_domain::crm::crm_id_of(id).is_some()) {
             self.bridge.nudge(user);
         }
         Ok(acted.response)
@@ -336,30 +338,6 @@ impl<D: Database> Service<D> {
     /// `/readyz`: the database answers.
     pub async fn ready(&self) -> ServiceResult<()> {
         Ok(self.db.ping().await?)
-    }
-
-    // ---- the CRM bridge ----
-
-    /// Brings the CRM's items of a user in: commit, then publish.
-    pub async fn crm_sync(
-        &self,
-        user: &str,
-        items: Vec<lonceng_core::model::Notification>,
-    ) -> ServiceResult<()> {
-        let changes = self.db.crm_sync(user.to_owned(), items, self.clock.now()).await?;
-        self.publish(&changes);
-        Ok(())
-    }
-
-    pub async fn crm_unsent_reads(&self, user: &str, limit: usize) -> ServiceResult<Vec<String>> {
-        Ok(self.db.crm_unsent_reads(user.to_owned(), limit).await?)
-    }
-
-    pub async fn crm_reads_sent(&self, ids: Vec<String>) -> ServiceResult<()> {
-        if ids.is_empty() {
-            return Ok(());
-        }
-        Ok(self.db.crm_reads_sent(ids).await?)
     }
 
     // ---- administration ----

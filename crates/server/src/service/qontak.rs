@@ -1,5 +1,5 @@
 //! Qontak Omnichannel webhooks into the service: the secret of the URL, the room state machine
-//! (`lonceng_core::qontak`), customer messages as chat toasts (NC-R4), and the dead letters that keep
+//! (`lonceng_domain::qontak`), customer messages as chat toasts (NC-R4), and the dead letters that keep
 //! whatever could not be used, with the reason, until an operator replays it.
 //!
 //! Answers: a webhook that was used (or is a re-delivery, or older than the room) is 200; one kept as
@@ -8,14 +8,15 @@
 //! bring it back forever.
 
 use chrono::{DateTime, Duration, Utc};
-use lonceng_core::protocol::EventStatus;
-use lonceng_core::qontak::{self, decode_webhook, room_step, RoomStep, Webhook};
-use lonceng_core::rules::{self, Decision, Outcome, ProducerEvent};
+use lonceng_domain::protocol::EventStatus;
+use lonceng_domain::qontak::{self, decode_webhook, room_step, RoomStep, Webhook};
+use lonceng_domain::rules::{self, Decision, Outcome, ProducerEvent};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::rooms::RoomQueue;
 use super::{Service, ServiceError, ServiceResult};
-use crate::db::{AgentLink, Applied, Database, DbError, DeadLetter, NewDeadLetter, RoomJob, WebhookSecret};
+use crate::db::{AgentLink, Database, DeadLetter, NewDeadLetter, RoomJob, WebhookSecret};
 use crate::{new_secret, same_secret, token_hash};
 
 /// How long a rotated secret keeps working, so that Qontak's settings can be changed meanwhile.
@@ -26,9 +27,6 @@ const SECRETS_FRESH: std::time::Duration = std::time::Duration::from_secs(5);
 /// How often a secret's last use is written.
 const USE_NOTED_EVERY: Duration = Duration::minutes(1);
 
-/// Room events applied in one transaction at most (group commit).
-const ROOMS_PER_COMMIT: usize = 64;
-
 /// What the intake keeps between webhooks: the secrets as last read, when each was last noted as
 /// used, and the queue of room events waiting for the next commit.
 #[derive(Default)]
@@ -38,96 +36,11 @@ pub struct IntakeState {
     pub(super) rooms: RoomQueue,
 }
 
-type RoomReply = tokio::sync::oneshot::Sender<Result<Result<Applied, String>, BatchFailed>>;
-
-/// Why a batch was not applied, as each webhook in it is answered: an unreachable database (or a
-/// deadlock between nodes) is a 503 that Qontak retries, anything else a fault.
-#[derive(Debug, Clone)]
-enum BatchFailed {
-    Unavailable(String),
-    Failed(String),
-}
-
-impl From<BatchFailed> for ServiceError {
-    fn from(e: BatchFailed) -> ServiceError {
-        match e {
-            BatchFailed::Unavailable(why) => DbError::Unavailable(why).into(),
-            BatchFailed::Failed(why) => ServiceError::Storage(DbError::Worker(why)),
-        }
-    }
-}
-
-/// Group commit of room events: a webhook's room event waits for the commit in progress, and all
-/// that arrived meanwhile are applied together in the next one (one commit, one WAL sync, for
-/// many webhooks; measured in docs/PERFORMANCE.md). Each still gets its own answer, and its
-/// changes are published only after the commit.
-#[derive(Default)]
-pub(super) struct RoomQueue {
-    waiting: std::sync::Mutex<Vec<(RoomJob, RoomReply)>>,
-    /// Held by the one caller that commits; the others wait on it and find their job done.
-    committing: tokio::sync::Mutex<()>,
-}
-
-impl RoomQueue {
-    /// Applies `job` in the next commit, committing it (and what waits with it) if no one else is.
-    /// Should a committer's request be dropped mid-commit, those it carried answer with an error
-    /// although committed: Qontak re-sends, and the re-delivery is a duplicate (MW-4).
-    async fn apply_with<D: Database>(
-        &self,
-        service: &Service<D>,
-        job: RoomJob,
-    ) -> ServiceResult<Result<Applied, String>> {
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        self.waiting.lock().unwrap_or_else(|p| p.into_inner()).push((job, reply));
-        let mut answer = answer;
-        loop {
-            // One committer at a time; whoever holds the turn commits everything waiting.
-            let _turn = self.committing.lock().await;
-            // Done by the committer before us? (Replies are sent before the turn passes on.)
-            match answer.try_recv() {
-                Ok(result) => return result.map_err(ServiceError::from),
-                Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
-                    return Err(ServiceError::Storage(DbError::Worker("the room event was lost".into())))
-                }
-                Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {}
-            }
-            let batch: Vec<_> = {
-                let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
-                let n = waiting.len().min(ROOMS_PER_COMMIT);
-                waiting.drain(..n).collect()
-            };
-            if batch.is_empty() {
-                return Err(ServiceError::Storage(DbError::Worker("the room event was not queued".into())));
-            }
-            let (jobs, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-            match service.db.apply_rooms(jobs, service.clock.now()).await {
-                Ok(results) => {
-                    for (result, reply) in results.into_iter().zip(replies) {
-                        if let Ok(applied) = &result {
-                            service.publish(&applied.changes);
-                        }
-                        let _ = reply.send(Ok(result));
-                    }
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "room events not applied");
-                    let failed = match e {
-                        DbError::Unavailable(why) => BatchFailed::Unavailable(why),
-                        other => BatchFailed::Failed(other.to_string()),
-                    };
-                    for reply in replies {
-                        let _ = reply.send(Err(failed.clone()));
-                    }
-                }
-            }
-        }
-    }
-}
 pub const WEBHOOK_SOURCE: &str = "qontak_webhook";
 
 /// Text a database can keep: PostgreSQL refuses NUL in text, so a garbage body with NULs would not
 /// even become a dead letter (and Qontak would re-send it forever). U+FFFD, as for invalid UTF-8.
-fn keepable(text: &str) -> String {
+pub(super) fn keepable(text: &str) -> String {
     text.replace('\0', "\u{fffd}")
 }
 pub const CRM_SOURCE: &str = "crm";
@@ -196,7 +109,7 @@ enum Intake {
     Refused(String),
 }
 
-fn hex_digest(body: &[u8]) -> String {
+pub(super) fn hex_digest(body: &[u8]) -> String {
     Sha256::digest(body).iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -454,7 +367,7 @@ impl<D: Database> Service<D> {
     ) -> ServiceResult<AgentLink> {
         // The same ids webhooks can carry: 1 to 128 characters, no control characters.
         let fits = |v: &Option<String>| {
-            v.as_ref().is_none_or(|s| lonceng_core::model::is_plain_id(s, qontak::MAX_ID))
+            v.as_ref().is_none_or(|s| lonceng_domain::model::is_plain_id(s, qontak::MAX_ID))
         };
         if !(fits(&agent_id) && fits(&crm_sso_id)) {
             return Err(ServiceError::Invalid(format!(
@@ -505,29 +418,6 @@ impl<D: Database> Service<D> {
                 })
             }
         }
-    }
-
-    /// Keeps what the CRM sent that cannot be shown (an unknown type id, say), once per item.
-    pub(crate) async fn keep_crm_item(
-        &self,
-        user_id: &str,
-        body: String,
-        reason: String,
-    ) -> ServiceResult<()> {
-        let key = format!("{CRM_SOURCE}:{user_id}:{}", hex_digest(body.as_bytes()));
-        let letter = NewDeadLetter {
-            source: CRM_SOURCE,
-            key,
-            reason: keepable(&reason),
-            body: keepable(&body),
-            at: self.clock.now(),
-        };
-        let (id, fresh) = self.db.add_dead_letter(letter).await?;
-        if fresh {
-            crate::metrics::METRICS.dead_letters.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            tracing::warn!(dead_letter = id, user = user_id, "a CRM notification kept as a dead letter");
-        }
-        Ok(())
     }
 }
 

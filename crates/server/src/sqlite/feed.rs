@@ -1,63 +1,16 @@
-//! The change feed: every change a user's devices must see gets the user's next sequence number
-//! in the same transaction as the data it describes (MW-3). Retention trims items, the feed and
-//! the idempotency keys.
+//! The change feed on SQLite: a user's changes after a cursor, and retention, which trims items
+//! (NC-R5), the feed and the idempotency keys. Appending is in [`super::writes`].
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, Utc};
-use lonceng_core::model::Tab;
-use lonceng_core::protocol::{Change, ChangeBody, ChangesPage};
-use lonceng_core::rules;
-use lonceng_core::time::to_ms;
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use chrono::{DateTime, Utc};
+use lonceng_domain::protocol::{Change, ChangesPage};
+use lonceng_domain::time::to_ms;
+use rusqlite::{params, Connection, OptionalExtension};
 
+use super::writes::carry_out;
 use super::{decode_err, from_ms};
-use crate::db::{DbError, DbResult, UserChange};
-
-/// How long the change feed, producer keys and client keys are kept.
-const FEED_RETENTION_DAYS: i64 = 90;
-const KEY_RETENTION_DAYS: i64 = 30;
-/// Ids per `read` / `expired` change.
-const IDS_PER_CHANGE: usize = 1_000;
-
-pub(super) fn ensure_user(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<()> {
-    // Cached statements: these run for every change (measured: docs/PERFORMANCE.md, webhooks).
-    tx.prepare_cached("INSERT OR IGNORE INTO users (id, name) VALUES (?1, ?1)")?.execute([id])?;
-    Ok(())
-}
-
-/// Appends a change to a user's feed with their next sequence number.
-pub(super) fn append(
-    tx: &Transaction<'_>,
-    user: &str,
-    body: ChangeBody,
-    now: DateTime<Utc>,
-) -> DbResult<Change> {
-    ensure_user(tx, user)?;
-    let seq: i64 = tx
-        .prepare_cached("UPDATE users SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq")?
-        .query_row([user], |r| r.get(0))?;
-    let change = Change { seq, at: now, body };
-    let json = serde_json::to_string(&change.body).map_err(decode_err)?;
-    tx.prepare_cached("INSERT INTO changes (user_id, seq, at, body) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![user, seq, to_ms(now), json])?;
-    Ok(change)
-}
-
-/// Appends `read` or `expired` changes for many ids, in chunks.
-pub(super) fn append_chunked(
-    tx: &Transaction<'_>,
-    user: &str,
-    ids: Vec<String>,
-    now: DateTime<Utc>,
-    make: impl Fn(Vec<String>) -> ChangeBody,
-) -> DbResult<Vec<UserChange>> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(IDS_PER_CHANGE) {
-        out.push((user.to_owned(), append(tx, user, make(chunk.to_vec()), now)?));
-    }
-    Ok(out)
-}
+use crate::db::{plan, DbError, DbResult, UserChange};
 
 pub(super) fn changes_tx(conn: &Connection, user: &str, since: i64, limit: usize) -> DbResult<ChangesPage> {
     let last: i64 = conn
@@ -95,25 +48,24 @@ pub(super) fn changes_tx(conn: &Connection, user: &str, since: i64, limit: usize
 
 pub(super) fn prune_tx(conn: &mut Connection, now: DateTime<Utc>) -> DbResult<Vec<UserChange>> {
     let tx = conn.transaction()?;
+    let retention = plan::retention(now);
     let mut by_user: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for tab in Tab::ALL {
-        let cutoff = to_ms(rules::retention_cutoff(*tab, now));
+    for (tab, cutoff) in &retention.items {
         let mut stmt = tx.prepare_cached(
             "DELETE FROM notifications WHERE tab = ?1 AND created_at < ?2 RETURNING user_id, id",
         )?;
         let rows = stmt
-            .query_map(params![tab.code(), cutoff], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+            .query_map(params![tab.code(), to_ms(*cutoff)], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?
             .collect::<Result<Vec<_>, _>>()?;
         for (user, id) in rows {
             by_user.entry(user).or_default().push(id);
         }
     }
-    let mut changes = Vec::new();
-    for (user, ids) in by_user {
-        changes.extend(append_chunked(&tx, &user, ids, now, |ids| ChangeBody::Expired { ids })?);
-    }
-    tx.execute("DELETE FROM changes WHERE at < ?1", [to_ms(now - Duration::days(FEED_RETENTION_DAYS))])?;
-    let keys_cutoff = to_ms(now - Duration::days(KEY_RETENTION_DAYS));
+    let changes = carry_out(&tx, plan::expiries(by_user), now)?;
+    tx.execute("DELETE FROM changes WHERE at < ?1", [to_ms(retention.changes_before)])?;
+    let keys_cutoff = to_ms(retention.keys_before);
     tx.execute("DELETE FROM events WHERE received_at < ?1", [keys_cutoff])?;
     tx.execute("DELETE FROM client_ops WHERE at < ?1", [keys_cutoff])?;
     // The CRM read state of items retention removed (the next poll skips them: NC-R5).

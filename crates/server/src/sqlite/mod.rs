@@ -1,101 +1,35 @@
 //! The embedded SQLite backend: one file (or memory, for tests), WAL, one connection behind a mutex,
-//! used from Tokio's blocking pool so that no query stalls the reactor. [`feed`] keeps the users'
-//! change feeds; [`notifications`] the items, their read state and the producer events.
+//! used from Tokio's blocking pool so that no query stalls the reactor. [`writes`] carries out what
+//! `db::plan` decides; [`feed`] reads the users' change feeds and applies retention;
+//! [`notifications`] the items, their read state and the producer events; [`qontak`] the Qontak and
+//! CRM tables. The schema is `schema.sql`, in the steps `db::schema` describes.
 
 mod feed;
 mod notifications;
 mod qontak;
+mod writes;
 
 use std::future::Future;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use lonceng_core::migrate::{MigrateError, Migration, Schema};
-use lonceng_core::model::WireNotification;
-use lonceng_core::protocol::{
+use lonceng_domain::migrate::{MigrateError, Migration, Schema};
+use lonceng_domain::model::WireNotification;
+use lonceng_domain::protocol::{
     ChangeBody, ChangesPage, Counts, EventResponse, MaintenanceWindow, MarkAllReadResponse, MarkReadResponse,
 };
-use lonceng_core::rules::{Outcome, ProducerEvent};
-use lonceng_core::time::to_ms;
+use lonceng_domain::rules::{Outcome, ProducerEvent};
+use lonceng_domain::time::to_ms;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::db::{
-    Acted, AgentLink, Applied, Database, DbError, DbResult, DeadLetter, Device, ListFilter, MarkAll,
+    schema, Acted, AgentLink, Applied, Database, DbError, DbResult, DeadLetter, Device, ListFilter, MarkAll,
     NewDeadLetter, NewToken, RoomJob, Signal, UserChange, WebhookSecret,
 };
 
-const MIGRATIONS: &[Migration] = &[
-    Migration::sql(
-        r#"
-CREATE TABLE users (
-    id       TEXT PRIMARY KEY,
-    name     TEXT NOT NULL,
-    last_seq INTEGER NOT NULL DEFAULT 0      -- the user's change sequence
-);
-CREATE TABLE tokens (
-    hash       TEXT PRIMARY KEY,             -- SHA-256 of the bearer token, hex
-    user_id    TEXT NOT NULL REFERENCES users (id),
-    device_id  TEXT NOT NULL,
-    created_at INTEGER NOT NULL
-);
-CREATE TABLE notifications (
-    pk          INTEGER PRIMARY KEY,
-    id          TEXT NOT NULL UNIQUE,
-    user_id     TEXT NOT NULL,
-    tab         INTEGER NOT NULL,
-    category    INTEGER NOT NULL,
-    kind        TEXT NOT NULL,
-    params      TEXT NOT NULL,
-    actor_id    TEXT,
-    url         TEXT NOT NULL,
-    created_at  INTEGER NOT NULL,
-    read_at     INTEGER,
-    created_seq INTEGER NOT NULL             -- the change that announced it; bounds mark-all
-);
-CREATE INDEX notif_user_tab ON notifications (user_id, tab, created_at DESC, id DESC);
-CREATE INDEX notif_user_category ON notifications (user_id, category, created_at DESC, id DESC);
-CREATE INDEX notif_expiry ON notifications (tab, created_at);
-CREATE TABLE changes (
-    user_id TEXT NOT NULL,
-    seq     INTEGER NOT NULL,
-    at      INTEGER NOT NULL,
-    body    TEXT NOT NULL,
-    PRIMARY KEY (user_id, seq)
-) WITHOUT ROWID;
-CREATE INDEX changes_at ON changes (at);
-CREATE TABLE events (
-    key         TEXT PRIMARY KEY,
-    received_at INTEGER NOT NULL,
-    response    TEXT NOT NULL
-);
-CREATE TABLE queued_events (
-    pos         INTEGER PRIMARY KEY,
-    key         TEXT NOT NULL UNIQUE,
-    received_at INTEGER NOT NULL,
-    body        TEXT NOT NULL
-);
-CREATE TABLE client_ops (
-    user_id  TEXT NOT NULL,
-    key      TEXT NOT NULL,
-    at       INTEGER NOT NULL,
-    response TEXT NOT NULL,
-    PRIMARY KEY (user_id, key)
-) WITHOUT ROWID;
-CREATE TABLE maintenance_windows (
-    id        INTEGER PRIMARY KEY,
-    starts_at INTEGER NOT NULL,
-    ends_at   INTEGER NOT NULL,
-    message   TEXT NOT NULL
-);
-"#,
-    ),
-    Migration::sql(qontak::MIGRATION),
-];
-
-/// The server's files are not marked with an `application_id` (the first releases did not mark
-/// them, and a marked schema would refuse those).
-const SCHEMA: Schema<'static> = Schema { application_id: None, migrations: MIGRATIONS };
+/// The schema, in steps (`db::schema`).
+const SCHEMA_SQL: &str = include_str!("schema.sql");
 
 #[derive(Clone)]
 pub struct SqliteDb {
@@ -103,7 +37,7 @@ pub struct SqliteDb {
 }
 
 fn from_ms(v: i64) -> DbResult<DateTime<Utc>> {
-    lonceng_core::time::from_ms(v).ok_or_else(|| DbError::Decode(format!("timestamp {v}")))
+    lonceng_domain::time::from_ms(v).ok_or_else(|| DbError::Decode(format!("timestamp {v}")))
 }
 
 fn decode_err(e: impl std::fmt::Display) -> DbError {
@@ -124,7 +58,10 @@ impl SqliteDb {
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; \
              PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;",
         )?;
-        SCHEMA.migrate(&mut conn).map_err(|e| match e {
+        let migrations: Vec<Migration> = schema::steps(SCHEMA_SQL).into_iter().map(Migration::sql).collect();
+        // The server's files are not marked with an `application_id` (the first releases did not
+        // mark them, and a marked schema would refuse those).
+        Schema { application_id: None, migrations: &migrations }.migrate(&mut conn).map_err(|e| match e {
             MigrateError::Sqlite(e) => DbError::Sqlite(e),
             MigrateError::Newer { found, supported } => DbError::Decode(format!(
                 "the database has schema {found}; this server knows up to {supported}: update the server"
@@ -188,7 +125,7 @@ impl Database for SqliteDb {
     fn add_token(&self, t: NewToken) -> impl Future<Output = DbResult<()>> + Send {
         self.run(move |c| {
             let tx = c.transaction()?;
-            feed::ensure_user(&tx, &t.user_id)?;
+            writes::ensure_user(&tx, &t.user_id)?;
             tx.execute(
                 "INSERT OR REPLACE INTO tokens (hash, user_id, device_id, created_at) VALUES (?1, ?2, ?3, ?4)",
                 params![t.hash, t.user_id, t.device_id, to_ms(t.at)],
@@ -258,7 +195,7 @@ impl Database for SqliteDb {
             let tx = c.transaction()?;
             let mut out = Vec::with_capacity(changes.len());
             for (user, body) in changes {
-                let change = feed::append(&tx, &user, body, now)?;
+                let change = writes::append(&tx, &user, body, now)?;
                 out.push((user, change));
             }
             tx.commit()?;
@@ -421,7 +358,7 @@ impl Database for SqliteDb {
     fn crm_sync(
         &self,
         user_id: String,
-        items: Vec<lonceng_core::model::Notification>,
+        items: Vec<lonceng_domain::model::Notification>,
         now: DateTime<Utc>,
     ) -> impl Future<Output = DbResult<Vec<UserChange>>> + Send {
         self.run(move |c| qontak::crm_sync(c, &user_id, items, now))
@@ -437,5 +374,38 @@ impl Database for SqliteDb {
 
     fn crm_reads_sent(&self, ids: Vec<String>) -> impl Future<Output = DbResult<()>> + Send {
         self.run(move |c| qontak::crm_reads_sent(c, &ids))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lonceng_domain::migrate::user_version;
+
+    use super::*;
+
+    /// A file from before the Qontak tables (step 1 only) opens and is brought up to date; a file
+    /// from a newer server is refused untouched.
+    #[test]
+    fn an_older_file_upgrades_and_a_newer_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.db");
+        let steps = schema::steps(SCHEMA_SQL);
+        let first = [Migration::sql(steps[0])];
+        let mut old = Connection::open(&path).unwrap();
+        Schema { application_id: None, migrations: &first }.migrate(&mut old).unwrap();
+        drop(old);
+
+        drop(SqliteDb::open(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        assert_eq!(user_version(&conn).unwrap(), steps.len() as i64);
+        let crm_items: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_master WHERE name = 'crm_items'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(crm_items, 1, "step 2 ran");
+
+        conn.pragma_update(None, "user_version", steps.len() as i64 + 1).unwrap();
+        drop(conn);
+        let refused = SqliteDb::open(&path).err().map(|e| e.to_string());
+        assert!(refused.is_some_and(|e| e.contains("update the server")));
     }
 }

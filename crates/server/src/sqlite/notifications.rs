@@ -1,28 +1,20 @@
-//! Notifications on the server: producer events applied once per idempotency key (MW-4), a user's
+//! Notifications on SQLite: producer events applied once per idempotency key (MW-4), a user's
 //! pages, counts, and marking read (one item, or exactly a tab and category: NC-R6), each change
-//! appended to the user's feed in the same transaction.
+//! appended to the user's feed in the same transaction. What an event writes is `db::plan`'s.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use lonceng_core::model::{Category, Notification, Tab, WireNotification};
-use lonceng_core::protocol::{
-    ChangeBody, Counts, CreatedFor, EventResponse, EventStatus, MarkAllReadResponse, MarkReadResponse,
-    SuppressedFor,
-};
-use lonceng_core::rules::{Decision, Outcome};
-use lonceng_core::time::to_ms;
-use rand::Rng;
+use lonceng_domain::model::{Category, Notification, Tab, WireNotification};
+use lonceng_domain::protocol::{ChangeBody, Counts, EventResponse, MarkAllReadResponse, MarkReadResponse};
+use lonceng_domain::rules::Outcome;
+use lonceng_domain::time::to_ms;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use super::feed::{append, append_chunked};
+use super::writes::{append, carry_out};
 use super::{decode_err, from_ms};
+use crate::db::plan::{self, OutcomePlan};
 use crate::db::{Acted, Applied, DbError, DbResult, ListFilter, MarkAll};
-
-fn new_id() -> String {
-    let n: u128 = rand::rng().random();
-    format!("n_{n:032x}")
-}
 
 type NotifRow = (String, String, i64, String, String, Option<String>, String, i64, Option<i64>);
 
@@ -87,69 +79,12 @@ pub(super) fn apply_outcome(
     outcome: Outcome,
     now: DateTime<Utc>,
 ) -> DbResult<Applied> {
-    let mut changes = Vec::new();
-    let response = match outcome {
-        Outcome::ToastOnly(message) => {
-            let user = message.recipient_id.clone();
-            changes.push((user.clone(), append(tx, &user, ChangeBody::Chat { message }, now)?));
-            EventResponse {
-                status: EventStatus::ToastOnly,
-                created: vec![],
-                suppressed: vec![],
-                duplicate: false,
-            }
-        }
-        Outcome::List(decisions) => {
-            let mut created = Vec::new();
-            let mut suppressed = Vec::new();
-            for d in decisions {
-                match d {
-                    Decision::Suppressed { recipient_id, reason } => {
-                        suppressed.push(SuppressedFor { recipient_id, reason })
-                    }
-                    Decision::Notify(draft) => {
-                        let n = draft.into_notification(new_id());
-                        let change = append(
-                            tx,
-                            &n.recipient_id,
-                            ChangeBody::Created { notification: n.to_wire() },
-                            now,
-                        )?;
-                        insert(tx, &n, change.seq)?;
-                        created.push(CreatedFor { recipient_id: n.recipient_id.clone(), id: n.id });
-                        changes.push((n.recipient_id, change));
-                    }
-                }
-            }
-            EventResponse { status: EventStatus::Applied, created, suppressed, duplicate: false }
-        }
-    };
+    let OutcomePlan { response, writes } = plan::outcome(outcome, plan::new_id);
+    let changes = carry_out(tx, writes, now)?;
     tx.prepare_cached("INSERT INTO events (key, received_at, response) VALUES (?1, ?2, ?3)")?
         .execute(params![key, to_ms(now), serde_json::to_string(&response).map_err(decode_err)?])?;
     tx.prepare_cached("DELETE FROM queued_events WHERE key = ?1")?.execute([key])?;
     Ok(Applied { response, changes })
-}
-
-/// Stores a notification announced by the change `created_seq`.
-pub(super) fn insert(tx: &Transaction<'_>, n: &Notification, created_seq: i64) -> DbResult<()> {
-    tx.prepare_cached(
-        "INSERT INTO notifications (id, user_id, tab, category, kind, params, actor_id, url, \
-         created_at, read_at, created_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    )?
-    .execute(params![
-        n.id,
-        n.recipient_id,
-        n.tab().code(),
-        n.category.code(),
-        n.kind.as_str(),
-        serde_json::to_string(&n.params).map_err(decode_err)?,
-        n.actor_id,
-        n.url,
-        to_ms(n.created_at),
-        n.read_at.map(to_ms),
-        created_seq,
-    ])?;
-    Ok(())
 }
 
 pub(super) fn list_tx(conn: &Connection, user: &str, f: &ListFilter) -> DbResult<Vec<WireNotification>> {
@@ -210,7 +145,7 @@ pub(super) fn mark_all_tx(conn: &mut Connection, op: &MarkAll) -> DbResult<Acted
         .query_map(params![user, to_ms(now), code, upto], |r| r.get::<_, String>(0))?
         .collect::<Result<Vec<_>, _>>()?;
     let response = MarkAllReadResponse { changed: ids.len() as u64 };
-    let changes = append_chunked(&tx, user, ids, now, |ids| ChangeBody::Read { ids, read_at: now })?;
+    let changes = carry_out(&tx, plan::reads(user, &ids, now), now)?;
     if let Some(key) = key {
         tx.execute(
             "INSERT INTO client_ops (user_id, key, at, response) VALUES (?1, ?2, ?3, ?4)",

@@ -4,57 +4,21 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use lonceng_core::model::Notification;
-use lonceng_core::protocol::ChangeBody;
-use lonceng_core::qontak::{LinkedUser, RoomState};
-use lonceng_core::rules;
-use lonceng_core::time::to_ms;
+use lonceng_domain::model::Notification;
+use lonceng_domain::qontak::{LinkedUser, RoomState};
+use lonceng_domain::time::to_ms;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use super::feed::{append, append_chunked};
-use super::notifications::{apply_outcome, insert, seen_event};
+use super::notifications::{apply_outcome, seen_event};
+use super::writes::carry_out;
 use super::{decode_err, from_ms};
+use crate::db::plan::{self, Stored};
 use crate::db::{
     AgentLink, Applied, DbError, DbResult, DeadLetter, NewDeadLetter, RoomJob, UserChange, WebhookSecret,
 };
 
 /// Dead letters kept at most; the oldest go first (a flood of garbage cannot fill the disk).
 const MAX_DEAD_LETTERS: i64 = 10_000;
-
-pub(super) const MIGRATION: &str = r#"
-CREATE TABLE qontak_webhook_secrets (
-    id             TEXT PRIMARY KEY,
-    hash           TEXT NOT NULL,            -- SHA-256 of the secret, hex
-    previous_hash  TEXT,
-    previous_until INTEGER,
-    created_at     INTEGER NOT NULL,
-    rotated_at     INTEGER,
-    last_used_at   INTEGER
-);
-CREATE TABLE qontak_agents (
-    user_id    TEXT PRIMARY KEY REFERENCES users (id),
-    agent_id   TEXT UNIQUE,
-    crm_sso_id TEXT UNIQUE
-);
-CREATE TABLE qontak_rooms (
-    id    TEXT PRIMARY KEY,
-    state TEXT NOT NULL                      -- RoomState, JSON
-);
-CREATE TABLE dead_letters (
-    id          INTEGER PRIMARY KEY,
-    source      TEXT NOT NULL,
-    key         TEXT NOT NULL UNIQUE,
-    received_at INTEGER NOT NULL,
-    reason      TEXT NOT NULL,
-    body        TEXT NOT NULL,
-    replays     INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE crm_items (
-    id       TEXT PRIMARY KEY,               -- the notification's id
-    user_id  TEXT NOT NULL,
-    crm_read INTEGER NOT NULL                -- whether the CRM knows it is read
-);
-"#;
 
 fn opt_time(v: Option<i64>) -> DbResult<Option<DateTime<Utc>>> {
     v.map(from_ms).transpose()
@@ -285,6 +249,7 @@ pub(super) fn settle_dead_letter(c: &Connection, id: i64, failed_again: Option<S
     Ok(())
 }
 
+/// Brings a poll of the CRM in, as `plan::crm_sync` decides from the items stored under its ids.
 pub(super) fn crm_sync(
     c: &mut Connection,
     user_id: &str,
@@ -292,50 +257,27 @@ pub(super) fn crm_sync(
     now: DateTime<Utc>,
 ) -> DbResult<Vec<UserChange>> {
     let tx = c.transaction()?;
-    let mut changes = Vec::new();
-    let mut read_here = Vec::new();
-    for n in items {
-        let known: Option<(String, Option<i64>)> = tx
-            .query_row("SELECT user_id, read_at FROM notifications WHERE id = ?1", [&n.id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
-        match known {
-            // Another user's item under the same id: never touched (NC-R3).
-            Some((owner, _)) if owner != user_id => continue,
-            Some((_, read_at)) => {
-                if n.read_at.is_some() {
-                    tx.execute("UPDATE crm_items SET crm_read = 1 WHERE id = ?1", [&n.id])?;
-                    if read_at.is_none() {
-                        tx.execute(
-                            "UPDATE notifications SET read_at = ?2 WHERE id = ?1",
-                            params![n.id, to_ms(now)],
-                        )?;
-                        read_here.push(n.id);
-                    }
-                }
-            }
-            None => {
-                // NC-R5: an item past its tab's retention is not listed (its next poll skips it too).
-                if rules::is_expired(n.tab(), n.created_at, now) {
-                    continue;
-                }
-                let mut n = n;
-                n.recipient_id = user_id.to_owned();
-                let change = append(&tx, user_id, ChangeBody::Created { notification: n.to_wire() }, now)?;
-                insert(&tx, &n, change.seq)?;
-                tx.execute(
-                    "INSERT OR REPLACE INTO crm_items (id, user_id, crm_read) VALUES (?1, ?2, ?3)",
-                    params![n.id, user_id, n.read_at.is_some()],
-                )?;
-                changes.push((user_id.to_owned(), change));
-            }
-        }
-    }
-    changes
-        .extend(append_chunked(&tx, user_id, read_here, now, |ids| ChangeBody::Read { ids, read_at: now })?);
+    let stored = stored_items(&tx, &items)?;
+    let changes = carry_out(&tx, plan::crm_sync(user_id, items, stored, now), now)?;
     tx.commit()?;
     Ok(changes)
+}
+
+/// The items stored under the polled ids, as `plan::crm_sync` needs them.
+fn stored_items(tx: &Transaction<'_>, items: &[Notification]) -> DbResult<BTreeMap<String, Stored>> {
+    let mut stmt =
+        tx.prepare_cached("SELECT user_id, read_at IS NOT NULL FROM notifications WHERE id = ?1")?;
+    let mut stored = BTreeMap::new();
+    for n in items {
+        if stored.contains_key(&n.id) {
+            continue;
+        }
+        let row = stmt.query_row([&n.id], |r| Ok(Stored { owner: r.get(0)?, read: r.get(1)? })).optional()?;
+        if let Some(s) = row {
+            stored.insert(n.id.clone(), s);
+        }
+    }
+    Ok(stored)
 }
 
 pub(super) fn crm_unsent_reads(c: &Connection, user_id: &str, limit: usize) -> DbResult<Vec<String>> {

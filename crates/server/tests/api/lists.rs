@@ -73,5 +73,5 @@ async fn nc_r9_lists_filter_by_tab_category_and_unread_with_cursor_pages() {
     let unread = s.list(&sari, "tab=general&category=mention&unread=true").await;
     assert_eq!(unread.items.len(), 6);
     let counts = s.counts(&sari).await;
-    assert_eq!((counts.total, counts.tabs[&lonceng_core::model::Tab::General]), (8, 7));
+    assert_eq!((counts.total, counts.tabs[&lonceng_domain::model::Tab::General]), (8, 7));
 }

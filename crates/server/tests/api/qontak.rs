@@ -74,7 +74,7 @@ impl Qontak {
             .await
     }
 
-    async fn inbox(&self, token: &str) -> Vec<lonceng_core::model::WireNotification> {
+    async fn inbox(&self, token: &str) -> Vec<lonceng_domain::model::WireNotification> {
         self.s.list(token, "tab=inbox").await.items
     }
 

@@ -11,8 +11,8 @@ pub use std::time::Duration as StdDuration;
 pub use chrono::{DateTime, Duration, Utc};
 pub use eventsource_stream::{Event as SseEvent, Eventsource};
 pub use futures_util::{Stream, StreamExt};
-pub use lonceng_core::clock::{Clock, ManualClock};
-pub use lonceng_core::protocol::{
+pub use lonceng_domain::clock::{Clock, ManualClock};
+pub use lonceng_domain::protocol::{
     Change, ChangeBody, ChangesPage, Counts, MaintenanceStatus, NotificationsPage,
 };
 pub use lonceng_server::backend::Backend;

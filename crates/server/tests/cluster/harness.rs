@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
-use lonceng_core::protocol::{Change, ChangeBody};
+use lonceng_domain::protocol::{Change, ChangeBody};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

@@ -59,7 +59,7 @@ async fn nc_r13_events_reads_presence_and_maintenance_cross_nodes() {
     let (s, _) = send(http.post(format!("{a}/v1/notifications/{id}/read")).bearer_auth(&desk)).await;
     assert_eq!(s, StatusCode::OK);
     let read_on_b = || async {
-        on_b.changes.lock().unwrap().iter().any(|c| matches!(&c.body, lonceng_core::protocol::ChangeBody::Read { ids, .. } if ids == std::slice::from_ref(&id)))
+        on_b.changes.lock().unwrap().iter().any(|c| matches!(&c.body, lonceng_domain::protocol::ChangeBody::Read { ids, .. } if ids == std::slice::from_ref(&id)))
     };
     until("the read reaches node B's stream", read_on_b).await;
 

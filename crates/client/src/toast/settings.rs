@@ -1,0 +1,60 @@
+//! What the agent chose about toasts: the language they are written in, the muted categories and
+//! chat messages, sound, quiet hours and a pause.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::quiet::{QuietHours, QuietKind, QuietState, Zone};
+use lonceng_domain::i18n::Lang;
+use lonceng_domain::model::Category;
+
+/// Whether toasts make a sound: for all, and per category (chat messages follow `on`). Quiet
+/// hours are always silent, even for a category that breaks through them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(default)]
+pub struct SoundSettings {
+    pub on: bool,
+    /// Categories whose toasts are silent.
+    pub silent: BTreeSet<Category>,
+}
+
+impl Default for SoundSettings {
+    fn default() -> Self {
+        SoundSettings { on: true, silent: BTreeSet::new() }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToastSettings {
+    pub lang: Lang,
+    pub muted: BTreeSet<Category>,
+    /// Mutes incoming chat messages (they have no category of the list).
+    pub mute_chat: bool,
+    pub paused_until: Option<DateTime<Utc>>,
+    pub quiet_hours: QuietHours,
+    /// "Resume" during scheduled quiet hours: the period ending then is skipped.
+    pub quiet_skipped_until: Option<DateTime<Utc>>,
+    pub sound: SoundSettings,
+}
+
+impl ToastSettings {
+    /// Whether toasts are held at `now`, and until when: a pause first, then the schedule (unless
+    /// the agent resumed during this period).
+    pub fn quiet(&self, now: DateTime<Utc>, zone: Zone) -> Option<QuietState> {
+        if let Some(until) = self.paused_until.filter(|t| *t > now) {
+            return Some(QuietState { kind: QuietKind::Paused, until });
+        }
+        let until = self.quiet_hours.until(now, zone)?;
+        if self.quiet_skipped_until.is_some_and(|skipped| skipped >= until) {
+            return None;
+        }
+        Some(QuietState { kind: QuietKind::Scheduled, until })
+    }
+
+    /// Whether a toast of `category` (`None`: a chat message) makes a sound, outside quiet hours.
+    pub fn sound_for(&self, category: Option<Category>) -> bool {
+        self.sound.on && category.is_none_or(|c| !self.sound.silent.contains(&c))
+    }
+}
