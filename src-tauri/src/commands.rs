@@ -1,185 +1,64 @@
-//! The window's commands: one call each into `lonceng_desktop`, grouped as the window uses them.
-//! Errors cross as the one serialisable [`AppError`].
+//! The window's commands over IPC, made from the one list (`lonceng_desktop::commands!`): each
+//! handler is one call into `lonceng_desktop::commands::Commands`. Errors cross as the one
+//! serialisable `AppError`. What is the shell's own (the window's pin, its paint timing, the
+//! updater) is [`TauriShell`].
 
 use std::sync::atomic::Ordering;
 
-use chrono::{DateTime, Utc};
-use lonceng_client::store::{PageCursor, Scope};
-use lonceng_client::sync::SyncStatus;
-use lonceng_client::toast::{QuietState, Reason, SnoozeTimes};
+use lonceng_client::sync::BoxFut;
+use lonceng_desktop::commands::{Commands, Shell};
 use lonceng_desktop::error::AppError;
-use lonceng_desktop::settings::{SettingsChanges, SettingsView};
-use lonceng_desktop::views::{
-    CountsView, MarkAllView, PageView, QuarantineView, SearchView, SnoozedView, UpdateOffer,
-};
-use lonceng_domain::model::Tab;
-use tauri::{AppHandle, State};
+use tauri::{AppHandle, Manager};
 
 use crate::window::{Pinned, Shown};
-use crate::App;
 
-// ---- the list ----
+/// One `#[tauri::command]` per entry of the list, and the handler that routes to them.
+macro_rules! ipc {
+    ($( $(#[doc = $doc:literal])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty; )*) => {
+        $(
+            $(#[doc = $doc])*
+            #[tauri::command]
+            pub async fn $name(
+                commands: tauri::State<'_, Commands>,
+                $($arg: $ty),*
+            ) -> Result<$ret, AppError> {
+                commands.$name($($arg),*).await
+            }
+        )*
 
-#[tauri::command(async)]
-pub fn page(
-    app: State<'_, App>,
-    scope: Scope,
-    unread_only: bool,
-    after: Option<PageCursor>,
-    limit: usize,
-) -> Result<PageView, AppError> {
-    app.page(scope, unread_only, after, limit)
+        /// Routes each IPC call to its command.
+        pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$($name),*]
+        }
+    };
 }
 
-#[tauri::command(async)]
-pub fn counts(app: State<'_, App>) -> Result<CountsView, AppError> {
-    app.counts()
-}
+lonceng_desktop::commands!(ipc);
 
-#[tauri::command(async)]
-pub fn status(app: State<'_, App>) -> SyncStatus {
-    app.status()
-}
+/// The shell's side of the commands.
+pub struct TauriShell(pub AppHandle);
 
-#[tauri::command(async)]
-pub fn why(app: State<'_, App>, id: String) -> Option<Reason> {
-    app.why(&id)
-}
-
-#[tauri::command(async)]
-pub fn quarantine(app: State<'_, App>) -> Result<QuarantineView, AppError> {
-    app.quarantine()
-}
-
-// ---- actions ----
-
-#[tauri::command(async)]
-pub fn mark_read(app: State<'_, App>, id: String) -> Result<(), AppError> {
-    app.mark_read(&id)
-}
-
-#[tauri::command(async)]
-pub fn open_item(app: State<'_, App>, id: String) -> Result<(), AppError> {
-    app.open_item(&id)
-}
-
-#[tauri::command(async)]
-pub fn mark_all_read(app: State<'_, App>, scope: Scope) -> Result<MarkAllView, AppError> {
-    app.mark_all_read(scope)
-}
-
-#[tauri::command(async)]
-pub fn undo(app: State<'_, App>, token: String) -> Result<bool, AppError> {
-    app.undo(&token)
-}
-
-// ---- snooze, search, gaps, quiet ----
-
-#[tauri::command(async)]
-pub fn snooze(app: State<'_, App>, id: String, until: DateTime<Utc>) -> Result<bool, AppError> {
-    app.snooze(&id, until)
-}
-
-#[tauri::command(async)]
-pub fn unsnooze(app: State<'_, App>, id: String) -> Result<bool, AppError> {
-    app.unsnooze(&id)
-}
-
-#[tauri::command(async)]
-pub fn snoozed(app: State<'_, App>) -> Result<Vec<SnoozedView>, AppError> {
-    app.snoozed()
-}
-
-#[tauri::command(async)]
-pub fn snooze_times(app: State<'_, App>) -> Result<SnoozeTimes, AppError> {
-    app.snooze_times()
-}
-
-#[tauri::command(async)]
-pub fn search(
-    app: State<'_, App>,
-    text: String,
-    scope: Option<Scope>,
-    unread_only: bool,
-) -> Result<SearchView, AppError> {
-    app.search(&text, scope, unread_only)
-}
-
-#[tauri::command(async)]
-pub fn gaps(app: State<'_, App>) -> Result<Vec<Tab>, AppError> {
-    app.gaps()
-}
-
-#[tauri::command(async)]
-pub fn dismiss_gap(app: State<'_, App>, tab: Tab) -> Result<(), AppError> {
-    app.dismiss_gap(tab)
-}
-
-/// Whether toasts are held now (quiet hours, a pause), and until when.
-#[tauri::command(async)]
-pub fn quiet(app: State<'_, App>) -> Option<QuietState> {
-    app.quiet()
-}
-
-/// Ends a pause, or the quiet hours running now (the window's "Resume").
-#[tauri::command]
-pub async fn resume(app: State<'_, App>) -> Result<(), AppError> {
-    app.resume().await
-}
-
-// ---- settings ----
-
-#[tauri::command(async)]
-pub fn settings(app: State<'_, App>) -> SettingsView {
-    app.settings()
-}
-
-/// The signed update on offer, if any.
-#[tauri::command]
-pub fn update_offer(app: State<'_, App>) -> Option<UpdateOffer> {
-    app.update_offer()
-}
-
-/// The agent's consent to install the offered update (the app restarts into it).
-#[tauri::command]
-pub async fn install_update(handle: AppHandle) -> Result<(), AppError> {
-    crate::update::install(&handle).await
-}
-
-/// Settings → Diagnose: `lonceng doctor`'s report, from the running app.
-#[tauri::command]
-pub async fn diagnose(app: State<'_, App>) -> Result<lonceng_client::doctor::Report, AppError> {
-    Ok(app.diagnose().await)
-}
-
-#[tauri::command]
-pub async fn save_settings(
-    app: State<'_, App>,
-    handle: AppHandle,
-    changes: SettingsChanges,
-) -> Result<SettingsView, AppError> {
-    let new_update_url = changes.update_url.is_some();
-    let view = app.save_settings(changes).await?;
-    if new_update_url {
-        tauri::async_runtime::spawn(async move { crate::update::refresh(&handle).await });
+impl Shell for TauriShell {
+    fn set_pinned(&self, on: bool) {
+        self.0.state::<Pinned>().0.store(on, Ordering::SeqCst);
     }
-    Ok(view)
-}
 
-// ---- the window itself ----
+    /// How long the paint took since the window was asked for, and how much of it the page itself
+    /// took (from the start of its load).
+    fn painted(&self, page_ms: Option<u64>) {
+        match self.0.state::<Shown>().0.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            Some(at) => tracing::info!(ms = at.elapsed().as_millis() as u64, page_ms, "bell window painted"),
+            // Readied hidden after a toast: nobody is waiting yet.
+            None => tracing::info!(page_ms, "bell window readied"),
+        }
+    }
 
-#[tauri::command(async)]
-pub fn set_pinned(pinned: State<'_, Pinned>, on: bool) {
-    pinned.0.store(on, Ordering::SeqCst);
-}
+    fn install_update(&self) -> BoxFut<'_, Result<(), AppError>> {
+        Box::pin(crate::update::install(&self.0))
+    }
 
-/// The window painted its first list: how long that took since it was asked for, and how much of
-/// it the page itself took (from the start of its load).
-#[tauri::command(async)]
-pub fn painted(shown: State<'_, Shown>, page_ms: Option<u64>) {
-    match shown.0.lock().unwrap_or_else(|p| p.into_inner()).take() {
-        Some(at) => tracing::info!(ms = at.elapsed().as_millis() as u64, page_ms, "bell window painted"),
-        // Readied hidden after a toast: nobody is waiting yet.
-        None => tracing::info!(page_ms, "bell window readied"),
+    fn update_url_changed(&self) {
+        let handle = self.0.clone();
+        tauri::async_runtime::spawn(async move { crate::update::refresh(&handle).await });
     }
 }

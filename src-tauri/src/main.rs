@@ -1,6 +1,7 @@
-//! Lonceng's desktop shell: the Tauri parts only. [`commands`] are one call each into
-//! `lonceng_desktop`, where everything else lives (and is tested headless); [`tray`] draws the
-//! runtime's tray view; [`window`] builds the bell window on demand and releases WebKit after it.
+//! Lonceng's desktop shell: the Tauri parts only. [`commands`] are made from the one list of
+//! `lonceng_desktop`, each one call into it, where everything else lives (and is tested headless);
+//! [`tray`] draws the runtime's tray view; [`window`] builds the bell window on demand and
+//! releases WebKit after it.
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
@@ -22,8 +23,7 @@ type App = Arc<Desktop>;
 
 fn main() {
     // Before any thread starts and before WebKit reads them.
-    #[cfg(target_os = "linux")]
-    lonceng_desktop::memory::prepare_webkit();
+    lonceng_desktop::platform::prepare_webkit();
     let context = tauri::generate_context!();
     let cli = Cli::from_launch(&context.package_info().version.to_string());
     if let Some(Command::Doctor { lang }) = cli.command {
@@ -56,33 +56,7 @@ fn main() {
         .manage(window::Pinned(AtomicBool::new(cli.pinned)))
         .manage(window::Shown(std::sync::Mutex::new(None)))
         .manage(window::Visits::new(Duration::from_millis(cli.linger_ms)))
-        .invoke_handler(tauri::generate_handler![
-            commands::page,
-            commands::counts,
-            commands::status,
-            commands::why,
-            commands::quarantine,
-            commands::mark_read,
-            commands::open_item,
-            commands::mark_all_read,
-            commands::undo,
-            commands::snooze,
-            commands::unsnooze,
-            commands::snoozed,
-            commands::snooze_times,
-            commands::search,
-            commands::gaps,
-            commands::dismiss_gap,
-            commands::quiet,
-            commands::resume,
-            commands::settings,
-            commands::save_settings,
-            commands::diagnose,
-            commands::update_offer,
-            commands::install_update,
-            commands::set_pinned,
-            commands::painted,
-        ])
+        .invoke_handler(commands::handler())
         .setup(move |tauri_app| {
             let cli = setup_cli;
             let handle = tauri_app.handle().clone();
@@ -105,6 +79,8 @@ fn main() {
             let app = tauri::async_runtime::block_on(Desktop::start(options, notify))
                 .map_err(|e| anyhow::anyhow!("Lonceng could not start: {e}"))?;
             tauri_app.manage(app.clone());
+            let shell = Arc::new(commands::TauriShell(handle.clone()));
+            tauri_app.manage(lonceng_desktop::commands::Commands::new(app.clone(), shell));
             if let Err(e) = tray::build(&handle) {
                 // No StatusNotifierWatcher or no tray host: keep running; a second launch opens the window.
                 tracing::warn!(error = %e, "no system tray on this desktop; run `lonceng` again to open the window");

@@ -48,7 +48,7 @@ pub fn toggle(handle: &AppHandle, at: Option<tauri::PhysicalPosition<f64>>) {
 
 /// Hides the window; unless it is shown again meanwhile, destroys it after the linger ([`Visits`]),
 /// then ends the network process WebKitGTK keeps and hands back the memory the window used
-/// (`lonceng_desktop::memory` says what and why). Hidden for longer than that, no WebKit process
+/// (`lonceng_desktop::memory` and its platform part say what and why). Hidden for longer than that, no WebKit process
 /// is alive.
 pub fn hide(handle: &AppHandle) {
     let Some(w) = handle.get_webview_window(WINDOW) else { return };
@@ -83,23 +83,10 @@ fn destroy_after_linger(handle: &AppHandle) {
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
         if Visits::is_current(&handle, visit) && handle.get_webview_window(WINDOW).is_none() {
-            release_webkit();
+            lonceng_desktop::platform::release_webkit();
         }
     });
 }
-
-#[cfg(target_os = "linux")]
-fn release_webkit() {
-    use lonceng_desktop::memory;
-    let ended = memory::end_children("WebKitNetwork");
-    match memory::trim() {
-        Ok(t) => tracing::debug!(ended, regions = t.regions, mb = t.bytes >> 20, "WebKit released"),
-        Err(e) => tracing::warn!(error = %e, "could not hand back the window's memory"),
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn release_webkit() {}
 
 /// The window's logical top-left corner for a click at `click` (physical pixels).
 fn beside(handle: &AppHandle, click: tauri::PhysicalPosition<f64>, size: (f64, f64)) -> (f64, f64) {

@@ -42,13 +42,14 @@ const s = (path) => `/session/${session}${path}`;
 const js = (script, ...args) => wd('POST', s('/execute/sync'), { script, args });
 // W3C names the reference 'element-6066-11e4-a52e-4f735dd0fb22'; older drivers say 'ELEMENT'.
 const find = async (css) => Object.values(await wd('POST', s('/element'), { using: 'css selector', value: css }))[0];
-/** Clicks `css`, finding it again if the list re-rendered it between finding and clicking. */
+/** Clicks `css`, finding it again if the list re-rendered it between finding and clicking, and
+ * waiting a moment for what appears after a call to the app (a menu filled from its answer). */
 async function click(css) {
   for (let attempt = 0; ; attempt++) {
     try {
       return await wd('POST', s(`/element/${await find(css)}/click`), {});
     } catch (e) {
-      if (attempt >= 5 || !/not interactable|stale/.test(String(e))) throw e;
+      if (attempt >= 5 || !/not interactable|stale|no such element/.test(String(e))) throw e;
       await sleep(200);
     }
   }

@@ -2,7 +2,7 @@ import './style.css';
 import { BellWindow } from './app';
 import type { Backend } from './backend';
 import type { MockBackend } from './mock-backend';
-import { TauriBackend } from './tauri-backend';
+import { tauriBackend } from './tauri-backend';
 
 declare global {
   interface Window {
@@ -13,7 +13,7 @@ declare global {
 }
 
 async function backend(): Promise<Backend> {
-  if (window.__TAURI_INTERNALS__) return new TauriBackend();
+  if (window.__TAURI_INTERNALS__) return tauriBackend();
   // The web mock, in its own chunk so that the app does not load it: ?items=N for a large list.
   const { MockBackend, seed } = await import('./mock-backend');
   const n = Number(new URLSearchParams(location.search).get('items') ?? 60);

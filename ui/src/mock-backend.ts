@@ -63,6 +63,22 @@ const newestFirst = (a: Item, b: Item) =>
 
 const fail = (kind: AppError['kind'], message: string): AppError => ({ kind, message });
 
+/** An instant as the runtime sends it (RFC 3339 in UTC, fractions only when there are any). */
+const wire = (d: Date) => d.toISOString().replace('.000Z', 'Z');
+
+/** As the runtime's settings check: an address is empty or an absolute http(s) URL. */
+function checkAddress(url: string | null | undefined): void {
+  if (!url) return;
+  let ok = false;
+  try {
+    const u = new URL(url);
+    ok = (u.protocol === 'https:' || u.protocol === 'http:') && !/\s/.test(url);
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw fail('invalid', `'${url}' is not an http(s) address`);
+}
+
 /** The runtime's link policy, for the mock: http(s) pages on Qontak's and Mekari's hosts only. */
 const ALLOWED_HOSTS = ['qontak.com', 'mekari.com', 'mekari.io'];
 function allowed(url: string): boolean {
@@ -109,7 +125,8 @@ export class MockBackend implements Backend {
   /** What could not be shown, newest last (as it arrived). */
   quarantined: Quarantined[];
 
-  constructor(items: Item[], quarantined: Quarantined[] = []) {
+  /** `now`: the clock (the contract cases run at a fixed time). */
+  constructor(items: Item[], quarantined: Quarantined[] = [], private now: () => Date = () => new Date()) {
     this.items = [...items].sort(newestFirst);
     this.quarantined = quarantined;
   }
@@ -157,12 +174,12 @@ export class MockBackend implements Backend {
     const item = this.items.find((i) => i.id === id);
     if (!item) throw fail('not_found', `no notification '${id}'`);
     if (!item.read_at) {
-      item.read_at = new Date().toISOString();
+      item.read_at = wire(this.now());
       this.emit('changed');
     }
   }
 
-  async open(id: string): Promise<void> {
+  async openItem(id: string): Promise<void> {
     const item = this.items.find((i) => i.id === id);
     if (!item) throw fail('not_found', `no notification '${id}'`);
     const ok = allowed(item.url);
@@ -174,7 +191,7 @@ export class MockBackend implements Backend {
 
   async markAllRead(scope: Scope): Promise<MarkAllResult> {
     checkScope(scope);
-    const now = new Date().toISOString();
+    const now = wire(this.now());
     const changed = this.items.filter(
       (i) => !i.read_at && i.tab === scope.tab && (!scope.category || i.category === scope.category),
     );
@@ -198,7 +215,7 @@ export class MockBackend implements Backend {
   async snooze(id: string, until: string): Promise<boolean> {
     const item = this.items.find((i) => i.id === id);
     if (!item) throw fail('not_found', `no notification '${id}'`);
-    if (!(new Date(until).getTime() > Date.now())) throw fail('invalid', 'a snooze ends in the future');
+    if (!(new Date(until).getTime() > this.now().getTime())) throw fail('invalid', 'a snooze ends in the future');
     if (item.read_at) return false;
     this.snoozes.set(id, until);
     this.emit('changed');
@@ -223,15 +240,15 @@ export class MockBackend implements Backend {
   }
 
   async snoozeTimes(): Promise<SnoozeTimes> {
-    const now = new Date();
+    const now = this.now();
     const at = (days: number, hour: number) => {
       const d = new Date(now);
       d.setDate(d.getDate() + days);
       d.setHours(hour, 0, 0, 0);
-      return d.toISOString();
+      return wire(d);
     };
     return {
-      hour: new Date(now.getTime() + 3_600_000).toISOString(),
+      hour: wire(new Date(now.getTime() + 3_600_000)),
       afternoon: now.getHours() < 12 ? at(0, 13) : null,
       tomorrow: at(1, 8),
     };
@@ -302,6 +319,7 @@ export class MockBackend implements Backend {
   }
 
   async saveSettings(changes: SettingsChanges): Promise<Settings> {
+    for (const url of [changes.server_url, changes.crm_base_url, changes.update_url]) checkAddress(url);
     const { token, crm_client_secret, ...rest } = changes;
     this.settings_ = { ...this.settings_, ...rest };
     if (token !== undefined) {
@@ -364,7 +382,7 @@ export class MockBackend implements Backend {
   pinned = false;
   paintedAt: number | null = null;
 
-  painted(_firstLoad: boolean): void {
+  async painted(_pageMs: number | null): Promise<void> {
     this.paintedAt ??= performance.now();
   }
 
@@ -385,7 +403,7 @@ export class MockBackend implements Backend {
   }
 
   keepAside(reason: string) {
-    this.quarantined.push({ received_at: new Date().toISOString(), reason });
+    this.quarantined.push({ received_at: wire(this.now()), reason });
     this.emit('changed');
   }
 

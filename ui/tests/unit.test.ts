@@ -112,7 +112,7 @@ describe('the web mock follows the store rules', () => {
     const all = b.items.filter((i) => i.tab === 'general');
     expect(seen).toEqual(all.map((i) => i.id));
     const first = all.find((i) => !i.read_at)!;
-    await b.open(first.id);
+    await b.openItem(first.id);
     expect(b.opened).toEqual([first.url]);
     expect(b.items.find((i) => i.id === first.id)!.read_at).not.toBeNull();
   });

@@ -3,28 +3,20 @@
 //! turns it on, and the agent can turn it off. A copy run from a build folder, the demo and the
 //! tests never write into the agent's login items (they once did, on every first run).
 //!
-//! On Linux the entry is the XDG autostart file `Lonceng.desktop` (the name tauri-plugin-autostart
-//! used, so older entries are the ones managed); on Windows the per-user Run key
-//! (`crate::win::autostart`). Both start the installed binary with `--hidden`.
+//! The entry is each platform's (`crate::platform`'s `autostart`): on Linux the XDG autostart file,
+//! on Windows the per-user Run key. Both start the installed binary with `--hidden`.
+//!
+//! Not tauri-plugin-autostart: its Windows backend (auto-launch) writes the machine-wide Run key
+//! whenever the process may (an elevated start, or Wine), which for a per-user install would start
+//! Lonceng for every account of the PC, and leaves the path unquoted (a user name with a space
+//! breaks it); on Linux it writes no `TryExec`, so an uninstalled app's entry would still run.
 
 use std::path::Path;
-#[cfg(unix)]
-use std::path::PathBuf;
-
-/// The file name of the XDG autostart entry.
-#[cfg(unix)]
-const ENTRY: &str = "Lonceng.desktop";
 
 /// Whether `exe` is an installed Lonceng rather than a build folder's copy: a package's binary in
 /// a system directory, or the Windows installer's per-user or machine-wide program folder.
 pub fn is_installed(exe: &Path) -> bool {
-    let dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
-    if cfg!(windows) {
-        let d = dir.to_string_lossy().to_lowercase().replace('/', "\\");
-        d.ends_with("\\programs\\lonceng") || d.contains("\\program files") && d.ends_with("\\lonceng")
-    } else {
-        ["/usr/bin", "/usr/local/bin", "/opt/lonceng", "/opt/lonceng/bin"].iter().any(|d| dir == Path::new(d))
-    }
+    exe.parent().is_some_and(crate::platform::autostart::installed_in)
 }
 
 /// Whether this run manages the login entry: an installed app, not the demo.
@@ -32,68 +24,15 @@ pub fn managed(exe: &Path, demo: bool) -> bool {
     !demo && is_installed(exe)
 }
 
-/// The XDG autostart directory: `$XDG_CONFIG_HOME/autostart`, else `~/.config/autostart`.
-#[cfg(unix)]
-pub fn entry_path() -> Option<PathBuf> {
-    let config = std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
-    Some(config.join("autostart").join(ENTRY))
-}
-
-/// The entry's text: the installed binary, hidden, no terminal.
-#[cfg(unix)]
-fn entry_text(exe: &Path) -> String {
-    // The Exec key quotes with double quotes; a path with a quote or backslash is escaped.
-    let path = exe.to_string_lossy().replace('\\', "\\\\").replace('"', "\\\"");
-    // TryExec: once the package is removed, the entry left in the agent's home starts nothing.
-    format!(
-        "[Desktop Entry]\nType=Application\nVersion=1.0\nName=Lonceng\n\
-         Comment=The Qontak Notification Center in the tray\nTryExec={}\nExec=\"{path}\" --hidden\n\
-         Icon=lonceng\nStartupNotify=false\nTerminal=false\nX-GNOME-Autostart-enabled=true\n",
-        exe.to_string_lossy()
-    )
-}
-
 /// Turns start at login on (for `exe`) or off.
 pub fn set(on: bool, exe: &Path) -> Result<(), String> {
-    #[cfg(unix)]
-    {
-        let path = entry_path().ok_or("no home directory to keep the autostart entry in")?;
-        if on {
-            let dir = path.parent().ok_or("no autostart directory")?;
-            std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-            std::fs::write(&path, entry_text(exe)).map_err(|e| format!("writing {}: {e}", path.display()))
-        } else {
-            match std::fs::remove_file(&path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    Err(format!("removing {}: {e}", path.display()))
-                }
-                _ => Ok(()),
-            }
-        }
-    }
-    #[cfg(windows)]
-    {
-        let _ = exe;
-        crate::win::autostart::set(on)
-    }
+    crate::platform::autostart::set(on, exe)
 }
 
 /// The command the login entry runs, if there is one (`lonceng doctor` compares it with this
 /// binary).
 pub fn current() -> Option<String> {
-    #[cfg(unix)]
-    {
-        let text = std::fs::read_to_string(entry_path()?).ok()?;
-        let exec = text.lines().find_map(|l| l.strip_prefix("Exec="))?;
-        Some(exec.trim().to_owned())
-    }
-    #[cfg(windows)]
-    {
-        crate::win::autostart::current()
-    }
+    crate::platform::autostart::current()
 }
 
 /// Whether a login entry's command starts `exe`.
@@ -134,25 +73,5 @@ mod tests {
         assert!(!starts("/usr/bin/lonceng", exe), "not hidden");
         assert!(!starts("/usr/bin/lonceng-old --hidden", exe));
         assert!(!starts("/home/a/target/debug/lonceng --hidden", exe));
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn the_entry_is_written_and_removed_under_the_config_home() {
-        let dir = tempfile::tempdir().unwrap();
-        // The only test in this binary that sets it.
-        std::env::set_var("XDG_CONFIG_HOME", dir.path());
-        let exe = Path::new("/usr/bin/lonceng");
-        set(true, exe).unwrap();
-        let path = dir.path().join("autostart/Lonceng.desktop");
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.contains("Exec=\"/usr/bin/lonceng\" --hidden\n"), "{text}");
-        assert!(text.contains("TryExec=/usr/bin/lonceng\n"), "quiet once the app is removed: {text}");
-        assert!(starts(&current().unwrap(), exe));
-        set(false, exe).unwrap();
-        assert!(!path.exists());
-        assert_eq!(current(), None);
-        set(false, exe).unwrap();
-        std::env::remove_var("XDG_CONFIG_HOME");
     }
 }

@@ -9,9 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use lonceng_client::doctor::{
-    self, Autostart, Display, Facts, Notifications, Report, Server, Stream, Token, Tray,
-};
+use lonceng_client::doctor::{self, Autostart, Facts, Report, Server, Stream, Token};
 use lonceng_client::store::Store;
 use lonceng_domain::i18n::{Catalog, Lang};
 
@@ -37,15 +35,7 @@ pub struct Context {
 /// The app's data directory where Tauri puts it (`<data dir>/id.lonceng.desktop`), for the command
 /// that runs without Tauri.
 pub fn default_data_dir() -> Option<PathBuf> {
-    let base = if cfg!(windows) {
-        std::env::var_os("APPDATA").map(PathBuf::from)
-    } else {
-        std::env::var_os("XDG_DATA_HOME")
-            .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-    };
-    Some(base?.join("id.lonceng.desktop"))
+    Some(crate::platform::data_home()?.join("id.lonceng.desktop"))
 }
 
 /// The local copy's quarantine count, when it can be read (a copy not made yet holds nothing).
@@ -93,7 +83,7 @@ pub async fn report(context: &Context, catalog: &Catalog, lang: Lang) -> Report 
 
 /// Every fact the checks look at.
 pub async fn gather(c: &Context) -> Facts {
-    let (notifications, tray, display, screen_lock, keyring) = platform().await;
+    let (notifications, tray, display, screen_lock, keyring) = crate::platform::probe(PROBE).await;
     let entry = crate::autostart::current();
     let autostart = Autostart {
         managed: c.autostart_managed,
@@ -115,91 +105,6 @@ pub async fn gather(c: &Context) -> Facts {
         clock_skew,
         quarantined: c.quarantined,
     }
-}
-
-#[cfg(unix)]
-async fn platform() -> (Notifications, Tray, Display, Option<String>, Option<String>) {
-    let bus = tokio::time::timeout(PROBE, zbus::Connection::session()).await.ok().and_then(Result::ok);
-    let notifications = match &bus {
-        Some(bus) => notification_server(bus).await,
-        None => Notifications::Missing,
-    };
-    let gnome = std::env::var("XDG_CURRENT_DESKTOP").is_ok_and(|d| d.to_ascii_uppercase().contains("GNOME"));
-    let tray = match &bus {
-        Some(bus) => tray(bus, gnome).await,
-        None => Tray::Missing { gnome },
-    };
-    let wayland = std::env::var_os("WAYLAND_DISPLAY").is_some()
-        || std::env::var("XDG_SESSION_TYPE").is_ok_and(|t| t.eq_ignore_ascii_case("wayland"));
-    let display = if wayland {
-        Display::Wayland
-    } else if std::env::var_os("DISPLAY").is_some() {
-        match tokio::task::spawn_blocking(|| crate::focus::wm_reports_active_window(None)).await {
-            Ok(Some(active_window)) => Display::X11 { active_window },
-            _ => Display::Missing,
-        }
-    } else {
-        Display::Missing
-    };
-    let lock = crate::focus::lock_state(bus.as_ref()).await.map(|(_, source)| source.to_owned());
-    let keyring = crate::secret_service::Keyring::connect().await.map(|_| "Secret Service".to_owned());
-    (notifications, tray, display, lock, keyring)
-}
-
-#[cfg(unix)]
-async fn notification_server(bus: &zbus::Connection) -> Notifications {
-    const NAME: &str = "org.freedesktop.Notifications";
-    const PATH: &str = "/org/freedesktop/Notifications";
-    let info = tokio::time::timeout(
-        PROBE,
-        bus.call_method(Some(NAME), PATH, Some(NAME), "GetServerInformation", &()),
-    );
-    let Ok(Ok(info)) = info.await else { return Notifications::Missing };
-    let Ok((name, _vendor, version, _spec)) = info.body().deserialize::<(String, String, String, String)>()
-    else {
-        return Notifications::Missing;
-    };
-    let caps =
-        tokio::time::timeout(PROBE, bus.call_method(Some(NAME), PATH, Some(NAME), "GetCapabilities", &()));
-    let capabilities = match caps.await {
-        Ok(Ok(reply)) => reply.body().deserialize::<Vec<String>>().unwrap_or_default(),
-        _ => Vec::new(),
-    };
-    Notifications::Dbus { name, version, capabilities }
-}
-
-#[cfg(unix)]
-async fn tray(bus: &zbus::Connection, gnome: bool) -> Tray {
-    const WATCHER: &str = "org.kde.StatusNotifierWatcher";
-    let call = bus.call_method(
-        Some(WATCHER),
-        "/StatusNotifierWatcher",
-        Some("org.freedesktop.DBus.Properties"),
-        "Get",
-        &(WATCHER, "IsStatusNotifierHostRegistered"),
-    );
-    match tokio::time::timeout(PROBE, call).await {
-        Ok(Ok(reply)) => match reply.body().deserialize::<zbus::OwnedVariant>().map(bool::try_from) {
-            Ok(Ok(true)) => Tray::Host,
-            _ => Tray::WatcherWithoutHost,
-        },
-        _ => Tray::Missing { gnome },
-    }
-}
-
-#[cfg(windows)]
-async fn platform() -> (Notifications, Tray, Display, Option<String>, Option<String>) {
-    // Toasts carry the app's name and deliver clicks only with the installer's Start-menu shortcut.
-    let shortcut = std::env::var_os("APPDATA")
-        .map(|d| PathBuf::from(d).join(r"Microsoft\Windows\Start Menu\Programs\Lonceng.lnk"));
-    let registered = shortcut.is_some_and(|s| s.exists());
-    (
-        Notifications::Windows { registered },
-        Tray::Windows,
-        Display::Windows,
-        Some("WTS session notifications".to_owned()),
-        Some("Windows Credential Manager".to_owned()),
-    )
 }
 
 /// The server (or the CRM), the token, the stream and the clock.

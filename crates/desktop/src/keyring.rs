@@ -1,5 +1,5 @@
-//! The app's secrets in the OS keyring: the freedesktop Secret Service on Linux
-//! ([`crate::secret_service`]), the Credential Manager on Windows ([`crate::win::credentials`]).
+//! The app's secrets in the OS keyring (`crate::platform`: the freedesktop Secret Service on
+//! Linux, the Credential Manager on Windows).
 //! There are two, one per source: the sign-in token of a Lonceng server, and the company's CRM
 //! client secret of the direct CRM mode. Where no keyring runs, or it is locked and would need a
 //! prompt, a secret goes to a file only the agent can read, and the window says so. Neither ever
@@ -49,7 +49,7 @@ impl TokenVault {
     }
 
     async fn read_secret(&self, kind: SecretKind) -> (Option<String>, TokenStore) {
-        if let Some(t) = os_read(kind).await {
+        if let Some(t) = crate::platform::read_secret(kind).await {
             return (Some(t), TokenStore::Keyring);
         }
         let file = self.dir.join(kind.file());
@@ -61,13 +61,13 @@ impl TokenVault {
 
     async fn write_secret(&self, kind: SecretKind, value: &str) -> Result<TokenStore, String> {
         let file = self.dir.join(kind.file());
-        if os_write(kind, value).await {
+        if crate::platform::write_secret(kind, value).await {
             // Never keep a second copy around.
             let _ = std::fs::remove_file(&file);
             return Ok(TokenStore::Keyring);
         }
         // A copy the keyring kept from before would be read instead of the new one.
-        os_write(kind, "").await;
+        crate::platform::write_secret(kind, "").await;
         tracing::warn!("no unlocked keyring took the secret: it goes to a private file");
         write_private(&file, value).map(|()| TokenStore::File)
     }
@@ -83,35 +83,11 @@ impl Secrets for TokenVault {
     }
 }
 
-#[cfg(unix)]
-async fn os_read(kind: SecretKind) -> Option<String> {
-    crate::secret_service::Keyring::connect().await?.read(kind).await
-}
-
-#[cfg(unix)]
-async fn os_write(kind: SecretKind, value: &str) -> bool {
-    match crate::secret_service::Keyring::connect().await {
-        Some(k) => k.write(kind, value).await,
-        None => false,
-    }
-}
-
-#[cfg(windows)]
-async fn os_read(kind: SecretKind) -> Option<String> {
-    crate::win::credentials::read(kind)
-}
-
-#[cfg(windows)]
-async fn os_write(kind: SecretKind, value: &str) -> bool {
-    crate::win::credentials::write(kind, value).map_err(|e| tracing::warn!(error = %e)).is_ok()
-}
-
 fn write_private(path: &std::path::Path, token: &str) -> Result<(), String> {
     use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    crate::platform::owner_only(&mut opts);
     let mut f = opts.open(path).map_err(|e| format!("saving the secret in {}: {e}", path.display()))?;
     f.write_all(token.as_bytes()).map_err(|e| format!("saving the secret in {}: {e}", path.display()))
 }

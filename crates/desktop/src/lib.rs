@@ -3,6 +3,8 @@
 //! - [`runtime`]: the composition root ([`runtime::Desktop`]): store, sync source, toasts, and the one
 //!   event channel between them; [`ports`]: the platform parts it is built with; [`housekeeping`]:
 //!   the store's upkeep.
+//! - [`commands`]: the bell window's commands, listed once (the shell's IPC handlers and the
+//!   window's TypeScript are made from the list).
 //! - [`actions`]: the one path for what the agent does (mark read, open, toast clicks, mark all,
 //!   undo): store, outbox, sync, toasts and the window told, every time.
 //! - [`autostart`]: start at login, for an installed app only; [`doctor`]: the facts `lonceng
@@ -10,11 +12,11 @@
 //! - [`settings`], [`views`] (pages, counts, the tray's look), [`badge`] (the unread number drawn
 //!   on the tray icon), [`placement`] (where the window opens), [`error`] (the one IPC error),
 //!   [`cli`] (options from flags and environment).
-//! - Platform adapters, each implementing a port of `lonceng_client` or `lonceng_domain`. Linux: [`notifier`] (D-Bus
-//!   toasts), [`focus`] (the focused window on X11, the screen lock), [`secret_service`] (the
-//!   keyring). Windows: `win` (WinRT toasts, the foreground window and the session's lock, the
-//!   Credential Manager). Both: [`keyring`] (where secrets go), [`opener`] (the browser),
-//!   [`memory`] (WebKit's footprint).
+//! - [`platform`]: this computer's own parts, a folder per OS (`cfg` is written only there): Linux's
+//!   D-Bus toasts, X11 focus and screen lock, Secret Service, XDG autostart; Windows' WinRT toasts,
+//!   foreground window and session lock, Credential Manager, Run key. Around them, the same on
+//!   every OS: [`focus`] (the probe's port), [`keyring`] (where secrets go), [`secret_kind`],
+//!   [`opener`] (the browser), [`memory`] (WebKit's footprint).
 //! - [`demo`] (feature `demo`): the embedded reference server with simulated activity.
 //!
 //! Platform limits, known and documented in the README: Windows toasts need an AUMID and a
@@ -27,6 +29,7 @@ pub mod actions;
 pub mod autostart;
 pub mod badge;
 pub mod cli;
+pub mod commands;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod doctor;
@@ -35,16 +38,11 @@ pub mod focus;
 pub mod housekeeping;
 pub mod keyring;
 pub mod memory;
-#[cfg(unix)]
-pub mod notifier;
 pub mod opener;
 pub mod placement;
+pub mod platform;
 pub mod ports;
 pub mod runtime;
 pub mod secret_kind;
-#[cfg(unix)]
-pub mod secret_service;
 pub mod settings;
 pub mod views;
-#[cfg(windows)]
-pub mod win;

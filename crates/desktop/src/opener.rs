@@ -17,17 +17,7 @@ impl Opener for SystemOpener {
 
 /// The platform's opener for `url`, without the variables in `unset` (set for Lonceng's own WebKit).
 fn command(url: &str, unset: &[&str]) -> std::process::Command {
-    #[cfg(target_os = "macos")]
-    let mut cmd = std::process::Command::new("open");
-    // The shell's URL handler, as Go's pkg/browser uses: no command interpreter parses the URL.
-    #[cfg(target_os = "windows")]
-    let mut cmd = {
-        let mut c = std::process::Command::new("rundll32.exe");
-        c.arg("url.dll,FileProtocolHandler");
-        c
-    };
-    #[cfg(not(any(target_os = "macos", target_os = "windows")))]
-    let mut cmd = std::process::Command::new("xdg-open");
+    let mut cmd = crate::platform::browser();
     for name in unset {
         cmd.env_remove(name);
     }

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use lonceng_client::toast::{Activation, ChatWindowMatch, Notifier};
+use lonceng_client::toast::{Activation, Notifier};
 use lonceng_domain::clock::{Clock, SystemClock};
 use lonceng_domain::link::Opener;
 use tokio::sync::mpsc::UnboundedSender;
@@ -28,33 +28,15 @@ pub struct Ports {
 }
 
 impl Ports {
-    /// The wall clock, the browser, toasts over D-Bus, the focused window from X11, and the token
-    /// in the Secret Service (or a private file in `data_dir`).
-    #[cfg(unix)]
+    /// The wall clock, the browser, and this platform's toasts, focus probe and keyring (with a
+    /// private file in `data_dir` where no keyring runs): `crate::platform`.
     pub fn platform(data_dir: &Path) -> Ports {
+        crate::platform::claim_identity();
         Ports {
             clock: Arc::new(SystemClock),
             opener: Arc::new(SystemOpener),
-            notifier: Box::new(|activations| {
-                Arc::new(crate::notifier::DbusNotifier::new("Lonceng", "lonceng", activations))
-            }),
-            focus: Arc::new(crate::focus::DesktopFocus::new(None, ChatWindowMatch::default())),
-            secrets: Arc::new(TokenVault::new(data_dir.to_path_buf())),
-        }
-    }
-
-    /// The wall clock, the browser, WinRT toasts under the app's id, the foreground window and the
-    /// session's lock from Win32, and the token in the Credential Manager.
-    #[cfg(windows)]
-    pub fn platform(data_dir: &Path) -> Ports {
-        crate::win::claim_app_id();
-        Ports {
-            clock: Arc::new(SystemClock),
-            opener: Arc::new(SystemOpener),
-            notifier: Box::new(|activations| {
-                Arc::new(crate::win::toasts::WinRtNotifier::new(crate::win::AUMID, activations))
-            }),
-            focus: Arc::new(crate::win::focus::WindowsFocus::new(ChatWindowMatch::default())),
+            notifier: Box::new(crate::platform::notifier),
+            focus: crate::platform::focus(),
             secrets: Arc::new(TokenVault::new(data_dir.to_path_buf())),
         }
     }

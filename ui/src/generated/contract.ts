@@ -1,4 +1,4 @@
-// Generated from the Rust types by crates/desktop/tests/contract.rs: do not edit.
+// Generated from the Rust types and the command list by crates/desktop/tests/desktop/contract.rs: do not edit.
 // `LONCENG_BLESS=1 cargo test -p lonceng-desktop --test desktop contract` writes it anew.
 
 export type Tab = 'general' | 'inbox' | 'approval';
@@ -256,3 +256,121 @@ export const BACKEND_EVENTS: readonly BackendEvent[] = ['changed', 'status', 'se
 
 /** How long a mark-all can be undone before it leaves for the server, in milliseconds. */
 export const UNDO_WINDOW_MS = 10000;
+
+/** The window's commands, one list with the Rust side (crates/desktop/src/commands.rs). */
+export interface Commands {
+  /** A page of the list: the tab and chip, unread only or not, after a cursor (NC-R9). */
+  page(scope: Scope, unreadOnly: boolean, after: Cursor | null, limit: number): Promise<Page>;
+  /** Unread counts per tab and category; their total is the badge (NC-R14). */
+  counts(): Promise<Counts>;
+  /** The connection as the window shows it (MW-2). */
+  status(): Promise<Status>;
+  /** "Why no toast?" for an item this run has seen. */
+  why(id: string): Promise<Reason | null>;
+  /** Why notifications could not be shown (the count is in `counts`). */
+  quarantine(): Promise<Quarantine>;
+  /** Marks one item read (NC-R8). */
+  markRead(id: string): Promise<void>;
+  /** Opens the item's page (only an allowed host) and marks it read (NC-R7). */
+  openItem(id: string): Promise<void>;
+  /** Marks exactly the tab and chip read (NC-R6); undoable for a few seconds. */
+  markAllRead(scope: Scope): Promise<MarkAllResult>;
+  /** Takes a mark-all back; false when it is too late. */
+  undo(token: string): Promise<boolean>;
+  /** Snoozes an unread item until then: it leaves the list and comes back unread, with a
+   * fresh toast. False when it was read already. */
+  snooze(id: string, until: string): Promise<boolean>;
+  /** Brings a snoozed item back now. */
+  unsnooze(id: string): Promise<boolean>;
+  /** The "Snoozed" view: what waits, soonest first. */
+  snoozed(): Promise<Array<SnoozedItem>>;
+  /** The snooze menu's times, where the agent is. */
+  snoozeTimes(): Promise<SnoozeTimes>;
+  /** Searches the history, within the scope or everywhere (null), newest first. */
+  search(text: string, scope: Scope | null, unreadOnly: boolean): Promise<SearchResult>;
+  /** Tabs that may have lost items while the agent was away (NC-R5), until dismissed. */
+  gaps(): Promise<Array<Tab>>;
+  /** Dismisses a tab's gap marker. */
+  dismissGap(tab: Tab): Promise<void>;
+  /** Whether toasts are held now (quiet hours, a pause), and until when. */
+  quiet(): Promise<Quiet | null>;
+  /** Ends a pause, or the quiet hours running now. */
+  resume(): Promise<void>;
+  /** The settings as the window shows them (secrets only as "kept where"). */
+  settings(): Promise<Settings>;
+  /** Saves a change; secrets go to the keyring. */
+  saveSettings(changes: SettingsChanges): Promise<Settings>;
+  /** Settings → Diagnose: `lonceng doctor`'s report, in the agent's language. */
+  diagnose(): Promise<DoctorReport>;
+  /** A signed update found at the organisation's manifest, if any. */
+  updateOffer(): Promise<UpdateOffer | null>;
+  /** The agent's consent: installs the offered update (the app restarts into it). */
+  installUpdate(): Promise<void>;
+  /** Keeps the window open when it loses focus. */
+  setPinned(on: boolean): Promise<void>;
+  /** The list is on screen; on the first load, how long the page itself took (ms). */
+  painted(pageMs: number | null): Promise<void>;
+}
+
+/** Each command's parameters, in order. */
+export const COMMAND_PARAMS: { readonly [C in keyof Commands]: readonly string[] } = {
+  page: ['scope', 'unreadOnly', 'after', 'limit'],
+  counts: [],
+  status: [],
+  why: ['id'],
+  quarantine: [],
+  markRead: ['id'],
+  openItem: ['id'],
+  markAllRead: ['scope'],
+  undo: ['token'],
+  snooze: ['id', 'until'],
+  unsnooze: ['id'],
+  snoozed: [],
+  snoozeTimes: [],
+  search: ['text', 'scope', 'unreadOnly'],
+  gaps: [],
+  dismissGap: ['tab'],
+  quiet: [],
+  resume: [],
+  settings: [],
+  saveSettings: ['changes'],
+  diagnose: [],
+  updateOffer: [],
+  installUpdate: [],
+  setPinned: ['on'],
+  painted: ['pageMs'],
+};
+
+/** Sends a command over IPC (Tauri's `invoke`). */
+export type Invoke = (command: string, args: Record<string, unknown>) => Promise<unknown>;
+
+/** The commands, each sent by its name with its parameters by name. */
+export function invokeCommands(invoke: Invoke): Commands {
+  return {
+    page: (scope, unreadOnly, after, limit) => invoke('page', { scope, unreadOnly, after, limit }) as Promise<Page>,
+    counts: () => invoke('counts', {}) as Promise<Counts>,
+    status: () => invoke('status', {}) as Promise<Status>,
+    why: (id) => invoke('why', { id }) as Promise<Reason | null>,
+    quarantine: () => invoke('quarantine', {}) as Promise<Quarantine>,
+    markRead: (id) => invoke('mark_read', { id }) as Promise<void>,
+    openItem: (id) => invoke('open_item', { id }) as Promise<void>,
+    markAllRead: (scope) => invoke('mark_all_read', { scope }) as Promise<MarkAllResult>,
+    undo: (token) => invoke('undo', { token }) as Promise<boolean>,
+    snooze: (id, until) => invoke('snooze', { id, until }) as Promise<boolean>,
+    unsnooze: (id) => invoke('unsnooze', { id }) as Promise<boolean>,
+    snoozed: () => invoke('snoozed', {}) as Promise<Array<SnoozedItem>>,
+    snoozeTimes: () => invoke('snooze_times', {}) as Promise<SnoozeTimes>,
+    search: (text, scope, unreadOnly) => invoke('search', { text, scope, unreadOnly }) as Promise<SearchResult>,
+    gaps: () => invoke('gaps', {}) as Promise<Array<Tab>>,
+    dismissGap: (tab) => invoke('dismiss_gap', { tab }) as Promise<void>,
+    quiet: () => invoke('quiet', {}) as Promise<Quiet | null>,
+    resume: () => invoke('resume', {}) as Promise<void>,
+    settings: () => invoke('settings', {}) as Promise<Settings>,
+    saveSettings: (changes) => invoke('save_settings', { changes }) as Promise<Settings>,
+    diagnose: () => invoke('diagnose', {}) as Promise<DoctorReport>,
+    updateOffer: () => invoke('update_offer', {}) as Promise<UpdateOffer | null>,
+    installUpdate: () => invoke('install_update', {}) as Promise<void>,
+    setPinned: (on) => invoke('set_pinned', { on }) as Promise<void>,
+    painted: (pageMs) => invoke('painted', { pageMs }) as Promise<void>,
+  };
+}

@@ -139,7 +139,7 @@ export class List {
     );
     row.querySelector('.open')?.addEventListener('click', () => {
       s.selected = index;
-      this.act(backend.open(item.id), item);
+      this.act(backend.openItem(item.id), item);
     });
     row.querySelector('.mark')?.addEventListener('click', (e) => {
       e.stopPropagation();
@@ -194,7 +194,7 @@ export class List {
   /** Opens the selected item; false when there is none. */
   openSelected(): boolean {
     const item = this.selectedItem;
-    if (item) this.act(this.ctx.backend.open(item.id), item);
+    if (item) this.act(this.ctx.backend.openItem(item.id), item);
     return item !== undefined;
   }
 

@@ -8,7 +8,7 @@ use lonceng_client::store::Store;
 use lonceng_client::sync::lonceng::LoncengSource;
 use lonceng_client::sync::SharedStore;
 use lonceng_client::toast::{Focus, FocusProbe, ToastCenter, ToastSettings};
-use lonceng_desktop::notifier::DbusNotifier;
+use lonceng_desktop::platform::notifier::DbusNotifier;
 use lonceng_domain::clock::SystemClock;
 use lonceng_domain::i18n::Catalog;
 use lonceng_domain::rules::ProducerEvent;

@@ -16,6 +16,7 @@ use lonceng_client::doctor;
 use lonceng_client::store::{Batch, PageCursor, Scope, Store, UNDO_WINDOW};
 use lonceng_client::sync::{BoxFut, ConnState, SyncStatus};
 use lonceng_client::toast::{ChatWindowMatch, Focus, FocusProbe, Notifier, NotifyError, Reason, Toast};
+use lonceng_desktop::commands::{Commands, Shell};
 use lonceng_desktop::error::AppError;
 use lonceng_desktop::focus::ChatFocus;
 use lonceng_desktop::keyring::{SecretKind, Secrets, TokenStore};
@@ -26,7 +27,7 @@ use lonceng_desktop::views::{
     CountsView, MarkAllView, PageView, QuarantineView, QuarantinedView, UiEvent, UpdateOffer,
 };
 use lonceng_domain::clock::ManualClock;
-use lonceng_domain::i18n::Lang;
+use lonceng_domain::i18n::{Catalog, Lang};
 use lonceng_domain::link::Opener;
 use lonceng_domain::model::Rejected;
 use lonceng_domain::model::{Category, Kind, Tab, WireNotification};
@@ -79,7 +80,7 @@ fn generated() -> String {
         doctor::Report::decl(&cfg),
     ];
     let mut out = String::from(
-        "// Generated from the Rust types by crates/desktop/tests/contract.rs: do not edit.\n\
+        "// Generated from the Rust types and the command list by crates/desktop/tests/desktop/contract.rs: do not edit.\n\
          // `LONCENG_BLESS=1 cargo test -p lonceng-desktop --test desktop contract` writes it anew.\n\n",
     );
     for d in decls {
@@ -113,6 +114,79 @@ fn generated() -> String {
         "/** How long a mark-all can be undone before it leaves for the server, in milliseconds. */\nexport const UNDO_WINDOW_MS = {};\n",
         UNDO_WINDOW.num_milliseconds()
     ));
+    out.push_str(&commands_ts(&cfg));
+    out
+}
+
+/// One command of the list, as TypeScript sees it.
+struct CommandTs {
+    name: &'static str,
+    doc: Vec<&'static str>,
+    params: Vec<(&'static str, String)>,
+    answer: String,
+}
+
+/// The list of `lonceng_desktop::commands!`, with each type as ts-rs names it.
+macro_rules! command_list {
+    ($( $(#[doc = $doc:literal])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty; )*) => {
+        fn command_list(cfg: &ts_rs::Config) -> Vec<CommandTs> {
+            vec![$(CommandTs {
+                name: stringify!($name),
+                doc: vec![$($doc),*],
+                params: vec![$((stringify!($arg), <$ty as TS>::name(cfg))),*],
+                answer: <$ret as TS>::name(cfg),
+            }),*]
+        }
+    };
+}
+lonceng_desktop::commands!(command_list);
+
+/// `unread_only` → `unreadOnly`: Tauri maps the window's camel case back to Rust's snake case.
+fn camel(snake: &str) -> String {
+    let mut out = String::new();
+    let mut upper = false;
+    for c in snake.chars() {
+        match c {
+            '_' => upper = true,
+            c if upper => {
+                out.extend(c.to_uppercase());
+                upper = false;
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The `Commands` interface, each parameter's name in order, and the calls over IPC.
+fn commands_ts(cfg: &ts_rs::Config) -> String {
+    let list = command_list(cfg);
+    let answer = |c: &CommandTs| if c.answer == "null" { "void".to_owned() } else { c.answer.clone() };
+    let mut out = String::from("\n/** The window's commands, one list with the Rust side (crates/desktop/src/commands.rs). */\nexport interface Commands {\n");
+    for c in &list {
+        out.push_str(&format!("  /**{} */\n", c.doc.join("\n   *")));
+        let params: Vec<_> = c.params.iter().map(|(n, t)| format!("{}: {t}", camel(n))).collect();
+        out.push_str(&format!("  {}({}): Promise<{}>;\n", camel(c.name), params.join(", "), answer(c)));
+    }
+    out.push_str("}\n\n/** Each command's parameters, in order. */\nexport const COMMAND_PARAMS: { readonly [C in keyof Commands]: readonly string[] } = {\n");
+    for c in &list {
+        let params: Vec<_> = c.params.iter().map(|(n, _)| format!("'{}'", camel(n))).collect();
+        out.push_str(&format!("  {}: [{}],\n", camel(c.name), params.join(", ")));
+    }
+    out.push_str("};\n\n/** Sends a command over IPC (Tauri's `invoke`). */\nexport type Invoke = (command: string, args: Record<string, unknown>) => Promise<unknown>;\n\n");
+    out.push_str("/** The commands, each sent by its name with its parameters by name. */\nexport function invokeCommands(invoke: Invoke): Commands {\n  return {\n");
+    for c in &list {
+        let names: Vec<_> = c.params.iter().map(|(n, _)| camel(n)).collect();
+        let args = if names.is_empty() { "{}".to_owned() } else { format!("{{ {} }}", names.join(", ")) };
+        out.push_str(&format!(
+            "    {}: ({}) => invoke('{}', {args}) as Promise<{}>,\n",
+            camel(c.name),
+            names.join(", "),
+            c.name,
+            answer(c)
+        ));
+    }
+    out.push_str("  };\n}\n");
     out
 }
 
@@ -180,10 +254,13 @@ async fn runtime(dir: &Path, seed: &Seed, now: DateTime<Utc>) -> (Arc<Desktop>, 
     let items: Vec<_> =
         seed.items.iter().cloned().map(|w| w.validate().expect("a valid seed item")).collect();
     let rejected = seed.quarantined.iter().map(|(raw, error)| Rejected::new(raw, error.clone())).collect();
-    Store::open(dir.join("lonceng.db"))
-        .unwrap()
-        .apply(&Batch { items, rejected, ..Batch::default() }, now)
-        .unwrap();
+    let mut store = Store::open(dir.join("lonceng.db")).unwrap();
+    store.apply(&Batch { items, rejected, ..Batch::default() }, now).unwrap();
+    // Indexed for search before the runtime starts, as a store that has been running is: the
+    // runtime's own indexer would race the first search.
+    store.set_indexer(lonceng_client::store::rendered(Arc::new(Catalog::builtin().unwrap())));
+    while store.index_some(500).unwrap() > 0 {}
+    drop(store);
     let browser = Arc::new(Browser::default());
     let ports = Ports {
         clock: Arc::new(ManualClock::new(now)),
@@ -207,13 +284,75 @@ fn error_kind(e: &AppError) -> Value {
 }
 
 /// `want` holds for `have`: every field `want` names has the same value (objects compared field by
-/// field, so a case can name only the counts it is about).
+/// field, so a case can name only the counts it is about; arrays element by element); `"$some"`
+/// holds for anything but null.
 fn holds(want: &Value, have: &Value) -> bool {
     match (want, have) {
+        (Value::String(w), h) if w == "$some" => !h.is_null(),
         (Value::Object(w), Value::Object(h)) => {
             w.iter().all(|(k, v)| h.get(k).is_some_and(|hv| holds(v, hv)))
         }
+        (Value::Array(w), Value::Array(h)) => w.len() == h.len() && w.iter().zip(h).all(|(w, h)| holds(w, h)),
         _ => want == have,
+    }
+}
+
+/// Calls a command by name with its arguments by their camel-case names, as the window's IPC does.
+macro_rules! dispatcher {
+    ($( $(#[doc = $doc:literal])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty; )*) => {
+        async fn call(commands: &Commands, name: &str, args: &Value) -> Result<Value, AppError> {
+            match name {
+                $(stringify!($name) => {
+                    $(
+                        let given = args.get(camel(stringify!($arg))).cloned().unwrap_or(Value::Null);
+                        let $arg: $ty = serde_json::from_value(given).unwrap_or_else(|e| {
+                            panic!("{}: the argument {}: {e}", stringify!($name), stringify!($arg))
+                        });
+                    )*
+                    commands.$name($($arg),*).await.map(|out| serde_json::to_value(out).unwrap())
+                })*
+                other => panic!("no command '{other}' in the list"),
+            }
+        }
+        /// Every command's name: each must have a case.
+        const COMMAND_NAMES: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+lonceng_desktop::commands!(dispatcher);
+
+/// The shell's part, recorded: the pin, paints, installs and update checks asked for.
+#[derive(Default)]
+struct RecordingShell(Mutex<Vec<String>>);
+impl Shell for RecordingShell {
+    fn set_pinned(&self, on: bool) {
+        self.0.lock().unwrap().push(format!("pinned {on}"));
+    }
+    fn painted(&self, page_ms: Option<u64>) {
+        self.0.lock().unwrap().push(format!("painted {page_ms:?}"));
+    }
+    fn install_update(&self) -> BoxFut<'_, Result<(), AppError>> {
+        self.0.lock().unwrap().push("install".into());
+        Box::pin(async { Ok(()) })
+    }
+    fn update_url_changed(&self) {
+        self.0.lock().unwrap().push("update url".into());
+    }
+}
+
+/// An argument as a case writes it: `"$name.field"` is a field of what the step saved as `name`
+/// answered (a cursor, an undo token).
+fn resolve(arg: &Value, saved: &std::collections::HashMap<String, Value>) -> Value {
+    match arg.as_str().and_then(|s| s.strip_prefix('$')) {
+        Some(reference) => {
+            let (name, field) = reference.split_once('.').unwrap_or((reference, ""));
+            let value = saved.get(name).unwrap_or_else(|| panic!("nothing saved as '{name}'"));
+            if field.is_empty() {
+                value.clone()
+            } else {
+                value[field].clone()
+            }
+        }
+        None => arg.clone(),
     }
 }
 
@@ -223,55 +362,44 @@ struct Seed {
     quarantined: Vec<(String, String)>,
 }
 
-/// Runs one case from the seed; a step that does not hold fails with what it got.
-async fn run_case(case: &Value, seed: &Seed) {
+/// Runs one case from the seed; a step that does not hold fails with what it got. Returns the
+/// commands it called.
+async fn run_case(case: &Value, seed: &Seed) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let now: DateTime<Utc> = "2026-01-20T12:00:00Z".parse().unwrap();
     let (app, browser) = runtime(dir.path(), seed, now).await;
+    let commands = Commands::new(app.clone(), Arc::new(RecordingShell::default()));
     let name = case["name"].as_str().unwrap();
-    let mut previous: Option<PageCursor> = None;
-    let mut undo: Option<String> = None;
+    let mut saved = std::collections::HashMap::new();
+    let mut called = Vec::new();
     for (i, step) in case["steps"].as_array().unwrap().iter().enumerate() {
-        let want = &step["expect"];
         let at = format!("{name}, step {i} ({step})");
-        let scope = || serde_json::from_value::<Scope>(step["scope"].clone()).unwrap();
-        let outcome: Result<Value, AppError> = match step["do"].as_str().unwrap() {
-            "page" => {
-                let after = if step["after"] == "previous" { previous.clone() } else { None };
-                let limit = step["limit"].as_u64().unwrap() as usize;
-                app.page(scope(), step["unread_only"].as_bool().unwrap(), after, limit).map(|p| {
-                    previous = p.next.clone();
-                    let ids: Vec<_> = p.items.iter().map(|n| n.id.clone()).collect();
-                    let read: Vec<_> = p.items.iter().map(|n| n.read_at.is_some()).collect();
-                    json!({"ids": ids, "more": p.next.is_some(), "read": read})
-                })
+        let command = step["do"].as_str().unwrap();
+        called.push(command.to_owned());
+        let args: serde_json::Map<String, Value> = step["args"]
+            .as_object()
+            .map(|a| a.iter().map(|(k, v)| (k.clone(), resolve(v, &saved))).collect())
+            .unwrap_or_default();
+        let outcome = call(&commands, command, &Value::Object(args)).await;
+        match (&outcome, step.get("error")) {
+            (Err(e), Some(kind)) => assert_eq!(&error_kind(e), kind, "{at}: {e}"),
+            (Err(e), None) => panic!("{at}: failed: {e}"),
+            (Ok(v), Some(kind)) => panic!("{at}: expected the error {kind}, got {v}"),
+            (Ok(have), None) => {
+                if let Some(want) = step.get("expect") {
+                    assert!(holds(want, have), "{at}\n  expected {want}\n  got      {have}");
+                }
+                if let Some(save) = step["save"].as_str() {
+                    saved.insert(save.to_owned(), have.clone());
+                }
             }
-            "counts" => app.counts().map(|c| serde_json::to_value(c).unwrap()),
-            "mark_read" => app.mark_read(step["id"].as_str().unwrap()).map(|()| json!({})),
-            "open" => app.open_item(step["id"].as_str().unwrap()).map(|()| json!({})),
-            "mark_all_read" => app.mark_all_read(scope()).map(|m| {
-                undo = m.undo.clone();
-                json!({"changed": m.changed, "undoable": m.undo.is_some()})
-            }),
-            "undo" => app.undo(undo.as_deref().unwrap_or_default()).map(|u| json!({"undone": u})),
-            "quarantine" => app.quarantine().map(|q| {
-                let reasons: Vec<_> = q.latest.iter().map(|l| l.reason.clone()).collect();
-                json!({"count": q.count, "reasons": reasons})
-            }),
-            other => panic!("{at}: unknown step '{other}'"),
-        };
-        let mut have = match outcome {
-            Ok(v) => v,
-            Err(e) => json!({"error": error_kind(&e)}),
-        };
-        have["opened"] = json!(*browser.0.lock().unwrap());
-        if !want.is_null() {
-            assert!(holds(want, &have), "{at}\n  expected {want}\n  got      {have}");
-        } else {
-            assert!(have.get("error").is_none(), "{at}: {have}");
+        }
+        if let Some(want) = step.get("opened") {
+            assert_eq!(want, &json!(*browser.0.lock().unwrap()), "{at}: the pages opened");
         }
     }
     app.stop().await;
+    called
 }
 
 #[test]
@@ -289,7 +417,10 @@ fn the_real_runtime_follows_the_backend_contract() {
             .collect(),
     };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let mut called = std::collections::BTreeSet::new();
     for case in doc["cases"].as_array().unwrap() {
-        rt.block_on(run_case(case, &seed));
+        called.extend(rt.block_on(run_case(case, &seed)));
     }
+    let untested: Vec<_> = COMMAND_NAMES.iter().filter(|c| !called.contains(**c)).collect();
+    assert!(untested.is_empty(), "commands without a contract case: {untested:?}");
 }

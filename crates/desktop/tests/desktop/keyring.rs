@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::common::*;
 use lonceng_desktop::keyring::{SecretKind, Secrets, TokenStore, TokenVault};
-use lonceng_desktop::secret_service::Keyring;
+use lonceng_desktop::platform::secret_service::Keyring;
 
 const TOKEN: SecretKind = SecretKind::SignInToken;
 const CRM: SecretKind = SecretKind::CrmClientSecret;

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 
-use lonceng_desktop::memory::{end_children, trim};
+use lonceng_desktop::platform::memory::{end_children, trim};
 
 /// Resident kB of the mapping that starts at `start`.
 fn resident_kb(start: usize) -> u64 {

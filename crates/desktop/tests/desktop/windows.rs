@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use lonceng_client::toast::{ChatWindowMatch, Focus, FocusProbe, Toast, Urgency};
 use lonceng_desktop::keyring::{SecretKind, Secrets, TokenStore, TokenVault};
-use lonceng_desktop::win::focus::WindowsFocus;
-use lonceng_desktop::win::toasts::{toast_xml, xml_text};
+use lonceng_desktop::platform::focus::WindowsFocus;
+use lonceng_desktop::platform::toasts::{toast_xml, xml_text};
 use windows::Win32::Foundation::{HWND, LPARAM, WPARAM};
 use windows::Win32::UI::WindowsAndMessaging::{
     PostMessageW, WM_WTSSESSION_CHANGE, WTS_SESSION_LOCK, WTS_SESSION_UNLOCK,
@@ -154,7 +154,7 @@ fn secrets_live_in_the_credential_manager() {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         // Another process (the next start) reads it too: the credential is Windows', not ours.
         assert_eq!(
-            lonceng_desktop::win::credentials::read(SecretKind::SignInToken).as_deref(),
+            lonceng_desktop::platform::credentials::read(SecretKind::SignInToken).as_deref(),
             Some("tok-ü-2")
         );
         // Signing out clears it.
@@ -172,17 +172,17 @@ fn secrets_live_in_the_credential_manager() {
 #[test]
 fn start_at_login_is_this_user_s_run_key() {
     let _serial = serial();
-    use lonceng_desktop::win::autostart;
+    use lonceng_desktop::platform::autostart;
     const RUN: &str = r"Software\Microsoft\Windows\CurrentVersion\Run";
-    autostart::set(true).expect("turned on");
     let me = std::env::current_exe().unwrap();
+    autostart::set(true, &me).expect("turned on");
     assert_eq!(autostart::current(), Some(format!("\"{}\" --hidden", me.display())));
     // Never the machine-wide key, even where the process could write it (Wine runs as an admin).
     let machine = windows_registry::LOCAL_MACHINE.open(RUN).and_then(|k| k.get_string(autostart::VALUE));
     assert!(machine.is_err(), "the machine-wide Run key was written: {machine:?}");
-    autostart::set(false).expect("turned off");
+    autostart::set(false, &me).expect("turned off");
     assert_eq!(autostart::current(), None);
-    autostart::set(false).expect("turning it off twice is fine");
+    autostart::set(false, &me).expect("turning it off twice is fine");
 }
 
 #[test]
@@ -207,10 +207,10 @@ fn doctor_reads_this_windows_desktop() {
     assert_eq!((facts.tray, facts.display), (Tray::Windows, Display::Windows));
     assert!(facts.keyring.is_some() && facts.screen_lock.is_some());
     assert_eq!(facts.autostart.entry, None);
-    lonceng_desktop::win::autostart::set(true).expect("turned on");
+    lonceng_desktop::platform::autostart::set(true, &me).expect("turned on");
     let facts = rt.block_on(lonceng_desktop::doctor::gather(&context(true)));
     assert!(facts.autostart.starts_this, "the Run key starts this binary hidden: {:?}", facts.autostart);
-    lonceng_desktop::win::autostart::set(false).expect("turned off");
+    lonceng_desktop::platform::autostart::set(false, &me).expect("turned off");
 }
 
 fn toast(title: &str, body: &str, mark_read: bool) -> Toast {
@@ -252,14 +252,14 @@ fn winrt_toasts_show_replace_and_withdraw() {
     use lonceng_client::toast::Notifier;
     use windows::UI::Notifications::ToastNotificationManager;
 
-    let aumid = lonceng_desktop::win::AUMID;
+    let aumid = lonceng_desktop::platform::AUMID;
     if ToastNotificationManager::CreateToastNotifierWithId(&windows::core::HSTRING::from(aumid)).is_err() {
         eprintln!("skipped: WinRT toasts are not available here (Wine); compiled, and run on Windows");
         return;
     }
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-    let notifier = lonceng_desktop::win::toasts::WinRtNotifier::new(aumid, tx);
+    let notifier = lonceng_desktop::platform::toasts::WinRtNotifier::new(aumid, tx);
     rt.block_on(async {
         let first = notifier.show(toast("Budi", "Halo", true), None).await.expect("shown");
         let again = notifier.show(toast("Budi", "Halo lagi", true), Some(first)).await.expect("replaced");

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use lonceng_client::toast::{ChatWindowMatch, Focus, FocusProbe};
-use lonceng_desktop::focus::DesktopFocus;
+use lonceng_desktop::platform::focus::DesktopFocus;
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
     AtomEnum, ClientMessageEvent, ConnectionExt, CreateWindowAux, EventMask, PropMode, Window, WindowClass,

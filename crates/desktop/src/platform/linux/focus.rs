@@ -14,7 +14,7 @@ use x11rb::connection::Connection as _;
 use x11rb::protocol::xproto::{Atom, AtomEnum, ConnectionExt as _, Window};
 use x11rb::rust_connection::RustConnection;
 
-use super::ChatFocus;
+use crate::focus::ChatFocus;
 
 /// How long a screen-lock query may take before it counts as "cannot tell".
 const LOCK_TIMEOUT: Duration = Duration::from_millis(250);

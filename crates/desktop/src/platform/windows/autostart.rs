@@ -1,10 +1,10 @@
 //! Start at login on Windows: the per-user Run key (HKCU), pointing at this executable, quoted, with
 //! `--hidden` so that Lonceng starts in the tray.
 //!
-//! Not tauri-plugin-autostart's Windows backend: it writes the machine-wide key (HKLM) whenever the
-//! process may (an elevated start, or Wine), which for a per-user install would start Lonceng for
-//! every account of the PC, and it leaves the path unquoted. Turning it on also clears a "disabled"
-//! mark that Task Manager's Startup tab may have left, as the agent asked for it again.
+//! Turning it on also clears a "disabled" mark that Task Manager's Startup tab may have left, as the
+//! agent asked for it again. (Why not tauri-plugin-autostart: `crate::autostart`.)
+
+use std::path::Path;
 
 use windows_registry::CURRENT_USER;
 
@@ -14,18 +14,17 @@ const APPROVED: &str = r"Software\Microsoft\Windows\CurrentVersion\Explorer\Star
 /// The value's name; the installer's uninstaller removes the same one.
 pub const VALUE: &str = "Lonceng";
 
-/// The command the Run key holds for this executable.
-pub fn command() -> Result<String, String> {
-    let exe = std::env::current_exe().map_err(|e| format!("this program's path: {e}"))?;
-    Ok(format!("\"{}\" --hidden", exe.display()))
+/// The command the Run key holds for `exe`: quoted (a user name may hold a space), hidden.
+pub fn command(exe: &Path) -> String {
+    format!("\"{}\" --hidden", exe.display())
 }
 
-/// Turns start at login on or off for this user.
-pub fn set(on: bool) -> Result<(), String> {
+/// Turns start at login on (for `exe`) or off, for this user.
+pub fn set(on: bool, exe: &Path) -> Result<(), String> {
     let err = |e: windows::core::Error| format!("the Run key: {e}");
     let run = CURRENT_USER.create(RUN).map_err(err)?;
     if on {
-        run.set_string(VALUE, command()?).map_err(err)?;
+        run.set_string(VALUE, command(exe)).map_err(err)?;
         if let Ok(approved) = CURRENT_USER.open(APPROVED) {
             if approved.get_value(VALUE).is_ok() {
                 // 02 00…: enabled (03 would be "disabled in Task Manager").
@@ -38,6 +37,12 @@ pub fn set(on: bool) -> Result<(), String> {
         let _ = run.remove_value(VALUE);
     }
     Ok(())
+}
+
+/// Where the installer puts the binary: the per-user or the machine-wide program folder.
+pub fn installed_in(dir: &Path) -> bool {
+    let d = dir.to_string_lossy().to_lowercase().replace('/', "\\");
+    d.ends_with("\\programs\\lonceng") || d.contains("\\program files") && d.ends_with("\\lonceng")
 }
 
 /// What the Run key holds for Lonceng, if anything.

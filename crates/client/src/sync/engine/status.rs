@@ -1,0 +1,57 @@
+//! MW-2: a failed session as the bell window and the tray show it, a calm status (reconnecting,
+//! maintenance until…, offline with the reason) and when the next attempt comes, never an error
+//! toast; and how long that wait is for each failure ([`pacing`](crate::sync::pacing)).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::{SyncEngine, SyncError};
+use crate::sync::pacing;
+use crate::sync::source::{Source, SourceError};
+use crate::sync::ConnState;
+
+impl<S: Source> SyncEngine<S> {
+    /// How long to wait before the next attempt.
+    pub(super) fn delay(&self, e: &SyncError, attempt: u32) -> Duration {
+        if let SyncError::Source(SourceError::Unavailable { retry_after: Some(r), .. }) = e {
+            return pacing::after_retry_after(*r, self.clock.now());
+        }
+        let slow = matches!(e, SyncError::Source(SourceError::Unauthorized(_)) | SyncError::Store(_));
+        pacing::backoff(&self.config, attempt, slow)
+    }
+
+    /// A panicked session: the status says so (offline, with the reason), and when it retries.
+    pub(super) fn fault(&mut self, e: &SyncError, wait: Duration) {
+        let next_attempt_at = self.next_attempt_at(wait);
+        self.status.send_modify(|s| s.state = ConnState::Offline { reason: e.to_string(), next_attempt_at });
+    }
+
+    fn next_attempt_at(&self, wait: Duration) -> DateTime<Utc> {
+        let now = self.clock.now();
+        chrono::Duration::from_std(wait).ok().and_then(|w| now.checked_add_signed(w)).unwrap_or(now)
+    }
+
+    pub(super) async fn report_failure(&mut self, e: &SyncError, wait: Duration) {
+        let now = self.clock.now();
+        let next_attempt_at =
+            chrono::Duration::from_std(wait).ok().and_then(|w| now.checked_add_signed(w)).unwrap_or(now);
+        let state = match e {
+            SyncError::Source(SourceError::Unavailable { maintenance: true, .. }) => {
+                let status = self.source.maintenance().await.ok().flatten();
+                let until = status.as_ref().and_then(|m| m.until);
+                if status.is_some() {
+                    self.status.send_modify(|s| s.maintenance = status);
+                }
+                ConnState::Maintenance { until, next_attempt_at }
+            }
+            SyncError::Source(SourceError::Unauthorized(m)) => {
+                ConnState::Offline { reason: m.clone(), next_attempt_at }
+            }
+            SyncError::Store(e) => ConnState::Offline { reason: e.to_string(), next_attempt_at },
+            _ => ConnState::Reconnecting { next_attempt_at },
+        };
+        tracing::info!(error = %e, ?wait, "sync interrupted");
+        self.status.send_modify(|s| s.state = state);
+    }
+}

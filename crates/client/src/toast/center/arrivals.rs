@@ -1,0 +1,125 @@
+//! An arrival (a notification, a chat message) through the policy (NC-R12) and into a toast: what
+//! the policy is told, the decision remembered for "why no toast?", a held one logged for the
+//! summary, and the toast's text, urgency and sound. Kept apart from the screen's bookkeeping so
+//! that what a toast says can change without touching how toasts are kept.
+
+use lonceng_domain::model::{Category, ChatMessage, Notification, ParamValue, Tab};
+
+use super::ToastCenter;
+use crate::toast::policy::{chat_sensitive, decide, Focus, PolicyInput, Reason};
+use crate::toast::ports::{Held, Toast, Urgency};
+
+/// One toast per object: notifications about the same page share a toast; a conversation's messages
+/// share one.
+fn object_key(n: &Notification) -> String {
+    format!("page:{}", n.url)
+}
+
+fn urgency(n: &Notification) -> Urgency {
+    match n.tab() {
+        Tab::Approval => Urgency::Critical,
+        Tab::Inbox => Urgency::Normal,
+        Tab::General => match n.category {
+            Category::Mention | Category::Assignment | Category::Reminder => Urgency::Normal,
+            _ => Urgency::Low,
+        },
+    }
+}
+
+impl ToastCenter {
+    async fn probe(&self) -> Focus {
+        let focus = self.focus.clone();
+        tokio::task::spawn_blocking(move || focus.focus()).await.unwrap_or(Focus::Unknown)
+    }
+
+    /// What the policy needs, and whether the toast (if any) is held to silence by quiet hours.
+    async fn input(
+        &self,
+        tab: Option<Tab>,
+        category: Option<Category>,
+        read: bool,
+        late: bool,
+        muted: bool,
+    ) -> (PolicyInput, bool) {
+        let settings = self.settings();
+        let quiet = self.quiet_in(&settings).map(|q| q.kind);
+        let breaks_through = category.is_some_and(|c| settings.quiet_hours.breakthrough.contains(&c));
+        let held = quiet.is_some() && !breaks_through;
+        // The focus probe costs a round trip to the display server: only ask when it matters.
+        let needs_focus = !read && !late && !muted && !held && chat_sensitive(tab);
+        let focus = if needs_focus { self.probe().await } else { Focus::Unknown };
+        let web_chat_active = self.state().presence.as_ref().map(|p| p.active_in_web_chat);
+        (
+            PolicyInput { tab, read, late, muted, quiet, breaks_through, focus, web_chat_active },
+            quiet.is_some(),
+        )
+    }
+
+    pub(super) async fn arrived(&self, n: &Notification, late: bool) {
+        let settings = self.settings();
+        let muted = settings.muted.contains(&n.category);
+        let (input, quiet) =
+            self.input(Some(n.tab()), Some(n.category), n.read_at.is_some(), late, muted).await;
+        let reason = decide(&input);
+        self.remember(&n.id, reason);
+        match reason {
+            Reason::Toasted => {}
+            Reason::Paused | Reason::QuietHours => return self.held_back(Held::Item(&n.id)),
+            _ => return,
+        }
+        let lang = settings.lang;
+        let rendered = self.catalog.render(lang, n.kind, &n.params);
+        let toast = Toast {
+            title: rendered.title,
+            body: rendered.body,
+            urgency: urgency(n),
+            action_label: self.catalog.message(lang, "tray-open", &[]),
+            mark_read_label: Some(self.catalog.message(lang, "mark-read", &[])),
+            // A category that breaks through quiet hours does so silently.
+            sound: !quiet && settings.sound_for(Some(n.category)),
+        };
+        let key = object_key(n);
+        if let Some(handle) = self.show(&key, toast).await {
+            self.record(&key, handle, &n.url, |a| {
+                if !a.ids.contains(&n.id) {
+                    a.ids.push(n.id.clone());
+                }
+            });
+            self.trim().await;
+        }
+    }
+
+    pub(super) async fn chat(&self, m: &ChatMessage) {
+        let settings = self.settings();
+        let (input, quiet) = self.input(None, None, false, false, settings.mute_chat).await;
+        let reason = decide(&input);
+        if matches!(reason, Reason::Paused | Reason::QuietHours) {
+            self.held_back(Held::Other(1));
+        }
+        if reason != Reason::Toasted {
+            return;
+        }
+        let key = format!("chat:{}", m.conversation_id);
+        let count = self.state().by_object.get(&key).map_or(0, |a| a.messages) + 1;
+        let lang = settings.lang;
+        let args: Vec<(&str, ParamValue)> = vec![
+            ("sender", m.sender_name.clone().into()),
+            ("channel", m.channel.clone().into()),
+            ("preview", m.preview.clone().into()),
+            ("count", count.into()),
+        ];
+        let id = if count > 1 { "chat-messages" } else { "chat-message" };
+        let toast = Toast {
+            title: self.catalog.attribute(lang, id, "title", &args),
+            body: self.catalog.message(lang, id, &args),
+            urgency: Urgency::Normal,
+            action_label: self.catalog.message(lang, "open-conversation", &[]),
+            mark_read_label: None,
+            sound: !quiet && settings.sound_for(None),
+        };
+        if let Some(handle) = self.show(&key, toast).await {
+            self.record(&key, handle, &m.url, |a| a.messages = count);
+            self.trim().await;
+        }
+    }
+}

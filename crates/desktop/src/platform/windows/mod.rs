@@ -1,0 +1,83 @@
+//! The Windows backends of the platform ports: toasts through WinRT ([`toasts`]), the focused window
+//! and the session's lock state from Win32 ([`focus`]), secrets in the Credential Manager
+//! ([`credentials`]), start at login in the per-user Run key ([`autostart`]), what `lonceng
+//! doctor` finds ([`doctor`]); below them, the names every platform folder offers.
+//!
+//! What Wine (the CI's Windows) provides is tested under it: Win32 windows, the session message,
+//! the Credential Manager. WinRT toasts need a real Windows: their tests say so under Wine.
+
+pub mod autostart;
+pub mod credentials;
+pub mod doctor;
+pub mod focus;
+pub mod toasts;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use lonceng_client::toast::{Activation, ChatWindowMatch, Notifier};
+use tokio::sync::mpsc::UnboundedSender;
+
+pub use doctor::probe;
+
+use crate::focus::ChatFocus;
+use crate::secret_kind::SecretKind;
+
+/// The app's identity for the shell: toasts are shown under it, and the Start-menu shortcut the
+/// installer makes carries it (without one, Windows shows toasts as "Windows PowerShell" and drops
+/// their clicks). The same string as `identifier` in tauri.conf.json and in the NSIS script.
+pub const AUMID: &str = "id.lonceng.desktop";
+
+/// Tells the shell that this process is [`AUMID`] (taskbar grouping, toasts' owner).
+pub fn claim_identity() {
+    // SAFETY: a plain Win32 call with a NUL-terminated string that outlives it.
+    let result = unsafe {
+        windows::Win32::UI::Shell::SetCurrentProcessExplicitAppUserModelID(&windows::core::HSTRING::from(
+            AUMID,
+        ))
+    };
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "the shell did not take Lonceng's app id; toasts may show another name");
+    }
+}
+
+/// WinRT toasts under the app's id.
+pub fn notifier(activations: UnboundedSender<Activation>) -> Arc<dyn Notifier> {
+    Arc::new(toasts::WinRtNotifier::new(AUMID, activations))
+}
+
+/// The foreground window and the session's lock, from Win32.
+pub fn focus() -> Arc<dyn ChatFocus> {
+    Arc::new(focus::WindowsFocus::new(ChatWindowMatch::default()))
+}
+
+/// A secret from the Credential Manager.
+pub async fn read_secret(kind: SecretKind) -> Option<String> {
+    credentials::read(kind)
+}
+
+/// Saves a secret in the Credential Manager (an empty one removes it); false when it failed.
+pub async fn write_secret(kind: SecretKind, value: &str) -> bool {
+    credentials::write(kind, value).map_err(|e| tracing::warn!(error = %e)).is_ok()
+}
+
+/// Nothing to add: a file in the user's profile is the user's (its ACL is inherited).
+pub fn owner_only(_: &mut std::fs::OpenOptions) {}
+
+/// The shell's URL handler, as Go's pkg/browser uses: no command interpreter parses the URL.
+pub fn browser() -> std::process::Command {
+    let mut c = std::process::Command::new("rundll32.exe");
+    c.arg("url.dll,FileProtocolHandler");
+    c
+}
+
+/// Where applications keep their data: `%APPDATA%`.
+pub fn data_home() -> Option<PathBuf> {
+    std::env::var_os("APPDATA").map(PathBuf::from)
+}
+
+/// WebKit is Linux's: WebView2 manages its own processes.
+pub fn prepare_webkit() {}
+
+/// WebKit is Linux's: WebView2 manages its own processes.
+pub fn release_webkit() {}
