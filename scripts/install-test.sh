@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The packages as an admin and an agent meet them: a minimal Debian 12 root made with debootstrap
 # (cached between runs), the app's and the server's .deb installed into it with apt, then:
-#   - `lonceng --version` and `lonceng doctor` answer; the app starts headless as an agent (on an
-#     Xvfb display shared into the root) and, being installed, writes its login entry, hidden;
+#   - `lonceng --version` and `lonceng doctor` answer (and read IT's policy file, ORG-3); the app
+#     starts headless as an agent (on an Xvfb display shared into the root) and, being installed,
+#     writes its login entry, hidden;
 #   - the server's unit passes `systemd-analyze verify`; the server starts the way its unit says
 #     (user, environment file, credentials), answers /healthz, and a client token issued with
 #     `lonceng-admin` works;
@@ -101,6 +102,17 @@ echo "$doctor" | grep -q "No server address is set" || fail "doctor names the mi
 [[ $code -eq 1 ]] || fail "doctor exits 1 on a problem (got $code)"
 doctor_id=$(in_root runuser -u agent -- env HOME=/home/agent lonceng doctor --lang id 2>&1 || true)
 [[ $doctor_id == *"Alamat server belum diisi"* ]] || fail "doctor in Indonesian: $doctor_id"
+# ORG-3: IT's policy file points the app at the organisation's server; a wrong entry is named and
+# ignored, the rest applies. Removed again: the steps below are a computer without one.
+mkdir -p "$R/etc/lonceng"
+cat >"$R/etc/lonceng/policy.json" <<'JSON'
+{"server_url": "http://127.0.0.1:9", "autostart": "yes"}
+JSON
+doctor=$(in_root runuser -u agent -- env HOME=/home/agent lonceng doctor 2>&1 || true)
+echo "$doctor" | grep -q "http://127.0.0.1:9" || fail "the policy's server is the one tried: $doctor"
+echo "$doctor" | grep -q "policy in /etc/lonceng/policy.json could not be used: autostart: expected true or false" ||
+  fail "doctor names the policy's wrong entry: $doctor"
+rm "$R/etc/lonceng/policy.json"
 n=$((200 + RANDOM % 400))
 while [[ -e /tmp/.X11-unix/X$n || -e /tmp/.X$n-lock ]]; do n=$((n + 1)); done
 DISPLAY_NAME=":$n"

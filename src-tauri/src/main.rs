@@ -75,6 +75,8 @@ fn main() {
                 autostart_exe: std::env::current_exe()
                     .ok()
                     .filter(|exe| lonceng_desktop::autostart::managed(exe, cli.demo)),
+                // The demo is nobody's organisation: IT's policy is for the real app.
+                policy: if cli.demo { Default::default() } else { lonceng_desktop::platform::policy() },
             };
             let app = tauri::async_runtime::block_on(Desktop::start(options, notify))
                 .map_err(|e| anyhow::anyhow!("Lonceng could not start: {e}"))?;

@@ -36,6 +36,9 @@ fn menu(handle: &AppHandle, view: &TrayView) -> tauri::Result<Menu<tauri::Wry>> 
     let item = |id: &str, label: &str| MenuItemBuilder::with_id(id, label).build(handle);
     let check =
         |id: &str, label: &str, on: bool| CheckMenuItemBuilder::with_id(id, label).checked(on).build(handle);
+    let fixed = |id: &str, label: &str, on: bool| {
+        CheckMenuItemBuilder::with_id(id, label).checked(on).enabled(!m.lang_locked).build(handle)
+    };
     let pause = SubmenuBuilder::new(handle, &m.pause)
         .item(&item("pause-hour", &m.pause_hour)?)
         .item(&item("pause-tomorrow", &m.pause_tomorrow)?)
@@ -44,8 +47,8 @@ fn menu(handle: &AppHandle, view: &TrayView) -> tauri::Result<Menu<tauri::Wry>> 
         .item(&check("quiet-hours", &m.quiet_hours, m.quiet_hours_on)?)
         .build()?;
     let language = SubmenuBuilder::new(handle, &m.language)
-        .item(&check("lang-en", Lang::En.native_name(), m.lang == Lang::En)?)
-        .item(&check("lang-id", Lang::Id.native_name(), m.lang == Lang::Id)?)
+        .item(&fixed("lang-en", Lang::En.native_name(), m.lang == Lang::En)?)
+        .item(&fixed("lang-id", Lang::Id.native_name(), m.lang == Lang::Id)?)
         .build()?;
     let menu = MenuBuilder::new(handle)
         .item(&item("open", &m.open)?)
@@ -55,7 +58,7 @@ fn menu(handle: &AppHandle, view: &TrayView) -> tauri::Result<Menu<tauri::Wry>> 
         .item(
             &CheckMenuItemBuilder::with_id("autostart", &m.autostart)
                 .checked(m.autostart_on)
-                .enabled(m.autostart_managed)
+                .enabled(m.autostart_enabled)
                 .build(handle)?,
         )
         .item(&item("settings", &m.settings)?)

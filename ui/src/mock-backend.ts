@@ -112,7 +112,7 @@ export class MockBackend implements Backend {
     has_crm_secret: false, crm_secret_store: 'none', chat_window_patterns: ['qontak chat', 'chat.qontak.com'],
     autostart: true, demo: true, autostart_managed: false, update_url: '',
     quiet_hours: { enabled: false, days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: 1320, end: 420, breakthrough: [] },
-    quiet_skipped_until: null, sound: { on: true, silent: [] },
+    quiet_skipped_until: null, sound: { on: true, silent: [] }, locked: [],
   };
   /** Snoozed items: id → when they come back. */
   snoozes = new Map<string, string>();
@@ -355,6 +355,7 @@ export class MockBackend implements Backend {
       line('quarantine', 'quarantine', this.quarantined.length ? 'warning' : 'ok',
         this.quarantined.length ? 'doctor-quarantine-some' : 'doctor-quarantine-ok', { count: this.quarantined.length },
         this.quarantined.length ? 'doctor-quarantine-some-fix' : undefined),
+      line('policy', 'policy', 'ok', 'doctor-policy-none'),
     ];
     const rank: DoctorLevel[] = ['ok', 'warning', 'problem'];
     const level = lines.reduce<DoctorLevel>((worst, l) => (rank.indexOf(l.level) > rank.indexOf(worst) ? l.level : worst), 'ok');

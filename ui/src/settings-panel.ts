@@ -217,4 +217,28 @@ export function renderSettingsPanel(el: HTMLElement, st: Settings, lang: Lang, b
     saveButton,
     h('section', { id: 'diagnose-section' }, h('h3', {}, t(lang, 'doctor-title')), diagnoseButton, report),
   );
+  lock(el, st, lang);
 }
+
+/** The controls of each setting a policy can fix. */
+const LOCKABLE: Record<Settings['locked'][number], string> = {
+  server_url: '#server-url',
+  source: 'input[name="source"]',
+  lang: '#lang',
+  autostart: '#autostart',
+  update_url: '#update-url',
+  muted: 'input[data-mute]',
+  sound: '#sound-on, input[data-sound]',
+};
+
+/** What IT's policy fixes (ORG-3): its controls disabled, and a note saying who set it. */
+function lock(el: HTMLElement, st: Settings, lang: Lang): void {
+  for (const name of st.locked) {
+    const controls = [...el.querySelectorAll<HTMLInputElement | HTMLSelectElement>(LOCKABLE[name])];
+    for (const c of controls) c.disabled = true;
+    // A group of controls (the sources, the categories, sound) is noted once, on its fieldset.
+    const place = controls[0]?.closest(controls.length > 1 ? 'fieldset' : 'fieldset, label');
+    place?.append(h('small', { class: 'locked', 'data-locked': name }, t(lang, 'settings-locked')));
+  }
+}
+

@@ -414,6 +414,28 @@ describe('the bell window', () => {
     await page.screenshot({ path: join(shots, 'inbox-crm.png') });
     await page.close();
   });
+  // ORG-3: what IT's policy fixes shows locked, with who set it; the rest stays the agent's.
+  test('settings: what the organisation fixed is locked and says so', async () => {
+    const page = await open();
+    await page.evaluate(() => {
+      Object.assign(window.lonceng.settings_, { demo: false, server_url: 'https://lonceng.example.co.id', locked: ['server_url', 'lang', 'muted'] });
+      window.lonceng.emit('settings');
+    });
+    await page.click('#open-settings');
+    await page.waitForSelector('.locked');
+    assert.equal(await page.isDisabled('#server-url'), true);
+    assert.equal(await page.inputValue('#server-url'), 'https://lonceng.example.co.id');
+    assert.equal(await page.isDisabled('#lang'), true);
+    assert.equal(await page.isDisabled('input[data-mute]'), true);
+    assert.equal(await page.isDisabled('#update-url'), false, 'what the policy leaves alone stays the agent\'s');
+    const notes = await page.$$eval('.locked', (ls) => ls.map((l) => [l.dataset.locked, l.textContent]));
+    assert.deepEqual(notes.map(([name]) => name).sort(), ['lang', 'muted', 'server_url']);
+    assert.ok(notes.every(([, text]) => text === 'Set by your organisation'), JSON.stringify(notes));
+    await page.locator('[data-locked="server_url"]').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(shots, 'settings-locked.png') });
+    await page.close();
+  });
+
   test('settings: Diagnose lists every check with its level in words and what to do, in the active language', async () => {
     const page = await open();
     await page.click('#open-settings');
@@ -422,7 +444,7 @@ describe('the bell window', () => {
     await page.click('#diagnose');
     await page.waitForSelector('#doctor-lines');
     const lines = await page.$$eval('.doctor-line', (ls) => ls.map((l) => ({ check: l.dataset.check, level: l.dataset.level, text: l.textContent })));
-    assert.equal(lines.length, 11, 'one line per check');
+    assert.equal(lines.length, 12, 'one line per check');
     const keyring = lines.find((l) => l.check === 'keyring');
     assert.equal(keyring.level, 'warning');
     assert.match(keyring.text, /warning/i, 'the level is said in words, not only in colour');

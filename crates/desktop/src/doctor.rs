@@ -9,10 +9,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use lonceng_client::doctor::{self, Autostart, Facts, Report, Server, Stream, Token};
+use lonceng_client::doctor::{self, Autostart, Facts, PolicyFacts, Report, Server, Stream, Token};
 use lonceng_client::store::Store;
 use lonceng_domain::i18n::{Catalog, Lang};
 
+use crate::policy::Loaded;
 use crate::settings::{DesktopSettings, SourceKind};
 
 /// How long one network or D-Bus probe may take.
@@ -30,6 +31,8 @@ pub struct Context {
     pub exe: PathBuf,
     pub autostart_managed: bool,
     pub quarantined: Option<u64>,
+    /// IT's policy, as read at start (ORG-3).
+    pub policy: Loaded,
 }
 
 /// The app's data directory where Tauri puts it (`<data dir>/id.lonceng.desktop`), for the command
@@ -50,7 +53,8 @@ pub fn quarantined_in(db: &Path) -> Option<u64> {
 /// language (or `lang`).
 pub async fn run_command(data_dir: Option<PathBuf>, lang: Option<Lang>) -> (String, i32) {
     let data_dir = data_dir.or_else(default_data_dir).unwrap_or_else(|| PathBuf::from("."));
-    let settings = DesktopSettings::load(&data_dir.join("settings.json"));
+    let policy = crate::platform::policy();
+    let settings = policy.over(DesktopSettings::load(&data_dir.join("settings.json")));
     let vault = crate::keyring::TokenVault::new(data_dir.clone());
     use crate::keyring::{SecretKind, Secrets, TokenStore};
     let (token, _) = vault.read(SecretKind::SignInToken).await;
@@ -65,6 +69,7 @@ pub async fn run_command(data_dir: Option<PathBuf>, lang: Option<Lang>) -> (Stri
         exe,
         quarantined: quarantined_in(&data_dir.join("lonceng.db")),
         settings,
+        policy,
     };
     let lang = lang.unwrap_or(context.settings.lang);
     let catalog = match Catalog::builtin() {
@@ -104,6 +109,11 @@ pub async fn gather(c: &Context) -> Facts {
         stream,
         clock_skew,
         quarantined: c.quarantined,
+        policy: PolicyFacts {
+            source: c.policy.source.clone(),
+            fixed: c.policy.fixed(),
+            problems: c.policy.problems.clone(),
+        },
     }
 }
 

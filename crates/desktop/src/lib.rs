@@ -9,6 +9,7 @@
 //!   undo): store, outbox, sync, toasts and the window told, every time.
 //! - [`autostart`]: start at login, for an installed app only; [`doctor`]: the facts `lonceng
 //!   doctor` and Settings → Diagnose judge.
+//! - [`policy`]: IT's settings above the agent's (ORG-3), read by the platform.
 //! - [`settings`], [`views`] (pages, counts, the tray's look), [`badge`] (the unread number drawn
 //!   on the tray icon), [`placement`] (where the window opens), [`error`] (the one IPC error),
 //!   [`cli`] (options from flags and environment).
@@ -41,6 +42,7 @@ pub mod memory;
 pub mod opener;
 pub mod placement;
 pub mod platform;
+pub mod policy;
 pub mod ports;
 pub mod runtime;
 pub mod secret_kind;

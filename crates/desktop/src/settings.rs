@@ -77,16 +77,22 @@ impl Default for DesktopSettings {
 }
 
 impl DesktopSettings {
-    /// The settings file, or the defaults when there is none; a damaged file is logged and the
-    /// defaults are used (the agent's next change writes a good one).
+    /// The settings file, or the first run's settings when there is none; a damaged file is logged
+    /// and the defaults are used (the agent's next change writes a good one).
     pub fn load(path: &Path) -> DesktopSettings {
         match std::fs::read_to_string(path) {
             Ok(text) => serde_json::from_str(&text).unwrap_or_else(|e| {
                 tracing::warn!(error = %e, path = %path.display(), "settings unreadable; using defaults");
                 DesktopSettings::default()
             }),
-            Err(_) => DesktopSettings::default(),
+            Err(_) => DesktopSettings::first_run(crate::platform::locale().as_deref()),
         }
+    }
+
+    /// A first run's settings: the defaults, in the system's language (Indonesian for an Indonesian
+    /// locale, English otherwise).
+    pub fn first_run(locale: Option<&str>) -> DesktopSettings {
+        DesktopSettings { lang: locale.map_or(Lang::En, Lang::from_locale), ..DesktopSettings::default() }
     }
 
     pub fn save(&self, path: &Path) -> Result<(), AppError> {
@@ -208,6 +214,9 @@ pub struct SettingsView {
     pub demo: bool,
     /// Whether this run manages start at login (an installed app, not the demo).
     pub autostart_managed: bool,
+    /// The settings IT's policy fixes (ORG-3): shown locked, changes refused.
+    #[ts(type = "Array<'server_url' | 'source' | 'lang' | 'autostart' | 'update_url' | 'muted' | 'sound'>")]
+    pub locked: Vec<&'static str>,
 }
 
 /// A change from the window; absent fields stay as they are.
@@ -231,4 +240,20 @@ pub struct SettingsChanges {
     pub chat_window_patterns: Option<Vec<String>>,
     pub autostart: Option<bool>,
     pub update_url: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_first_run_takes_the_system_language_and_a_saved_choice_stays() {
+        assert_eq!(DesktopSettings::first_run(Some("id_ID.UTF-8")).lang, Lang::Id);
+        assert_eq!(DesktopSettings::first_run(Some("en_US.UTF-8")).lang, Lang::En);
+        assert_eq!(DesktopSettings::first_run(None), DesktopSettings::default());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        DesktopSettings { lang: Lang::En, ..DesktopSettings::first_run(Some("id")) }.save(&path).unwrap();
+        assert_eq!(DesktopSettings::load(&path).lang, Lang::En, "the agent's choice, not the system's");
+    }
 }

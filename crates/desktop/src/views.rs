@@ -148,10 +148,13 @@ pub struct TrayMenu {
     pub quiet_hours_on: bool,
     pub language: String,
     pub lang: Lang,
+    /// The language is fixed by IT's policy (ORG-3): the choice is shown, not offered.
+    pub lang_locked: bool,
     pub autostart: String,
     pub autostart_on: bool,
-    /// Whether the toggle works here (an installed app; not the demo or a build folder's copy).
-    pub autostart_managed: bool,
+    /// Whether the toggle works here: an installed app (not the demo or a build folder's copy)
+    /// whose start at login IT's policy leaves to the agent.
+    pub autostart_enabled: bool,
     pub settings: String,
     /// "Install update 0.2.0", when a signed update is offered.
     pub update: Option<String>,
@@ -181,6 +184,8 @@ pub struct TrayInput<'a> {
     pub quiet_hours_on: bool,
     pub autostart: bool,
     pub autostart_managed: bool,
+    /// The settings IT's policy fixes (ORG-3).
+    pub locked: &'a [&'static str],
     /// The version of a signed update on offer.
     pub update: Option<&'a str>,
 }
@@ -239,9 +244,10 @@ impl TrayView {
                 quiet_hours_on: i.quiet_hours_on,
                 language: t("tray-language"),
                 lang: i.lang,
+                lang_locked: i.locked.contains(&"lang"),
                 autostart: t("tray-autostart"),
                 autostart_on: i.autostart && i.autostart_managed,
-                autostart_managed: i.autostart_managed,
+                autostart_enabled: i.autostart_managed && !i.locked.contains(&"autostart"),
                 settings: t("tray-settings"),
                 update: i
                     .update
@@ -268,6 +274,7 @@ mod tests {
                 quiet_hours_on: false,
                 autostart: true,
                 autostart_managed: true,
+                locked: &[],
                 update: None,
             },
         )
@@ -275,6 +282,28 @@ mod tests {
 
     fn connected() -> ConnState {
         ConnState::Connected { streaming: true }
+    }
+
+    // ORG-3: what IT fixed is shown in the tray, not offered.
+    #[test]
+    fn org_3_the_tray_offers_no_toggle_the_policy_fixed() {
+        let catalog = Catalog::builtin().unwrap();
+        let state = connected();
+        let input = |locked: &'static [&'static str]| TrayInput {
+            lang: Lang::Id,
+            unread: 0,
+            state: &state,
+            quiet: None,
+            quiet_hours_on: false,
+            autostart: true,
+            autostart_managed: true,
+            locked,
+            update: None,
+        };
+        let free = TrayView::compute(&catalog, input(&[])).menu;
+        assert!(!free.lang_locked && free.autostart_enabled);
+        let fixed = TrayView::compute(&catalog, input(&["lang", "autostart"])).menu;
+        assert!(fixed.lang_locked && !fixed.autostart_enabled && fixed.autostart_on);
     }
 
     #[test]
@@ -307,6 +336,7 @@ mod tests {
             quiet_hours_on: true,
             autostart: true,
             autostart_managed: true,
+            locked: &[],
             update: None,
         };
         let en = TrayView::compute(&catalog, input(Lang::En));
@@ -329,12 +359,13 @@ mod tests {
             quiet_hours_on: false,
             autostart: true,
             autostart_managed: false,
+            locked: &[],
             update: Some("0.2.0"),
         };
         let en = TrayView::compute(&catalog, input(Lang::En));
         assert_eq!(en.menu.update.as_deref(), Some("Install update 0.2.0"), "no isolation marks");
         assert!(
-            !en.menu.autostart_on && !en.menu.autostart_managed,
+            !en.menu.autostart_on && !en.menu.autostart_enabled,
             "a copy that does not manage it shows it off"
         );
         let id = TrayView::compute(&catalog, input(Lang::Id));

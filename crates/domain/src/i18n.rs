@@ -26,6 +26,17 @@ impl Lang {
         }
     }
 
+    /// The language for an operating system's locale (`id_ID.UTF-8`, `id-ID`, `in`, `en_US`, …):
+    /// Indonesian for an Indonesian locale, English otherwise. `in` is Indonesian's code before
+    /// 1989, which Java and old Android systems still give.
+    pub fn from_locale(locale: &str) -> Lang {
+        let language = locale.split(['_', '-', '.', '@']).next().unwrap_or_default();
+        match language.to_ascii_lowercase().as_str() {
+            "id" | "in" | "ind" => Lang::Id,
+            _ => Lang::En,
+        }
+    }
+
     /// The language's own name, for the language menu.
     pub fn native_name(self) -> &'static str {
         match self {
@@ -191,6 +202,16 @@ fn arg_list(list: &[(&str, ParamValue)]) -> FluentArgs<'static> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_first_run_speaks_indonesian_where_the_system_does() {
+        for id in ["id", "id_ID", "id_ID.UTF-8", "id-ID", "ID_id", "in", "in_ID", "ind", "id_ID@euro"] {
+            assert_eq!(Lang::from_locale(id), Lang::Id, "{id}");
+        }
+        for en in ["", "C", "C.UTF-8", "POSIX", "en_US.UTF-8", "en-GB", "ms_MY", "jv_ID", "idx", "nl_NL"] {
+            assert_eq!(Lang::from_locale(en), Lang::En, "{en}");
+        }
+    }
     use crate::model::{Category, ParamType, Tab, CHANNELS};
     use fluent_syntax::ast;
     use std::collections::{BTreeMap, BTreeSet};

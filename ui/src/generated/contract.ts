@@ -143,7 +143,11 @@ has_crm_secret: boolean, crm_secret_store: 'keyring' | 'file' | 'none', demo: bo
 /**
  * Whether this run manages start at login (an installed app, not the demo).
  */
-autostart_managed: boolean, lang: Lang, muted: Array<Category>, mute_chat: boolean, paused_until: string | null, 
+autostart_managed: boolean, 
+/**
+ * The settings IT's policy fixes (ORG-3): shown locked, changes refused.
+ */
+locked: Array<'server_url' | 'source' | 'lang' | 'autostart' | 'update_url' | 'muted' | 'sound'>, lang: Lang, muted: Array<Category>, mute_chat: boolean, paused_until: string | null, 
 /**
  * The weekly quiet hours (the pause is above).
  */
@@ -192,7 +196,7 @@ error: string | null, };
 
 export type DoctorLevel = "ok" | "warning" | "problem";
 
-export type DoctorCheck = "notifications" | "tray" | "display" | "screen_lock" | "keyring" | "autostart" | "server" | "token" | "stream" | "clock" | "quarantine";
+export type DoctorCheck = "notifications" | "tray" | "display" | "screen_lock" | "keyring" | "autostart" | "server" | "token" | "stream" | "clock" | "quarantine" | "policy";
 
 export type DoctorLine = { check: DoctorCheck, level: DoctorLevel, 
 /**

@@ -116,4 +116,15 @@ pub struct Facts {
     pub clock_skew: Option<i64>,
     /// Notifications the local copy could not show, when it could be read.
     pub quarantined: Option<u64>,
+    /// IT's policy (ORG-3).
+    pub policy: PolicyFacts,
+}
+
+/// IT's policy as read: where from (none when there is none), how many settings it fixes, and
+/// what in it could not be used.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PolicyFacts {
+    pub source: Option<String>,
+    pub fixed: usize,
+    pub problems: Vec<String>,
 }

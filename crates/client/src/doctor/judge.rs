@@ -189,5 +189,19 @@ pub fn diagnose(f: &Facts) -> Vec<Finding> {
             .advice("doctor-quarantine-some-fix"),
         None => finding(Check::Quarantine, Warning, "doctor-quarantine-unreadable"),
     });
+    // ORG-3: a policy key that could not be used is named; the rest of the policy applies.
+    let count = |n: usize| ParamValue::Count(i64::try_from(n).unwrap_or(i64::MAX));
+    let p = &f.policy;
+    out.push(match (&p.source, p.problems.first()) {
+        (None, _) => finding(Check::Policy, Ok, "doctor-policy-none"),
+        (Some(source), None) => finding(Check::Policy, Ok, "doctor-policy-ok")
+            .arg("count", count(p.fixed))
+            .arg("source", clean(source).as_str()),
+        (Some(source), Some(first)) => finding(Check::Policy, Warning, "doctor-policy-problems")
+            .arg("count", count(p.problems.len()))
+            .arg("source", clean(source).as_str())
+            .arg("problem", clean(first).as_str())
+            .advice("doctor-policy-problems-fix"),
+    });
     out
 }

@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use lonceng_domain::model::ParamValue;
 
-pub use facts::{Autostart, Display, Facts, Notifications, Server, Stream, Token, Tray};
+pub use facts::{Autostart, Display, Facts, Notifications, PolicyFacts, Server, Stream, Token, Tray};
 pub use judge::{clean, diagnose};
 pub use render::{Line, Report};
 
@@ -51,6 +51,7 @@ pub enum Check {
     Stream,
     Clock,
     Quarantine,
+    Policy,
 }
 
 /// One check's outcome: a message id and its arguments, and the advice's id when not ok.

@@ -24,6 +24,7 @@ impl Check {
             Check::Stream => "stream",
             Check::Clock => "clock",
             Check::Quarantine => "quarantine",
+            Check::Policy => "policy",
         }
     }
 }

@@ -18,6 +18,7 @@ fn healthy() -> Facts {
         stream: Stream::Open,
         clock_skew: Some(2),
         quarantined: Some(0),
+        policy: PolicyFacts::default(),
     }
 }
 
@@ -28,14 +29,32 @@ fn level_of(f: &Facts, check: Check) -> Level {
 #[test]
 fn a_healthy_desktop_is_all_ok_and_exits_zero() {
     let findings = diagnose(&healthy());
-    assert_eq!(findings.len(), 11, "one line per check");
+    assert_eq!(findings.len(), 12, "one line per check");
     assert!(findings.iter().all(|f| f.level == Level::Ok && f.advice.is_none()), "{findings:?}");
     let catalog = Catalog::builtin().unwrap();
     let report = Report::render(&findings, &catalog, Lang::En);
     assert_eq!(report.exit_code(), 0);
     let text = report.text(&catalog, Lang::En);
     assert!(text.contains("dunst 1.9.0"), "{text}");
-    assert_eq!(text.lines().count(), 11);
+    assert_eq!(text.lines().count(), 12);
+}
+
+// ORG-3: a policy is reported with where it came from; a wrong entry is named, with what to do.
+#[test]
+fn org_3_the_policy_line_names_its_source_and_its_wrong_entries() {
+    let catalog = Catalog::builtin().unwrap();
+    let mut f = healthy();
+    f.policy = PolicyFacts { source: Some("/etc/lonceng/policy.json".into()), fixed: 2, problems: vec![] };
+    assert_eq!(level_of(&f, Check::Policy), Level::Ok);
+    let text = Report::render(&diagnose(&f), &catalog, Lang::En).text(&catalog, Lang::En);
+    assert!(text.contains("2 settings are fixed by your organisation"), "{text}");
+    f.policy.problems =
+        vec!["sound: expected true or false, found \"loud\"".into(), "colour: not a setting".into()];
+    assert_eq!(level_of(&f, Check::Policy), Level::Warning);
+    for lang in [Lang::En, Lang::Id] {
+        let text = Report::render(&diagnose(&f), &catalog, lang).text(&catalog, lang);
+        assert!(text.contains("sound: expected true or false") && text.contains("policy.json"), "{text}");
+    }
 }
 
 #[test]
@@ -127,6 +146,6 @@ fn outside_text_cannot_steer_a_terminal() {
     let report = Report::render(&diagnose(&f), &catalog, Lang::En);
     let text = report.text(&catalog, Lang::En);
     assert!(!text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{202e}'), "{text}");
-    assert_eq!(text.lines().count(), 11, "no injected line");
+    assert_eq!(text.lines().count(), 12, "no injected line");
     assert!(text.len() < 4_000, "long values are cut");
 }

@@ -77,6 +77,7 @@ impl Desktop {
                 quiet_hours_on: settings.quiet_hours.enabled,
                 autostart: settings.autostart,
                 autostart_managed: self.autostart_exe.is_some(),
+                locked: &self.policy.locked(),
                 update: update.as_ref().map(|u| u.version.as_str()),
             },
         )

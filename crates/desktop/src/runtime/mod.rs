@@ -32,6 +32,7 @@ use crate::actions::{Actions, UiNotify};
 use crate::error::AppError;
 use crate::focus::ChatFocus;
 use crate::keyring::Secrets;
+use crate::policy::Loaded;
 use crate::ports::Ports;
 use crate::settings::DesktopSettings;
 use crate::views::{UiEvent, UpdateOffer};
@@ -50,6 +51,8 @@ pub struct Options {
     /// The installed binary whose login entry this run manages, or `None` (a build folder's copy,
     /// the demo, a test): see [`crate::autostart`].
     pub autostart_exe: Option<PathBuf>,
+    /// IT's policy, above the agent's settings (ORG-3): `crate::platform::policy()` in the app.
+    pub policy: Loaded,
 }
 
 pub struct Desktop {
@@ -63,7 +66,9 @@ pub struct Desktop {
     focus: Arc<dyn ChatFocus>,
     clock: Arc<dyn Clock>,
     catalog: Arc<Catalog>,
+    /// The agent's own settings, as saved; what is in force is these under [`Desktop::policy`].
     settings: Mutex<DesktopSettings>,
+    policy: Loaded,
     settings_path: PathBuf,
     secrets: Arc<dyn Secrets>,
     held: Mutex<Held>,
@@ -99,7 +104,11 @@ impl Desktop {
         std::fs::create_dir_all(&opts.data_dir)
             .map_err(|e| AppError::Store(format!("cannot create {}: {e}", opts.data_dir.display())))?;
         let settings_path = opts.data_dir.join("settings.json");
-        let settings = DesktopSettings::load(&settings_path);
+        let own = DesktopSettings::load(&settings_path);
+        for problem in &opts.policy.problems {
+            tracing::warn!(problem, source = ?opts.policy.source, "a policy key was ignored");
+        }
+        let settings = opts.policy.over(own.clone());
         let db = if opts.demo { opts.data_dir.join("demo.db") } else { opts.data_dir.join("lonceng.db") };
         if opts.demo {
             // The demo server starts empty each time: so does the demo's local copy.
@@ -194,7 +203,8 @@ impl Desktop {
             focus,
             clock,
             catalog,
-            settings: Mutex::new(settings),
+            settings: Mutex::new(own),
+            policy: opts.policy,
             settings_path,
             secrets: ports.secrets,
             held: Mutex::new(Held::default()),
@@ -230,8 +240,9 @@ impl Desktop {
         self.store.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The settings in force: the agent's, with IT's policy on top (ORG-3).
     fn settings_snapshot(&self) -> DesktopSettings {
-        self.settings.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.policy.over(self.settings.lock().unwrap_or_else(|p| p.into_inner()).clone())
     }
 
     pub async fn stop(&self) {

@@ -25,6 +25,7 @@ impl Desktop {
             crm_secret_store: crm_store.as_str(),
             demo: self.demo,
             autostart_managed: self.autostart_exe.is_some(),
+            locked: self.policy.locked(),
         }
     }
 
@@ -33,7 +34,8 @@ impl Desktop {
     /// address or of a secret starts sync again with it, and the list then holds only what that
     /// source has.
     pub async fn save_settings(&self, changes: SettingsChanges) -> Result<SettingsView, AppError> {
-        // Refused before anything is written (an address that is not http(s), say).
+        // Refused before anything is written (a setting IT fixed, an address that is not http(s)).
+        self.policy.check(&changes)?;
         let before = self.settings_snapshot();
         before.clone().apply(changes.clone())?;
         let mut secret_changed = false;
@@ -57,7 +59,12 @@ impl Desktop {
         // Applied to the settings as they are now: a change made meanwhile (the tray's pause,
         // say, while the keyring took its time) is kept.
         let autostart = changes.autostart;
-        self.update(|s| s.apply(changes))?;
+        self.update(|s| {
+            let before = s.clone();
+            s.apply(changes)?;
+            self.policy.keep_own(&before, s);
+            Ok(())
+        })?;
         if autostart.is_some() {
             self.apply_autostart();
         }
@@ -135,9 +142,10 @@ impl Desktop {
             let mut current = self.settings.lock().unwrap_or_else(|p| p.into_inner());
             let mut next = current.clone();
             f(&mut next)?;
+            // The agent's own settings are saved; the parts get them under the policy.
             next.save(&self.settings_path)?;
             *current = next.clone();
-            next
+            self.policy.over(next)
         };
         self.toasts.set_settings(next.toasts());
         self.focus.set_matcher(next.chat_match());
@@ -190,6 +198,7 @@ impl Desktop {
             exe: self.autostart_exe.clone().or_else(|| std::env::current_exe().ok()).unwrap_or_default(),
             autostart_managed: self.autostart_exe.is_some(),
             quarantined: self.store().quarantine_count().ok(),
+            policy: self.policy.clone(),
         };
         crate::doctor::report(&context, &self.catalog, lang).await
     }

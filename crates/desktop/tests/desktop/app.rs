@@ -1,6 +1,6 @@
 //! The desktop runtime headless, as a first run and a configured account see it: what the Tauri
 //! commands call, on a private D-Bus (with no keyring service: the token's private-file fallback).
-// Linux desktop services (D-Bus, X11); the Windows backends have tests/windows.rs.
+// Linux desktop services (D-Bus, X11); the Windows backends have windows.rs.
 #![cfg(unix)]
 
 use std::sync::Arc;
@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use crate::common::*;
 use lonceng_client::sync::ConnState;
+use lonceng_desktop::error::AppError;
 use lonceng_desktop::runtime::{Desktop, Options};
 use lonceng_desktop::settings::SettingsChanges;
+use lonceng_domain::i18n::Lang;
 
 bus_test! {
     fn without_a_server_the_window_says_what_to_do_and_the_token_stays_private() {
@@ -22,6 +24,7 @@ bus_test! {
                 demo_pace: Duration::from_secs(1),
                 demo_events: None,
                 autostart_exe: None,
+                policy: Default::default(),
             },
             Arc::new(|_| {}),
         )
@@ -74,7 +77,7 @@ bus_test! {
         let dir = tempfile::tempdir().unwrap();
         let start = |dir: std::path::PathBuf| {
             Desktop::start(
-                Options { data_dir: dir, demo: false, demo_pace: Duration::from_secs(1), demo_events: None, autostart_exe: None },
+                Options { data_dir: dir, demo: false, demo_pace: Duration::from_secs(1), demo_events: None, autostart_exe: None, policy: Default::default() },
                 Arc::new(|_| {}),
             )
         };
@@ -101,6 +104,58 @@ bus_test! {
         }
         assert!(synced, "status {:?}", app.status());
         assert_eq!(app.settings().token_store, "file", "no keyring on this bus: the private file");
+        app.stop().await;
+        server.stop().await;
+    });
+    }
+}
+
+bus_test! {
+    /// ORG-3: IT's policy points a fresh install at the organisation's server: the agent never types
+    /// the address and cannot change it, and their own settings stay underneath.
+    fn org_3_a_policy_points_a_fresh_install_at_the_organisations_server() {
+    rt().block_on(async {
+        let server = test_server().await;
+        let dir = tempfile::tempdir().unwrap();
+        let token = server.service.issue_token("agent-sari", "laptop").await.unwrap();
+        std::fs::write(dir.path().join("token"), token).unwrap();
+        let policy = lonceng_desktop::policy::Loaded::from_json(
+            "/etc/lonceng/policy.json",
+            &format!(r#"{{"server_url": "{}", "lang": "id", "sound": "loud"}}"#, server.url()),
+        );
+        let options = Options {
+            data_dir: dir.path().to_path_buf(),
+            demo: false,
+            demo_pace: Duration::from_secs(1),
+            demo_events: None,
+            autostart_exe: None,
+            policy,
+        };
+        let app = Desktop::start(options, Arc::new(|_| {})).await.unwrap();
+        eventually("connected to the policy's server", || {
+            matches!(app.status().state, ConnState::Connected { .. })
+        })
+        .await;
+        let view = app.settings();
+        assert_eq!((view.settings.server_url.as_str(), view.settings.lang), (server.url().as_str(), Lang::Id));
+        assert_eq!(view.locked, ["server_url", "lang"], "a wrong entry fixes nothing");
+        let elsewhere = SettingsChanges { server_url: Some("https://elsewhere.example".into()), ..Default::default() };
+        let refused = app.save_settings(elsewhere).await.unwrap_err();
+        assert!(matches!(&refused, AppError::Refused(m) if m.contains("server_url")), "{refused}");
+        // The whole form, as the window sends it, with what is fixed unchanged: saved.
+        let form = SettingsChanges {
+            server_url: Some(server.url()),
+            lang: Some(Lang::Id),
+            chat_window_patterns: Some(vec!["qontak".into()]),
+            ..Default::default()
+        };
+        app.save_settings(form).await.unwrap();
+        let own = std::fs::read_to_string(dir.path().join("settings.json")).unwrap();
+        assert!(!own.contains(&server.url()), "the policy's address is not written as the agent's: {own}");
+        let diagnosis = app.diagnose().await;
+        let policy = diagnosis.lines.iter().find(|l| l.check == lonceng_client::doctor::Check::Policy).unwrap();
+        assert_eq!(policy.level, lonceng_client::doctor::Level::Warning, "{policy:?}");
+        assert!(policy.text.contains("sound"), "the wrong entry is named: {}", policy.text);
         app.stop().await;
         server.stop().await;
     });

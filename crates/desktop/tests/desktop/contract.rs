@@ -275,6 +275,7 @@ async fn runtime(dir: &Path, seed: &Seed, now: DateTime<Utc>) -> (Arc<Desktop>, 
         demo_pace: Duration::from_secs(1),
         demo_events: None,
         autostart_exe: None,
+        policy: Default::default(),
     };
     (Desktop::start_with(options, Arc::new(|_| {}), ports).await.unwrap(), browser)
 }

@@ -27,6 +27,7 @@ async fn demo(dir: &std::path::Path) -> (Arc<Desktop>, Arc<Mutex<Vec<UiEvent>>>)
             demo_pace: Duration::from_millis(30),
             demo_events: None,
             autostart_exe: None,
+            policy: Default::default(),
         },
         Arc::new(move |e| log.lock().unwrap().push(e)),
     )

@@ -58,6 +58,7 @@ fn context(server: Option<(String, Option<String>)>, exe: PathBuf) -> Context {
         exe,
         autostart_managed: true,
         quarantined: Some(0),
+        policy: Default::default(),
     }
 }
 

@@ -199,6 +199,7 @@ fn doctor_reads_this_windows_desktop() {
         exe: me.clone(),
         autostart_managed: managed,
         quarantined: Some(0),
+        policy: Default::default(),
     };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let facts = rt.block_on(lonceng_desktop::doctor::gather(&context(true)));
@@ -276,4 +277,29 @@ fn winrt_toasts_show_replace_and_withdraw() {
         notifier.close(first).await.expect("withdrawn");
         assert!(!tags(&history).contains(&first.to_string()), "the toast left the Action Center");
     });
+}
+
+// ORG-3: IT's policy from the registry, the user's key read under the machine's; a value of the
+// wrong type is named and ignored, the rest applies.
+#[test]
+fn org_3_the_policy_is_read_from_the_registry_key_by_key() {
+    use lonceng_desktop::platform::{policy, POLICY_KEY};
+    use windows_registry::CURRENT_USER;
+    let _serial = serial();
+    let _ = CURRENT_USER.remove_tree(POLICY_KEY);
+    assert_eq!(policy(), lonceng_desktop::policy::Loaded::default(), "no key, no policy");
+    let key = CURRENT_USER.create(POLICY_KEY).expect("the policy key");
+    key.set_string("server_url", "https://lonceng.example.co.id").unwrap();
+    key.set_string("Lang", "id").unwrap();
+    key.set_u32("autostart", 0).unwrap();
+    key.set_multi_string("muted", &["reminder", "mention"]).unwrap();
+    key.set_string("sound", "loud").unwrap();
+    key.set_u32("colour", 3).unwrap();
+    let loaded = policy();
+    let _ = CURRENT_USER.remove_tree(POLICY_KEY);
+    assert_eq!(loaded.locked(), ["server_url", "lang", "autostart", "muted"], "{loaded:?}");
+    assert_eq!(loaded.policy.autostart, Some(false));
+    assert!(loaded.source.as_deref().is_some_and(|s| s.contains(r"HKCU\Software\Policies\Lonceng")));
+    let problems = loaded.problems.join("\n");
+    assert!(problems.contains("sound: ") && problems.contains("colour: "), "{problems}");
 }

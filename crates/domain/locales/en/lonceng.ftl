@@ -335,6 +335,7 @@ settings-crm-sso = Your CRM SSO user id
 settings-crm-secret-keyring = Kept in the system keyring.
 settings-crm-secret-file = No keyring service is running: kept in a file only you can read.
 settings-crm-secret-none = Not entered.
+settings-locked = Set by your organisation
 settings-autostart-unmanaged = Start at login is managed by an installed Lonceng; this copy (a build or the demo) leaves your login items alone.
 
 pin-window = Keep this window open
@@ -357,6 +358,7 @@ doctor-check-token = Sign-in
 doctor-check-stream = Live stream
 doctor-check-clock = Clock
 doctor-check-quarantine = Not shown
+doctor-check-policy = Organisation policy
 doctor-notifications-ok = { $name } { $version } shows toasts; it offers: { $caps }.
 doctor-notifications-no-actions = { $name } { $version } shows toasts without buttons or clicks ({ $caps }): a toast cannot open its page.
 doctor-notifications-no-actions-fix = Open items from the bell window, or use a notification service with actions (GNOME Shell, KDE Plasma, dunst, mako).
@@ -425,6 +427,16 @@ doctor-quarantine-some = { $count ->
 }
 doctor-quarantine-some-fix = They are kept with their reasons under Settings; tell your administrator.
 doctor-quarantine-unreadable = The local copy of the list could not be read.
+doctor-policy-none = No policy from your organisation: every setting is yours.
+doctor-policy-ok = { $count ->
+    [one] One setting is fixed by your organisation ({ $source }).
+   *[other] { $count } settings are fixed by your organisation ({ $source }).
+}
+doctor-policy-problems = { $count ->
+    [one] One entry of the policy in { $source } could not be used: { $problem }
+   *[other] { $count } entries of the policy in { $source } could not be used; the first: { $problem }
+}
+doctor-policy-problems-fix = The rest of the policy applies. Tell your IT department which entry is wrong.
 
 # Screen readers
 sr-new-notifications = { $count ->

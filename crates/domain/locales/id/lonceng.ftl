@@ -294,6 +294,7 @@ settings-crm-sso = SSO user id CRM Anda
 settings-crm-secret-keyring = Disimpan di keyring sistem.
 settings-crm-secret-file = Tidak ada layanan keyring: disimpan di berkas yang hanya bisa Anda baca.
 settings-crm-secret-none = Belum diisi.
+settings-locked = Ditetapkan oleh organisasi Anda
 settings-autostart-unmanaged = Mulai saat login diatur oleh Lonceng yang terpasang; salinan ini (hasil build atau demo) tidak mengubah item login Anda.
 
 pin-window = Biarkan jendela ini tetap terbuka
@@ -316,6 +317,7 @@ doctor-check-token = Masuk
 doctor-check-stream = Stream langsung
 doctor-check-clock = Jam
 doctor-check-quarantine = Tidak ditampilkan
+doctor-check-policy = Kebijakan organisasi
 doctor-notifications-ok = { $name } { $version } menampilkan notifikasi; fiturnya: { $caps }.
 doctor-notifications-no-actions = { $name } { $version } menampilkan notifikasi tanpa tombol atau klik ({ $caps }): notifikasi tidak bisa membuka halamannya.
 doctor-notifications-no-actions-fix = Buka item dari jendela lonceng, atau gunakan layanan notifikasi yang mendukung aksi (GNOME Shell, KDE Plasma, dunst, mako).
@@ -381,6 +383,10 @@ doctor-quarantine-ok = Semua notifikasi yang diterima bisa ditampilkan.
 doctor-quarantine-some = { $count } notifikasi tidak bisa ditampilkan.
 doctor-quarantine-some-fix = Notifikasi itu disimpan beserta alasannya di Pengaturan; beri tahu administrator Anda.
 doctor-quarantine-unreadable = Salinan lokal daftar tidak bisa dibaca.
+doctor-policy-none = Tidak ada kebijakan dari organisasi Anda: semua pengaturan milik Anda.
+doctor-policy-ok = { $count } pengaturan ditetapkan oleh organisasi Anda ({ $source }).
+doctor-policy-problems = { $count } entri kebijakan di { $source } tidak bisa dipakai; yang pertama: { $problem }
+doctor-policy-problems-fix = Sisa kebijakan tetap berlaku. Beri tahu bagian TI Anda entri mana yang salah.
 
 # Screen readers
 sr-new-notifications = { $count } notifikasi baru, total { $unread } belum dibaca

@@ -10,7 +10,7 @@ pub mod memory;
 pub mod notifier;
 pub mod secret_service;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use lonceng_client::toast::{Activation, ChatWindowMatch, Notifier};
@@ -20,6 +20,7 @@ pub use doctor::probe;
 pub use memory::prepare_webkit;
 
 use crate::focus::ChatFocus;
+use crate::policy::Loaded;
 use crate::secret_kind::SecretKind;
 
 /// Nothing to claim: a D-Bus toast names its app itself.
@@ -72,5 +73,89 @@ pub fn release_webkit() {
     match memory::trim() {
         Ok(t) => tracing::debug!(ended, regions = t.regions, mb = t.bytes >> 20, "WebKit released"),
         Err(e) => tracing::warn!(error = %e, "could not hand back the window's memory"),
+    }
+}
+
+/// The locale messages are shown in.
+pub fn locale() -> Option<String> {
+    locale_from(|name| std::env::var(name).ok())
+}
+
+/// The locale as POSIX orders its variables: `LC_ALL`, then `LC_MESSAGES`, then `LANG`; GNU's
+/// `LANGUAGE` list comes first where a locale other than C is set.
+fn locale_from(var: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let var = |name: &str| var(name).filter(|v| !v.is_empty());
+    let posix = var("LC_ALL").or_else(|| var("LC_MESSAGES")).or_else(|| var("LANG"))?;
+    if posix == "C" || posix.starts_with("C.") || posix == "POSIX" {
+        return Some(posix);
+    }
+    Some(
+        var("LANGUAGE")
+            .and_then(|l| l.split(':').find(|s| !s.is_empty()).map(str::to_owned))
+            .unwrap_or(posix),
+    )
+}
+
+/// Where IT puts the policy (ORG-3); the packages never write it.
+pub const POLICY_FILE: &str = "/etc/lonceng/policy.json";
+
+/// The largest policy file read: a policy is a handful of keys.
+const POLICY_MAX: u64 = 64 * 1024;
+
+/// IT's policy (ORG-3), from [`POLICY_FILE`]; none when there is no file.
+pub fn policy() -> Loaded {
+    policy_from(Path::new(POLICY_FILE))
+}
+
+fn policy_from(path: &Path) -> Loaded {
+    let source = path.display().to_string();
+    let unreadable =
+        |why: String| Loaded { source: Some(source.clone()), problems: vec![why], ..Loaded::default() };
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Loaded::default(),
+        Err(e) => unreadable(format!("cannot be read: {e}")),
+        Ok(m) if m.len() > POLICY_MAX => unreadable(format!("larger than {} KiB", POLICY_MAX / 1024)),
+        Ok(_) => match std::fs::read_to_string(path) {
+            Ok(text) => Loaded::from_json(&source, &text),
+            Err(e) => unreadable(format!("cannot be read: {e}")),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // ORG-3: no file is no policy; a file that cannot be used says why.
+    #[test]
+    fn org_3_the_policy_file_is_read_when_there_is_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("policy.json");
+        assert_eq!(policy_from(&path), Loaded::default());
+        std::fs::write(&path, r#"{"lang": "id"}"#).unwrap();
+        let loaded = policy_from(&path);
+        assert_eq!((loaded.fixed(), loaded.source), (1, Some(path.display().to_string())));
+        std::fs::write(&path, vec![b' '; 100_000]).unwrap();
+        assert!(policy_from(&path).problems[0].contains("larger than"));
+        std::fs::write(&path, [0xff, 0xfe]).unwrap();
+        assert!(policy_from(&path).problems[0].contains("cannot be read"));
+    }
+
+    #[test]
+    fn the_locale_is_read_in_posix_order_with_gnu_language_first() {
+        fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+            move |name| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
+        }
+        assert_eq!(locale_from(env(&[])), None);
+        assert_eq!(locale_from(env(&[("LANG", "id_ID.UTF-8")])).as_deref(), Some("id_ID.UTF-8"));
+        let messages = [("LANG", "en_US.UTF-8"), ("LC_MESSAGES", "id_ID.UTF-8")];
+        assert_eq!(locale_from(env(&messages)).as_deref(), Some("id_ID.UTF-8"));
+        let all = [("LANG", "id_ID.UTF-8"), ("LC_ALL", "en_GB.UTF-8")];
+        assert_eq!(locale_from(env(&all)).as_deref(), Some("en_GB.UTF-8"));
+        let gnu = [("LANG", "en_US.UTF-8"), ("LANGUAGE", ":id:en")];
+        assert_eq!(locale_from(env(&gnu)).as_deref(), Some("id"));
+        let c = [("LANG", "C.UTF-8"), ("LANGUAGE", "id")];
+        assert_eq!(locale_from(env(&c)).as_deref(), Some("C.UTF-8"), "LANGUAGE is ignored under C");
+        assert_eq!(locale_from(env(&[("LANG", "")])), None);
     }
 }

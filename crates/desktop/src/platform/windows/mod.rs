@@ -21,6 +21,7 @@ use tokio::sync::mpsc::UnboundedSender;
 pub use doctor::probe;
 
 use crate::focus::ChatFocus;
+use crate::policy::Loaded;
 use crate::secret_kind::SecretKind;
 
 /// The app's identity for the shell: toasts are shown under it, and the Start-menu shortcut the
@@ -81,3 +82,54 @@ pub fn prepare_webkit() {}
 
 /// WebKit is Linux's: WebView2 manages its own processes.
 pub fn release_webkit() {}
+
+/// The user's locale (`id-ID`, `en-US`, …): the language and region Windows formats in.
+pub fn locale() -> Option<String> {
+    let mut buf = [0u16; 85]; // LOCALE_NAME_MAX_LENGTH
+                              // SAFETY: the buffer is as long as the call is told; it writes at most that many characters.
+    let n = unsafe { windows::Win32::Globalization::GetUserDefaultLocaleName(&mut buf) };
+    let n = usize::try_from(n).ok().filter(|n| *n > 1)?;
+    Some(String::from_utf16_lossy(&buf[..n - 1]))
+}
+
+/// Where IT's policy is kept, under HKLM (the machine's, which wins) and HKCU (the user's).
+pub const POLICY_KEY: &str = r"Software\Policies\Lonceng";
+
+/// IT's policy (ORG-3): the machine's values, then the user's for keys the machine does not set.
+pub fn policy() -> Loaded {
+    use windows_registry::{CURRENT_USER, LOCAL_MACHINE};
+    let mut values = Vec::new();
+    let mut sources = Vec::new();
+    for (root, name) in [(LOCAL_MACHINE, "HKLM"), (CURRENT_USER, "HKCU")] {
+        let Ok(key) = root.open(POLICY_KEY) else { continue };
+        let Ok(found) = key.values() else { continue };
+        sources.push(format!(r"{name}\{POLICY_KEY}"));
+        for (name, value) in found {
+            if !values.iter().any(|(n, _): &(String, serde_json::Value)| n.eq_ignore_ascii_case(&name)) {
+                values.push((name.to_ascii_lowercase(), registry_value(value)));
+            }
+        }
+    }
+    if sources.is_empty() {
+        return Loaded::default();
+    }
+    Loaded::from_values(&sources.join(", "), values)
+}
+
+/// A registry value as the policy reads it: numbers (DWORD, QWORD), strings, lists of strings;
+/// anything else as null, which no key takes (so it is named as wrong).
+fn registry_value(value: windows_registry::Value) -> serde_json::Value {
+    use windows_registry::Type;
+    match value.ty() {
+        Type::U32 | Type::U64 => {
+            u64::try_from(value).map_or(serde_json::Value::Null, serde_json::Value::from)
+        }
+        Type::String | Type::ExpandString => {
+            String::try_from(value).map_or(serde_json::Value::Null, serde_json::Value::from)
+        }
+        Type::MultiString => {
+            Vec::<String>::try_from(value).map_or(serde_json::Value::Null, serde_json::Value::from)
+        }
+        _ => serde_json::Value::Null,
+    }
+}

@@ -258,6 +258,7 @@ pub async fn restarted_desktop(
         demo_pace: Duration::from_secs(1),
         demo_events: None,
         autostart_exe: None,
+        policy: Default::default(),
     };
     let app = Desktop::start_with(options, Arc::new(|_| {}), ports).await.unwrap();
     let connected = || matches!(app.status().state, lonceng_client::sync::ConnState::Connected { .. });
