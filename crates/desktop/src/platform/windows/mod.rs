@@ -127,9 +127,10 @@ fn registry_value(value: windows_registry::Value) -> serde_json::Value {
         Type::String | Type::ExpandString => {
             String::try_from(value).map_or(serde_json::Value::Null, serde_json::Value::from)
         }
-        Type::MultiString => {
-            Vec::<String>::try_from(value).map_or(serde_json::Value::Null, serde_json::Value::from)
-        }
+        // A multi-string ends with an empty one (its double NUL), which is no entry.
+        Type::MultiString => Vec::<String>::try_from(value).map_or(serde_json::Value::Null, |list| {
+            list.into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().into()
+        }),
         _ => serde_json::Value::Null,
     }
 }
