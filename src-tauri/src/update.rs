@@ -28,9 +28,12 @@ pub struct UrlOverride(pub Option<String>);
 #[derive(Default)]
 pub struct Pending(Mutex<Option<Update>>);
 
+/// The manifest's address: IT's policy, else the command line or environment, else Settings.
 fn url(handle: &AppHandle) -> Option<String> {
-    let cli = handle.state::<UrlOverride>().0.clone().filter(|u| !u.trim().is_empty());
-    cli.or_else(|| handle.try_state::<App>()?.update_url())
+    let app = handle.try_state::<App>();
+    let fixed = app.as_ref().is_some_and(|a| a.update_url_fixed());
+    let cli = handle.state::<UrlOverride>().0.clone().filter(|u| !u.trim().is_empty() && !fixed);
+    cli.or_else(|| app?.update_url())
 }
 
 /// Looks at the manifest: `Ok(None)` when there is nothing newer (or no URL is set).

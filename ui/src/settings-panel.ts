@@ -227,8 +227,10 @@ const LOCKABLE: Record<Settings['locked'][number], string> = {
   lang: '#lang',
   autostart: '#autostart',
   update_url: '#update-url',
-  muted: 'input[data-mute]',
-  sound: '#sound-on, input[data-sound]',
+  // The categories, not chat messages (mute_chat, which no policy fixes).
+  muted: 'input[data-mute]:not([data-mute="chat"])',
+  // Sound on or off; which categories are silent stays the agent's.
+  sound: '#sound-on',
 };
 
 /** What IT's policy fixes (ORG-3): its controls disabled, and a note saying who set it. */

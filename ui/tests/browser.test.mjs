@@ -426,7 +426,8 @@ describe('the bell window', () => {
     assert.equal(await page.isDisabled('#server-url'), true);
     assert.equal(await page.inputValue('#server-url'), 'https://lonceng.example.co.id');
     assert.equal(await page.isDisabled('#lang'), true);
-    assert.equal(await page.isDisabled('input[data-mute]'), true);
+    assert.equal(await page.isDisabled('input[data-mute="mention"]'), true);
+    assert.equal(await page.isDisabled('input[data-mute="chat"]'), false, 'chat messages are not a category the policy fixes');
     assert.equal(await page.isDisabled('#update-url'), false, 'what the policy leaves alone stays the agent\'s');
     const notes = await page.$$eval('.locked', (ls) => ls.map((l) => [l.dataset.locked, l.textContent]));
     assert.deepEqual(notes.map(([name]) => name).sort(), ['lang', 'muted', 'server_url']);

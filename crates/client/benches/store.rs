@@ -1,6 +1,6 @@
 //! Store benchmark: a file-backed store (WAL, synchronous=FULL) holding 100,000 notifications.
 //!
-//! Run: `cargo bench -p lonceng-core --bench store`. Prints a Markdown table for docs/PERFORMANCE.md.
+//! Run: `cargo bench -p lonceng-client --bench store`. Prints a Markdown table for docs/PERFORMANCE.md.
 //! Goals (issue 2): page p99 ≤ 1 ms, counts ≤ 0.1 ms, mark all read over 50,000 unread ≤ 20 ms,
 //! 10,000 upserts ≤ 100 ms. Issue 15: a search over 100,000 items p99 ≤ 5 ms; the search index's
 //! size and its cost on the 10,000 upserts, against the same store with an empty text per item.

@@ -1,7 +1,7 @@
 //! Prints the bell list of a demo store in the terminal, in English and Indonesian: tabs with unread
 //! counts, Today / Older in the device's time zone, and a scoped mark-all.
 //!
-//! `cargo run -p lonceng-core --example bell`
+//! `cargo run -p lonceng-client --example bell`
 
 use chrono::{Duration, Local, Utc};
 use lonceng_client::store::{ListQuery, Scope, Store};

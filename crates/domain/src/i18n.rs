@@ -1,6 +1,6 @@
 //! Rendering in the active language with Fluent (NC-R11).
 //!
-//! The catalogs live in `crates/core/locales/<lang>/lonceng.ftl` and are compiled into the binary; the
+//! The catalogs live in `crates/domain/locales/<lang>/lonceng.ftl` and are compiled into the binary; the
 //! bell window loads the same files, so the list and the toasts always say the same thing. Rendering
 //! takes kind + parameters + language and nothing else, so switching the language re-renders every
 //! stored notification, old ones included.

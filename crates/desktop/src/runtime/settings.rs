@@ -177,6 +177,11 @@ impl Desktop {
         self.settings_snapshot().update_url().filter(|_| !self.demo)
     }
 
+    /// Whether IT's policy fixes the update channel (then no flag or variable moves it: ORG-3).
+    pub fn update_url_fixed(&self) -> bool {
+        self.policy.locked().contains(&"update_url")
+    }
+
     /// Settings → Diagnose: the same checks as `lonceng doctor`, from the running app.
     pub async fn diagnose(&self) -> lonceng_client::doctor::Report {
         let settings = self.settings_snapshot();

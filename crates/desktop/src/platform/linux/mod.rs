@@ -114,11 +114,19 @@ fn policy_from(path: &Path) -> Loaded {
     match std::fs::metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Loaded::default(),
         Err(e) => unreadable(format!("cannot be read: {e}")),
+        // A pipe or a device would block the start, or never end.
+        Ok(m) if !m.is_file() => unreadable("not a regular file".into()),
         Ok(m) if m.len() > POLICY_MAX => unreadable(format!("larger than {} KiB", POLICY_MAX / 1024)),
-        Ok(_) => match std::fs::read_to_string(path) {
-            Ok(text) => Loaded::from_json(&source, &text),
-            Err(e) => unreadable(format!("cannot be read: {e}")),
-        },
+        Ok(_) => {
+            use std::io::Read;
+            let mut text = String::new();
+            // Bounded again: the file may grow between the look and the read.
+            let read = std::fs::File::open(path).and_then(|f| f.take(POLICY_MAX).read_to_string(&mut text));
+            match read {
+                Ok(_) => Loaded::from_json(&source, &text),
+                Err(e) => unreadable(format!("cannot be read: {e}")),
+            }
+        }
     }
 }
 
@@ -139,6 +147,7 @@ mod tests {
         assert!(policy_from(&path).problems[0].contains("larger than"));
         std::fs::write(&path, [0xff, 0xfe]).unwrap();
         assert!(policy_from(&path).problems[0].contains("cannot be read"));
+        assert!(policy_from(dir.path()).problems[0].contains("not a regular file"));
     }
 
     #[test]

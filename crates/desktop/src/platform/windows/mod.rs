@@ -83,11 +83,14 @@ pub fn prepare_webkit() {}
 /// WebKit is Linux's: WebView2 manages its own processes.
 pub fn release_webkit() {}
 
-/// The user's locale (`id-ID`, `en-US`, …): the language and region Windows formats in.
+/// The language Windows shows its own text in (`id-ID`, `en-US`, …): the display language, as
+/// `LC_MESSAGES` is on Linux (the regional format may well be another).
 pub fn locale() -> Option<String> {
-    let mut buf = [0u16; 85]; // LOCALE_NAME_MAX_LENGTH
-                              // SAFETY: the buffer is as long as the call is told; it writes at most that many characters.
-    let n = unsafe { windows::Win32::Globalization::GetUserDefaultLocaleName(&mut buf) };
+    use windows::Win32::Globalization::{GetUserDefaultUILanguage, LCIDToLocaleName};
+    // SAFETY: plain calls; the buffer is as long as the call is told (LOCALE_NAME_MAX_LENGTH).
+    let lcid = u32::from(unsafe { GetUserDefaultUILanguage() });
+    let mut buf = [0u16; 85];
+    let n = unsafe { LCIDToLocaleName(lcid, Some(&mut buf), 0) };
     let n = usize::try_from(n).ok().filter(|n| *n > 1)?;
     Some(String::from_utf16_lossy(&buf[..n - 1]))
 }
