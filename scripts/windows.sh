@@ -3,9 +3,10 @@
 # mingw-w64, and runs what Windows would run under Wine (on Xvfb). Measured recipe and its limits:
 # README "Windows".
 #
-#   scripts/windows.sh test       clippy for Windows; the core, server, e2e and desktop tests under
-#                                 Wine; the app started under Wine (start at login); the installer
-#                                 installed, checked and uninstalled silently. Called by scripts/test.sh.
+#   scripts/windows.sh test       clippy for Windows; the domain, client, server, e2e and desktop
+#                                 tests under Wine; the app started under Wine (start at login); the
+#                                 installer installed, checked and uninstalled silently, per user and
+#                                 for all users with IT's policy. Called by scripts/test.sh.
 #   scripts/windows.sh installer  a release build and target/windows/Lonceng-<version>-setup.exe
 source "$(dirname "$0")/lib.sh"
 ensure_apt "${WINDOWS_PACKAGES[@]}"
@@ -104,6 +105,42 @@ PY
   rm -f "$log"
 }
 
+# IT's install (ORG-3): for every account of the PC, pointed at the organisation's server by the
+# policy it writes; the app reads it; the uninstaller takes back what the installer wrote.
+machine_install_test() {
+  local setup=$1
+  local dir="$WINEPREFIX/drive_c/Program Files/Lonceng"
+  local lnk="$WINEPREFIX/drive_c/ProgramData/Microsoft/Windows/Start Menu/Programs/Lonceng.lnk"
+  local machine_uninst='HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall\Lonceng'
+  local policy='HKLM\Software\Policies\Lonceng'
+  say "Windows installer: a /SERVER= that is no http(s) address stops the install"
+  set +e
+  timeout 120 wine "$setup" /S /ALLUSERS /SERVER=ftp://lonceng.example
+  local code=$?
+  set -e
+  [[ $code -eq 2 && ! -e $dir/lonceng.exe ]] || fail "a wrong /SERVER= was taken (exit $code)"
+  say "Windows installer: silent per-machine install for IT, pointed at the organisation's server"
+  # A loopback address: the doctor below tries it, and nothing leaves this machine.
+  timeout 300 wine "$setup" /S /ALLUSERS /SERVER=http://127.0.0.1:9
+  for f in lonceng.exe WebView2Loader.dll uninstall.exe; do [[ -f $dir/$f ]] || fail "$f was not installed for all users"; done
+  [[ -f $lnk ]] || fail "no Start-menu shortcut for all users"
+  [[ $(reg_value "$policy" server_url) == http://127.0.0.1:9 ]] || fail "the policy was not written"
+  [[ $(reg_value "$machine_uninst" DisplayVersion) == "$VERSION" ]] || fail "no machine-wide Apps & features entry"
+  local report
+  report=$(WINEDEBUG=-all timeout 120 wine "$dir/lonceng.exe" doctor 2>&1 || true)
+  [[ $report == *"http://127.0.0.1:9"* && $report == *"fixed by your organisation"* ]] ||
+    fail "the installed app does not follow the policy: $report"
+  say "Windows installer: silent per-machine uninstall"
+  # Without _?= (NSIS takes it only unquoted, and Wine quotes a path with a space): the uninstaller
+  # runs from a copy of itself and returns at once, so what it leaves is waited for.
+  timeout 300 wine "$dir/uninstall.exe" /S
+  wait_for 120 test ! -e "$dir" || fail "files were left behind by the machine-wide uninstall: $(ls "$dir")"
+  wait_for 60 test ! -e "$lnk" || fail "the all-users shortcut was left behind"
+  wait_for 60 no_reg_key "$machine_uninst" || fail "the machine-wide Apps & features entry was left behind"
+  wait_for 60 no_reg_key "$policy" || fail "the policy the installer wrote was left behind"
+  wait_for 60 no_reg_key 'HKLM\Software\Lonceng' || fail "HKLM\\Software\\Lonceng was left behind"
+}
+
 windows_test() {
   stand_in_dll
   ui_dist
@@ -130,7 +167,10 @@ windows_test() {
   say "Windows: the app (debug) and its installer"
   cargo build "${XC[@]}" -p lonceng
   local appdir="$CARGO_TARGET_DIR/$WINDOWS_TARGET/debug"
-  install_test "$(make_installer "$appdir" "$CARGO_TARGET_DIR/Lonceng-$VERSION-debug-setup.exe")"
+  local setup
+  setup=$(make_installer "$appdir" "$CARGO_TARGET_DIR/Lonceng-$VERSION-debug-setup.exe")
+  install_test "$setup"
+  machine_install_test "$setup"
 }
 
 windows_installer() {

@@ -1,18 +1,27 @@
-; Lonceng's per-user Windows installer, built on Linux with Debian's makensis by
-; `scripts/windows.sh installer` (Tauri's own NSIS bundling downloads a helper DLL, which this
-; project does not depend on). No administrator rights: everything goes to the agent's profile.
+; Lonceng's Windows installer, built on Linux with Debian's makensis by `scripts/windows.sh
+; installer` (Tauri's own NSIS bundling downloads a helper DLL, which this project does not depend
+; on). Per user by default, with no administrator rights: everything goes to the agent's profile.
+; For IT (run elevated, e.g. by a deployment tool):
+;
+;   Lonceng-setup.exe /S /ALLUSERS /SERVER=https://lonceng.example.co.id
+;
+; /ALLUSERS installs for every account of the PC (Program Files, HKLM); /SERVER= writes IT's policy
+; (ORG-3: Software\Policies\Lonceng, server_url) so that Lonceng starts pointed at the
+; organisation's server, locked in Settings. The uninstaller removes what the installer wrote.
 ;
 ;   makensis -DVERSION=0.1.0 -DAPPDIR=<folder with lonceng.exe, WebView2Loader.dll>
 ;            -DICON=icons/icon.ico -DOUTFILE=<setup.exe> installer/windows/lonceng.nsi
 ;
-; What it does, and what the uninstaller undoes (tested under Wine by scripts/windows.sh):
-; - lonceng.exe and WebView2Loader.dll in %LOCALAPPDATA%\Programs\Lonceng;
+; What it does, and what the uninstaller undoes (tested under Wine by scripts/windows.sh), with
+; HKCU and the user's folders for a per-user install, HKLM and the machine's for /ALLUSERS:
+; - lonceng.exe and WebView2Loader.dll in %LOCALAPPDATA%\Programs\Lonceng (or Program Files);
 ; - a Start-menu shortcut carrying the app's AUMID: Windows shows toasts under the app's name and
 ;   routes their clicks back only for an app that has one;
-; - the AUMID's display name and icon (HKCU\Software\Classes\AppUserModelId\…);
+; - the AUMID's display name and icon (…\Software\Classes\AppUserModelId\…);
 ; - an entry in "Apps & features";
 ; - a check that the WebView2 runtime is there (the bell window needs it; the tray and toasts do
-;   not), with a clear message when it is not; the result is kept in HKCU\Software\Lonceng.
+;   not), with a clear message when it is not; the result is kept in …\Software\Lonceng;
+; - with /SERVER=, IT's policy value (and only that one is removed again).
 ; The uninstaller also removes the start-at-login entry (the Run key) that the app may have set.
 ; The agent's data (%APPDATA%\id.lonceng.desktop) is kept.
 
@@ -20,6 +29,7 @@ Unicode true
 Target amd64-unicode
 ManifestDPIAware true
 
+!include FileFunc.nsh
 !include LogicLib.nsh
 !include Win\COM.nsh
 !include Win\Propkey.nsh
@@ -28,7 +38,7 @@ ManifestDPIAware true
   !error "define VERSION, APPDIR, ICON and OUTFILE (see the top of this file)"
 !endif
 
-; The same id as in crates/desktop/src/win/mod.rs (AUMID) and tauri.conf.json.
+; The same id as in crates/desktop/src/platform/windows/mod.rs (AUMID) and tauri.conf.json.
 !define AUMID "id.lonceng.desktop"
 !define APP_KEY "Software\Lonceng"
 !define UNINST_KEY "Software\Microsoft\Windows\CurrentVersion\Uninstall\Lonceng"
@@ -37,6 +47,11 @@ ManifestDPIAware true
 !define RUN_VALUE "Lonceng"
 !define WEBVIEW2 "{F3017226-FE2A-4295-8BDF-00C3A9A7E4C5}"
 !define SHORTCUT "$SMPROGRAMS\Lonceng.lnk"
+; IT's policy (crates/desktop/src/platform/windows/mod.rs, POLICY_KEY).
+!define POLICY_KEY "Software\Policies\Lonceng"
+
+; /SERVER=: the organisation's server for the policy ("" when not given).
+Var Server
 
 Name "Lonceng"
 OutFile "${OUTFILE}"
@@ -102,12 +117,73 @@ Function CheckWebView2
   ${EndIf}
   ${If} $0 == ""
   ${OrIf} $0 == "0.0.0.0"
-    WriteRegStr HKCU "${APP_KEY}" "WebView2" "missing"
+    WriteRegStr SHCTX "${APP_KEY}" "WebView2" "missing"
     DetailPrint "The Microsoft Edge WebView2 Runtime is not installed."
     MessageBox MB_ICONEXCLAMATION|MB_OK "Lonceng is installed, but this PC does not have the Microsoft Edge WebView2 Runtime, which Lonceng needs to show its bell window (toasts and the tray icon work without it).$\r$\n$\r$\nInstall the Evergreen runtime from https://developer.microsoft.com/microsoft-edge/webview2/ (or ask your IT team), then open Lonceng again." /SD IDOK
   ${Else}
-    WriteRegStr HKCU "${APP_KEY}" "WebView2" "$0"
+    WriteRegStr SHCTX "${APP_KEY}" "WebView2" "$0"
     DetailPrint "WebView2 Runtime $0 found."
+  ${EndIf}
+FunctionEnd
+
+; $Server from "/SERVER=<address>" on the command line ("" without one). GetOptions cannot read it:
+; it splits options at their first character, and an address is full of slashes.
+Function ServerOption
+  StrCpy $Server ""
+  ${GetParameters} $R0
+  StrLen $R1 $R0
+  StrCpy $R2 0
+  ${Do}
+    ${IfThen} $R2 >= $R1 ${|} ${Break} ${|}
+    StrCpy $R3 $R0 8 $R2
+    ${If} $R3 == "/SERVER="
+      IntOp $R2 $R2 + 8
+      ; The address ends at the next space (or quote, when it was given quoted).
+      ${Do}
+        ${IfThen} $R2 >= $R1 ${|} ${Break} ${|}
+        StrCpy $R3 $R0 1 $R2
+        ${If} $R3 == '"'
+          IntOp $R2 $R2 + 1
+          ${Continue}
+        ${EndIf}
+        ${IfThen} $R3 == " " ${|} ${Break} ${|}
+        StrCpy $Server "$Server$R3"
+        IntOp $R2 $R2 + 1
+      ${Loop}
+      ${Break}
+    ${EndIf}
+    IntOp $R2 $R2 + 1
+  ${Loop}
+FunctionEnd
+
+; /ALLUSERS: the machine's folders and keys. /SERVER=: an http(s) address, or the install stops
+; (a wrong policy would point every agent at nothing).
+Function .onInit
+  ${GetParameters} $R0
+  ClearErrors
+  ${GetOptions} $R0 "/ALLUSERS" $R1
+  ${IfNot} ${Errors}
+    SetShellVarContext all
+    StrCpy $INSTDIR "$PROGRAMFILES64\Lonceng"
+  ${EndIf}
+  Call ServerOption
+  ${If} $Server != ""
+    StrCpy $R2 $Server 8
+    StrCpy $R3 $Server 7
+    ${If} $R2 != "https://"
+    ${AndIf} $R3 != "http://"
+      MessageBox MB_ICONSTOP|MB_OK "/SERVER= needs the server's http(s) address, e.g. /SERVER=https://lonceng.example.co.id" /SD IDOK
+      SetErrorLevel 2
+      Quit
+    ${EndIf}
+  ${EndIf}
+FunctionEnd
+
+; The uninstaller removes a machine-wide install from the machine's folders and keys.
+Function un.onInit
+  ReadRegStr $R0 HKLM "${UNINST_KEY}" "InstallLocation"
+  ${If} $R0 == $INSTDIR
+    SetShellVarContext all
   ${EndIf}
 FunctionEnd
 
@@ -119,7 +195,6 @@ Function .onInstSuccess
 FunctionEnd
 
 Section "Lonceng"
-  SetShellVarContext current
   ; A running Lonceng holds its files: end it first (it starts again from the shortcut).
   nsExec::Exec '"$SYSDIR\taskkill.exe" /F /IM lonceng.exe'
   SetOutPath "$INSTDIR"
@@ -131,31 +206,35 @@ Section "Lonceng"
   !insertmacro ShortcutWithAppId "${SHORTCUT}" "$INSTDIR\lonceng.exe" "${AUMID}"
   ; Kept for support (and the Wine test, where shell links take the property but do not save it).
   ${If} $0 = 0
-    WriteRegStr HKCU "${APP_KEY}" "ShortcutAppId" "${AUMID}"
+    WriteRegStr SHCTX "${APP_KEY}" "ShortcutAppId" "${AUMID}"
   ${Else}
-    WriteRegStr HKCU "${APP_KEY}" "ShortcutAppId" "failed"
+    WriteRegStr SHCTX "${APP_KEY}" "ShortcutAppId" "failed"
     DetailPrint "The Start-menu shortcut could not carry the app id: toasts may show another name."
   ${EndIf}
-  WriteRegStr HKCU "Software\Classes\AppUserModelId\${AUMID}" "DisplayName" "Lonceng"
-  WriteRegStr HKCU "Software\Classes\AppUserModelId\${AUMID}" "IconUri" "$INSTDIR\lonceng.ico"
+  WriteRegStr SHCTX "Software\Classes\AppUserModelId\${AUMID}" "DisplayName" "Lonceng"
+  WriteRegStr SHCTX "Software\Classes\AppUserModelId\${AUMID}" "IconUri" "$INSTDIR\lonceng.ico"
 
-  WriteRegStr HKCU "${APP_KEY}" "InstallDir" "$INSTDIR"
-  WriteRegStr HKCU "${APP_KEY}" "Version" "${VERSION}"
-  WriteRegStr HKCU "${UNINST_KEY}" "DisplayName" "Lonceng"
-  WriteRegStr HKCU "${UNINST_KEY}" "DisplayVersion" "${VERSION}"
-  WriteRegStr HKCU "${UNINST_KEY}" "Publisher" "Lonceng"
-  WriteRegStr HKCU "${UNINST_KEY}" "DisplayIcon" "$INSTDIR\lonceng.exe"
-  WriteRegStr HKCU "${UNINST_KEY}" "InstallLocation" "$INSTDIR"
-  WriteRegStr HKCU "${UNINST_KEY}" "UninstallString" '"$INSTDIR\uninstall.exe"'
-  WriteRegStr HKCU "${UNINST_KEY}" "QuietUninstallString" '"$INSTDIR\uninstall.exe" /S'
-  WriteRegDWORD HKCU "${UNINST_KEY}" "NoModify" 1
-  WriteRegDWORD HKCU "${UNINST_KEY}" "NoRepair" 1
+  WriteRegStr SHCTX "${APP_KEY}" "InstallDir" "$INSTDIR"
+  WriteRegStr SHCTX "${APP_KEY}" "Version" "${VERSION}"
+  WriteRegStr SHCTX "${UNINST_KEY}" "DisplayName" "Lonceng"
+  WriteRegStr SHCTX "${UNINST_KEY}" "DisplayVersion" "${VERSION}"
+  WriteRegStr SHCTX "${UNINST_KEY}" "Publisher" "Lonceng"
+  WriteRegStr SHCTX "${UNINST_KEY}" "DisplayIcon" "$INSTDIR\lonceng.exe"
+  WriteRegStr SHCTX "${UNINST_KEY}" "InstallLocation" "$INSTDIR"
+  WriteRegStr SHCTX "${UNINST_KEY}" "UninstallString" '"$INSTDIR\uninstall.exe"'
+  WriteRegStr SHCTX "${UNINST_KEY}" "QuietUninstallString" '"$INSTDIR\uninstall.exe" /S'
+  WriteRegDWORD SHCTX "${UNINST_KEY}" "NoModify" 1
+  WriteRegDWORD SHCTX "${UNINST_KEY}" "NoRepair" 1
+  ${If} $Server != ""
+    WriteRegStr SHCTX "${POLICY_KEY}" "server_url" "$Server"
+    WriteRegStr SHCTX "${APP_KEY}" "PolicyServer" "1"
+    DetailPrint "Pointed at $Server by IT's policy."
+  ${EndIf}
 
   Call CheckWebView2
 SectionEnd
 
 Section "Uninstall"
-  SetShellVarContext current
   nsExec::Exec '"$SYSDIR\taskkill.exe" /F /IM lonceng.exe'
   Delete "$INSTDIR\lonceng.exe"
   Delete "$INSTDIR\WebView2Loader.dll"
@@ -164,7 +243,13 @@ Section "Uninstall"
   RMDir "$INSTDIR"
   Delete "${SHORTCUT}"
   DeleteRegValue HKCU "${RUN_KEY}" "${RUN_VALUE}"
-  DeleteRegKey HKCU "Software\Classes\AppUserModelId\${AUMID}"
-  DeleteRegKey HKCU "${UNINST_KEY}"
-  DeleteRegKey HKCU "${APP_KEY}"
+  ; The policy value the installer wrote (IT may keep others there: the key goes only when empty).
+  ReadRegStr $R0 SHCTX "${APP_KEY}" "PolicyServer"
+  ${If} $R0 == "1"
+    DeleteRegValue SHCTX "${POLICY_KEY}" "server_url"
+    DeleteRegKey /ifempty SHCTX "${POLICY_KEY}"
+  ${EndIf}
+  DeleteRegKey SHCTX "Software\Classes\AppUserModelId\${AUMID}"
+  DeleteRegKey SHCTX "${UNINST_KEY}"
+  DeleteRegKey SHCTX "${APP_KEY}"
 SectionEnd
