@@ -141,12 +141,7 @@ fn update_command(cli: &Cli, yes: bool, context: tauri::Context) -> i32 {
             let data_dir = cli.data_dir.clone().map_or_else(|| app.path().app_data_dir(), Ok)?;
             let policy = lonceng_desktop::platform::policy();
             let own = lonceng_desktop::settings::DesktopSettings::load(&data_dir.join("settings.json"));
-            let settings = policy.over(own);
-            // IT's update channel wins over a flag (ORG-3); without one, the flag over Settings.
-            let url = match policy.policy.update_url {
-                Some(_) => settings.update_url(),
-                None => cli.update_url.clone().or_else(|| settings.update_url()),
-            };
+            let url = policy.update_url(cli.update_url.clone(), &policy.over(own));
             app.manage(update::UrlOverride(url));
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {

@@ -28,12 +28,13 @@ pub struct UrlOverride(pub Option<String>);
 #[derive(Default)]
 pub struct Pending(Mutex<Option<Update>>);
 
-/// The manifest's address: IT's policy, else the command line or environment, else Settings.
+/// The manifest's address: the running app's (`Desktop::update_url`), else the command line's.
 fn url(handle: &AppHandle) -> Option<String> {
-    let app = handle.try_state::<App>();
-    let fixed = app.as_ref().is_some_and(|a| a.update_url_fixed());
-    let cli = handle.state::<UrlOverride>().0.clone().filter(|u| !u.trim().is_empty() && !fixed);
-    cli.or_else(|| app?.update_url())
+    let flag = handle.state::<UrlOverride>().0.clone();
+    match handle.try_state::<App>() {
+        Some(app) => app.update_url(flag),
+        None => flag.filter(|u| !u.trim().is_empty()),
+    }
 }
 
 /// Looks at the manifest: `Ok(None)` when there is nothing newer (or no URL is set).

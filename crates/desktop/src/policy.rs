@@ -136,6 +136,13 @@ impl Loaded {
 }
 
 impl Loaded {
+    /// The update manifest's address: IT's (ORG-3), else the command line's (`--update-url`,
+    /// `LONCENG_UPDATE_URL`), else the agent's Settings; `in_force` is the settings under this policy.
+    pub fn update_url(&self, flag: Option<String>, in_force: &DesktopSettings) -> Option<String> {
+        let flag = flag.filter(|u| !u.trim().is_empty() && self.policy.update_url.is_none());
+        flag.or_else(|| in_force.update_url())
+    }
+
     /// After a change (that [`Loaded::check`] let through: same values) was applied to the agent's
     /// own settings, puts back the agent's own values of what the policy fixes: the policy stays
     /// on top, never written underneath as the agent's choice.
@@ -294,6 +301,21 @@ mod tests {
         assert!(matches!(&err, AppError::Refused(m) if m.contains("server_url")), "{err}");
         assert!(loaded.check(&SettingsChanges { autostart: Some(false), ..same }).is_err());
         assert_eq!(Loaded::default().locked(), Vec::<&str>::new());
+    }
+
+    // ORG-3: IT's update channel wins over the command line, which wins over Settings.
+    #[test]
+    fn org_3_the_update_channel_is_its_the_flags_then_the_agents() {
+        let own = DesktopSettings {
+            update_url: "https://mine.example/u.json".into(),
+            ..DesktopSettings::default()
+        };
+        let flag = || Some("https://flag.example/u.json".to_owned());
+        let none = Loaded::default();
+        assert_eq!(none.update_url(flag(), &own).as_deref(), Some("https://flag.example/u.json"));
+        assert_eq!(none.update_url(Some(" ".into()), &own).as_deref(), Some("https://mine.example/u.json"));
+        let it = Loaded::from_json("p", r#"{"update_url": "https://it.example/u.json"}"#);
+        assert_eq!(it.update_url(flag(), &it.over(own)).as_deref(), Some("https://it.example/u.json"));
     }
 
     // ORG-3: a form saved under a policy keeps the agent's own values underneath.

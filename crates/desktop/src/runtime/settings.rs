@@ -173,13 +173,9 @@ impl Desktop {
     }
 
     /// Where updates are looked for: the settings' manifest URL, never in the demo.
-    pub fn update_url(&self) -> Option<String> {
-        self.settings_snapshot().update_url().filter(|_| !self.demo)
-    }
-
-    /// Whether IT's policy fixes the update channel (then no flag or variable moves it: ORG-3).
-    pub fn update_url_fixed(&self) -> bool {
-        self.policy.locked().contains(&"update_url")
+    /// `flag`: the command line's address, if any (see `Loaded::update_url` for which wins).
+    pub fn update_url(&self, flag: Option<String>) -> Option<String> {
+        self.policy.update_url(flag, &self.settings_snapshot()).filter(|_| !self.demo)
     }
 
     /// Settings → Diagnose: the same checks as `lonceng doctor`, from the running app.
