@@ -14,7 +14,10 @@ use crate::window::{Pinned, Shown};
 
 /// One `#[tauri::command]` per entry of the list, and the handler that routes to them.
 macro_rules! ipc {
-    ($( $(#[doc = $doc:literal])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty; )*) => {
+    ($(
+        $(#[doc = $doc:literal])*
+        fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty = |$_a:pat_param, $_s:pat_param| $_call:expr;
+    )*) => {
         $(
             $(#[doc = $doc])*
             #[tauri::command]

@@ -128,7 +128,10 @@ struct CommandTs {
 
 /// The list of `lonceng_desktop::commands!`, with each type as ts-rs names it.
 macro_rules! command_list {
-    ($( $(#[doc = $doc:literal])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty; )*) => {
+    ($(
+        $(#[doc = $doc:literal])*
+        fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty = |$_a:pat_param, $_s:pat_param| $_call:expr;
+    )*) => {
         fn command_list(cfg: &ts_rs::Config) -> Vec<CommandTs> {
             vec![$(CommandTs {
                 name: stringify!($name),
@@ -300,7 +303,10 @@ fn holds(want: &Value, have: &Value) -> bool {
 
 /// Calls a command by name with its arguments by their camel-case names, as the window's IPC does.
 macro_rules! dispatcher {
-    ($( $(#[doc = $doc:literal])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty; )*) => {
+    ($(
+        $(#[doc = $doc:literal])*
+        fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty = |$_a:pat_param, $_s:pat_param| $_call:expr;
+    )*) => {
         async fn call(commands: &Commands, name: &str, args: &Value) -> Result<Value, AppError> {
             match name {
                 $(stringify!($name) => {
