@@ -67,6 +67,10 @@ fn menu(handle: &AppHandle, view: &TrayView) -> tauri::Result<Menu<tauri::Wry>> 
         Some(label) => menu.item(&item("update", label)?).separator(),
         None => menu,
     };
+    let menu = match &m.sign_in {
+        Some(label) => menu.item(&item("sign-in", label)?).separator(),
+        None => menu,
+    };
     menu.item(&item("quit", &m.quit)?).build()
 }
 
@@ -98,6 +102,15 @@ fn on_menu(handle: &AppHandle, id: &str) {
     let h = handle.clone();
     match id {
         "open" => window::show(handle, None),
+        // ORG-1: the browser opens at the organisation's sign-in page; the tray changes when done.
+        "sign-in" => {
+            tauri::async_runtime::spawn(async move {
+                if let Err(e) = app.sign_in().await {
+                    tracing::warn!(error = %e, "sign-in from the tray");
+                }
+                rebuild(&h);
+            });
+        }
         "settings" => {
             window::show(handle, None);
             let _ = handle.emit(&UiEvent::OpenSettings.channel(), ());

@@ -1,6 +1,8 @@
 //! Shared pieces of the end-to-end suites: the real server in-process (or as a process), producers,
 //! and sync clients wired to a manual clock.
 
+pub mod idp;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

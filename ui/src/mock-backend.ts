@@ -9,7 +9,7 @@ import {
   type AppError, type Backend, type BackendEvent, type Category, type Counts, type Cursor, type Item,
   type DoctorCheck, type DoctorLevel, type DoctorReport,
   type MarkAllResult, type Page, type Quarantine, type Quarantined, type Quiet, type Reason, type Scope, type SearchResult,
-  type Settings, type SettingsChanges, type SnoozedItem, type SnoozeTimes, type Status, type UpdateOffer,
+  type AccountView, type Settings, type SettingsChanges, type SnoozedItem, type SnoozeTimes, type Status, type UpdateOffer,
   type Tab,
 } from './backend';
 import { render, stripBidiControls, t } from './i18n';
@@ -113,6 +113,7 @@ export class MockBackend implements Backend {
     autostart: true, demo: true, autostart_managed: false, update_url: '',
     quiet_hours: { enabled: false, days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: 1320, end: 420, breakthrough: [] },
     quiet_skipped_until: null, sound: { on: true, silent: [] }, locked: [],
+    account: { signed_in_as: null, signed_out: null, signing_in: false },
   };
   /** Snoozed items: id → when they come back. */
   snoozes = new Map<string, string>();
@@ -316,6 +317,20 @@ export class MockBackend implements Backend {
 
   async settings(): Promise<Settings> {
     return { ...this.settings_ };
+  }
+
+  /** The browser round trip is the real app's: the mock is signed in at once. */
+  async signIn(): Promise<AccountView> {
+    if (this.settings_.demo) throw fail('invalid', 'the demo is signed in already');
+    if (!this.settings_.server_url) throw fail('invalid', "enter your organisation's server address first");
+    this.settings_.account = { signed_in_as: 'sari@example.co.id', signed_out: null, signing_in: false };
+    this.emit('settings');
+    return { ...this.settings_.account };
+  }
+
+  async signOut(): Promise<void> {
+    this.settings_.account = { signed_in_as: null, signed_out: null, signing_in: false };
+    this.emit('settings');
   }
 
   async saveSettings(changes: SettingsChanges): Promise<Settings> {

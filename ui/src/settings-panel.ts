@@ -103,6 +103,40 @@ export interface PanelEvents {
   failed(error: unknown): void;
 }
 
+/** ORG-1: who the app is signed in as at the organisation's server, or the button that signs in
+ * (the system browser opens the organisation's sign-in page; no token is ever shown). */
+function accountSection(st: Settings, lang: Lang, backend: Backend, server: HTMLInputElement, on: PanelEvents): HTMLElement {
+  const a = st.account;
+  const section = h('fieldset', { id: 'account' }, h('legend', {}, t(lang, 'settings-account')));
+  if (a.signed_in_as) {
+    const out = h('button', { id: 'sign-out', class: 'secondary' }, t(lang, 'settings-sign-out'));
+    out.addEventListener('click', () => {
+      out.disabled = true;
+      void backend.signOut().then(() => backend.settings()).then(on.saved, (e: unknown) => { out.disabled = false; on.failed(e); });
+    });
+    section.append(h('p', { id: 'signed-in-as' }, t(lang, 'settings-signed-in-as', { user: a.signed_in_as })), out);
+    return section;
+  }
+  const waiting = h('p', { class: 'note', id: 'signing-in', 'aria-live': 'polite', hidden: !a.signing_in }, t(lang, 'settings-signing-in'));
+  const button = h('button', { id: 'sign-in', class: 'primary' }, t(lang, a.signed_out ? 'settings-sign-in-again' : 'settings-sign-in'));
+  button.addEventListener('click', () => {
+    const address = server.value.trim();
+    if (!address) { server.focus(); on.failed(new Error(t(lang, 'settings-sign-in-first'))); return; }
+    button.disabled = true;
+    waiting.hidden = false;
+    // The address as typed is saved first: signing in goes to the server it names.
+    const saved = address === st.server_url ? Promise.resolve(st) : backend.saveSettings({ source: 'server', server_url: address });
+    void saved.then(() => backend.signIn()).then(() => backend.settings()).then(on.saved, (e: unknown) => {
+      button.disabled = false;
+      waiting.hidden = true;
+      on.failed(e);
+    });
+  });
+  if (a.signed_out) section.append(h('p', { class: 'note warning', id: 'signed-out', role: 'status' }, t(lang, 'settings-signed-out')));
+  section.append(button, waiting);
+  return section;
+}
+
 /** The Diagnose report: one row per check, its level in words (not only colour), what to do. */
 function renderReport(r: DoctorReport, lang: Lang): HTMLElement {
   return h('ul', { class: 'doctor', id: 'doctor-lines' },
@@ -182,7 +216,12 @@ export function renderSettingsPanel(el: HTMLElement, st: Settings, lang: Lang, b
   // Only the chosen source's fields are shown; switching shows the other's at once, unsaved.
   const serverFields = h('div', { class: 'source-fields', id: 'server-fields' },
     h('label', { class: 'field' }, t(lang, 'settings-server'), server),
-    h('label', { class: 'field' }, t(lang, 'settings-token'), token, h('small', {}, tokenNote)),
+    st.demo ? null : accountSection(st, lang, backend, server, on),
+    // ORG-1: pasting an admin's token stays possible, for headless and test set-ups.
+    h('details', { id: 'advanced', open: st.has_token && !st.account.signed_in_as },
+      h('summary', {}, t(lang, 'settings-advanced')),
+      h('label', { class: 'field' }, t(lang, 'settings-token'), token, h('small', {}, tokenNote)),
+    ),
   );
   const crmFields = h('div', { class: 'source-fields', id: 'crm-fields' },
     h('p', { class: 'note warning', id: 'crm-warning', role: 'note' }, t(lang, 'settings-crm-warning')),

@@ -7,6 +7,7 @@
 //! - [`doctor`]: `lonceng doctor`'s checks, judged and rendered in the agent's language.
 //! - [`fuzzing`]: the properties every network parser keeps, for `cargo fuzz` and the tests.
 
+pub mod auth;
 pub mod doctor;
 pub mod fuzzing;
 pub mod store;

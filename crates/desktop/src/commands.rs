@@ -107,6 +107,13 @@ macro_rules! commands {
                 }
                 Ok(view)
             };
+            /// ORG-1: signs in through the organisation's identity provider in the system browser;
+            /// answers when the browser comes back (a second call replaces a sign-in still waiting).
+            fn sign_in() -> $crate::settings::AccountView
+                = |app, _| app.sign_in().await;
+            /// Signs this device out: the organisation's server and the keyring forget it.
+            fn sign_out() -> ()
+                = |app, _| app.sign_out().await;
             /// Settings → Diagnose: `lonceng doctor`'s report, in the agent's language.
             fn diagnose() -> ::lonceng_client::doctor::Report
                 = |app, _| Ok(app.diagnose().await);

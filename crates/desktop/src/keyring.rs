@@ -1,7 +1,7 @@
 //! The app's secrets in the OS keyring (`crate::platform`: the freedesktop Secret Service on
 //! Linux, the Credential Manager on Windows).
-//! There are two, one per source: the sign-in token of a Lonceng server, and the company's CRM
-//! client secret of the direct CRM mode. Where no keyring runs, or it is locked and would need a
+//! There are three: the device credentials signing in to a Lonceng server gave, the token an admin
+//! issued (pasted under Advanced), and the company's CRM client secret of the direct CRM mode. Where no keyring runs, or it is locked and would need a
 //! prompt, a secret goes to a file only the agent can read, and the window says so. Neither ever
 //! goes back to the window.
 
@@ -36,6 +36,8 @@ pub trait Secrets: Send + Sync + 'static {
     fn read(&self, kind: SecretKind) -> BoxFut<'_, (Option<String>, TokenStore)>;
     /// Saves a secret where it is safest; says where it went.
     fn write<'a>(&'a self, kind: SecretKind, value: &'a str) -> BoxFut<'a, Result<TokenStore, String>>;
+    /// Removes a secret from wherever it was kept (signing out).
+    fn forget(&self, kind: SecretKind) -> BoxFut<'_, ()>;
 }
 
 /// The secrets: in the keyring when one runs, else in private files of the data directory.
@@ -80,6 +82,14 @@ impl Secrets for TokenVault {
 
     fn write<'a>(&'a self, kind: SecretKind, value: &'a str) -> BoxFut<'a, Result<TokenStore, String>> {
         Box::pin(self.write_secret(kind, value))
+    }
+
+    fn forget(&self, kind: SecretKind) -> BoxFut<'_, ()> {
+        Box::pin(async move {
+            // An empty secret removes the keyring's entry.
+            crate::platform::write_secret(kind, "").await;
+            let _ = std::fs::remove_file(self.dir.join(kind.file()));
+        })
     }
 }
 

@@ -8,6 +8,8 @@ pub enum SecretKind {
     SignInToken,
     /// The company's Mekari HMAC secret, for the direct CRM mode.
     CrmClientSecret,
+    /// The device credentials signing in gave (ORG-1), as JSON.
+    DeviceCredentials,
 }
 
 impl SecretKind {
@@ -15,6 +17,7 @@ impl SecretKind {
         match self {
             SecretKind::SignInToken => "sign-in-token",
             SecretKind::CrmClientSecret => "crm-client-secret",
+            SecretKind::DeviceCredentials => "device-credentials",
         }
     }
 
@@ -22,6 +25,7 @@ impl SecretKind {
         match self {
             SecretKind::SignInToken => "Lonceng sign-in token",
             SecretKind::CrmClientSecret => "Lonceng: Qontak CRM client secret",
+            SecretKind::DeviceCredentials => "Lonceng sign-in",
         }
     }
 
@@ -30,6 +34,7 @@ impl SecretKind {
         match self {
             SecretKind::SignInToken => "token",
             SecretKind::CrmClientSecret => "crm-secret",
+            SecretKind::DeviceCredentials => "credentials",
         }
     }
 }

@@ -217,6 +217,19 @@ pub struct SettingsView {
     /// The settings IT's policy fixes (ORG-3): shown locked, changes refused.
     #[ts(type = "Array<'server_url' | 'source' | 'lang' | 'autostart' | 'update_url' | 'muted' | 'sound'>")]
     pub locked: Vec<&'static str>,
+    /// Signed in through the organisation's identity provider, or why not (ORG-1).
+    pub account: AccountView,
+}
+
+/// Who the app is signed in as, for the window and the tray.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct AccountView {
+    /// The user signed in on this server (`None`: not signed in through the identity provider).
+    pub signed_in_as: Option<String>,
+    /// Why the app is signed out, when the organisation did it.
+    pub signed_out: Option<String>,
+    /// Whether a sign-in is waiting for the browser now.
+    pub signing_in: bool,
 }
 
 /// A change from the window; absent fields stay as they are.

@@ -158,6 +158,9 @@ pub struct TrayMenu {
     pub settings: String,
     /// "Install update 0.2.0", when a signed update is offered.
     pub update: Option<String>,
+    /// ORG-1: "Sign in" (or "Sign in again" after the organisation signed the app out), when
+    /// the app is not signed in.
+    pub sign_in: Option<String>,
     pub quit: String,
 }
 
@@ -188,6 +191,8 @@ pub struct TrayInput<'a> {
     pub locked: &'a [&'static str],
     /// The version of a signed update on offer.
     pub update: Option<&'a str>,
+    /// ORG-1: the app needs a sign-in (`Some(true)`: the organisation signed it out).
+    pub sign_in: Option<bool>,
 }
 
 /// Tray text without bidi isolation marks, which some tray hosts draw as boxes. Only for text
@@ -211,6 +216,9 @@ impl TrayView {
         );
         if offline {
             tooltip.push_str(&format!(" · {}", t("status-offline")));
+        }
+        if i.sign_in == Some(true) {
+            tooltip.push_str(&format!(" · {}", t("settings-signed-out")));
         }
         if let Some((kind, time)) = i.quiet {
             let id = match kind {
@@ -252,6 +260,9 @@ impl TrayView {
                 update: i
                     .update
                     .map(|v| plain(catalog.message(i.lang, "tray-update", &[("version", v.into())]))),
+                sign_in: i
+                    .sign_in
+                    .map(|again| t(if again { "settings-sign-in-again" } else { "settings-sign-in" })),
                 quit: t("tray-quit"),
             },
         }
@@ -276,6 +287,7 @@ mod tests {
                 autostart_managed: true,
                 locked: &[],
                 update: None,
+                sign_in: None,
             },
         )
     }
@@ -299,6 +311,7 @@ mod tests {
             autostart_managed: true,
             locked,
             update: None,
+            sign_in: None,
         };
         let free = TrayView::compute(&catalog, input(&[])).menu;
         assert!(!free.lang_locked && free.autostart_enabled);
@@ -338,6 +351,7 @@ mod tests {
             autostart_managed: true,
             locked: &[],
             update: None,
+            sign_in: None,
         };
         let en = TrayView::compute(&catalog, input(Lang::En));
         assert_eq!(en.tooltip, "Lonceng — No unread notifications · Quiet until 07:00");
@@ -361,6 +375,7 @@ mod tests {
             autostart_managed: false,
             locked: &[],
             update: Some("0.2.0"),
+            sign_in: None,
         };
         let en = TrayView::compute(&catalog, input(Lang::En));
         assert_eq!(en.menu.update.as_deref(), Some("Install update 0.2.0"), "no isolation marks");

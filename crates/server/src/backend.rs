@@ -13,8 +13,10 @@ use lonceng_domain::protocol::{
 use lonceng_domain::rules::{Outcome, ProducerEvent};
 
 use crate::db::{
-    Acted, AgentLink, Applied, Database, DbError, DbResult, DeadLetter, Device, ListFilter, MarkAll,
-    NewDeadLetter, NewToken, RoomJob, Signal, UserChange, WebhookSecret,
+    Acted, AgentLink, Applied, AuditEntry, Authenticated, Database, DbError, DbResult, DeadLetter, Device,
+    DeviceInfo, Forget, Identity, ListFilter, MarkAll, NewAudit, NewDeadLetter, NewDevice, NewToken,
+    NewTokens, Redeemed, Refreshed, RoomJob, SignIn, SignInRequest, Signal, SignedInUser, UserChange,
+    WebhookSecret,
 };
 use crate::metrics::METRICS;
 use crate::postgres::PgDb;
@@ -83,9 +85,24 @@ impl Database for Backend {
     pass_through! {
         fn signal(&self, signal: Signal) -> ();
         fn ping(&self) -> ();
-        fn device(&self, token_hash: String) -> Option<Device>;
+        fn device(&self, token_hash: String, now: DateTime<Utc>) -> Option<Authenticated>;
         fn add_user(&self, id: String, name: String) -> ();
         fn add_token(&self, token: NewToken) -> ();
+        fn start_sign_in(&self, state_hash: String, request: SignInRequest, at: DateTime<Utc>) -> ();
+        fn take_sign_in(&self, state_hash: String, since: DateTime<Utc>, at: DateTime<Utc>) -> Option<SignInRequest>;
+        fn code_sign_in(&self, state_hash: String, code_hash: String, user_id: String, idp_refresh: Option<String>, at: DateTime<Utc>) -> ();
+        fn set_idp_refresh(&self, device: Device, sealed: Option<String>) -> ();
+        fn coded_sign_in(&self, code_hash: String) -> Option<SignIn>;
+        fn redeem_code(&self, code_hash: String, since: DateTime<Utc>, device: NewDevice, tokens: NewTokens) -> Redeemed;
+        fn refresh(&self, refresh_hash: String, since: DateTime<Utc>, tokens: NewTokens) -> Refreshed;
+        fn sign_in_user(&self, identity: Identity) -> SignedInUser;
+        fn devices(&self, user_id: String) -> Option<Vec<DeviceInfo>>;
+        fn revoke(&self, user_id: String, device_id: Option<String>, why: String, at: DateTime<Utc>) -> Vec<String>;
+        fn set_disabled(&self, user_id: String, disabled: bool, at: DateTime<Utc>) -> Option<Vec<String>>;
+        fn person(&self, email: String, name: String) -> String;
+        fn add_audit(&self, entry: NewAudit) -> ();
+        fn audit(&self, limit: usize, before: Option<i64>) -> Vec<AuditEntry>;
+        fn forget(&self, what: Forget) -> ();
         fn apply_event(&self, key: String, outcome: Outcome, now: DateTime<Utc>) -> Applied;
         fn event_response(&self, key: String) -> Option<EventResponse>;
         fn queue_event(&self, key: String, event: ProducerEvent, now: DateTime<Utc>) -> bool;

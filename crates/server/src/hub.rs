@@ -35,6 +35,8 @@ pub enum Frame {
     Presence(Arc<str>),
     /// End the stream (maintenance began).
     Close,
+    /// ORG-2: these devices of the user were signed out: their streams end.
+    Revoked(Arc<[String]>),
 }
 
 struct Channel {

@@ -69,6 +69,11 @@ pub struct Config {
     pub qontak_room_url: String,
     /// The company's CRM credentials: with them, the CRM bridge polls for linked agents.
     pub crm: Option<bridge::CrmConfig>,
+    /// ORG-1: sign-in through the organisation's identity provider (none: admins issue tokens).
+    pub oidc: Option<service::signin::OidcConfig>,
+    /// Proxies whose `X-Forwarded-For` names the client (the audit trail's addresses); by default
+    /// a proxy on this host.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// The web chat's page of a room, unless configured otherwise.
@@ -88,6 +93,8 @@ impl Config {
             cors_origins: Vec::new(),
             qontak_room_url: QONTAK_ROOM_URL.into(),
             crm: None,
+            oidc: None,
+            trusted_proxies: vec![std::net::Ipv4Addr::LOCALHOST.into(), std::net::Ipv6Addr::LOCALHOST.into()],
         }
     }
 }
@@ -176,7 +183,7 @@ async fn serve(
         let stream = tokio::select! {
             _ = shutdown.cancelled() => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors and the like: back off instead of spinning.
                     tracing::warn!(error = %e, "accept failed");
@@ -185,8 +192,15 @@ async fn serve(
                 }
             },
         };
+        let (stream, peer) = stream;
         let _ = stream.set_nodelay(true);
-        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        // The peer's address rides along with each request (the audit trail records it); a layer
+        // on the router would rebuild its route table for every connection.
+        let (router, ip) = (router.clone(), peer.ip());
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(api::Peer(ip));
+            tower_service::Service::call(&mut router.clone(), req)
+        });
         let conn = hyper::server::conn::http1::Builder::new()
             .max_buf_size(8192)
             .serve_connection(hyper_util::rt::TokioIo::new(stream), service);

@@ -9,7 +9,8 @@ use clap::{Parser, Subcommand};
 use lonceng_domain::clock::SystemClock;
 use lonceng_server::backend::{is_postgres_url, Backend};
 use lonceng_server::bridge::CrmConfig;
-use lonceng_server::service::Service;
+use lonceng_server::service::signin::OidcConfig;
+use lonceng_server::service::{Actor, Service};
 use lonceng_server::{demo, new_secret, start, Config};
 
 #[derive(Parser)]
@@ -90,6 +91,42 @@ struct Cli {
     /// Seconds between two polls of one agent's notifications.
     #[arg(long, env = "LONCENG_CRM_POLL_SECONDS", default_value_t = 60)]
     crm_poll_seconds: u64,
+    /// The organisation's OpenID Connect identity provider (its issuer URL): agents sign in through
+    /// it instead of pasting tokens. Needs --oidc-client-id, the client secret and --public-url.
+    #[arg(long, env = "LONCENG_OIDC_ISSUER", value_name = "URL")]
+    oidc_issuer: Option<String>,
+    /// This server's client id at the identity provider.
+    #[arg(long, env = "LONCENG_OIDC_CLIENT_ID", value_name = "ID")]
+    oidc_client_id: Option<String>,
+    /// A file holding the client secret (or set LONCENG_OIDC_CLIENT_SECRET); never on the command
+    /// line, where other users could read it.
+    #[arg(long, env = "LONCENG_OIDC_CLIENT_SECRET_FILE", value_name = "FILE")]
+    oidc_client_secret_file: Option<PathBuf>,
+    /// How browsers and the identity provider reach this server (https://notifications.example.com);
+    /// register {URL}/v1/auth/callback as the redirect URI at the identity provider.
+    #[arg(long, env = "LONCENG_PUBLIC_URL", value_name = "URL")]
+    public_url: Option<String>,
+    /// Email domains admitted to sign in (repeat or separate with commas); none admits everyone the
+    /// identity provider vouches for.
+    #[arg(
+        long = "oidc-allowed-domain",
+        env = "LONCENG_OIDC_ALLOWED_DOMAINS",
+        value_delimiter = ',',
+        value_name = "DOMAIN"
+    )]
+    oidc_allowed_domains: Vec<String>,
+    /// A group a person must be in to sign in, read from the ID token's groups claim.
+    #[arg(long, env = "LONCENG_OIDC_REQUIRED_GROUP", value_name = "GROUP")]
+    oidc_required_group: Option<String>,
+    /// The ID token claim that lists a person's groups.
+    #[arg(long, env = "LONCENG_OIDC_GROUPS_CLAIM", default_value = "groups", value_name = "CLAIM")]
+    oidc_groups_claim: String,
+    /// Scopes to ask for besides openid, email and profile (e.g. groups).
+    #[arg(long = "oidc-scope", env = "LONCENG_OIDC_SCOPES", value_delimiter = ',', value_name = "SCOPE")]
+    oidc_scopes: Vec<String>,
+    /// Minutes a device's access token lasts before the app renews it.
+    #[arg(long, env = "LONCENG_ACCESS_TOKEN_MINUTES", default_value_t = 60)]
+    access_token_minutes: u32,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -120,6 +157,43 @@ enum Command {
         agent_id: Option<String>,
         #[arg(long)]
         crm_sso_id: Option<String>,
+    },
+    /// Import agents from a CSV file (columns: email, name, qontak_agent_id, crm_sso_id), so that
+    /// each is linked to their Qontak agent when they first sign in.
+    ImportAgents {
+        file: PathBuf,
+        /// Only show what would be imported.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// A user's devices, and signing them out.
+    Devices {
+        #[command(subcommand)]
+        action: DeviceAction,
+    },
+    /// Disable a user (every device signed out, sign-in refused), or enable them again.
+    DisableUser {
+        user: String,
+        #[arg(long)]
+        enable: bool,
+    },
+    /// The audit trail of sign-ins and admin actions, newest first.
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceAction {
+    /// List a user's devices.
+    List { user: String },
+    /// Sign out one device of a user, or all of them (--all).
+    Revoke {
+        user: String,
+        device: Option<String>,
+        #[arg(long, conflicts_with = "device")]
+        all: bool,
     },
 }
 
@@ -192,8 +266,117 @@ async fn administer(service: &Service<Backend>, command: &Command) -> anyhow::Re
                 .context("linking the agent")?;
             println!("{}: agent {:?}, CRM SSO {:?}", l.user_id, l.agent_id, l.crm_sso_id);
         }
+        Command::ImportAgents { file, dry_run } => {
+            let text =
+                std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+            let report = service
+                .import_agents(&Actor::admin(None), &text, *dry_run)
+                .await
+                .context("importing agents")?;
+            for row in &report.rows {
+                match &row.error {
+                    Some(e) => println!("line {}: {}: {e}", row.line, row.email),
+                    None => println!(
+                        "line {}: {} → {}",
+                        row.line,
+                        row.email,
+                        row.user_id.as_deref().unwrap_or("(new)")
+                    ),
+                }
+            }
+            let verb = if report.dry_run { "would be imported" } else { "imported" };
+            println!("{} {verb}, {} in error", report.imported, report.errors);
+        }
+        Command::Devices { action: DeviceAction::List { user } } => {
+            for d in service.devices(user).await.context("listing devices")? {
+                let seen = d.last_seen_at.map_or("never".to_owned(), |t| t.to_rfc3339());
+                let state =
+                    d.revoked_at.map_or("active".to_owned(), |t| format!("signed out {}", t.to_rfc3339()));
+                println!(
+                    "{}  {} ({} {})  last seen {seen} from {}  {state}",
+                    d.id,
+                    d.name,
+                    d.os,
+                    d.app_version,
+                    d.last_address.as_deref().unwrap_or("-")
+                );
+            }
+        }
+        Command::Devices { action: DeviceAction::Revoke { user, device, all } } => {
+            anyhow::ensure!(device.is_some() || *all, "name a device, or give --all");
+            let revoked = service
+                .revoke_devices(&Actor::admin(None), user, device.as_deref())
+                .await
+                .context("signing the device out")?;
+            println!(
+                "signed out: {}",
+                if revoked.is_empty() { "none (already)".into() } else { revoked.join(", ") }
+            );
+        }
+        Command::DisableUser { user, enable } => {
+            let revoked = service
+                .set_disabled(&Actor::admin(None), user, !enable)
+                .await
+                .context("changing the user")?;
+            let what = if *enable { "enabled" } else { "disabled" };
+            println!("{user} {what}; {} device(s) signed out", revoked.len());
+        }
+        Command::Audit { limit } => {
+            for a in service.audit(*limit, None).await.context("reading the audit trail")? {
+                let from = a.address.as_deref().unwrap_or("-");
+                println!(
+                    "{}  {}  {}  {}  {from}  {}",
+                    a.at.to_rfc3339(),
+                    a.actor,
+                    a.action,
+                    a.target,
+                    a.detail
+                );
+            }
+        }
     }
     Ok(())
+}
+
+/// The OpenID Connect set-up, when an issuer is given.
+fn oidc_config(cli: &Cli) -> anyhow::Result<Option<OidcConfig>> {
+    let Some(issuer) = &cli.oidc_issuer else { return Ok(None) };
+    let client_id = cli.oidc_client_id.clone().context("--oidc-issuer needs --oidc-client-id")?;
+    let public_url = cli
+        .public_url
+        .clone()
+        .context("--oidc-issuer needs --public-url (how browsers reach this server)")?;
+    anyhow::ensure!(
+        lonceng_domain::model::is_web_url(&public_url),
+        "--public-url '{public_url}' is not an http(s) address"
+    );
+    let client_secret = match (&cli.oidc_client_secret_file, std::env::var("LONCENG_OIDC_CLIENT_SECRET")) {
+        (Some(file), _) => std::fs::read_to_string(file)
+            .with_context(|| format!("reading the OpenID client secret from {}", file.display()))?
+            .trim()
+            .to_owned(),
+        (None, Ok(secret)) => secret,
+        (None, Err(_)) => anyhow::bail!(
+            "--oidc-issuer needs the client secret: --oidc-client-secret-file or LONCENG_OIDC_CLIENT_SECRET"
+        ),
+    };
+    Ok(Some(OidcConfig {
+        issuer: issuer.clone(),
+        client_id,
+        client_secret,
+        public_url,
+        allowed_domains: cli
+            .oidc_allowed_domains
+            .iter()
+            .map(|d| d.trim().to_lowercase())
+            .filter(|d| !d.is_empty())
+            .collect(),
+        required_group: cli.oidc_required_group.clone().filter(|g| !g.is_empty()),
+        groups_claim: cli.oidc_groups_claim.clone(),
+        extra_scopes: cli.oidc_scopes.iter().filter(|s| !s.is_empty()).cloned().collect(),
+        clock_skew: chrono::Duration::seconds(60),
+        access_lifetime: chrono::Duration::minutes(i64::from(cli.access_token_minutes.clamp(1, 24 * 60))),
+    }))
 }
 
 #[tokio::main]
@@ -239,6 +422,7 @@ async fn main() -> anyhow::Result<()> {
     config.cors_origins = cli.cors_origins.clone();
     config.qontak_room_url = cli.qontak_room_url.clone();
     config.crm = crm_config(&cli)?;
+    config.oidc = oidc_config(&cli)?;
     if !cli.link_hosts.is_empty() {
         config.links = lonceng_domain::link::UrlPolicy { hosts: cli.link_hosts.clone() };
     }

@@ -127,6 +127,20 @@ crm_base_url: string, crm_client_id: string, crm_sso_user_id: string, chat_windo
  */
 update_url: string, };
 
+export type AccountView = { 
+/**
+ * The user signed in on this server (`None`: not signed in through the identity provider).
+ */
+signed_in_as: string | null, 
+/**
+ * Why the app is signed out, when the organisation did it.
+ */
+signed_out: string | null, 
+/**
+ * Whether a sign-in is waiting for the browser now.
+ */
+signing_in: boolean, };
+
 export type Settings = { 
 /**
  * Whether a sign-in token is stored.
@@ -147,7 +161,11 @@ autostart_managed: boolean,
 /**
  * The settings IT's policy fixes (ORG-3): shown locked, changes refused.
  */
-locked: Array<'server_url' | 'source' | 'lang' | 'autostart' | 'update_url' | 'muted' | 'sound'>, lang: Lang, muted: Array<Category>, mute_chat: boolean, paused_until: string | null, 
+locked: Array<'server_url' | 'source' | 'lang' | 'autostart' | 'update_url' | 'muted' | 'sound'>, 
+/**
+ * Signed in through the organisation's identity provider, or why not (ORG-1).
+ */
+account: AccountView, lang: Lang, muted: Array<Category>, mute_chat: boolean, paused_until: string | null, 
 /**
  * The weekly quiet hours (the pause is above).
  */
@@ -304,6 +322,11 @@ export interface Commands {
   settings(): Promise<Settings>;
   /** Saves a change; secrets go to the keyring. */
   saveSettings(changes: SettingsChanges): Promise<Settings>;
+  /** ORG-1: signs in through the organisation's identity provider in the system browser;
+   * answers when the browser comes back (a second call replaces a sign-in still waiting). */
+  signIn(): Promise<AccountView>;
+  /** Signs this device out: the organisation's server and the keyring forget it. */
+  signOut(): Promise<void>;
   /** Settings → Diagnose: `lonceng doctor`'s report, in the agent's language. */
   diagnose(): Promise<DoctorReport>;
   /** A signed update found at the organisation's manifest, if any. */
@@ -338,6 +361,8 @@ export const COMMAND_PARAMS: { readonly [C in keyof Commands]: readonly string[]
   resume: [],
   settings: [],
   saveSettings: ['changes'],
+  signIn: [],
+  signOut: [],
   diagnose: [],
   updateOffer: [],
   installUpdate: [],
@@ -371,6 +396,8 @@ export function invokeCommands(invoke: Invoke): Commands {
     resume: () => invoke('resume', {}) as Promise<void>,
     settings: () => invoke('settings', {}) as Promise<Settings>,
     saveSettings: (changes) => invoke('save_settings', { changes }) as Promise<Settings>,
+    signIn: () => invoke('sign_in', {}) as Promise<AccountView>,
+    signOut: () => invoke('sign_out', {}) as Promise<void>,
     diagnose: () => invoke('diagnose', {}) as Promise<DoctorReport>,
     updateOffer: () => invoke('update_offer', {}) as Promise<UpdateOffer | null>,
     installUpdate: () => invoke('install_update', {}) as Promise<void>,

@@ -92,6 +92,22 @@ export class Banners {
             end: time(upcoming.ends_at),
           })
         : '';
+    // ORG-1: signed out (by the organisation, or never signed in): one click starts signing in.
+    const account = this.ctx.s.settings;
+    const needsSignIn = !!account && !account.demo && account.source === 'server' && !!account.server_url
+      && !account.account.signed_in_as && !account.has_token && st.state.state === 'offline';
+    if (needsSignIn) {
+      const again = !!account.account.signed_out;
+      const button = h('button', { class: 'link', id: 'banner-sign-in' }, t(lang, again ? 'settings-sign-in-again' : 'settings-sign-in'));
+      button.addEventListener('click', () => {
+        button.disabled = true;
+        void this.ctx.backend.signIn().catch((e: unknown) => this.ctx.snackbar.notice(e)).finally(() => { button.disabled = false; });
+      });
+      const said = again ? t(lang, 'settings-signed-out') : t(lang, 'settings-sign-in-needed');
+      banner.replaceChildren(h('span', {}, said), ' ', button);
+      banner.hidden = false;
+      return;
+    }
     banner.textContent = bannerText;
     banner.hidden = !bannerText;
   }

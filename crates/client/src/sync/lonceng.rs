@@ -2,6 +2,7 @@
 //! stream for live changes (resumed with `Last-Event-ID`), and the client endpoints for actions.
 //! The Lonceng protocol ([`lonceng_domain::protocol`]) is parsed here, and only here: the engine sees pages.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -10,6 +11,7 @@ use reqwest::{header, StatusCode};
 use super::source::Sent;
 use super::sse::{SseItem, SseParser};
 use super::{BoxFut, EventStream, Pulled, Source, SourceError, SourceEvent};
+use crate::auth::{Bearer, Fixed};
 use crate::store::{OutboxEntry, OutboxOp, RemoteRead};
 use lonceng_domain::model::Rejected;
 use lonceng_domain::net::{failure, network, ok, read_capped, Endpoint};
@@ -24,14 +26,20 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct LoncengSource {
     at: Endpoint,
-    token: String,
+    bearer: Arc<dyn Bearer>,
 }
 
 impl LoncengSource {
-    /// `base` is the server's URL (`https://notifications.example.com`), `token` the device token.
+    /// `base` is the server's URL (`https://notifications.example.com`), `token` a device token an
+    /// admin issued.
     pub fn new(base: &str, token: &str) -> Result<LoncengSource, SourceError> {
+        LoncengSource::with_bearer(base, Arc::new(Fixed(token.to_owned())))
+    }
+
+    /// With the device credentials of a sign-in (ORG-1), or any other [`Bearer`].
+    pub fn with_bearer(base: &str, bearer: Arc<dyn Bearer>) -> Result<LoncengSource, SourceError> {
         // No overall timeout: the stream is long-lived; other requests set REQUEST_TIMEOUT.
-        Ok(LoncengSource { at: Endpoint::new(base, None)?, token: token.to_owned() })
+        Ok(LoncengSource { at: Endpoint::new(base, None)?, bearer })
     }
 
     pub fn with_poll_interval(mut self, d: Duration) -> LoncengSource {
@@ -39,13 +47,33 @@ impl LoncengSource {
         self
     }
 
-    fn get(&self, path: &str) -> reqwest::RequestBuilder {
-        self.at.http.get(self.at.url(path)).bearer_auth(&self.token)
+    /// Sends a request with the bearer's token; a 401 is tried once more when the bearer has a new
+    /// token (its access token ran out, or was replaced meanwhile).
+    async fn authed(
+        &self,
+        build: impl Fn(&str) -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, SourceError> {
+        let token = self.bearer.token().await?;
+        let resp = build(&token).send().await.map_err(network)?;
+        if resp.status() == StatusCode::UNAUTHORIZED && self.bearer.refused(&token).await? {
+            let token = self.bearer.token().await?;
+            return build(&token).send().await.map_err(network);
+        }
+        Ok(resp)
     }
 
-    fn post(&self, path: &str) -> reqwest::RequestBuilder {
-        self.at.http.post(self.at.url(path)).bearer_auth(&self.token)
+    fn get(&self, path: &str, token: &str) -> reqwest::RequestBuilder {
+        self.at.http.get(self.at.url(path)).bearer_auth(token)
     }
+
+    fn post(&self, path: &str, token: &str) -> reqwest::RequestBuilder {
+        self.at.http.post(self.at.url(path)).bearer_auth(token)
+    }
+}
+
+/// A response that must be a success.
+async fn success(resp: reqwest::Response) -> Result<reqwest::Response, SourceError> {
+    ok(Ok(resp)).await
 }
 
 /// Adds a change of the Lonceng protocol to a page; items that fail validation are kept aside
@@ -146,23 +174,23 @@ impl Source for LoncengSource {
     fn pull(&self, since: Option<String>) -> BoxFut<'_, Result<Pulled, SourceError>> {
         Box::pin(async move {
             let since = since.unwrap_or_else(|| "0".into());
-            let resp = ok(self
-                .get(&format!("/v1/changes?since={since}&limit={PAGE}"))
-                .timeout(REQUEST_TIMEOUT)
-                .send()
-                .await)
-            .await?;
+            let path = format!("/v1/changes?since={since}&limit={PAGE}");
+            let resp = success(self.authed(|t| self.get(&path, t).timeout(REQUEST_TIMEOUT)).await?).await?;
             decode_changes(&read_capped(resp, MAX_PAGE_BYTES).await?)
         })
     }
 
     fn stream(&self, since: Option<String>) -> BoxFut<'_, Result<Option<EventStream>, SourceError>> {
         Box::pin(async move {
-            let mut req = self.get("/v1/stream").header(header::ACCEPT, "text/event-stream");
-            if let Some(since) = since {
-                req = req.header("Last-Event-ID", since);
-            }
-            let resp = req.send().await.map_err(network)?;
+            let resp = self
+                .authed(|t| {
+                    let req = self.get("/v1/stream", t).header(header::ACCEPT, "text/event-stream");
+                    match &since {
+                        Some(since) => req.header("Last-Event-ID", since),
+                        None => req,
+                    }
+                })
+                .await?;
             if resp.status() == StatusCode::NOT_IMPLEMENTED {
                 return Ok(None);
             }
@@ -186,20 +214,22 @@ impl Source for LoncengSource {
 
     fn push<'a>(&'a self, entry: &'a OutboxEntry, _covered: &'a [String]) -> Sent<'a> {
         Box::pin(async move {
-            let req = match &entry.op {
-                OutboxOp::MarkRead { id, .. } => self.post(&format!("/v1/notifications/{id}/read")),
-                OutboxOp::MarkAllRead { tab, category, upto_cursor, .. } => {
-                    let upto = upto_cursor.as_deref().and_then(|c| c.parse().ok());
-                    self.post("/v1/notifications/read-all").json(&MarkAllReadRequest {
-                        tab: *tab,
-                        category: *category,
-                        upto_cursor: upto,
-                    })
-                }
+            let build = |t: &str| {
+                let req = match &entry.op {
+                    OutboxOp::MarkRead { id, .. } => self.post(&format!("/v1/notifications/{id}/read"), t),
+                    OutboxOp::MarkAllRead { tab, category, upto_cursor, .. } => {
+                        let upto = upto_cursor.as_deref().and_then(|c| c.parse().ok());
+                        self.post("/v1/notifications/read-all", t).json(&MarkAllReadRequest {
+                            tab: *tab,
+                            category: *category,
+                            upto_cursor: upto,
+                        })
+                    }
+                };
+                req.header("Idempotency-Key", &entry.idempotency_key).timeout(REQUEST_TIMEOUT)
             };
-            let resp =
-                req.header("Idempotency-Key", &entry.idempotency_key).timeout(REQUEST_TIMEOUT).send().await;
-            match ok(resp).await {
+            let resp = self.authed(build).await;
+            match async { success(resp?).await }.await {
                 // Gone from the server (expired): nothing left to mark.
                 Err(SourceError::Rejected { status: 404, .. }) => Ok(()),
                 other => other.map(drop),

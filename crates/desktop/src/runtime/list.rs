@@ -79,6 +79,7 @@ impl Desktop {
                 autostart_managed: self.autostart_exe.is_some(),
                 locked: &self.policy.locked(),
                 update: update.as_ref().map(|u| u.version.as_str()),
+                sign_in: self.needs_sign_in(),
             },
         )
     }

@@ -9,13 +9,15 @@
 //! [`list`] is what the window reads and what the agent does, [`settings`] the agent's settings,
 //! [`timers`] what runs by the clock.
 
+mod account;
 mod list;
 mod settings;
 mod source;
 mod timers;
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use lonceng_client::store::Store;
@@ -56,6 +58,8 @@ pub struct Options {
 }
 
 pub struct Desktop {
+    /// Itself, for what outlives a call (the sign-in's renewals sign the app out from sync's task).
+    me: Weak<Desktop>,
     store: SharedStore,
     /// The running engine: started at once in demo mode, after the keyring is read otherwise, and
     /// again whenever the source changes.
@@ -63,6 +67,11 @@ pub struct Desktop {
     actions: Arc<Actions>,
     toasts: Arc<ToastCenter>,
     links: Arc<Links>,
+    /// The browser, for the sign-in page (notification links go through `links`' policy).
+    opener: Arc<dyn lonceng_domain::link::Opener>,
+    /// The sign-in waiting for the browser, if any (a newer one replaces it), by its number.
+    signing_in: Mutex<Option<(u64, CancellationToken)>>,
+    sign_ins: AtomicU64,
     focus: Arc<dyn ChatFocus>,
     clock: Arc<dyn Clock>,
     catalog: Arc<Catalog>,
@@ -124,7 +133,8 @@ impl Desktop {
         let (events, events_rx) = mpsc::unbounded_channel();
         let (activations_tx, activations) = mpsc::unbounded_channel();
 
-        let links = Arc::new(Links::new(UrlPolicy::default(), ports.opener));
+        let opener = ports.opener;
+        let links = Arc::new(Links::new(UrlPolicy::default(), opener.clone()));
         let running = sync.clone();
         let actions = Arc::new(Actions::new(
             store.clone(),
@@ -194,12 +204,16 @@ impl Desktop {
         #[cfg(not(feature = "demo"))]
         let demo_endpoint: Option<(String, String)> = None;
 
-        let app = Arc::new(Desktop {
+        let app = Arc::new_cyclic(|me| Desktop {
+            me: me.clone(),
             store,
             sync,
             actions,
             toasts,
             links,
+            opener,
+            signing_in: Mutex::new(None),
+            sign_ins: AtomicU64::new(0),
             focus,
             clock,
             catalog,

@@ -14,6 +14,8 @@ use super::Desktop;
 impl Desktop {
     pub fn settings(&self) -> SettingsView {
         let settings = self.settings_snapshot();
+        // Before `held` is locked: it locks it too.
+        let account = self.account();
         let held = self.held();
         let token_store = held.token_store.unwrap_or(TokenStore::None);
         let crm_store = held.crm_store.unwrap_or(TokenStore::None);
@@ -26,6 +28,7 @@ impl Desktop {
             demo: self.demo,
             autostart_managed: self.autostart_exe.is_some(),
             locked: self.policy.locked(),
+            account,
         }
     }
 
@@ -53,6 +56,8 @@ impl Desktop {
                 SecretKind::CrmClientSecret => {
                     (held.crm_secret, held.crm_store) = (Some(value.to_owned()), Some(store))
                 }
+                // Kept by signing in, never typed.
+                SecretKind::DeviceCredentials => {}
             }
             secret_changed = true;
         }

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use lonceng_client::auth::{Bearer, Fixed};
 use lonceng_client::sync::crm_source::CrmSource;
 use lonceng_client::sync::lonceng::LoncengSource;
 use lonceng_client::sync::{ConnState, Source, SyncConfig, SyncEngine, SyncEvent, SyncHandle, SyncStatus};
@@ -16,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use crate::keyring::{SecretKind, TokenStore};
 use crate::settings::SourceKind;
 use crate::views::UiEvent;
+use lonceng_client::auth::SIGNED_OUT;
 
 use super::Desktop;
 
@@ -36,6 +38,9 @@ pub(super) struct Connected {
 /// when the source changes).
 #[derive(Default)]
 pub(super) struct Held {
+    /// The device credentials of a sign-in (ORG-1), and why the organisation signed the app out.
+    pub(super) credentials: Option<lonceng_client::auth::Credentials>,
+    pub(super) signed_out: Option<String>,
     pub(super) token: Option<String>,
     pub(super) token_store: Option<TokenStore>,
     pub(super) crm_secret: Option<String>,
@@ -54,6 +59,14 @@ impl Desktop {
                 }
                 return;
             }
+            let (creds, _) = self.secrets.read(SecretKind::DeviceCredentials).await;
+            let creds = creds.and_then(|json| match serde_json::from_str(&json) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the kept sign-in cannot be read: sign in again");
+                    None
+                }
+            });
             let (token, token_store) = self.secrets.read(SecretKind::SignInToken).await;
             let (crm_secret, crm_store) = self.secrets.read(SecretKind::CrmClientSecret).await;
             {
@@ -61,6 +74,9 @@ impl Desktop {
                 let mut held = self.held();
                 if held.token_store.is_none() {
                     (held.token, held.token_store) = (token, Some(token_store));
+                }
+                if held.credentials.is_none() {
+                    held.credentials = creds;
                 }
                 if held.crm_store.is_none() {
                     (held.crm_secret, held.crm_store) = (crm_secret, Some(crm_store));
@@ -82,17 +98,26 @@ impl Desktop {
             }
         }
         let settings = self.settings_snapshot();
-        let (token, crm_secret) = {
+        let (token, crm_secret, creds) = {
             let held = self.held();
-            (held.token.clone(), held.crm_secret.clone())
+            (held.token.clone(), held.crm_secret.clone(), held.credentials.clone())
         };
         match settings.source {
             SourceKind::Server => {
-                let (url, Some(token)) = (&settings.server_url, token) else { return };
+                let url = settings.server_url.trim();
                 if url.is_empty() {
                     return;
                 }
-                match LoncengSource::new(url, &token) {
+                // A sign-in to this server first; else an admin's token (Advanced).
+                let bearer: Arc<dyn Bearer> = match (creds.filter(|c| c.server == url), token) {
+                    (Some(c), _) => match self.renewing(c) {
+                        Some(r) => r,
+                        None => return,
+                    },
+                    (None, Some(token)) => Arc::new(Fixed(token)),
+                    (None, None) => return,
+                };
+                match LoncengSource::with_bearer(url, bearer) {
                     Ok(source) => {
                         // Self-hosted deployments link to their own pages.
                         self.links.set_policy(UrlPolicy::default().with_server(url));
@@ -165,8 +190,12 @@ impl Desktop {
         let read = held.token_store.is_some();
         let missing = match settings.source {
             _ if self.demo => None,
-            SourceKind::Server if settings.server_url.is_empty() || (read && held.token.is_none()) => {
-                Some("Set the server address and sign-in token in Settings.")
+            SourceKind::Server if held.signed_out.is_some() => Some(SIGNED_OUT),
+            SourceKind::Server if settings.server_url.is_empty() => {
+                Some("Set your organisation's server address in Settings, then sign in.")
+            }
+            SourceKind::Server if read && held.token.is_none() && held.credentials.is_none() => {
+                Some("Sign in to your organisation to see your notifications.")
             }
             SourceKind::Crm
                 if settings.crm_client_id.is_empty()

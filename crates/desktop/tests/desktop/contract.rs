@@ -69,6 +69,7 @@ fn generated() -> String {
         lonceng_desktop::views::SnoozedView::decl(&cfg),
         lonceng_desktop::views::SearchView::decl(&cfg),
         DesktopSettings::decl(&cfg),
+        lonceng_desktop::settings::AccountView::decl(&cfg),
         SettingsView::decl(&cfg),
         SettingsChanges::decl(&cfg),
         AppError::decl(&cfg),
@@ -239,6 +240,9 @@ impl Secrets for NoToken {
     }
     fn write<'a>(&'a self, _: SecretKind, _: &'a str) -> BoxFut<'a, Result<TokenStore, String>> {
         Box::pin(async { Err("not in the contract".to_owned()) })
+    }
+    fn forget(&self, _: SecretKind) -> BoxFut<'_, ()> {
+        Box::pin(async {})
     }
 }
 

@@ -6,6 +6,7 @@
 #[macro_use]
 mod common;
 
+mod account;
 mod app;
 mod contract;
 mod dbus;

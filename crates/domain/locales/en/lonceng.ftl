@@ -335,6 +335,16 @@ settings-crm-sso = Your CRM SSO user id
 settings-crm-secret-keyring = Kept in the system keyring.
 settings-crm-secret-file = No keyring service is running: kept in a file only you can read.
 settings-crm-secret-none = Not entered.
+settings-account = Your organisation
+settings-sign-in = Sign in
+settings-sign-in-again = Sign in again
+settings-signing-in = Finish signing in in your browser…
+settings-signed-in-as = Signed in as { $user }
+settings-sign-out = Sign out
+settings-signed-out = Signed out by your organisation.
+settings-sign-in-first = Enter your organisation's server address, then sign in.
+settings-sign-in-needed = Sign in to your organisation to see your notifications.
+settings-advanced = Advanced: a token from your admin
 settings-locked = Set by your organisation
 settings-autostart-unmanaged = Start at login is managed by an installed Lonceng; this copy (a build or the demo) leaves your login items alone.
 

@@ -294,6 +294,16 @@ settings-crm-sso = SSO user id CRM Anda
 settings-crm-secret-keyring = Disimpan di keyring sistem.
 settings-crm-secret-file = Tidak ada layanan keyring: disimpan di berkas yang hanya bisa Anda baca.
 settings-crm-secret-none = Belum diisi.
+settings-account = Organisasi Anda
+settings-sign-in = Masuk
+settings-sign-in-again = Masuk lagi
+settings-signing-in = Selesaikan proses masuk di browser Anda…
+settings-signed-in-as = Masuk sebagai { $user }
+settings-sign-out = Keluar
+settings-signed-out = Anda dikeluarkan oleh organisasi Anda.
+settings-sign-in-first = Isi alamat server organisasi Anda, lalu masuk.
+settings-sign-in-needed = Masuk ke organisasi Anda untuk melihat notifikasi Anda.
+settings-advanced = Lanjutan: token dari admin Anda
 settings-locked = Ditetapkan oleh organisasi Anda
 settings-autostart-unmanaged = Mulai saat login diatur oleh Lonceng yang terpasang; salinan ini (hasil build atau demo) tidak mengubah item login Anda.
 

@@ -40,6 +40,8 @@ pub enum ApiError {
     },
     /// The database cannot be reached for a moment (it restarts, a node lost it): retry soon.
     Unavailable,
+    /// A service this server depends on (the identity provider) failed.
+    BadGateway(String),
     Internal,
 }
 
@@ -62,6 +64,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::Maintenance { until, retry_after } => ApiError::Maintenance { until, retry_after },
             e @ ServiceError::CursorGone { .. } => ApiError::Gone(e.to_string()),
             ServiceError::Unavailable => ApiError::Unavailable,
+            ServiceError::NotConfigured(why) => ApiError::NotImplemented("not_configured", why),
+            ServiceError::IdentityProvider(why) => ApiError::BadGateway(why),
             ServiceError::Storage(e) => {
                 tracing::error!(error = %e, "storage failed");
                 ApiError::Internal
@@ -91,6 +95,7 @@ impl IntoResponse for ApiError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", m.clone())
             }
             ApiError::NotImplemented(code, m) => (StatusCode::NOT_IMPLEMENTED, *code, (*m).to_owned()),
+            ApiError::BadGateway(m) => (StatusCode::BAD_GATEWAY, "bad_gateway", m.clone()),
             ApiError::Maintenance { until, .. } => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "maintenance",

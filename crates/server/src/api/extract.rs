@@ -154,3 +154,44 @@ token_holder!(
     /// An operator holding the admin token.
     Admin, admin_token, "admin token required"
 );
+
+/// An operator holding the admin token, as the audit trail names them.
+pub struct AdminActor<D>(pub Arc<Service<D>>, pub crate::service::Actor);
+
+impl<D: Database> FromRequestParts<Arc<Service<D>>> for AdminActor<D> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, service: &Arc<Service<D>>) -> Result<Self, ApiError> {
+        let Admin(s) = Admin::from_request_parts(parts, service).await?;
+        let Ok(Address(address)) = Address::from_request_parts(parts, service).await;
+        Ok(AdminActor(s, crate::service::Actor::admin(address)))
+    }
+}
+
+/// The address of the connection a request came on (set by the server's accept loop).
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub std::net::IpAddr);
+
+/// Where a request came from, for the audit trail: the peer, or the client a trusted proxy (nginx
+/// on this host, by default) names last in `X-Forwarded-For`.
+pub struct Address(pub Option<String>);
+
+impl<D: Database> FromRequestParts<Arc<Service<D>>> for Address {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        service: &Arc<Service<D>>,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(Peer(peer)) = parts.extensions.get::<Peer>().copied() else { return Ok(Address(None)) };
+        let forwarded = service
+            .config
+            .trusted_proxies
+            .contains(&peer)
+            .then(|| {
+                parts.headers.get("x-forwarded-for")?.to_str().ok()?.rsplit(',').next()?.trim().parse().ok()
+            })
+            .flatten();
+        Ok(Address(Some(forwarded.unwrap_or(peer).to_string())))
+    }
+}

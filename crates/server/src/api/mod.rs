@@ -5,6 +5,8 @@
 //! Client routes answer 503 with `Retry-After` during maintenance; producer events are still
 //! accepted and queued.
 
+pub mod accounts;
+pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod qontak;
@@ -19,6 +21,7 @@ use axum::routing::{get, post, put};
 use axum::Router;
 
 pub use error::ApiError;
+pub use extract::Peer;
 pub use routes::{IssuedToken, Me, StreamTicket};
 
 use crate::db::Database;
@@ -66,7 +69,21 @@ pub fn router<D: Database>(service: Arc<Service<D>>) -> Router {
         .route("/v1/admin/qontak/webhook-secrets/{id}/rotate", post(qontak::rotate_secret::<D>))
         .route("/v1/admin/qontak/dead-letters", get(qontak::dead_letters::<D>))
         .route("/v1/admin/qontak/dead-letters/{id}/replay", post(qontak::replay::<D>))
+        .route("/v1/admin/users/{id}/devices", get(accounts::devices::<D>))
+        .route("/v1/admin/users/{id}/devices/revoke", post(accounts::revoke_all::<D>))
+        .route("/v1/admin/users/{id}/devices/{device}/revoke", post(accounts::revoke_device::<D>))
+        .route("/v1/admin/users/{id}/disable", post(accounts::disable::<D>))
+        .route("/v1/admin/users/{id}/enable", post(accounts::enable::<D>))
+        .route("/v1/admin/audit", get(accounts::audit::<D>))
+        .route("/v1/auth/sign-in", get(auth::sign_in::<D>))
+        .route("/v1/auth/callback", get(auth::callback::<D>))
+        .route("/v1/auth/token", post(auth::token::<D>))
+        .route("/v1/auth/sign-out", post(auth::sign_out::<D>))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .route(
+            "/v1/admin/agents/import",
+            post(accounts::import::<D>).layer(DefaultBodyLimit::max(accounts::IMPORT_BODY_LIMIT)),
+        )
         .route("/v1/integrations/qontak/webhooks/{secret}", webhook)
         .fallback(|| async { ApiError::NotFound("no such path".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

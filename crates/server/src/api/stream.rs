@@ -50,6 +50,7 @@ pub async fn stream<D: Database>(
     let state = StreamState {
         service: service.clone(),
         user: d.user_id,
+        device: d.device_id,
         last,
         replay: VecDeque::new(),
         replay_done: header_id.is_none() && p.since.is_none(),
@@ -68,6 +69,7 @@ pub async fn stream<D: Database>(
 struct StreamState<D> {
     service: Arc<Service<D>>,
     user: String,
+    device: String,
     last: i64,
     replay: VecDeque<Change>,
     replay_done: bool,
@@ -140,7 +142,9 @@ async fn next_event<D: Database>(
                     }
                 }
                 Ok(Frame::Presence(json)) => return Some((Ok(Event::default().event(sse::PRESENCE).data(&*json)), st)),
-                Ok(Frame::Maintenance(_) | Frame::Close) => continue,
+                // ORG-2: this device was signed out: its stream ends now (its next request is 401).
+                Ok(Frame::Revoked(devices)) if devices.contains(&st.device) => return None,
+                Ok(Frame::Maintenance(_) | Frame::Close | Frame::Revoked(_)) => continue,
                 Err(RecvError::Lagged(_)) => st.replay_done = false,
                 Err(RecvError::Closed) => return None,
             },

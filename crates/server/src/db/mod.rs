@@ -7,8 +7,11 @@
 //! that user's feed, already committed; the caller broadcasts them. Appending and committing happen in
 //! one transaction, so the feed and the data never disagree, even across a crash.
 
+mod accounts;
 pub mod plan;
 pub mod schema;
+
+pub use accounts::*;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -46,13 +49,6 @@ pub enum DbError {
 }
 
 pub type DbResult<T> = Result<T, DbError>;
-
-/// The device a client token belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Device {
-    pub user_id: String,
-    pub device_id: String,
-}
 
 /// A user's list query (`GET /v1/notifications`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,6 +118,8 @@ pub struct AgentLink {
     pub agent_id: Option<String>,
     /// The CRM SSO user id (`X-Crm-User-Sso-Id`).
     pub crm_sso_id: Option<String>,
+    /// The user's email, when known (imported, or from their sign-in).
+    pub email: Option<String>,
 }
 
 /// Something received that could not be used, kept with the reason (never dropped); the admin API
@@ -180,6 +178,8 @@ pub enum Signal {
     Presence { user: String, device: String, report: PresenceReport, at: DateTime<Utc> },
     /// An operator started or ended maintenance, or announced a window (MW-1, MW-2).
     Maintenance(MaintenanceChange),
+    /// ORG-2: devices were signed out: their streams end and their tokens are forgotten.
+    Revoked { user: String, devices: Vec<String> },
     /// Signals may have been missed (the listener reconnected): every stream reads its feed again.
     Resync,
 }
@@ -205,10 +205,103 @@ pub trait Database: Send + Sync + 'static {
     /// Whether the database answers now (`/readyz`).
     fn ping(&self) -> impl Future<Output = DbResult<()>> + Send;
 
-    /// The device of a client token, by the token's SHA-256 (tokens are never stored in clear).
-    fn device(&self, token_hash: String) -> impl Future<Output = DbResult<Option<Device>>> + Send;
+    /// The device of a client token, by the token's SHA-256 (tokens are never stored in clear):
+    /// none when the token is unknown or expired by `now`, its device revoked or its user disabled.
+    fn device(
+        &self,
+        token_hash: String,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<Option<Authenticated>>> + Send;
     fn add_user(&self, id: String, name: String) -> impl Future<Output = DbResult<()>> + Send;
+    /// Keeps an admin's token; its device is listed with the user's devices (and made usable again
+    /// if it had been revoked: the admin chose to).
     fn add_token(&self, token: NewToken) -> impl Future<Output = DbResult<()>> + Send;
+
+    // ---- sign-in, devices, audit (see `accounts`) ----
+
+    /// Keeps a sign-in that went to the identity provider, by its state's hash.
+    fn start_sign_in(
+        &self,
+        state_hash: String,
+        request: SignInRequest,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<()>> + Send;
+    /// Takes back the sign-in the identity provider's answer names, once: none when it is unknown,
+    /// taken already, or started before `since`.
+    fn take_sign_in(
+        &self,
+        state_hash: String,
+        since: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<Option<SignInRequest>>> + Send;
+    /// Gives a taken sign-in the one-time code the app redeems, for `user_id`, with the identity
+    /// provider's refresh token (sealed) if it gave one.
+    fn code_sign_in(
+        &self,
+        state_hash: String,
+        code_hash: String,
+        user_id: String,
+        idp_refresh: Option<String>,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<()>> + Send;
+    /// Keeps the identity provider's new refresh token (sealed) for a device.
+    fn set_idp_refresh(
+        &self,
+        device: Device,
+        sealed: Option<String>,
+    ) -> impl Future<Output = DbResult<()>> + Send;
+    /// The sign-in a one-time code was given for, redeemed or not.
+    fn coded_sign_in(&self, code_hash: String) -> impl Future<Output = DbResult<Option<SignIn>>> + Send;
+    /// Redeems a one-time code given at or after `since` once, making the device and its first
+    /// credentials in the same transaction. A second redemption revokes that device.
+    fn redeem_code(
+        &self,
+        code_hash: String,
+        since: DateTime<Utc>,
+        device: NewDevice,
+        tokens: NewTokens,
+    ) -> impl Future<Output = DbResult<Redeemed>> + Send;
+    /// Rotates a device's credentials by its refresh token (issued at or after `since`); a refresh
+    /// token used before revokes the device (it was copied).
+    fn refresh(
+        &self,
+        refresh_hash: String,
+        since: DateTime<Utc>,
+        tokens: NewTokens,
+    ) -> impl Future<Output = DbResult<Refreshed>> + Send;
+    /// The user a person signing in is: by their identity, else by their (imported) email, else a
+    /// new user made for them.
+    fn sign_in_user(&self, identity: Identity) -> impl Future<Output = DbResult<SignedInUser>> + Send;
+    /// A user's devices, newest first; none when there is no such user.
+    fn devices(&self, user_id: String) -> impl Future<Output = DbResult<Option<Vec<DeviceInfo>>>> + Send;
+    /// Revokes one device of a user, or all of them: their tokens go. Returns the devices revoked
+    /// now (a device revoked before is not revoked again).
+    fn revoke(
+        &self,
+        user_id: String,
+        device_id: Option<String>,
+        why: String,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<Vec<String>>> + Send;
+    /// Disables (every device revoked, sign-in refused) or enables a user; none when there is no
+    /// such user, else the devices revoked now.
+    fn set_disabled(
+        &self,
+        user_id: String,
+        disabled: bool,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<Option<Vec<String>>>> + Send;
+    /// The user with this email, made (named `name`) when there is none; returns the user's id.
+    fn person(&self, email: String, name: String) -> impl Future<Output = DbResult<String>> + Send;
+    fn add_audit(&self, entry: NewAudit) -> impl Future<Output = DbResult<()>> + Send;
+    /// The newest audit entries, older than `before` (an id) if given.
+    fn audit(
+        &self,
+        limit: usize,
+        before: Option<i64>,
+    ) -> impl Future<Output = DbResult<Vec<AuditEntry>>> + Send;
+    /// Forgets what is past use (see [`Forget`]).
+    fn forget(&self, what: Forget) -> impl Future<Output = DbResult<()>> + Send;
 
     /// Applies a decided producer event once per idempotency key (MW-4): a key seen before returns
     /// the first response with `duplicate: true` and appends nothing. Removes the key from the

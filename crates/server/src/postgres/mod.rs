@@ -17,6 +17,7 @@
 //! steps `db::schema` describes, applied by [`migrate`]; [`error`] says which failures are worth a
 //! retry.
 
+mod accounts;
 mod error;
 mod feed;
 mod listen;
@@ -40,8 +41,10 @@ use tokio_postgres::NoTls;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::db::{
-    Acted, AgentLink, Applied, Database, DbError, DbResult, DeadLetter, Device, ListFilter, MarkAll,
-    NewDeadLetter, NewToken, RoomJob, Signal, UserChange, WebhookSecret,
+    Acted, AgentLink, Applied, AuditEntry, Authenticated, Database, DbError, DbResult, DeadLetter, Device,
+    DeviceInfo, Forget, Identity, ListFilter, MarkAll, NewAudit, NewDeadLetter, NewDevice, NewToken,
+    NewTokens, Redeemed, Refreshed, RoomJob, SignIn, SignInRequest, Signal, SignedInUser, UserChange,
+    WebhookSecret,
 };
 
 /// The channel every node listens on.
@@ -125,13 +128,8 @@ impl PgDb {
 }
 
 impl Database for PgDb {
-    async fn device(&self, token_hash: String) -> DbResult<Option<Device>> {
-        let c = self.client().await?;
-        let stmt = c.prepare_cached("SELECT user_id, device_id FROM tokens WHERE hash = $1").await?;
-        Ok(match c.query_opt(&stmt, &[&token_hash]).await? {
-            Some(r) => Some(Device { user_id: col!(r, 0), device_id: col!(r, 1) }),
-            None => None,
-        })
+    async fn device(&self, token_hash: String, now: DateTime<Utc>) -> DbResult<Option<Authenticated>> {
+        accounts::device(&self.client().await?, &token_hash, now).await
     }
 
     async fn add_user(&self, id: String, name: String) -> DbResult<()> {
@@ -146,18 +144,114 @@ impl Database for PgDb {
     }
 
     async fn add_token(&self, t: NewToken) -> DbResult<()> {
-        let mut c = self.client().await?;
-        let tx = c.transaction().await?;
-        writes::ensure_user(&tx, &t.user_id).await?;
-        tx.execute(
-            "INSERT INTO tokens (hash, user_id, device_id, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (hash) DO UPDATE SET user_id = excluded.user_id, device_id = excluded.device_id, \
-             created_at = excluded.created_at",
-            &[&t.hash, &t.user_id, &t.device_id, &ms(t.at)],
+        accounts::add_token(&mut self.client().await?, &t).await
+    }
+
+    async fn start_sign_in(
+        &self,
+        state_hash: String,
+        request: SignInRequest,
+        at: DateTime<Utc>,
+    ) -> DbResult<()> {
+        accounts::start_sign_in(&self.client().await?, &state_hash, &request, at).await
+    }
+
+    async fn take_sign_in(
+        &self,
+        state_hash: String,
+        since: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> DbResult<Option<SignInRequest>> {
+        accounts::take_sign_in(&self.client().await?, &state_hash, since, at).await
+    }
+
+    async fn code_sign_in(
+        &self,
+        state_hash: String,
+        code_hash: String,
+        user_id: String,
+        idp_refresh: Option<String>,
+        at: DateTime<Utc>,
+    ) -> DbResult<()> {
+        accounts::code_sign_in(
+            &self.client().await?,
+            &state_hash,
+            &code_hash,
+            &user_id,
+            idp_refresh.as_deref(),
+            at,
         )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        .await
+    }
+
+    async fn set_idp_refresh(&self, device: Device, sealed: Option<String>) -> DbResult<()> {
+        accounts::set_idp_refresh(&self.client().await?, &device, sealed.as_deref()).await
+    }
+
+    async fn coded_sign_in(&self, code_hash: String) -> DbResult<Option<SignIn>> {
+        accounts::coded_sign_in(&self.client().await?, &code_hash).await
+    }
+
+    async fn redeem_code(
+        &self,
+        code_hash: String,
+        since: DateTime<Utc>,
+        device: NewDevice,
+        tokens: NewTokens,
+    ) -> DbResult<Redeemed> {
+        accounts::redeem_code(&mut self.client().await?, &code_hash, since, &device, &tokens).await
+    }
+
+    async fn refresh(
+        &self,
+        refresh_hash: String,
+        since: DateTime<Utc>,
+        tokens: NewTokens,
+    ) -> DbResult<Refreshed> {
+        accounts::refresh(&mut self.client().await?, &refresh_hash, since, &tokens).await
+    }
+
+    async fn sign_in_user(&self, identity: Identity) -> DbResult<SignedInUser> {
+        accounts::sign_in_user(&mut self.client().await?, &identity).await
+    }
+
+    async fn devices(&self, user_id: String) -> DbResult<Option<Vec<DeviceInfo>>> {
+        accounts::devices(&self.client().await?, &user_id).await
+    }
+
+    async fn revoke(
+        &self,
+        user_id: String,
+        device_id: Option<String>,
+        why: String,
+        at: DateTime<Utc>,
+    ) -> DbResult<Vec<String>> {
+        accounts::revoke(&mut self.client().await?, &user_id, device_id.as_deref(), &why, at).await
+    }
+
+    async fn set_disabled(
+        &self,
+        user_id: String,
+        disabled: bool,
+        at: DateTime<Utc>,
+    ) -> DbResult<Option<Vec<String>>> {
+        accounts::set_disabled(&mut self.client().await?, &user_id, disabled, at).await
+    }
+
+    async fn person(&self, email: String, name: String) -> DbResult<String> {
+        accounts::person(&mut self.client().await?, &email, &name).await
+    }
+
+    async fn add_audit(&self, entry: NewAudit) -> DbResult<()> {
+        accounts::add_audit(&self.client().await?, &entry).await
+    }
+
+    async fn audit(&self, limit: usize, before: Option<i64>) -> DbResult<Vec<AuditEntry>> {
+        accounts::audit(&self.client().await?, limit, before).await
+    }
+
+    async fn forget(&self, what: Forget) -> DbResult<()> {
+        accounts::forget(&mut self.client().await?, &what).await
     }
 
     async fn apply_event(&self, key: String, outcome: Outcome, now: DateTime<Utc>) -> DbResult<Applied> {

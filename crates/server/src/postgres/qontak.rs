@@ -71,11 +71,13 @@ pub(super) async fn link_agent(
     crm_sso_id: Option<String>,
 ) -> DbResult<Option<AgentLink>> {
     let tx = c.transaction().await?;
-    let Some(row) = tx.query_opt("SELECT name FROM users WHERE id = $1 FOR UPDATE", &[&user_id]).await?
+    let Some(row) =
+        tx.query_opt("SELECT name, email FROM users WHERE id = $1 FOR UPDATE", &[&user_id]).await?
     else {
         return Ok(None);
     };
     let name: String = col!(row, 0);
+    let email: Option<String> = col!(row, 1);
     for (column, value) in [("agent_id", &agent_id), ("crm_sso_id", &crm_sso_id)] {
         let Some(value) = value else { continue };
         let sql = format!("SELECT user_id FROM qontak_agents WHERE {column} = $1 AND user_id <> $2");
@@ -95,14 +97,14 @@ pub(super) async fn link_agent(
         .await?;
     }
     tx.commit().await?;
-    Ok(Some(AgentLink { user_id: user_id.to_owned(), name, agent_id, crm_sso_id }))
+    Ok(Some(AgentLink { user_id: user_id.to_owned(), name, agent_id, crm_sso_id, email }))
 }
 
 pub(super) async fn agent_links(c: &impl GenericClient) -> DbResult<Vec<AgentLink>> {
     let rows = c
         .query(
-            "SELECT q.user_id, u.name, q.agent_id, q.crm_sso_id FROM qontak_agents q JOIN users u ON u.id = q.user_id \
-             ORDER BY q.user_id",
+            "SELECT q.user_id, u.name, q.agent_id, q.crm_sso_id, u.email FROM qontak_agents q \
+             JOIN users u ON u.id = q.user_id ORDER BY q.user_id",
             &[],
         )
         .await?;
@@ -113,6 +115,7 @@ pub(super) async fn agent_links(c: &impl GenericClient) -> DbResult<Vec<AgentLin
             name: col!(r, 1),
             agent_id: col!(r, 2),
             crm_sso_id: col!(r, 3),
+            email: col!(r, 4),
         });
     }
     Ok(out)

@@ -96,3 +96,64 @@ CREATE TABLE crm_items (
     user_id  TEXT NOT NULL,
     crm_read BOOLEAN NOT NULL                   -- whether the CRM knows it is read
 );
+
+-- step 2: SQLite's step 3 (sign-in: emails and identities, devices, expiring access tokens,
+-- rotating refresh tokens, sign-ins under way, the audit trail)
+ALTER TABLE users ADD COLUMN email TEXT;
+ALTER TABLE users ADD COLUMN disabled_at TIMESTAMPTZ;
+CREATE UNIQUE INDEX users_email ON users (email);
+CREATE TABLE identities (
+    issuer  TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    user_id TEXT NOT NULL REFERENCES users (id),
+    email   TEXT NOT NULL,
+    PRIMARY KEY (issuer, subject)
+);
+CREATE TABLE devices (
+    user_id      TEXT NOT NULL REFERENCES users (id),
+    id           TEXT NOT NULL,
+    name         TEXT NOT NULL DEFAULT '',
+    os           TEXT NOT NULL DEFAULT '',
+    app_version  TEXT NOT NULL DEFAULT '',
+    signed_in    BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at   TIMESTAMPTZ NOT NULL,
+    last_seen_at TIMESTAMPTZ,
+    last_address TEXT,
+    revoked_at   TIMESTAMPTZ,
+    revoked_why  TEXT,
+    idp_refresh  TEXT,
+    PRIMARY KEY (user_id, id)
+);
+INSERT INTO devices (user_id, id, created_at)
+    SELECT user_id, device_id, MIN(created_at) FROM tokens GROUP BY user_id, device_id;
+ALTER TABLE tokens ADD COLUMN expires_at TIMESTAMPTZ;
+CREATE INDEX tokens_device ON tokens (user_id, device_id);
+CREATE TABLE refresh_tokens (
+    hash      TEXT PRIMARY KEY,
+    user_id   TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    issued_at TIMESTAMPTZ NOT NULL,
+    spent_at  TIMESTAMPTZ
+);
+CREATE INDEX refresh_device ON refresh_tokens (user_id, device_id);
+CREATE TABLE sign_ins (
+    state_hash  TEXT PRIMARY KEY,
+    started_at  TIMESTAMPTZ NOT NULL,
+    taken_at    TIMESTAMPTZ,
+    request     TEXT NOT NULL,
+    code_hash   TEXT UNIQUE,
+    user_id     TEXT,
+    coded_at    TIMESTAMPTZ,
+    redeemed_at TIMESTAMPTZ,
+    device_id   TEXT,
+    idp_refresh TEXT
+);
+CREATE TABLE audit (
+    id      BIGSERIAL PRIMARY KEY,
+    at      TIMESTAMPTZ NOT NULL,
+    actor   TEXT NOT NULL,
+    action  TEXT NOT NULL,
+    target  TEXT NOT NULL,
+    address TEXT,
+    detail  TEXT NOT NULL DEFAULT ''
+);

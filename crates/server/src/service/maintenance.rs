@@ -188,6 +188,13 @@ impl<D: Database> Service<D> {
         if due {
             let changes = self.db.prune(now).await?;
             self.publish(&changes);
+            self.db
+                .forget(crate::db::Forget {
+                    sign_ins_before: now - super::signin::SIGN_IN_LIFETIME,
+                    access_before: now - Duration::days(1),
+                    refresh_before: now - super::signin::REFRESH_IDLE,
+                })
+                .await?;
             self.state().last_prune = Some(now);
         }
         self.hub.prune_idle();

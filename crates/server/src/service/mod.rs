@@ -8,10 +8,12 @@
 //!
 //! [`ServiceError`] says what went wrong in the service's own terms; `api::error` maps it to HTTP.
 
+mod accounts;
 mod crm;
 mod maintenance;
 pub mod qontak;
 mod rooms;
+pub mod signin;
 mod tickets;
 
 use std::sync::{Arc, Mutex};
@@ -32,6 +34,7 @@ use crate::hub::{Frame, Hub};
 use crate::presence::PresenceBook;
 use crate::{new_secret, token_hash, Config};
 
+pub use accounts::{read_agents_csv, Actor, ImportReport, ImportRow, IMPORT_COLUMNS};
 use maintenance::MaintenanceState;
 pub use tickets::TICKET_LIFETIME;
 
@@ -50,6 +53,12 @@ pub enum ServiceError {
     Conflict(String),
     #[error("the token is not valid")]
     Unauthorized,
+    /// Something this server is not set up for (sign-in without an identity provider).
+    #[error("{0}")]
+    NotConfigured(&'static str),
+    /// The identity provider cannot be reached or read.
+    #[error("{0}")]
+    IdentityProvider(String),
     /// MW-2: client routes are closed; come back after `retry_after` seconds.
     #[error("under maintenance")]
     Maintenance { until: Option<DateTime<Utc>>, retry_after: u64 },
@@ -78,9 +87,9 @@ impl From<DbError> for ServiceError {
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
 
-/// How long a client token found in the database is known without asking it again. Tokens are
-/// only ever added (a device's new token replaces nothing), so remembering one cannot let a
-/// revoked token in.
+/// How long a client token found in the database is known without asking it again. A revoked
+/// device's tokens are forgotten at once on every node (`Signal::Revoked`), and an expiring token
+/// is remembered with its expiry, so remembering one cannot let a revoked or expired token in.
 const TOKEN_MEMORY: std::time::Duration = std::time::Duration::from_secs(60);
 /// Tokens remembered at most (about 200 bytes each).
 const TOKENS_REMEMBERED: usize = 100_000;
@@ -105,7 +114,16 @@ pub struct Service<D> {
     pub bridge: crate::bridge::Bridge,
     intake: qontak::IntakeState,
     /// Client tokens recently found, by hash (see `authenticate`).
-    tokens: Mutex<std::collections::HashMap<String, (Device, std::time::Instant)>>,
+    tokens: Mutex<std::collections::HashMap<String, KnownToken>>,
+    /// Sign-in through the identity provider (idle without `config.oidc`).
+    signin: signin::SignInState,
+}
+
+/// A client token found in the database, remembered for a while.
+struct KnownToken {
+    device: Device,
+    expires_at: Option<DateTime<Utc>>,
+    found: std::time::Instant,
 }
 
 impl<D: Database> Service<D> {
@@ -123,6 +141,7 @@ impl<D: Database> Service<D> {
             bridge: crate::bridge::Bridge::default(),
             intake: qontak::IntakeState::default(),
             tokens: Mutex::default(),
+            signin: signin::SignInState::default(),
         }))
     }
 
@@ -184,26 +203,26 @@ impl<D: Database> Service<D> {
     pub async fn authenticate(&self, token: &str) -> ServiceResult<Device> {
         let hash = token_hash(token);
         let now = std::time::Instant::now();
-        if let Some((device, at)) = self.known_tokens().get(&hash) {
-            if now.duration_since(*at) < TOKEN_MEMORY {
-                return Ok(device.clone());
+        let time = self.clock.now();
+        if let Some(known) = self.known_tokens().get(&hash) {
+            if now.duration_since(known.found) < TOKEN_MEMORY && known.expires_at.is_none_or(|e| e > time) {
+                return Ok(known.device.clone());
             }
         }
-        let device = self.db.device(hash.clone()).await?.ok_or(ServiceError::Unauthorized)?;
+        let found = self.db.device(hash.clone(), time).await?.ok_or(ServiceError::Unauthorized)?;
         let mut known = self.known_tokens();
         if known.len() >= TOKENS_REMEMBERED {
-            known.retain(|_, (_, at)| now.duration_since(*at) < TOKEN_MEMORY);
+            known.retain(|_, k| now.duration_since(k.found) < TOKEN_MEMORY);
             if known.len() >= TOKENS_REMEMBERED {
                 known.clear();
             }
         }
-        known.insert(hash, (device.clone(), now));
+        let device = found.device.clone();
+        known.insert(hash, KnownToken { device: found.device, expires_at: found.expires_at, found: now });
         Ok(device)
     }
 
-    fn known_tokens(
-        &self,
-    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, (Device, std::time::Instant)>> {
+    fn known_tokens(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, KnownToken>> {
         self.tokens.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -303,6 +322,7 @@ impl<D: Database> Service<D> {
                 self.take_presence(&user, &device, report, at);
             }
             Signal::Maintenance(change) => self.follow_maintenance(change).await?,
+            Signal::Revoked { user, devices } => self.drop_devices(&user, &devices),
             Signal::Resync => {
                 self.hub.wake_all();
                 self.reload_windows().await?;

@@ -4,6 +4,7 @@
 //! [`notifications`] the items, their read state and the producer events; [`qontak`] the Qontak and
 //! CRM tables. The schema is `schema.sql`, in the steps `db::schema` describes.
 
+mod accounts;
 mod feed;
 mod notifications;
 mod qontak;
@@ -24,8 +25,10 @@ use lonceng_domain::time::to_ms;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::db::{
-    schema, Acted, AgentLink, Applied, Database, DbError, DbResult, DeadLetter, Device, ListFilter, MarkAll,
-    NewDeadLetter, NewToken, RoomJob, Signal, UserChange, WebhookSecret,
+    schema, Acted, AgentLink, Applied, AuditEntry, Authenticated, Database, DbError, DbResult, DeadLetter,
+    Device, DeviceInfo, Forget, Identity, ListFilter, MarkAll, NewAudit, NewDeadLetter, NewDevice, NewToken,
+    NewTokens, Redeemed, Refreshed, RoomJob, SignIn, SignInRequest, Signal, SignedInUser, UserChange,
+    WebhookSecret,
 };
 
 /// The schema, in steps (`db::schema`).
@@ -103,13 +106,12 @@ impl Database for SqliteDb {
         self.run(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
     }
 
-    fn device(&self, token_hash: String) -> impl Future<Output = DbResult<Option<Device>>> + Send {
-        self.run(move |c| {
-            Ok(c.query_row("SELECT user_id, device_id FROM tokens WHERE hash = ?1", [token_hash], |r| {
-                Ok(Device { user_id: r.get(0)?, device_id: r.get(1)? })
-            })
-            .optional()?)
-        })
+    fn device(
+        &self,
+        token_hash: String,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<Option<Authenticated>>> + Send {
+        self.run(move |c| accounts::device(c, &token_hash, now))
     }
 
     fn add_user(&self, id: String, name: String) -> impl Future<Output = DbResult<()>> + Send {
@@ -123,16 +125,116 @@ impl Database for SqliteDb {
     }
 
     fn add_token(&self, t: NewToken) -> impl Future<Output = DbResult<()>> + Send {
+        self.run(move |c| accounts::add_token(c, &t))
+    }
+
+    fn start_sign_in(
+        &self,
+        state_hash: String,
+        request: SignInRequest,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<()>> + Send {
+        self.run(move |c| accounts::start_sign_in(c, &state_hash, &request, at))
+    }
+
+    fn take_sign_in(
+        &self,
+        state_hash: String,
+        since: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<Option<SignInRequest>>> + Send {
+        self.run(move |c| accounts::take_sign_in(c, &state_hash, since, at))
+    }
+
+    fn code_sign_in(
+        &self,
+        state_hash: String,
+        code_hash: String,
+        user_id: String,
+        idp_refresh: Option<String>,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<()>> + Send {
         self.run(move |c| {
-            let tx = c.transaction()?;
-            writes::ensure_user(&tx, &t.user_id)?;
-            tx.execute(
-                "INSERT OR REPLACE INTO tokens (hash, user_id, device_id, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![t.hash, t.user_id, t.device_id, to_ms(t.at)],
-            )?;
-            tx.commit()?;
-            Ok(())
+            accounts::code_sign_in(c, &state_hash, &code_hash, &user_id, idp_refresh.as_deref(), at)
         })
+    }
+
+    fn set_idp_refresh(
+        &self,
+        device: Device,
+        sealed: Option<String>,
+    ) -> impl Future<Output = DbResult<()>> + Send {
+        self.run(move |c| accounts::set_idp_refresh(c, &device, sealed.as_deref()))
+    }
+
+    fn coded_sign_in(&self, code_hash: String) -> impl Future<Output = DbResult<Option<SignIn>>> + Send {
+        self.run(move |c| accounts::coded_sign_in(c, &code_hash))
+    }
+
+    fn redeem_code(
+        &self,
+        code_hash: String,
+        since: DateTime<Utc>,
+        device: NewDevice,
+        tokens: NewTokens,
+    ) -> impl Future<Output = DbResult<Redeemed>> + Send {
+        self.run(move |c| accounts::redeem_code(c, &code_hash, since, &device, &tokens))
+    }
+
+    fn refresh(
+        &self,
+        refresh_hash: String,
+        since: DateTime<Utc>,
+        tokens: NewTokens,
+    ) -> impl Future<Output = DbResult<Refreshed>> + Send {
+        self.run(move |c| accounts::refresh(c, &refresh_hash, since, &tokens))
+    }
+
+    fn sign_in_user(&self, identity: Identity) -> impl Future<Output = DbResult<SignedInUser>> + Send {
+        self.run(move |c| accounts::sign_in_user(c, &identity))
+    }
+
+    fn devices(&self, user_id: String) -> impl Future<Output = DbResult<Option<Vec<DeviceInfo>>>> + Send {
+        self.run(move |c| accounts::devices(c, &user_id))
+    }
+
+    fn revoke(
+        &self,
+        user_id: String,
+        device_id: Option<String>,
+        why: String,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<Vec<String>>> + Send {
+        self.run(move |c| accounts::revoke(c, &user_id, device_id.as_deref(), &why, at))
+    }
+
+    fn set_disabled(
+        &self,
+        user_id: String,
+        disabled: bool,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<Option<Vec<String>>>> + Send {
+        self.run(move |c| accounts::set_disabled(c, &user_id, disabled, at))
+    }
+
+    fn person(&self, email: String, name: String) -> impl Future<Output = DbResult<String>> + Send {
+        self.run(move |c| accounts::person(c, &email, &name))
+    }
+
+    fn add_audit(&self, entry: NewAudit) -> impl Future<Output = DbResult<()>> + Send {
+        self.run(move |c| accounts::add_audit(c, &entry))
+    }
+
+    fn audit(
+        &self,
+        limit: usize,
+        before: Option<i64>,
+    ) -> impl Future<Output = DbResult<Vec<AuditEntry>>> + Send {
+        self.run(move |c| accounts::audit(c, limit, before))
+    }
+
+    fn forget(&self, what: Forget) -> impl Future<Output = DbResult<()>> + Send {
+        self.run(move |c| accounts::forget(c, &what))
     }
 
     fn apply_event(

@@ -82,9 +82,10 @@ pub(super) fn link_agent(
     crm_sso_id: Option<String>,
 ) -> DbResult<Option<AgentLink>> {
     let tx = c.transaction()?;
-    let name: Option<String> =
-        tx.query_row("SELECT name FROM users WHERE id = ?1", [user_id], |r| r.get(0)).optional()?;
-    let Some(name) = name else { return Ok(None) };
+    let user: Option<(String, Option<String>)> = tx
+        .query_row("SELECT name, email FROM users WHERE id = ?1", [user_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((name, email)) = user else { return Ok(None) };
     for (column, value) in [("agent_id", &agent_id), ("crm_sso_id", &crm_sso_id)] {
         let Some(value) = value else { continue };
         let other: Option<String> = tx
@@ -107,15 +108,23 @@ pub(super) fn link_agent(
         )?;
     }
     tx.commit()?;
-    Ok(Some(AgentLink { user_id: user_id.to_owned(), name, agent_id, crm_sso_id }))
+    Ok(Some(AgentLink { user_id: user_id.to_owned(), name, agent_id, crm_sso_id, email }))
 }
 
 pub(super) fn agent_links(c: &Connection) -> DbResult<Vec<AgentLink>> {
     Ok(c.prepare_cached(
-        "SELECT q.user_id, u.name, q.agent_id, q.crm_sso_id FROM qontak_agents q JOIN users u ON u.id = q.user_id \
-         ORDER BY q.user_id",
+        "SELECT q.user_id, u.name, q.agent_id, q.crm_sso_id, u.email FROM qontak_agents q \
+         JOIN users u ON u.id = q.user_id ORDER BY q.user_id",
     )?
-    .query_map([], |r| Ok(AgentLink { user_id: r.get(0)?, name: r.get(1)?, agent_id: r.get(2)?, crm_sso_id: r.get(3)? }))?
+    .query_map([], |r| {
+        Ok(AgentLink {
+            user_id: r.get(0)?,
+            name: r.get(1)?,
+            agent_id: r.get(2)?,
+            crm_sso_id: r.get(3)?,
+            email: r.get(4)?,
+        })
+    })?
     .collect::<Result<Vec<_>, _>>()?)
 }
 

@@ -98,3 +98,65 @@ CREATE TABLE crm_items (
     user_id  TEXT NOT NULL,
     crm_read INTEGER NOT NULL                -- whether the CRM knows it is read
 );
+
+-- step 3: sign-in through the organisation's identity provider: people's emails and identities,
+-- devices (with an admin's tokens as devices too), expiring access tokens, rotating refresh tokens,
+-- sign-ins under way, and the audit trail
+ALTER TABLE users ADD COLUMN email TEXT;        -- lower case: the human key of an imported agent
+ALTER TABLE users ADD COLUMN disabled_at INTEGER;
+CREATE UNIQUE INDEX users_email ON users (email);
+CREATE TABLE identities (
+    issuer  TEXT NOT NULL,
+    subject TEXT NOT NULL,                      -- the identity provider's `sub`: stable
+    user_id TEXT NOT NULL REFERENCES users (id),
+    email   TEXT NOT NULL,
+    PRIMARY KEY (issuer, subject)
+);
+CREATE TABLE devices (
+    user_id      TEXT NOT NULL REFERENCES users (id),
+    id           TEXT NOT NULL,
+    name         TEXT NOT NULL DEFAULT '',
+    os           TEXT NOT NULL DEFAULT '',
+    app_version  TEXT NOT NULL DEFAULT '',
+    signed_in    INTEGER NOT NULL DEFAULT 0,    -- 1: through the identity provider; 0: an admin's token
+    created_at   INTEGER NOT NULL,
+    last_seen_at INTEGER,
+    last_address TEXT,
+    revoked_at   INTEGER,
+    revoked_why  TEXT,
+    idp_refresh  TEXT,                          -- the identity provider's refresh token, sealed
+    PRIMARY KEY (user_id, id)
+);
+INSERT INTO devices (user_id, id, created_at)
+    SELECT user_id, device_id, MIN(created_at) FROM tokens GROUP BY user_id, device_id;
+ALTER TABLE tokens ADD COLUMN expires_at INTEGER;   -- NULL: an admin's token, good until revoked
+CREATE INDEX tokens_device ON tokens (user_id, device_id);
+CREATE TABLE refresh_tokens (
+    hash      TEXT PRIMARY KEY,                 -- SHA-256, hex
+    user_id   TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    issued_at INTEGER NOT NULL,
+    spent_at  INTEGER                           -- used once; a second use revokes the device
+);
+CREATE INDEX refresh_device ON refresh_tokens (user_id, device_id);
+CREATE TABLE sign_ins (
+    state_hash  TEXT PRIMARY KEY,               -- SHA-256 of the state sent to the identity provider
+    started_at  INTEGER NOT NULL,
+    taken_at    INTEGER,                       -- the identity provider answered (once)
+    request     TEXT NOT NULL,                  -- db::SignIn's request, JSON
+    code_hash   TEXT UNIQUE,                    -- the one-time code handed to the app, SHA-256
+    user_id     TEXT,
+    coded_at    INTEGER,
+    redeemed_at INTEGER,
+    device_id   TEXT,                           -- the device the code made
+    idp_refresh TEXT                            -- the identity provider's refresh token, sealed
+);
+CREATE TABLE audit (
+    id      INTEGER PRIMARY KEY,
+    at      INTEGER NOT NULL,
+    actor   TEXT NOT NULL,
+    action  TEXT NOT NULL,
+    target  TEXT NOT NULL,
+    address TEXT,
+    detail  TEXT NOT NULL DEFAULT ''
+);

@@ -16,4 +16,5 @@ mod producers;
 mod qontak;
 mod reads;
 mod retention;
+mod signin;
 mod streams;

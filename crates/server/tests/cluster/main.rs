@@ -10,6 +10,9 @@
 mod harness;
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use harness::*;
 use reqwest::StatusCode;
@@ -261,4 +264,77 @@ async fn mw2_mw3_postgres_restarting_gives_clear_503s_and_loses_nothing_acknowle
         .map(|n| n["params"]["object_name"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(listed, acknowledged.iter().cloned().collect::<BTreeSet<_>>());
+}
+
+/// A stream opened once (never again): whether it is open, and when it ended.
+struct Watched {
+    open: Arc<AtomicBool>,
+    ended: Arc<Mutex<Option<Instant>>>,
+}
+
+fn watch_stream(url: String, token: String) -> Watched {
+    let (open, ended) = (Arc::new(AtomicBool::new(false)), Arc::new(Mutex::new(None)));
+    let (o, e) = (open.clone(), ended.clone());
+    tokio::spawn(async move {
+        let resp = reqwest::Client::new().get(url).bearer_auth(token).send().await.expect("the stream opens");
+        assert_eq!(resp.status(), StatusCode::OK);
+        let mut body = resp.bytes_stream();
+        // The first frame (presence) says the stream is being served.
+        if let Some(Ok(_)) = futures_util::StreamExt::next(&mut body).await {
+            o.store(true, Ordering::SeqCst);
+        }
+        while let Some(Ok(_)) = futures_util::StreamExt::next(&mut body).await {}
+        *e.lock().unwrap() = Some(Instant::now());
+    });
+    Watched { open, ended }
+}
+
+// ORG-2
+#[tokio::test]
+#[ignore = "needs PostgreSQL and nginx: scripts/test.sh"]
+async fn org_2_a_device_signed_out_on_one_node_is_signed_out_on_every_node_within_a_second() {
+    let d = deploy().await;
+    let urls: Vec<String> = d.nodes.iter().map(|n| n.url("")).collect();
+    let lost = token(&urls[0], "u-1", "lost-laptop").await;
+    let kept = token(&urls[0], "u-1", "desktop").await;
+    let http = reqwest::Client::new();
+    // The lost laptop streams from every node (as it would after failovers); the desktop from C.
+    let streams: Vec<_> = urls.iter().map(|u| watch_stream(format!("{u}/v1/stream"), lost.clone())).collect();
+    let desktop = Follower::start(format!("{}/v1/stream", urls[2]), kept.clone());
+    until("every stream is open", || async {
+        streams.iter().all(|s| s.open.load(Ordering::SeqCst)) && desktop.connections() == 1
+    })
+    .await;
+    for u in &urls {
+        // Each node has the laptop's token in its memory of recent tokens.
+        assert_eq!(send(http.get(format!("{u}/v1/me")).bearer_auth(&lost)).await.0, StatusCode::OK);
+    }
+
+    // Timed from the admin's request: the revocation is done before its answer arrives.
+    let revoked_at = Instant::now();
+    let (s, body) = send(
+        http.post(format!("{}/v1/admin/users/u-1/devices/lost-laptop/revoke", urls[0])).bearer_auth(ADMIN),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    until("every node ended the laptop's stream", || async {
+        streams.iter().all(|s| s.ended.lock().unwrap().is_some())
+    })
+    .await;
+    for (node, watched) in urls.iter().zip(&streams) {
+        let after = watched.ended.lock().unwrap().unwrap().saturating_duration_since(revoked_at);
+        eprintln!("{node}: the revoked device's stream ended {after:?} after the admin asked");
+        assert!(after < Duration::from_secs(1), "{node}: the stream ended {after:?} after the revocation");
+    }
+    for u in &urls {
+        assert_eq!(
+            send(http.get(format!("{u}/v1/me")).bearer_auth(&lost)).await.0,
+            StatusCode::UNAUTHORIZED,
+            "{u}"
+        );
+        assert_eq!(send(http.get(format!("{u}/v1/me")).bearer_auth(&kept)).await.0, StatusCode::OK, "{u}");
+    }
+    // The desktop's stream goes on: an item still reaches it.
+    assert_eq!(produce(&urls[1], &mention("after", "u-1")).await.0, StatusCode::OK);
+    until("the desktop still receives", || async { desktop.created() == ["after"] }).await;
 }

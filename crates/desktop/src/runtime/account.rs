@@ -1,0 +1,184 @@
+//! ORG-1 on the desktop: signing in through the organisation's identity provider, staying signed
+//! in, and being signed out. "Sign in" opens the system browser at the server's sign-in page and
+//! waits on a loopback port (`lonceng_client::auth::loopback`); the device credentials it brings
+//! back go to the keyring and sync starts with them, renewing them as they run out. When the
+//! organisation signs the device out (or the person leaves the group that may use Lonceng), the
+//! next renewal is refused: the credentials go, sync stops, the list stays readable, and the window
+//! and the tray say so with "Sign in again". An admin's pasted token stays possible (Advanced).
+
+use std::sync::Arc;
+
+use lonceng_client::auth::loopback::{self, DeviceInfo, SignInError};
+use lonceng_client::auth::{Credentials, Keep, Renewing, SIGNED_OUT};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::AppError;
+use crate::keyring::SecretKind;
+use crate::settings::{AccountView, SourceKind};
+use crate::views::UiEvent;
+
+use super::Desktop;
+
+/// What the device tells the server about itself (the admin's list of devices).
+fn this_device() -> DeviceInfo {
+    let host = std::env::var("COMPUTERNAME")
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_owned()))
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "this computer".into());
+    let os = match std::env::consts::OS {
+        "windows" => "Windows",
+        "linux" => "Linux",
+        "macos" => "macOS",
+        other => other,
+    };
+    DeviceInfo { name: host, os: os.into(), app_version: env!("CARGO_PKG_VERSION").into() }
+}
+
+impl Desktop {
+    pub fn account(&self) -> AccountView {
+        let held = self.held();
+        let server = self.settings_snapshot().server_url;
+        let creds = held.credentials.as_ref().filter(|c| c.server == server.trim());
+        AccountView {
+            signed_in_as: creds.map(|c| c.user_id.clone()),
+            signed_out: held.signed_out.clone(),
+            signing_in: self.signing_in.lock().unwrap_or_else(|p| p.into_inner()).is_some(),
+        }
+    }
+
+    /// Whether the tray offers "Sign in" (`Some(true)`: "Sign in again", the organisation signed
+    /// the app out): a Lonceng server is set, and neither a sign-in nor an admin's token is held.
+    pub fn needs_sign_in(&self) -> Option<bool> {
+        let settings = self.settings_snapshot();
+        let held = self.held();
+        let signed_in = held.credentials.as_ref().is_some_and(|c| c.server == settings.server_url.trim());
+        // Not before the keyring has been read: it may hold a sign-in.
+        let wanted = !self.demo
+            && held.token_store.is_some()
+            && settings.source == SourceKind::Server
+            && !settings.server_url.trim().is_empty()
+            && !signed_in
+            && held.token.is_none();
+        wanted.then_some(held.signed_out.is_some())
+    }
+
+    /// Signs in through the organisation's identity provider: opens the browser and waits for it
+    /// (a few minutes at most). A second call replaces a sign-in still waiting.
+    pub async fn sign_in(&self) -> Result<AccountView, AppError> {
+        let settings = self.settings_snapshot();
+        let server = settings.server_url.trim().to_owned();
+        if self.demo {
+            return Err(AppError::Invalid("the demo is signed in already".into()));
+        }
+        if server.is_empty() || settings.source != SourceKind::Server {
+            return Err(AppError::Invalid("enter your organisation's server address first".into()));
+        }
+        let cancel = CancellationToken::new();
+        let id = self.sign_ins.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Some((_, previous)) =
+            self.signing_in.lock().unwrap_or_else(|p| p.into_inner()).replace((id, cancel.clone()))
+        {
+            previous.cancel();
+        }
+        (self.notify)(UiEvent::Settings);
+        let result = self.sign_in_with(&server, &cancel).await;
+        {
+            // Only this sign-in's own slot is cleared: a newer one may have taken it.
+            let mut slot = self.signing_in.lock().unwrap_or_else(|p| p.into_inner());
+            if slot.as_ref().is_some_and(|(held, _)| *held == id) {
+                *slot = None;
+            }
+        }
+        (self.notify)(UiEvent::Settings);
+        let creds = result?;
+        tracing::info!(user = %creds.user_id, device = %creds.device_id, "signed in");
+        self.keep_credentials(Some(creds)).await;
+        self.reconnect().await;
+        Ok(self.account())
+    }
+
+    async fn sign_in_with(&self, server: &str, cancel: &CancellationToken) -> Result<Credentials, AppError> {
+        let refused = |e: SignInError| AppError::Invalid(format!("signing in: {e}"));
+        let (url, pending) = loopback::start(server, &this_device()).await.map_err(refused)?;
+        self.opener
+            .open(&url)
+            .map_err(|e| AppError::Invalid(format!("the browser cannot be opened: {e}")))?;
+        let clock = self.clock.clone();
+        tokio::select! {
+            _ = cancel.cancelled() => Err(refused(SignInError::Replaced)),
+            done = pending.finish(move || clock.now()) => done.map_err(refused),
+        }
+    }
+
+    /// Signs this device out: the server forgets its credentials, and so does the keyring.
+    pub async fn sign_out(&self) -> Result<(), AppError> {
+        let creds = self.held().credentials.clone();
+        if let Some(c) = creds {
+            let url = format!("{}/v1/auth/sign-out", c.server.trim_end_matches('/'));
+            // The server may be out of reach: the device forgets its credentials all the same.
+            let answer = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(&c.access_token)
+                .timeout(std::time::Duration::from_secs(10))
+                .send()
+                .await;
+            if let Err(e) = answer {
+                tracing::warn!(error = %e, "the server was not told of the sign-out");
+            }
+        }
+        self.keep_credentials(None).await;
+        self.held().signed_out = None;
+        self.reconnect().await;
+        (self.notify)(UiEvent::Settings);
+        Ok(())
+    }
+
+    /// Keeps new credentials (or forgets them) in the keyring and in memory.
+    pub(super) async fn keep_credentials(&self, creds: Option<Credentials>) {
+        match &creds {
+            Some(c) => match serde_json::to_string(c) {
+                Ok(json) => {
+                    if let Err(e) = self.secrets.write(SecretKind::DeviceCredentials, &json).await {
+                        tracing::error!(error = %e, "the sign-in cannot be kept: it lasts until Lonceng quits");
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "the sign-in cannot be written"),
+            },
+            None => self.secrets.forget(SecretKind::DeviceCredentials).await,
+        }
+        let mut held = self.held();
+        if creds.is_some() {
+            held.signed_out = None;
+        }
+        held.credentials = creds;
+    }
+
+    /// The source's bearer for these credentials: renewals are kept, and a refusal signs the app
+    /// out (the window and the tray say so; the list stays).
+    pub(super) fn renewing(&self, creds: Credentials) -> Option<Arc<Renewing>> {
+        let me = self.me.clone();
+        let keep: Keep = Arc::new(move |fresh: Option<Credentials>| {
+            let Some(app) = me.upgrade() else { return };
+            tokio::spawn(async move {
+                let signed_out = fresh.is_none();
+                app.keep_credentials(fresh).await;
+                if signed_out {
+                    tracing::warn!("the organisation signed this device out");
+                    app.held().signed_out = Some(SIGNED_OUT.into());
+                    app.reconnect().await;
+                    (app.notify)(UiEvent::Settings);
+                    (app.notify)(UiEvent::Status);
+                }
+            });
+        });
+        match Renewing::new(creds, self.clock.clone(), keep) {
+            Ok(r) => Some(Arc::new(r)),
+            Err(e) => {
+                tracing::error!(error = %e, "the sign-in cannot be used");
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! ORG-1 on the desktop: the real runtime signs in through the real server and a test identity
+//! provider (the browser is a recording opener that follows the redirects as a browser would, back
+//! to the app's loopback listener), syncs with the device credentials, renews them as they run out,
+//! and is signed out when the organisation revokes the device: the window and the tray say so, the
+//! list stays, and signing in again works. No token is typed anywhere.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use lonceng_client::auth::{Credentials, SIGNED_OUT};
+use lonceng_client::sync::{BoxFut, ConnState};
+use lonceng_client::toast::{ChatWindowMatch, Focus, FocusProbe, Notifier, NotifyError, Toast};
+use lonceng_desktop::focus::ChatFocus;
+use lonceng_desktop::keyring::{SecretKind, Secrets, TokenStore};
+use lonceng_desktop::ports::Ports;
+use lonceng_desktop::runtime::{Desktop, Options};
+use lonceng_desktop::settings::SettingsChanges;
+use lonceng_domain::clock::{Clock, ManualClock};
+use lonceng_domain::link::Opener;
+use lonceng_e2e::idp::{Idp, Person, CLIENT_ID, CLIENT_SECRET};
+use lonceng_e2e::{mention, server_config};
+use lonceng_server::service::signin::OidcConfig;
+use lonceng_server::service::Actor;
+
+const EMAIL: &str = "sari@example.co.id";
+
+/// The keyring, in memory.
+#[derive(Default)]
+struct Vault(Mutex<HashMap<&'static str, String>>);
+
+fn key(kind: SecretKind) -> &'static str {
+    match kind {
+        SecretKind::SignInToken => "token",
+        SecretKind::CrmClientSecret => "crm",
+        SecretKind::DeviceCredentials => "credentials",
+    }
+}
+
+impl Secrets for Vault {
+    fn read(&self, kind: SecretKind) -> BoxFut<'_, (Option<String>, TokenStore)> {
+        let v = self.0.lock().unwrap().get(key(kind)).cloned();
+        Box::pin(async move {
+            let store = if v.is_some() { TokenStore::Keyring } else { TokenStore::None };
+            (v, store)
+        })
+    }
+    fn write<'a>(&'a self, kind: SecretKind, value: &'a str) -> BoxFut<'a, Result<TokenStore, String>> {
+        self.0.lock().unwrap().insert(key(kind), value.to_owned());
+        Box::pin(async { Ok(TokenStore::Keyring) })
+    }
+    fn forget(&self, kind: SecretKind) -> BoxFut<'_, ()> {
+        self.0.lock().unwrap().remove(key(kind));
+        Box::pin(async {})
+    }
+}
+
+impl Vault {
+    fn credentials(&self) -> Option<Credentials> {
+        self.0.lock().unwrap().get("credentials").map(|j| serde_json::from_str(j).unwrap())
+    }
+}
+
+/// The system browser: follows each redirect as a browser would, and keeps the last page's text.
+#[derive(Default)]
+struct Browser {
+    /// Off: the page is "opened" and nobody signs in (an abandoned sign-in).
+    signs_in: AtomicBool,
+    pages: Arc<Mutex<Vec<String>>>,
+}
+
+impl Opener for Browser {
+    fn open(&self, url: &str) -> Result<(), String> {
+        if !self.signs_in.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let (mut at, pages) = (url.to_owned(), self.pages.clone());
+        // The opener returns at once, as the real one does; the "browser" runs meanwhile.
+        tokio::spawn(async move {
+            let http =
+                reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+            for _ in 0..6 {
+                let resp = http.get(&at).send().await.unwrap();
+                match resp.headers().get("location") {
+                    Some(to) => at = to.to_str().unwrap().to_owned(),
+                    None => {
+                        let text = resp.text().await.unwrap();
+                        pages.lock().unwrap().push(text);
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
+}
+
+struct Away;
+impl FocusProbe for Away {
+    fn focus(&self) -> Focus {
+        Focus::ChatNotFocused
+    }
+}
+impl ChatFocus for Away {
+    fn set_matcher(&self, _: ChatWindowMatch) {}
+}
+
+struct NoToasts;
+impl Notifier for NoToasts {
+    fn show(&self, _: Toast, _: Option<u32>) -> BoxFut<'_, Result<u32, NotifyError>> {
+        Box::pin(async { Ok(1) })
+    }
+    fn close(&self, _: u32) -> BoxFut<'_, Result<(), NotifyError>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+async fn until(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !f() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn org_1_the_app_signs_in_in_the_browser_renews_and_is_signed_out_by_the_organisation() {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let idp = Idp::start(clock.clone(), Person::new("sub-sari", EMAIL)).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let mut config = server_config();
+    config.oidc = Some(OidcConfig {
+        issuer: idp.issuer.clone(),
+        client_id: CLIENT_ID.into(),
+        client_secret: CLIENT_SECRET.into(),
+        public_url: url.clone(),
+        allowed_domains: vec!["example.co.id".into()],
+        required_group: None,
+        groups_claim: "groups".into(),
+        extra_scopes: Vec::new(),
+        clock_skew: chrono::Duration::seconds(60),
+        access_lifetime: chrono::Duration::hours(1),
+    });
+    let db = lonceng_server::sqlite::SqliteDb::in_memory().unwrap();
+    let server = lonceng_server::start(db, config, clock.clone(), listener).await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Arc::new(Vault::default());
+    let browser = Arc::new(Browser::default());
+    let ports = Ports {
+        clock: clock.clone(),
+        opener: browser.clone(),
+        notifier: Box::new(|_| Arc::new(NoToasts)),
+        focus: Arc::new(Away),
+        secrets: vault.clone(),
+    };
+    let options = Options {
+        data_dir: dir.path().to_path_buf(),
+        demo: false,
+        demo_pace: Duration::from_secs(1),
+        demo_events: None,
+        autostart_exe: None,
+        policy: Default::default(),
+    };
+    let app = Desktop::start_with(options, Arc::new(|_| {}), ports).await.unwrap();
+    app.save_settings(SettingsChanges { server_url: Some(url.clone()), ..SettingsChanges::default() })
+        .await
+        .unwrap();
+    until("the keyring was read", || app.needs_sign_in().is_some()).await;
+    assert_eq!(app.needs_sign_in(), Some(false), "the tray offers Sign in");
+    match app.status().state {
+        ConnState::Offline { reason, .. } => assert!(reason.contains("Sign in"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+
+    // An abandoned sign-in is replaced by the next click, which completes.
+    let waiting = tokio::spawn({
+        let app = app.clone();
+        async move { app.sign_in().await }
+    });
+    until("the first sign-in waits for the browser", || app.account().signing_in).await;
+    browser.signs_in.store(true, Ordering::SeqCst);
+    let account = app.sign_in().await.unwrap();
+    assert_eq!(account.signed_in_as.as_deref(), Some(EMAIL));
+    assert!(waiting.await.unwrap().is_err(), "the first sign-in was replaced");
+    let pages = browser.pages.lock().unwrap().clone();
+    assert!(pages.last().is_some_and(|p| p.contains("You can close this tab")), "{pages:?}");
+    assert!(!app.account().signing_in);
+    let kept = vault.credentials().expect("the keyring holds the credentials");
+    assert_eq!((kept.server.as_str(), kept.user_id.as_str()), (url.as_str(), EMAIL));
+    assert_eq!(app.needs_sign_in(), None, "signed in: the tray offers no sign-in");
+    let view = app.settings();
+    assert!(
+        !serde_json::to_string(&view).unwrap().contains(&kept.access_token),
+        "no token reaches the window"
+    );
+
+    // Synced with those credentials: the agent's item arrives.
+    until("connected", || matches!(app.status().state, ConnState::Connected { .. })).await;
+    server.service.submit(mention("m-1", EMAIL, clock.now())).await.unwrap();
+    until("the item arrives", || app.counts().map(|c| c.total).unwrap_or(0) == 1).await;
+
+    // An hour later the access token has run out: the next request renews it, silently.
+    clock.advance(chrono::Duration::minutes(61));
+    server.service.submit(mention("m-2", EMAIL, clock.now())).await.unwrap();
+    let first = kept.refresh_token.clone();
+    let general = lonceng_client::store::Scope::new(lonceng_domain::model::Tab::General, None).unwrap();
+    let id = app.page(general, false, None, 10).unwrap().items[0].id.clone();
+    app.mark_read(&id).unwrap();
+    until("renewed and kept", || vault.credentials().is_some_and(|c| c.refresh_token != first)).await;
+
+    // The organisation signs the device out: the stream ends, renewing is refused, the app says so.
+    let device = vault.credentials().unwrap().device_id;
+    server.service.revoke_devices(&Actor::admin(None), EMAIL, Some(&device)).await.unwrap();
+    until("signed out", || app.account().signed_out.is_some()).await;
+    assert_eq!(app.account().signed_out.as_deref(), Some(SIGNED_OUT));
+    assert!(vault.credentials().is_none(), "the keyring no longer holds them");
+    assert_eq!(app.needs_sign_in(), Some(true), "the tray offers Sign in again");
+    until(
+        "offline, saying why",
+        || matches!(app.status().state, ConnState::Offline { ref reason, .. } if reason == SIGNED_OUT),
+    )
+    .await;
+    assert!(app.counts().unwrap().total >= 1, "the list stays readable");
+
+    // One click signs in again.
+    let again = app.sign_in().await.unwrap();
+    assert_eq!(again.signed_in_as.as_deref(), Some(EMAIL));
+    assert_eq!(app.account().signed_out, None);
+    until("connected again", || matches!(app.status().state, ConnState::Connected { .. })).await;
+
+    // Signing out on the device: the server forgets it too.
+    let creds = vault.credentials().unwrap();
+    app.sign_out().await.unwrap();
+    assert!(vault.credentials().is_none());
+    let me = reqwest::Client::new()
+        .get(format!("{url}/v1/me"))
+        .bearer_auth(&creds.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 401);
+    app.stop().await;
+    server.stop().await;
+}
