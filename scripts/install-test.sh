@@ -113,6 +113,10 @@ echo "$doctor" | grep -q "http://127.0.0.1:9" || fail "the policy's server is th
 echo "$doctor" | grep -q "policy in /etc/lonceng/policy.json could not be used: autostart: expected true or false" ||
   fail "doctor names the policy's wrong entry: $doctor"
 rm "$R/etc/lonceng/policy.json"
+# ORG-1: the package makes Lonceng the handler of lonceng://sign-in links an admin sends.
+menu="$R/usr/share/applications/Lonceng.desktop"
+grep -qx 'MimeType=x-scheme-handler/lonceng;' "$menu" || fail "no handler for sign-in links: $(cat "$menu")"
+grep -qx 'Exec=lonceng %u' "$menu" || fail "the link is not handed to the app: $(cat "$menu")"
 n=$((200 + RANDOM % 400))
 while [[ -e /tmp/.X11-unix/X$n || -e /tmp/.X$n-lock ]]; do n=$((n + 1)); done
 DISPLAY_NAME=":$n"

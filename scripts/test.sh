@@ -9,6 +9,8 @@ say "UI: install, type-check, build"
 # `npm install`, not `npm ci`: it keeps the locked versions and tolerates a lock file written on a
 # machine that records only its own platform's optional packages.
 (cd ui && npm install --no-audit --no-fund --loglevel=error && npm run build --silent)
+# The real OpenID provider the sign-in suite signs in with (tests/gui/signin.test.mjs).
+(cd tests/idp && npm install --no-audit --no-fund --loglevel=error)
 say "UI unit tests (vitest)"
 (cd ui && npx vitest run)
 say "UI browser tests (headless Chromium against the web mock)"
@@ -31,7 +33,7 @@ cargo build --locked -p lonceng --features demo
 # The recording notification server the toast suite presses buttons on.
 cargo build --locked -p lonceng-e2e --bin notification-recorder
 dbus-run-session -- node --test tests/gui/app.test.mjs tests/gui/tray.test.mjs tests/gui/notray.test.mjs tests/gui/update.test.mjs \
-  tests/gui/toasts.test.mjs
+  tests/gui/toasts.test.mjs tests/gui/signin.test.mjs
 say "cargo test"
 cargo test --workspace --all-features --locked
 say "the server's API suite again, on PostgreSQL (a throwaway cluster: scripts/with-postgres.sh)"

@@ -80,6 +80,11 @@ PY
     fail "the shortcut's app id was not set: $(reg_value 'HKCU\Software\Lonceng' ShortcutAppId)"
   [[ $(reg_value "$AUMID_KEY" DisplayName) == Lonceng ]] || fail "the app id has no display name"
   [[ $(reg_value "$UNINST_KEY" DisplayVersion) == "$VERSION" ]] || fail "no Apps & features entry"
+  # ORG-1: lonceng://sign-in links open the app.
+  [[ -n $(wine reg query 'HKCU\Software\Classes\lonceng' /v 'URL Protocol' 2>/dev/null | tr -d '\r' | grep 'URL Protocol') ]] ||
+    fail "lonceng:// is not a URL protocol"
+  [[ $(wine reg query 'HKCU\Software\Classes\lonceng\shell\open\command' /ve 2>/dev/null | tr -d '\r') == *'lonceng.exe" "%1"'* ]] ||
+    fail "a sign-in link is not handed to lonceng.exe"
   # Wine has no WebView2: the installer says so, and keeps going.
   [[ $(reg_value 'HKCU\Software\Lonceng' WebView2) == missing ]] || fail "the WebView2 check did not run"
 
@@ -101,6 +106,7 @@ PY
   no_reg_value "$RUN_KEY" Lonceng || fail "the Run key was left behind"
   no_reg_key "$UNINST_KEY" || fail "the Apps & features entry was left behind"
   no_reg_key "$AUMID_KEY" || fail "the app id registration was left behind"
+  no_reg_key 'HKCU\Software\Classes\lonceng' || fail "the lonceng:// protocol was left behind"
   no_reg_key 'HKCU\Software\Lonceng' || fail "HKCU\\Software\\Lonceng was left behind"
   rm -f "$log"
 }

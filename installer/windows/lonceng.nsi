@@ -214,6 +214,12 @@ Section "Lonceng"
   WriteRegStr SHCTX "Software\Classes\AppUserModelId\${AUMID}" "DisplayName" "Lonceng"
   WriteRegStr SHCTX "Software\Classes\AppUserModelId\${AUMID}" "IconUri" "$INSTDIR\lonceng.ico"
 
+  ; ORG-1: lonceng://sign-in?server=… links an admin sends open Lonceng, which asks before it signs in.
+  WriteRegStr SHCTX "Software\Classes\lonceng" "" "URL:Lonceng sign-in link"
+  WriteRegStr SHCTX "Software\Classes\lonceng" "URL Protocol" ""
+  WriteRegStr SHCTX "Software\Classes\lonceng\DefaultIcon" "" "$INSTDIR\lonceng.exe,0"
+  WriteRegStr SHCTX "Software\Classes\lonceng\shell\open\command" "" '"$INSTDIR\lonceng.exe" "%1"'
+
   WriteRegStr SHCTX "${APP_KEY}" "InstallDir" "$INSTDIR"
   WriteRegStr SHCTX "${APP_KEY}" "Version" "${VERSION}"
   WriteRegStr SHCTX "${UNINST_KEY}" "DisplayName" "Lonceng"
@@ -250,6 +256,7 @@ Section "Uninstall"
     DeleteRegKey /ifempty SHCTX "${POLICY_KEY}"
   ${EndIf}
   DeleteRegKey SHCTX "Software\Classes\AppUserModelId\${AUMID}"
+  DeleteRegKey SHCTX "Software\Classes\lonceng"
   DeleteRegKey SHCTX "${UNINST_KEY}"
   DeleteRegKey SHCTX "${APP_KEY}"
 SectionEnd

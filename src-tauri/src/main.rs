@@ -45,6 +45,10 @@ fn main() {
         // First: a second launch shows the running one's window instead of starting again (unless
         // it is autostart's `--hidden`).
         .plugin(tauri_plugin_single_instance::init(|handle, args, _cwd| {
+            // A sign-in link clicked while Lonceng runs: the window asks the agent about it.
+            if let Some(link) = Cli::link_in(&args) {
+                offer_link(handle, link);
+            }
             if Cli::wants_window(&args) {
                 window::show(handle, None);
             }
@@ -92,7 +96,10 @@ fn main() {
             if !cli.demo {
                 update::follow(handle.clone());
             }
-            if cli.show {
+            if let Some(link) = &cli.link {
+                offer_link(&handle, link);
+            }
+            if cli.show || cli.link.is_some() {
                 window::show(&handle, None);
             }
             Ok(())
@@ -160,5 +167,16 @@ fn update_command(cli: &Cli, yes: bool, context: tauri::Context) -> i32 {
             eprintln!("lonceng update: cannot start: {e}");
             1
         }
+    }
+}
+
+/// ORG-1: a clicked `lonceng://sign-in?server=…` link: the runtime keeps its server for the agent's
+/// answer in the window; a link that is not one is logged and ignored.
+fn offer_link(handle: &tauri::AppHandle, link: &str) {
+    let Some(app) = handle.try_state::<App>() else {
+        return tracing::warn!("a sign-in link came before Lonceng was ready: click it again");
+    };
+    if let Err(e) = app.offer_sign_in_link(link) {
+        tracing::warn!(error = %e, "a sign-in link was ignored");
     }
 }

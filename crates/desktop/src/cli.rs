@@ -46,6 +46,10 @@ pub struct Cli {
     /// Stop the demo after this many events.
     #[arg(long, env = "LONCENG_DEMO_EVENTS", value_name = "N")]
     pub demo_events: Option<u64>,
+    /// A sign-in link an admin sent (`lonceng://sign-in?server=https://…`), as the browser passes it
+    /// when the agent clicks it: the app asks before it signs in there.
+    #[arg(value_name = "LINK")]
+    pub link: Option<String>,
 }
 
 /// What `lonceng <command>` does instead of starting the tray app.
@@ -117,6 +121,7 @@ impl Cli {
                     demo_pace_ms: number("demo_pace_ms").unwrap_or(DEMO_PACE_MS),
                     demo_events: number("demo_events"),
                     update_url: m.try_get_one::<String>("update_url").ok().flatten().cloned(),
+                    link: m.try_get_one::<String>("link").ok().flatten().cloned(),
                 }
             }
         }
@@ -125,6 +130,11 @@ impl Cli {
     /// What a launch asks of a running instance: open the window, unless it was started hidden.
     pub fn wants_window(args: &[String]) -> bool {
         !args.iter().any(|a| a == "--hidden")
+    }
+
+    /// A sign-in link among a second launch's arguments.
+    pub fn link_in(args: &[String]) -> Option<&str> {
+        args.iter().map(String::as_str).find(|a| a.starts_with(crate::runtime::LINK_PREFIX))
     }
 }
 

@@ -111,6 +111,10 @@ macro_rules! commands {
             /// answers when the browser comes back (a second call replaces a sign-in still waiting).
             fn sign_in() -> $crate::settings::AccountView
                 = |app, _| app.sign_in().await;
+            /// The agent's answer to a clicked sign-in link: yes points the app at its server and
+            /// signs in there; no forgets it.
+            fn answer_sign_in_link(accept: bool) -> $crate::settings::AccountView
+                = |app, _| app.answer_sign_in_link(accept).await;
             /// Signs this device out: the organisation's server and the keyring forget it.
             fn sign_out() -> ()
                 = |app, _| app.sign_out().await;

@@ -230,6 +230,8 @@ pub struct AccountView {
     pub signed_out: Option<String>,
     /// Whether a sign-in is waiting for the browser now.
     pub signing_in: bool,
+    /// A server a sign-in link names, waiting for the agent's yes (`lonceng://sign-in?server=…`).
+    pub offered_server: Option<String>,
 }
 
 /// A change from the window; absent fields stay as they are.

@@ -139,7 +139,11 @@ signed_out: string | null,
 /**
  * Whether a sign-in is waiting for the browser now.
  */
-signing_in: boolean, };
+signing_in: boolean, 
+/**
+ * A server a sign-in link names, waiting for the agent's yes (`lonceng://sign-in?server=…`).
+ */
+offered_server: string | null, };
 
 export type Settings = { 
 /**
@@ -325,6 +329,9 @@ export interface Commands {
   /** ORG-1: signs in through the organisation's identity provider in the system browser;
    * answers when the browser comes back (a second call replaces a sign-in still waiting). */
   signIn(): Promise<AccountView>;
+  /** The agent's answer to a clicked sign-in link: yes points the app at its server and
+   * signs in there; no forgets it. */
+  answerSignInLink(accept: boolean): Promise<AccountView>;
   /** Signs this device out: the organisation's server and the keyring forget it. */
   signOut(): Promise<void>;
   /** Settings → Diagnose: `lonceng doctor`'s report, in the agent's language. */
@@ -362,6 +369,7 @@ export const COMMAND_PARAMS: { readonly [C in keyof Commands]: readonly string[]
   settings: [],
   saveSettings: ['changes'],
   signIn: [],
+  answerSignInLink: ['accept'],
   signOut: [],
   diagnose: [],
   updateOffer: [],
@@ -397,6 +405,7 @@ export function invokeCommands(invoke: Invoke): Commands {
     settings: () => invoke('settings', {}) as Promise<Settings>,
     saveSettings: (changes) => invoke('save_settings', { changes }) as Promise<Settings>,
     signIn: () => invoke('sign_in', {}) as Promise<AccountView>,
+    answerSignInLink: (accept) => invoke('answer_sign_in_link', { accept }) as Promise<AccountView>,
     signOut: () => invoke('sign_out', {}) as Promise<void>,
     diagnose: () => invoke('diagnose', {}) as Promise<DoctorReport>,
     updateOffer: () => invoke('update_offer', {}) as Promise<UpdateOffer | null>,

@@ -92,6 +92,21 @@ export class Banners {
             end: time(upcoming.ends_at),
           })
         : '';
+    // ORG-1: a clicked sign-in link: its server is asked about, never switched to silently.
+    const offered = this.ctx.s.settings?.account.offered_server;
+    if (offered) {
+      const yes = h('button', { class: 'link', id: 'link-sign-in' }, t(lang, 'settings-sign-in'));
+      const no = h('button', { class: 'link', id: 'link-dismiss' }, t(lang, 'sign-in-link-no'));
+      const answer = (accept: boolean) => {
+        yes.disabled = no.disabled = true;
+        void this.ctx.backend.answerSignInLink(accept).catch((e: unknown) => this.ctx.snackbar.notice(e));
+      };
+      yes.addEventListener('click', () => answer(true));
+      no.addEventListener('click', () => answer(false));
+      banner.replaceChildren(h('span', { id: 'link-ask' }, t(lang, 'sign-in-link-ask', { server: offered })), ' ', yes, ' ', no);
+      banner.hidden = false;
+      return;
+    }
     // ORG-1: signed out (by the organisation, or never signed in): one click starts signing in.
     const account = this.ctx.s.settings;
     const needsSignIn = !!account && !account.demo && account.source === 'server' && !!account.server_url

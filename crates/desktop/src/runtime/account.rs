@@ -45,6 +45,7 @@ impl Desktop {
             signed_in_as: creds.map(|c| c.user_id.clone()),
             signed_out: held.signed_out.clone(),
             signing_in: self.signing_in.lock().unwrap_or_else(|p| p.into_inner()).is_some(),
+            offered_server: self.offered.lock().unwrap_or_else(|p| p.into_inner()).clone(),
         }
     }
 
@@ -91,10 +92,17 @@ impl Desktop {
                 *slot = None;
             }
         }
-        (self.notify)(UiEvent::Settings);
-        let creds = result?;
+        let creds = match result {
+            Ok(c) => c,
+            Err(e) => {
+                (self.notify)(UiEvent::Settings);
+                return Err(e);
+            }
+        };
         tracing::info!(user = %creds.user_id, device = %creds.device_id, "signed in");
         self.keep_credentials(Some(creds)).await;
+        // Told once the credentials are held: the window and the tray read who is signed in.
+        (self.notify)(UiEvent::Settings);
         self.reconnect().await;
         Ok(self.account())
     }
@@ -110,6 +118,37 @@ impl Desktop {
             _ = cancel.cancelled() => Err(refused(SignInError::Replaced)),
             done = pending.finish(move || clock.now()) => done.map_err(refused),
         }
+    }
+
+    /// A sign-in link was clicked: the server it names waits for the agent's yes (the window shows
+    /// it). A link that is not one, or names a server that is not https (but on this computer), or
+    /// one IT's policy rules out, is refused.
+    pub fn offer_sign_in_link(&self, link: &str) -> Result<(), AppError> {
+        let server = server_of_link(link)?;
+        if self.policy.locked().contains(&"server_url")
+            && server != self.settings_snapshot().server_url.trim()
+        {
+            return Err(AppError::Invalid(
+                "your organisation's policy sets the server; the link was ignored".into(),
+            ));
+        }
+        *self.offered.lock().unwrap_or_else(|p| p.into_inner()) = Some(server);
+        (self.notify)(UiEvent::Settings);
+        Ok(())
+    }
+
+    /// The agent's answer to a sign-in link: yes points the app at its server and signs in there.
+    pub async fn answer_sign_in_link(&self, accept: bool) -> Result<AccountView, AppError> {
+        let offered = self.offered.lock().unwrap_or_else(|p| p.into_inner()).take();
+        (self.notify)(UiEvent::Settings);
+        let Some(server) = offered.filter(|_| accept) else { return Ok(self.account()) };
+        let changes = crate::settings::SettingsChanges {
+            source: Some(SourceKind::Server),
+            server_url: Some(server),
+            ..Default::default()
+        };
+        self.save_settings(changes).await?;
+        self.sign_in().await
     }
 
     /// Signs this device out: the server forgets its credentials, and so does the keyring.
@@ -179,6 +218,72 @@ impl Desktop {
                 tracing::error!(error = %e, "the sign-in cannot be used");
                 None
             }
+        }
+    }
+}
+
+/// What a sign-in link starts with.
+pub const LINK_PREFIX: &str = "lonceng://";
+
+/// The server a sign-in link names (`lonceng://sign-in?server=https://…`): https, or http on this
+/// computer only; no user name or password in it.
+pub fn server_of_link(link: &str) -> Result<String, AppError> {
+    let bad = |why: &str| AppError::Invalid(format!("not a Lonceng sign-in link: {why}"));
+    let url = url::Url::parse(link.trim()).map_err(|_| bad("it does not parse"))?;
+    if url.scheme() != "lonceng" || url.host_str() != Some("sign-in") {
+        return Err(bad("it must be lonceng://sign-in?server=…"));
+    }
+    let server = url
+        .query_pairs()
+        .find(|(k, _)| k == "server")
+        .map(|(_, v)| v.into_owned())
+        .ok_or_else(|| bad("it names no server"))?;
+    let parsed = url::Url::parse(&server).map_err(|_| bad("its server is not an address"))?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    };
+    let scheme_ok = parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback);
+    if !scheme_ok || parsed.host().is_none() {
+        return Err(bad("its server must be an https:// address"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() || parsed.fragment().is_some() {
+        return Err(bad("its server address carries more than an address"));
+    }
+    Ok(parsed.as_str().trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn org_1_a_sign_in_link_names_an_https_server_or_one_on_this_computer() {
+        assert_eq!(
+            server_of_link("lonceng://sign-in?server=https://nc.example.com/").unwrap(),
+            "https://nc.example.com"
+        );
+        assert_eq!(
+            server_of_link("lonceng://sign-in?server=https%3A%2F%2Fnc.example.com%3A8443%2Flonceng").unwrap(),
+            "https://nc.example.com:8443/lonceng"
+        );
+        assert_eq!(
+            server_of_link("lonceng://sign-in?server=http://127.0.0.1:8080").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        for bad in [
+            "lonceng://sign-in?server=http://nc.example.com",
+            "lonceng://sign-in?server=javascript:alert(1)",
+            "lonceng://sign-in?server=https://user:pw@nc.example.com",
+            "lonceng://sign-in?server=file:///etc/passwd",
+            "lonceng://sign-in",
+            "lonceng://sign-out?server=https://nc.example.com",
+            "https://sign-in?server=https://nc.example.com",
+            "not a link",
+        ] {
+            assert!(server_of_link(bad).is_err(), "{bad}");
         }
     }
 }

@@ -39,6 +39,7 @@ use crate::ports::Ports;
 use crate::settings::DesktopSettings;
 use crate::views::{UiEvent, UpdateOffer};
 
+pub use account::{server_of_link, LINK_PREFIX};
 pub use settings::tomorrow_morning;
 use source::{Connected, Held};
 use timers::spawn_indexer;
@@ -72,6 +73,8 @@ pub struct Desktop {
     /// The sign-in waiting for the browser, if any (a newer one replaces it), by its number.
     signing_in: Mutex<Option<(u64, CancellationToken)>>,
     sign_ins: AtomicU64,
+    /// A server a clicked sign-in link names, until the agent answers.
+    offered: Mutex<Option<String>>,
     focus: Arc<dyn ChatFocus>,
     clock: Arc<dyn Clock>,
     catalog: Arc<Catalog>,
@@ -214,6 +217,7 @@ impl Desktop {
             opener,
             signing_in: Mutex::new(None),
             sign_ins: AtomicU64::new(0),
+            offered: Mutex::new(None),
             focus,
             clock,
             catalog,

@@ -125,8 +125,20 @@ async fn until(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
-#[tokio::test]
-async fn org_1_the_app_signs_in_in_the_browser_renews_and_is_signed_out_by_the_organisation() {
+/// The organisation: a test identity provider and the real server on it; and the agent's app,
+/// whose keyring and browser the test holds.
+struct World {
+    clock: Arc<ManualClock>,
+    _idp: Idp,
+    server: lonceng_server::Running<lonceng_server::sqlite::SqliteDb>,
+    url: String,
+    app: Arc<Desktop>,
+    vault: Arc<Vault>,
+    browser: Arc<Browser>,
+    _dir: tempfile::TempDir,
+}
+
+async fn world() -> World {
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let idp = Idp::start(clock.clone(), Person::new("sub-sari", EMAIL)).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -166,6 +178,14 @@ async fn org_1_the_app_signs_in_in_the_browser_renews_and_is_signed_out_by_the_o
         policy: Default::default(),
     };
     let app = Desktop::start_with(options, Arc::new(|_| {}), ports).await.unwrap();
+    World { clock, _idp: idp, server, url, app, vault, browser, _dir: dir }
+}
+
+#[tokio::test]
+async fn org_1_the_app_signs_in_in_the_browser_renews_and_is_signed_out_by_the_organisation() {
+    let w = world().await;
+    let (clock, server, url) = (w.clock.clone(), &w.server, w.url.clone());
+    let (app, vault, browser) = (w.app.clone(), w.vault.clone(), w.browser.clone());
     app.save_settings(SettingsChanges { server_url: Some(url.clone()), ..SettingsChanges::default() })
         .await
         .unwrap();
@@ -244,5 +264,31 @@ async fn org_1_the_app_signs_in_in_the_browser_renews_and_is_signed_out_by_the_o
         .unwrap();
     assert_eq!(me.status(), 401);
     app.stop().await;
-    server.stop().await;
+}
+
+#[tokio::test]
+async fn org_1_a_sign_in_link_is_asked_about_and_never_followed_silently() {
+    let w = world().await;
+    assert!(
+        w.app.offer_sign_in_link("lonceng://sign-in?server=http://evil.example").is_err(),
+        "http elsewhere"
+    );
+    assert_eq!(w.app.account().offered_server, None);
+    let link = format!("lonceng://sign-in?server={}", w.url);
+    w.app.offer_sign_in_link(&link).unwrap();
+    assert_eq!(w.app.account().offered_server.as_deref(), Some(w.url.as_str()));
+    assert_eq!(w.app.settings().settings.server_url, "", "nothing changes before the agent answers");
+    assert!(w.browser.pages.lock().unwrap().is_empty(), "no browser opened");
+    // "Not now": forgotten, nothing changed.
+    w.app.answer_sign_in_link(false).await.unwrap();
+    assert_eq!(w.app.account().offered_server, None);
+    assert_eq!(w.app.settings().settings.server_url, "");
+    // Yes: the app points at the server and signs in there.
+    w.app.offer_sign_in_link(&link).unwrap();
+    w.browser.signs_in.store(true, Ordering::SeqCst);
+    let account = w.app.answer_sign_in_link(true).await.unwrap();
+    assert_eq!(account.signed_in_as.as_deref(), Some(EMAIL));
+    assert_eq!(w.app.settings().settings.server_url, w.url);
+    assert_eq!(w.vault.credentials().unwrap().server, w.url);
+    w.app.stop().await;
 }
