@@ -216,9 +216,10 @@ export function renderSettingsPanel(el: HTMLElement, st: Settings, lang: Lang, b
   // Only the chosen source's fields are shown; switching shows the other's at once, unsaved.
   const serverFields = h('div', { class: 'source-fields', id: 'server-fields' },
     h('label', { class: 'field' }, t(lang, 'settings-server'), server),
-    st.demo ? null : accountSection(st, lang, backend, server, on),
+    // IT may decide how this computer signs in (ORG-3): the other way is then not offered.
+    st.demo || st.account.method === 'token' ? null : accountSection(st, lang, backend, server, on),
     // ORG-1: pasting an admin's token stays possible, for headless and test set-ups.
-    h('details', { id: 'advanced', open: st.has_token && !st.account.signed_in_as },
+    st.account.method === 'organisation' ? null : h('details', { id: 'advanced', open: st.has_token && !st.account.signed_in_as },
       h('summary', {}, t(lang, 'settings-advanced')),
       h('label', { class: 'field' }, t(lang, 'settings-token'), token, h('small', {}, tokenNote)),
     ),
@@ -259,8 +260,9 @@ export function renderSettingsPanel(el: HTMLElement, st: Settings, lang: Lang, b
   lock(el, st, lang);
 }
 
-/** The controls of each setting a policy can fix. */
-const LOCKABLE: Record<Settings['locked'][number], string> = {
+/** The controls of each setting a policy can fix (how to sign in is not a control: the way IT did not
+ * choose is left out). */
+const LOCKABLE: Partial<Record<Settings['locked'][number], string>> = {
   server_url: '#server-url',
   source: 'input[name="source"]',
   lang: '#lang',
@@ -275,7 +277,9 @@ const LOCKABLE: Record<Settings['locked'][number], string> = {
 /** What IT's policy fixes (ORG-3): its controls disabled, and a note saying who set it. */
 function lock(el: HTMLElement, st: Settings, lang: Lang): void {
   for (const name of st.locked) {
-    const controls = [...el.querySelectorAll<HTMLInputElement | HTMLSelectElement>(LOCKABLE[name])];
+    const selector = LOCKABLE[name];
+    if (!selector) continue;
+    const controls = [...el.querySelectorAll<HTMLInputElement | HTMLSelectElement>(selector)];
     for (const c of controls) c.disabled = true;
     // A group of controls (the sources, the categories, sound) is noted once, on its fieldset.
     const place = controls[0]?.closest(controls.length > 1 ? 'fieldset' : 'fieldset, label');

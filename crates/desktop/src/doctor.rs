@@ -57,7 +57,15 @@ pub async fn run_command(data_dir: Option<PathBuf>, lang: Option<Lang>) -> (Stri
     let settings = policy.over(DesktopSettings::load(&data_dir.join("settings.json")));
     let vault = crate::keyring::TokenVault::new(data_dir.clone());
     use crate::keyring::{SecretKind, Secrets, TokenStore};
+    // A sign-in's access token while it lasts (never renewed here: a renewal rotates the refresh
+    // token under the running app's feet), else an admin's token.
+    let (creds, _) = vault.read(SecretKind::DeviceCredentials).await;
+    let signed_in = creds
+        .and_then(|j| serde_json::from_str::<lonceng_client::auth::Credentials>(&j).ok())
+        .filter(|c| c.server == settings.server_url.trim() && c.expires_at > chrono::Utc::now())
+        .map(|c| c.access_token);
     let (token, _) = vault.read(SecretKind::SignInToken).await;
+    let token = signed_in.or(token);
     let (_, crm_store) = vault.read(SecretKind::CrmClientSecret).await;
     let exe = std::env::current_exe().unwrap_or_default();
     let context = Context {

@@ -14,18 +14,21 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::AppError;
-use crate::settings::{DesktopSettings, SettingsChanges, SourceKind};
+use crate::settings::{DesktopSettings, SettingsChanges, SignInMethod, SourceKind};
 
 /// The settings a policy may fix, by the names the policy file (and the registry) uses.
-pub const KEYS: &[&str] = &["server_url", "source", "lang", "autostart", "update_url", "muted", "sound"];
+pub const KEYS: &[&str] =
+    &["server_url", "source", "sign_in", "lang", "autostart", "update_url", "muted", "sound"];
 
 /// What IT fixed; `None` leaves the agent's choice.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Policy {
     /// The organisation's server.
     pub server_url: Option<String>,
-    /// How this computer signs in: the organisation's server or the CRM directly.
+    /// Where notifications come from: the organisation's server or the CRM directly.
     pub source: Option<SourceKind>,
+    /// How this computer signs in to the organisation's server.
+    pub sign_in: Option<SignInMethod>,
     pub lang: Option<Lang>,
     pub autostart: Option<bool>,
     /// The update channel: the manifest address.
@@ -67,6 +70,7 @@ impl Loaded {
                 "server_url" => web_url(value).map(|v| policy.server_url = Some(v)),
                 "update_url" => web_url(value).map(|v| policy.update_url = Some(v)),
                 "source" => typed(value).map(|v| policy.source = Some(v)),
+                "sign_in" => typed(value).map(|v| policy.sign_in = Some(v)),
                 "lang" => typed(value).map(|v| policy.lang = Some(v)),
                 "autostart" => flag(value).map(|v| policy.autostart = Some(v)),
                 "sound" => flag(value).map(|v| policy.sound = Some(v)),
@@ -91,6 +95,7 @@ impl Loaded {
         [
             ("server_url", p.server_url.is_some()),
             ("source", p.source.is_some()),
+            ("sign_in", p.sign_in.is_some()),
             ("lang", p.lang.is_some()),
             ("autostart", p.autostart.is_some()),
             ("update_url", p.update_url.is_some()),
@@ -128,6 +133,13 @@ impl Loaded {
             ("muted", differs(&c.muted, &p.muted)),
             ("sound", differs(&c.sound.as_ref().map(|s| s.on), &p.sound)),
         ];
+        // A pasted token where IT has people sign in through the identity provider.
+        let token_given = c.token.as_deref().is_some_and(|t| !t.trim().is_empty());
+        if token_given && p.sign_in == Some(SignInMethod::Organisation) {
+            return Err(AppError::Refused(
+                "your organisation signs you in through its identity provider: use Sign in".into(),
+            ));
+        }
         match touched.into_iter().find(|(_, d)| *d) {
             Some((name, _)) => Err(AppError::Refused(format!("{name} is set by your organisation"))),
             None => Ok(()),
@@ -304,6 +316,21 @@ mod tests {
     }
 
     // ORG-3: IT's update channel wins over the command line, which wins over Settings.
+    #[test]
+    fn org_3_it_decides_how_this_computer_signs_in() {
+        let loaded = Loaded::from_json("policy.json", r#"{"sign_in": "organisation"}"#);
+        assert_eq!(loaded.policy.sign_in, Some(SignInMethod::Organisation));
+        assert_eq!(loaded.locked(), ["sign_in"]);
+        let pasted = SettingsChanges { token: Some("an-admins-token".into()), ..SettingsChanges::default() };
+        assert!(matches!(loaded.check(&pasted), Err(AppError::Refused(_))), "no pasted token");
+        assert!(loaded.check(&SettingsChanges::default()).is_ok());
+        let tokens = Loaded::from_json("policy.json", r#"{"sign_in": "token"}"#);
+        assert!(tokens.check(&pasted).is_ok());
+        let wrong = Loaded::from_json("policy.json", r#"{"sign_in": "passwords"}"#);
+        assert_eq!(wrong.policy.sign_in, None);
+        assert!(wrong.problems[0].starts_with("sign_in:"), "{:?}", wrong.problems);
+    }
+
     #[test]
     fn org_3_the_update_channel_is_its_the_flags_then_the_agents() {
         let own = DesktopSettings {

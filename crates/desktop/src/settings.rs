@@ -215,10 +215,22 @@ pub struct SettingsView {
     /// Whether this run manages start at login (an installed app, not the demo).
     pub autostart_managed: bool,
     /// The settings IT's policy fixes (ORG-3): shown locked, changes refused.
-    #[ts(type = "Array<'server_url' | 'source' | 'lang' | 'autostart' | 'update_url' | 'muted' | 'sound'>")]
+    #[ts(
+        type = "Array<'server_url' | 'source' | 'sign_in' | 'lang' | 'autostart' | 'update_url' | 'muted' | 'sound'>"
+    )]
     pub locked: Vec<&'static str>,
     /// Signed in through the organisation's identity provider, or why not (ORG-1).
     pub account: AccountView,
+}
+
+/// How this computer signs in to the organisation's server (ORG-1), when IT decides it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SignInMethod {
+    /// Through the organisation's identity provider only: no pasted token.
+    Organisation,
+    /// With a token an admin issued only (a shared or headless computer): no sign-in button.
+    Token,
 }
 
 /// Who the app is signed in as, for the window and the tray.
@@ -232,6 +244,8 @@ pub struct AccountView {
     pub signing_in: bool,
     /// A server a sign-in link names, waiting for the agent's yes (`lonceng://sign-in?server=…`).
     pub offered_server: Option<String>,
+    /// How IT has this computer sign in (ORG-3), if it decided: the other way is not offered.
+    pub method: Option<SignInMethod>,
 }
 
 /// A change from the window; absent fields stay as they are.

@@ -127,6 +127,8 @@ crm_base_url: string, crm_client_id: string, crm_sso_user_id: string, chat_windo
  */
 update_url: string, };
 
+export type SignInMethod = "organisation" | "token";
+
 export type AccountView = { 
 /**
  * The user signed in on this server (`None`: not signed in through the identity provider).
@@ -143,7 +145,11 @@ signing_in: boolean,
 /**
  * A server a sign-in link names, waiting for the agent's yes (`lonceng://sign-in?server=…`).
  */
-offered_server: string | null, };
+offered_server: string | null, 
+/**
+ * How IT has this computer sign in (ORG-3), if it decided: the other way is not offered.
+ */
+method: SignInMethod | null, };
 
 export type Settings = { 
 /**
@@ -165,7 +171,7 @@ autostart_managed: boolean,
 /**
  * The settings IT's policy fixes (ORG-3): shown locked, changes refused.
  */
-locked: Array<'server_url' | 'source' | 'lang' | 'autostart' | 'update_url' | 'muted' | 'sound'>, 
+locked: Array<'server_url' | 'source' | 'sign_in' | 'lang' | 'autostart' | 'update_url' | 'muted' | 'sound'>, 
 /**
  * Signed in through the organisation's identity provider, or why not (ORG-1).
  */

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::AppError;
 use crate::keyring::SecretKind;
-use crate::settings::{AccountView, SourceKind};
+use crate::settings::{AccountView, SignInMethod, SourceKind};
 use crate::views::UiEvent;
 
 use super::Desktop;
@@ -46,6 +46,7 @@ impl Desktop {
             signed_out: held.signed_out.clone(),
             signing_in: self.signing_in.lock().unwrap_or_else(|p| p.into_inner()).is_some(),
             offered_server: self.offered.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            method: self.policy.policy.sign_in,
         }
     }
 
@@ -57,6 +58,7 @@ impl Desktop {
         let signed_in = held.credentials.as_ref().is_some_and(|c| c.server == settings.server_url.trim());
         // Not before the keyring has been read: it may hold a sign-in.
         let wanted = !self.demo
+            && self.policy.policy.sign_in != Some(SignInMethod::Token)
             && held.token_store.is_some()
             && settings.source == SourceKind::Server
             && !settings.server_url.trim().is_empty()
@@ -75,6 +77,11 @@ impl Desktop {
         }
         if server.is_empty() || settings.source != SourceKind::Server {
             return Err(AppError::Invalid("enter your organisation's server address first".into()));
+        }
+        if self.policy.policy.sign_in == Some(SignInMethod::Token) {
+            return Err(AppError::Refused(
+                "your organisation has this computer use a token from your admin".into(),
+            ));
         }
         let cancel = CancellationToken::new();
         let id = self.sign_ins.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

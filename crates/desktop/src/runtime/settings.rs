@@ -186,9 +186,16 @@ impl Desktop {
     /// Settings → Diagnose: the same checks as `lonceng doctor`, from the running app.
     pub async fn diagnose(&self) -> lonceng_client::doctor::Report {
         let settings = self.settings_snapshot();
+        let now = self.clock.now();
         let (token, crm_secret_stored) = {
             let held = self.held();
-            (held.token.clone(), held.crm_store.is_some_and(|s| s != TokenStore::None))
+            // The sign-in's access token while it lasts (the app renews it on its next request).
+            let signed_in = held
+                .credentials
+                .as_ref()
+                .filter(|c| c.server == settings.server_url.trim() && c.expires_at > now)
+                .map(|c| c.access_token.clone());
+            (signed_in.or(held.token.clone()), held.crm_store.is_some_and(|s| s != TokenStore::None))
         };
         let (server, token) = match &self.demo_endpoint {
             Some((url, token)) => (Some(url.clone()), Some(token.clone())),

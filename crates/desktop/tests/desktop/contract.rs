@@ -69,6 +69,7 @@ fn generated() -> String {
         lonceng_desktop::views::SnoozedView::decl(&cfg),
         lonceng_desktop::views::SearchView::decl(&cfg),
         DesktopSettings::decl(&cfg),
+        lonceng_desktop::settings::SignInMethod::decl(&cfg),
         lonceng_desktop::settings::AccountView::decl(&cfg),
         SettingsView::decl(&cfg),
         SettingsChanges::decl(&cfg),
