@@ -321,3 +321,136 @@ fn id_token(st: &mut IdpState, p: Person, nonce: Option<String>) -> String {
         IdToken::new(claims, &signing_key, CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256, None, None).unwrap();
     token.to_string()
 }
+
+// ---- the browser's and the app's side ----
+
+/// The browser's and the app's side of a sign-in, against a server at `base`.
+pub struct Flow {
+    pub base: String,
+    /// A client that does not follow redirects: each hop is looked at.
+    pub browser: reqwest::Client,
+}
+
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// What the app holds during one sign-in.
+pub struct App {
+    pub verifier: String,
+    pub redirect: String,
+}
+
+impl App {
+    pub fn new() -> App {
+        App {
+            verifier: format!("v-{}", lonceng_server::new_secret()),
+            redirect: "http://127.0.0.1:45678/callback".into(),
+        }
+    }
+
+    pub fn challenge(&self) -> String {
+        openidconnect::PkceCodeChallenge::from_code_verifier_sha256(&openidconnect::PkceCodeVerifier::new(
+            self.verifier.clone(),
+        ))
+        .as_str()
+        .to_owned()
+    }
+}
+
+/// Where the browser ended: the app's loopback address with its query, or a page of the server.
+#[derive(Debug)]
+pub enum Landed {
+    App(HashMap<String, String>),
+    Page(StatusCode, String),
+}
+
+impl Flow {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> (StatusCode, Value) {
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The browser's way: the server's sign-in page, the provider, the callback, and back to the
+    /// app's loopback address (not followed: the app's listener is the app's business).
+    pub async fn browse(&self, app: &App) -> Landed {
+        let start = url::Url::parse_with_params(
+            &self.url("/v1/auth/sign-in"),
+            &[
+                ("redirect_uri", app.redirect.as_str()),
+                ("state", "app-state"),
+                ("code_challenge", &app.challenge()),
+                ("code_challenge_method", "S256"),
+                ("device_name", "Sari's laptop"),
+                ("os", "Windows 11"),
+                ("app_version", "0.1.0"),
+            ],
+        )
+        .unwrap();
+        let mut at = start.to_string();
+        for _ in 0..5 {
+            if at.starts_with(&app.redirect) {
+                let url = url::Url::parse(&at).unwrap();
+                return Landed::App(url.query_pairs().into_owned().collect());
+            }
+            let resp = self.browser.get(&at).send().await.unwrap();
+            match resp.headers().get("location") {
+                Some(to) if resp.status() == StatusCode::FOUND => at = to.to_str().unwrap().to_owned(),
+                _ => return Landed::Page(resp.status(), resp.text().await.unwrap()),
+            }
+        }
+        panic!("too many redirects")
+    }
+
+    pub async fn code(&self, app: &App) -> String {
+        match self.browse(app).await {
+            Landed::App(q) => {
+                assert_eq!(q.get("state").map(String::as_str), Some("app-state"), "{q:?}");
+                q.get("code").unwrap_or_else(|| panic!("no code: {q:?}")).clone()
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    pub async fn redeem(&self, app: &App, code: &str) -> (StatusCode, Value) {
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("code_verifier", app.verifier.as_str()),
+            ("redirect_uri", app.redirect.as_str()),
+            ("client_id", "lonceng-desktop"),
+        ];
+        self.send(self.browser.post(self.url("/v1/auth/token")).form(&form)).await
+    }
+
+    pub async fn refresh(&self, refresh: &str) -> (StatusCode, Value) {
+        let form = [("grant_type", "refresh_token"), ("refresh_token", refresh)];
+        self.send(self.browser.post(self.url("/v1/auth/token")).form(&form)).await
+    }
+
+    /// A whole sign-in; returns the credentials.
+    pub async fn sign_in(&self) -> Value {
+        let app = App::new();
+        let code = self.code(&app).await;
+        let (s, creds) = self.redeem(&app, &code).await;
+        assert_eq!(s, StatusCode::OK, "{creds}");
+        creds
+    }
+
+    /// The reason the app is told a sign-in was refused.
+    pub async fn refused(&self) -> String {
+        match self.browse(&App::new()).await {
+            Landed::App(q) => {
+                assert_eq!(q.get("error").map(String::as_str), Some("access_denied"), "{q:?}");
+                assert!(!q.contains_key("code"), "{q:?}");
+                q["error_description"].clone()
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

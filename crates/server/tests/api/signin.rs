@@ -5,7 +5,7 @@
 use lonceng_server::service::signin::OidcConfig;
 
 use crate::util::*;
-use lonceng_e2e::idp::{Forge, Idp, Person, CLIENT_ID, CLIENT_SECRET};
+use lonceng_e2e::idp::{browser, App, Flow, Forge, Idp, Landed, Person, CLIENT_ID, CLIENT_SECRET};
 
 const EMAIL: &str = "sari@example.co.id";
 
@@ -20,17 +20,6 @@ impl std::ops::Deref for World {
     fn deref(&self) -> &Flow {
         &self.flow
     }
-}
-
-/// The browser's and the app's side of a sign-in, against a server at `base`.
-struct Flow {
-    base: String,
-    /// A client that does not follow redirects: each hop is looked at.
-    browser: reqwest::Client,
-}
-
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 fn oidc(issuer: &str) -> OidcConfig {
@@ -60,128 +49,6 @@ async fn world() -> World {
     let running = start(fresh_db().await, config, clock.clone(), listener).await.unwrap();
     let flow = Flow { base: running.url(), browser: browser() };
     World { server: Server { running, clock, http: reqwest::Client::new() }, idp, flow }
-}
-
-/// What the app holds during one sign-in.
-struct App {
-    verifier: String,
-    redirect: String,
-}
-
-impl App {
-    fn new() -> App {
-        App {
-            verifier: format!("v-{}", lonceng_server::new_secret()),
-            redirect: "http://127.0.0.1:45678/callback".into(),
-        }
-    }
-
-    fn challenge(&self) -> String {
-        openidconnect::PkceCodeChallenge::from_code_verifier_sha256(&openidconnect::PkceCodeVerifier::new(
-            self.verifier.clone(),
-        ))
-        .as_str()
-        .to_owned()
-    }
-}
-
-/// Where the browser ended: the app's loopback address with its query, or a page of the server.
-#[derive(Debug)]
-enum Landed {
-    App(HashMap<String, String>),
-    Page(#[allow(dead_code)] StatusCode, #[allow(dead_code)] String),
-}
-
-use std::collections::HashMap;
-
-impl Flow {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    async fn send(&self, req: reqwest::RequestBuilder) -> (StatusCode, Value) {
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        (status, resp.json().await.unwrap_or(Value::Null))
-    }
-
-    /// The browser's way: the server's sign-in page, the provider, the callback, and back to the
-    /// app's loopback address (not followed: the app's listener is the app's business).
-    async fn browse(&self, app: &App) -> Landed {
-        let start = url::Url::parse_with_params(
-            &self.url("/v1/auth/sign-in"),
-            &[
-                ("redirect_uri", app.redirect.as_str()),
-                ("state", "app-state"),
-                ("code_challenge", &app.challenge()),
-                ("code_challenge_method", "S256"),
-                ("device_name", "Sari's laptop"),
-                ("os", "Windows 11"),
-                ("app_version", "0.1.0"),
-            ],
-        )
-        .unwrap();
-        let mut at = start.to_string();
-        for _ in 0..5 {
-            if at.starts_with(&app.redirect) {
-                let url = url::Url::parse(&at).unwrap();
-                return Landed::App(url.query_pairs().into_owned().collect());
-            }
-            let resp = self.browser.get(&at).send().await.unwrap();
-            match resp.headers().get("location") {
-                Some(to) if resp.status() == StatusCode::FOUND => at = to.to_str().unwrap().to_owned(),
-                _ => return Landed::Page(resp.status(), resp.text().await.unwrap()),
-            }
-        }
-        panic!("too many redirects")
-    }
-
-    async fn code(&self, app: &App) -> String {
-        match self.browse(app).await {
-            Landed::App(q) => {
-                assert_eq!(q.get("state").map(String::as_str), Some("app-state"), "{q:?}");
-                q.get("code").unwrap_or_else(|| panic!("no code: {q:?}")).clone()
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-
-    async fn redeem(&self, app: &App, code: &str) -> (StatusCode, Value) {
-        let form = [
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("code_verifier", app.verifier.as_str()),
-            ("redirect_uri", app.redirect.as_str()),
-            ("client_id", "lonceng-desktop"),
-        ];
-        self.send(self.browser.post(self.url("/v1/auth/token")).form(&form)).await
-    }
-
-    async fn refresh(&self, refresh: &str) -> (StatusCode, Value) {
-        let form = [("grant_type", "refresh_token"), ("refresh_token", refresh)];
-        self.send(self.browser.post(self.url("/v1/auth/token")).form(&form)).await
-    }
-
-    /// A whole sign-in; returns the credentials.
-    async fn sign_in(&self) -> Value {
-        let app = App::new();
-        let code = self.code(&app).await;
-        let (s, creds) = self.redeem(&app, &code).await;
-        assert_eq!(s, StatusCode::OK, "{creds}");
-        creds
-    }
-
-    /// The reason the app is told a sign-in was refused.
-    async fn refused(&self) -> String {
-        match self.browse(&App::new()).await {
-            Landed::App(q) => {
-                assert_eq!(q.get("error").map(String::as_str), Some("access_denied"), "{q:?}");
-                assert!(!q.contains_key("code"), "{q:?}");
-                q["error_description"].clone()
-            }
-            other => panic!("{other:?}"),
-        }
-    }
 }
 
 fn s(v: &Value, k: &str) -> String {

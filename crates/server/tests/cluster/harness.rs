@@ -141,6 +141,11 @@ impl Drop for Node {
 
 /// Starts a node on `db` and waits until it answers.
 pub async fn node(db: &str, dir: &Path, name: &str) -> Node {
+    node_with(db, dir, name, &[], &[]).await
+}
+
+/// A node with more arguments and environment (the identity provider's set-up).
+pub async fn node_with(db: &str, dir: &Path, name: &str, args: &[String], env: &[(&str, &str)]) -> Node {
     let port = free_port();
     let log = dir.join(format!("{name}.log"));
     let child = Command::new(env!("CARGO_BIN_EXE_lonceng-server"))
@@ -155,6 +160,8 @@ pub async fn node(db: &str, dir: &Path, name: &str) -> Node {
             "json",
         ])
         .args(["--producer-token", PRODUCER, "--admin-token", ADMIN])
+        .args(args)
+        .envs(env.iter().copied())
         .env("RUST_LOG", "info")
         .stdin(Stdio::null())
         // The server logs to standard output.
@@ -179,7 +186,11 @@ pub struct Nginx {
 impl Nginx {
     /// nginx with the shipped site config, pointed at `nodes`.
     pub async fn start(dir: &Path, nodes: &[&Node]) -> Nginx {
-        let port = free_port();
+        Nginx::start_on(free_port(), dir, nodes).await
+    }
+
+    /// On a port chosen before (the nodes' public address names it).
+    pub async fn start_on(port: u16, dir: &Path, nodes: &[&Node]) -> Nginx {
         let site = include_str!("../../../../installer/nginx/lonceng.conf");
         let servers: String = nodes
             .iter()

@@ -338,3 +338,62 @@ async fn org_2_a_device_signed_out_on_one_node_is_signed_out_on_every_node_withi
     assert_eq!(produce(&urls[1], &mention("after", "u-1")).await.0, StatusCode::OK);
     until("the desktop still receives", || async { desktop.created() == ["after"] }).await;
 }
+
+// ORG-1, ORG-2
+#[tokio::test]
+#[ignore = "needs PostgreSQL and nginx: scripts/test.sh"]
+async fn org_1_a_sign_in_through_nginx_may_cross_nodes_and_a_revoked_device_cannot_renew() {
+    use lonceng_e2e::idp::{browser, Flow, Idp, Person, CLIENT_ID, CLIENT_SECRET};
+    let dir = tempfile::tempdir().unwrap();
+    let pg = Postgres::start();
+    let db = pg.url("postgres");
+    let clock = Arc::new(lonceng_domain::clock::ManualClock::new(chrono::Utc::now()));
+    let idp = Idp::start(clock, Person::new("sub-sari", "sari@example.co.id")).await;
+    // Browsers and the provider reach the nodes through nginx: that is the public address.
+    let port = free_port();
+    let public = format!("http://127.0.0.1:{port}");
+    let args: Vec<String> = [
+        "--oidc-issuer",
+        &idp.issuer,
+        "--oidc-client-id",
+        CLIENT_ID,
+        "--public-url",
+        &public,
+        "--oidc-allowed-domain",
+        "example.co.id",
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    let mut nodes = Vec::new();
+    for name in ["a", "b", "c"] {
+        nodes.push(
+            node_with(&db, dir.path(), name, &args, &[("LONCENG_OIDC_CLIENT_SECRET", CLIENT_SECRET)]).await,
+        );
+    }
+    let nginx = Nginx::start_on(port, dir.path(), &nodes.iter().collect::<Vec<_>>()).await;
+    let flow = Flow { base: nginx.url(""), browser: browser() };
+    // Each step of a sign-in may land on another node: the sign-in is kept in the database.
+    let creds = flow.sign_in().await;
+    let access = creds["access_token"].as_str().unwrap().to_owned();
+    let device = creds["device_id"].as_str().unwrap().to_owned();
+    let streams: Vec<_> = nodes.iter().map(|n| watch_stream(n.url("/v1/stream"), access.clone())).collect();
+    until("the streams are open", || async { streams.iter().all(|s| s.open.load(Ordering::SeqCst)) }).await;
+
+    let http = reqwest::Client::new();
+    let (s, body) = send(
+        http.post(nginx.url(&format!("/v1/admin/users/sari@example.co.id/devices/{device}/revoke")))
+            .bearer_auth(ADMIN),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    until("every node ended the device's stream", || async {
+        streams.iter().all(|s| s.ended.lock().unwrap().is_some())
+    })
+    .await;
+    let (s, e) = flow.refresh(creds["refresh_token"].as_str().unwrap()).await;
+    assert_eq!((s, e["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")), "{e}");
+    for n in &nodes {
+        assert_eq!(send(http.get(n.url("/v1/me")).bearer_auth(&access)).await.0, StatusCode::UNAUTHORIZED);
+    }
+}
