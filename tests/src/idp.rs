@@ -341,6 +341,12 @@ pub struct App {
     pub redirect: String,
 }
 
+impl Default for App {
+    fn default() -> App {
+        App::new()
+    }
+}
+
 impl App {
     pub fn new() -> App {
         App {
