@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Desktop, sleep, until } from './desktop.mjs';
+import { at, click, find, js, s, shot, wd } from './webdriver.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const app = join(root, 'target/debug/lonceng');
@@ -28,39 +29,6 @@ let driver;
 let dataDir;
 let configDir;
 
-async function wd(method, path, body) {
-  const r = await fetch(`http://127.0.0.1:${port}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const j = await r.json();
-  if (!r.ok) throw new Error(`${method} ${path}: ${JSON.stringify(j.value ?? j)}`);
-  return j.value;
-}
-const s = (path) => `/session/${session}${path}`;
-const js = (script, ...args) => wd('POST', s('/execute/sync'), { script, args });
-// W3C names the reference 'element-6066-11e4-a52e-4f735dd0fb22'; older drivers say 'ELEMENT'.
-const find = async (css) => Object.values(await wd('POST', s('/element'), { using: 'css selector', value: css }))[0];
-/** Clicks `css`, finding it again if the list re-rendered it between finding and clicking, and
- * waiting a moment for what appears after a call to the app (a menu filled from its answer). */
-async function click(css) {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await wd('POST', s(`/element/${await find(css)}/click`), {});
-    } catch (e) {
-      if (attempt >= 5 || !/not interactable|stale|no such element/.test(String(e))) throw e;
-      await sleep(200);
-    }
-  }
-}
-/** What the agent sees: the window as the X server shows it. (WebKitWebDriver's screenshot command
- * never answers when WebKit draws without GPU compositing, which is how Lonceng runs it.) */
-async function shot(name) {
-  const env = { ...process.env, DISPLAY: display };
-  const id = execFileSync('xdotool', ['search', '--onlyvisible', '--name', '^Lonceng$'], { env }).toString().trim().split('\n')[0];
-  execFileSync('import', ['-window', id, join(shots, name)], { env });
-}
 const count = (css) => js(`const e = document.querySelector(${JSON.stringify(css)}); return e ? Number(e.textContent) : 0;`);
 
 before(async () => {
@@ -69,10 +37,12 @@ before(async () => {
   mkdirSync(shots, { recursive: true });
   desktop = await new Desktop().up();
   display = desktop.display;
+  at.display = display;
   dataDir = mkdtempSync(join(tmpdir(), 'lonceng-gui-'));
   // Where a login entry would go: the demo must leave it alone.
   configDir = mkdtempSync(join(tmpdir(), 'lonceng-gui-config-'));
   port = 4444 + (process.pid % 500);
+  at.port = port;
   driver = desktop.start(driverBin, ['--port', String(port), '--native-port', String(port + 1000)], {
     LONCENG_DATA_DIR: dataDir,
     XDG_CONFIG_HOME: configDir,
@@ -85,6 +55,7 @@ before(async () => {
     capabilities: { alwaysMatch: { browserName: 'wry', 'tauri:options': { application: app, args: ['--demo', '--show'] } } },
   });
   session = created.sessionId;
+  at.session = session;
 });
 
 after(async () => {

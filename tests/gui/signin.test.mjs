@@ -7,14 +7,15 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { Desktop, sleep, until } from './desktop.mjs';
+import { Desktop, until } from './desktop.mjs';
+import { at, click, js, s, shot, wd } from './webdriver.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const app = join(root, 'target/debug/lonceng');
@@ -41,34 +42,6 @@ const freePort = () => new Promise((resolve) => {
   const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
 });
 
-async function wd(method, path, body) {
-  const r = await fetch(`http://127.0.0.1:${port}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const j = await r.json();
-  if (!r.ok) throw new Error(`${method} ${path}: ${JSON.stringify(j.value ?? j)}`);
-  return j.value;
-}
-const s = (path) => `/session/${session}${path}`;
-const js = (script, ...args) => wd('POST', s('/execute/sync'), { script, args });
-const find = async (css) => Object.values(await wd('POST', s('/element'), { using: 'css selector', value: css }))[0];
-async function click(css) {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await wd('POST', s(`/element/${await find(css)}/click`), {});
-    } catch (e) {
-      if (attempt >= 5 || !/not interactable|stale|no such element/.test(String(e))) throw e;
-      await sleep(200);
-    }
-  }
-}
-async function shot(name) {
-  const env = { ...process.env, DISPLAY: display };
-  const id = execFileSync('xdotool', ['search', '--onlyvisible', '--name', '^Lonceng$'], { env }).toString().trim().split('\n')[0];
-  execFileSync('import', ['-window', id, join(shots, name)], { env });
-}
 // Without the bidi isolation marks Fluent puts around what it was given.
 const text = async (css) => (await js(`const e = document.querySelector(${JSON.stringify(css)}); return e ? e.textContent : null;`))
   ?.replace(/[\u2068\u2069]/g, '') ?? null;
@@ -129,7 +102,9 @@ before(async () => {
 
   desktop = await new Desktop().up();
   display = desktop.display;
+  at.display = display;
   port = 4444 + ((process.pid + 7) % 500);
+  at.port = port;
   desktop.start(driverBin, ['--port', String(port), '--native-port', String(port + 1000)], {
     LONCENG_DATA_DIR: dataDir,
     XDG_CONFIG_HOME: join(work, 'config'),
@@ -141,6 +116,7 @@ before(async () => {
     capabilities: { alwaysMatch: { browserName: 'wry', 'tauri:options': { application: app, args: ['--show'] } } },
   });
   session = created.sessionId;
+  at.session = session;
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],

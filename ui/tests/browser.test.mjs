@@ -367,6 +367,9 @@ describe('the bell window', () => {
     // Out of demo mode, the server and the token can be edited.
     await page.evaluate(() => window.lonceng.saveSettings({ demo: false }));
     await page.click('#open-settings');
+    // An admin's token is the advanced path (ORG-1): behind "Advanced".
+    assert.equal(await page.isVisible('#token'), false);
+    await page.click('#advanced summary');
     await page.fill('#token', 'secret-token');
     await page.fill('#patterns', 'Qontak Chat, My Inbox');
     await page.uncheck('[data-mute="resolved"]');
@@ -379,6 +382,45 @@ describe('the bell window', () => {
     assert.equal(await page.inputValue('#token'), '', 'the token field is cleared after saving');
     await page.waitForFunction(() => document.querySelector('#settings').textContent.includes('Kept in the system keyring.'));
     await page.screenshot({ path: join(shots, 'settings-dark.png') });
+    await page.close();
+  });
+
+  test('ORG-1: Sign in from Settings; signed out by the organisation says so; a sign-in link is asked about', async () => {
+    const page = await open();
+    await page.evaluate(() => window.lonceng.saveSettings({ demo: false, server_url: 'https://nc.example.co.id' }));
+    await page.click('#open-settings');
+    await page.click('#sign-in');
+    await page.waitForFunction(() => document.querySelector('#signed-in-as')?.textContent.includes('sari@example.co.id'));
+    assert.equal(await page.isVisible('#sign-out'), true);
+    await page.click('#open-settings');
+    // The organisation signed the computer out: the banner says so, with one click to sign in again.
+    await page.evaluate(() => {
+      const m = window.lonceng;
+      m.settings_.account = { signed_in_as: null, signed_out: 'Signed out by your organisation. Sign in again.', signing_in: false, offered_server: null, method: null };
+      m.status_ = { state: { state: 'offline', reason: 'Signed out by your organisation. Sign in again.', next_attempt_at: new Date().toISOString() }, last_synced_at: null, maintenance: null };
+      m.emit('settings');
+      m.emit('status');
+    });
+    await page.waitForFunction(() => document.querySelector('#banner-sign-in')?.textContent === 'Sign in again');
+    assert.match(await page.textContent('#banner'), /Signed out by your organisation\./);
+    assert.ok(await page.locator('.item').count() > 0, 'the list stays readable');
+    await page.screenshot({ path: join(shots, 'signed-out.png') });
+    // A clicked link's server is shown and asked about; "Not now" changes nothing.
+    await page.evaluate(() => {
+      const m = window.lonceng;
+      m.settings_.account = { ...m.settings_.account, offered_server: 'https://nc.example.co.id\u202Egnp.exe' };
+      m.emit('settings');
+    });
+    await page.waitForSelector('#link-ask');
+    const asked = await page.textContent('#link-ask');
+    assert.match(asked, /^Sign in to \u2068https:\/\/nc\.example\.co\.idgnp\.exe\u2069\?/, 'isolated, its override dropped');
+    assert.ok(!asked.includes('\u202E'));
+    assert.equal(await page.locator('#link-ask *').count(), 0, 'no element made from it');
+    await page.screenshot({ path: join(shots, 'sign-in-link.png') });
+    await page.click('#link-dismiss');
+    await page.waitForFunction(() => !document.querySelector('#link-ask'));
+    assert.equal(await page.evaluate(() => window.lonceng.settings_.server_url), 'https://nc.example.co.id');
+    assert.deepEqual(page.errors, []);
     await page.close();
   });
 

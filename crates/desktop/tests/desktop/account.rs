@@ -12,8 +12,6 @@ use std::time::Duration;
 use chrono::Utc;
 use lonceng_client::auth::{Credentials, SIGNED_OUT};
 use lonceng_client::sync::{BoxFut, ConnState};
-use lonceng_client::toast::{ChatWindowMatch, Focus, FocusProbe, Notifier, NotifyError, Toast};
-use lonceng_desktop::focus::ChatFocus;
 use lonceng_desktop::keyring::{SecretKind, Secrets, TokenStore};
 use lonceng_desktop::ports::Ports;
 use lonceng_desktop::runtime::{Desktop, Options};
@@ -24,6 +22,8 @@ use lonceng_e2e::idp::{Idp, Person, CLIENT_ID, CLIENT_SECRET};
 use lonceng_e2e::{mention, server_config};
 use lonceng_server::service::signin::OidcConfig;
 use lonceng_server::service::Actor;
+
+use crate::fakes::{Away, NoToasts};
 
 const EMAIL: &str = "sari@example.co.id";
 
@@ -94,26 +94,6 @@ impl Opener for Browser {
             }
         });
         Ok(())
-    }
-}
-
-struct Away;
-impl FocusProbe for Away {
-    fn focus(&self) -> Focus {
-        Focus::ChatNotFocused
-    }
-}
-impl ChatFocus for Away {
-    fn set_matcher(&self, _: ChatWindowMatch) {}
-}
-
-struct NoToasts;
-impl Notifier for NoToasts {
-    fn show(&self, _: Toast, _: Option<u32>) -> BoxFut<'_, Result<u32, NotifyError>> {
-        Box::pin(async { Ok(1) })
-    }
-    fn close(&self, _: u32) -> BoxFut<'_, Result<(), NotifyError>> {
-        Box::pin(async { Ok(()) })
     }
 }
 

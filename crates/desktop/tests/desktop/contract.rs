@@ -15,10 +15,9 @@ use chrono::{DateTime, Utc};
 use lonceng_client::doctor;
 use lonceng_client::store::{Batch, PageCursor, Scope, Store, UNDO_WINDOW};
 use lonceng_client::sync::{BoxFut, ConnState, SyncStatus};
-use lonceng_client::toast::{ChatWindowMatch, Focus, FocusProbe, Notifier, NotifyError, Reason, Toast};
+use lonceng_client::toast::Reason;
 use lonceng_desktop::commands::{Commands, Shell};
 use lonceng_desktop::error::AppError;
-use lonceng_desktop::focus::ChatFocus;
 use lonceng_desktop::keyring::{SecretKind, Secrets, TokenStore};
 use lonceng_desktop::ports::Ports;
 use lonceng_desktop::runtime::{Desktop, Options};
@@ -33,6 +32,8 @@ use lonceng_domain::model::Rejected;
 use lonceng_domain::model::{Category, Kind, Tab, WireNotification};
 use lonceng_domain::protocol::{MaintenanceStatus, MaintenanceWindow};
 use serde_json::{json, Value};
+
+use crate::fakes::{Away, NoToasts};
 use ts_rs::TS;
 
 fn repo() -> PathBuf {
@@ -213,26 +214,6 @@ fn the_window_types_are_generated_from_the_rust_types() {
 }
 
 // ---- the backend contract, run against the real runtime ----
-
-struct NoToasts;
-impl Notifier for NoToasts {
-    fn show(&self, _: Toast, replaces: Option<u32>) -> BoxFut<'_, Result<u32, NotifyError>> {
-        Box::pin(async move { Ok(replaces.unwrap_or(1)) })
-    }
-    fn close(&self, _: u32) -> BoxFut<'_, Result<(), NotifyError>> {
-        Box::pin(async { Ok(()) })
-    }
-}
-
-struct Away;
-impl FocusProbe for Away {
-    fn focus(&self) -> Focus {
-        Focus::ChatNotFocused
-    }
-}
-impl ChatFocus for Away {
-    fn set_matcher(&self, _: ChatWindowMatch) {}
-}
 
 struct NoToken;
 impl Secrets for NoToken {

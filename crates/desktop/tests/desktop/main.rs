@@ -12,6 +12,7 @@ mod contract;
 mod dbus;
 mod demo;
 mod doctor;
+mod fakes;
 mod keyring;
 mod memory;
 mod qontak;
