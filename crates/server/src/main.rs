@@ -124,6 +124,10 @@ struct Cli {
     /// Scopes to ask for besides openid, email and profile (e.g. groups).
     #[arg(long = "oidc-scope", env = "LONCENG_OIDC_SCOPES", value_delimiter = ',', value_name = "SCOPE")]
     oidc_scopes: Vec<String>,
+    /// A proxy whose X-Forwarded-For names the client, for the audit trail's addresses (repeat or
+    /// separate with commas); by default a proxy on this host (127.0.0.1, ::1).
+    #[arg(long = "trusted-proxy", env = "LONCENG_TRUSTED_PROXIES", value_delimiter = ',', value_name = "IP")]
+    trusted_proxies: Vec<std::net::IpAddr>,
     /// Minutes a device's access token lasts before the app renews it.
     #[arg(long, env = "LONCENG_ACCESS_TOKEN_MINUTES", default_value_t = 60)]
     access_token_minutes: u32,
@@ -423,6 +427,9 @@ async fn main() -> anyhow::Result<()> {
     config.qontak_room_url = cli.qontak_room_url.clone();
     config.crm = crm_config(&cli)?;
     config.oidc = oidc_config(&cli)?;
+    if !cli.trusted_proxies.is_empty() {
+        config.trusted_proxies = cli.trusted_proxies.clone();
+    }
     if !cli.link_hosts.is_empty() {
         config.links = lonceng_domain::link::UrlPolicy { hosts: cli.link_hosts.clone() };
     }

@@ -112,7 +112,10 @@ impl<D: Database> FromRequestParts<Arc<Service<D>>> for StreamClient {
         let ticket = parts.uri.query().and_then(|q| form_urlencoded_value(q, "ticket")).ok_or(
             ApiError::Unauthorized("send Authorization: Bearer <token>, or ?ticket= from /v1/stream/tickets"),
         )?;
-        Ok(StreamClient(service.redeem_ticket(&ticket)?))
+        let device = service.redeem_ticket(&ticket)?;
+        // A ticket outlives a revocation by up to its lifetime: its device must still be signed in.
+        service.still_signed_in(&device).await?;
+        Ok(StreamClient(device))
     }
 }
 

@@ -197,6 +197,17 @@ impl<D: Database> Service<D> {
         self.hub.send_to(user, Frame::Revoked(devices.to_vec().into()));
     }
 
+    /// Whether a device is still signed in (not revoked, its user not disabled): what a stream
+    /// ticket, which is not looked up like a token, is checked against.
+    pub async fn still_signed_in(&self, device: &crate::db::Device) -> ServiceResult<()> {
+        let devices = self.db.devices(device.user_id.clone()).await?.ok_or(ServiceError::Unauthorized)?;
+        if devices.iter().any(|d| d.id == device.device_id && d.revoked_at.is_none()) {
+            Ok(())
+        } else {
+            Err(ServiceError::Unauthorized)
+        }
+    }
+
     /// A user's devices, newest first.
     pub async fn devices(&self, user: &str) -> ServiceResult<Vec<DeviceInfo>> {
         self.db

@@ -388,7 +388,12 @@ impl<D: Database> Service<D> {
         let judged = match (idp_error, code) {
             (Some(e), _) => Err(Refusal(format!("the identity provider refused the sign-in ({})", clip(e)))),
             (None, None) => Err(Refusal("the identity provider sent no code".into())),
-            (None, Some(code)) => self.person(code, &request, now).await?,
+            // The provider out of reach is said to the app too, which would otherwise wait.
+            (None, Some(code)) => match self.person(code, &request, now).await {
+                Ok(judged) => judged,
+                Err(ServiceError::IdentityProvider(why)) => Err(Refusal(why)),
+                Err(e) => return Err(e),
+            },
         };
         let (identity, idp_refresh) = match judged {
             Ok(found) => found,

@@ -97,6 +97,18 @@ async fn forged_tampered_and_expired_tickets_are_refused() {
     assert_eq!(stream_status(&s, &format!("ticket={t}")).await, StatusCode::UNAUTHORIZED, "expired");
 }
 
+// ORG-2
+#[tokio::test]
+async fn org_2_a_ticket_of_a_device_signed_out_since_opens_nothing() {
+    let s = browser_server().await;
+    let sari = s.token("u-1", "web").await;
+    let t = ticket(&s, &sari).await;
+    assert_eq!(stream_status(&s, &format!("ticket={t}")).await, StatusCode::OK);
+    let (st, b) = s.post(ADMIN, "/v1/admin/users/u-1/devices/web/revoke", json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(stream_status(&s, &format!("ticket={t}")).await, StatusCode::UNAUTHORIZED);
+}
+
 #[tokio::test]
 async fn tickets_need_a_client_token_and_are_refused_during_maintenance() {
     let s = browser_server().await;
