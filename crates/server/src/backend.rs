@@ -13,10 +13,10 @@ use lonceng_domain::protocol::{
 use lonceng_domain::rules::{Outcome, ProducerEvent};
 
 use crate::db::{
-    Acted, AgentLink, Applied, AuditEntry, Authenticated, Database, DbError, DbResult, DeadLetter, Device,
-    DeviceInfo, Forget, Identity, ListFilter, MarkAll, NewAudit, NewDeadLetter, NewDevice, NewToken,
-    NewTokens, Redeemed, Refreshed, RoomJob, SignIn, SignInRequest, Signal, SignedInUser, UserChange,
-    WebhookSecret,
+    Acted, AgentLink, Applied, AuditEntry, AuditQuery, Authenticated, Database, DbError, DbResult,
+    DeadLetter, Device, DeviceInfo, Forget, Identity, ListFilter, MarkAll, NewAudit, NewDeadLetter,
+    NewDevice, NewToken, NewTokens, Redeemed, Refreshed, RoomJob, SignIn, SignInRequest, Signal,
+    SignedInUser, UserChange, UserInfo, UserQuery, WebhookSecret,
 };
 use crate::metrics::METRICS;
 use crate::postgres::PgDb;
@@ -101,7 +101,8 @@ impl Database for Backend {
         fn set_disabled(&self, user_id: String, disabled: bool, at: DateTime<Utc>) -> Option<Vec<String>>;
         fn person(&self, email: String, name: String) -> String;
         fn add_audit(&self, entry: NewAudit) -> ();
-        fn audit(&self, limit: usize, before: Option<i64>) -> Vec<AuditEntry>;
+        fn audit(&self, query: AuditQuery) -> Vec<AuditEntry>;
+        fn users(&self, query: UserQuery) -> Vec<UserInfo>;
         fn forget(&self, what: Forget) -> ();
         fn apply_event(&self, key: String, outcome: Outcome, now: DateTime<Utc>) -> Applied;
         fn event_response(&self, key: String) -> Option<EventResponse>;

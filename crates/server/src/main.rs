@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use lonceng_domain::clock::SystemClock;
 use lonceng_server::backend::{is_postgres_url, Backend};
 use lonceng_server::bridge::CrmConfig;
+use lonceng_server::db::AuditQuery;
 use lonceng_server::service::signin::OidcConfig;
 use lonceng_server::service::{Actor, Service};
 use lonceng_server::{demo, new_secret, start, Config};
@@ -185,7 +186,15 @@ enum Command {
     Audit {
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        /// Only what this actor did (admin, user:<id>, server).
+        #[arg(long)]
+        actor: Option<String>,
+        /// Only this kind of entry (sign_in, sign_in_refused, device_revoked, …).
+        #[arg(long)]
+        action: Option<String>,
     },
+    /// The agents in the import's CSV format (import-agents reads it back), on standard output.
+    ExportAgents,
 }
 
 #[derive(Subcommand)]
@@ -325,8 +334,13 @@ async fn administer(service: &Service<Backend>, command: &Command) -> anyhow::Re
             let what = if *enable { "enabled" } else { "disabled" };
             println!("{user} {what}; {} device(s) signed out", revoked.len());
         }
-        Command::Audit { limit } => {
-            for a in service.audit(*limit, None).await.context("reading the audit trail")? {
+        Command::ExportAgents => {
+            print!("{}", service.export_agents_csv().await.context("exporting the agents")?);
+        }
+        Command::Audit { limit, actor, action } => {
+            let query =
+                AuditQuery { actor: actor.clone(), action: action.clone(), before: None, limit: *limit };
+            for a in service.audit(query).await.context("reading the audit trail")? {
                 let from = a.address.as_deref().unwrap_or("-");
                 println!(
                     "{}  {}  {}  {}  {from}  {}",

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
 use super::extract::{AdminActor, P, Q};
-use crate::db::{AuditEntry, Database, DeviceInfo};
+use crate::db::{AuditEntry, AuditQuery, Database, DeviceInfo, UserInfo, UserQuery};
 use crate::service::ImportReport;
 
 /// Bodies of a CSV import may be larger than other requests: 10,000 agents fit.
@@ -61,9 +61,13 @@ pub async fn enable<D: Database>(
 }
 
 #[derive(Deserialize)]
-pub struct AuditQuery {
+pub struct AuditParams {
     limit: Option<usize>,
     before: Option<i64>,
+    /// Only what this actor did (`admin`, `user:<id>`, `server`).
+    actor: Option<String>,
+    /// Only this kind of entry (`sign_in`, `device_revoked`, …).
+    action: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -75,13 +79,14 @@ pub struct AuditPage {
 
 pub async fn audit<D: Database>(
     AdminActor(s, _): AdminActor<D>,
-    Q(q): Q<AuditQuery>,
+    Q(q): Q<AuditParams>,
 ) -> Result<Json<AuditPage>, ApiError> {
     let limit = q.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) || q.before.is_some_and(|b| b < 1) {
         return Err(ApiError::bad("invalid_query", "limit must be 1 to 500 and before ≥ 1"));
     }
-    let items = s.audit(limit, q.before).await?;
+    let query = AuditQuery { actor: q.actor, action: q.action, before: q.before, limit };
+    let items = s.audit(query).await?;
     let next_before = (items.len() == limit).then(|| items.last().map(|a| a.id)).flatten();
     Ok(Json(AuditPage { items, next_before }))
 }
@@ -115,4 +120,48 @@ pub async fn import<D: Database>(
     let text =
         std::str::from_utf8(&body).map_err(|_| ApiError::bad("invalid_csv", "the CSV must be UTF-8"))?;
     Ok(Json(s.import_agents(&actor, text, q.dry_run).await?))
+}
+
+#[derive(Deserialize)]
+pub struct UsersParams {
+    /// Only users whose id, name or email holds this (any case).
+    q: Option<String>,
+    /// `next_after` of the previous page.
+    after: Option<String>,
+    limit: Option<usize>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct UsersPage {
+    pub items: Vec<UserInfo>,
+    /// Pass as `after` for the next page; absent on the last one.
+    pub next_after: Option<String>,
+}
+
+/// `GET /v1/admin/users`: users by id, a page at a time, optionally searched.
+pub async fn users<D: Database>(
+    AdminActor(s, _): AdminActor<D>,
+    Q(p): Q<UsersParams>,
+) -> Result<Json<UsersPage>, ApiError> {
+    let limit = p.limit.unwrap_or(50);
+    // A user id is at most 128 characters: a longer cursor is no cursor of ours.
+    if !(1..=500).contains(&limit) || p.after.as_ref().is_some_and(|a| a.chars().count() > 128) {
+        return Err(ApiError::bad("invalid_query", "limit must be 1 to 500, and after a user id"));
+    }
+    let items = s.users(UserQuery { text: p.q, after: p.after, limit }).await?;
+    let next_after = (items.len() == limit).then(|| items.last().map(|u| u.id.clone())).flatten();
+    Ok(Json(UsersPage { items, next_after }))
+}
+
+/// `GET /v1/admin/agents.csv`: the agents in the import's format.
+pub async fn export<D: Database>(
+    AdminActor(s, _): AdminActor<D>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let csv = s.export_agents_csv().await?;
+    let headers = [
+        (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+        (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"lonceng-agents.csv\""),
+    ];
+    Ok((headers, csv).into_response())
 }

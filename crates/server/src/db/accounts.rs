@@ -168,3 +168,34 @@ pub struct Forget {
     pub access_before: DateTime<Utc>,
     pub refresh_before: DateTime<Utc>,
 }
+
+/// A user as the admin's list shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub disabled_at: Option<DateTime<Utc>>,
+    pub agent_id: Option<String>,
+    pub crm_sso_id: Option<String>,
+    /// Devices signed in now (not revoked).
+    pub devices: i64,
+}
+
+/// Which users a list shows: those whose id, name or email holds `text` (any case), after `after`
+/// (an id: keyset paging), `limit` at most, by id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserQuery {
+    pub text: Option<String>,
+    pub after: Option<String>,
+    pub limit: usize,
+}
+
+/// Which audit entries a list shows: by who (exact) and what (exact), older than `before`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuditQuery {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub before: Option<i64>,
+    pub limit: usize,
+}

@@ -294,12 +294,10 @@ pub trait Database: Send + Sync + 'static {
     /// The user with this email, made (named `name`) when there is none; returns the user's id.
     fn person(&self, email: String, name: String) -> impl Future<Output = DbResult<String>> + Send;
     fn add_audit(&self, entry: NewAudit) -> impl Future<Output = DbResult<()>> + Send;
-    /// The newest audit entries, older than `before` (an id) if given.
-    fn audit(
-        &self,
-        limit: usize,
-        before: Option<i64>,
-    ) -> impl Future<Output = DbResult<Vec<AuditEntry>>> + Send;
+    /// The newest audit entries the query names.
+    fn audit(&self, query: AuditQuery) -> impl Future<Output = DbResult<Vec<AuditEntry>>> + Send;
+    /// Users, by id, as the query names them.
+    fn users(&self, query: UserQuery) -> impl Future<Output = DbResult<Vec<UserInfo>>> + Send;
     /// Forgets what is past use (see [`Forget`]).
     fn forget(&self, what: Forget) -> impl Future<Output = DbResult<()>> + Send;
 

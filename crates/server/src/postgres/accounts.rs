@@ -7,8 +7,9 @@ use deadpool_postgres::{GenericClient, Transaction};
 
 use super::{col, decode_err, ms, writes};
 use crate::db::{
-    AuditEntry, Authenticated, DbError, DbResult, Device, DeviceInfo, Forget, Identity, NewAudit, NewDevice,
-    NewToken, NewTokens, Redeemed, Refreshed, SignIn, SignInRequest, SignedInUser,
+    AuditEntry, AuditQuery, Authenticated, DbError, DbResult, Device, DeviceInfo, Forget, Identity, NewAudit,
+    NewDevice, NewToken, NewTokens, Redeemed, Refreshed, SignIn, SignInRequest, SignedInUser, UserInfo,
+    UserQuery,
 };
 
 type Conn = deadpool_postgres::Object;
@@ -444,12 +445,13 @@ pub(super) async fn add_audit(c: &Conn, e: &NewAudit) -> DbResult<()> {
     Ok(())
 }
 
-pub(super) async fn audit(c: &Conn, limit: usize, before: Option<i64>) -> DbResult<Vec<AuditEntry>> {
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+pub(super) async fn audit(c: &Conn, q: &AuditQuery) -> DbResult<Vec<AuditEntry>> {
+    let limit = i64::try_from(q.limit).unwrap_or(i64::MAX);
     let rows = c
         .query(
-            "SELECT id, at, actor, action, target, address, detail FROM audit WHERE id < $1 ORDER BY id DESC LIMIT $2",
-            &[&before.unwrap_or(i64::MAX), &limit],
+            "SELECT id, at, actor, action, target, address, detail FROM audit WHERE id < $1 \
+             AND ($2::text IS NULL OR actor = $2) AND ($3::text IS NULL OR action = $3) ORDER BY id DESC LIMIT $4",
+            &[&q.before.unwrap_or(i64::MAX), &q.actor, &q.action, &limit],
         )
         .await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -462,6 +464,35 @@ pub(super) async fn audit(c: &Conn, limit: usize, before: Option<i64>) -> DbResu
             target: col!(r, 4),
             address: col!(r, 5),
             detail: col!(r, 6),
+        });
+    }
+    Ok(out)
+}
+
+pub(super) async fn users(c: &Conn, q: &UserQuery) -> DbResult<Vec<UserInfo>> {
+    let limit = i64::try_from(q.limit).unwrap_or(i64::MAX);
+    // `strpos`, not LIKE: the text is matched as it is (a `%` or `_` in it is no wildcard).
+    let rows = c
+        .query(
+            "SELECT u.id, u.name, u.email, u.disabled_at, q.agent_id, q.crm_sso_id, \
+             (SELECT count(*) FROM devices d WHERE d.user_id = u.id AND d.revoked_at IS NULL) \
+             FROM users u LEFT JOIN qontak_agents q ON q.user_id = u.id \
+             WHERE ($1::text IS NULL OR u.id > $1) \
+             AND ($2::text IS NULL OR strpos(lower(u.id || ' ' || u.name || ' ' || coalesce(u.email, '')), lower($2)) > 0) \
+             ORDER BY u.id LIMIT $3",
+            &[&q.after, &q.text, &limit],
+        )
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        out.push(UserInfo {
+            id: col!(r, 0),
+            name: col!(r, 1),
+            email: col!(r, 2),
+            disabled_at: col!(r, 3),
+            agent_id: col!(r, 4),
+            crm_sso_id: col!(r, 5),
+            devices: col!(r, 6),
         });
     }
     Ok(out)

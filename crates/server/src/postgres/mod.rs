@@ -41,10 +41,10 @@ use tokio_postgres::NoTls;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::db::{
-    Acted, AgentLink, Applied, AuditEntry, Authenticated, Database, DbError, DbResult, DeadLetter, Device,
-    DeviceInfo, Forget, Identity, ListFilter, MarkAll, NewAudit, NewDeadLetter, NewDevice, NewToken,
-    NewTokens, Redeemed, Refreshed, RoomJob, SignIn, SignInRequest, Signal, SignedInUser, UserChange,
-    WebhookSecret,
+    Acted, AgentLink, Applied, AuditEntry, AuditQuery, Authenticated, Database, DbError, DbResult,
+    DeadLetter, Device, DeviceInfo, Forget, Identity, ListFilter, MarkAll, NewAudit, NewDeadLetter,
+    NewDevice, NewToken, NewTokens, Redeemed, Refreshed, RoomJob, SignIn, SignInRequest, Signal,
+    SignedInUser, UserChange, UserInfo, UserQuery, WebhookSecret,
 };
 
 /// The channel every node listens on.
@@ -246,8 +246,12 @@ impl Database for PgDb {
         accounts::add_audit(&self.client().await?, &entry).await
     }
 
-    async fn audit(&self, limit: usize, before: Option<i64>) -> DbResult<Vec<AuditEntry>> {
-        accounts::audit(&self.client().await?, limit, before).await
+    async fn audit(&self, query: AuditQuery) -> DbResult<Vec<AuditEntry>> {
+        accounts::audit(&self.client().await?, &query).await
+    }
+
+    async fn users(&self, query: UserQuery) -> DbResult<Vec<UserInfo>> {
+        accounts::users(&self.client().await?, &query).await
     }
 
     async fn forget(&self, what: Forget) -> DbResult<()> {

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Service, ServiceError, ServiceResult};
-use crate::db::{AuditEntry, Database, DeviceInfo, NewAudit, Signal};
+use crate::db::{AuditEntry, AuditQuery, Database, DeviceInfo, NewAudit, Signal, UserInfo, UserQuery};
 use crate::hub::Frame;
 
 /// Who did something, and from where (for the audit trail).
@@ -59,6 +59,26 @@ pub struct ImportReport {
     pub rows: Vec<ImportRow>,
     pub imported: usize,
     pub errors: usize,
+}
+
+/// What a spreadsheet would run as a formula: a cell starting with one of these.
+const FORMULA: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A cell a spreadsheet shows as text: `'` before what it would take for a formula.
+fn spreadsheet_safe(cell: &str) -> String {
+    if cell.starts_with(FORMULA) {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
+    }
+}
+
+/// A cell as exported, read back: the `'` [`spreadsheet_safe`] put before a formula goes.
+fn from_spreadsheet(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA) => rest,
+        _ => cell,
+    }
 }
 
 /// An email as the human key: one `@`, something either side, no spaces; lower case.
@@ -120,7 +140,8 @@ pub fn read_agents_csv(text: &str) -> ServiceResult<Vec<ImportRow>> {
                 continue;
             }
         };
-        let field = |at: Option<usize>| at.and_then(|i| record.get(i)).unwrap_or("").to_owned();
+        let field =
+            |at: Option<usize>| from_spreadsheet(at.and_then(|i| record.get(i)).unwrap_or("")).to_owned();
         let optional = |at: Option<usize>| Some(field(at)).filter(|v| !v.is_empty());
         let mut row = ImportRow {
             line,
@@ -258,9 +279,50 @@ impl<D: Database> Service<D> {
         Ok(revoked)
     }
 
-    /// The newest audit entries, older than `before` if given.
-    pub async fn audit(&self, limit: usize, before: Option<i64>) -> ServiceResult<Vec<AuditEntry>> {
-        Ok(self.db.audit(limit.clamp(1, 500), before).await?)
+    /// The newest audit entries the query names (at most 500 a page).
+    pub async fn audit(&self, mut query: AuditQuery) -> ServiceResult<Vec<AuditEntry>> {
+        query.limit = query.limit.clamp(1, 500);
+        Ok(self.db.audit(query).await?)
+    }
+
+    /// Users by id, those holding `text` in their id, name or email (at most 500 a page).
+    pub async fn users(&self, mut query: UserQuery) -> ServiceResult<Vec<UserInfo>> {
+        query.limit = query.limit.clamp(1, 500);
+        query.text = query.text.filter(|t| !t.trim().is_empty());
+        if query.text.as_ref().is_some_and(|t| t.chars().count() > 200) {
+            return Err(ServiceError::Invalid("search at most 200 characters".into()));
+        }
+        Ok(self.db.users(query).await?)
+    }
+
+    /// The agents with an email, in the import's CSV format (an export imports back as it was). A
+    /// cell a spreadsheet would take for a formula starts with `'` (OWASP: CSV injection); the
+    /// import takes it off again.
+    pub async fn export_agents_csv(&self) -> ServiceResult<String> {
+        let mut out = csv::Writer::from_writer(Vec::new());
+        let header = IMPORT_COLUMNS;
+        out.write_record(header).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        let mut after = None;
+        loop {
+            let page = self.db.users(UserQuery { text: None, after: after.clone(), limit: 500 }).await?;
+            for u in &page {
+                let Some(email) = &u.email else { continue };
+                let cells = [
+                    email.as_str(),
+                    &u.name,
+                    u.agent_id.as_deref().unwrap_or(""),
+                    u.crm_sso_id.as_deref().unwrap_or(""),
+                ];
+                out.write_record(cells.map(spreadsheet_safe))
+                    .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+            }
+            match page.last() {
+                Some(last) if page.len() == 500 => after = Some(last.id.clone()),
+                _ => break,
+            }
+        }
+        let bytes = out.into_inner().map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        String::from_utf8(bytes).map_err(|e| ServiceError::Invalid(e.to_string()))
     }
 
     /// Imports (or, `dry_run`, previews) the agents' mapping: each person by email, made when new,
@@ -333,6 +395,17 @@ mod tests {
         assert_eq!(rows[0].email, "sari@example.com");
         assert_eq!(rows[5].name, "Fitri, CS");
         assert_eq!(rows[5].qontak_agent_id, None);
+    }
+
+    #[test]
+    fn a_cell_a_spreadsheet_would_run_is_exported_as_text_and_imported_as_it_was() {
+        for cell in ["=HYPERLINK(\"http://evil\")", "+1", "-2", "@SUM(A1)", "\tx"] {
+            let safe = spreadsheet_safe(cell);
+            assert!(safe.starts_with('\''), "{cell}");
+            assert_eq!(from_spreadsheet(&safe), cell);
+        }
+        assert_eq!(spreadsheet_safe("Sari"), "Sari");
+        assert_eq!(from_spreadsheet("'quoted"), "'quoted", "an apostrophe of a name's own stays");
     }
 
     #[test]

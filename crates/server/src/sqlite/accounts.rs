@@ -6,8 +6,9 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::{decode_err, from_ms, writes};
 use crate::db::{
-    AuditEntry, Authenticated, DbError, DbResult, Device, DeviceInfo, Forget, Identity, NewAudit, NewDevice,
-    NewToken, NewTokens, Redeemed, Refreshed, SignIn, SignInRequest, SignedInUser,
+    AuditEntry, AuditQuery, Authenticated, DbError, DbResult, Device, DeviceInfo, Forget, Identity, NewAudit,
+    NewDevice, NewToken, NewTokens, Redeemed, Refreshed, SignIn, SignInRequest, SignedInUser, UserInfo,
+    UserQuery,
 };
 
 fn opt_ms(v: Option<i64>) -> DbResult<Option<DateTime<Utc>>> {
@@ -442,21 +443,45 @@ pub(super) fn add_audit(c: &Connection, e: &NewAudit) -> DbResult<()> {
     Ok(())
 }
 
-pub(super) fn audit(c: &Connection, limit: usize, before: Option<i64>) -> DbResult<Vec<AuditEntry>> {
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+pub(super) fn audit(c: &Connection, q: &AuditQuery) -> DbResult<Vec<AuditEntry>> {
+    let limit = i64::try_from(q.limit).unwrap_or(i64::MAX);
     type Row = (i64, i64, String, String, String, Option<String>, String);
     let rows: Vec<Row> = c
         .prepare_cached(
             "SELECT id, at, actor, action, target, address, detail FROM audit WHERE (?1 IS NULL OR id < ?1) \
-             ORDER BY id DESC LIMIT ?2",
+             AND (?2 IS NULL OR actor = ?2) AND (?3 IS NULL OR action = ?3) ORDER BY id DESC LIMIT ?4",
         )?
-        .query_map(params![before, limit], |r| {
+        .query_map(params![q.before, q.actor, q.action, limit], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
         })?
         .collect::<Result<_, _>>()?;
     rows.into_iter()
         .map(|(id, at, actor, action, target, address, detail)| {
             Ok(AuditEntry { id, at: from_ms(at)?, actor, action, target, address, detail })
+        })
+        .collect()
+}
+
+pub(super) fn users(c: &Connection, q: &UserQuery) -> DbResult<Vec<UserInfo>> {
+    let limit = i64::try_from(q.limit).unwrap_or(i64::MAX);
+    type Row = (String, String, Option<String>, Option<i64>, Option<String>, Option<String>, i64);
+    // `instr`, not LIKE: the text is matched as it is (a `%` or `_` in it is no wildcard).
+    let rows: Vec<Row> = c
+        .prepare_cached(
+            "SELECT u.id, u.name, u.email, u.disabled_at, q.agent_id, q.crm_sso_id, \
+             (SELECT count(*) FROM devices d WHERE d.user_id = u.id AND d.revoked_at IS NULL) \
+             FROM users u LEFT JOIN qontak_agents q ON q.user_id = u.id \
+             WHERE (?1 IS NULL OR u.id > ?1) \
+             AND (?2 IS NULL OR instr(lower(u.id || ' ' || u.name || ' ' || coalesce(u.email, '')), lower(?2)) > 0) \
+             ORDER BY u.id LIMIT ?3",
+        )?
+        .query_map(params![q.after, q.text, limit], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    rows.into_iter()
+        .map(|(id, name, email, disabled, agent_id, crm_sso_id, devices)| {
+            Ok(UserInfo { id, name, email, disabled_at: opt_ms(disabled)?, agent_id, crm_sso_id, devices })
         })
         .collect()
 }

@@ -25,10 +25,10 @@ use lonceng_domain::time::to_ms;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::db::{
-    schema, Acted, AgentLink, Applied, AuditEntry, Authenticated, Database, DbError, DbResult, DeadLetter,
-    Device, DeviceInfo, Forget, Identity, ListFilter, MarkAll, NewAudit, NewDeadLetter, NewDevice, NewToken,
-    NewTokens, Redeemed, Refreshed, RoomJob, SignIn, SignInRequest, Signal, SignedInUser, UserChange,
-    WebhookSecret,
+    schema, Acted, AgentLink, Applied, AuditEntry, AuditQuery, Authenticated, Database, DbError, DbResult,
+    DeadLetter, Device, DeviceInfo, Forget, Identity, ListFilter, MarkAll, NewAudit, NewDeadLetter,
+    NewDevice, NewToken, NewTokens, Redeemed, Refreshed, RoomJob, SignIn, SignInRequest, Signal,
+    SignedInUser, UserChange, UserInfo, UserQuery, WebhookSecret,
 };
 
 /// The schema, in steps (`db::schema`).
@@ -225,12 +225,12 @@ impl Database for SqliteDb {
         self.run(move |c| accounts::add_audit(c, &entry))
     }
 
-    fn audit(
-        &self,
-        limit: usize,
-        before: Option<i64>,
-    ) -> impl Future<Output = DbResult<Vec<AuditEntry>>> + Send {
-        self.run(move |c| accounts::audit(c, limit, before))
+    fn audit(&self, query: AuditQuery) -> impl Future<Output = DbResult<Vec<AuditEntry>>> + Send {
+        self.run(move |c| accounts::audit(c, &query))
+    }
+
+    fn users(&self, query: UserQuery) -> impl Future<Output = DbResult<Vec<UserInfo>>> + Send {
+        self.run(move |c| accounts::users(c, &query))
     }
 
     fn forget(&self, what: Forget) -> impl Future<Output = DbResult<()>> + Send {

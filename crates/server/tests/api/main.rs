@@ -5,6 +5,7 @@
 
 mod util;
 
+mod admin;
 mod bridge;
 mod browsers;
 mod contract;

@@ -276,3 +276,8 @@ pub fn created_ids(changes: &[Change]) -> Vec<String> {
         })
         .collect()
 }
+
+/// Text as a query string's value.
+pub fn url_escape(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
