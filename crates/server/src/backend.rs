@@ -15,7 +15,7 @@ use lonceng_domain::rules::{Outcome, ProducerEvent};
 use crate::db::{
     Acted, AgentLink, Applied, AuditEntry, AuditQuery, Authenticated, Database, DbError, DbResult,
     DeadLetter, Device, DeviceInfo, Forget, Identity, ListFilter, MarkAll, NewAudit, NewDeadLetter,
-    NewDevice, NewToken, NewTokens, Redeemed, Refreshed, RoomJob, SignIn, SignInRequest, Signal,
+    NewDevice, NewToken, NewTokens, NodeReport, Redeemed, Refreshed, RoomJob, SignIn, SignInRequest, Signal,
     SignedInUser, UserChange, UserInfo, UserQuery, WebhookSecret,
 };
 use crate::metrics::METRICS;
@@ -104,6 +104,8 @@ impl Database for Backend {
         fn audit(&self, query: AuditQuery) -> Vec<AuditEntry>;
         fn users(&self, query: UserQuery) -> Vec<UserInfo>;
         fn forget(&self, what: Forget) -> ();
+        fn report_node(&self, report: NodeReport) -> ();
+        fn nodes(&self, since: DateTime<Utc>) -> Vec<NodeReport>;
         fn apply_event(&self, key: String, outcome: Outcome, now: DateTime<Utc>) -> Applied;
         fn event_response(&self, key: String) -> Option<EventResponse>;
         fn queue_event(&self, key: String, event: ProducerEvent, now: DateTime<Utc>) -> bool;

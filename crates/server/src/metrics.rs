@@ -43,6 +43,24 @@ impl Histogram {
         self.sum_us.fetch_add(u64::try_from(d.as_micros()).unwrap_or(u64::MAX), Relaxed);
     }
 
+    /// The upper bound (seconds) of the bucket the `q`-quantile falls in; none before anything
+    /// was observed, or when it lies beyond the last bound.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        let count = self.count.load(Relaxed);
+        if count == 0 {
+            return None;
+        }
+        let wanted = (q * count as f64).ceil().max(1.0) as u64;
+        let mut cumulative = 0u64;
+        for (bound, n) in BUCKETS.iter().zip(&self.buckets) {
+            cumulative = cumulative.saturating_add(n.load(Relaxed));
+            if cumulative >= wanted {
+                return Some(*bound);
+            }
+        }
+        None
+    }
+
     fn render(&self, out: &mut String, name: &str, help: &str) {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
         let mut cumulative = 0u64;
@@ -126,6 +144,22 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quantile_is_the_bound_of_its_bucket() {
+        let h = Histogram::new();
+        assert_eq!(h.quantile(0.5), None);
+        for _ in 0..98 {
+            h.observe(Duration::from_micros(300));
+        }
+        h.observe(Duration::from_millis(20));
+        h.observe(Duration::from_millis(80));
+        assert_eq!(h.quantile(0.5), Some(0.0005));
+        assert_eq!(h.quantile(0.99), Some(0.025));
+        assert_eq!(h.quantile(1.0), Some(0.1));
+        h.observe(Duration::from_secs(60));
+        assert_eq!(h.quantile(1.0), None, "beyond the last bound");
+    }
 
     #[test]
     fn histograms_are_cumulative_and_counters_render_in_the_text_format() {

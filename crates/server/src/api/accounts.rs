@@ -165,3 +165,14 @@ pub async fn export<D: Database>(
     ];
     Ok((headers, csv).into_response())
 }
+
+#[derive(Serialize, Deserialize)]
+pub struct NodesPage {
+    pub nodes: Vec<crate::service::NodeView>,
+}
+
+/// `GET /v1/admin/nodes`: every node of the deployment as it last reported (a 503 says the
+/// database, where the reports are, cannot be reached).
+pub async fn nodes<D: Database>(AdminActor(s, _): AdminActor<D>) -> Result<Json<NodesPage>, ApiError> {
+    Ok(Json(NodesPage { nodes: s.nodes().await? }))
+}

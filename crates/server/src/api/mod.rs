@@ -76,6 +76,7 @@ pub fn router<D: Database>(service: Arc<Service<D>>) -> Router {
         .route("/v1/admin/users/{id}/disable", post(accounts::disable::<D>))
         .route("/v1/admin/users/{id}/enable", post(accounts::enable::<D>))
         .route("/v1/admin/audit", get(accounts::audit::<D>))
+        .route("/v1/admin/nodes", get(accounts::nodes::<D>))
         .route("/v1/auth/sign-in", get(auth::sign_in::<D>))
         .route("/v1/auth/callback", get(auth::callback::<D>))
         .route("/v1/auth/token", post(auth::token::<D>))

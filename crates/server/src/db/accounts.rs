@@ -199,3 +199,24 @@ pub struct AuditQuery {
     pub before: Option<i64>,
     pub limit: usize,
 }
+
+/// How a node is doing, as it reports itself (the admin's health page): the numbers its `/metrics`
+/// shows, where nginx does not let anyone reach a node's own address.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeReport {
+    pub id: String,
+    pub version: String,
+    pub started_at: DateTime<Utc>,
+    pub seen_at: DateTime<Utc>,
+    pub streams_open: u64,
+    pub events_received: u64,
+    pub changes_sent: u64,
+    /// From a change's commit to its frame on a stream, the 50th and 99th percentile (bucket
+    /// bounds, milliseconds); none before the first change.
+    pub delivery_lag_p50_ms: Option<f64>,
+    pub delivery_lag_p99_ms: Option<f64>,
+    /// Database calls, the 99th percentile (milliseconds).
+    pub db_p99_ms: Option<f64>,
+    pub db_unavailable: u64,
+    pub dead_letters: u64,
+}

@@ -298,6 +298,10 @@ pub trait Database: Send + Sync + 'static {
     fn audit(&self, query: AuditQuery) -> impl Future<Output = DbResult<Vec<AuditEntry>>> + Send;
     /// Users, by id, as the query names them.
     fn users(&self, query: UserQuery) -> impl Future<Output = DbResult<Vec<UserInfo>>> + Send;
+    /// Keeps this node's report (replacing its last one).
+    fn report_node(&self, report: NodeReport) -> impl Future<Output = DbResult<()>> + Send;
+    /// The nodes that reported at or after `since`, by id.
+    fn nodes(&self, since: DateTime<Utc>) -> impl Future<Output = DbResult<Vec<NodeReport>>> + Send;
     /// Forgets what is past use (see [`Forget`]).
     fn forget(&self, what: Forget) -> impl Future<Output = DbResult<()>> + Send;
 

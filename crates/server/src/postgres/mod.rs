@@ -43,7 +43,7 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 use crate::db::{
     Acted, AgentLink, Applied, AuditEntry, AuditQuery, Authenticated, Database, DbError, DbResult,
     DeadLetter, Device, DeviceInfo, Forget, Identity, ListFilter, MarkAll, NewAudit, NewDeadLetter,
-    NewDevice, NewToken, NewTokens, Redeemed, Refreshed, RoomJob, SignIn, SignInRequest, Signal,
+    NewDevice, NewToken, NewTokens, NodeReport, Redeemed, Refreshed, RoomJob, SignIn, SignInRequest, Signal,
     SignedInUser, UserChange, UserInfo, UserQuery, WebhookSecret,
 };
 
@@ -252,6 +252,33 @@ impl Database for PgDb {
 
     async fn users(&self, query: UserQuery) -> DbResult<Vec<UserInfo>> {
         accounts::users(&self.client().await?, &query).await
+    }
+
+    async fn report_node(&self, report: NodeReport) -> DbResult<()> {
+        let json = serde_json::to_string(&report).map_err(decode_err)?;
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO nodes (id, seen_at, report) VALUES ($1, $2, $3) \
+                 ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at, report = excluded.report",
+                &[&report.id, &ms(report.seen_at), &json],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn nodes(&self, since: DateTime<Utc>) -> DbResult<Vec<NodeReport>> {
+        let rows = self
+            .client()
+            .await?
+            .query("SELECT report FROM nodes WHERE seen_at >= $1 ORDER BY id", &[&ms(since)])
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let json: String = col!(r, 0);
+            out.push(serde_json::from_str(&json).map_err(decode_err)?);
+        }
+        Ok(out)
     }
 
     async fn forget(&self, what: Forget) -> DbResult<()> {

@@ -157,3 +157,10 @@ CREATE TABLE audit (
     address TEXT,
     detail  TEXT NOT NULL DEFAULT ''
 );
+
+-- step 3: SQLite's step 4 (each node's health, reported by the node itself)
+CREATE TABLE nodes (
+    id      TEXT PRIMARY KEY,
+    seen_at TIMESTAMPTZ NOT NULL,
+    report  TEXT NOT NULL
+);

@@ -6,7 +6,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Service, ServiceError, ServiceResult};
-use crate::db::{AuditEntry, AuditQuery, Database, DeviceInfo, NewAudit, Signal, UserInfo, UserQuery};
+use crate::db::{
+    AuditEntry, AuditQuery, Database, DeviceInfo, NewAudit, NodeReport, Signal, UserInfo, UserQuery,
+};
 use crate::hub::Frame;
 
 /// Who did something, and from where (for the audit trail).
@@ -30,6 +32,20 @@ impl Actor {
     pub fn server(address: Option<String>) -> Actor {
         Actor { who: "server".into(), address }
     }
+}
+
+/// How often a node reports its health; one not heard from for three times as long is stale.
+pub const NODE_REPORT_EVERY: chrono::Duration = chrono::Duration::seconds(5);
+/// Nodes not heard from for this long are gone from the health page.
+const NODE_GONE_AFTER: chrono::Duration = chrono::Duration::minutes(10);
+
+/// A node on the health page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeView {
+    #[serde(flatten)]
+    pub report: NodeReport,
+    /// Not heard from for three report intervals: down, or cut off from the database.
+    pub stale: bool,
 }
 
 /// Rows a CSV import takes at most.
@@ -216,6 +232,38 @@ impl<D: Database> Service<D> {
         self.known_tokens()
             .retain(|_, known| !(known.device.user_id == user && devices.contains(&known.device.device_id)));
         self.hub.send_to(user, Frame::Revoked(devices.to_vec().into()));
+    }
+
+    /// This node's health, as its `/metrics` shows it, kept for the admin's health page.
+    pub(super) async fn report_health(&self, now: chrono::DateTime<chrono::Utc>) -> ServiceResult<()> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let m = &crate::metrics::METRICS;
+        let ms = |s: Option<f64>| s.map(|s| s * 1000.0);
+        let report = NodeReport {
+            id: self.node.0.clone(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            started_at: self.node.1,
+            seen_at: now,
+            streams_open: u64::try_from(self.streams()).unwrap_or(u64::MAX),
+            events_received: m.events_received.load(Relaxed),
+            changes_sent: m.changes_sent.load(Relaxed),
+            delivery_lag_p50_ms: ms(m.delivery_lag.quantile(0.5)),
+            delivery_lag_p99_ms: ms(m.delivery_lag.quantile(0.99)),
+            db_p99_ms: ms(m.db.quantile(0.99)),
+            db_unavailable: m.db_unavailable.load(Relaxed),
+            dead_letters: m.dead_letters.load(Relaxed),
+        };
+        Ok(self.db.report_node(report).await?)
+    }
+
+    /// The nodes of this deployment, as they last reported (the admin's health page).
+    pub async fn nodes(&self) -> ServiceResult<Vec<NodeView>> {
+        let now = self.clock.now();
+        let reports = self.db.nodes(now - NODE_GONE_AFTER).await?;
+        Ok(reports
+            .into_iter()
+            .map(|report| NodeView { stale: now - report.seen_at > NODE_REPORT_EVERY * 3, report })
+            .collect())
     }
 
     /// Whether a device is still signed in (not revoked, its user not disabled): what a stream

@@ -26,6 +26,8 @@ pub struct MaintenanceState {
     /// with the rest trickling in as if new.
     draining: bool,
     last_prune: Option<DateTime<Utc>>,
+    /// When this node last reported its health.
+    last_report: Option<DateTime<Utc>>,
 }
 
 impl MaintenanceState {
@@ -198,6 +200,10 @@ impl<D: Database> Service<D> {
             self.state().last_prune = Some(now);
         }
         self.hub.prune_idle();
+        if self.state().last_report.is_none_or(|t| now - t >= super::accounts::NODE_REPORT_EVERY) {
+            self.report_health(now).await?;
+            self.state().last_report = Some(now);
+        }
         Ok(())
     }
 }

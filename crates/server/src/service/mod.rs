@@ -34,7 +34,7 @@ use crate::hub::{Frame, Hub};
 use crate::presence::PresenceBook;
 use crate::{new_secret, token_hash, Config};
 
-pub use accounts::{read_agents_csv, Actor, ImportReport, ImportRow, IMPORT_COLUMNS};
+pub use accounts::{read_agents_csv, Actor, ImportReport, ImportRow, NodeView, IMPORT_COLUMNS};
 use maintenance::MaintenanceState;
 pub use tickets::TICKET_LIFETIME;
 
@@ -94,6 +94,16 @@ const TOKEN_MEMORY: std::time::Duration = std::time::Duration::from_secs(60);
 /// Tokens remembered at most (about 200 bytes each).
 const TOKENS_REMEMBERED: usize = 100_000;
 
+/// This node's name on the health page: the host and the process.
+fn node_name() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_owned()))
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "node".into());
+    format!("{host}/{}", std::process::id())
+}
+
 /// A user or device id as an administrator gives it: 1 to 128 characters of text.
 fn plain_id(s: &str) -> bool {
     lonceng_domain::model::is_plain_id(s, 128)
@@ -117,6 +127,8 @@ pub struct Service<D> {
     tokens: Mutex<std::collections::HashMap<String, KnownToken>>,
     /// Sign-in through the identity provider (idle without `config.oidc`).
     signin: signin::SignInState,
+    /// This node, as the health page names it, and since when it runs.
+    node: (String, DateTime<Utc>),
 }
 
 /// A client token found in the database, remembered for a while.
@@ -129,6 +141,7 @@ struct KnownToken {
 impl<D: Database> Service<D> {
     pub async fn new(db: D, config: Config, clock: Arc<dyn Clock>) -> ServiceResult<Arc<Service<D>>> {
         let windows = db.windows(clock.now()).await?;
+        let started = clock.now();
         Ok(Arc::new(Service {
             presence: PresenceBook::new(config.presence_ttl),
             db,
@@ -142,6 +155,7 @@ impl<D: Database> Service<D> {
             intake: qontak::IntakeState::default(),
             tokens: Mutex::default(),
             signin: signin::SignInState::default(),
+            node: (node_name(), started),
         }))
     }
 

@@ -27,7 +27,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::db::{
     schema, Acted, AgentLink, Applied, AuditEntry, AuditQuery, Authenticated, Database, DbError, DbResult,
     DeadLetter, Device, DeviceInfo, Forget, Identity, ListFilter, MarkAll, NewAudit, NewDeadLetter,
-    NewDevice, NewToken, NewTokens, Redeemed, Refreshed, RoomJob, SignIn, SignInRequest, Signal,
+    NewDevice, NewToken, NewTokens, NodeReport, Redeemed, Refreshed, RoomJob, SignIn, SignInRequest, Signal,
     SignedInUser, UserChange, UserInfo, UserQuery, WebhookSecret,
 };
 
@@ -231,6 +231,28 @@ impl Database for SqliteDb {
 
     fn users(&self, query: UserQuery) -> impl Future<Output = DbResult<Vec<UserInfo>>> + Send {
         self.run(move |c| accounts::users(c, &query))
+    }
+
+    fn report_node(&self, report: NodeReport) -> impl Future<Output = DbResult<()>> + Send {
+        self.run(move |c| {
+            let json = serde_json::to_string(&report).map_err(decode_err)?;
+            c.execute(
+                "INSERT INTO nodes (id, seen_at, report) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at, report = excluded.report",
+                params![report.id, to_ms(report.seen_at), json],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn nodes(&self, since: DateTime<Utc>) -> impl Future<Output = DbResult<Vec<NodeReport>>> + Send {
+        self.run(move |c| {
+            let rows: Vec<String> = c
+                .prepare_cached("SELECT report FROM nodes WHERE seen_at >= ?1 ORDER BY id")?
+                .query_map([to_ms(since)], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            rows.iter().map(|j| serde_json::from_str(j).map_err(decode_err)).collect()
+        })
     }
 
     fn forget(&self, what: Forget) -> impl Future<Output = DbResult<()>> + Send {

@@ -160,3 +160,10 @@ CREATE TABLE audit (
     address TEXT,
     detail  TEXT NOT NULL DEFAULT ''
 );
+
+-- step 4: each node's health, reported by the node itself every few seconds (the admin's health page)
+CREATE TABLE nodes (
+    id      TEXT PRIMARY KEY,
+    seen_at INTEGER NOT NULL,
+    report  TEXT NOT NULL                       -- db::NodeReport, JSON
+);

@@ -109,3 +109,30 @@ async fn the_audit_trail_is_filtered_by_who_and_what() {
     let (_, older) = s.get(ADMIN, &format!("/v1/admin/audit?limit=5&before={before}")).await;
     assert_eq!(older["items"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn each_node_reports_its_health_and_a_silent_one_turns_stale_then_goes() {
+    let s = server().await;
+    s.tick().await;
+    let (st, b) = s.get(ADMIN, "/v1/admin/nodes").await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let nodes = b["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 1, "{b}");
+    let node = &nodes[0];
+    assert!(node["id"].as_str().unwrap().ends_with(&format!("/{}", std::process::id())), "{node}");
+    assert_eq!(
+        (node["stale"].as_bool(), node["version"].as_str()),
+        (Some(false), Some(env!("CARGO_PKG_VERSION")))
+    );
+    for field in ["streams_open", "events_received", "changes_sent", "db_unavailable", "dead_letters"] {
+        assert!(node[field].is_u64(), "{field}: {node}");
+    }
+    // Not heard from for three report intervals: stale; for ten minutes: gone.
+    s.clock.advance(Duration::seconds(16));
+    assert_eq!(s.get(ADMIN, "/v1/admin/nodes").await.1["nodes"][0]["stale"], true);
+    s.tick().await;
+    assert_eq!(s.get(ADMIN, "/v1/admin/nodes").await.1["nodes"][0]["stale"], false, "reported again");
+    s.clock.advance(Duration::minutes(11));
+    assert_eq!(s.get(ADMIN, "/v1/admin/nodes").await.1["nodes"].as_array().unwrap().len(), 0);
+    assert_eq!(s.get("not-admin", "/v1/admin/nodes").await.0, StatusCode::UNAUTHORIZED);
+}

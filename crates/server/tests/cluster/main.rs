@@ -326,6 +326,12 @@ async fn org_2_a_device_signed_out_on_one_node_is_signed_out_on_every_node_withi
         eprintln!("{node}: the revoked device's stream ended {after:?} after the admin asked");
         assert!(after < Duration::from_secs(1), "{node}: the stream ended {after:?} after the revocation");
     }
+    // Each node reports its health to the database; any node lists all three.
+    until("three nodes report", || async {
+        let (_, b) = send(http.get(d.nginx.url("/v1/admin/nodes")).bearer_auth(ADMIN)).await;
+        b["nodes"].as_array().is_some_and(|n| n.len() == 3 && n.iter().all(|n| n["stale"] == false))
+    })
+    .await;
     for u in &urls {
         assert_eq!(
             send(http.get(format!("{u}/v1/me")).bearer_auth(&lost)).await.0,
