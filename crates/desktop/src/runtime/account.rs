@@ -116,6 +116,28 @@ impl Desktop {
 
     async fn sign_in_with(&self, server: &str, cancel: &CancellationToken) -> Result<Credentials, AppError> {
         let refused = |e: SignInError| AppError::Invalid(format!("signing in: {e}"));
+        // A server without an identity provider says so at once, rather than in a browser tab
+        // the agent would wait on.
+        let probe = format!("{}/v1/auth/sign-in", server.trim_end_matches('/'));
+        let asked = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(15))
+            .build()
+            .map_err(|e| AppError::Invalid(e.to_string()))?
+            .get(probe)
+            .send()
+            .await;
+        match asked {
+            Ok(r) if r.status() == reqwest::StatusCode::NOT_IMPLEMENTED => {
+                return Err(AppError::Invalid(
+                    "this server has no sign-in through your organisation: ask your admin for a token \
+                     (Settings → Advanced)"
+                        .into(),
+                ));
+            }
+            Ok(_) => {}
+            Err(e) => return Err(AppError::Invalid(format!("the server cannot be reached: {e}"))),
+        }
         let (url, pending) = loopback::start(server, &this_device()).await.map_err(refused)?;
         self.opener
             .open(&url)

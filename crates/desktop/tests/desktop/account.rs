@@ -272,3 +272,23 @@ async fn org_1_a_sign_in_link_is_asked_about_and_never_followed_silently() {
     assert_eq!(w.vault.credentials().unwrap().server, w.url);
     w.app.stop().await;
 }
+
+#[tokio::test]
+async fn org_1_a_server_without_an_identity_provider_is_said_at_once_not_in_a_browser() {
+    let w = world().await;
+    // Another server of the organisation's, with no identity provider set up.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let db = lonceng_server::sqlite::SqliteDb::in_memory().unwrap();
+    let plain = lonceng_server::start(db, server_config(), w.clock.clone(), listener).await.unwrap();
+    w.app
+        .save_settings(SettingsChanges { server_url: Some(plain.url()), ..SettingsChanges::default() })
+        .await
+        .unwrap();
+    w.browser.signs_in.store(true, Ordering::SeqCst);
+    let refused = w.app.sign_in().await.unwrap_err().to_string();
+    assert!(refused.contains("Advanced"), "{refused}");
+    assert!(w.browser.pages.lock().unwrap().is_empty(), "no browser tab to wait on");
+    assert!(!w.app.account().signing_in);
+    w.app.stop().await;
+    plain.stop().await;
+}

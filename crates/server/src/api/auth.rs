@@ -68,6 +68,12 @@ pub async fn sign_in<D: Database>(
     Address(address): Address,
     q: Result<axum::extract::Query<AppSignIn>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
+    // Said first: the app asks with no query to learn whether sign-in is set up here.
+    if s.config.oidc.is_none() {
+        return failure_page(crate::service::ServiceError::NotConfigured(
+            "this server has no identity provider set up (--oidc-issuer); ask your admin for a token",
+        ));
+    }
     let Ok(axum::extract::Query(app)) = q else {
         return page(
             StatusCode::BAD_REQUEST,
