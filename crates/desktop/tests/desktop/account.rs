@@ -69,6 +69,8 @@ struct Browser {
     /// Off: the page is "opened" and nobody signs in (an abandoned sign-in).
     signs_in: AtomicBool,
     pages: Arc<Mutex<Vec<String>>>,
+    /// Every address the browser went to (the last one carries the app's one-time code).
+    visited: Arc<Mutex<Vec<String>>>,
 }
 
 impl Opener for Browser {
@@ -76,12 +78,13 @@ impl Opener for Browser {
         if !self.signs_in.load(Ordering::SeqCst) {
             return Ok(());
         }
-        let (mut at, pages) = (url.to_owned(), self.pages.clone());
+        let (mut at, pages, visited) = (url.to_owned(), self.pages.clone(), self.visited.clone());
         // The opener returns at once, as the real one does; the "browser" runs meanwhile.
         tokio::spawn(async move {
             let http =
                 reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
             for _ in 0..6 {
+                visited.lock().unwrap().push(at.clone());
                 let resp = http.get(&at).send().await.unwrap();
                 match resp.headers().get("location") {
                     Some(to) => at = to.to_str().unwrap().to_owned(),
@@ -291,4 +294,80 @@ async fn org_1_a_server_without_an_identity_provider_is_said_at_once_not_in_a_br
     assert!(!w.app.account().signing_in);
     w.app.stop().await;
     plain.stop().await;
+}
+
+/// The whole flow again (sign in, sync, renew) in a child of this test binary whose one subscriber
+/// writes every line at TRACE, the app's and the in-process server's, to a file: the one-time code,
+/// the access and refresh tokens (old and renewed) are nowhere in it. (A child, because a log
+/// subscriber cannot tell this test's lines from the other tests' in one process.)
+#[cfg(unix)]
+#[tokio::test]
+async fn org_1_no_code_or_token_reaches_the_logs_of_the_app_or_the_server_even_at_trace() {
+    const NAME: &str =
+        "account::org_1_no_code_or_token_reaches_the_logs_of_the_app_or_the_server_even_at_trace";
+    if let Some(log) = std::env::var_os("LONCENG_TRACE_LOG") {
+        return traced_flow(std::path::PathBuf::from(log)).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("trace.log");
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", NAME, "--nocapture", "--test-threads=1"])
+        .env("LONCENG_TRACE_LOG", &log)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "the traced flow failed: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        stdout.contains("test result: ok. 1 passed;"),
+        "the child did not run exactly this test: {stdout}"
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("TRACE") && text.contains("/v1/auth/token"), "the flow was logged at TRACE");
+    let secrets: Vec<(String, String)> =
+        serde_json::from_str(&std::fs::read_to_string(log.with_extension("secrets")).unwrap()).unwrap();
+    assert_eq!(secrets.len(), 5);
+    for (what, secret) in secrets {
+        assert!(!text.contains(&secret), "{what} is in the log");
+    }
+}
+
+/// The child's side: everything at TRACE to `log`, the secrets it met beside it.
+#[cfg(unix)]
+async fn traced_flow(log: std::path::PathBuf) {
+    let file = std::fs::File::create(&log).unwrap();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("trace"))
+        .with_ansi(false)
+        .with_writer(Mutex::new(file))
+        .init();
+    let w = world().await;
+    w.app
+        .save_settings(SettingsChanges { server_url: Some(w.url.clone()), ..SettingsChanges::default() })
+        .await
+        .unwrap();
+    until("the keyring was read", || w.app.needs_sign_in().is_some()).await;
+    w.browser.signs_in.store(true, Ordering::SeqCst);
+    w.app.sign_in().await.unwrap();
+    let first = w.vault.credentials().unwrap();
+    until("connected", || matches!(w.app.status().state, ConnState::Connected { .. })).await;
+    w.server.service.submit(mention("m-1", EMAIL, w.clock.now())).await.unwrap();
+    until("the item arrives", || w.app.counts().map(|c| c.total).unwrap_or(0) == 1).await;
+    w.clock.advance(chrono::Duration::minutes(61));
+    let general = lonceng_client::store::Scope::new(lonceng_domain::model::Tab::General, None).unwrap();
+    let id = w.app.page(general, false, None, 10).unwrap().items[0].id.clone();
+    w.app.mark_read(&id).unwrap();
+    until("renewed", || w.vault.credentials().is_some_and(|c| c.refresh_token != first.refresh_token)).await;
+    let renewed = w.vault.credentials().unwrap();
+    let back = w.browser.visited.lock().unwrap().last().cloned().unwrap();
+    let code =
+        url::Url::parse(&back).unwrap().query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
+    let secrets = [
+        ("the one-time code", code),
+        ("the access token", first.access_token),
+        ("the refresh token", first.refresh_token),
+        ("the renewed access token", renewed.access_token),
+        ("the renewed refresh token", renewed.refresh_token),
+    ];
+    std::fs::write(log.with_extension("secrets"), serde_json::to_string(&secrets).unwrap()).unwrap();
+    w.app.stop().await;
 }
