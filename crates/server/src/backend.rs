@@ -94,7 +94,7 @@ impl Database for Backend {
         fn set_idp_refresh(&self, device: Device, sealed: Option<String>) -> ();
         fn coded_sign_in(&self, code_hash: String) -> Option<SignIn>;
         fn redeem_code(&self, code_hash: String, since: DateTime<Utc>, device: NewDevice, tokens: NewTokens) -> Redeemed;
-        fn refresh(&self, refresh_hash: String, since: DateTime<Utc>, tokens: NewTokens) -> Refreshed;
+        fn refresh(&self, refresh_hash: String, since: DateTime<Utc>, retry_since: DateTime<Utc>, tokens: NewTokens) -> Refreshed;
         fn sign_in_user(&self, identity: Identity) -> SignedInUser;
         fn devices(&self, user_id: String) -> Option<Vec<DeviceInfo>>;
         fn revoke(&self, user_id: String, device_id: Option<String>, why: String, at: DateTime<Utc>) -> Vec<String>;

@@ -262,11 +262,14 @@ pub trait Database: Send + Sync + 'static {
         tokens: NewTokens,
     ) -> impl Future<Output = DbResult<Redeemed>> + Send;
     /// Rotates a device's credentials by its refresh token (issued at or after `since`); a refresh
-    /// token used before revokes the device (it was copied).
+    /// token used before revokes the device (it was copied), unless it was spent at or after
+    /// `retry_since` and the token it was replaced by was never used: the answer was lost on the
+    /// way, and this is the app asking again.
     fn refresh(
         &self,
         refresh_hash: String,
         since: DateTime<Utc>,
+        retry_since: DateTime<Utc>,
         tokens: NewTokens,
     ) -> impl Future<Output = DbResult<Refreshed>> + Send;
     /// The user a person signing in is: by their identity, else by their (imported) email, else a

@@ -249,6 +249,7 @@ pub(super) async fn refresh(
     c: &mut Conn,
     refresh_hash: &str,
     since: DateTime<Utc>,
+    retry_since: DateTime<Utc>,
     tokens: &NewTokens,
 ) -> DbResult<Refreshed> {
     let tx = c.transaction().await?;
@@ -264,12 +265,32 @@ pub(super) async fn refresh(
     let device = Device { user_id: col!(r, 0), device_id: col!(r, 1) };
     let issued_at: DateTime<Utc> = col!(r, 2);
     let spent_at: Option<DateTime<Utc>> = col!(r, 3);
-    if spent_at.is_some() {
-        let revoked =
-            revoke_tx(&tx, &device.user_id, Some(&device.device_id), "refresh token used twice", tokens.at)
+    // What this renewal spends: the token given, or, for a retry after a lost answer, the token
+    // that answer carried (never used, issued when this one was spent).
+    let mut spends = refresh_hash.to_owned();
+    if let Some(spent) = spent_at {
+        let successor = tx
+            .query_opt(
+                "SELECT hash FROM refresh_tokens WHERE user_id = $1 AND device_id = $2 AND issued_at = $3 \
+                 AND spent_at IS NULL FOR UPDATE",
+                &[&device.user_id, &device.device_id, &spent],
+            )
+            .await?;
+        match successor {
+            Some(next) if spent >= ms(retry_since) => spends = col!(next, 0),
+            _ => {
+                let revoked = revoke_tx(
+                    &tx,
+                    &device.user_id,
+                    Some(&device.device_id),
+                    "refresh token used twice",
+                    tokens.at,
+                )
                 .await?;
-        tx.commit().await?;
-        return Ok(if revoked.is_empty() { Refreshed::Refused } else { Refreshed::Reused(device) });
+                tx.commit().await?;
+                return Ok(if revoked.is_empty() { Refreshed::Refused } else { Refreshed::Reused(device) });
+            }
+        }
     }
     let usable = tx
         .query_opt(
@@ -280,8 +301,7 @@ pub(super) async fn refresh(
         .await?;
     let Some(row) = usable.filter(|_| issued_at >= since) else { return Ok(Refreshed::Refused) };
     let idp_refresh: Option<String> = col!(row, 0);
-    tx.execute("UPDATE refresh_tokens SET spent_at = $2 WHERE hash = $1", &[&refresh_hash, &ms(tokens.at)])
-        .await?;
+    tx.execute("UPDATE refresh_tokens SET spent_at = $2 WHERE hash = $1", &[&spends, &ms(tokens.at)]).await?;
     // The access tokens it replaces go: a device holds one at a time.
     tx.execute(
         "DELETE FROM tokens WHERE user_id = $1 AND device_id = $2 AND expires_at IS NOT NULL",

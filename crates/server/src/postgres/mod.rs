@@ -206,9 +206,10 @@ impl Database for PgDb {
         &self,
         refresh_hash: String,
         since: DateTime<Utc>,
+        retry_since: DateTime<Utc>,
         tokens: NewTokens,
     ) -> DbResult<Refreshed> {
-        accounts::refresh(&mut self.client().await?, &refresh_hash, since, &tokens).await
+        accounts::refresh(&mut self.client().await?, &refresh_hash, since, retry_since, &tokens).await
     }
 
     async fn sign_in_user(&self, identity: Identity) -> DbResult<SignedInUser> {

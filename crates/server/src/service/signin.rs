@@ -41,6 +41,10 @@ use crate::{new_secret, same_secret, token_hash};
 pub const SIGN_IN_LIFETIME: Duration = Duration::minutes(10);
 /// The one-time code the app redeems right after the browser hands it back.
 pub const CODE_LIFETIME: Duration = Duration::seconds(60);
+/// A refresh token used again this soon after it was spent, while the one it was replaced by is
+/// still unused, is the app asking again after a lost answer (a network that dropped it), not a
+/// copy: it is honoured once more.
+pub const RETRY_GRACE: Duration = Duration::seconds(60);
 /// A refresh token not used for this long is no longer honoured.
 pub const REFRESH_IDLE: Duration = Duration::days(90);
 /// Unknown signing keys make the server read the provider's keys again, at most this often.
@@ -601,7 +605,7 @@ impl<D: Database> Service<D> {
         let (fresh, access, new_refresh) = self.new_tokens(&oidc, address.clone());
         match self
             .db
-            .refresh(token_hash(refresh), now - REFRESH_IDLE, fresh)
+            .refresh(token_hash(refresh), now - REFRESH_IDLE, now - RETRY_GRACE, fresh)
             .await
             .map_err(ServiceError::from)?
         {

@@ -230,6 +230,7 @@ pub(super) fn refresh(
     c: &mut Connection,
     refresh_hash: &str,
     since: DateTime<Utc>,
+    retry_since: DateTime<Utc>,
     tokens: &NewTokens,
 ) -> DbResult<Refreshed> {
     let tx = c.transaction()?;
@@ -242,11 +243,32 @@ pub(super) fn refresh(
         .optional()?;
     let Some((user_id, device_id, issued_at, spent_at)) = row else { return Ok(Refreshed::Refused) };
     let device = Device { user_id, device_id };
-    if spent_at.is_some() {
-        let revoked =
-            revoke_tx(&tx, &device.user_id, Some(&device.device_id), "refresh token used twice", tokens.at)?;
-        tx.commit()?;
-        return Ok(if revoked.is_empty() { Refreshed::Refused } else { Refreshed::Reused(device) });
+    // What this renewal spends: the token given, or, for a retry after a lost answer, the token
+    // that answer carried (never used, issued when this one was spent).
+    let mut spends = refresh_hash.to_owned();
+    if let Some(spent) = spent_at {
+        let successor: Option<String> = tx
+            .query_row(
+                "SELECT hash FROM refresh_tokens WHERE user_id = ?1 AND device_id = ?2 AND issued_at = ?3 \
+                 AND spent_at IS NULL",
+                params![device.user_id, device.device_id, spent],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match successor {
+            Some(next) if spent >= to_ms(retry_since) => spends = next,
+            _ => {
+                let revoked = revoke_tx(
+                    &tx,
+                    &device.user_id,
+                    Some(&device.device_id),
+                    "refresh token used twice",
+                    tokens.at,
+                )?;
+                tx.commit()?;
+                return Ok(if revoked.is_empty() { Refreshed::Refused } else { Refreshed::Reused(device) });
+            }
+        }
     }
     let usable: Option<Option<String>> = tx
         .query_row(
@@ -259,10 +281,7 @@ pub(super) fn refresh(
     let Some(idp_refresh) = usable.filter(|_| issued_at >= to_ms(since)) else {
         return Ok(Refreshed::Refused);
     };
-    tx.execute(
-        "UPDATE refresh_tokens SET spent_at = ?2 WHERE hash = ?1",
-        params![refresh_hash, to_ms(tokens.at)],
-    )?;
+    tx.execute("UPDATE refresh_tokens SET spent_at = ?2 WHERE hash = ?1", params![spends, to_ms(tokens.at)])?;
     // The access tokens it replaces go: a device holds one at a time.
     tx.execute(
         "DELETE FROM tokens WHERE user_id = ?1 AND device_id = ?2 AND expires_at IS NOT NULL",

@@ -185,9 +185,10 @@ impl Database for SqliteDb {
         &self,
         refresh_hash: String,
         since: DateTime<Utc>,
+        retry_since: DateTime<Utc>,
         tokens: NewTokens,
     ) -> impl Future<Output = DbResult<Refreshed>> + Send {
-        self.run(move |c| accounts::refresh(c, &refresh_hash, since, &tokens))
+        self.run(move |c| accounts::refresh(c, &refresh_hash, since, retry_since, &tokens))
     }
 
     fn sign_in_user(&self, identity: Identity) -> impl Future<Output = DbResult<SignedInUser>> + Send {

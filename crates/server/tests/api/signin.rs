@@ -271,7 +271,9 @@ async fn org_1_access_tokens_expire_and_the_refresh_token_rotates() {
     assert_eq!(fresh["device_id"], creds["device_id"]);
     assert_ne!(fresh["refresh_token"], creds["refresh_token"]);
     assert_eq!(w.server.get(&s(&fresh, "access_token"), "/v1/me").await.0, StatusCode::OK);
-    // The old refresh token again: it was copied. The device is signed out, and recorded.
+    // The old refresh token again, minutes later: it was copied. The device is signed out, and
+    // recorded.
+    w.server.clock.advance(Duration::minutes(2));
     let (st, e) = w.refresh(&s(&creds, "refresh_token")).await;
     assert_eq!((st, e["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
     assert_eq!(w.server.get(&s(&fresh, "access_token"), "/v1/me").await.0, StatusCode::UNAUTHORIZED);
@@ -313,6 +315,26 @@ async fn org_2_a_person_who_leaves_the_group_or_the_provider_is_signed_out_at_th
     let revoked =
         audit["items"].as_array().unwrap().iter().filter(|a| a["action"] == "device_revoked").count();
     assert_eq!(revoked, 2, "{audit}");
+}
+
+#[tokio::test]
+async fn org_2_a_renewal_whose_answer_was_lost_is_asked_again_without_signing_the_device_out() {
+    let w = world().await;
+    let creds = w.sign_in().await;
+    let old = s(&creds, "refresh_token");
+    // The server rotated, but its answer never reached the app (a network that dropped it).
+    let (_, lost) = w.refresh(&old).await;
+    w.server.clock.advance(Duration::seconds(20));
+    let (st, again) = w.refresh(&old).await;
+    assert_eq!(st, StatusCode::OK, "asked again: {again}");
+    assert_eq!(again["device_id"], creds["device_id"]);
+    // What the lost answer carried is spent instead; what the app holds now works.
+    assert_eq!(w.server.get(&s(&lost, "access_token"), "/v1/me").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(w.server.get(&s(&again, "access_token"), "/v1/me").await.0, StatusCode::OK);
+    assert_eq!(w.refresh(&s(&again, "refresh_token")).await.0, StatusCode::OK);
+    // Once the token it was replaced by has been used, the old one again is a copy.
+    let (st, e) = w.refresh(&old).await;
+    assert_eq!((st, e["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")), "{e}");
 }
 
 #[tokio::test]
