@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sleep } from './desktop.mjs';
+import { until } from './desktop.mjs';
 
 const shots = fileURLToPath(new URL('./screenshots/', import.meta.url));
 
@@ -28,14 +28,15 @@ export const find = async (css) => Object.values(await wd('POST', s('/element'),
 /** Clicks `css`, finding it again if the list re-rendered it between finding and clicking, and
  * waiting a moment for what appears after a call to the app (a menu filled from its answer). */
 export async function click(css) {
-  for (let attempt = 0; ; attempt++) {
+  await until(`${css} can be clicked`, async () => {
     try {
-      return await wd('POST', s(`/element/${await find(css)}/click`), {});
+      await wd('POST', s(`/element/${await find(css)}/click`), {});
+      return true;
     } catch (e) {
-      if (attempt >= 5 || !/not interactable|stale|no such element/.test(String(e))) throw e;
-      await sleep(200);
+      if (!/not interactable|stale|no such element/.test(String(e))) throw e;
+      return false;
     }
-  }
+  }, 2000);
 }
 /** What the agent sees: the window as the X server shows it, into tests/gui/screenshots/. (WebKitWebDriver's
  * screenshot command never answers when WebKit draws without GPU compositing, which is how Lonceng

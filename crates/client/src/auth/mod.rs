@@ -87,8 +87,8 @@ pub fn oauth_client(server: &str) -> Result<OAuthClient, SourceError> {
         .set_token_uri(TokenUrl::new(format!("{base}/v1/auth/token")).map_err(bad)?))
 }
 
-/// The HTTP client for the token endpoint: no redirects (RFC 6749 §4.1.3's answer comes from the
-/// endpoint itself; a redirect would carry the code elsewhere).
+/// The HTTP client for the server's sign-in endpoints: no redirects (RFC 6749 §4.1.3's answer comes
+/// from the endpoint itself; a redirect would carry the code, or a token, elsewhere).
 pub fn token_http() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use lonceng_client::auth::loopback::{self, DeviceInfo, SignInError};
-use lonceng_client::auth::{Credentials, Keep, Renewing, SIGNED_OUT};
+use lonceng_client::auth::{token_http, Credentials, Keep, Renewing, SIGNED_OUT};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::AppError;
@@ -119,14 +119,7 @@ impl Desktop {
         // A server without an identity provider says so at once, rather than in a browser tab
         // the agent would wait on.
         let probe = format!("{}/v1/auth/sign-in", server.trim_end_matches('/'));
-        let asked = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(std::time::Duration::from_secs(15))
-            .build()
-            .map_err(|e| AppError::Invalid(e.to_string()))?
-            .get(probe)
-            .send()
-            .await;
+        let asked = token_http().get(probe).send().await;
         match asked {
             Ok(r) if r.status() == reqwest::StatusCode::NOT_IMPLEMENTED => {
                 return Err(AppError::Invalid(
@@ -186,12 +179,7 @@ impl Desktop {
         if let Some(c) = creds {
             let url = format!("{}/v1/auth/sign-out", c.server.trim_end_matches('/'));
             // The server may be out of reach: the device forgets its credentials all the same.
-            let answer = reqwest::Client::new()
-                .post(url)
-                .bearer_auth(&c.access_token)
-                .timeout(std::time::Duration::from_secs(10))
-                .send()
-                .await;
+            let answer = token_http().post(url).bearer_auth(&c.access_token).send().await;
             if let Err(e) = answer {
                 tracing::warn!(error = %e, "the server was not told of the sign-out");
             }

@@ -19,7 +19,7 @@ use lonceng_desktop::settings::SettingsChanges;
 use lonceng_domain::clock::{Clock, ManualClock};
 use lonceng_domain::link::Opener;
 use lonceng_e2e::idp::{Idp, Person, CLIENT_ID, CLIENT_SECRET};
-use lonceng_e2e::{mention, server_config};
+use lonceng_e2e::{mention, poll_until, server_config};
 use lonceng_server::service::signin::OidcConfig;
 use lonceng_server::service::Actor;
 
@@ -100,12 +100,9 @@ impl Opener for Browser {
     }
 }
 
-async fn until(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while !f() {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+/// Waits for `f` (the e2e crate's poll), failing the test after 20 s.
+async fn until(what: &str, f: impl FnMut() -> bool) {
+    assert!(poll_until(Duration::from_secs(20), f).await, "timed out waiting for {what}");
 }
 
 /// The organisation: a test identity provider and the real server on it; and the agent's app,
