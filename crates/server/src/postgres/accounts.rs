@@ -8,8 +8,8 @@ use deadpool_postgres::{GenericClient, Transaction};
 use super::{col, decode_err, ms, writes};
 use crate::db::{
     AuditEntry, AuditQuery, Authenticated, DbError, DbResult, Device, DeviceInfo, Forget, Identity, NewAudit,
-    NewDevice, NewToken, NewTokens, Redeemed, Refreshed, SignIn, SignInRequest, SignedInUser, UserInfo,
-    UserQuery,
+    NewDevice, NewToken, NewTokens, NodeReport, Redeemed, Refreshed, SignIn, SignInRequest, SignedInUser,
+    UserInfo, UserQuery,
 };
 
 type Conn = deadpool_postgres::Object;
@@ -526,4 +526,25 @@ pub(super) async fn forget(c: &mut Conn, f: &Forget) -> DbResult<()> {
     tx.execute("DELETE FROM refresh_tokens WHERE issued_at < $1", &[&f.refresh_before]).await?;
     tx.commit().await?;
     Ok(())
+}
+
+pub(super) async fn report_node(c: &Conn, report: &NodeReport) -> DbResult<()> {
+    let json = serde_json::to_string(report).map_err(decode_err)?;
+    c.execute(
+        "INSERT INTO nodes (id, seen_at, report) VALUES ($1, $2, $3) \
+         ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at, report = excluded.report",
+        &[&report.id, &ms(report.seen_at), &json],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn nodes(c: &Conn, since: DateTime<Utc>) -> DbResult<Vec<NodeReport>> {
+    let rows = c.query("SELECT report FROM nodes WHERE seen_at >= $1 ORDER BY id", &[&ms(since)]).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let json: String = col!(r, 0);
+        out.push(serde_json::from_str(&json).map_err(decode_err)?);
+    }
+    Ok(out)
 }

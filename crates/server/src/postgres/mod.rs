@@ -256,30 +256,11 @@ impl Database for PgDb {
     }
 
     async fn report_node(&self, report: NodeReport) -> DbResult<()> {
-        let json = serde_json::to_string(&report).map_err(decode_err)?;
-        self.client()
-            .await?
-            .execute(
-                "INSERT INTO nodes (id, seen_at, report) VALUES ($1, $2, $3) \
-                 ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at, report = excluded.report",
-                &[&report.id, &ms(report.seen_at), &json],
-            )
-            .await?;
-        Ok(())
+        accounts::report_node(&self.client().await?, &report).await
     }
 
     async fn nodes(&self, since: DateTime<Utc>) -> DbResult<Vec<NodeReport>> {
-        let rows = self
-            .client()
-            .await?
-            .query("SELECT report FROM nodes WHERE seen_at >= $1 ORDER BY id", &[&ms(since)])
-            .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let json: String = col!(r, 0);
-            out.push(serde_json::from_str(&json).map_err(decode_err)?);
-        }
-        Ok(out)
+        accounts::nodes(&self.client().await?, since).await
     }
 
     async fn forget(&self, what: Forget) -> DbResult<()> {

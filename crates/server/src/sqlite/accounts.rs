@@ -7,8 +7,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use super::{decode_err, from_ms, writes};
 use crate::db::{
     AuditEntry, AuditQuery, Authenticated, DbError, DbResult, Device, DeviceInfo, Forget, Identity, NewAudit,
-    NewDevice, NewToken, NewTokens, Redeemed, Refreshed, SignIn, SignInRequest, SignedInUser, UserInfo,
-    UserQuery,
+    NewDevice, NewToken, NewTokens, NodeReport, Redeemed, Refreshed, SignIn, SignInRequest, SignedInUser,
+    UserInfo, UserQuery,
 };
 
 fn opt_ms(v: Option<i64>) -> DbResult<Option<DateTime<Utc>>> {
@@ -515,4 +515,22 @@ pub(super) fn forget(c: &mut Connection, f: &Forget) -> DbResult<()> {
     tx.execute("DELETE FROM refresh_tokens WHERE issued_at < ?1", [to_ms(f.refresh_before)])?;
     tx.commit()?;
     Ok(())
+}
+
+pub(super) fn report_node(c: &Connection, report: &NodeReport) -> DbResult<()> {
+    let json = serde_json::to_string(report).map_err(decode_err)?;
+    c.execute(
+        "INSERT INTO nodes (id, seen_at, report) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at, report = excluded.report",
+        params![report.id, to_ms(report.seen_at), json],
+    )?;
+    Ok(())
+}
+
+pub(super) fn nodes(c: &Connection, since: DateTime<Utc>) -> DbResult<Vec<NodeReport>> {
+    let rows: Vec<String> = c
+        .prepare_cached("SELECT report FROM nodes WHERE seen_at >= ?1 ORDER BY id")?
+        .query_map([to_ms(since)], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    rows.iter().map(|j| serde_json::from_str(j).map_err(decode_err)).collect()
 }

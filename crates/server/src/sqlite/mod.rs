@@ -235,25 +235,11 @@ impl Database for SqliteDb {
     }
 
     fn report_node(&self, report: NodeReport) -> impl Future<Output = DbResult<()>> + Send {
-        self.run(move |c| {
-            let json = serde_json::to_string(&report).map_err(decode_err)?;
-            c.execute(
-                "INSERT INTO nodes (id, seen_at, report) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at, report = excluded.report",
-                params![report.id, to_ms(report.seen_at), json],
-            )?;
-            Ok(())
-        })
+        self.run(move |c| accounts::report_node(c, &report))
     }
 
     fn nodes(&self, since: DateTime<Utc>) -> impl Future<Output = DbResult<Vec<NodeReport>>> + Send {
-        self.run(move |c| {
-            let rows: Vec<String> = c
-                .prepare_cached("SELECT report FROM nodes WHERE seen_at >= ?1 ORDER BY id")?
-                .query_map([to_ms(since)], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            rows.iter().map(|j| serde_json::from_str(j).map_err(decode_err)).collect()
-        })
+        self.run(move |c| accounts::nodes(c, since))
     }
 
     fn forget(&self, what: Forget) -> impl Future<Output = DbResult<()>> + Send {
