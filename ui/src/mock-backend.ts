@@ -113,7 +113,7 @@ export class MockBackend implements Backend {
     autostart: true, demo: true, autostart_managed: false, update_url: '',
     quiet_hours: { enabled: false, days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: 1320, end: 420, breakthrough: [] },
     quiet_skipped_until: null, sound: { on: true, silent: [] }, locked: [],
-    account: { signed_in_as: null, signed_out: null, signing_in: false, offered_server: null, method: null },
+    account: { signed_in_as: null, signed_out: null, signing_in: false, offered_server: null, method: null, sign_in_offered: false },
   };
   /** Snoozed items: id → when they come back. */
   snoozes = new Map<string, string>();
@@ -323,13 +323,14 @@ export class MockBackend implements Backend {
   async signIn(): Promise<AccountView> {
     if (this.settings_.demo) throw fail('invalid', 'the demo is signed in already');
     if (!this.settings_.server_url) throw fail('invalid', "enter your organisation's server address first");
-    this.settings_.account = { signed_in_as: 'sari@example.co.id', signed_out: null, signing_in: false, offered_server: null, method: null };
+    this.settings_.account = { signed_in_as: 'sari@example.co.id', signed_out: null, signing_in: false, offered_server: null, method: null, sign_in_offered: false };
     this.emit('settings');
     return { ...this.settings_.account };
   }
 
   async signOut(): Promise<void> {
-    this.settings_.account = { signed_in_as: null, signed_out: null, signing_in: false, offered_server: null, method: null };
+    const offered = !this.settings_.demo && !!this.settings_.server_url && !this.settings_.has_token;
+    this.settings_.account = { signed_in_as: null, signed_out: null, signing_in: false, offered_server: null, method: null, sign_in_offered: offered };
     this.emit('settings');
   }
 

@@ -396,7 +396,7 @@ describe('the bell window', () => {
     // The organisation signed the computer out: the banner says so, with one click to sign in again.
     await page.evaluate(() => {
       const m = window.lonceng;
-      m.settings_.account = { signed_in_as: null, signed_out: 'Signed out by your organisation. Sign in again.', signing_in: false, offered_server: null, method: null };
+      m.settings_.account = { signed_in_as: null, signed_out: 'Signed out by your organisation. Sign in again.', signing_in: false, offered_server: null, method: null, sign_in_offered: true };
       m.status_ = { state: { state: 'offline', reason: 'Signed out by your organisation. Sign in again.', next_attempt_at: new Date().toISOString() }, last_synced_at: null, maintenance: null };
       m.emit('settings');
       m.emit('status');

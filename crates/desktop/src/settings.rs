@@ -246,6 +246,9 @@ pub struct AccountView {
     pub offered_server: Option<String>,
     /// How IT has this computer sign in (ORG-3), if it decided: the other way is not offered.
     pub method: Option<SignInMethod>,
+    /// Whether the window and the tray offer "Sign in" now (a server is set, and neither a sign-in
+    /// nor an admin's token is held).
+    pub sign_in_offered: bool,
 }
 
 /// A change from the window; absent fields stay as they are.

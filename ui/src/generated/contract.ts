@@ -149,7 +149,12 @@ offered_server: string | null,
 /**
  * How IT has this computer sign in (ORG-3), if it decided: the other way is not offered.
  */
-method: SignInMethod | null, };
+method: SignInMethod | null, 
+/**
+ * Whether the window and the tray offer "Sign in" now (a server is set, and neither a sign-in
+ * nor an admin's token is held).
+ */
+sign_in_offered: boolean, };
 
 export type Settings = { 
 /**

@@ -109,11 +109,10 @@ export class Banners {
     }
     // ORG-1: signed out (by the organisation, or never signed in): one click starts signing in.
     const account = this.ctx.s.settings;
-    const needsSignIn = !!account && !account.demo && account.source === 'server' && !!account.server_url
-      && account.account.method !== 'token' && !account.account.signed_in_as && !account.has_token
-      && st.state.state === 'offline';
+    // The runtime decides whether signing in is on offer (crates/desktop: needs_sign_in).
+    const needsSignIn = !!account?.account.sign_in_offered && st.state.state === 'offline';
     if (needsSignIn) {
-      const again = !!account.account.signed_out;
+      const again = !!account?.account.signed_out;
       const button = h('button', { class: 'link', id: 'banner-sign-in' }, t(lang, again ? 'settings-sign-in-again' : 'settings-sign-in'));
       button.addEventListener('click', () => {
         button.disabled = true;

@@ -38,6 +38,8 @@ fn this_device() -> DeviceInfo {
 
 impl Desktop {
     pub fn account(&self) -> AccountView {
+        // Before `held` is locked: it locks it too.
+        let sign_in_offered = self.needs_sign_in().is_some();
         let held = self.held();
         let server = self.settings_snapshot().server_url;
         let creds = held.credentials.as_ref().filter(|c| c.server == server.trim());
@@ -47,6 +49,7 @@ impl Desktop {
             signing_in: self.signing_in.lock().unwrap_or_else(|p| p.into_inner()).is_some(),
             offered_server: self.offered.lock().unwrap_or_else(|p| p.into_inner()).clone(),
             method: self.policy.policy.sign_in,
+            sign_in_offered,
         }
     }
 
