@@ -5,7 +5,7 @@
 //! list stays, and signing in again works. No token is typed anywhere.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -71,10 +71,13 @@ struct Browser {
     pages: Arc<Mutex<Vec<String>>>,
     /// Every address the browser went to (the last one carries the app's one-time code).
     visited: Arc<Mutex<Vec<String>>>,
+    /// How many times the app opened it.
+    opened: AtomicUsize,
 }
 
 impl Opener for Browser {
     fn open(&self, url: &str) -> Result<(), String> {
+        self.opened.fetch_add(1, Ordering::SeqCst);
         if !self.signs_in.load(Ordering::SeqCst) {
             return Ok(());
         }
@@ -181,7 +184,9 @@ async fn org_1_the_app_signs_in_in_the_browser_renews_and_is_signed_out_by_the_o
         let app = app.clone();
         async move { app.sign_in().await }
     });
-    until("the first sign-in waits for the browser", || app.account().signing_in).await;
+    // The browser is opened for it, and nobody signs in there.
+    until("the first sign-in waits for the browser", || browser.opened.load(Ordering::SeqCst) == 1).await;
+    assert!(app.account().signing_in);
     browser.signs_in.store(true, Ordering::SeqCst);
     let account = app.sign_in().await.unwrap();
     assert_eq!(account.signed_in_as.as_deref(), Some(EMAIL));
@@ -206,6 +211,7 @@ async fn org_1_the_app_signs_in_in_the_browser_renews_and_is_signed_out_by_the_o
     // An hour later the access token has run out: the next request renews it, silently.
     clock.advance(chrono::Duration::minutes(61));
     server.service.submit(mention("m-2", EMAIL, clock.now())).await.unwrap();
+    until("the second item arrives", || app.counts().map(|c| c.total).unwrap_or(0) == 2).await;
     let first = kept.refresh_token.clone();
     let general = lonceng_client::store::Scope::new(lonceng_domain::model::Tab::General, None).unwrap();
     let id = app.page(general, false, None, 10).unwrap().items[0].id.clone();
