@@ -18,6 +18,8 @@ ensure_rust
 ensure_node
 ensure_apt "${BUILD_PACKAGES[@]}" "${PACKAGE_PACKAGES[@]}"
 (cd ui && npm install --no-audit --no-fund --loglevel=error && npm run build --silent)
+# The admin console's pages, embedded in the server.
+(cd admin && npm install --no-audit --no-fund --loglevel=error && npm run build --silent)
 
 export CARGO_TARGET_DIR="$ROOT/target/packages"
 if [[ $profile == debug ]]; then

@@ -9,7 +9,9 @@ say "UI: install, type-check, build"
 # `npm install`, not `npm ci`: it keeps the locked versions and tolerates a lock file written on a
 # machine that records only its own platform's optional packages.
 (cd ui && npm install --no-audit --no-fund --loglevel=error && npm run build --silent)
-# The real OpenID provider the sign-in suite signs in with (tests/gui/signin.test.mjs).
+# The admin console's pages (embedded in lonceng-server, so built before it).
+(cd admin && npm install --no-audit --no-fund --loglevel=error && npm run build --silent)
+# The real OpenID provider the sign-in and console suites sign in with.
 (cd tests/idp && npm install --no-audit --no-fund --loglevel=error)
 say "UI unit tests (vitest)"
 (cd ui && npx vitest run)
@@ -25,6 +27,9 @@ cargo clippy -p lonceng-desktop -p lonceng --all-targets --locked -- -D warnings
 say "the server's stream from a web page: CORS, a stream ticket, Chromium's own EventSource"
 cargo build --locked -p lonceng-server
 (cd ui && node --test tests/stream.test.mjs)
+say "the admin console in Chromium: every page's task, attacks, axe, screenshots (SQLite, then PostgreSQL)"
+(cd admin && node --test tests/console.test.mjs)
+(cd admin && ../scripts/with-postgres.sh node --test tests/console.test.mjs)
 say "the server against its OpenAPI document (schemathesis, every check, about a minute)"
 scripts/schemathesis.sh
 say "the real app under Xvfb, driven by WebDriver (tauri-driver + WebKitWebDriver)"

@@ -1,6 +1,7 @@
 // A real OpenID provider for the end-to-end sign-in suite: panva's oidc-provider (OpenID
 // Certified), with its development login form (any login, any password) and consent page, on
-// loopback. People: `<login>@example.co.id`, verified, in the group `cs-agents` (but `outsider`).
+// loopback. People: `<login>@example.co.id`, verified, in the group `cs-agents` (but `outsider`);
+// `admin…` logins are in `lonceng-admins` too (the admin console's group).
 //
 //   IDP_PORT=… IDP_REDIRECT=http://127.0.0.1:…/v1/auth/callback IDP_CLIENT_SECRET=… node provider.mjs
 // prints "listening <issuer>" when it serves.
@@ -31,7 +32,7 @@ const provider = new Provider(issuer, {
       email: `${sub}@example.co.id`,
       email_verified: true,
       name: names[sub] ?? sub,
-      groups: sub === 'outsider' ? [] : ['cs-agents'],
+      groups: sub === 'outsider' ? [] : sub.startsWith('admin') ? ['cs-agents', 'lonceng-admins'] : ['cs-agents'],
     }),
   }),
   cookies: { keys: ['lonceng-test-idp-cookie-key'] },

@@ -13,8 +13,8 @@ use lonceng_domain::protocol::{
 use lonceng_domain::rules::{Outcome, ProducerEvent};
 
 use crate::db::{
-    Acted, AgentLink, Applied, AuditEntry, AuditQuery, Authenticated, Database, DbError, DbResult,
-    DeadLetter, Device, DeviceInfo, Forget, Identity, ListFilter, MarkAll, NewAudit, NewDeadLetter,
+    Acted, AgentLink, Applied, AuditEntry, AuditQuery, Authenticated, ConsoleSession, Database, DbError,
+    DbResult, DeadLetter, Device, DeviceInfo, Forget, Identity, ListFilter, MarkAll, NewAudit, NewDeadLetter,
     NewDevice, NewToken, NewTokens, NodeReport, Redeemed, Refreshed, RoomJob, SignIn, SignInRequest, Signal,
     SignedInUser, UserChange, UserInfo, UserQuery, WebhookSecret,
 };
@@ -104,6 +104,9 @@ impl Database for Backend {
         fn audit(&self, query: AuditQuery) -> Vec<AuditEntry>;
         fn users(&self, query: UserQuery) -> Vec<UserInfo>;
         fn forget(&self, what: Forget) -> ();
+        fn save_session(&self, session: ConsoleSession) -> ();
+        fn load_session(&self, id_hash: String, now: DateTime<Utc>) -> Option<String>;
+        fn delete_session(&self, id_hash: String) -> ();
         fn report_node(&self, report: NodeReport) -> ();
         fn nodes(&self, since: DateTime<Utc>) -> Vec<NodeReport>;
         fn apply_event(&self, key: String, outcome: Outcome, now: DateTime<Utc>) -> Applied;

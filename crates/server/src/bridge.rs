@@ -10,7 +10,8 @@
 //!   whole bridge for their `Retry-After` (capped at 6 h, 60 s when absent); a refused signature
 //!   pauses it 5 minutes (every agent would fail alike); an SSO id the CRM does not know backs off
 //!   that agent alone.
-//! - Each agent's last success and last error are kept for `GET /v1/admin/qontak/agents`.
+//! - Each agent's last success, last error and back-off are kept for `GET /v1/admin/qontak/agents`,
+//!   the bridge's budget and pause for `GET /v1/admin/qontak/bridge` (the console's Qontak page).
 //!
 //! The bridge reaches the rest of the server only through [`CrmHost`] (the service implements it),
 //! so the service can hold the bridge's state without the two depending on each other.
@@ -75,6 +76,21 @@ pub struct AgentStatus {
     pub last_error_at: Option<DateTime<Utc>>,
     /// Requests made for this agent since the server started.
     pub requests: u64,
+    /// This agent is not polled before this (an SSO id the CRM does not know backs off).
+    pub backoff_until: Option<DateTime<Utc>>,
+}
+
+/// The bridge as a whole, as an admin sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BridgeStatus {
+    /// The CRM credentials are set: the bridge polls.
+    pub configured: bool,
+    /// The organisation's request budget.
+    pub budget_per_minute: Option<u32>,
+    pub poll_interval_seconds: Option<u64>,
+    /// Every agent waits until then (the CRM asked to slow down, or refused the signature).
+    pub paused_until: Option<DateTime<Utc>>,
+    pub pause_reason: Option<String>,
 }
 
 /// What the bridge needs of the server: its state, its clock and shutdown, the linked agents, and
@@ -118,11 +134,26 @@ pub struct Bridge {
     wake: tokio::sync::Notify,
     /// The links changed since the bridge last read them.
     relink: std::sync::atomic::AtomicBool,
+    /// Until when the whole bridge is paused, and why.
+    paused: Mutex<Option<(DateTime<Utc>, String)>>,
 }
 
 impl Bridge {
     pub fn status(&self, user_id: &str) -> Option<AgentStatus> {
         self.status.lock().unwrap_or_else(|p| p.into_inner()).get(user_id).cloned()
+    }
+
+    /// The bridge as a whole, with `config` (none: no CRM credentials), at `now`.
+    pub fn overall(&self, config: Option<&CrmConfig>, now: DateTime<Utc>) -> BridgeStatus {
+        let paused =
+            self.paused.lock().unwrap_or_else(|p| p.into_inner()).clone().filter(|(until, _)| *until > now);
+        BridgeStatus {
+            configured: config.is_some(),
+            budget_per_minute: config.map(|c| c.budget_per_minute),
+            poll_interval_seconds: config.map(|c| c.poll_interval.as_secs()),
+            paused_until: paused.as_ref().map(|(u, _)| *u),
+            pause_reason: paused.map(|(_, why)| why),
+        }
     }
 
     /// A CRM item of `user_id` was read in Lonceng: tell the CRM soon.
@@ -254,16 +285,22 @@ pub async fn run<H: CrmHost>(host: Arc<H>, config: CrmConfig) {
             let regular = config.poll_interval.mul_f64(rand::rng().random_range(0.8..1.2));
             let wait = match round {
                 Ok(()) => {
-                    host.bridge().note(&agent.user_id, |s| s.last_success_at = Some(now));
+                    host.bridge()
+                        .note(&agent.user_id, |s| (s.last_success_at, s.backoff_until) = (Some(now), None));
                     regular
                 }
                 Err(Stop::Agent(wait, error)) => {
-                    host.bridge()
-                        .note(&agent.user_id, |s| (s.last_error, s.last_error_at) = (Some(error), Some(now)));
+                    let backoff = wait.and_then(|w| chrono::Duration::from_std(w).ok()).map(|w| now + w);
+                    host.bridge().note(&agent.user_id, |s| {
+                        (s.last_error, s.last_error_at, s.backoff_until) = (Some(error), Some(now), backoff)
+                    });
                     wait.unwrap_or(regular)
                 }
                 Err(Stop::All(wait, error)) => {
                     tracing::warn!(error, "CRM bridge paused");
+                    let until = chrono::Duration::from_std(wait).map_or(now, |w| now + w);
+                    *host.bridge().paused.lock().unwrap_or_else(|p| p.into_inner()) =
+                        Some((until, error.clone()));
                     host.bridge()
                         .note(&agent.user_id, |s| (s.last_error, s.last_error_at) = (Some(error), Some(now)));
                     paused_until = Some(Instant::now() + wait);

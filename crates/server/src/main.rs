@@ -119,6 +119,9 @@ struct Cli {
     /// A group a person must be in to sign in, read from the ID token's groups claim.
     #[arg(long, env = "LONCENG_OIDC_REQUIRED_GROUP", value_name = "GROUP")]
     oidc_required_group: Option<String>,
+    /// The group (in the same claim) whose people may use the admin console at /admin.
+    #[arg(long, env = "LONCENG_OIDC_ADMIN_GROUP", value_name = "GROUP")]
+    oidc_admin_group: Option<String>,
     /// The ID token claim that lists a person's groups.
     #[arg(long, env = "LONCENG_OIDC_GROUPS_CLAIM", default_value = "groups", value_name = "CLAIM")]
     oidc_groups_claim: String,
@@ -390,6 +393,7 @@ fn oidc_config(cli: &Cli) -> anyhow::Result<Option<OidcConfig>> {
             .filter(|d| !d.is_empty())
             .collect(),
         required_group: cli.oidc_required_group.clone().filter(|g| !g.is_empty()),
+        admin_group: cli.oidc_admin_group.clone().filter(|g| !g.is_empty()),
         groups_claim: cli.oidc_groups_claim.clone(),
         extra_scopes: cli.oidc_scopes.iter().filter(|s| !s.is_empty()).cloned().collect(),
         clock_skew: chrono::Duration::seconds(60),

@@ -134,6 +134,7 @@ async fn world() -> World {
         public_url: url.clone(),
         allowed_domains: vec!["example.co.id".into()],
         required_group: None,
+        admin_group: None,
         groups_claim: "groups".into(),
         extra_scopes: Vec::new(),
         clock_skew: chrono::Duration::seconds(60),

@@ -98,6 +98,7 @@ pub struct IdpAnswer {
 pub async fn callback<D: Database>(
     axum::extract::State(s): Svc<D>,
     Address(address): Address,
+    session: tower_sessions::Session,
     q: Result<axum::extract::Query<IdpAnswer>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Ok(axum::extract::Query(a)) = q else {
@@ -109,6 +110,23 @@ pub async fn callback<D: Database>(
     };
     match s.finish_sign_in(&a.state, a.code.as_deref(), a.error.as_deref(), address).await {
         Ok(Callback::ToApp(to)) => redirect(&to),
+        // The session cookie is SameSite=Strict: set now, on the way back from the provider's
+        // site, it is not sent on a redirect that continues this navigation. A page that moves on
+        // by itself is a new navigation from this site, and carries it.
+        Ok(Callback::Console { email, name }) => {
+            match crate::api::console::session::open(&session, email, name, s.clock.now()).await {
+                Ok(_) => crate::api::console::page(
+                    StatusCode::OK,
+                    "You are signed in",
+                    "Opening the Lonceng admin console…",
+                    Some("/admin/"),
+                ),
+                Err(e) => e.into_response(),
+            }
+        }
+        Ok(Callback::ConsoleRefused(why)) => {
+            crate::api::console::page(StatusCode::FORBIDDEN, "You cannot use the admin console", &why, None)
+        }
         Ok(Callback::Unknown) => page(
             StatusCode::BAD_REQUEST,
             "This sign-in has expired",

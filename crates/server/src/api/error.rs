@@ -27,6 +27,8 @@ pub enum ApiError {
         message: String,
     },
     Unauthorized(&'static str),
+    /// Known, but not allowed this (a change without the console's CSRF token, from another site).
+    Forbidden(&'static str),
     NotFound(String),
     Conflict(String),
     MethodNotAllowed,
@@ -82,6 +84,7 @@ impl IntoResponse for ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, *code, message.clone())
             }
             ApiError::Unauthorized(why) => (StatusCode::UNAUTHORIZED, "unauthorized", (*why).to_owned()),
+            ApiError::Forbidden(why) => (StatusCode::FORBIDDEN, "forbidden", (*why).to_owned()),
             ApiError::NotFound(what) => (StatusCode::NOT_FOUND, "not_found", what.clone()),
             ApiError::Conflict(what) => (StatusCode::CONFLICT, "conflict", what.clone()),
             ApiError::MethodNotAllowed => (

@@ -153,21 +153,36 @@ token_holder!(
     /// A producer (CRM, Omnichannel, chatbot) holding the producer token.
     Producer, producer_token, "producer token required"
 );
-token_holder!(
-    /// An operator holding the admin token.
-    Admin, admin_token, "admin token required"
-);
+/// An operator: the holder of the admin token, or an admin signed in to the console (ORG-4),
+/// whose changes also carry the console's CSRF token. Both reach the same handlers.
+pub struct Admin<D>(pub Arc<Service<D>>);
 
-/// An operator holding the admin token, as the audit trail names them.
+impl<D: Database> FromRequestParts<Arc<Service<D>>> for Admin<D> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, service: &Arc<Service<D>>) -> Result<Self, ApiError> {
+        let AdminActor(s, _) = AdminActor::from_request_parts(parts, service).await?;
+        Ok(Admin(s))
+    }
+}
+
+/// An operator, as the audit trail names them.
 pub struct AdminActor<D>(pub Arc<Service<D>>, pub crate::service::Actor);
 
 impl<D: Database> FromRequestParts<Arc<Service<D>>> for AdminActor<D> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, service: &Arc<Service<D>>) -> Result<Self, ApiError> {
-        let Admin(s) = Admin::from_request_parts(parts, service).await?;
         let Ok(Address(address)) = Address::from_request_parts(parts, service).await;
-        Ok(AdminActor(s, crate::service::Actor::admin(address)))
+        const WHY: &str = "admin token required (or sign in to the console at /admin)";
+        if bearer(parts).is_some() {
+            holds(parts, &service.config.admin_token, WHY)?;
+            return Ok(AdminActor(service.clone(), crate::service::Actor::admin(address)));
+        }
+        match crate::api::console::session::admin_of(parts, service).await? {
+            Some(admin) => Ok(AdminActor(service.clone(), admin.actor(address))),
+            None => Err(ApiError::Unauthorized(WHY)),
+        }
     }
 }
 

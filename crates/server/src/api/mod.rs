@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod console;
 pub mod error;
 pub mod extract;
 pub mod qontak;
@@ -40,6 +41,40 @@ pub fn router<D: Database>(service: Arc<Service<D>>) -> Router {
     let cors = cors(&service.config.cors_origins);
     // Webhook bodies carry the channel's raw message: a larger limit of their own.
     let webhook = post(qontak::webhook::<D>).layer(DefaultBodyLimit::max(qontak::WEBHOOK_BODY_LIMIT));
+    // The admin API, the sign-in's return from the identity provider and the console: the routes a
+    // console session may be read on (ORG-4).
+    let admin = Router::new()
+        .route("/v1/admin/users", get(accounts::users::<D>).post(admin_user::<D>))
+        .route("/v1/admin/agents.csv", get(accounts::export::<D>))
+        .route("/v1/admin/tokens", post(admin_token::<D>))
+        .route("/v1/admin/maintenance/windows", post(admin_window::<D>))
+        .route("/v1/admin/maintenance/start", post(admin_start::<D>))
+        .route("/v1/admin/maintenance/end", post(admin_end::<D>))
+        .route("/v1/admin/users/{id}/qontak", put(qontak::link_user::<D>))
+        .route("/v1/admin/qontak/agents", get(qontak::agents::<D>))
+        .route("/v1/admin/qontak/bridge", get(qontak::bridge::<D>))
+        .route(
+            "/v1/admin/qontak/webhook-secrets",
+            get(qontak::list_secrets::<D>).post(qontak::create_secret::<D>),
+        )
+        .route("/v1/admin/qontak/webhook-secrets/{id}/rotate", post(qontak::rotate_secret::<D>))
+        .route("/v1/admin/qontak/dead-letters", get(qontak::dead_letters::<D>))
+        .route("/v1/admin/qontak/dead-letters/{id}/replay", post(qontak::replay::<D>))
+        .route("/v1/admin/users/{id}/devices", get(accounts::devices::<D>))
+        .route("/v1/admin/users/{id}/devices/revoke", post(accounts::revoke_all::<D>))
+        .route("/v1/admin/users/{id}/devices/{device}/revoke", post(accounts::revoke_device::<D>))
+        .route("/v1/admin/users/{id}/disable", post(accounts::disable::<D>))
+        .route("/v1/admin/users/{id}/enable", post(accounts::enable::<D>))
+        .route("/v1/admin/audit", get(accounts::audit::<D>))
+        .route("/v1/admin/nodes", get(accounts::nodes::<D>))
+        .route("/v1/auth/callback", get(auth::callback::<D>))
+        .merge(crate::api::console::routes::<D>())
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .route(
+            "/v1/admin/agents/import",
+            post(accounts::import::<D>).layer(DefaultBodyLimit::max(accounts::IMPORT_BODY_LIMIT)),
+        )
+        .layer(crate::api::console::session::layer(service.clone()));
     let router = Router::new()
         .route("/healthz", get(health))
         .route("/readyz", get(ready::<D>))
@@ -55,38 +90,12 @@ pub fn router<D: Database>(service: Arc<Service<D>>) -> Router {
         .route("/v1/presence", get(get_presence::<D>).put(put_presence::<D>))
         .route("/v1/maintenance", get(maintenance::<D>))
         .route("/v1/events", post(post_event::<D>))
-        .route("/v1/admin/users", get(accounts::users::<D>).post(admin_user::<D>))
-        .route("/v1/admin/agents.csv", get(accounts::export::<D>))
-        .route("/v1/admin/tokens", post(admin_token::<D>))
-        .route("/v1/admin/maintenance/windows", post(admin_window::<D>))
-        .route("/v1/admin/maintenance/start", post(admin_start::<D>))
-        .route("/v1/admin/maintenance/end", post(admin_end::<D>))
-        .route("/v1/admin/users/{id}/qontak", put(qontak::link_user::<D>))
-        .route("/v1/admin/qontak/agents", get(qontak::agents::<D>))
-        .route(
-            "/v1/admin/qontak/webhook-secrets",
-            get(qontak::list_secrets::<D>).post(qontak::create_secret::<D>),
-        )
-        .route("/v1/admin/qontak/webhook-secrets/{id}/rotate", post(qontak::rotate_secret::<D>))
-        .route("/v1/admin/qontak/dead-letters", get(qontak::dead_letters::<D>))
-        .route("/v1/admin/qontak/dead-letters/{id}/replay", post(qontak::replay::<D>))
-        .route("/v1/admin/users/{id}/devices", get(accounts::devices::<D>))
-        .route("/v1/admin/users/{id}/devices/revoke", post(accounts::revoke_all::<D>))
-        .route("/v1/admin/users/{id}/devices/{device}/revoke", post(accounts::revoke_device::<D>))
-        .route("/v1/admin/users/{id}/disable", post(accounts::disable::<D>))
-        .route("/v1/admin/users/{id}/enable", post(accounts::enable::<D>))
-        .route("/v1/admin/audit", get(accounts::audit::<D>))
-        .route("/v1/admin/nodes", get(accounts::nodes::<D>))
         .route("/v1/auth/sign-in", get(auth::sign_in::<D>))
-        .route("/v1/auth/callback", get(auth::callback::<D>))
         .route("/v1/auth/token", post(auth::token::<D>))
         .route("/v1/auth/sign-out", post(auth::sign_out::<D>))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .route(
-            "/v1/admin/agents/import",
-            post(accounts::import::<D>).layer(DefaultBodyLimit::max(accounts::IMPORT_BODY_LIMIT)),
-        )
         .route("/v1/integrations/qontak/webhooks/{secret}", webhook)
+        .merge(admin)
         .fallback(|| async { ApiError::NotFound("no such path".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(axum::middleware::from_fn(request_id))

@@ -9,9 +9,9 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
-use super::extract::{Admin, Body, P, Q};
+use super::extract::{Admin, AdminActor, Body, P, Q};
 use super::routes::Svc;
-use crate::bridge::AgentStatus;
+use crate::bridge::{AgentStatus, BridgeStatus};
 use crate::db::{AgentLink, Database, DeadLetter};
 use crate::service::qontak::{IssuedSecret, SecretInfo, WebhookAnswer, WebhookStatus};
 
@@ -46,9 +46,11 @@ pub async fn webhook<D: Database>(
 }
 
 pub async fn create_secret<D: Database>(
-    Admin(s): Admin<D>,
+    AdminActor(s, actor): AdminActor<D>,
 ) -> Result<(StatusCode, Json<IssuedSecret>), ApiError> {
-    Ok((StatusCode::CREATED, Json(s.create_webhook_secret().await?)))
+    let issued = s.create_webhook_secret().await?;
+    s.note(&actor, "webhook_secret_created", &issued.id, "").await;
+    Ok((StatusCode::CREATED, Json(issued)))
 }
 
 pub async fn list_secrets<D: Database>(Admin(s): Admin<D>) -> Result<Json<Vec<SecretInfo>>, ApiError> {
@@ -56,10 +58,13 @@ pub async fn list_secrets<D: Database>(Admin(s): Admin<D>) -> Result<Json<Vec<Se
 }
 
 pub async fn rotate_secret<D: Database>(
-    Admin(s): Admin<D>,
+    AdminActor(s, actor): AdminActor<D>,
     P(id): P<String>,
 ) -> Result<Json<IssuedSecret>, ApiError> {
-    Ok(Json(s.rotate_webhook_secret(&id).await?))
+    let issued = s.rotate_webhook_secret(&id).await?;
+    let detail = issued.previous_valid_until.map(|u| format!("the old one until {}", u.to_rfc3339()));
+    s.note(&actor, "webhook_secret_rotated", &id, &detail.unwrap_or_default()).await;
+    Ok(Json(issued))
 }
 
 #[derive(Deserialize)]
@@ -86,12 +91,23 @@ fn view<D: Database>(s: &crate::service::Service<D>, l: AgentLink) -> AgentView 
 }
 
 pub async fn link_user<D: Database>(
-    Admin(s): Admin<D>,
+    AdminActor(s, actor): AdminActor<D>,
     P(user): P<String>,
     Body(req): Body<LinkRequest>,
 ) -> Result<Json<AgentView>, ApiError> {
     let link = s.link_agent(&user, req.agent_id, req.crm_sso_id).await?;
+    let detail = format!(
+        "agent {} · CRM {}",
+        link.agent_id.as_deref().unwrap_or("–"),
+        link.crm_sso_id.as_deref().unwrap_or("–")
+    );
+    s.note(&actor, "agent_linked", &user, &detail).await;
     Ok(Json(view(&s, link)))
+}
+
+/// `GET /v1/admin/qontak/bridge`: the CRM bridge as a whole (its budget, a pause).
+pub async fn bridge<D: Database>(Admin(s): Admin<D>) -> Json<BridgeStatus> {
+    Json(s.bridge.overall(s.config.crm.as_ref(), s.clock.now()))
 }
 
 pub async fn agents<D: Database>(Admin(s): Admin<D>) -> Result<Json<Vec<AgentView>>, ApiError> {
@@ -124,6 +140,11 @@ pub async fn dead_letters<D: Database>(
     Ok(Json(DeadLetterPage { items, next_before }))
 }
 
-pub async fn replay<D: Database>(Admin(s): Admin<D>, P(id): P<i64>) -> Result<Json<WebhookAnswer>, ApiError> {
-    Ok(Json(s.replay_dead_letter(id).await?))
+pub async fn replay<D: Database>(
+    AdminActor(s, actor): AdminActor<D>,
+    P(id): P<i64>,
+) -> Result<Json<WebhookAnswer>, ApiError> {
+    let answer = s.replay_dead_letter(id).await?;
+    s.note(&actor, "dead_letter_replayed", &id.to_string(), &format!("{:?}", answer.status)).await;
+    Ok(Json(answer))
 }

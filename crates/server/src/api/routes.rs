@@ -15,7 +15,7 @@ use lonceng_domain::rules::ProducerEvent;
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
-use super::extract::{Admin, Body, Client, Producer, P, Q};
+use super::extract::{Admin, AdminActor, Body, Client, Producer, P, Q};
 use crate::db::{Database, ListFilter};
 use crate::service::{Service, ServiceError};
 
@@ -220,10 +220,11 @@ pub struct NewUser {
 }
 
 pub async fn admin_user<D: Database>(
-    Admin(s): Admin<D>,
+    AdminActor(s, actor): AdminActor<D>,
     Body(u): Body<NewUser>,
 ) -> Result<StatusCode, ApiError> {
     s.add_user(&u.id, &u.name).await?;
+    s.note(&actor, "user_created", &u.id, &u.name).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -251,10 +252,13 @@ pub struct NewWindow {
 }
 
 pub async fn admin_window<D: Database>(
-    Admin(s): Admin<D>,
+    AdminActor(s, actor): AdminActor<D>,
     Body(w): Body<NewWindow>,
 ) -> Answer<MaintenanceWindow> {
-    Ok(Json(s.announce(w.starts_at, w.ends_at, w.message).await?))
+    let window = s.announce(w.starts_at, w.ends_at, w.message).await?;
+    let when = format!("{} – {}", window.starts_at.to_rfc3339(), window.ends_at.to_rfc3339());
+    s.note(&actor, "maintenance_announced", &when, &window.message).await;
+    Ok(Json(window))
 }
 
 #[derive(Deserialize)]
@@ -263,10 +267,12 @@ pub struct StartMaintenance {
 }
 
 pub async fn admin_start<D: Database>(
-    Admin(s): Admin<D>,
+    AdminActor(s, actor): AdminActor<D>,
     Body(b): Body<StartMaintenance>,
 ) -> Answer<MaintenanceStatus> {
-    Ok(Json(s.start_maintenance(b.until).await?))
+    let status = s.start_maintenance(b.until).await?;
+    s.note(&actor, "maintenance_started", "", &b.until.map(|u| u.to_rfc3339()).unwrap_or_default()).await;
+    Ok(Json(status))
 }
 
 #[derive(Deserialize)]
@@ -276,8 +282,10 @@ pub struct EndMaintenance {
 }
 
 pub async fn admin_end<D: Database>(
-    Admin(s): Admin<D>,
+    AdminActor(s, actor): AdminActor<D>,
     Body(b): Body<EndMaintenance>,
 ) -> Answer<MaintenanceStatus> {
-    Ok(Json(s.end_maintenance(b.resend_every).await?))
+    let status = s.end_maintenance(b.resend_every).await?;
+    s.note(&actor, "maintenance_ended", "", "").await;
+    Ok(Json(status))
 }

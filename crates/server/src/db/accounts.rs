@@ -167,6 +167,20 @@ pub struct Forget {
     pub sign_ins_before: DateTime<Utc>,
     pub access_before: DateTime<Utc>,
     pub refresh_before: DateTime<Utc>,
+    /// Console sessions that expired before this.
+    pub sessions_before: DateTime<Utc>,
+}
+
+/// An admin console session as kept: whose it is, its data, and when it expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleSession {
+    /// The SHA-256 of the cookie's session id.
+    pub id_hash: String,
+    /// The admin's email, or `admin` for the holder of the admin token.
+    pub person: String,
+    /// The session's data (JSON), as the session library wrote it.
+    pub record: String,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// A user as the admin's list shows them.

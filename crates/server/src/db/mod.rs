@@ -305,6 +305,15 @@ pub trait Database: Send + Sync + 'static {
     fn report_node(&self, report: NodeReport) -> impl Future<Output = DbResult<()>> + Send;
     /// The nodes that reported at or after `since`, by id.
     fn nodes(&self, since: DateTime<Utc>) -> impl Future<Output = DbResult<Vec<NodeReport>>> + Send;
+    /// Keeps an admin console session (replacing it when its id is kept already).
+    fn save_session(&self, session: ConsoleSession) -> impl Future<Output = DbResult<()>> + Send;
+    /// A console session's data, when it is kept and has not expired by `now`.
+    fn load_session(
+        &self,
+        id_hash: String,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<Option<String>>> + Send;
+    fn delete_session(&self, id_hash: String) -> impl Future<Output = DbResult<()>> + Send;
     /// Forgets what is past use (see [`Forget`]).
     fn forget(&self, what: Forget) -> impl Future<Output = DbResult<()>> + Send;
 

@@ -7,9 +7,9 @@ use deadpool_postgres::{GenericClient, Transaction};
 
 use super::{col, decode_err, ms, writes};
 use crate::db::{
-    AuditEntry, AuditQuery, Authenticated, DbError, DbResult, Device, DeviceInfo, Forget, Identity, NewAudit,
-    NewDevice, NewToken, NewTokens, NodeReport, Redeemed, Refreshed, SignIn, SignInRequest, SignedInUser,
-    UserInfo, UserQuery,
+    AuditEntry, AuditQuery, Authenticated, ConsoleSession, DbError, DbResult, Device, DeviceInfo, Forget,
+    Identity, NewAudit, NewDevice, NewToken, NewTokens, NodeReport, Redeemed, Refreshed, SignIn,
+    SignInRequest, SignedInUser, UserInfo, UserQuery,
 };
 
 type Conn = deadpool_postgres::Object;
@@ -435,6 +435,14 @@ pub(super) async fn set_disabled(
     }
     let revoked =
         if disabled { revoke_tx(&tx, user_id, None, "user disabled", at).await? } else { Vec::new() };
+    if disabled {
+        // A disabled person's console sessions end with their devices.
+        tx.execute(
+            "DELETE FROM console_sessions WHERE person = (SELECT email FROM users WHERE id = $1)",
+            &[&user_id],
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(Some(revoked))
 }
@@ -524,7 +532,36 @@ pub(super) async fn forget(c: &mut Conn, f: &Forget) -> DbResult<()> {
     tx.execute("DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at < $1", &[&f.access_before])
         .await?;
     tx.execute("DELETE FROM refresh_tokens WHERE issued_at < $1", &[&f.refresh_before]).await?;
+    tx.execute("DELETE FROM console_sessions WHERE expires_at < $1", &[&f.sessions_before]).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn save_session(c: &Conn, s: &ConsoleSession) -> DbResult<()> {
+    c.execute(
+        "INSERT INTO console_sessions (id_hash, person, record, expires_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (id_hash) DO UPDATE SET record = excluded.record, expires_at = excluded.expires_at",
+        &[&s.id_hash, &s.person, &s.record, &s.expires_at],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn load_session(c: &Conn, id_hash: &str, now: DateTime<Utc>) -> DbResult<Option<String>> {
+    let row = c
+        .query_opt(
+            "SELECT record FROM console_sessions WHERE id_hash = $1 AND expires_at > $2",
+            &[&id_hash, &now],
+        )
+        .await?;
+    Ok(match row {
+        Some(r) => Some(col!(r, 0)),
+        None => None,
+    })
+}
+
+pub(super) async fn delete_session(c: &Conn, id_hash: &str) -> DbResult<()> {
+    c.execute("DELETE FROM console_sessions WHERE id_hash = $1", &[&id_hash]).await?;
     Ok(())
 }
 

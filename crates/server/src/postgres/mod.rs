@@ -41,8 +41,8 @@ use tokio_postgres::NoTls;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::db::{
-    Acted, AgentLink, Applied, AuditEntry, AuditQuery, Authenticated, Database, DbError, DbResult,
-    DeadLetter, Device, DeviceInfo, Forget, Identity, ListFilter, MarkAll, NewAudit, NewDeadLetter,
+    Acted, AgentLink, Applied, AuditEntry, AuditQuery, Authenticated, ConsoleSession, Database, DbError,
+    DbResult, DeadLetter, Device, DeviceInfo, Forget, Identity, ListFilter, MarkAll, NewAudit, NewDeadLetter,
     NewDevice, NewToken, NewTokens, NodeReport, Redeemed, Refreshed, RoomJob, SignIn, SignInRequest, Signal,
     SignedInUser, UserChange, UserInfo, UserQuery, WebhookSecret,
 };
@@ -261,6 +261,18 @@ impl Database for PgDb {
 
     async fn nodes(&self, since: DateTime<Utc>) -> DbResult<Vec<NodeReport>> {
         accounts::nodes(&self.client().await?, since).await
+    }
+
+    async fn save_session(&self, session: ConsoleSession) -> DbResult<()> {
+        accounts::save_session(&self.client().await?, &session).await
+    }
+
+    async fn load_session(&self, id_hash: String, now: DateTime<Utc>) -> DbResult<Option<String>> {
+        accounts::load_session(&self.client().await?, &id_hash, now).await
+    }
+
+    async fn delete_session(&self, id_hash: String) -> DbResult<()> {
+        accounts::delete_session(&self.client().await?, &id_hash).await
     }
 
     async fn forget(&self, what: Forget) -> DbResult<()> {

@@ -164,3 +164,12 @@ CREATE TABLE nodes (
     seen_at TIMESTAMPTZ NOT NULL,
     report  TEXT NOT NULL
 );
+
+-- step 4: SQLite's step 5 (the admin console's sessions, by the hash of the cookie's id)
+CREATE TABLE console_sessions (
+    id_hash    TEXT PRIMARY KEY,
+    person     TEXT NOT NULL,
+    record     TEXT NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX console_sessions_person ON console_sessions (person);

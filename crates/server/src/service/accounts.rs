@@ -28,6 +28,11 @@ impl Actor {
         Actor { who: format!("user:{id}"), address }
     }
 
+    /// An admin signed in to the console through the identity provider (ORG-4).
+    pub fn console(email: &str, address: Option<String>) -> Actor {
+        Actor { who: format!("admin:{email}"), address }
+    }
+
     /// The server itself (a refused sign-in whose person is not known).
     pub fn server(address: Option<String>) -> Actor {
         Actor { who: "server".into(), address }

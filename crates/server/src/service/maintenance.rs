@@ -195,6 +195,7 @@ impl<D: Database> Service<D> {
                     sign_ins_before: now - super::signin::SIGN_IN_LIFETIME,
                     access_before: now - Duration::days(1),
                     refresh_before: now - super::signin::REFRESH_IDLE,
+                    sessions_before: now,
                 })
                 .await?;
             self.state().last_prune = Some(now);

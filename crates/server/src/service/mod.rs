@@ -9,6 +9,7 @@
 //! [`ServiceError`] says what went wrong in the service's own terms; `api::error` maps it to HTTP.
 
 mod accounts;
+mod console;
 mod crm;
 mod maintenance;
 pub mod qontak;

@@ -6,9 +6,9 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::{decode_err, from_ms, writes};
 use crate::db::{
-    AuditEntry, AuditQuery, Authenticated, DbError, DbResult, Device, DeviceInfo, Forget, Identity, NewAudit,
-    NewDevice, NewToken, NewTokens, NodeReport, Redeemed, Refreshed, SignIn, SignInRequest, SignedInUser,
-    UserInfo, UserQuery,
+    AuditEntry, AuditQuery, Authenticated, ConsoleSession, DbError, DbResult, Device, DeviceInfo, Forget,
+    Identity, NewAudit, NewDevice, NewToken, NewTokens, NodeReport, Redeemed, Refreshed, SignIn,
+    SignInRequest, SignedInUser, UserInfo, UserQuery,
 };
 
 fn opt_ms(v: Option<i64>) -> DbResult<Option<DateTime<Utc>>> {
@@ -431,6 +431,13 @@ pub(super) fn set_disabled(
         return Ok(None);
     }
     let revoked = if disabled { revoke_tx(&tx, user_id, None, "user disabled", at)? } else { Vec::new() };
+    if disabled {
+        // A disabled person's console sessions end with their devices.
+        tx.execute(
+            "DELETE FROM console_sessions WHERE person = (SELECT email FROM users WHERE id = ?1)",
+            [user_id],
+        )?;
+    }
     tx.commit()?;
     Ok(Some(revoked))
 }
@@ -513,7 +520,28 @@ pub(super) fn forget(c: &mut Connection, f: &Forget) -> DbResult<()> {
         [to_ms(f.access_before)],
     )?;
     tx.execute("DELETE FROM refresh_tokens WHERE issued_at < ?1", [to_ms(f.refresh_before)])?;
+    tx.execute("DELETE FROM console_sessions WHERE expires_at < ?1", [to_ms(f.sessions_before)])?;
     tx.commit()?;
+    Ok(())
+}
+
+pub(super) fn save_session(c: &Connection, s: &ConsoleSession) -> DbResult<()> {
+    c.prepare_cached(
+        "INSERT INTO console_sessions (id_hash, person, record, expires_at) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (id_hash) DO UPDATE SET record = excluded.record, expires_at = excluded.expires_at",
+    )?
+    .execute(params![s.id_hash, s.person, s.record, to_ms(s.expires_at)])?;
+    Ok(())
+}
+
+pub(super) fn load_session(c: &Connection, id_hash: &str, now: DateTime<Utc>) -> DbResult<Option<String>> {
+    Ok(c.prepare_cached("SELECT record FROM console_sessions WHERE id_hash = ?1 AND expires_at > ?2")?
+        .query_row(params![id_hash, to_ms(now)], |r| r.get(0))
+        .optional()?)
+}
+
+pub(super) fn delete_session(c: &Connection, id_hash: &str) -> DbResult<()> {
+    c.execute("DELETE FROM console_sessions WHERE id_hash = ?1", [id_hash])?;
     Ok(())
 }
 

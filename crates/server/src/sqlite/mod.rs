@@ -25,10 +25,10 @@ use lonceng_domain::time::to_ms;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::db::{
-    schema, Acted, AgentLink, Applied, AuditEntry, AuditQuery, Authenticated, Database, DbError, DbResult,
-    DeadLetter, Device, DeviceInfo, Forget, Identity, ListFilter, MarkAll, NewAudit, NewDeadLetter,
-    NewDevice, NewToken, NewTokens, NodeReport, Redeemed, Refreshed, RoomJob, SignIn, SignInRequest, Signal,
-    SignedInUser, UserChange, UserInfo, UserQuery, WebhookSecret,
+    schema, Acted, AgentLink, Applied, AuditEntry, AuditQuery, Authenticated, ConsoleSession, Database,
+    DbError, DbResult, DeadLetter, Device, DeviceInfo, Forget, Identity, ListFilter, MarkAll, NewAudit,
+    NewDeadLetter, NewDevice, NewToken, NewTokens, NodeReport, Redeemed, Refreshed, RoomJob, SignIn,
+    SignInRequest, Signal, SignedInUser, UserChange, UserInfo, UserQuery, WebhookSecret,
 };
 
 /// The schema, in steps (`db::schema`).
@@ -240,6 +240,22 @@ impl Database for SqliteDb {
 
     fn nodes(&self, since: DateTime<Utc>) -> impl Future<Output = DbResult<Vec<NodeReport>>> + Send {
         self.run(move |c| accounts::nodes(c, since))
+    }
+
+    fn save_session(&self, session: ConsoleSession) -> impl Future<Output = DbResult<()>> + Send {
+        self.run(move |c| accounts::save_session(c, &session))
+    }
+
+    fn load_session(
+        &self,
+        id_hash: String,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<Option<String>>> + Send {
+        self.run(move |c| accounts::load_session(c, &id_hash, now))
+    }
+
+    fn delete_session(&self, id_hash: String) -> impl Future<Output = DbResult<()>> + Send {
+        self.run(move |c| accounts::delete_session(c, &id_hash))
     }
 
     fn forget(&self, what: Forget) -> impl Future<Output = DbResult<()>> + Send {

@@ -167,3 +167,12 @@ CREATE TABLE nodes (
     seen_at INTEGER NOT NULL,
     report  TEXT NOT NULL                       -- db::NodeReport, JSON
 );
+
+-- step 5: the admin console's sessions, by the hash of the cookie's id (never the id itself)
+CREATE TABLE console_sessions (
+    id_hash    TEXT PRIMARY KEY,
+    person     TEXT NOT NULL,                   -- the admin's email ('admin': the admin token)
+    record     TEXT NOT NULL,                   -- the session's data, JSON
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX console_sessions_person ON console_sessions (person);

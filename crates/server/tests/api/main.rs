@@ -8,6 +8,7 @@ mod util;
 mod admin;
 mod bridge;
 mod browsers;
+mod console;
 mod contract;
 mod hostile;
 mod lists;

@@ -30,6 +30,7 @@ fn oidc(issuer: &str) -> OidcConfig {
         public_url: String::new(),
         allowed_domains: vec!["example.co.id".into()],
         required_group: Some("cs-agents".into()),
+        admin_group: Some("lonceng-admins".into()),
         groups_claim: "groups".into(),
         extra_scopes: vec!["groups".into()],
         clock_skew: Duration::seconds(60),

@@ -65,7 +65,7 @@ impl<D: Database> Service<D> {
         // Kept (sealed) to ask the provider again, at each renewal, whether the person may still
         // sign in.
         let refresh = tokens.refresh_token().and_then(|r| seal(oidc, r.secret()));
-        Ok(admit(oidc, &claims).map(|identity| (identity, refresh)))
+        Ok(admit(oidc, &claims, is_console(request)).map(|identity| (identity, refresh)))
     }
 
     /// ORG-2: asks the identity provider again (with its refresh token) whether the person may
@@ -103,7 +103,7 @@ impl<D: Database> Service<D> {
         let verifier = provider.client.id_token_verifier().set_time_fn(move || now - skew);
         // A renewed ID token carries no nonce (OpenID Connect Core §12.2).
         match id_token.claims(&verifier, |_: Option<&Nonce>| Ok(())) {
-            Ok(claims) => Ok(match admit(oidc, claims) {
+            Ok(claims) => Ok(match admit(oidc, claims, false) {
                 Ok(_) => Recheck::Still(kept),
                 Err(Refusal(why)) => Recheck::Gone(why),
             }),
@@ -115,10 +115,12 @@ impl<D: Database> Service<D> {
     }
 }
 
-/// The organisation's rules, on claims the library has verified.
+/// The organisation's rules, on claims the library has verified: for the app, the group that may
+/// use Lonceng; for the admin console, the admin group (ORG-4).
 fn admit(
     oidc: &OidcConfig,
     claims: &IdTokenClaims<OtherClaims, CoreGenderClaim>,
+    console: bool,
 ) -> Result<Identity, Refusal> {
     let email = match (claims.email(), claims.email_verified()) {
         (Some(e), Some(true)) => e.as_str().trim().to_lowercase(),
@@ -129,7 +131,16 @@ fn admit(
     if !oidc.allowed_domains.is_empty() && !oidc.allowed_domains.iter().any(|d| d == domain) {
         return Err(Refusal(format!("{email} is not in a domain this organisation admits")));
     }
-    if let Some(group) = &oidc.required_group {
+    let group =
+        if console {
+            // No admin group configured: nobody signs in to the console through the provider.
+            Some(oidc.admin_group.as_ref().ok_or_else(|| {
+                Refusal("this server has no admin group set up (--oidc-admin-group)".into())
+            })?)
+        } else {
+            oidc.required_group.as_ref()
+        };
+    if let Some(group) = group {
         let groups = claims.additional_claims().0.get(&oidc.groups_claim);
         let member = match groups {
             Some(serde_json::Value::Array(gs)) => gs.iter().any(|g| g.as_str() == Some(group)),
@@ -137,7 +148,8 @@ fn admit(
             _ => false,
         };
         if !member {
-            return Err(Refusal(format!("{email} is not in the group '{group}' that may use Lonceng")));
+            let what = if console { "may use the admin console" } else { "may use Lonceng" };
+            return Err(Refusal(format!("{email} is not in the group '{group}' that {what}")));
         }
     }
     let name = claims.name().and_then(|n| n.get(None)).map(|n| n.as_str().to_owned()).unwrap_or_default();

@@ -72,6 +72,9 @@ pub struct OidcConfig {
     pub allowed_domains: Vec<String>,
     /// A group a person must be in, read from the ID token's `groups_claim`.
     pub required_group: Option<String>,
+    /// The group whose people may use the admin console (none: the console takes the admin token
+    /// only).
+    pub admin_group: Option<String>,
     pub groups_claim: String,
     /// Scopes asked for besides `openid email profile`.
     pub extra_scopes: Vec<String>,
@@ -159,11 +162,22 @@ pub struct AppSignIn {
     pub app_version: String,
 }
 
+/// What a console sign-in keeps as its redirect: the console is no app on a loopback port.
+pub const CONSOLE_RETURN: &str = "/admin/";
+
+fn is_console(request: &SignInRequest) -> bool {
+    request.redirect_uri == CONSOLE_RETURN
+}
+
 /// Where the identity provider's answer sends the browser.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Callback {
     /// Back to the app's loopback address (with a code, or with the reason it was refused).
     ToApp(String),
+    /// An admin signed in to the console (ORG-4): the caller opens their session.
+    Console { email: String, name: String },
+    /// A console sign-in refused, with why.
+    ConsoleRefused(String),
     /// A sign-in this server does not know (expired, used, forged): a page saying so.
     Unknown,
 }
@@ -284,7 +298,7 @@ impl<D: Database> Service<D> {
 
     /// Starts a sign-in: the URL of the identity provider's page the browser goes to.
     pub async fn begin_sign_in(&self, app: AppSignIn, address: Option<String>) -> ServiceResult<String> {
-        let oidc = self.oidc()?.clone();
+        self.oidc()?;
         if !is_loopback_redirect(&app.redirect_uri) {
             return Err(ServiceError::Invalid(
                 "redirect_uri must be http://127.0.0.1:<port>/… or http://[::1]:<port>/… (RFC 8252)".into(),
@@ -301,6 +315,51 @@ impl<D: Database> Service<D> {
             app_version: app_text(&app.app_version, "app_version", false)?,
         };
         let app_state = app_text(&app.state, "state", true)?;
+        let (redirect_uri, code_challenge) = (app.redirect_uri, app.code_challenge);
+        self.to_provider(address, move |nonce, idp_verifier, address| SignInRequest {
+            redirect_uri,
+            app_state,
+            code_challenge,
+            device,
+            nonce,
+            idp_verifier,
+            address,
+        })
+        .await
+    }
+
+    /// ORG-4: starts an admin's sign-in to the console: the identity provider's page to go to.
+    pub async fn begin_console_sign_in(&self, address: Option<String>) -> ServiceResult<String> {
+        let oidc = self.oidc()?;
+        if oidc.admin_group.is_none() {
+            return Err(ServiceError::NotConfigured(
+                "this server has no admin group set up (--oidc-admin-group): sign in with the admin token",
+            ));
+        }
+        self.to_provider(address, |nonce, idp_verifier, address| SignInRequest {
+            redirect_uri: CONSOLE_RETURN.into(),
+            app_state: String::new(),
+            code_challenge: String::new(),
+            device: DeviceMeta {
+                name: "admin console".into(),
+                os: String::new(),
+                app_version: String::new(),
+            },
+            nonce,
+            idp_verifier,
+            address,
+        })
+        .await
+    }
+
+    /// Keeps a sign-in (made by `kept` from its nonce, PKCE verifier and address) and gives the
+    /// identity provider's page it starts at.
+    async fn to_provider(
+        &self,
+        address: Option<String>,
+        kept: impl FnOnce(String, String, Option<String>) -> SignInRequest,
+    ) -> ServiceResult<String> {
+        let oidc = self.oidc()?.clone();
         let provider = self.provider(false).await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = provider
@@ -317,15 +376,7 @@ impl<D: Database> Service<D> {
             request = request.add_scope(Scope::new(scope.clone()));
         }
         let (url, state, nonce) = request.url();
-        let kept = SignInRequest {
-            redirect_uri: app.redirect_uri,
-            app_state,
-            code_challenge: app.code_challenge,
-            device,
-            nonce: nonce.secret().clone(),
-            idp_verifier: verifier.secret().clone(),
-            address,
-        };
+        let kept = kept(nonce.secret().clone(), verifier.secret().clone(), address);
         self.db.start_sign_in(token_hash(state.secret()), kept, self.clock.now()).await?;
         Ok(url.to_string())
     }
@@ -362,13 +413,23 @@ impl<D: Database> Service<D> {
                 Err(e) => return Err(e),
             },
         };
+        let console = is_console(&request);
         let (identity, idp_refresh) = match judged {
             Ok(found) => found,
+            Err(Refusal(why)) if console => {
+                self.record(&Actor::server(address), "console_sign_in_refused", "console", &why).await;
+                return Ok(Callback::ConsoleRefused(why));
+            }
             Err(Refusal(why)) => {
                 self.record(&Actor::server(address), "sign_in_refused", &request.device.name, &why).await;
                 return Ok(refuse(why));
             }
         };
+        if console {
+            let actor = Actor::console(&identity.email, address);
+            self.record(&actor, "console_sign_in", "console", &identity.name).await;
+            return Ok(Callback::Console { email: identity.email, name: identity.name });
+        }
         let user = match self.db.sign_in_user(identity.clone()).await {
             Ok(SignedInUser::User { id, .. }) => id,
             Ok(SignedInUser::Disabled(id)) => {

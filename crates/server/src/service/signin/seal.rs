@@ -60,6 +60,7 @@ mod tests {
             public_url: "https://nc.example".into(),
             allowed_domains: Vec::new(),
             required_group: None,
+            admin_group: None,
             groups_claim: "groups".into(),
             extra_scopes: Vec::new(),
             clock_skew: Duration::seconds(60),
