@@ -132,27 +132,18 @@ fn holds(parts: &Parts, secret: &str, why: &'static str) -> Result<(), ApiError>
     }
 }
 
-/// A caller that holds one of the server's own tokens, with the service that token lets it use.
-macro_rules! token_holder {
-    ($(#[$doc:meta])* $name:ident, $token:ident, $why:literal) => {
-        $(#[$doc])*
-        pub struct $name<D>(pub Arc<Service<D>>);
+/// A producer (CRM, Omnichannel, chatbot) holding the producer token.
+pub struct Producer<D>(pub Arc<Service<D>>);
 
-        impl<D: Database> FromRequestParts<Arc<Service<D>>> for $name<D> {
-            type Rejection = ApiError;
+impl<D: Database> FromRequestParts<Arc<Service<D>>> for Producer<D> {
+    type Rejection = ApiError;
 
-            async fn from_request_parts(parts: &mut Parts, service: &Arc<Service<D>>) -> Result<Self, ApiError> {
-                holds(parts, &service.config.$token, $why)?;
-                Ok($name(service.clone()))
-            }
-        }
-    };
+    async fn from_request_parts(parts: &mut Parts, service: &Arc<Service<D>>) -> Result<Self, ApiError> {
+        holds(parts, &service.config.producer_token, "producer token required")?;
+        Ok(Producer(service.clone()))
+    }
 }
 
-token_holder!(
-    /// A producer (CRM, Omnichannel, chatbot) holding the producer token.
-    Producer, producer_token, "producer token required"
-);
 /// An operator: the holder of the admin token, or an admin signed in to the console (ORG-4),
 /// whose changes also carry the console's CSRF token. Both reach the same handlers.
 pub struct Admin<D>(pub Arc<Service<D>>);

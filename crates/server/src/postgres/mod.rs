@@ -14,10 +14,12 @@
 //!   ([`listen`]): NOTIFY has no replay and an 8 KB limit, so it only wakes.
 //!
 //! What a write does is `db::plan`'s, carried out by [`writes`]; the schema is `schema.sql`, in the
-//! steps `db::schema` describes, applied by [`migrate`]; [`error`] says which failures are worth a
-//! retry.
+//! steps `db::schema` describes, applied by [`migrate`] when a node [`connect`]s; [`error`] says
+//! which failures are worth a retry.
 
 mod accounts;
+mod connect;
+mod console;
 mod error;
 mod feed;
 mod listen;
@@ -27,18 +29,16 @@ mod qontak;
 mod writes;
 
 use std::sync::Arc;
-use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Utc};
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::Pool;
 use lonceng_domain::model::WireNotification;
 use lonceng_domain::protocol::{
     ChangeBody, ChangesPage, Counts, EventResponse, MaintenanceWindow, MarkAllReadResponse, MarkReadResponse,
 };
 use lonceng_domain::rules::{Outcome, ProducerEvent};
 use tokio::sync::broadcast;
-use tokio_postgres::NoTls;
-use tokio_util::sync::{CancellationToken, DropGuard};
+use tokio_util::sync::DropGuard;
 
 use crate::db::{
     Acted, AgentLink, Applied, AuditEntry, AuditQuery, Authenticated, ConsoleSession, Database, DbError,
@@ -49,13 +49,6 @@ use crate::db::{
 
 /// The channel every node listens on.
 const CHANNEL: &str = "lonceng";
-
-/// Connections per node: streams hold none (they read, then wait on the hub), so a few serve
-/// thousands of agents.
-const POOL_SIZE: usize = 16;
-/// How long a request waits for a connection or for PostgreSQL to accept one before it is
-/// answered 503.
-const POOL_TIMEOUT: StdDuration = StdDuration::from_secs(5);
 
 #[derive(Clone)]
 pub struct PgDb {
@@ -90,38 +83,6 @@ macro_rules! col {
 pub(crate) use col;
 
 impl PgDb {
-    /// Connects to `url` (a `postgres://` URL or a libpq key=value string), brings the schema up to
-    /// date and starts listening for the other nodes.
-    pub async fn connect(url: &str) -> DbResult<PgDb> {
-        let mut config: tokio_postgres::Config =
-            url.parse().map_err(|e| DbError::Decode(format!("the database URL: {e}")))?;
-        config.application_name("lonceng-server");
-        config.connect_timeout(POOL_TIMEOUT);
-        // A dead peer is noticed within a minute, not after the kernel's two hours.
-        config.keepalives_idle(StdDuration::from_secs(30));
-        config.keepalives_interval(StdDuration::from_secs(10));
-        config.keepalives_retries(3);
-        let manager = Manager::from_config(
-            config.clone(),
-            NoTls,
-            ManagerConfig { recycling_method: RecyclingMethod::Fast },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
-            .runtime(Runtime::Tokio1)
-            .wait_timeout(Some(POOL_TIMEOUT))
-            .create_timeout(Some(POOL_TIMEOUT))
-            .recycle_timeout(Some(POOL_TIMEOUT))
-            .build()
-            .map_err(|e| DbError::Unavailable(e.to_string()))?;
-        migrate::run(&pool).await?;
-        let stop = CancellationToken::new();
-        let (signals, _) = broadcast::channel(1024);
-        let node = crate::new_secret()[..16].to_owned();
-        tokio::spawn(listen::run(config, signals.clone(), node.clone(), stop.clone()));
-        Ok(PgDb { inner: Arc::new(Inner { pool, node, signals, _stop: stop.drop_guard() }) })
-    }
-
     async fn client(&self) -> DbResult<deadpool_postgres::Object> {
         Ok(self.inner.pool.get().await?)
     }
@@ -256,23 +217,23 @@ impl Database for PgDb {
     }
 
     async fn report_node(&self, report: NodeReport) -> DbResult<()> {
-        accounts::report_node(&self.client().await?, &report).await
+        console::report_node(&self.client().await?, &report).await
     }
 
     async fn nodes(&self, since: DateTime<Utc>) -> DbResult<Vec<NodeReport>> {
-        accounts::nodes(&self.client().await?, since).await
+        console::nodes(&self.client().await?, since).await
     }
 
     async fn save_session(&self, session: ConsoleSession) -> DbResult<()> {
-        accounts::save_session(&self.client().await?, &session).await
+        console::save_session(&self.client().await?, &session).await
     }
 
     async fn load_session(&self, id_hash: String, now: DateTime<Utc>) -> DbResult<Option<String>> {
-        accounts::load_session(&self.client().await?, &id_hash, now).await
+        console::load_session(&self.client().await?, &id_hash, now).await
     }
 
     async fn delete_session(&self, id_hash: String) -> DbResult<()> {
-        accounts::delete_session(&self.client().await?, &id_hash).await
+        console::delete_session(&self.client().await?, &id_hash).await
     }
 
     async fn forget(&self, what: Forget) -> DbResult<()> {

@@ -5,6 +5,7 @@
 //! CRM tables. The schema is `schema.sql`, in the steps `db::schema` describes.
 
 mod accounts;
+mod console;
 mod feed;
 mod notifications;
 mod qontak;
@@ -235,15 +236,15 @@ impl Database for SqliteDb {
     }
 
     fn report_node(&self, report: NodeReport) -> impl Future<Output = DbResult<()>> + Send {
-        self.run(move |c| accounts::report_node(c, &report))
+        self.run(move |c| console::report_node(c, &report))
     }
 
     fn nodes(&self, since: DateTime<Utc>) -> impl Future<Output = DbResult<Vec<NodeReport>>> + Send {
-        self.run(move |c| accounts::nodes(c, since))
+        self.run(move |c| console::nodes(c, since))
     }
 
     fn save_session(&self, session: ConsoleSession) -> impl Future<Output = DbResult<()>> + Send {
-        self.run(move |c| accounts::save_session(c, &session))
+        self.run(move |c| console::save_session(c, &session))
     }
 
     fn load_session(
@@ -251,11 +252,11 @@ impl Database for SqliteDb {
         id_hash: String,
         now: DateTime<Utc>,
     ) -> impl Future<Output = DbResult<Option<String>>> + Send {
-        self.run(move |c| accounts::load_session(c, &id_hash, now))
+        self.run(move |c| console::load_session(c, &id_hash, now))
     }
 
     fn delete_session(&self, id_hash: String) -> impl Future<Output = DbResult<()>> + Send {
-        self.run(move |c| accounts::delete_session(c, &id_hash))
+        self.run(move |c| console::delete_session(c, &id_hash))
     }
 
     fn forget(&self, what: Forget) -> impl Future<Output = DbResult<()>> + Send {
