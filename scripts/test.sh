@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, lints, unit and integration tests. Installs what it needs first.
 source "$(dirname "$0")/lib.sh"
+# One pass over a fresh clone: incremental caches would only take disk (gigabytes per build form)
+# and time. Set CARGO_INCREMENTAL=1 to keep them while iterating.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 ensure_rust
 ensure_node
 ensure_apt "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
@@ -24,8 +27,13 @@ cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 say "cargo clippy (warnings are errors), with every feature and with none (the release app has no demo)"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 cargo clippy -p lonceng-desktop -p lonceng --all-targets --locked -- -D warnings
+# One build serves every suite below: the workspace with every feature, tests included, so that no
+# crate is built twice with different features (`-p lonceng-server` alone unifies fewer features
+# and rebuilt serde, tokio and the server a second time). Its binaries (lonceng-server, the app
+# with --demo, the notification recorder) are the ones the browser, GUI and schemathesis suites run.
+say "one build for every suite: cargo test --no-run, the workspace with every feature"
+cargo test --workspace --all-features --locked --no-run
 say "the server's stream from a web page: CORS, a stream ticket, Chromium's own EventSource"
-cargo build --locked -p lonceng-server
 (cd ui && node --test tests/stream.test.mjs)
 say "the admin console in Chromium: every page's task, attacks, axe, screenshots (SQLite, then PostgreSQL)"
 (cd admin && node --test tests/console.test.mjs)
@@ -34,9 +42,6 @@ say "the server against its OpenAPI document (schemathesis, every check, about a
 scripts/schemathesis.sh
 say "the real app under Xvfb, driven by WebDriver (tauri-driver + WebKitWebDriver)"
 ensure_tauri_driver
-cargo build --locked -p lonceng --features demo
-# The recording notification server the toast suite presses buttons on.
-cargo build --locked -p lonceng-e2e --bin notification-recorder
 dbus-run-session -- node --test tests/gui/app.test.mjs tests/gui/tray.test.mjs tests/gui/notray.test.mjs tests/gui/update.test.mjs \
   tests/gui/toasts.test.mjs tests/gui/signin.test.mjs
 say "cargo test"
