@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use lonceng_desktop::badge::Icon;
 use lonceng_desktop::settings::SettingsChanges;
-use lonceng_desktop::views::{TrayIcon as Look, TrayView, UiEvent};
+use lonceng_desktop::views::{TrayIcon as Look, TrayMenu, TrayView, UiEvent};
 use lonceng_domain::i18n::Lang;
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItemBuilder, Menu, MenuBuilder, MenuItemBuilder, SubmenuBuilder};
@@ -71,13 +71,36 @@ fn menu(handle: &AppHandle, view: &TrayView) -> tauri::Result<Menu<tauri::Wry>> 
         Some(label) => menu.item(&item("sign-in", label)?).separator(),
         None => menu,
     };
+    let menu = match &m.try_now {
+        Some(label) => menu.item(&item("try-now", label)?).separator(),
+        None => menu,
+    };
     menu.item(&item("quit", &m.quit)?).build()
 }
 
-/// NC-R14: the icon, tooltip and title as the runtime computes them.
+/// The menu last given to the tray: it is built again only when it changes (a status that offers
+/// "Try now", a language), since some hosts close an open menu when it is replaced.
+#[derive(Default)]
+pub struct Shown(std::sync::Mutex<Option<TrayMenu>>);
+
+/// NC-R14: the icon, tooltip and title as the runtime computes them; the menu when it changed.
 pub fn refresh(handle: &AppHandle) {
     let Some(tray) = handle.tray_by_id(TRAY) else { return };
     let view = handle.state::<App>().tray();
+    let changed = handle.try_state::<Shown>().is_some_and(|shown| {
+        let mut last = shown.0.lock().unwrap_or_else(|p| p.into_inner());
+        let changed = last.as_ref() != Some(&view.menu);
+        *last = Some(view.menu.clone());
+        changed
+    });
+    if changed {
+        match menu(handle, &view) {
+            Ok(menu) => {
+                let _ = tray.set_menu(Some(menu));
+            }
+            Err(e) => tracing::warn!(error = %e, "the tray menu could not be built"),
+        }
+    }
     match icon(view.icon, view.badge.as_deref()) {
         Ok(image) => {
             let _ = tray.set_icon(Some(image));
@@ -88,11 +111,11 @@ pub fn refresh(handle: &AppHandle) {
     let _ = tray.set_title(view.title);
 }
 
-/// The menu again (language, pause or autostart changed), and the look.
+/// The menu again whatever it was (a check item the host toggled by itself must show the
+/// runtime's state), and the look.
 pub fn rebuild(handle: &AppHandle) {
-    let view = handle.state::<App>().tray();
-    if let (Some(tray), Ok(menu)) = (handle.tray_by_id(TRAY), menu(handle, &view)) {
-        let _ = tray.set_menu(Some(menu));
+    if let Some(shown) = handle.try_state::<Shown>() {
+        shown.0.lock().unwrap_or_else(|p| p.into_inner()).take();
     }
     refresh(handle);
 }
@@ -111,6 +134,7 @@ fn on_menu(handle: &AppHandle, id: &str) {
                 rebuild(&h);
             });
         }
+        "try-now" => app.retry_now(),
         "settings" => {
             window::show(handle, None);
             let _ = handle.emit(&UiEvent::OpenSettings.channel(), ());
@@ -186,6 +210,7 @@ fn on_menu(handle: &AppHandle, id: &str) {
 /// keeps running, and a second launch opens the window.
 pub fn build(handle: &AppHandle) -> tauri::Result<TrayIcon> {
     let view = handle.state::<App>().tray();
+    handle.manage(Shown(std::sync::Mutex::new(Some(view.menu.clone()))));
     TrayIconBuilder::with_id(TRAY)
         .icon(icon(view.icon, view.badge.as_deref())?)
         .tooltip("Lonceng")
@@ -212,22 +237,15 @@ pub fn follow(handle: AppHandle, mut events: tokio::sync::mpsc::UnboundedReceive
     tauri::async_runtime::spawn(async move {
         while let Some(first) = events.recv().await {
             tokio::time::sleep(Duration::from_millis(200)).await;
-            // The menu changes with the settings and with an update's offer.
-            let menu_changes = |e: UiEvent| matches!(e, UiEvent::Settings | UiEvent::Update);
-            let mut settings = menu_changes(first);
             let mut toasted = first == UiEvent::Toasted;
             while let Ok(e) = events.try_recv() {
-                settings |= menu_changes(e);
                 toasted |= e == UiEvent::Toasted;
             }
             if toasted {
                 window::prewarm(&handle);
             }
-            if settings {
-                rebuild(&handle);
-            } else {
-                refresh(&handle);
-            }
+            // The menu follows too, built again only when it changed.
+            refresh(&handle);
         }
     });
 }

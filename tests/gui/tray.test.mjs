@@ -82,6 +82,31 @@ test('a second launch opens the running instance\'s window instead of starting a
   assert.equal(proc.exitCode, null, 'the first keeps running');
 });
 
+test('during maintenance the tray says until when, and "Try now" reconnects at once once it is over (MW-2)', async () => {
+  const item = desktop.trayItem();
+  const url = proc.log().match(/the demo server listens at (http:\/\/127\.0\.0\.1:\d+)/)?.[1];
+  assert.ok(url, 'the demo server logs its address');
+  const admin = (path, body) => fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer demo-admin', 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const ends = new Date(Date.now() + 2 * 3600e3);
+  const hhmm = ends.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', hour12: false });
+  assert.equal((await admin('/v1/admin/maintenance/start', { until: ends.toISOString() })).status, 200);
+  const tooltip = () => desktop.trayProperty(item, 'ToolTip');
+  await until('the tray says until when', () => tooltip().includes(`Maintenance until ${hhmm}`), 20000);
+  assert.doesNotMatch(tooltip(), /Offline/);
+  await until('"Try now" in the menu', () => desktop.trayMenu(item).some((m) => m.label === 'Try now'));
+
+  // Over early: the app waits the two hours the server announced, unless the agent says otherwise.
+  assert.equal((await admin('/v1/admin/maintenance/end', {})).status, 200);
+  await quiet('still waiting as the server asked', 1500, () => tooltip().includes('Maintenance until'));
+  desktop.clickMenu(desktop.trayMenu(item).find((m) => m.label === 'Try now'));
+  await until('connected again', () => !/Maintenance|Offline/.test(tooltip()), 10000);
+  await until('"Try now" gone from the menu', () => !desktop.trayMenu(item).some((m) => m.label === 'Try now'));
+});
+
 test('the tray menu has the items of PRODUCT.md §5, and Quit quits', async () => {
   const item = desktop.trayItem();
   const menu = desktop.trayMenu(item);

@@ -33,6 +33,8 @@ impl DemoServer {
             demo::start(db, config, clock, listener).await.map_err(|e| failed("did not start", &e))?;
         tokio::spawn(demo::simulate(running.service.clone(), qontak, pace, events));
         let url = running.url();
+        // Where to try the admin console and API on the demo's data (a loopback port).
+        tracing::info!(%url, admin_token = demo::ADMIN_TOKEN, "the demo server listens at {url}");
         Ok((DemoServer(running), url, demo::AGENTS[0].2.to_owned()))
     }
 

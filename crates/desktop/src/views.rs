@@ -161,6 +161,8 @@ pub struct TrayMenu {
     /// ORG-1: "Sign in" (or "Sign in again" after the organisation signed the app out), when
     /// the app is not signed in.
     pub sign_in: Option<String>,
+    /// MW-2: "Try now", while the app waits to reconnect.
+    pub try_now: Option<String>,
     pub quit: String,
 }
 
@@ -193,6 +195,8 @@ pub struct TrayInput<'a> {
     pub update: Option<&'a str>,
     /// ORG-1: the app needs a sign-in (`Some(true)`: the organisation signed it out).
     pub sign_in: Option<bool>,
+    /// MW-2: when the running maintenance ends, a time of day where the agent is.
+    pub maintenance_until: Option<&'a str>,
 }
 
 /// Tray text without bidi isolation marks, which some tray hosts draw as boxes. Only for text
@@ -214,8 +218,16 @@ impl TrayView {
                 &[("count", i64::try_from(i.unread).unwrap_or(i64::MAX).into())]
             )
         );
-        if offline {
-            tooltip.push_str(&format!(" · {}", t("status-offline")));
+        match (i.state, i.maintenance_until) {
+            (ConnState::Connected { .. }, _) => {}
+            (ConnState::Maintenance { .. }, Some(time)) => tooltip.push_str(&format!(
+                " · {}",
+                catalog.message(i.lang, "tray-maintenance-until", &[("time", time.into())])
+            )),
+            (ConnState::Maintenance { .. }, None) => {
+                tooltip.push_str(&format!(" · {}", t("tray-maintenance")))
+            }
+            _ => tooltip.push_str(&format!(" · {}", t("status-offline"))),
         }
         if i.sign_in == Some(true) {
             tooltip.push_str(&format!(" · {}", t("settings-signed-out")));
@@ -263,6 +275,14 @@ impl TrayView {
                 sign_in: i
                     .sign_in
                     .map(|again| t(if again { "settings-sign-in-again" } else { "settings-sign-in" })),
+                // MW-2: between attempts, the agent need not wait for the next one.
+                try_now: matches!(
+                    i.state,
+                    ConnState::Reconnecting { .. }
+                        | ConnState::Maintenance { .. }
+                        | ConnState::Offline { .. }
+                )
+                .then(|| t("tray-try-now")),
                 quit: t("tray-quit"),
             },
         }
@@ -288,6 +308,7 @@ mod tests {
                 locked: &[],
                 update: None,
                 sign_in: None,
+                maintenance_until: None,
             },
         )
     }
@@ -312,6 +333,7 @@ mod tests {
             locked,
             update: None,
             sign_in: None,
+            maintenance_until: None,
         };
         let free = TrayView::compute(&catalog, input(&[])).menu;
         assert!(!free.lang_locked && free.autostart_enabled);
@@ -352,6 +374,7 @@ mod tests {
             locked: &[],
             update: None,
             sign_in: None,
+            maintenance_until: None,
         };
         let en = TrayView::compute(&catalog, input(Lang::En));
         assert_eq!(en.tooltip, "Lonceng — No unread notifications · Quiet until 07:00");
@@ -376,6 +399,7 @@ mod tests {
             locked: &[],
             update: Some("0.2.0"),
             sign_in: None,
+            maintenance_until: None,
         };
         let en = TrayView::compute(&catalog, input(Lang::En));
         assert_eq!(en.menu.update.as_deref(), Some("Install update 0.2.0"), "no isolation marks");
@@ -395,6 +419,40 @@ mod tests {
             assert_eq!(v.icon, TrayIcon::Offline);
             assert!(v.tooltip.starts_with("Lonceng — 3 unread notifications · Offline"), "{}", v.tooltip);
         }
+    }
+
+    // MW-2: during maintenance the tray says until when, not "Offline", and offers "Try now".
+    #[test]
+    fn mw2_maintenance_says_until_when_and_the_menu_can_try_now() {
+        let catalog = Catalog::builtin().unwrap();
+        let at = "2026-01-20T01:00:00Z".parse().unwrap();
+        let state = ConnState::Maintenance { until: Some(at), next_attempt_at: at };
+        let input = |lang, until| TrayInput {
+            lang,
+            unread: 3,
+            state: &state,
+            quiet: None,
+            quiet_hours_on: false,
+            autostart: false,
+            autostart_managed: false,
+            locked: &[],
+            update: None,
+            sign_in: None,
+            maintenance_until: until,
+        };
+        let v = TrayView::compute(&catalog, input(Lang::En, Some("14:00")));
+        assert_eq!(v.tooltip, "Lonceng — 3 unread notifications · Maintenance until 14:00");
+        assert_eq!(v.menu.try_now.as_deref(), Some("Try now"));
+        let v = TrayView::compute(&catalog, input(Lang::Id, Some("14:00")));
+        assert!(v.tooltip.ends_with("Pemeliharaan hingga 14:00"), "{}", v.tooltip);
+        let v = TrayView::compute(&catalog, input(Lang::En, None));
+        assert!(v.tooltip.ends_with(" · Under maintenance"), "{}", v.tooltip);
+        assert_eq!(view(Lang::En, 0, connected(), false).menu.try_now, None);
+        assert_eq!(view(Lang::En, 0, ConnState::Connecting, false).menu.try_now, None);
+        assert!(view(Lang::En, 0, ConnState::Reconnecting { next_attempt_at: at }, false)
+            .menu
+            .try_now
+            .is_some());
     }
 
     #[test]

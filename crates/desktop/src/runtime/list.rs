@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Local, Utc};
 use lonceng_client::store::{ListQuery, PageCursor, Scope, SearchQuery, MAX_RESULTS};
+use lonceng_client::sync::ConnState;
 use lonceng_client::toast::{snooze_times, Reason, SnoozeTimes, Zone};
 use lonceng_domain::i18n::{Catalog, Lang};
 use lonceng_domain::model::Tab;
@@ -66,7 +67,12 @@ impl Desktop {
         let state = self.status().state;
         let update = self.update_offer();
         let quiet = self.quiet();
-        let until = quiet.map(|q| q.until.with_timezone(&Local).format("%H:%M").to_string());
+        let local = |t: DateTime<Utc>| t.with_timezone(&Local).format("%H:%M").to_string();
+        let until = quiet.map(|q| local(q.until));
+        let maintenance_until = match state {
+            ConnState::Maintenance { until: Some(t), .. } => Some(local(t)),
+            _ => None,
+        };
         TrayView::compute(
             &self.catalog,
             TrayInput {
@@ -80,6 +86,7 @@ impl Desktop {
                 locked: &self.policy.locked(),
                 update: update.as_ref().map(|u| u.version.as_str()),
                 sign_in: self.needs_sign_in(),
+                maintenance_until: maintenance_until.as_deref(),
             },
         )
     }

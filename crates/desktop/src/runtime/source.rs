@@ -181,6 +181,13 @@ impl Desktop {
         });
     }
 
+    /// MW-2: "Try now" (the tray, while offline): the engine's wait ends and it connects at once.
+    pub fn retry_now(&self) {
+        if let Some(c) = self.sync.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            c.handle.retry_now();
+        }
+    }
+
     pub fn status(&self) -> SyncStatus {
         if let Some(c) = self.sync.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
             return c.handle.status.borrow().clone();

@@ -58,12 +58,19 @@ enum SyncError {
 pub struct SyncHandle {
     pub status: watch::Receiver<SyncStatus>,
     nudge: Arc<Notify>,
+    retry: Arc<Notify>,
 }
 
 impl SyncHandle {
     /// A local action was queued: send it now if connected.
     pub fn nudge(&self) {
         self.nudge.notify_one();
+    }
+
+    /// MW-2: the agent's "Try now": a wait between attempts ends at once, with the backoff reset.
+    /// Nothing is kept for later: pressed while connected, it does nothing.
+    pub fn retry_now(&self) {
+        self.retry.notify_waiters();
     }
 }
 
@@ -76,6 +83,7 @@ pub struct SyncEngine<S> {
     events: mpsc::UnboundedSender<SyncEvent>,
     status: watch::Sender<SyncStatus>,
     nudge: Arc<Notify>,
+    retry: Arc<Notify>,
     recent_chats: RecentChats,
     /// When the current outage began.
     outage_since: Option<DateTime<Utc>>,
@@ -97,7 +105,8 @@ impl<S: Source> SyncEngine<S> {
         let initial = SyncStatus { state: ConnState::Connecting, last_synced_at: None, maintenance: None };
         let (status, status_rx) = watch::channel(initial);
         let nudge = Arc::new(Notify::new());
-        let handle = SyncHandle { status: status_rx, nudge: nudge.clone() };
+        let retry = Arc::new(Notify::new());
+        let handle = SyncHandle { status: status_rx, nudge: nudge.clone(), retry: retry.clone() };
         let engine = SyncEngine {
             source: Arc::new(source),
             store,
@@ -107,6 +116,7 @@ impl<S: Source> SyncEngine<S> {
             events,
             status,
             nudge,
+            retry,
             recent_chats: Default::default(),
             outage_since: None,
             late: LateTally::default(),
@@ -144,6 +154,10 @@ impl<S: Source> SyncEngine<S> {
             tokio::select! {
                 _ = shutdown.cancelled() => return,
                 _ = self.sleeper.sleep(wait) => {}
+                _ = self.retry.notified() => {
+                    tracing::info!("the agent asked to try now");
+                    attempt = 0;
+                }
             }
         }
     }
@@ -164,9 +178,8 @@ impl<S: Source> SyncEngine<S> {
             Err(e) => {
                 self.outage_since.get_or_insert_with(|| self.clock.now());
                 self.late.outage();
-                let wait = self.delay(&e, *attempt);
+                let wait = self.report_failure(&e, *attempt).await;
                 *attempt = attempt.saturating_add(1);
-                self.report_failure(&e, wait).await;
                 Some(wait)
             }
         }

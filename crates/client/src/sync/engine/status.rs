@@ -12,10 +12,16 @@ use crate::sync::source::{Source, SourceError};
 use crate::sync::ConnState;
 
 impl<S: Source> SyncEngine<S> {
-    /// How long to wait before the next attempt.
-    pub(super) fn delay(&self, e: &SyncError, attempt: u32) -> Duration {
+    /// How long to wait before the next attempt: what the server asked, when believable.
+    fn delay(&self, e: &SyncError, attempt: u32) -> Duration {
         if let SyncError::Source(SourceError::Unavailable { retry_after: Some(r), .. }) = e {
-            return pacing::after_retry_after(*r, self.clock.now());
+            let announced = self.status.borrow().maintenance.clone();
+            match pacing::after_retry_after(*r, self.clock.now(), announced.as_ref()) {
+                Some(wait) => return wait,
+                None => {
+                    tracing::warn!(asked = ?r, "a Retry-After beyond any announced maintenance: backing off instead")
+                }
+            }
         }
         let slow = matches!(e, SyncError::Source(SourceError::Unauthorized(_)) | SyncError::Store(_));
         pacing::backoff(&self.config, attempt, slow)
@@ -32,19 +38,22 @@ impl<S: Source> SyncEngine<S> {
         chrono::Duration::from_std(wait).ok().and_then(|w| now.checked_add_signed(w)).unwrap_or(now)
     }
 
-    pub(super) async fn report_failure(&mut self, e: &SyncError, wait: Duration) {
-        let now = self.clock.now();
-        let next_attempt_at =
-            chrono::Duration::from_std(wait).ok().and_then(|w| now.checked_add_signed(w)).unwrap_or(now);
-        let state = match e {
-            SyncError::Source(SourceError::Unavailable { maintenance: true, .. }) => {
-                let status = self.source.maintenance().await.ok().flatten();
-                let until = status.as_ref().and_then(|m| m.until);
-                if status.is_some() {
-                    self.status.send_modify(|s| s.maintenance = status);
-                }
-                ConnState::Maintenance { until, next_attempt_at }
+    /// A failed session: the status it shows, and how long to wait (the maintenance the server
+    /// announces is read first, because it decides how long a wait is believable).
+    pub(super) async fn report_failure(&mut self, e: &SyncError, attempt: u32) -> Duration {
+        let maintenance = matches!(e, SyncError::Source(SourceError::Unavailable { maintenance: true, .. }));
+        let mut until = None;
+        if maintenance {
+            let status = self.source.maintenance().await.ok().flatten();
+            until = status.as_ref().and_then(|m| m.until);
+            if status.is_some() {
+                self.status.send_modify(|s| s.maintenance = status);
             }
+        }
+        let wait = self.delay(e, attempt);
+        let next_attempt_at = self.next_attempt_at(wait);
+        let state = match e {
+            _ if maintenance => ConnState::Maintenance { until, next_attempt_at },
             SyncError::Source(SourceError::Unauthorized(m)) => {
                 ConnState::Offline { reason: m.clone(), next_attempt_at }
             }
@@ -53,5 +62,6 @@ impl<S: Source> SyncEngine<S> {
         };
         tracing::info!(error = %e, ?wait, "sync interrupted");
         self.status.send_modify(|s| s.state = state);
+        wait
     }
 }
