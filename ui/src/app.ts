@@ -3,12 +3,12 @@
 // settings). Every string that comes from a notification is set with textContent: rendered text is
 // data and never becomes markup (and the CSP forbids inline script and style anyway).
 
-import type { Backend, Counts, Page } from './backend';
+import type { Backend, Counts } from './backend';
 import { Announcer } from './window/announce';
 import { Banners } from './window/banners';
 import { onKey } from './window/keys';
 import { layout } from './window/layout';
-import { List } from './window/list';
+import { List, type Listing } from './window/list';
 import { SettingsSection } from './window/settings';
 import { Snackbar } from './window/snackbar';
 import { Snooze } from './window/snooze';
@@ -103,7 +103,7 @@ export class BellWindow {
     this.refreshTimer = window.setTimeout(() => void this.reload(true), 80);
   }
 
-  private async reload(keepScroll = false, fetched: Promise<[Page, Counts]> = this.list.fetch(keepScroll), aside = true) {
+  private async reload(keepScroll = false, fetched: Promise<[Listing, Counts]> = this.list.fetch(keepScroll), aside = true) {
     const s = this.s;
     const scope = { tab: s.tab, category: s.category, search: s.search, everywhere: s.everywhere };
     if (aside) void this.refreshAside();
@@ -113,6 +113,7 @@ export class BellWindow {
       || scope.everywhere !== s.everywhere) return;
     s.items = page.items;
     s.next = page.next;
+    s.searchTotal = page.total;
     s.counts = counts;
     s.selected = Math.min(s.selected, Math.max(0, s.items.length - 1));
     if (!keepScroll && this.list.el) this.list.el.scrollTop = 0;

@@ -13,7 +13,7 @@ import {
   type Tab,
 } from './backend';
 import { render, stripBidiControls, t } from './i18n';
-import { matches, searchTerms } from './view';
+import { fold, matches, searchTerms } from './view';
 
 const PEOPLE = ['Budi Santoso', 'Sari Wulandari', 'Dewi Lestari', 'Andi Pratama', 'Michael Tan', 'Rina Kusuma'];
 const CONTACTS = ['Siti Rahmawati', 'Jessica Wong', 'Agus Setiawan', 'Putri Anggraini', 'David Chen', 'Made Wirawan'];
@@ -260,14 +260,14 @@ export class MockBackend implements Backend {
     if (this.snoozes.delete(id)) this.emit('changed');
   }
 
-  async search(text: string, scope: Scope | null, unreadOnly: boolean): Promise<SearchResult> {
+  async search(text: string, scope: Scope | null, unreadOnly: boolean, before: string | null): Promise<SearchResult> {
     if (scope) checkScope(scope);
-        // As the runtime's index: every word of the query a word of the text in either language or
+    if (before !== null && !/^\d+$/.test(before)) throw fail('invalid', `not a search cursor: ${before}`);
+    // As the runtime's index: every word of the query a word of the text in either language or
     // of a parameter (the last one the start of a word while it is typed), accents and case aside.
-    const fold = (s: string) => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
     const words = (s: string) => fold(s).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
     const terms = searchTerms(text);
-    if (!terms.words.length) return { items: [], limited: false };
+    if (!terms.words.length) return { items: [], next: null, total: before ? null : 0 };
     const items = this.items.filter((i) => {
       if (scope && (i.tab !== scope.tab || (scope.category && i.category !== scope.category))) return false;
             if (unreadOnly && i.read_at) return false;
@@ -279,7 +279,10 @@ export class MockBackend implements Backend {
       ].join(' '));
             return terms.words.every((_, n) => hay.some((w) => matches(w, { words: [terms.words[n]], prefixLast: terms.prefixLast && n === terms.words.length - 1 })));
     });
-    return { items: items.slice(0, 200), limited: items.length > 200 };
+    // A page of 200 at a time; the cursor is where the next page starts.
+    const from = before ? Number(before) : 0;
+    const end = from + 200;
+    return { items: items.slice(from, end), next: end < items.length ? String(end) : null, total: before ? null : items.length };
   }
 
   async gaps(): Promise<Tab[]> {

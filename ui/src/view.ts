@@ -104,8 +104,14 @@ export function markAllLabel(lang: Lang, count: number, tab: string, category: s
 }
 
 /** Case and accents aside, as the search index compares words. */
-function fold(s: string): string {
-  return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+/** Letters with no decomposition to strip, as people type them (the store folds the same:
+ * `fold` in crates/client/src/store/search.rs). */
+const LETTERS: Record<string, string> = {
+  'ł': 'l', 'ø': 'o', 'đ': 'd', 'ð': 'd', 'ß': 'ss', 'æ': 'ae', 'œ': 'oe', 'þ': 'th', 'ı': 'i', 'ħ': 'h', 'ŧ': 't',
+};
+
+export function fold(s: string): string {
+  return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/[łøđðßæœþıħŧ]/gu, (c) => LETTERS[c] ?? c);
 }
 
 /** The words of a search as the runtime takes them (at most eight): whole words, but the last is a

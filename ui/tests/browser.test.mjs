@@ -678,6 +678,38 @@ describe('quiet hours, snooze, search, gaps (issue 15)', () => {
     await page.close();
   });
 
+  test('a search that matches more than a page says how many, loads more as the agent scrolls, and folds ł, ø, ß', async () => {
+    const page = await open();
+    await page.evaluate(() => {
+      const like = window.lonceng.items.find((i) => i.tab === 'general' && 'actor' in i.params);
+      for (let n = 0; n < 450; n++) {
+        window.lonceng.push({ ...like, id: `many-${n}`, params: { ...like.params, actor: 'Łukasz Søren' }, created_at: new Date(Date.now() - n * 1000).toISOString() });
+      }
+    });
+    await page.fill('#search', 'lukasz');
+    await page.waitForFunction(() => !document.querySelector('#search-count').hidden);
+    assert.equal(await seenText(page, '#search-count'), '450 results');
+    assert.deepEqual(await page.$$eval('.item mark', (els) => [...new Set(els.map((e) => e.textContent))]), ['Łukasz'], 'the typed word marks the letter it folds');
+    // The list holds a page (200); scrolling to the end brings the rest.
+    assert.equal(await page.evaluate(() => document.querySelectorAll('.item').length < 450), true);
+    await page.waitForFunction(() => {
+      const l = document.querySelector('#list');
+      l.scrollTop = l.scrollHeight;
+      return !!document.querySelector('.item[data-id="many-449"]');
+    }, null, { polling: 100, timeout: 10000 });
+    assert.ok(await page.$('.item[data-id="many-449"]'), 'the oldest match is reached by scrolling');
+    assert.equal(await page.$eval('.item[data-id="many-449"]', (e) => e.getAttribute('aria-setsize')), '450');
+    await page.fill('#search', 'strasse');
+    await page.waitForFunction(() => document.querySelector('#search-count').textContent.replace(/[\u2068\u2069]/g, '') === '0 results');
+    await page.fill('#search', 'soren lukasz');
+    await page.waitForFunction(() => document.querySelector('#search-count').textContent.replace(/[\u2068\u2069]/g, '') === '450 results');
+    // Cleared: no count.
+    await page.fill('#search', '');
+    await page.waitForFunction(() => document.querySelector('#search-count').hidden);
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
   test('snooze: the item leaves the list and counts, waits in the Snoozed view, and comes back unread', async () => {
     const page = await open();
     const id = await page.$eval('.item.unread', (e) => e.dataset.id);

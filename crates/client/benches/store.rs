@@ -296,9 +296,15 @@ fn main() {
     for round in 0..200 {
         for (i, q) in queries.iter().enumerate() {
             let scope = if (round + i) % 2 == 0 { None } else { Some(general) };
-            let q = SearchQuery { text: (*q).into(), scope, unread_only: round % 3 == 0, limit: 200 };
+            let q = SearchQuery {
+                text: (*q).into(),
+                scope,
+                unread_only: round % 3 == 0,
+                limit: 200,
+                before: None,
+            };
             let t = Instant::now();
-            let found = store.search(&q).expect("search");
+            let found = store.search(&q).expect("search").items;
             times.push(t.elapsed());
             per_query[i].push(t.elapsed());
             std::hint::black_box(found);

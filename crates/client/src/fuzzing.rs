@@ -214,8 +214,8 @@ pub fn search(data: &[u8]) {
             Some(Scope { tab: Tab::Approval, category: Some(Category::Deals) }),
         ];
         for scope in scopes {
-            let q = SearchQuery { text: text.clone(), scope, unread_only: false, limit: 50 };
-            let found = store.search(&q).unwrap_or_else(|e| panic!("{text:?} failed: {e}"));
+            let q = SearchQuery { text: text.clone(), scope, unread_only: false, limit: 50, before: None };
+            let found = store.search(&q).unwrap_or_else(|e| panic!("{text:?} failed: {e}")).items;
             if let Some(s) = scope {
                 assert!(found.iter().all(|n| n.tab() == s.tab && s.category.is_none_or(|c| c == n.category)));
             }

@@ -73,13 +73,15 @@ macro_rules! commands {
             /// The snooze menu's times, where the agent is.
             fn snooze_times() -> ::lonceng_client::toast::SnoozeTimes
                 = |app, _| app.snooze_times();
-            /// Searches the history, within the scope or everywhere (null), newest first.
+            /// Searches the history, within the scope or everywhere (null), newest first; a page
+            /// at a time (`before`: the previous page's `next`).
             fn search(
                 text: ::std::string::String,
                 scope: ::core::option::Option<::lonceng_client::store::Scope>,
                 unread_only: bool,
+                before: ::core::option::Option<::std::string::String>,
             ) -> $crate::views::SearchView
-                = |app, _| app.search(&text, scope, unread_only);
+                = |app, _| app.search(&text, scope, unread_only, before.as_deref());
             /// Tabs that may have lost items while the agent was away (NC-R5), until dismissed.
             fn gaps() -> ::std::vec::Vec<::lonceng_domain::model::Tab>
                 = |app, _| app.gaps();

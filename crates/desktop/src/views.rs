@@ -484,8 +484,10 @@ pub struct SnoozedView {
 #[ts(rename = "SearchResult")]
 pub struct SearchView {
     pub items: Vec<WireNotification>,
-    /// More matched than are listed: the agent can type more words.
-    pub limited: bool,
+    /// Pass as `before` for the next page; null on the last.
+    pub next: Option<String>,
+    /// How many match in all (on the first page; null on the pages after it).
+    pub total: Option<u64>,
 }
 
 /// A signed update found at the manifest URL, as the window and the tray offer it.

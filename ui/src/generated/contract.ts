@@ -100,9 +100,13 @@ until: string, };
 
 export type SearchResult = { items: Array<Item>, 
 /**
- * More matched than are listed: the agent can type more words.
+ * Pass as `before` for the next page; null on the last.
  */
-limited: boolean, };
+next: string | null, 
+/**
+ * How many match in all (on the first page; null on the pages after it).
+ */
+total: number | null, };
 
 export type DesktopSettings = { lang: Lang, muted: Array<Category>, mute_chat: boolean, paused_until: string | null, 
 /**
@@ -323,8 +327,9 @@ export interface Commands {
   snoozed(): Promise<Array<SnoozedItem>>;
   /** The snooze menu's times, where the agent is. */
   snoozeTimes(): Promise<SnoozeTimes>;
-  /** Searches the history, within the scope or everywhere (null), newest first. */
-  search(text: string, scope: Scope | null, unreadOnly: boolean): Promise<SearchResult>;
+  /** Searches the history, within the scope or everywhere (null), newest first; a page
+   * at a time (`before`: the previous page's `next`). */
+  search(text: string, scope: Scope | null, unreadOnly: boolean, before: string | null): Promise<SearchResult>;
   /** Tabs that may have lost items while the agent was away (NC-R5), until dismissed. */
   gaps(): Promise<Array<Tab>>;
   /** Dismisses a tab's gap marker. */
@@ -372,7 +377,7 @@ export const COMMAND_PARAMS: { readonly [C in keyof Commands]: readonly string[]
   unsnooze: ['id'],
   snoozed: [],
   snoozeTimes: [],
-  search: ['text', 'scope', 'unreadOnly'],
+  search: ['text', 'scope', 'unreadOnly', 'before'],
   gaps: [],
   dismissGap: ['tab'],
   quiet: [],
@@ -408,7 +413,7 @@ export function invokeCommands(invoke: Invoke): Commands {
     unsnooze: (id) => invoke('unsnooze', { id }) as Promise<boolean>,
     snoozed: () => invoke('snoozed', {}) as Promise<Array<SnoozedItem>>,
     snoozeTimes: () => invoke('snooze_times', {}) as Promise<SnoozeTimes>,
-    search: (text, scope, unreadOnly) => invoke('search', { text, scope, unreadOnly }) as Promise<SearchResult>,
+    search: (text, scope, unreadOnly, before) => invoke('search', { text, scope, unreadOnly, before }) as Promise<SearchResult>,
     gaps: () => invoke('gaps', {}) as Promise<Array<Tab>>,
     dismissGap: (tab) => invoke('dismiss_gap', { tab }) as Promise<void>,
     quiet: () => invoke('quiet', {}) as Promise<Quiet | null>,

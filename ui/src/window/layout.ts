@@ -27,6 +27,8 @@ export function layout(s: State, lang: Lang): HTMLElement[] {
         h('input', { type: 'checkbox', id: 'search-everywhere', checked: s.everywhere }),
         t(lang, 'search-everywhere'),
       ),
+      // How many match: the list shows the newest first and more as the agent scrolls.
+      h('span', { class: 'search-count', id: 'search-count', role: 'status', 'aria-live': 'polite', hidden: true }),
     ),
     h('div', { class: 'tabs', role: 'tablist', id: 'tabs', 'aria-label': t(lang, 'bell-title') }),
     h('div', { class: 'chips', role: 'group', id: 'chips' }),

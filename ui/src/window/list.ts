@@ -1,13 +1,16 @@
 // The list: its pages (or what the search finds), the rows drawn for the viewport only (a virtual
 // list), the selected row and the actions on a row.
 
-import type { Counts, Item, Lang, Page } from '../backend';
+import type { Counts, Cursor, Item, Lang } from '../backend';
 import { clockIcon, h } from '../dom';
 import { render, t } from '../i18n';
 import { highlight, offsets, rows, searchTerms, visible, when, type Row } from '../view';
 import { scopeUnread, type Ctx } from './state';
 
 const PAGE = 200;
+
+/** What the list shows: a page of the scope, or of what the search finds (with how many match). */
+export interface Listing { items: Item[]; next: Cursor | string | null; total: number | null }
 
 export interface ListEvents {
   /** The row's snooze button was pressed. */
@@ -32,24 +35,33 @@ export class List {
 
   /** The current scope's first page (or as much as is shown), or what the search finds; and the
    * counts. */
-  fetch(keepScroll: boolean): Promise<[Page, Counts]> {
+  fetch(keepScroll: boolean): Promise<[Listing, Counts]> {
     const { s, backend } = this.ctx;
     const scope = { tab: s.tab, category: s.category };
     if (s.search.trim()) {
-      const found = backend.search(s.search, s.everywhere ? null : scope, s.unreadOnly)
-        .then((r) => ({ items: r.items, next: null }));
+      const found = backend.search(s.search, s.everywhere ? null : scope, s.unreadOnly, null)
+        .then((r) => ({ items: r.items, next: r.next, total: r.total }));
       return Promise.all([found, backend.counts()]);
     }
     const want = Math.max(PAGE, keepScroll ? Math.min(s.items.length, 500) : PAGE);
-    return Promise.all([backend.page(scope, s.unreadOnly, null, want), backend.counts()]);
+    const page = backend.page(scope, s.unreadOnly, null, want).then((p) => ({ ...p, total: null }));
+    return Promise.all([page, backend.counts()]);
   }
 
+  /** The next page, of the list or of the search, as the agent scrolls near the end. */
   private async loadMore() {
     const s = this.ctx.s;
-    if (s.loading || !s.next) return;
+    const next = s.next;
+    if (s.loading || !next) return;
     s.loading = true;
-    const page = await this.ctx.backend.page({ tab: s.tab, category: s.category }, s.unreadOnly, s.next, PAGE);
+    const { search, everywhere } = s;
+    const scope = { tab: s.tab, category: s.category };
+    const page = typeof next === 'string'
+      ? await this.ctx.backend.search(search, everywhere ? null : scope, s.unreadOnly, next)
+      : await this.ctx.backend.page(scope, s.unreadOnly, next, PAGE);
     s.loading = false;
+    // The agent changed what is listed meanwhile: this page belongs to the old list.
+    if (s.next !== next || s.search !== search) return;
     s.items = s.items.concat(page.items);
     s.next = page.next;
     this.render();
@@ -64,6 +76,11 @@ export class List {
     empty.hidden = s.items.length > 0;
     // In the direct CRM mode Inbox can never fill: say why instead of "nothing yet".
     const crmInbox = s.tab === 'inbox' && s.settings?.source === 'crm' && !s.settings.demo;
+    const count = this.ctx.root.querySelector('#search-count') as HTMLElement | null;
+    if (count) {
+      count.hidden = s.searchTotal === null;
+      count.textContent = s.searchTotal === null ? '' : t(lang, 'search-results', { count: s.searchTotal });
+    }
     empty.textContent = s.search.trim() ? t(lang, 'search-none', { query: s.search.trim() })
       : crmInbox ? t(lang, 'empty-inbox-crm')
       : s.unreadOnly ? t(lang, 'empty-unread') : s.category ? t(lang, 'empty-filter') : t(lang, 'empty-tab');
@@ -107,6 +124,7 @@ export class List {
   private setSize(): number {
     const s = this.ctx.s;
     if (!s.next) return s.items.length;
+    if (s.searchTotal !== null) return s.searchTotal;
     const unread = scopeUnread(s);
     return s.unreadOnly && unread >= s.items.length ? unread : -1;
   }

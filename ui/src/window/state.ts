@@ -10,7 +10,10 @@ export interface State {
   category: Category | null;
   unreadOnly: boolean;
   items: Item[];
-  next: Cursor | null;
+  /** Where the list goes on: a page's cursor, or a search's (a string); null at the end. */
+  next: Cursor | string | null;
+  /** How many items the search matches in all (null while not searching). */
+  searchTotal: number | null;
   loading: boolean;
   counts: Counts | null;
   status: Status | null;
@@ -34,7 +37,7 @@ export interface State {
 
 export function initialState(): State {
   return {
-    tab: 'general', category: null, unreadOnly: false, items: [], next: null, loading: false,
+    tab: 'general', category: null, unreadOnly: false, items: [], next: null, searchTotal: null, loading: false,
     counts: null, status: null, settings: null, selected: 0, expandedWhy: null, why: new Map(),
     showSettings: false, search: '', everywhere: false, showSnoozed: false, snoozed: [], gaps: [], quiet: null,
     pinned: false,

@@ -146,6 +146,16 @@ CREATE TRIGGER notifications_gone AFTER DELETE ON notifications BEGIN
 END;
 "#,
     ),
+    Migration::sql(
+        r#"
+-- v5: the index folds letters the tokenizer keeps (ł, ø, đ, ß…: `search::fold`), so it is built
+-- again, in the background as for new items.
+INSERT INTO search_general (search_general) VALUES ('delete-all');
+INSERT INTO search_inbox (search_inbox) VALUES ('delete-all');
+INSERT INTO search_approval (search_approval) VALUES ('delete-all');
+DELETE FROM sync_state WHERE key = 'search_upto';
+"#,
+    ),
 ];
 
 /// Every category has a watermark and a counter row from the start.

@@ -40,13 +40,23 @@ pub const MAX_RESULTS: usize = 200;
 const MAX_TERMS: usize = 8;
 const MAX_TERM: usize = 64;
 
-/// What is searched: everywhere, or within a tab (and chip), unread only or not.
+/// What is searched: everywhere, or within a tab (and chip), unread only or not; and from where
+/// (`before`: the previous page's `next`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchQuery {
     pub text: String,
     pub scope: Option<Scope>,
     pub unread_only: bool,
     pub limit: usize,
+    pub before: Option<i64>,
+}
+
+/// One page of what a search found, newest arrivals first; `next` continues it (keyset paging on
+/// the arrival order, as the list pages: stable while items arrive).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchPage {
+    pub items: Vec<Notification>,
+    pub next: Option<i64>,
 }
 
 /// The parameters' values: what a store without a catalog finds items by.
@@ -78,11 +88,52 @@ pub fn rendered(catalog: Arc<Catalog>) -> Indexer {
     })
 }
 
+/// Letters that SQLite's tokenizer keeps as they are (they have no decomposition to strip), as
+/// people type them on a keyboard without them: "lukasz" finds "Łukasz", "strasse" "Straße".
+/// The window's highlighting folds the same (`ui/src/view.ts`).
+pub fn fold(text: &str) -> std::borrow::Cow<'_, str> {
+    fn folded(c: char) -> Option<&'static str> {
+        Some(match c {
+            'ł' => "l",
+            'Ł' => "L",
+            'ø' => "o",
+            'Ø' => "O",
+            'đ' | 'ð' => "d",
+            'Đ' | 'Ð' => "D",
+            'ß' => "ss",
+            'ẞ' => "SS",
+            'æ' => "ae",
+            'Æ' => "AE",
+            'œ' => "oe",
+            'Œ' => "OE",
+            'þ' => "th",
+            'Þ' => "TH",
+            'ı' => "i",
+            'ħ' => "h",
+            'Ħ' => "H",
+            'ŧ' => "t",
+            'Ŧ' => "T",
+            _ => return None,
+        })
+    }
+    if !text.chars().any(|c| folded(c).is_some()) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match folded(c) {
+            Some(f) => out.push_str(f),
+            None => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// The words of `text` as an FTS5 query of quoted terms, all required; `None` when there is no
 /// word in it. The last word is a prefix (the agent may still be typing it) unless a space
 /// follows it; the words before it are whole.
 pub fn fts_query(text: &str) -> Option<String> {
-    let words: Vec<String> = text
+    let words: Vec<String> = fold(text)
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .take(MAX_TERMS)
@@ -113,43 +164,76 @@ fn table(tab: Tab) -> &'static str {
     }
 }
 
+/// The tabs a query walks.
+fn tabs(q: &SearchQuery) -> Vec<Tab> {
+    match q.scope {
+        Some(s) => vec![s.tab],
+        None => Tab::ALL.to_vec(),
+    }
+}
+
+/// The FTS5 match (the words, and the chip as a token of the `category` column, which FTS5
+/// intersects) and the unread condition; `None` when the text has no word.
+fn match_clause(q: &SearchQuery) -> Option<(String, &'static str)> {
+    let words = fts_query(&q.text)?;
+    let matching = match q.scope.and_then(|s| s.category) {
+        Some(c) => format!("text : ({words}) AND category : \"{}\"", category_token(c)),
+        None => format!("text : ({words})"),
+    };
+    let unread = if q.unread_only {
+        " AND n.read_at IS NULL AND n.seq > (SELECT upto_seq FROM read_marks WHERE category = n.category)"
+    } else {
+        ""
+    };
+    Some((matching, unread))
+}
+
 impl Store {
     /// Finds items by what the agent reads in them, newest arrivals first: within a tab (and
-    /// chip), or in every tab.
-    pub fn search(&self, q: &SearchQuery) -> Result<Vec<Notification>, StoreError> {
-        let Some(words) = fts_query(&q.text) else { return Ok(vec![]) };
+    /// chip), or in every tab; a page at a time.
+    pub fn search(&self, q: &SearchQuery) -> Result<SearchPage, StoreError> {
+        let Some((matching, unread)) = match_clause(q) else {
+            return Ok(SearchPage { items: vec![], next: None });
+        };
         let limit = q.limit.clamp(1, MAX_RESULTS);
-        let tabs = match q.scope {
-            Some(s) => vec![s.tab],
-            None => Tab::ALL.to_vec(),
-        };
-        // The chip is a token of the `category` column, intersected by FTS5.
-        let matching = match q.scope.and_then(|s| s.category) {
-            Some(c) => format!("text : ({words}) AND category : \"{}\"", category_token(c)),
-            None => format!("text : ({words})"),
-        };
-        let unread = if q.unread_only {
-            " AND n.read_at IS NULL AND n.seq > (SELECT upto_seq FROM read_marks WHERE category = n.category)"
-        } else {
-            ""
-        };
         let mut found = Vec::new();
-        for tab in tabs {
+        for tab in tabs(q) {
             let t = table(tab);
+            // One more than a page says whether another follows.
             let sql = format!(
                 "SELECT {COLUMNS}, n.seq FROM {t} CROSS JOIN notifications n ON n.seq = {t}.rowid \
-                              WHERE {t} MATCH ?1{unread} AND {NOT_SNOOZED} ORDER BY {t}.rowid DESC LIMIT ?2"
+                 WHERE {t} MATCH ?1 AND {t}.rowid < ?3{unread} AND {NOT_SNOOZED} ORDER BY {t}.rowid DESC LIMIT ?2"
             );
             let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-            let rows = stmt.query(params![matching, limit as i64]).map_err(|e| self.err(e))?;
+            let before = q.before.unwrap_or(i64::MAX);
+            let rows = stmt.query(params![matching, limit as i64 + 1, before]).map_err(|e| self.err(e))?;
             found.extend(collect_rows_with(rows).map_err(|e| self.err(e))?);
         }
         // Every tab's newest arrivals, then the newest of them all.
         found.sort_by_key(|(_, seq)| std::cmp::Reverse(*seq));
+        let more = found.len() > limit;
         found.truncate(limit);
+        let next = if more { found.last().and_then(|(_, seq)| *seq) } else { None };
         let mut items = found.into_iter().map(|(row, _)| decode(row)).collect::<Result<Vec<_>, _>>()?;
         items.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
-        Ok(items)
+        Ok(SearchPage { items, next })
+    }
+
+    /// How many items the search matches in all (what the window says above the first page).
+    pub fn search_count(&self, q: &SearchQuery) -> Result<u64, StoreError> {
+        let Some((matching, unread)) = match_clause(q) else { return Ok(0) };
+        let mut total = 0u64;
+        for tab in tabs(q) {
+            let t = table(tab);
+            let sql = format!(
+                "SELECT count(*) FROM {t} CROSS JOIN notifications n ON n.seq = {t}.rowid \
+                 WHERE {t} MATCH ?1{unread} AND {NOT_SNOOZED}"
+            );
+            let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+            let n: i64 = stmt.query_row(params![matching], |r| r.get(0)).map_err(|e| self.err(e))?;
+            total = total.saturating_add(u64::try_from(n).unwrap_or(0));
+        }
+        Ok(total)
     }
 
     /// Finds items by `indexer`'s text from now on (items indexed before keep their text).
@@ -173,7 +257,12 @@ impl Store {
                 if let Ok(n) = decode(row.clone()) {
                     let sql =
                         format!("INSERT INTO {} (rowid, text, category) VALUES (?1, ?2, ?3)", table(n.tab()));
-                    tx.prepare_cached(&sql)?.execute(params![seq, index(&n), category_token(n.category)])?;
+                    let text = index(&n);
+                    tx.prepare_cached(&sql)?.execute(params![
+                        seq,
+                        fold(&text),
+                        category_token(n.category)
+                    ])?;
                 }
             }
             set_state(tx, INDEXED_KEY, &last.to_string())?;

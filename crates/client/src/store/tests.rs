@@ -765,8 +765,8 @@ fn searchable() -> Store {
 }
 
 fn found(s: &Store, text: &str, scope: Option<Scope>) -> Vec<String> {
-    let q = SearchQuery { text: text.into(), scope, unread_only: false, limit: 50 };
-    s.search(&q).unwrap().into_iter().map(|n| n.id).collect()
+    let q = SearchQuery { text: text.into(), scope, unread_only: false, limit: 50, before: None };
+    s.search(&q).unwrap().items.into_iter().map(|n| n.id).collect()
 }
 
 #[test]
@@ -801,7 +801,8 @@ fn search_text_is_never_query_syntax() {
         "\u{202e}maju",
         "",
     ] {
-        let q = SearchQuery { text: hostile.into(), scope: None, unread_only: false, limit: 50 };
+        let q =
+            SearchQuery { text: hostile.into(), scope: None, unread_only: false, limit: 50, before: None };
         assert!(s.search(&q).is_ok(), "{hostile:?}");
     }
     assert_eq!(found(&s, "maju OR zzz", None), Vec::<String>::new(), "OR is a word, not an operator");
@@ -866,4 +867,85 @@ fn search_finds_the_text_as_rendered_in_both_languages() {
     assert_eq!(found(&s, "owner sejahtera", None), ["d3"], "English");
     assert_eq!(found(&s, "pemilik sejahtera", None), ["d3"], "Indonesian");
     assert_eq!(found(&s, "siti", None), ["d3"], "parameters");
+}
+
+#[test]
+fn search_folds_letters_people_type_without_them() {
+    let mut s = Store::open_in_memory().unwrap();
+    let named = |id: &str, name: &str, minutes| {
+        let mut n = item(id, Category::Mention, minutes);
+        n.params = n.params.with("actor", name);
+        n
+    };
+    s.upsert(
+        &[
+            named("l", "Łukasz Wójcik", 1),
+            named("o", "Søren Kjær", 2),
+            named("d", "Đorđe Petrović", 3),
+            named("ss", "Straße Æbelø", 4),
+        ],
+        t0(),
+    )
+    .unwrap();
+    s.index_all().unwrap();
+    for (typed, want) in [
+        ("lukasz", "l"),
+        ("Łukasz", "l"),
+        ("LUKASZ wojcik", "l"),
+        ("soren kjaer", "o"),
+        ("dorde petrovic", "d"),
+        ("strasse", "ss"),
+        ("straße", "ss"),
+        ("aebelo", "ss"),
+        ("luk", "l"),
+    ] {
+        assert_eq!(found(&s, typed, None), [want], "{typed:?}");
+    }
+}
+
+#[test]
+fn search_pages_through_every_match_and_counts_them() {
+    let mut s = Store::open_in_memory().unwrap();
+    let items: Vec<Notification> = (0..250)
+        .map(|i| {
+            let category = [Category::Mention, Category::ChatAssignment, Category::Deals][i % 3];
+            let mut n = item(&format!("n{i}"), category, i as i64);
+            n.params = n.params.with("actor", "Budi");
+            n
+        })
+        .collect();
+    s.upsert(&items, t0()).unwrap();
+    s.index_all().unwrap();
+    let query = |before, unread_only| SearchQuery {
+        text: "budi".into(),
+        scope: None,
+        unread_only,
+        limit: 100,
+        before,
+    };
+    assert_eq!(s.search_count(&query(None, false)).unwrap(), 250);
+    let (mut seen, mut before, mut pages) = (Vec::new(), None, 0);
+    loop {
+        let page = s.search(&query(before, false)).unwrap();
+        pages += 1;
+        assert!(page.items.len() <= 100);
+        seen.extend(page.items.into_iter().map(|n| n.id));
+        match page.next {
+            Some(next) => before = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    let unique: std::collections::BTreeSet<_> = seen.iter().cloned().collect();
+    assert_eq!((seen.len(), unique.len()), (250, 250), "each once, none missing");
+    // The newest arrivals come first.
+    assert_eq!(seen[0], "n249");
+    // Within a tab, and unread only.
+    let inbox = SearchQuery { scope: Some(scope(Tab::Inbox, None)), ..query(None, false) };
+    assert_eq!(s.search_count(&inbox).unwrap(), 83);
+    s.mark_read("n0", t0()).unwrap();
+    assert_eq!(s.search_count(&query(None, true)).unwrap(), 249);
+    assert_eq!(s.search_count(&query(None, false)).unwrap(), 250);
+    let nothing = SearchQuery { text: "  ".into(), ..query(None, false) };
+    assert_eq!(s.search_count(&nothing).unwrap(), 0);
 }

@@ -105,7 +105,9 @@ fn at<Z: TimeZone>(zone: &Z, date: NaiveDate, minutes: u16) -> Option<DateTime<U
     // Jumps are at most a few hours; step through one a minute at a time.
     for _ in 0..=240 {
         match zone.from_local_datetime(&local) {
-            LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => return Some(t.with_timezone(&Utc)),
+            LocalResult::Single(t) => return Some(t.with_timezone(&Utc)),
+            // Not the first of the pair: chrono's `Local` gives the later occurrence first.
+            LocalResult::Ambiguous(a, b) => return Some(a.min(b).with_timezone(&Utc)),
             LocalResult::None => local += chrono::Duration::minutes(1),
         }
     }
@@ -246,6 +248,54 @@ mod tests {
         let ny = Zone::Named(New_York);
         assert_eq!(q.until(utc("2026-03-08T03:00:00Z"), ny), Some(utc("2026-03-08T11:00:00Z")));
         assert_eq!(q.until(utc("2026-11-01T02:30:00Z"), ny), Some(utc("2026-11-01T12:00:00Z")));
+    }
+
+    #[test]
+    fn a_period_starting_in_the_repeated_hour_starts_at_its_first_occurrence() {
+        // Berlin, 2026-10-25: 02:00–03:00 happens twice (CEST, 00:00–01:00Z; then CET, 01:00–02:00Z).
+        let q = QuietHours { start: 2 * 60 + 30, end: 6 * 60, ..nights(&Day::ALL) };
+        let z = Zone::Named(Berlin);
+        assert_eq!(
+            z.at(NaiveDate::from_ymd_opt(2026, 10, 25).unwrap(), 150),
+            Some(utc("2026-10-25T00:30:00Z"))
+        );
+        // 02:40 CEST, the first time round: quiet already, until 06:00 CET.
+        assert_eq!(q.until(utc("2026-10-25T00:40:00Z"), z), Some(utc("2026-10-25T05:00:00Z")));
+        // 02:10 CEST, before the start: not yet.
+        assert_eq!(q.until(utc("2026-10-25T00:10:00Z"), z), None);
+        // 02:10 CET, the second time round: within the period, which began an hour ago.
+        assert_eq!(q.until(utc("2026-10-25T01:10:00Z"), z), Some(utc("2026-10-25T05:00:00Z")));
+        // The device's zone (chrono's `Local`) names the later occurrence first: still the first.
+        let day = NaiveDate::from_ymd_opt(2026, 10, 25).unwrap();
+        assert_eq!(at(&LaterFirst(Berlin), day, 150), Some(utc("2026-10-25T00:30:00Z")));
+    }
+
+    /// A zone that gives a repeated time's two instants the way `Local` does on Linux, later first.
+    #[derive(Clone, Copy)]
+    struct LaterFirst(chrono_tz::Tz);
+
+    impl TimeZone for LaterFirst {
+        type Offset = <chrono_tz::Tz as TimeZone>::Offset;
+        fn from_offset(o: &Self::Offset) -> Self {
+            LaterFirst(chrono_tz::Tz::from_offset(o))
+        }
+        fn offset_from_local_date(&self, d: &NaiveDate) -> LocalResult<Self::Offset> {
+            #[allow(deprecated)]
+            self.0.offset_from_local_date(d)
+        }
+        fn offset_from_local_datetime(&self, d: &chrono::NaiveDateTime) -> LocalResult<Self::Offset> {
+            match self.0.offset_from_local_datetime(d) {
+                LocalResult::Ambiguous(a, b) => LocalResult::Ambiguous(b, a),
+                other => other,
+            }
+        }
+        fn offset_from_utc_date(&self, d: &NaiveDate) -> Self::Offset {
+            #[allow(deprecated)]
+            self.0.offset_from_utc_date(d)
+        }
+        fn offset_from_utc_datetime(&self, d: &chrono::NaiveDateTime) -> Self::Offset {
+            self.0.offset_from_utc_datetime(d)
+        }
     }
 
     #[test]

@@ -106,19 +106,30 @@ impl Desktop {
             .ok_or_else(|| AppError::Invalid("no snooze time fits this date".into()))
     }
 
-    /// Searches the history: within `scope` (the active tab and chip) or everywhere.
+    /// Searches the history: within `scope` (the active tab and chip) or everywhere; a page at a
+    /// time (`before`: the previous page's `next`), with how many match in all on the first.
     pub fn search(
         &self,
         text: &str,
         scope: Option<Scope>,
         unread_only: bool,
+        before: Option<&str>,
     ) -> Result<SearchView, AppError> {
         let scope = scope.map(|s| Scope::new(s.tab, s.category)).transpose()?;
-        let q = SearchQuery { text: text.to_owned(), scope, unread_only, limit: MAX_RESULTS };
-        let items = self.store().search(&q)?;
+        let before = before
+            .map(|c| c.parse::<i64>().map_err(|_| AppError::Invalid(format!("not a search cursor: {c:?}"))))
+            .transpose()?;
+        let q = SearchQuery { text: text.to_owned(), scope, unread_only, limit: MAX_RESULTS, before };
+        let store = self.store();
+        let page = store.search(&q)?;
+        let total = match before {
+            None => Some(store.search_count(&q)?),
+            Some(_) => None,
+        };
         Ok(SearchView {
-            limited: items.len() >= MAX_RESULTS,
-            items: items.iter().map(|n| n.to_wire()).collect(),
+            items: page.items.iter().map(|n| n.to_wire()).collect(),
+            next: page.next.map(|seq| seq.to_string()),
+            total,
         })
     }
 

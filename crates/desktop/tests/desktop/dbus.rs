@@ -253,8 +253,8 @@ bus_test! {
         let id = unread_general(&app)[0].clone();
 
                 // Indexed for search in the background, a moment after it is listed.
-        eventually("found by its text", || app.search("deal 51", None, false).unwrap().items.len() == 1).await;
-        assert_eq!(app.search("menyebut", None, false).unwrap().items.len(), 1, "and by its Indonesian text");
+        eventually("found by its text", || app.search("deal 51", None, false, None).unwrap().items.len() == 1).await;
+        assert_eq!(app.search("menyebut", None, false, None).unwrap().items.len(), 1, "and by its Indonesian text");
 
         app.snooze(&id, Utc::now() + chrono::Duration::milliseconds(1500)).unwrap();
         eventually("the toast withdrawn", || rec.calls.lock().unwrap().contains(&Call::Close(1))).await;

@@ -94,6 +94,9 @@ pub fn router<D: Database>(service: Arc<Service<D>>) -> Router {
         .route("/v1/auth/token", post(auth::token::<D>))
         .route("/v1/auth/sign-out", post(auth::sign_out::<D>))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // Registered in Qontak with a trailing slash, the URL must work all the same: every
+        // delivery would otherwise be a 404 that Qontak's dashboard shows as an outage.
+        .route("/v1/integrations/qontak/webhooks/{secret}/", webhook.clone())
         .route("/v1/integrations/qontak/webhooks/{secret}", webhook)
         .merge(admin)
         .fallback(|| async { ApiError::NotFound("no such path".into()) })

@@ -20,7 +20,14 @@ use super::error::ApiError;
 use super::extract::{StreamClient, Q};
 use crate::db::Database;
 use crate::hub::Frame;
-use crate::service::Service;
+use crate::service::{Service, ServiceError};
+
+/// Changes read from the database at a time while a stream catches up.
+const REPLAY_PAGE: usize = 500;
+
+/// While the database is unreachable, an open stream waits this long between tries to read what
+/// it was woken for (keep-alives go on): it stays open, as DEPLOY.md says.
+const REPLAY_RETRY: std::time::Duration = std::time::Duration::from_secs(2);
 
 #[derive(Deserialize)]
 pub struct StreamParams {
@@ -42,9 +49,15 @@ pub async fn stream<D: Database>(
     let header_id =
         headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
     let (rx_user, rx_global) = service.subscribe(&d.user_id);
-    let last = match header_id.or(p.since) {
-        Some(seq) => seq,
-        None => service.last_seq(&d.user_id).await?,
+    // Both ways need the database before the answer: while it is unreachable a resuming stream is
+    // a 503 with `Retry-After` like every other request, not a 200 that ends at once (browsers
+    // would then reconnect every second).
+    let (last, replay, replay_done) = match header_id.or(p.since) {
+        Some(seq) => {
+            let page = service.changes(&d.user_id, seq, REPLAY_PAGE).await?;
+            (seq, VecDeque::from(page.changes), !page.more)
+        }
+        None => (service.last_seq(&d.user_id).await?, VecDeque::new(), true),
     };
     let presence = serde_json::to_string(&service.presence(&d.user_id)).unwrap_or_default();
     let state = StreamState {
@@ -52,8 +65,8 @@ pub async fn stream<D: Database>(
         user: d.user_id,
         device: d.device_id,
         last,
-        replay: VecDeque::new(),
-        replay_done: header_id.is_none() && p.since.is_none(),
+        replay,
+        replay_done,
         rx_user,
         rx_global,
         // `retry:` tells a browser's EventSource how soon to reconnect when the stream ends.
@@ -108,10 +121,14 @@ async fn next_event<D: Database>(
             return Some((Ok(change_event(c.seq, &json)), st));
         }
         if !st.replay_done {
-            match st.service.changes(&st.user, st.last, 500).await {
+            match st.service.changes(&st.user, st.last, REPLAY_PAGE).await {
                 Ok(page) => {
                     st.replay_done = !page.more;
                     st.replay.extend(page.changes);
+                    continue;
+                }
+                Err(ServiceError::Unavailable) => {
+                    tokio::time::sleep(REPLAY_RETRY).await;
                     continue;
                 }
                 // The client must list again; ending the stream makes it call /v1/changes and see 410.

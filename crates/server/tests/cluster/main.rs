@@ -210,6 +210,17 @@ async fn mw2_mw3_postgres_restarting_gives_clear_503s_and_loses_nothing_acknowle
         let body: serde_json::Value = resp.json().await.unwrap();
         assert_eq!(body["error"]["code"], "unavailable", "{body}");
     }
+    // A stream that resumes needs the database too: 503 with Retry-After like the rest, not a 200
+    // that ends at once (a browser would reconnect every second).
+    let resp = http
+        .get(d.nginx.url("/v1/stream"))
+        .bearer_auth(&desk)
+        .header("Last-Event-ID", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(resp.headers().contains_key("retry-after"));
     for n in &d.nodes {
         assert_eq!(
             http.get(n.url("/readyz")).send().await.unwrap().status(),
@@ -254,6 +265,7 @@ async fn mw2_mw3_postgres_restarting_gives_clear_503s_and_loses_nothing_acknowle
     })
     .await;
     assert_eq!(follower.created(), acknowledged, "each once; nothing refused was kept");
+    assert_eq!(follower.connections(), 1, "the open stream stayed open through the outage");
     let (s, list) =
         send(http.get(d.nginx.url("/v1/notifications?tab=general&limit=50")).bearer_auth(&desk)).await;
     assert_eq!(s, StatusCode::OK);
