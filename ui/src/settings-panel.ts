@@ -4,7 +4,7 @@
 // at login.
 
 import {
-  CATEGORIES, TABS, type Backend, type Category, type Day, type DoctorReport, type Lang, type QuietHours, type Settings, type SettingsChanges,
+  CATEGORIES, TABS, type Backend, type Category, type Day, type DoctorReport, type Lang, type MessageText, type QuietHours, type Settings, type SettingsChanges,
   type SourceKind, type Tab,
 } from './backend';
 import { h } from './dom';
@@ -78,6 +78,11 @@ function quietAndSound(st: Settings, lang: Lang, backend: Backend, quietly: (c: 
     for (const l of silent) (l.querySelector('input') as HTMLInputElement).disabled = !soundOn.checked;
     saveSound((n) => { n.on = soundOn.checked; });
   });
+  // ORG-5: names and message text in toasts, or not on a locked screen, or never.
+  const choices: MessageText[] = ['always', 'not_while_locked', 'never'];
+  const privacy = h('select', { id: 'message-text' },
+    ...choices.map((c) => h('option', { value: c, selected: st.message_text === c }, t(lang, `settings-message-text-${c.replace(/_/g, '-')}`))));
+  privacy.addEventListener('change', () => quietly({ message_text: privacy.value as MessageText }));
   return [
     h('fieldset', { id: 'quiet-hours' }, h('legend', {}, t(lang, 'settings-quiet')),
       h('label', { class: 'toggle' }, enabled, t(lang, 'settings-quiet-enabled')),
@@ -93,6 +98,7 @@ function quietAndSound(st: Settings, lang: Lang, backend: Backend, quietly: (c: 
       h('label', { class: 'toggle' }, soundOn, t(lang, 'settings-sound-on')),
       h('details', {}, h('summary', {}, t(lang, 'settings-sound-silent')), ...silent),
     ),
+    h('label', { class: 'field', id: 'privacy' }, t(lang, 'settings-message-text'), privacy),
   ];
 }
 

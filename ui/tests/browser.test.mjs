@@ -801,6 +801,12 @@ describe('quiet hours, snooze, search, gaps (issue 15)', () => {
         && s.quiet_hours.breakthrough.includes('deals') && !s.sound.on;
     });
     assert.equal(await page.isDisabled('[data-sound="deals"]'), true, 'per-category sound follows the main switch');
+    // ORG-5: names and text in toasts, by default not on a locked screen.
+    assert.equal(await page.inputValue('#message-text'), 'not_while_locked');
+    await page.selectOption('#message-text', 'never');
+    await page.waitForFunction(() => window.lonceng.settings_.message_text === 'never');
+    await page.locator('#privacy').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(shots, 'settings-privacy.png') });
     await page.screenshot({ path: join(shots, 'settings-quiet-hours.png'), fullPage: true });
     const violations = await axeViolations(page);
     assert.deepEqual(violations.map((v) => v.id), [], axeReport(violations));

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use lonceng_client::toast::{ChatWindowMatch, QuietHours, SoundSettings, ToastSettings};
+use lonceng_client::toast::{ChatWindowMatch, MessageText, QuietHours, SoundSettings, ToastSettings};
 use lonceng_domain::i18n::Lang;
 use lonceng_domain::model::Category;
 use serde::{Deserialize, Serialize};
@@ -40,6 +40,8 @@ pub struct DesktopSettings {
     /// "Resume" during quiet hours: the period ending then is skipped.
     pub quiet_skipped_until: Option<DateTime<Utc>>,
     pub sound: SoundSettings,
+    /// ORG-5: whether toasts show names and message text (by default, not on a locked screen).
+    pub message_text: MessageText,
     pub source: SourceKind,
     /// The Lonceng server, or empty in demo mode.
     pub server_url: String,
@@ -64,6 +66,7 @@ impl Default for DesktopSettings {
             quiet_hours: QuietHours::default(),
             quiet_skipped_until: None,
             sound: SoundSettings::default(),
+            message_text: MessageText::default(),
             source: SourceKind::Server,
             server_url: String::new(),
             crm_base_url: CRM_BASE_URL.into(),
@@ -110,6 +113,7 @@ impl DesktopSettings {
             quiet_hours: self.quiet_hours.clone(),
             quiet_skipped_until: self.quiet_skipped_until,
             sound: self.sound.clone(),
+            message_text: self.message_text,
         }
     }
 
@@ -156,6 +160,7 @@ impl DesktopSettings {
             mute_chat,
             quiet_hours,
             sound,
+            message_text,
             source,
             server_url,
             token: _,
@@ -177,6 +182,7 @@ impl DesktopSettings {
         }
         set(&mut self.quiet_hours, quiet_hours);
         set(&mut self.sound, sound);
+        set(&mut self.message_text, message_text);
         set(&mut self.source, source);
         set(&mut self.server_url, trimmed(server_url));
         set(&mut self.crm_base_url, trimmed(crm_base_url).filter(|u| !u.is_empty()));
@@ -260,6 +266,7 @@ pub struct SettingsChanges {
     pub mute_chat: Option<bool>,
     pub quiet_hours: Option<QuietHours>,
     pub sound: Option<SoundSettings>,
+    pub message_text: Option<MessageText>,
     pub source: Option<SourceKind>,
     pub server_url: Option<String>,
     /// The sign-in token: it goes to the OS keyring, never back to the window.

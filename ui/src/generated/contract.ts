@@ -86,6 +86,8 @@ export type SoundSettings = { on: boolean,
  */
 silent: Array<Category>, };
 
+export type MessageText = "always" | "not_while_locked" | "never";
+
 export type QuietKind = "paused" | "scheduled";
 
 export type Quiet = { kind: QuietKind, until: string, };
@@ -116,7 +118,11 @@ quiet_hours: QuietHours,
 /**
  * "Resume" during quiet hours: the period ending then is skipped.
  */
-quiet_skipped_until: string | null, sound: SoundSettings, source: SourceKind, 
+quiet_skipped_until: string | null, sound: SoundSettings, 
+/**
+ * ORG-5: whether toasts show names and message text (by default, not on a locked screen).
+ */
+message_text: MessageText, source: SourceKind, 
 /**
  * The Lonceng server, or empty in demo mode.
  */
@@ -192,7 +198,11 @@ quiet_hours: QuietHours,
 /**
  * "Resume" during quiet hours: the period ending then is skipped.
  */
-quiet_skipped_until: string | null, sound: SoundSettings, source: SourceKind, 
+quiet_skipped_until: string | null, sound: SoundSettings, 
+/**
+ * ORG-5: whether toasts show names and message text (by default, not on a locked screen).
+ */
+message_text: MessageText, source: SourceKind, 
 /**
  * The Lonceng server, or empty in demo mode.
  */
@@ -207,7 +217,7 @@ crm_base_url: string, crm_client_id: string, crm_sso_user_id: string, chat_windo
  */
 update_url: string, };
 
-export type SettingsChanges = { lang?: Lang, muted?: Array<Category>, mute_chat?: boolean, quiet_hours?: QuietHours, sound?: SoundSettings, source?: SourceKind, server_url?: string, 
+export type SettingsChanges = { lang?: Lang, muted?: Array<Category>, mute_chat?: boolean, quiet_hours?: QuietHours, sound?: SoundSettings, message_text?: MessageText, source?: SourceKind, server_url?: string, 
 /**
  * The sign-in token: it goes to the OS keyring, never back to the window.
  */

@@ -26,6 +26,17 @@ impl Default for SoundSettings {
     }
 }
 
+/// ORG-5: whether toasts carry the customer's name and the message text. A locked screen counts as
+/// "not in the chat" (NC-R12), so toasts reach it, where anyone walking by can read them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageText {
+    Always,
+    #[default]
+    NotWhileLocked,
+    Never,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ToastSettings {
     pub lang: Lang,
@@ -37,6 +48,7 @@ pub struct ToastSettings {
     /// "Resume" during scheduled quiet hours: the period ending then is skipped.
     pub quiet_skipped_until: Option<DateTime<Utc>>,
     pub sound: SoundSettings,
+    pub message_text: MessageText,
 }
 
 impl ToastSettings {

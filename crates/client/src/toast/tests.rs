@@ -1,5 +1,5 @@
 use super::quiet::{QuietHours, QuietKind, QuietState, Zone};
-use super::settings::SoundSettings;
+use super::settings::{MessageText, SoundSettings};
 use super::*;
 use crate::sync::{BoxFut, SyncEvent};
 use chrono::{DateTime, Utc};
@@ -568,4 +568,49 @@ async fn a_chat_toast_offers_open_conversation() {
     assert_eq!(shown[0].2.mark_read_label, None);
     assert_eq!(shown[1].2.action_label, "Open");
     assert_eq!(shown[1].2.mark_read_label.as_deref(), Some("Mark as read"));
+}
+
+// ORG-5: on a locked screen (the default) or always (as chosen), toasts carry no customer name and
+// no message text: the kind of item, or the channel and how many messages.
+#[tokio::test]
+async fn org_5_nothing_private_on_a_locked_screen_unless_the_agent_chose_otherwise() {
+    let r = rig();
+    let private = |t: &Toast| {
+        let text = visible(&format!("{} {}", t.title, t.body));
+        !["Siti", "Budi", "message wa", "PT Maju"].iter().any(|word| text.contains(word))
+    };
+    *r.focus.0.lock().unwrap() = Focus::Locked;
+    r.center.handle(&arrived(assigned("n-1", "https://chat.qontak.com/inbox/1"))).await;
+    r.center.handle(&SyncEvent::Chat(chat("wa-1", "room-1"))).await;
+    r.center.handle(&SyncEvent::Chat(chat("wa-2", "room-1"))).await;
+    r.center.handle(&arrived(deal("n-2", "https://app.qontak.com/crm/deals/2"))).await;
+    let shown: Vec<Toast> = r.notifier.shown.lock().unwrap().iter().map(|s| s.2.clone()).collect();
+    assert_eq!(shown.len(), 4, "locked counts as away from the chat: all are shown");
+    assert!(shown.iter().all(private), "{shown:#?}");
+    assert_eq!(visible(&shown[1].title), "New message on WhatsApp");
+    assert_eq!(visible(&shown[2].title), "2 new messages on WhatsApp");
+    assert_eq!(visible(&shown[0].title), "Conversation assigned", "the kind, which names nobody");
+    assert_eq!(visible(&shown[3].body), "Open Lonceng to see the details.");
+
+    // Unlocked: names and text again.
+    *r.focus.0.lock().unwrap() = Focus::ChatNotFocused;
+    r.center.handle(&SyncEvent::Chat(chat("wa-3", "room-2"))).await;
+    r.center.handle(&arrived(deal("n-3", "https://app.qontak.com/crm/deals/3"))).await;
+    let last = |n: usize| {
+        r.notifier.shown.lock().unwrap().iter().rev().take(n).map(|s| s.2.clone()).collect::<Vec<_>>()
+    };
+    assert!(last(2).iter().all(|t| !private(t)), "{:#?}", last(2));
+
+    // "Never": private even while unlocked; "Always": names even on a locked screen.
+    let mut s = r.center.settings();
+    s.message_text = MessageText::Never;
+    r.center.set_settings(s.clone());
+    r.center.handle(&SyncEvent::Chat(chat("wa-4", "room-3"))).await;
+    assert!(private(&last(1)[0]), "{:?}", last(1));
+    s.message_text = MessageText::Always;
+    r.center.set_settings(s);
+    *r.focus.0.lock().unwrap() = Focus::Locked;
+    r.center.handle(&SyncEvent::Chat(chat("wa-5", "room-4"))).await;
+    r.center.handle(&arrived(deal("n-4", "https://app.qontak.com/crm/deals/4"))).await;
+    assert!(last(2).iter().all(|t| !private(t)), "{:#?}", last(2));
 }

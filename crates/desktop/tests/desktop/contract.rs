@@ -64,6 +64,7 @@ fn generated() -> String {
         lonceng_client::toast::Day::decl(&cfg),
         lonceng_client::toast::QuietHours::decl(&cfg),
         lonceng_client::toast::SoundSettings::decl(&cfg),
+        lonceng_client::toast::MessageText::decl(&cfg),
         lonceng_client::toast::QuietKind::decl(&cfg),
         lonceng_client::toast::QuietState::decl(&cfg),
         lonceng_client::toast::SnoozeTimes::decl(&cfg),

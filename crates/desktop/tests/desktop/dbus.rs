@@ -232,6 +232,58 @@ bus_test! {
     }
 }
 
+/// The summary and body of every toast shown, as the agent reads them.
+fn toast_texts(rec: &Recorder) -> Vec<String> {
+    notifies(rec)
+        .into_iter()
+        .filter_map(|c| match c {
+            Call::Notify { summary, body, .. } => Some(visible(&format!("{summary} | {body}"))),
+            _ => None,
+        })
+        .collect()
+}
+
+// ORG-5 with the real runtime and a real lock state: the session's screensaver says "locked" on the
+// bus, and the toast names nobody; unlocked it does; "always" names them on a locked screen too.
+bus_test! {
+    fn org_5_a_locked_session_gets_toasts_without_names_or_text() {
+    let locked = Arc::new(Mutex::new(true));
+    let rt = rt();
+    rt.block_on(async {
+        let _saver = zbus::connection::Builder::session()
+            .name("org.freedesktop.ScreenSaver")
+            .serve_at("/org/freedesktop/ScreenSaver", ScreenSaver(locked.clone()))
+            .build()
+            .await
+            .expect("screensaver on the private bus");
+        let (_bus, rec) = notification_server().await;
+        let server = test_server().await;
+        let dir = tempfile::tempdir().unwrap();
+        let app = connected_desktop(dir.path(), &server, Arc::new(RecordingOpener::default())).await;
+        server.service.submit(mention("61", "agent-sari", Utc::now())).await.unwrap();
+        eventually("a toast", || notifies(&rec).len() == 1).await;
+        assert_eq!(toast_texts(&rec)[0], "New mention | Open Lonceng to see the details.");
+
+        *locked.lock().unwrap() = false;
+        server.service.submit(mention("62", "agent-sari", Utc::now())).await.unwrap();
+        eventually("a second toast", || notifies(&rec).len() == 2).await;
+        assert_eq!(toast_texts(&rec)[1], "New mention | Budi Santoso mentioned you in deal Deal 62");
+
+        *locked.lock().unwrap() = true;
+        let always = lonceng_desktop::settings::SettingsChanges {
+            message_text: Some(lonceng_client::toast::MessageText::Always),
+            ..Default::default()
+        };
+        app.save_settings(always).await.unwrap();
+        server.service.submit(mention("63", "agent-sari", Utc::now())).await.unwrap();
+        eventually("a third toast", || notifies(&rec).len() == 3).await;
+        assert_eq!(toast_texts(&rec)[2], "New mention | Budi Santoso mentioned you in deal Deal 63");
+        app.stop().await;
+        server.stop().await;
+    });
+    }
+}
+
 fn notifies(rec: &Recorder) -> Vec<Call> {
     rec.calls.lock().unwrap().iter().filter(|c| matches!(c, Call::Notify { .. })).cloned().collect()
 }

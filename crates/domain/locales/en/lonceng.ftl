@@ -155,6 +155,22 @@ chat-messages = { $count ->
         [email] email
        *[other] chat
     }
+# ORG-5: what a toast says while the screen is locked (or always, as the agent chose).
+chat-private = { $count ->
+        [one] New message
+       *[other] { $count } new messages
+    } on { $channel ->
+        [whatsapp] WhatsApp
+        [instagram] Instagram
+        [facebook] Facebook
+        [telegram] Telegram
+        [line] LINE
+        [webchat] web chat
+        [tokopedia] Tokopedia
+        [email] email
+       *[other] chat
+    }
+toast-private = Open Lonceng to see the details.
 
 ## Tabs and category chips
 
@@ -285,6 +301,10 @@ day-sun = Sun
 settings-sound = Sound
 settings-sound-on = Play a sound with desktop notifications
 settings-sound-silent = Silent for these categories
+settings-message-text = Show names and message text in notifications
+settings-message-text-always = Always
+settings-message-text-not-while-locked = Not while the screen is locked
+settings-message-text-never = Never
 snooze = Snooze
 snooze-hour = For 1 hour
 snooze-afternoon = This afternoon, { $time }

@@ -136,6 +136,22 @@ chat-messages = { $count } pesan baru dari { $sender }: { $preview }
         [email] email
        *[other] chat
     }
+# ORG-5: isi toast saat layar terkunci (atau selalu, sesuai pilihan agen).
+chat-private = { $count ->
+        [one] Pesan baru
+       *[other] { $count } pesan baru
+    } di { $channel ->
+        [whatsapp] WhatsApp
+        [instagram] Instagram
+        [facebook] Facebook
+        [telegram] Telegram
+        [line] LINE
+        [webchat] web chat
+        [tokopedia] Tokopedia
+        [email] email
+       *[other] chat
+    }
+toast-private = Buka Lonceng untuk melihat detailnya.
 
 ## Tab dan filter kategori
 
@@ -250,6 +266,10 @@ day-sun = Min
 settings-sound = Suara
 settings-sound-on = Putar suara bersama notifikasi desktop
 settings-sound-silent = Tanpa suara untuk kategori ini
+settings-message-text = Tampilkan nama dan isi pesan di notifikasi
+settings-message-text-always = Selalu
+settings-message-text-not-while-locked = Tidak saat layar terkunci
+settings-message-text-never = Tidak pernah
 snooze = Tunda
 snooze-hour = Selama 1 jam
 snooze-afternoon = Siang ini, { $time }

@@ -8,6 +8,7 @@ use lonceng_domain::model::{Category, ChatMessage, Notification, ParamValue, Tab
 use super::ToastCenter;
 use crate::toast::policy::{chat_sensitive, decide, Focus, PolicyInput, Reason};
 use crate::toast::ports::{Held, Toast, Urgency};
+use crate::toast::settings::{MessageText, ToastSettings};
 
 /// One toast per object: notifications about the same page share a toast; a conversation's messages
 /// share one.
@@ -27,6 +28,19 @@ fn urgency(n: &Notification) -> Urgency {
 }
 
 impl ToastCenter {
+    /// ORG-5: whether a toast about to be shown must leave out names and text (`probed`: the focus
+    /// already read for this arrival, if it was).
+    async fn private(&self, settings: &ToastSettings, probed: Focus) -> bool {
+        match settings.message_text {
+            MessageText::Always => false,
+            MessageText::Never => true,
+            MessageText::NotWhileLocked if probed == Focus::Locked => true,
+            // Only a probe that ran says "not locked"; one that was skipped is asked now.
+            MessageText::NotWhileLocked if probed != Focus::Unknown => false,
+            MessageText::NotWhileLocked => self.probe().await == Focus::Locked,
+        }
+    }
+
     async fn probe(&self) -> Focus {
         let focus = self.focus.clone();
         tokio::task::spawn_blocking(move || focus.focus()).await.unwrap_or(Focus::Unknown)
@@ -69,9 +83,15 @@ impl ToastCenter {
         }
         let lang = settings.lang;
         let rendered = self.catalog.render(lang, n.kind, &n.params);
+        // The title names the kind ("Conversation assigned"), never a person: it stays.
+        let body = if self.private(&settings, input.focus).await {
+            self.catalog.message(lang, "toast-private", &[])
+        } else {
+            rendered.body
+        };
         let toast = Toast {
             title: rendered.title,
-            body: rendered.body,
+            body,
             urgency: urgency(n),
             action_label: self.catalog.message(lang, "tray-open", &[]),
             mark_read_label: Some(self.catalog.message(lang, "mark-read", &[])),
@@ -109,9 +129,18 @@ impl ToastCenter {
             ("count", count.into()),
         ];
         let id = if count > 1 { "chat-messages" } else { "chat-message" };
+        // ORG-5: the channel and how many, without the customer's name or words.
+        let (title, body) = if self.private(&settings, input.focus).await {
+            (
+                self.catalog.message(lang, "chat-private", &args),
+                self.catalog.message(lang, "toast-private", &[]),
+            )
+        } else {
+            (self.catalog.attribute(lang, id, "title", &args), self.catalog.message(lang, id, &args))
+        };
         let toast = Toast {
-            title: self.catalog.attribute(lang, id, "title", &args),
-            body: self.catalog.message(lang, id, &args),
+            title,
+            body,
             urgency: Urgency::Normal,
             action_label: self.catalog.message(lang, "open-conversation", &[]),
             mark_read_label: None,
