@@ -79,6 +79,7 @@ export class BellWindow {
       move: (delta) => this.list.move(delta),
       open: () => this.list.openSelected(),
       markRead: () => this.list.markSelectedRead(),
+      markUnread: () => this.list.markSelectedUnread(),
       toggleUnread: () => this.toolbar.toggleUnread(),
     }));
     this.renderAll();

@@ -180,6 +180,15 @@ export class MockBackend implements Backend {
     }
   }
 
+  async markUnread(id: string): Promise<void> {
+    const item = this.items.find((i) => i.id === id);
+    if (!item) throw fail('not_found', `no notification '${id}'`);
+    if (item.read_at) {
+      item.read_at = null;
+      this.emit('changed');
+    }
+  }
+
   async openItem(id: string): Promise<void> {
     const item = this.items.find((i) => i.id === id);
     if (!item) throw fail('not_found', `no notification '${id}'`);

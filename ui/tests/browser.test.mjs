@@ -267,6 +267,29 @@ describe('the bell window', () => {
     await page.close();
   });
 
+  test('ORG-7: a read item is marked unread again by its button and by shift+U, counted again', async () => {
+    const page = await open();
+    const id = await page.$eval('.item:not(.unread)', (e) => e.dataset.id);
+    const before = (await counts(page)).total;
+    await page.click(`.item[data-id="${id}"] .unmark`);
+    await page.waitForSelector(`.item.unread[data-id="${id}"]`);
+    assert.equal((await counts(page)).total, before + 1);
+    assert.equal(await page.$(`.item[data-id="${id}"] .unmark`), null, 'an unread row offers mark read instead');
+    await page.screenshot({ path: join(shots, 'mark-unread.png') });
+    const violations = await axeViolations(page);
+    assert.deepEqual(violations.map((v) => v.id), [], axeReport(violations));
+    // From the keyboard: e reads the selected item, shift+U brings it back.
+    await page.focus('#list');
+    await page.keyboard.press('j');
+    const selected = await page.$eval('.item.selected', (e) => e.dataset.id);
+    await page.keyboard.press('e');
+    await page.waitForFunction((id) => window.lonceng.items.find((i) => i.id === id).read_at !== null, selected);
+    await page.keyboard.press('Shift+U');
+    await page.waitForFunction((id) => window.lonceng.items.find((i) => i.id === id).read_at === null, selected);
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
   test('notification text is data: markup in it never becomes elements or runs', async () => {
     const page = await open();
     await page.evaluate(() => {

@@ -1,4 +1,4 @@
-//! The one path for what the agent does: mark read, open, a toast clicked or its button, mark all
+//! The one path for what the agent does: mark read (and unread again), open, a toast clicked or its button, mark all
 //! read (scoped, NC-R6), undo, snooze and unsnooze (and a snooze coming due), a gap marker
 //! dismissed. Each action writes the store and the outbox in one transaction
 //! (MW-6), nudges sync so that it reaches the server now, tells the toast center (a toast for an
@@ -109,6 +109,16 @@ impl Actions {
         let changed = self.store().mark_read(id, self.clock.now())?;
         if changed {
             self.read_here(vec![id.to_owned()]);
+        }
+        Ok(())
+    }
+
+    /// ORG-7: one item unread again, from the window; it reaches the server (and the agent's other
+    /// devices) as a read does. No toast: the agent has seen it.
+    pub fn mark_unread(&self, id: &str) -> Result<(), AppError> {
+        if self.store().mark_unread(id, self.clock.now())? {
+            (self.nudge)();
+            (self.ui)(UiEvent::Changed);
         }
         Ok(())
     }

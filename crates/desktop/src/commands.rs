@@ -47,6 +47,9 @@ macro_rules! commands {
             /// Marks one item read (NC-R8).
             fn mark_read(id: ::std::string::String) -> ()
                 = |app, _| app.mark_read(&id);
+            /// Marks one item unread again, on every device (ORG-7).
+            fn mark_unread(id: ::std::string::String) -> ()
+                = |app, _| app.mark_unread(&id);
             /// Opens the item's page (only an allowed host) and marks it read (NC-R7).
             fn open_item(id: ::std::string::String) -> ()
                 = |app, _| app.open_item(&id);

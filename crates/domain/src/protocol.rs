@@ -32,6 +32,8 @@ pub enum ChangeBody {
     Created { notification: WireNotification },
     /// Items read on some device (NC-R13).
     Read { ids: Vec<String>, read_at: DateTime<Utc> },
+    /// ORG-7: items marked unread again on some device; every device follows, as for a read.
+    Unread { ids: Vec<String> },
     /// Items past their tab's retention (NC-R5).
     Expired { ids: Vec<String> },
     /// An incoming chat message: toast-only (NC-R4); clients dedupe by `event_id` (MW-4).
@@ -70,6 +72,13 @@ pub struct MarkReadResponse {
     /// False when it was read already (on this or another device).
     pub changed: bool,
     pub read_at: DateTime<Utc>,
+}
+
+/// `POST /v1/notifications/{id}/unread` response (ORG-7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarkUnreadResponse {
+    /// False when it was unread already.
+    pub changed: bool,
 }
 
 /// `POST /v1/notifications/read-all` request (NC-R6).

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use lonceng_domain::model::{Notification, WireNotification};
 use lonceng_domain::protocol::{
     ChangeBody, ChangesPage, Counts, EventResponse, MaintenanceWindow, MarkAllReadResponse, MarkReadResponse,
+    MarkUnreadResponse,
 };
 use lonceng_domain::rules::{Outcome, ProducerEvent};
 
@@ -119,6 +120,7 @@ impl Database for Backend {
         fn last_seq(&self, user_id: String) -> i64;
         fn counts(&self, user_id: String) -> Counts;
         fn mark_read(&self, user_id: String, id: String, now: DateTime<Utc>) -> Option<Acted<MarkReadResponse>>;
+        fn mark_unread(&self, user_id: String, id: String, now: DateTime<Utc>) -> Option<Acted<MarkUnreadResponse>>;
         fn mark_all_read(&self, op: MarkAll) -> Acted<MarkAllReadResponse>;
         fn prune(&self, now: DateTime<Utc>) -> Vec<UserChange>;
         fn add_window(&self, starts_at: DateTime<Utc>, ends_at: DateTime<Utc>, message: String) -> MaintenanceWindow;

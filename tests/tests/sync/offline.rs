@@ -66,3 +66,55 @@ async fn mw6_actions_taken_offline_are_sent_when_back_and_never_undone() {
     c.stop().await;
     server.stop().await;
 }
+
+// ORG-7 (as NC-R13 for a read): unread again on this device reaches the server, and unread again
+// on another device (after a mark-all here) reaches this one, live, with the counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn org_7_unread_again_is_synced_both_ways() {
+    let dir = tempfile::tempdir().unwrap();
+    let (clock, server, token) = file_server(&dir.path().join("server.db")).await;
+    produce_n(&server, "u", 3, t0()).await; // 1 Inbox, 2 General
+    let mut c = client(&server, &token, &clock, Arc::new(TokioSleeper));
+    c.until(WAIT, "synced", |c| c.len() == 3 && connected(c)).await;
+    let general = Scope::new(Tab::General, None).unwrap();
+    let ids: Vec<String> = {
+        let store = c.store.lock().unwrap();
+        let q =
+            lonceng_client::store::ListQuery { scope: general, unread_only: false, after: None, limit: 10 };
+        store.page(&q).unwrap().items.into_iter().map(|n| n.id).collect()
+    };
+    // Read here, then unread here: the server ends with it unread.
+    c.store.lock().unwrap().mark_read(&ids[0], clock.now()).unwrap();
+    c.handle.nudge();
+    server_general_unread(&server, 1, "the read reached the server").await;
+    assert!(c.store.lock().unwrap().mark_unread(&ids[0], clock.now()).unwrap());
+    c.handle.nudge();
+    server_general_unread(&server, 2, "the unread reached the server").await;
+
+    // A mark-all here, then the web marks one unread: it comes back here, counted.
+    c.store.lock().unwrap().mark_all_read(general, clock.now()).unwrap();
+    clock.advance(UNDO_WINDOW + chrono::Duration::seconds(1));
+    c.handle.nudge();
+    server_general_unread(&server, 0, "the mark-all reached the server").await;
+    server.service.mark_unread(AGENT, &ids[1]).await.unwrap();
+    c.until(WAIT, "unread again here", |c| {
+        let store = c.store.lock().unwrap();
+        store.get(&ids[1]).unwrap().is_some_and(|n| n.read_at.is_none())
+            && store.unread_counts().unwrap().tab(Tab::General) == 1
+    })
+    .await;
+    c.stop().await;
+    server.stop().await;
+}
+
+/// Waits until the server counts `want` unread General items for the agent.
+async fn server_general_unread(server: &Running<SqliteDb>, want: u64, what: &str) {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        if server.service.counts(AGENT).await.unwrap().tabs[&Tab::General] == want {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "{what}: never {want}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -322,6 +322,8 @@ export interface Commands {
   quarantine(): Promise<Quarantine>;
   /** Marks one item read (NC-R8). */
   markRead(id: string): Promise<void>;
+  /** Marks one item unread again, on every device (ORG-7). */
+  markUnread(id: string): Promise<void>;
   /** Opens the item's page (only an allowed host) and marks it read (NC-R7). */
   openItem(id: string): Promise<void>;
   /** Marks exactly the tab and chip read (NC-R6); undoable for a few seconds. */
@@ -380,6 +382,7 @@ export const COMMAND_PARAMS: { readonly [C in keyof Commands]: readonly string[]
   why: ['id'],
   quarantine: [],
   markRead: ['id'],
+  markUnread: ['id'],
   openItem: ['id'],
   markAllRead: ['scope'],
   undo: ['token'],
@@ -416,6 +419,7 @@ export function invokeCommands(invoke: Invoke): Commands {
     why: (id) => invoke('why', { id }) as Promise<Reason | null>,
     quarantine: () => invoke('quarantine', {}) as Promise<Quarantine>,
     markRead: (id) => invoke('mark_read', { id }) as Promise<void>,
+    markUnread: (id) => invoke('mark_unread', { id }) as Promise<void>,
     openItem: (id) => invoke('open_item', { id }) as Promise<void>,
     markAllRead: (scope) => invoke('mark_all_read', { scope }) as Promise<MarkAllResult>,
     undo: (token) => invoke('undo', { token }) as Promise<boolean>,

@@ -1,5 +1,6 @@
 // The window's keyboard shortcuts: 1/2/3 switch tabs, j/k and the arrows move the selection, Enter
-// opens the selected item, e marks it read, u switches "show unread only".
+// opens the selected item, e marks it read, U (shift+u) marks it unread again, u switches "show
+// unread only".
 
 import { TABS, type Tab } from '../backend';
 
@@ -9,6 +10,7 @@ export interface Shortcuts {
   /** Opens the selected item; false when there is none. */
   open(): boolean;
   markRead(): void;
+  markUnread(): void;
   toggleUnread(): void;
 }
 
@@ -37,6 +39,9 @@ export function onKey(e: KeyboardEvent, list: HTMLElement, on: Shortcuts) {
       break;
     case 'u':
       on.toggleUnread();
+      break;
+    case 'U':
+      on.markUnread();
       break;
     default:
       return;

@@ -151,6 +151,8 @@ export class List {
       h('div', { class: 'actions' },
         unread ? h('button', { class: 'icon mark', 'aria-label': t(lang, 'mark-read'), title: t(lang, 'mark-read') }, '✓') : null,
         unread ? h('button', { class: 'icon snooze', 'aria-label': t(lang, 'snooze'), title: t(lang, 'snooze'), 'aria-haspopup': 'dialog' }, clockIcon()) : null,
+        // ORG-7: back to unread, to come back to it later (synced to every device).
+        unread ? null : h('button', { class: 'icon unmark', 'aria-label': t(lang, 'mark-unread'), title: t(lang, 'mark-unread') }, '●'),
         h('button', { class: 'icon why', 'aria-label': t(lang, 'why-label'), title: t(lang, 'why-label'), 'aria-expanded': String(why !== null) }, '?'),
       ),
       why !== null ? h('div', { class: 'why-text' }, why) : null,
@@ -162,6 +164,10 @@ export class List {
     row.querySelector('.mark')?.addEventListener('click', (e) => {
       e.stopPropagation();
       this.act(backend.markRead(item.id));
+    });
+    row.querySelector('.unmark')?.addEventListener('click', (e) => {
+      e.stopPropagation();
+      this.act(backend.markUnread(item.id));
     });
     row.querySelector('.snooze')?.addEventListener('click', (e) => {
       e.stopPropagation();
@@ -219,6 +225,11 @@ export class List {
   markSelectedRead() {
     const item = this.selectedItem;
     if (item) this.act(this.ctx.backend.markRead(item.id));
+  }
+
+  markSelectedUnread() {
+    const item = this.selectedItem;
+    if (item) this.act(this.ctx.backend.markUnread(item.id));
   }
 
   private scrollToSelected() {

@@ -156,6 +156,8 @@ pub struct RemoteRead {
 pub struct Batch {
     pub items: Vec<Notification>,
     pub reads: Vec<RemoteRead>,
+    /// ORG-7: ids marked unread again elsewhere (none of them also in `reads`: the later wins).
+    pub unreads: Vec<String>,
     /// Ids the server expired (NC-R5).
     pub expired: Vec<String>,
     pub rejected: Vec<Rejected>,
@@ -168,6 +170,8 @@ pub struct ApplyReport {
     pub inserted: Vec<String>,
     /// Ids that were unread and are now read (their toasts should be withdrawn).
     pub newly_read: Vec<String>,
+    /// ORG-7: ids that were read and are unread again.
+    pub newly_unread: Vec<String>,
     /// Re-sent items already known, with nothing new (MW-4).
     pub duplicates: usize,
     /// Items past their tab's retention on arrival, not stored (NC-R5).
@@ -280,3 +284,13 @@ fn classify(path: &Path, e: rusqlite::Error) -> StoreError {
 
 #[cfg(test)]
 mod tests;
+
+/// Each tab's search index: a search within a tab never walks what only another tab holds, so a
+/// word common elsewhere costs nothing there (`search`); an item unread again moves in it too.
+fn search_table(tab: Tab) -> &'static str {
+    match tab {
+        Tab::General => "search_general",
+        Tab::Inbox => "search_inbox",
+        Tab::Approval => "search_approval",
+    }
+}

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 
-use super::read_state::{merge_read, write_counts, ReadState};
+use super::read_state::{make_unread, merge_read, write_counts, ReadState};
 use super::state::{quarantine, set_state};
 use super::{
     idx, ApplyReport, Batch, ListQuery, Page, PageCursor, PruneReport, Store, StoreError, CURSOR_KEY,
@@ -73,6 +73,11 @@ impl Store {
                     if merge_read(&mut set_read, marks, row, to_ms(r.read_at), &mut delta)? {
                         report.newly_read.push(r.id.clone());
                     }
+                }
+            }
+            for id in &batch.unreads {
+                if make_unread(tx, marks, id, &mut delta)? {
+                    report.newly_unread.push(id.clone());
                 }
             }
             let mut remove = tx

@@ -21,6 +21,11 @@ pub enum OutboxOp {
         id: String,
         at: DateTime<Utc>,
     },
+    /// ORG-7.
+    MarkUnread {
+        id: String,
+        at: DateTime<Utc>,
+    },
     MarkAllRead {
         tab: Tab,
         category: Option<Category>,

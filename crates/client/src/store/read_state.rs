@@ -9,7 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::outbox::{enqueue, withdraw, OutboxOp, UNDO_WINDOW};
 use super::state::get_state;
 use super::{idx, MarkAllReport, Scope, Store, StoreError, UnreadCounts, CURSOR_KEY};
-use lonceng_domain::model::Category;
+use lonceng_domain::model::{Category, Tab};
 use lonceng_domain::time::to_ms;
 
 /// `(seq, category code, read_at)` of a stored item, as a read is merged into it.
@@ -73,6 +73,7 @@ impl Store {
             let mut delta = vec![0; Category::ALL.len()];
             delta[idx(c)] = -1;
             write_counts(tx, &delta)?;
+            withdraw(tx, &format!("unread:{id}"))?;
             enqueue(tx, &format!("read:{id}"), &OutboxOp::MarkRead { id: id.to_owned(), at }, at, at)?;
             Ok(Some(Ok(true)))
         })?;
@@ -83,6 +84,29 @@ impl Store {
             }
             Some(Ok(changed)) => Ok(changed),
         }
+    }
+
+    /// ORG-7: the agent marks one item unread again on this device; queued for the server in the
+    /// same transaction (MW-6), replacing a read of it that has not left yet. Returns whether the
+    /// item was read.
+    pub fn mark_unread(&mut self, id: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let found = self.write(|tx, marks| {
+            if !tx
+                .query_row("SELECT count(*) FROM notifications WHERE id = ?1", [id], |r| r.get::<_, i64>(0))?
+                .is_positive()
+            {
+                return Ok(None);
+            }
+            let mut delta = vec![0; Category::ALL.len()];
+            if !make_unread(tx, marks, id, &mut delta)? {
+                return Ok(Some(false));
+            }
+            write_counts(tx, &delta)?;
+            withdraw(tx, &format!("read:{id}"))?;
+            enqueue(tx, &format!("unread:{id}"), &OutboxOp::MarkUnread { id: id.to_owned(), at }, at, at)?;
+            Ok(Some(true))
+        })?;
+        found.ok_or_else(|| StoreError::NotFound(id.to_owned()))
     }
 
     /// NC-R6: marks read exactly the unread items of the scope that this device has; nothing outside
@@ -227,6 +251,47 @@ pub(super) fn merge_read(
             Ok(was_unread)
         }
     }
+}
+
+/// ORG-7: makes a stored item unread again; false when it is not stored or not read. An item under
+/// a read watermark (a mark-all covers a range of arrival order) cannot be unread in place: it
+/// takes a new arrival number above every watermark, as if it arrived again without a toast, and
+/// its search entry (keyed by that number) goes, to be written again by the indexer.
+pub(super) fn make_unread(
+    tx: &Connection,
+    marks: &[i64],
+    id: &str,
+    delta: &mut [i64],
+) -> Result<bool, rusqlite::Error> {
+    let row: Option<(i64, i64, i64, Option<i64>)> = tx
+        .query_row("SELECT seq, tab, category, read_at FROM notifications WHERE id = ?1", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    let Some((seq, tab, code, read_at)) = row else { return Ok(false) };
+    let Some(c) = Category::from_code(code) else { return Ok(false) };
+    let covered = seq <= marks[idx(c)];
+    if read_at.is_none() && !covered {
+        return Ok(false);
+    }
+    if covered {
+        let next: i64 = tx.query_row(
+            "SELECT max(coalesce((SELECT max(seq) FROM notifications), 0), \
+                        coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'notifications'), 0)) + 1",
+            [],
+            |r| r.get(0),
+        )?;
+        if let Some(table) = Tab::from_code(tab).map(super::search_table) {
+            tx.execute(&format!("DELETE FROM {table} WHERE rowid = ?1"), [seq])?;
+        }
+        tx.execute("UPDATE notifications SET seq = ?2, read_at = NULL WHERE seq = ?1", params![seq, next])?;
+        // AUTOINCREMENT numbers are never reused: the new one counts as taken.
+        tx.execute("UPDATE sqlite_sequence SET seq = ?1 WHERE name = 'notifications'", [next])?;
+    } else {
+        tx.execute("UPDATE notifications SET read_at = NULL WHERE seq = ?1", [seq])?;
+    }
+    delta[idx(c)] += 1;
+    Ok(true)
 }
 
 /// Moves the maintained unread counters by `delta` (per category slot).

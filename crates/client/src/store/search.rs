@@ -25,7 +25,7 @@ use rusqlite::params;
 
 use super::notifications::{collect_rows_with, decode, COLUMNS, NOT_SNOOZED};
 use super::state::{get_state, set_state};
-use super::{Scope, Store, StoreError};
+use super::{search_table, Scope, Store, StoreError};
 use lonceng_domain::i18n::{strip_bidi_controls, Catalog, Lang};
 use lonceng_domain::model::{Category, Notification, ParamValue, Tab};
 
@@ -154,16 +154,6 @@ fn category_token(c: Category) -> String {
     c.as_str().replace('_', "")
 }
 
-/// Each tab's index: a search within a tab never walks what only another tab holds, so a word
-/// common elsewhere costs nothing there.
-fn table(tab: Tab) -> &'static str {
-    match tab {
-        Tab::General => "search_general",
-        Tab::Inbox => "search_inbox",
-        Tab::Approval => "search_approval",
-    }
-}
-
 /// The tabs a query walks.
 fn tabs(q: &SearchQuery) -> Vec<Tab> {
     match q.scope {
@@ -198,7 +188,7 @@ impl Store {
         let limit = q.limit.clamp(1, MAX_RESULTS);
         let mut found = Vec::new();
         for tab in tabs(q) {
-            let t = table(tab);
+            let t = search_table(tab);
             // One more than a page says whether another follows.
             let sql = format!(
                 "SELECT {COLUMNS}, n.seq FROM {t} CROSS JOIN notifications n ON n.seq = {t}.rowid \
@@ -224,7 +214,7 @@ impl Store {
         let Some((matching, unread)) = match_clause(q) else { return Ok(0) };
         let mut total = 0u64;
         for tab in tabs(q) {
-            let t = table(tab);
+            let t = search_table(tab);
             let sql = format!(
                 "SELECT count(*) FROM {t} CROSS JOIN notifications n ON n.seq = {t}.rowid \
                  WHERE {t} MATCH ?1{unread} AND {NOT_SNOOZED}"
@@ -255,8 +245,10 @@ impl Store {
             for (row, seq) in &rows {
                 // A row that cannot be read back is found by nothing; it stays listed.
                 if let Ok(n) = decode(row.clone()) {
-                    let sql =
-                        format!("INSERT INTO {} (rowid, text, category) VALUES (?1, ?2, ?3)", table(n.tab()));
+                    let sql = format!(
+                        "INSERT INTO {} (rowid, text, category) VALUES (?1, ?2, ?3)",
+                        search_table(n.tab())
+                    );
                     let text = index(&n);
                     tx.prepare_cached(&sql)?.execute(params![
                         seq,

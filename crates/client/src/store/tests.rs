@@ -949,3 +949,70 @@ fn search_pages_through_every_match_and_counts_them() {
     let nothing = SearchQuery { text: "  ".into(), ..query(None, false) };
     assert_eq!(s.search_count(&nothing).unwrap(), 0);
 }
+
+// ORG-7: an item unread again here is counted and listed again, under a mark-all's watermark too,
+// found by search again, and queued for the server, replacing a read that has not left yet.
+#[test]
+fn org_7_mark_unread_counts_lists_and_queues_it_under_a_watermark_too() {
+    let mut s = mixed_store();
+    let general = scope(Tab::General, None);
+    let unread_general = |s: &Store| s.unread_counts().unwrap().tab(Tab::General);
+    let all_general = unread_general(&s);
+    s.mark_read("mention-1", t0()).unwrap();
+    assert!(s.mark_unread("mention-1", t0()).unwrap());
+    assert!(!s.mark_unread("mention-1", t0()).unwrap(), "unread already");
+    assert_eq!(unread_general(&s), all_general);
+    let ops: Vec<OutboxOp> = s.outbox_pending(10, t0()).unwrap().into_iter().map(|e| e.op).collect();
+    assert_eq!(
+        ops,
+        [OutboxOp::MarkUnread { id: "mention-1".into(), at: t0() }],
+        "the read never left: replaced"
+    );
+
+    // Under a mark-all's watermark: unread again, and nothing else.
+    s.index_all().unwrap();
+    s.mark_all_read(general, t0()).unwrap();
+    assert_eq!(unread_general(&s), 0);
+    assert!(s.mark_unread("mention-3", t0()).unwrap());
+    assert_eq!(unread_general(&s), 1);
+    assert_eq!(all(&s, general, true), ["mention-3"]);
+    assert_eq!(s.recount_unread().unwrap(), s.unread_counts().unwrap(), "the counters agree with the rows");
+    assert!(s.mark_unread("mention-4", t0()).unwrap());
+    assert_eq!(all(&s, general, true).len(), 2);
+    // Found by search once indexed again (its entry moved with it).
+    s.index_all().unwrap();
+    let q =
+        SearchQuery { text: "x".into(), scope: Some(general), unread_only: true, limit: 50, before: None };
+    let mut found: Vec<String> = s.search(&q).unwrap().items.into_iter().map(|n| n.id).collect();
+    found.sort();
+    assert_eq!(found, ["mention-3", "mention-4"]);
+    // Read again, then a newer item arriving is still numbered above everything.
+    s.mark_read("mention-3", t0()).unwrap();
+    assert_eq!(unread_general(&s), 1);
+    s.upsert(&[item("late", Category::Mention, 99)], t0()).unwrap();
+    assert_eq!(unread_general(&s), 2);
+    assert!(matches!(s.mark_unread("nope", t0()), Err(StoreError::NotFound(_))));
+}
+
+// ORG-7: from the server: of a read and an unread of one item in a page, the later wins.
+#[test]
+fn org_7_an_unread_from_elsewhere_makes_a_read_item_unread() {
+    let mut s = mixed_store();
+    s.mark_read("reminder-0", t0()).unwrap();
+    s.mark_all_read(scope(Tab::General, Some(Category::Mention)), t0()).unwrap();
+    let before = s.unread_counts().unwrap().total();
+    let r = s
+        .apply(
+            &Batch {
+                unreads: vec!["reminder-0".into(), "mention-2".into(), "nope".into()],
+                ..Batch::default()
+            },
+            t0(),
+        )
+        .unwrap();
+    assert_eq!(r.newly_unread, ["reminder-0", "mention-2"]);
+    assert_eq!(s.unread_counts().unwrap().total(), before + 2);
+    assert_eq!(s.recount_unread().unwrap(), s.unread_counts().unwrap());
+    let again = s.apply(&Batch { unreads: vec!["reminder-0".into()], ..Batch::default() }, t0()).unwrap();
+    assert!(again.newly_unread.is_empty());
+}

@@ -65,6 +65,9 @@ impl Source for CrmSource {
         Box::pin(async move {
             match &entry.op {
                 OutboxOp::MarkRead { id, .. } => Ok(self.client.mark_read(id).await?),
+                // The CRM has no "unread" (the app refuses it in this mode): an unread queued
+                // before a switch of source has nothing to reach.
+                OutboxOp::MarkUnread { .. } => Ok(()),
                 OutboxOp::MarkAllRead { .. } => {
                     for id in covered {
                         self.client.mark_read(id).await?;

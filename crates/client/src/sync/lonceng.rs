@@ -87,8 +87,15 @@ fn absorb(page: &mut Pulled, change: Change) {
                 Err(e) => page.batch.rejected.push(Rejected::new(&raw, e.to_string())),
             }
         }
+        // A page is applied as a whole: of a read and an unread of one item, the later wins.
         ChangeBody::Read { ids, read_at } => {
+            page.batch.unreads.retain(|u| !ids.contains(u));
             page.batch.reads.extend(ids.into_iter().map(|id| RemoteRead { id, read_at }));
+        }
+        ChangeBody::Unread { ids } => {
+            page.batch.reads.retain(|r| !ids.contains(&r.id));
+            page.batch.unreads.retain(|u| !ids.contains(u));
+            page.batch.unreads.extend(ids);
         }
         ChangeBody::Expired { ids } => page.batch.expired.extend(ids),
         ChangeBody::Chat { message } => page.chats.push(message),
@@ -217,6 +224,9 @@ impl Source for LoncengSource {
             let build = |t: &str| {
                 let req = match &entry.op {
                     OutboxOp::MarkRead { id, .. } => self.post(&format!("/v1/notifications/{id}/read"), t),
+                    OutboxOp::MarkUnread { id, .. } => {
+                        self.post(&format!("/v1/notifications/{id}/unread"), t)
+                    }
                     OutboxOp::MarkAllRead { tab, category, upto_cursor, .. } => {
                         let upto = upto_cursor.as_deref().and_then(|c| c.parse().ok());
                         self.post("/v1/notifications/read-all", t).json(&MarkAllReadRequest {

@@ -48,7 +48,16 @@ impl Pulled {
     pub fn merge(&mut self, later: Pulled) {
         let (b, l) = (&mut self.batch, later.batch);
         b.items.extend(l.items);
-        b.reads.extend(l.reads);
+        // The later page wins over the earlier for an item read in one and unread in the other.
+        for r in l.reads {
+            b.unreads.retain(|u| *u != r.id);
+            b.reads.push(r);
+        }
+        for u in l.unreads {
+            b.reads.retain(|r| r.id != u);
+            b.unreads.retain(|x| *x != u);
+            b.unreads.push(u);
+        }
         b.expired.extend(l.expired);
         b.rejected.extend(l.rejected);
         if l.cursor.is_some() {
@@ -75,4 +84,33 @@ pub trait Source: Send + Sync + 'static {
     fn maintenance(&self) -> BoxFut<'_, Result<Option<MaintenanceStatus>, SourceError>>;
     /// How often to poll when not streaming.
     fn poll_interval(&self) -> Duration;
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sync::lonceng::decode_changes;
+
+    // ORG-7: a page, and pages merged, apply the later of a read and an unread of one item.
+    #[test]
+    fn org_7_of_a_read_and_an_unread_the_later_wins() {
+        let page = |changes: &str| {
+            decode_changes(format!(r#"{{"changes": [{changes}], "cursor": 9}}"#).as_bytes()).unwrap()
+        };
+        let read = |seq: i64, id: &str| {
+            format!(
+                r#"{{"seq": {seq}, "at": "2026-01-20T01:00:00Z", "type": "read", "ids": ["{id}"], "read_at": "2026-01-20T01:00:00Z"}}"#
+            )
+        };
+        let unread = |seq: i64, id: &str| {
+            format!(r#"{{"seq": {seq}, "at": "2026-01-20T01:00:00Z", "type": "unread", "ids": ["{id}"]}}"#)
+        };
+        let p = page(&[read(1, "a"), unread(2, "a"), unread(3, "b"), read(4, "b")].join(","));
+        assert_eq!(p.batch.unreads, ["a"]);
+        assert_eq!(p.batch.reads.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["b"]);
+        let mut merged = page(&unread(1, "c"));
+        merged.merge(page(&read(2, "c")));
+        merged.merge(page(&unread(3, "a")));
+        assert_eq!(merged.batch.reads.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["c"]);
+        assert_eq!(merged.batch.unreads, ["a"]);
+    }
 }

@@ -9,6 +9,7 @@ use lonceng_domain::i18n::{Catalog, Lang};
 use lonceng_domain::model::Tab;
 
 use crate::error::AppError;
+use crate::settings::SourceKind;
 use crate::views::{
     CountsView, MarkAllView, PageView, QuarantineView, QuarantinedView, SearchView, SnoozedView, TrayInput,
     TrayView,
@@ -141,6 +142,18 @@ impl Desktop {
     /// NC-R8.
     pub fn mark_read(&self, id: &str) -> Result<(), AppError> {
         self.actions.mark_read(id)
+    }
+
+    /// ORG-7: not in the direct CRM mode, whose API cannot mark anything unread (its next poll
+    /// would read it again).
+    pub fn mark_unread(&self, id: &str) -> Result<(), AppError> {
+        let settings = self.settings_snapshot();
+        if settings.source == SourceKind::Crm && !self.demo {
+            return Err(AppError::Refused(
+                "the Qontak CRM cannot mark notifications unread; through your organisation's Lonceng server it can".into(),
+            ));
+        }
+        self.actions.mark_unread(id)
     }
 
     /// NC-R7.

@@ -181,13 +181,39 @@ bus_test! {
         assert_eq!(tab(&app, Tab::Approval).len(), 1);
         assert!(tab(&app, Tab::Inbox).is_empty());
         assert_eq!(app.settings().settings.source, SourceKind::Crm);
+        // ORG-7: the CRM cannot mark anything unread: refused, saying so, and nothing changes.
+        let crm_item = tab(&app, Tab::General)[0].clone();
+        app.mark_read(&crm_item).unwrap();
+        let refused = app.mark_unread(&crm_item).unwrap_err().to_string();
+        assert!(refused.contains("cannot mark notifications unread"), "{refused}");
+        assert_eq!(app.counts().unwrap().total, 1);
+
 
         // Back to the server: only the server's items again.
         app.save_settings(SettingsChanges { source: Some(SourceKind::Server), ..Default::default() }).await.unwrap();
         eventually("the server's list back", || tab(&app, Tab::General) == server_items && app.counts().unwrap().total == 1).await;
+        // Through the server it can, on every device: unread here reaches the server.
+        app.mark_read(&server_items[0]).unwrap();
+        server_unread(&server, 0, "read on the server").await;
+        app.mark_unread(&server_items[0]).unwrap();
+        assert_eq!(app.counts().unwrap().total, 1, "counted here at once");
+        server_unread(&server, 1, "unread on the server").await;
         app.stop().await;
         server.stop().await;
         crm.stop();
     });
+    }
+}
+
+/// Waits until the server counts `want` unread items for Sari.
+async fn server_unread(
+    server: &lonceng_server::Running<lonceng_server::sqlite::SqliteDb>,
+    want: u64,
+    what: &str,
+) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while server.service.counts("agent-sari").await.unwrap().total != want {
+        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }

@@ -213,6 +213,7 @@ quarantined-count = { $count ->
 quarantined-why = Why?
 link-refused = The link goes to { $host }, which is not a Qontak address, so it was not opened.
 mark-read = Mark as read
+mark-unread = Mark as unread
 section-today = Today
 section-older = Older
 empty-tab = Nothing here yet. New notifications appear as they arrive.

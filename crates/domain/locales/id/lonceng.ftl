@@ -187,6 +187,7 @@ quarantined-count = { $count } notifikasi tidak dapat ditampilkan
 quarantined-why = Mengapa?
 link-refused = Tautan ini menuju { $host }, yang bukan alamat Qontak, jadi tidak dibuka.
 mark-read = Tandai sudah dibaca
+mark-unread = Tandai belum dibaca
 section-today = Hari ini
 section-older = Sebelumnya
 empty-tab = Belum ada apa-apa di sini. Notifikasi baru muncul saat tiba.

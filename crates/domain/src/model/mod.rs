@@ -163,6 +163,10 @@ impl Tab {
     pub fn code(self) -> i64 {
         Tab::ALL.iter().position(|t| *t == self).map_or(0, |p| p as i64 + 1)
     }
+
+    pub fn from_code(code: i64) -> Option<Tab> {
+        usize::try_from(code).ok()?.checked_sub(1).and_then(|i| Tab::ALL.get(i)).copied()
+    }
 }
 
 /// An item from the wire that failed validation: kept, with why.

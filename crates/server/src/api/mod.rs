@@ -83,6 +83,7 @@ pub fn router<D: Database>(service: Arc<Service<D>>) -> Router {
         .route("/v1/notifications", get(list::<D>))
         .route("/v1/notifications/read-all", post(mark_all_read::<D>))
         .route("/v1/notifications/{id}/read", post(mark_read::<D>))
+        .route("/v1/notifications/{id}/unread", post(mark_unread::<D>))
         .route("/v1/counts", get(counts::<D>))
         .route("/v1/changes", get(changes::<D>))
         .route("/v1/stream", get(stream::stream::<D>))

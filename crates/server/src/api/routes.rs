@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use lonceng_domain::model::{check_scope, Category, Tab};
 use lonceng_domain::protocol::{
     ChangesPage, Counts, EventResponse, EventStatus, MaintenanceStatus, MaintenanceWindow,
-    MarkAllReadRequest, MarkAllReadResponse, MarkReadResponse, NotificationsPage, Presence, PresenceReport,
+    MarkAllReadRequest, MarkAllReadResponse, MarkReadResponse, MarkUnreadResponse, NotificationsPage,
+    Presence, PresenceReport,
 };
 use lonceng_domain::rules::ProducerEvent;
 use serde::{Deserialize, Serialize};
@@ -153,6 +154,15 @@ pub async fn mark_read<D: Database>(
     P(id): P<String>,
 ) -> Result<Json<MarkReadResponse>, ApiError> {
     Ok(Json(service.mark_read(&d.user_id, &id).await?))
+}
+
+/// ORG-7.
+pub async fn mark_unread<D: Database>(
+    State(service): Svc<D>,
+    Client(d): Client,
+    P(id): P<String>,
+) -> Result<Json<MarkUnreadResponse>, ApiError> {
+    Ok(Json(service.mark_unread(&d.user_id, &id).await?))
 }
 
 pub async fn mark_all_read<D: Database>(

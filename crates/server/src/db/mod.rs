@@ -21,7 +21,7 @@ use lonceng_domain::model::Notification;
 use lonceng_domain::model::{Category, Tab, WireNotification};
 use lonceng_domain::protocol::{
     Change, ChangeBody, ChangesPage, Counts, EventResponse, MaintenanceWindow, MarkAllReadRequest,
-    MarkAllReadResponse, MarkReadResponse, PresenceReport,
+    MarkAllReadResponse, MarkReadResponse, MarkUnreadResponse, PresenceReport,
 };
 use lonceng_domain::qontak::{LinkedUser, RoomState};
 use lonceng_domain::rules::{Outcome, ProducerEvent};
@@ -370,6 +370,13 @@ pub trait Database: Send + Sync + 'static {
         id: String,
         now: DateTime<Utc>,
     ) -> impl Future<Output = DbResult<Option<Acted<MarkReadResponse>>>> + Send;
+    /// ORG-7: marks one of the user's items unread again. `None` when the user has no such item.
+    fn mark_unread(
+        &self,
+        user_id: String,
+        id: String,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<Option<Acted<MarkUnreadResponse>>>> + Send;
     /// NC-R6: marks the user's unread items of the tab (and category) read, none created after
     /// `upto_cursor`. With an idempotency key, a repeat returns the first response.
     fn mark_all_read(&self, op: MarkAll)

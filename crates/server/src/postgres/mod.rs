@@ -35,6 +35,7 @@ use deadpool_postgres::Pool;
 use lonceng_domain::model::WireNotification;
 use lonceng_domain::protocol::{
     ChangeBody, ChangesPage, Counts, EventResponse, MaintenanceWindow, MarkAllReadResponse, MarkReadResponse,
+    MarkUnreadResponse,
 };
 use lonceng_domain::rules::{Outcome, ProducerEvent};
 use tokio::sync::broadcast;
@@ -345,6 +346,22 @@ impl Database for PgDb {
         let mut c = self.client().await?;
         let tx = c.transaction().await?;
         let acted = notifications::mark_read(&tx, &user_id, &id, now).await?;
+        if let Some(a) = &acted {
+            feed::notify(&tx, &self.inner.node, &a.changes).await?;
+        }
+        tx.commit().await?;
+        Ok(acted)
+    }
+
+    async fn mark_unread(
+        &self,
+        user_id: String,
+        id: String,
+        now: DateTime<Utc>,
+    ) -> DbResult<Option<Acted<MarkUnreadResponse>>> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        let acted = notifications::mark_unread(&tx, &user_id, &id, now).await?;
         if let Some(a) = &acted {
             feed::notify(&tx, &self.inner.node, &a.changes).await?;
         }

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use lonceng_domain::model::{Category, Notification, Tab, WireNotification};
-use lonceng_domain::protocol::{ChangeBody, Counts, EventResponse, MarkAllReadResponse, MarkReadResponse};
+use lonceng_domain::protocol::{
+    ChangeBody, Counts, EventResponse, MarkAllReadResponse, MarkReadResponse, MarkUnreadResponse,
+};
 use lonceng_domain::rules::Outcome;
 use tokio_postgres::Row;
 
@@ -191,6 +193,33 @@ pub(super) async fn mark_read(
         append(tx, user_id, ChangeBody::Read { ids: vec![id.to_owned()], read_at: now }, now).await?;
     Ok(Some(Acted {
         response: MarkReadResponse { changed: true, read_at: now },
+        changes: vec![(user_id.to_owned(), change)],
+    }))
+}
+
+/// ORG-7: unread again, and a change so every device of the user follows.
+pub(super) async fn mark_unread(
+    tx: &impl GenericClient,
+    user_id: &str,
+    id: &str,
+    now: DateTime<Utc>,
+) -> DbResult<Option<Acted<MarkUnreadResponse>>> {
+    lock_user(tx, user_id).await?;
+    let row = tx
+        .query_opt(
+            "SELECT read_at FROM notifications WHERE id = $1 AND user_id = $2 FOR UPDATE",
+            &[&id, &user_id],
+        )
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let read_at: Option<DateTime<Utc>> = col!(row, 0);
+    if read_at.is_none() {
+        return Ok(Some(Acted { response: MarkUnreadResponse { changed: false }, changes: vec![] }));
+    }
+    tx.execute("UPDATE notifications SET read_at = NULL WHERE id = $1", &[&id]).await?;
+    let change = append(tx, user_id, ChangeBody::Unread { ids: vec![id.to_owned()] }, now).await?;
+    Ok(Some(Acted {
+        response: MarkUnreadResponse { changed: true },
         changes: vec![(user_id.to_owned(), change)],
     }))
 }

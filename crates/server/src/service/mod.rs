@@ -24,7 +24,7 @@ use lonceng_domain::clock::Clock;
 use lonceng_domain::model::{check_scope, WireNotification};
 use lonceng_domain::protocol::{
     ChangesPage, Counts, EventResponse, EventStatus, MaintenanceWindow, MarkAllReadRequest,
-    MarkAllReadResponse, MarkReadResponse, Presence, PresenceReport,
+    MarkAllReadResponse, MarkReadResponse, MarkUnreadResponse, Presence, PresenceReport,
 };
 use lonceng_domain::rules::{self, InvalidEvent, Outcome, ProducerEvent};
 use tokio::sync::broadcast::Receiver;
@@ -268,6 +268,17 @@ impl<D: Database> Service<D> {
         if acted.response.changed && lonceng_domain::crm::crm_id_of(id).is_some() {
             self.bridge.nudge(user);
         }
+        Ok(acted.response)
+    }
+
+    /// ORG-7: marks one of the user's items unread again, on every device (a change, as for a read).
+    pub async fn mark_unread(&self, user: &str, id: &str) -> ServiceResult<MarkUnreadResponse> {
+        let acted = self
+            .db
+            .mark_unread(user.to_owned(), id.to_owned(), self.clock.now())
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no notification '{id}'")))?;
+        self.publish(&acted.changes);
         Ok(acted.response)
     }
 

@@ -20,6 +20,7 @@ use lonceng_domain::migrate::{MigrateError, Migration, Schema};
 use lonceng_domain::model::WireNotification;
 use lonceng_domain::protocol::{
     ChangeBody, ChangesPage, Counts, EventResponse, MaintenanceWindow, MarkAllReadResponse, MarkReadResponse,
+    MarkUnreadResponse,
 };
 use lonceng_domain::rules::{Outcome, ProducerEvent};
 use lonceng_domain::time::to_ms;
@@ -367,6 +368,15 @@ impl Database for SqliteDb {
         now: DateTime<Utc>,
     ) -> impl Future<Output = DbResult<Option<Acted<MarkReadResponse>>>> + Send {
         self.run(move |c| notifications::mark_read_tx(c, &user_id, &id, now))
+    }
+
+    fn mark_unread(
+        &self,
+        user_id: String,
+        id: String,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<Option<Acted<MarkUnreadResponse>>>> + Send {
+        self.run(move |c| notifications::mark_unread_tx(c, &user_id, &id, now))
     }
 
     fn mark_all_read(

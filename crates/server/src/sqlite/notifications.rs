@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use lonceng_domain::model::{Category, Notification, Tab, WireNotification};
-use lonceng_domain::protocol::{ChangeBody, Counts, EventResponse, MarkAllReadResponse, MarkReadResponse};
+use lonceng_domain::protocol::{
+    ChangeBody, Counts, EventResponse, MarkAllReadResponse, MarkReadResponse, MarkUnreadResponse,
+};
 use lonceng_domain::rules::Outcome;
 use lonceng_domain::time::to_ms;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
@@ -180,6 +182,32 @@ pub(super) fn mark_read_tx(
     tx.commit()?;
     Ok(Some(Acted {
         response: MarkReadResponse { changed: true, read_at: now },
+        changes: vec![(user_id.to_owned(), change)],
+    }))
+}
+
+/// ORG-7: unread again, and a change so every device of the user follows.
+pub(super) fn mark_unread_tx(
+    conn: &mut Connection,
+    user_id: &str,
+    id: &str,
+    now: DateTime<Utc>,
+) -> DbResult<Option<Acted<MarkUnreadResponse>>> {
+    let tx = conn.transaction()?;
+    let found: Option<Option<i64>> = tx
+        .query_row("SELECT read_at FROM notifications WHERE id = ?1 AND user_id = ?2", [id, user_id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let Some(read_at) = found else { return Ok(None) };
+    if read_at.is_none() {
+        return Ok(Some(Acted { response: MarkUnreadResponse { changed: false }, changes: vec![] }));
+    }
+    tx.execute("UPDATE notifications SET read_at = NULL WHERE id = ?1", [id])?;
+    let change = append(&tx, user_id, ChangeBody::Unread { ids: vec![id.to_owned()] }, now)?;
+    tx.commit()?;
+    Ok(Some(Acted {
+        response: MarkUnreadResponse { changed: true },
         changes: vec![(user_id.to_owned(), change)],
     }))
 }

@@ -74,3 +74,45 @@ async fn now_is_the_injected_clock() {
     let (_, r) = s.post(&sari, &format!("/v1/notifications/{id}/read"), json!({})).await;
     assert_eq!(r["read_at"], json!(t0() + Duration::minutes(5)));
 }
+
+// ORG-7: unread again on one device reaches the others live, and the counts; another user's item
+// is not found (NC-R3); a second unread changes nothing.
+#[tokio::test]
+async fn org_7_unread_on_one_device_reaches_the_others_and_the_counts() {
+    let s = server().await;
+    let desktop = s.token("u-1", "desktop").await;
+    let web = s.token("u-1", "web").await;
+    let other = s.token("u-2", "desktop").await;
+    let id = s.notify(mention("m1", "u-1")).await;
+    let (_, r) = s.post(&web, &format!("/v1/notifications/{id}/read"), json!({})).await;
+    assert_eq!(r["changed"], true);
+    assert_eq!(s.counts(&desktop).await.total, 0);
+    let mut stream = s.stream(&desktop, None).await;
+    next_of(&mut stream, "presence").await;
+
+    let (status, r) = s.post(&web, &format!("/v1/notifications/{id}/unread"), json!({})).await;
+    assert_eq!((status, r["changed"].as_bool()), (StatusCode::OK, Some(true)), "{r}");
+    match next_change(&mut stream).await.body {
+        ChangeBody::Unread { ids } => assert_eq!(ids, vec![id.clone()]),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(s.counts(&desktop).await.total, 1);
+    let listed = s.list(&desktop, "unread=true&tab=general").await.items;
+    assert_eq!(listed.iter().map(|n| (n.id.as_str(), n.read_at)).collect::<Vec<_>>(), [(id.as_str(), None)]);
+    // In the feed, after the read: a device catching up ends unread too.
+    let kinds: Vec<String> = s
+        .changes(&desktop, 0)
+        .await
+        .changes
+        .iter()
+        .map(|c| serde_json::to_value(&c.body).unwrap()["type"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(kinds, ["created", "read", "unread"]);
+
+    let (_, again) = s.post(&desktop, &format!("/v1/notifications/{id}/unread"), json!({})).await;
+    assert_eq!(again["changed"], false);
+    let (status, _) = s.post(&other, &format!("/v1/notifications/{id}/unread"), json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "NC-R3: another user's item is not there");
+    let (status, _) = s.post(&desktop, "/v1/notifications/nope/unread", json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

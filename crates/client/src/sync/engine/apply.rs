@@ -46,7 +46,10 @@ impl<S: Source> SyncEngine<S> {
                 Ok((batch, report))
             })
             .await?;
-        let mut changed = !report.newly_read.is_empty() || report.removed > 0 || report.quarantined > 0;
+        let mut changed = !report.newly_read.is_empty()
+            || !report.newly_unread.is_empty()
+            || report.removed > 0
+            || report.quarantined > 0;
         if !report.inserted.is_empty() {
             changed = true;
             // A page can hold an item and its re-send (MW-4): report each inserted id once.
