@@ -112,7 +112,7 @@ export class MockBackend implements Backend {
     has_crm_secret: false, crm_secret_store: 'none', chat_window_patterns: ['qontak chat', 'chat.qontak.com'],
     autostart: true, demo: true, autostart_managed: false, update_url: '',
     quiet_hours: { enabled: false, days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: 1320, end: 420, breakthrough: [] },
-    quiet_skipped_until: null, sound: { on: true, silent: [] }, message_text: 'not_while_locked', locked: [],
+    quiet_skipped_until: null, sound: { on: true, silent: [] }, message_text: 'not_while_locked', approvals_break_dnd: false, locked: [],
     account: { signed_in_as: null, signed_out: null, signing_in: false, offered_server: null, method: null, sign_in_offered: false },
   };
   /** Snoozed items: id → when they come back. */

@@ -83,6 +83,9 @@ function quietAndSound(st: Settings, lang: Lang, backend: Backend, quietly: (c: 
   const privacy = h('select', { id: 'message-text' },
     ...choices.map((c) => h('option', { value: c, selected: st.message_text === c }, t(lang, `settings-message-text-${c.replace(/_/g, '-')}`))));
   privacy.addEventListener('change', () => quietly({ message_text: privacy.value as MessageText }));
+  // ORG-6: the computer's Do Not Disturb holds every toast unless approvals may break through it.
+  const approvals = h('input', { type: 'checkbox', id: 'approvals-break-dnd', checked: st.approvals_break_dnd });
+  approvals.addEventListener('change', () => quietly({ approvals_break_dnd: approvals.checked }));
   return [
     h('fieldset', { id: 'quiet-hours' }, h('legend', {}, t(lang, 'settings-quiet')),
       h('label', { class: 'toggle' }, enabled, t(lang, 'settings-quiet-enabled')),
@@ -92,6 +95,7 @@ function quietAndSound(st: Settings, lang: Lang, backend: Backend, quietly: (c: 
       ),
       h('div', { class: 'days', role: 'group', 'aria-label': t(lang, 'settings-quiet-days') }, ...days),
       h('p', { class: 'note' }, t(lang, 'settings-quiet-note')),
+      h('label', { class: 'toggle' }, approvals, t(lang, 'settings-approvals-break-dnd')),
       h('details', {}, h('summary', {}, t(lang, 'settings-quiet-breakthrough')), ...through),
     ),
     h('fieldset', { id: 'sound' }, h('legend', {}, t(lang, 'settings-sound')),

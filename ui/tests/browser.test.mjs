@@ -828,6 +828,10 @@ describe('quiet hours, snooze, search, gaps (issue 15)', () => {
     assert.equal(await page.inputValue('#message-text'), 'not_while_locked');
     await page.selectOption('#message-text', 'never');
     await page.waitForFunction(() => window.lonceng.settings_.message_text === 'never');
+    // ORG-6: approvals wait through the computer's Do Not Disturb unless the agent says otherwise.
+    assert.equal(await page.isChecked('#approvals-break-dnd'), false);
+    await page.check('#approvals-break-dnd');
+    await page.waitForFunction(() => window.lonceng.settings_.approvals_break_dnd === true);
     await page.locator('#privacy').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(shots, 'settings-privacy.png') });
     await page.screenshot({ path: join(shots, 'settings-quiet-hours.png'), fullPage: true });

@@ -42,6 +42,8 @@ pub struct DesktopSettings {
     pub sound: SoundSettings,
     /// ORG-5: whether toasts show names and message text (by default, not on a locked screen).
     pub message_text: MessageText,
+    /// ORG-6: approvals shown through the OS's Do Not Disturb (off by default).
+    pub approvals_break_dnd: bool,
     pub source: SourceKind,
     /// The Lonceng server, or empty in demo mode.
     pub server_url: String,
@@ -67,6 +69,7 @@ impl Default for DesktopSettings {
             quiet_skipped_until: None,
             sound: SoundSettings::default(),
             message_text: MessageText::default(),
+            approvals_break_dnd: false,
             source: SourceKind::Server,
             server_url: String::new(),
             crm_base_url: CRM_BASE_URL.into(),
@@ -114,6 +117,7 @@ impl DesktopSettings {
             quiet_skipped_until: self.quiet_skipped_until,
             sound: self.sound.clone(),
             message_text: self.message_text,
+            approvals_break_dnd: self.approvals_break_dnd,
         }
     }
 
@@ -161,6 +165,7 @@ impl DesktopSettings {
             quiet_hours,
             sound,
             message_text,
+            approvals_break_dnd,
             source,
             server_url,
             token: _,
@@ -183,6 +188,7 @@ impl DesktopSettings {
         set(&mut self.quiet_hours, quiet_hours);
         set(&mut self.sound, sound);
         set(&mut self.message_text, message_text);
+        set(&mut self.approvals_break_dnd, approvals_break_dnd);
         set(&mut self.source, source);
         set(&mut self.server_url, trimmed(server_url));
         set(&mut self.crm_base_url, trimmed(crm_base_url).filter(|u| !u.is_empty()));
@@ -267,6 +273,7 @@ pub struct SettingsChanges {
     pub quiet_hours: Option<QuietHours>,
     pub sound: Option<SoundSettings>,
     pub message_text: Option<MessageText>,
+    pub approvals_break_dnd: Option<bool>,
     pub source: Option<SourceKind>,
     pub server_url: Option<String>,
     /// The sign-in token: it goes to the OS keyring, never back to the window.

@@ -197,6 +197,8 @@ pub struct TrayInput<'a> {
     pub sign_in: Option<bool>,
     /// MW-2: when the running maintenance ends, a time of day where the agent is.
     pub maintenance_until: Option<&'a str>,
+    /// ORG-6: the OS's Do Not Disturb holds toasts back.
+    pub system_quiet: bool,
 }
 
 /// Tray text without bidi isolation marks, which some tray hosts draw as boxes. Only for text
@@ -238,11 +240,13 @@ impl TrayView {
                 QuietKind::Scheduled => "tray-quiet-until",
             };
             tooltip.push_str(&format!(" · {}", catalog.message(i.lang, id, &[("time", time.into())])));
+        } else if i.system_quiet {
+            tooltip.push_str(&format!(" · {}", t("tray-system-quiet")));
         }
         let tooltip = plain(tooltip);
         let icon = if offline {
             TrayIcon::Offline
-        } else if i.quiet.is_some() {
+        } else if i.quiet.is_some() || i.system_quiet {
             TrayIcon::Quiet
         } else {
             TrayIcon::Normal
@@ -309,6 +313,7 @@ mod tests {
                 update: None,
                 sign_in: None,
                 maintenance_until: None,
+                system_quiet: false,
             },
         )
     }
@@ -334,6 +339,7 @@ mod tests {
             update: None,
             sign_in: None,
             maintenance_until: None,
+            system_quiet: false,
         };
         let free = TrayView::compute(&catalog, input(&[])).menu;
         assert!(!free.lang_locked && free.autostart_enabled);
@@ -375,6 +381,7 @@ mod tests {
             update: None,
             sign_in: None,
             maintenance_until: None,
+            system_quiet: false,
         };
         let en = TrayView::compute(&catalog, input(Lang::En));
         assert_eq!(en.tooltip, "Lonceng — No unread notifications · Quiet until 07:00");
@@ -400,6 +407,7 @@ mod tests {
             update: Some("0.2.0"),
             sign_in: None,
             maintenance_until: None,
+            system_quiet: false,
         };
         let en = TrayView::compute(&catalog, input(Lang::En));
         assert_eq!(en.menu.update.as_deref(), Some("Install update 0.2.0"), "no isolation marks");
@@ -439,6 +447,7 @@ mod tests {
             update: None,
             sign_in: None,
             maintenance_until: until,
+            system_quiet: false,
         };
         let v = TrayView::compute(&catalog, input(Lang::En, Some("14:00")));
         assert_eq!(v.tooltip, "Lonceng — 3 unread notifications · Maintenance until 14:00");
@@ -453,6 +462,34 @@ mod tests {
             .menu
             .try_now
             .is_some());
+    }
+
+    // ORG-6: the tray says why it is quiet when the OS's Do Not Disturb holds toasts.
+    #[test]
+    fn org_6_the_tray_says_do_not_disturb_holds_toasts() {
+        let catalog = Catalog::builtin().unwrap();
+        let state = connected();
+        let input = |lang| TrayInput {
+            lang,
+            unread: 2,
+            state: &state,
+            quiet: None,
+            quiet_hours_on: false,
+            autostart: false,
+            autostart_managed: false,
+            locked: &[],
+            update: None,
+            sign_in: None,
+            maintenance_until: None,
+            system_quiet: true,
+        };
+        let v = TrayView::compute(&catalog, input(Lang::En));
+        assert_eq!(v.icon, TrayIcon::Quiet);
+        assert_eq!(v.tooltip, "Lonceng — 2 unread notifications · Do Not Disturb is on: notifications wait");
+        assert!(TrayView::compute(&catalog, input(Lang::Id))
+            .tooltip
+            .ends_with("Jangan Ganggu aktif: notifikasi menunggu"));
+        assert_eq!(view(Lang::En, 2, connected(), false).icon, TrayIcon::Normal);
     }
 
     #[test]

@@ -7,7 +7,7 @@ export type Category = 'reminder' | 'mention' | 'assignment' | 'update' | 'downl
 
 export type Lang = 'en' | 'id';
 
-export type Reason = "toasted" | "chat_focused" | "muted" | "paused" | "quiet_hours" | "already_read" | "late";
+export type Reason = "toasted" | "chat_focused" | "muted" | "paused" | "quiet_hours" | "system_quiet" | "already_read" | "late";
 
 export type Scope = { tab: Tab, category: Category | null, };
 
@@ -122,7 +122,11 @@ quiet_skipped_until: string | null, sound: SoundSettings,
 /**
  * ORG-5: whether toasts show names and message text (by default, not on a locked screen).
  */
-message_text: MessageText, source: SourceKind, 
+message_text: MessageText, 
+/**
+ * ORG-6: approvals shown through the OS's Do Not Disturb (off by default).
+ */
+approvals_break_dnd: boolean, source: SourceKind, 
 /**
  * The Lonceng server, or empty in demo mode.
  */
@@ -202,7 +206,11 @@ quiet_skipped_until: string | null, sound: SoundSettings,
 /**
  * ORG-5: whether toasts show names and message text (by default, not on a locked screen).
  */
-message_text: MessageText, source: SourceKind, 
+message_text: MessageText, 
+/**
+ * ORG-6: approvals shown through the OS's Do Not Disturb (off by default).
+ */
+approvals_break_dnd: boolean, source: SourceKind, 
 /**
  * The Lonceng server, or empty in demo mode.
  */
@@ -217,7 +225,7 @@ crm_base_url: string, crm_client_id: string, crm_sso_user_id: string, chat_windo
  */
 update_url: string, };
 
-export type SettingsChanges = { lang?: Lang, muted?: Array<Category>, mute_chat?: boolean, quiet_hours?: QuietHours, sound?: SoundSettings, message_text?: MessageText, source?: SourceKind, server_url?: string, 
+export type SettingsChanges = { lang?: Lang, muted?: Array<Category>, mute_chat?: boolean, quiet_hours?: QuietHours, sound?: SoundSettings, message_text?: MessageText, approvals_break_dnd?: boolean, source?: SourceKind, server_url?: string, 
 /**
  * The sign-in token: it goes to the OS keyring, never back to the window.
  */

@@ -32,6 +32,8 @@ pub enum Reason {
     Paused,
     /// The weekly quiet hours.
     QuietHours,
+    /// ORG-6: the operating system's Do Not Disturb.
+    SystemQuiet,
     AlreadyRead,
     /// MW-5: arrived late; part of one summary instead.
     Late,
@@ -44,6 +46,7 @@ impl Reason {
         Reason::Muted,
         Reason::Paused,
         Reason::QuietHours,
+        Reason::SystemQuiet,
         Reason::AlreadyRead,
         Reason::Late,
     ];
@@ -56,6 +59,7 @@ impl Reason {
             Reason::Muted => "why-muted",
             Reason::Paused => "why-paused",
             Reason::QuietHours => "why-quiet-hours",
+            Reason::SystemQuiet => "why-system-quiet",
             Reason::AlreadyRead => "why-already-read",
             Reason::Late => "why-late",
         }
@@ -74,13 +78,17 @@ pub struct PolicyInput {
     pub quiet: Option<QuietKind>,
     /// ...except for this one's category, which breaks through.
     pub breaks_through: bool,
+    /// ORG-6: the OS's Do Not Disturb is on...
+    pub system_quiet: bool,
+    /// ...and this one does not break through it (an approval, where the agent chose so).
+    pub breaks_system_quiet: bool,
     pub focus: Focus,
     /// What the web chat reported to the server, if anything.
     pub web_chat_active: Option<bool>,
 }
 
 /// NC-R12 and its neighbours, in order: read, late, muted, held (unless the category breaks
-/// through); then Inbox items and chat
+/// through), held by the OS's Do Not Disturb (ORG-6); then Inbox items and chat
 /// messages toast only when the agent is not active in the web chat — judged by window focus, by
 /// the web chat's own presence report where focus cannot be seen, and toasting where nothing can
 /// tell. General and Approval always toast.
@@ -99,6 +107,10 @@ pub fn decide(i: &PolicyInput) -> Reason {
         Some(QuietKind::Paused) => return Reason::Paused,
         Some(QuietKind::Scheduled) => return Reason::QuietHours,
         None => {}
+    }
+    // ORG-6: the OS's quiet wins, as quiet hours do.
+    if i.system_quiet && !i.breaks_system_quiet {
+        return Reason::SystemQuiet;
     }
     if !chat_sensitive(i.tab) {
         return Reason::Toasted;

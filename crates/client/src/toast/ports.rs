@@ -153,6 +153,12 @@ impl HeldLog for MemoryHeld {
 
 pub trait FocusProbe: Send + Sync + 'static {
     fn focus(&self) -> Focus;
+
+    /// ORG-6: whether the operating system's Do Not Disturb (Focus Assist, a presentation, a
+    /// paused notification daemon) is on. Blocking, like `focus`.
+    fn do_not_disturb(&self) -> bool {
+        false
+    }
 }
 
 /// How the desktop recognises the Qontak chat window: a browser window whose title contains one of

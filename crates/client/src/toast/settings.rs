@@ -49,6 +49,9 @@ pub struct ToastSettings {
     pub quiet_skipped_until: Option<DateTime<Utc>>,
     pub sound: SoundSettings,
     pub message_text: MessageText,
+    /// ORG-6: approvals are sent as urgent and shown through the OS's Do Not Disturb (off: they
+    /// wait like the rest).
+    pub approvals_break_dnd: bool,
 }
 
 impl ToastSettings {

@@ -29,6 +29,8 @@ fn base() -> PolicyInput {
         muted: false,
         quiet: None,
         breaks_through: false,
+        system_quiet: false,
+        breaks_system_quiet: false,
         focus: Focus::ChatNotFocused,
         web_chat_active: None,
     }
@@ -134,10 +136,14 @@ impl Notifier for FakeNotifier {
     }
 }
 
-struct FixedFocus(Mutex<Focus>);
+/// The focus, and whether the OS's Do Not Disturb is on.
+struct FixedFocus(Mutex<Focus>, Mutex<bool>);
 impl FocusProbe for FixedFocus {
     fn focus(&self) -> Focus {
         *self.0.lock().unwrap()
+    }
+    fn do_not_disturb(&self) -> bool {
+        *self.1.lock().unwrap()
     }
 }
 
@@ -152,7 +158,7 @@ struct Rig {
 
 fn rig() -> Rig {
     let notifier = Arc::new(FakeNotifier::default());
-    let focus = Arc::new(FixedFocus(Mutex::new(Focus::ChatNotFocused)));
+    let focus = Arc::new(FixedFocus(Mutex::new(Focus::ChatNotFocused), Mutex::new(false)));
     let clock = Arc::new(ManualClock::new(t0()));
     let activated = Arc::new(Mutex::new(Vec::new()));
     let log = activated.clone();
@@ -613,4 +619,47 @@ async fn org_5_nothing_private_on_a_locked_screen_unless_the_agent_chose_otherwi
     r.center.handle(&SyncEvent::Chat(chat("wa-5", "room-4"))).await;
     r.center.handle(&arrived(deal("n-4", "https://app.qontak.com/crm/deals/4"))).await;
     assert!(last(2).iter().all(|t| !private(t)), "{:#?}", last(2));
+}
+
+// ORG-6: while the OS's Do Not Disturb is on, toasts are held as in quiet hours (approvals too,
+// unless the agent chose otherwise, and then urgent); when it ends, one silent summary.
+#[tokio::test]
+async fn org_6_the_os_do_not_disturb_holds_toasts_and_ends_with_one_summary() {
+    let r = rig();
+    *r.focus.1.lock().unwrap() = true;
+    r.center.handle(&arrived(deal("n-1", "https://app.qontak.com/crm/deals/1"))).await;
+    r.center.handle(&arrived(approval("a-1"))).await;
+    r.center.handle(&SyncEvent::Chat(chat("wa-1", "room-1"))).await;
+    r.center.handle(&SyncEvent::LateSummary { count: 2 }).await;
+    assert!(r.notifier.shown.lock().unwrap().is_empty(), "nothing shown, not even an approval");
+    assert_eq!(r.center.why("n-1"), Some(Reason::SystemQuiet));
+    assert_eq!(r.center.why("a-1"), Some(Reason::SystemQuiet));
+    assert!(r.center.system_quiet(), "the tray can say why");
+
+    // Still on: nothing; off: one silent summary of all of it, once.
+    r.center.end_quiet_if_over().await;
+    assert!(r.notifier.shown.lock().unwrap().is_empty());
+    *r.focus.1.lock().unwrap() = false;
+    r.center.end_quiet_if_over().await;
+    let shown = r.notifier.shown.lock().unwrap().clone();
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert_eq!(visible(&shown[0].2.body), "5 notifications arrived while notifications were paused");
+    assert!(!shown[0].2.sound);
+    assert!(!r.center.system_quiet());
+    r.center.end_quiet_if_over().await;
+    assert_eq!(r.notifier.shown.lock().unwrap().len(), 1, "once");
+
+    // Approvals are not urgent by default (urgent ones break through every OS's quiet)...
+    r.center.handle(&arrived(approval("a-2"))).await;
+    assert_eq!(r.notifier.shown.lock().unwrap().last().unwrap().2.urgency, Urgency::Normal);
+    // ...unless the agent chose so: then urgent, and shown through Do Not Disturb.
+    let mut s = r.center.settings();
+    s.approvals_break_dnd = true;
+    r.center.set_settings(s);
+    *r.focus.1.lock().unwrap() = true;
+    r.center.handle(&arrived(approval("a-3"))).await;
+    r.center.handle(&arrived(deal("n-2", "https://app.qontak.com/crm/deals/2"))).await;
+    assert_eq!(r.center.why("a-3"), Some(Reason::Toasted));
+    assert_eq!(r.center.why("n-2"), Some(Reason::SystemQuiet));
+    assert_eq!(r.notifier.shown.lock().unwrap().last().unwrap().2.urgency, Urgency::Critical);
 }

@@ -88,6 +88,7 @@ impl Desktop {
                 update: update.as_ref().map(|u| u.version.as_str()),
                 sign_in: self.needs_sign_in(),
                 maintenance_until: maintenance_until.as_deref(),
+                system_quiet: self.system_quiet(),
             },
         )
     }

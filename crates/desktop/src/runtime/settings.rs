@@ -133,6 +133,11 @@ impl Desktop {
         self.toasts.quiet()
     }
 
+    /// ORG-6: whether the OS's Do Not Disturb holds toasts back now.
+    pub fn system_quiet(&self) -> bool {
+        self.toasts.system_quiet()
+    }
+
     pub fn paused_until(&self) -> Option<DateTime<Utc>> {
         self.settings_snapshot().paused_until.filter(|t| *t > self.clock.now())
     }

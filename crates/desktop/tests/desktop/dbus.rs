@@ -284,6 +284,38 @@ bus_test! {
     }
 }
 
+// ORG-6 with the real runtime on a real bus: the notification server says it is inhibited (as KDE
+// Plasma's does in Do Not Disturb); toasts wait, the tray says why, and when it ends, one silent
+// summary follows by itself.
+bus_test! {
+    fn org_6_the_desktops_do_not_disturb_holds_toasts_until_it_ends() {
+    rt().block_on(async {
+        let (_bus, rec) = notification_server().await;
+        *rec.inhibited.lock().unwrap() = true;
+        let server = test_server().await;
+        let dir = tempfile::tempdir().unwrap();
+        let app = connected_desktop(dir.path(), &server, Arc::new(RecordingOpener::default())).await;
+        server.service.submit(mention("71", "agent-sari", Utc::now())).await.unwrap();
+        server.service.submit(mention("72", "agent-sari", Utc::now())).await.unwrap();
+        eventually("listed", || unread_general(&app).len() == 2).await;
+        eventually("held by Do Not Disturb", || app.system_quiet()).await;
+        quiet_for("no toast meanwhile", Duration::from_secs(1), || notifies(&rec).is_empty()).await;
+        let tooltip = app.tray().tooltip;
+        assert!(tooltip.ends_with("Do Not Disturb is on: notifications wait"), "{tooltip}");
+        assert_eq!(app.why(&unread_general(&app)[0]), Some(lonceng_client::toast::Reason::SystemQuiet));
+
+        *rec.inhibited.lock().unwrap() = false;
+        eventually_within("one summary when it ends", Duration::from_secs(10), || notifies(&rec).len() == 1).await;
+        assert_eq!(toast_texts(&rec)[0], "Lonceng | 2 notifications arrived while notifications were paused");
+        assert!(matches!(&notifies(&rec)[0], Call::Notify { sound: Some(false), .. }), "silent");
+        eventually("the tray back to normal", || !app.system_quiet()).await;
+        quiet_for("once", Duration::from_secs(1), || notifies(&rec).len() == 1).await;
+        app.stop().await;
+        server.stop().await;
+    });
+    }
+}
+
 fn notifies(rec: &Recorder) -> Vec<Call> {
     rec.calls.lock().unwrap().iter().filter(|c| matches!(c, Call::Notify { .. })).cloned().collect()
 }

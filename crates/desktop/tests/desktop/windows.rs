@@ -134,6 +134,14 @@ fn a_locked_session_holds_toasts_back() {
     wait_until("the session unlocked", Duration::from_secs(10), || probe.focus() != Focus::Locked);
 }
 
+// ORG-6: Windows is asked whether it wants quiet (SHQueryUserNotificationState: a full-screen app,
+// a presentation, quiet time); an ordinary desktop (Wine's) accepts notifications.
+#[test]
+fn org_6_windows_is_asked_whether_it_accepts_notifications() {
+    let probe = WindowsFocus::new(ChatWindowMatch::default());
+    assert!(!probe.do_not_disturb());
+}
+
 #[test]
 fn secrets_live_in_the_credential_manager() {
     let _serial = serial();

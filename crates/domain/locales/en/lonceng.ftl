@@ -278,10 +278,12 @@ tray-quit = Quit Lonceng
 ## Quiet hours, snooze, search, sound (issue 15)
 
 why-quiet-hours = No desktop notification: quiet hours.
+why-system-quiet = No desktop notification: your computer's Do Not Disturb was on.
 open-conversation = Open conversation
 tray-quiet-hours = Quiet hours
 tray-quiet-until = Quiet until { $time }
 tray-paused-until = Paused until { $time }
+tray-system-quiet = Do Not Disturb is on: notifications wait
 tray-maintenance = Under maintenance
 tray-maintenance-until = Maintenance until { $time }
 tray-try-now = Try now
@@ -302,6 +304,7 @@ day-sun = Sun
 settings-sound = Sound
 settings-sound-on = Play a sound with desktop notifications
 settings-sound-silent = Silent for these categories
+settings-approvals-break-dnd = Approvals show even when this computer's Do Not Disturb is on
 settings-message-text = Show names and message text in notifications
 settings-message-text-always = Always
 settings-message-text-not-while-locked = Not while the screen is locked

@@ -243,10 +243,12 @@ tray-quit = Keluar dari Lonceng
 ## Jam tenang, tunda, pencarian, suara (issue 15)
 
 why-quiet-hours = Tanpa notifikasi desktop: jam tenang.
+why-system-quiet = Tanpa notifikasi desktop: mode Jangan Ganggu di komputer Anda aktif.
 open-conversation = Buka percakapan
 tray-quiet-hours = Jam tenang
 tray-quiet-until = Tenang sampai { $time }
 tray-paused-until = Dijeda sampai { $time }
+tray-system-quiet = Jangan Ganggu aktif: notifikasi menunggu
 tray-maintenance = Sedang pemeliharaan
 tray-maintenance-until = Pemeliharaan hingga { $time }
 tray-try-now = Coba sekarang
@@ -267,6 +269,7 @@ day-sun = Min
 settings-sound = Suara
 settings-sound-on = Putar suara bersama notifikasi desktop
 settings-sound-silent = Tanpa suara untuk kategori ini
+settings-approvals-break-dnd = Persetujuan tetap tampil saat mode Jangan Ganggu komputer ini aktif
 settings-message-text = Tampilkan nama dan isi pesan di notifikasi
 settings-message-text-always = Selalu
 settings-message-text-not-while-locked = Tidak saat layar terkunci

@@ -16,9 +16,12 @@ fn object_key(n: &Notification) -> String {
     format!("page:{}", n.url)
 }
 
-fn urgency(n: &Notification) -> Urgency {
+/// Approvals are urgent (shown through the OS's Do Not Disturb) only where the agent chose so
+/// (ORG-6); the rest never are.
+fn urgency(n: &Notification, settings: &ToastSettings) -> Urgency {
     match n.tab() {
-        Tab::Approval => Urgency::Critical,
+        Tab::Approval if settings.approvals_break_dnd => Urgency::Critical,
+        Tab::Approval => Urgency::Normal,
         Tab::Inbox => Urgency::Normal,
         Tab::General => match n.category {
             Category::Mention | Category::Assignment | Category::Reminder => Urgency::Normal,
@@ -41,6 +44,14 @@ impl ToastCenter {
         }
     }
 
+    /// ORG-6: asks the OS whether its Do Not Disturb is on, and remembers the answer.
+    pub(super) async fn probe_dnd(&self) -> bool {
+        let focus = self.focus.clone();
+        let on = tokio::task::spawn_blocking(move || focus.do_not_disturb()).await.unwrap_or(false);
+        self.state().system_quiet = on;
+        on
+    }
+
     async fn probe(&self) -> Focus {
         let focus = self.focus.clone();
         tokio::task::spawn_blocking(move || focus.focus()).await.unwrap_or(Focus::Unknown)
@@ -59,14 +70,27 @@ impl ToastCenter {
         let quiet = self.quiet_in(&settings).map(|q| q.kind);
         let breaks_through = category.is_some_and(|c| settings.quiet_hours.breakthrough.contains(&c));
         let held = quiet.is_some() && !breaks_through;
+        let breaks_system_quiet = tab == Some(Tab::Approval) && settings.approvals_break_dnd;
+        // ORG-6: the OS's Do Not Disturb, asked only for what would otherwise be shown.
+        let system_quiet = !read && !late && !muted && !held && self.probe_dnd().await;
+        let held = held || (system_quiet && !breaks_system_quiet);
         // The focus probe costs a round trip to the display server: only ask when it matters.
         let needs_focus = !read && !late && !muted && !held && chat_sensitive(tab);
         let focus = if needs_focus { self.probe().await } else { Focus::Unknown };
         let web_chat_active = self.state().presence.as_ref().map(|p| p.active_in_web_chat);
-        (
-            PolicyInput { tab, read, late, muted, quiet, breaks_through, focus, web_chat_active },
-            quiet.is_some(),
-        )
+        let input = PolicyInput {
+            tab,
+            read,
+            late,
+            muted,
+            quiet,
+            breaks_through,
+            system_quiet,
+            breaks_system_quiet,
+            focus,
+            web_chat_active,
+        };
+        (input, quiet.is_some() || system_quiet)
     }
 
     pub(super) async fn arrived(&self, n: &Notification, late: bool) {
@@ -78,7 +102,9 @@ impl ToastCenter {
         self.remember(&n.id, reason);
         match reason {
             Reason::Toasted => {}
-            Reason::Paused | Reason::QuietHours => return self.held_back(Held::Item(&n.id)),
+            Reason::Paused | Reason::QuietHours | Reason::SystemQuiet => {
+                return self.held_back(Held::Item(&n.id))
+            }
             _ => return,
         }
         let lang = settings.lang;
@@ -92,7 +118,7 @@ impl ToastCenter {
         let toast = Toast {
             title: rendered.title,
             body,
-            urgency: urgency(n),
+            urgency: urgency(n, &settings),
             action_label: self.catalog.message(lang, "tray-open", &[]),
             mark_read_label: Some(self.catalog.message(lang, "mark-read", &[])),
             // A category that breaks through quiet hours does so silently.
@@ -113,7 +139,7 @@ impl ToastCenter {
         let settings = self.settings();
         let (input, quiet) = self.input(None, None, false, false, settings.mute_chat).await;
         let reason = decide(&input);
-        if matches!(reason, Reason::Paused | Reason::QuietHours) {
+        if matches!(reason, Reason::Paused | Reason::QuietHours | Reason::SystemQuiet) {
             self.held_back(Held::Other(1));
         }
         if reason != Reason::Toasted {

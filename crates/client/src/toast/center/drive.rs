@@ -15,6 +15,10 @@ use crate::toast::quiet::QuietState;
 /// The longest the end of quiet goes unnoticed.
 const MINUTE: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// ORG-6: how often the OS's Do Not Disturb is asked whether it is still on, while it holds toasts
+/// (a D-Bus call, or one Windows call; nothing at all while it holds none).
+const DND_POLL: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Runs the toast center: every event goes to it (and to `also`, e.g. the window), every
 /// activation comes back to it, and quiet is checked when it is due to end (and once a minute even
 /// when nothing arrives). This is the app's one quiet-hours timer: when quiet begins or ends by the
@@ -29,14 +33,16 @@ pub async fn drive(
     on_quiet: impl Fn(Option<QuietState>) + Send,
     shutdown: tokio_util::sync::CancellationToken,
 ) {
-    let mut was = center.quiet();
+    let mut was = (center.quiet(), center.system_quiet());
     loop {
-        // Quiet is looked at when it is due to end, and at least once a minute (a clock change).
+        // Quiet is looked at when it is due to end, and at least once a minute (a clock change);
+        // the OS's Do Not Disturb, which says nothing when it ends, every few seconds while it holds.
+        let poll = if center.system_quiet() { DND_POLL } else { MINUTE };
         let wake = center
             .quiet()
             .and_then(|q| (q.until - center.clock.now()).to_std().ok())
             .unwrap_or(MINUTE)
-            .min(MINUTE)
+            .min(poll)
             // A moment past the end, so that it has passed on every clock.
             + std::time::Duration::from_millis(50);
         tokio::select! {
@@ -56,9 +62,9 @@ pub async fn drive(
             }
         }
         // Looked at after every turn: a steady flow of events must not hide the start of quiet.
-        let now = center.quiet();
+        let now = (center.quiet(), center.system_quiet());
         if now != was {
-            survive("the change of quiet", std::panic::catch_unwind(AssertUnwindSafe(|| on_quiet(now))));
+            survive("the change of quiet", std::panic::catch_unwind(AssertUnwindSafe(|| on_quiet(now.0))));
             was = now;
         }
     }

@@ -20,6 +20,12 @@ impl ToastCenter {
         self.quiet_in(&self.settings())
     }
 
+    /// ORG-6: whether the OS's Do Not Disturb held toasts back when last looked at (the tray says
+    /// so; its end is noticed within [`super::drive`]'s few seconds).
+    pub fn system_quiet(&self) -> bool {
+        self.state().system_quiet
+    }
+
     pub(super) fn held_back(&self, what: Held<'_>) {
         self.held.hold(what);
         self.state().maybe_held = true;
@@ -27,7 +33,7 @@ impl ToastCenter {
 
     /// Shows a summary under `key` unless toasts are held now.
     pub(super) async fn summary(&self, key: &str, body: String) {
-        if self.quiet().is_some() {
+        if self.quiet().is_some() || self.system_quiet() {
             return;
         }
         if let Some(handle) = self.show(key, self.summary_toast(body)).await {
@@ -53,13 +59,17 @@ impl ToastCenter {
         self.end_quiet_if_over().await;
     }
 
-    /// When quiet has ended (by time or by hand), one summary of what it held back that is still
-    /// unread; after a restart too.
+    /// When quiet has ended (by time, by hand, or the OS's Do Not Disturb turned off), one silent
+    /// summary of what it held back that is still unread; after a restart too.
     pub async fn end_quiet_if_over(&self) {
         let settings = self.settings();
-        if self.quiet_in(&settings).is_some() || !std::mem::take(&mut self.state().maybe_held) {
+        if self.quiet_in(&settings).is_some() || !self.state().maybe_held {
             return;
         }
+        if self.system_quiet() && self.probe_dnd().await {
+            return;
+        }
+        self.state().maybe_held = false;
         let held = self.held.release();
         if held > 0 {
             let count = i64::try_from(held).unwrap_or(i64::MAX);

@@ -54,6 +54,9 @@ struct State {
     reason_order: VecDeque<String>,
     /// Something may be held: the log is asked once quiet ends (and once after a start).
     maybe_held: bool,
+    /// ORG-6: the OS's Do Not Disturb was on when last looked at (while it holds toasts back, it
+    /// is looked at again every few seconds to notice its end).
+    system_quiet: bool,
     presence: Option<Presence>,
 }
 
@@ -66,6 +69,7 @@ impl Default for State {
             reasons: HashMap::new(),
             reason_order: VecDeque::new(),
             maybe_held: true,
+            system_quiet: false,
             presence: None,
         }
     }
@@ -155,7 +159,7 @@ impl ToastCenter {
             SyncEvent::Read { ids } | SyncEvent::Removed { ids } => self.withdraw(ids).await,
             SyncEvent::LateSummary { count } => {
                 let settings = self.settings();
-                if self.quiet_in(&settings).is_some() {
+                if self.quiet_in(&settings).is_some() || self.system_quiet() {
                     // Folded into the one summary at the end of quiet.
                     self.held_back(Held::Other(*count as u64));
                 } else {

@@ -125,25 +125,70 @@ impl DesktopFocus {
         None
     }
 
+    /// The session bus, connected once and kept.
+    async fn session(&self) -> Option<zbus::Connection> {
+        let cached = self.session_bus.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if cached.is_some() {
+            return cached;
+        }
+        let c = tokio::time::timeout(LOCK_TIMEOUT, zbus::Connection::session()).await.ok()?.ok();
+        *self.session_bus.lock().unwrap_or_else(|p| p.into_inner()) = c.clone();
+        c
+    }
+
     /// Whether the screen is locked; `None` when no service says. Call it from a blocking thread of
     /// a Tokio runtime (as the toast center does): it waits on D-Bus through that runtime.
     pub fn locked(&self) -> Option<bool> {
         let rt = tokio::runtime::Handle::try_current().ok()?;
-        rt.block_on(async {
-            let session = {
-                let cached = self.session_bus.lock().unwrap_or_else(|p| p.into_inner()).clone();
-                match cached {
-                    Some(c) => Some(c),
-                    None => {
-                        let c =
-                            tokio::time::timeout(LOCK_TIMEOUT, zbus::Connection::session()).await.ok()?.ok();
-                        *self.session_bus.lock().unwrap_or_else(|p| p.into_inner()) = c.clone();
-                        c
-                    }
+        rt.block_on(async { lock_state(self.session().await.as_ref()).await.map(|(locked, _)| locked) })
+    }
+}
+
+/// ORG-6: whether the desktop's Do Not Disturb is on, and who said so: the notification server's
+/// `Inhibited` property (KDE Plasma, and servers that follow it), dunst's pause, or GNOME's "Do Not
+/// Disturb" (notification banners off). `None` when nothing says.
+pub async fn dnd_state(session: Option<&zbus::Connection>) -> Option<(bool, &'static str)> {
+    if let Some(bus) = session {
+        for (interface, property, who) in [
+            ("org.freedesktop.Notifications", "Inhibited", "the notification server's Inhibited"),
+            ("org.dunstproject.cmd0", "paused", "dunst's pause"),
+        ] {
+            let args = (interface, property);
+            let call = bus.call_method(
+                Some("org.freedesktop.Notifications"),
+                "/org/freedesktop/Notifications",
+                Some("org.freedesktop.DBus.Properties"),
+                "Get",
+                &args,
+            );
+            if let Ok(Ok(reply)) = tokio::time::timeout(LOCK_TIMEOUT, call).await {
+                let value = reply.body().deserialize::<zbus::OwnedVariant>().ok();
+                let on = value.and_then(|v| bool::try_from(v).ok());
+                if let Some(on) = on {
+                    return Some((on, who));
                 }
-            };
-            lock_state(session.as_ref()).await.map(|(locked, _)| locked)
-        })
+            }
+        }
+    }
+    gnome_banners_off().map(|off| (off, "GNOME's Do Not Disturb"))
+}
+
+/// GNOME keeps Do Not Disturb as `org.gnome.desktop.notifications show-banners` = false, in dconf,
+/// which has no D-Bus interface to read it: `gsettings` reads it (only in a GNOME session).
+fn gnome_banners_off() -> Option<bool> {
+    let desktop = std::env::var("XDG_CURRENT_DESKTOP").unwrap_or_default();
+    if !desktop.split(':').any(|d| d.eq_ignore_ascii_case("gnome")) {
+        return None;
+    }
+    let out = std::process::Command::new("gsettings")
+        .args(["get", "org.gnome.desktop.notifications", "show-banners"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    match String::from_utf8_lossy(&out.stdout).trim() {
+        "false" => Some(true),
+        "true" => Some(false),
+        _ => None,
     }
 }
 
@@ -196,6 +241,12 @@ impl ChatFocus for DesktopFocus {
 }
 
 impl FocusProbe for DesktopFocus {
+    /// ORG-6. From a blocking thread of a Tokio runtime, as `focus`.
+    fn do_not_disturb(&self) -> bool {
+        let Ok(rt) = tokio::runtime::Handle::try_current() else { return false };
+        rt.block_on(async { dnd_state(self.session().await.as_ref()).await.is_some_and(|(on, _)| on) })
+    }
+
     fn focus(&self) -> Focus {
         if self.locked() == Some(true) {
             return Focus::Locked;

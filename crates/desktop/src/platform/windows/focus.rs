@@ -152,6 +152,21 @@ impl ChatFocus for WindowsFocus {
 }
 
 impl FocusProbe for WindowsFocus {
+    /// ORG-6: what Windows tells apps that should not disturb: a full-screen app or presentation,
+    /// a Direct3D game, presentation mode, quiet time.
+    fn do_not_disturb(&self) -> bool {
+        use windows::Win32::UI::Shell::{
+            SHQueryUserNotificationState, QUNS_BUSY, QUNS_PRESENTATION_MODE, QUNS_QUIET_TIME,
+            QUNS_RUNNING_D3D_FULL_SCREEN,
+        };
+        // SAFETY: no arguments; the state comes back as the result.
+        match unsafe { SHQueryUserNotificationState() } {
+            Ok(state) => [QUNS_BUSY, QUNS_RUNNING_D3D_FULL_SCREEN, QUNS_PRESENTATION_MODE, QUNS_QUIET_TIME]
+                .contains(&state),
+            Err(_) => false,
+        }
+    }
+
     fn focus(&self) -> Focus {
         if LOCKED.load(Ordering::SeqCst) {
             return Focus::Locked;

@@ -90,6 +90,8 @@ pub enum Call {
 pub struct Recorder {
     pub calls: Arc<Mutex<Vec<Call>>>,
     next: Arc<Mutex<u32>>,
+    /// The server's Do Not Disturb, as KDE Plasma's exposes it (ORG-6).
+    pub inhibited: Arc<Mutex<bool>>,
 }
 
 #[zbus::interface(name = "org.freedesktop.Notifications")]
@@ -136,6 +138,11 @@ impl Recorder {
 
     fn get_server_information(&self) -> (String, String, String, String) {
         ("recorder".into(), "lonceng-tests".into(), "1".into(), "1.2".into())
+    }
+
+    #[zbus(property)]
+    fn inhibited(&self) -> bool {
+        *self.inhibited.lock().unwrap()
     }
 }
 
