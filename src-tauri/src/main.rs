@@ -26,16 +26,13 @@ fn main() {
     lonceng_desktop::platform::prepare_webkit();
     let context = tauri::generate_context!();
     let cli = Cli::from_launch(&context.package_info().version.to_string());
-    if let Some(Command::Doctor { lang }) = cli.command {
+    if let Some(Command::Doctor { lang, bundle }) = cli.command.clone() {
         // No tray, no window, no display needed: it also answers from a terminal without a desktop.
-        std::process::exit(doctor(cli.data_dir.clone(), lang));
+        std::process::exit(doctor(cli.data_dir.clone(), lang, bundle));
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,lonceng_server::access=warn".into()),
-        )
-        .init();
+    // Also to a file in the data folder: the release app on Windows has no console.
+    let data_dir = cli.data_dir.clone().or_else(lonceng_desktop::doctor::default_data_dir);
+    let _log = lonceng_desktop::logs::init(data_dir.as_deref(), "info,lonceng_server::access=warn");
     if let Some(Command::Update { yes }) = cli.command {
         std::process::exit(update_command(&cli, yes, context));
     }
@@ -125,7 +122,11 @@ fn main() {
 }
 
 /// `lonceng doctor`: prints the report and gives its exit code.
-fn doctor(data_dir: Option<std::path::PathBuf>, lang: Option<lonceng_domain::i18n::Lang>) -> i32 {
+fn doctor(
+    data_dir: Option<std::path::PathBuf>,
+    lang: Option<lonceng_domain::i18n::Lang>,
+    bundle: Option<std::path::PathBuf>,
+) -> i32 {
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -133,7 +134,10 @@ fn doctor(data_dir: Option<std::path::PathBuf>, lang: Option<lonceng_domain::i18
             return 2;
         }
     };
-    let (text, code) = runtime.block_on(lonceng_desktop::doctor::run_command(data_dir, lang));
+    let (text, code) = match bundle {
+        Some(out) => runtime.block_on(lonceng_desktop::doctor::bundle_command(data_dir, lang, out)),
+        None => runtime.block_on(lonceng_desktop::doctor::run_command(data_dir, lang)),
+    };
     print!("{text}");
     code
 }

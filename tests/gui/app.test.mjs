@@ -10,7 +10,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -227,6 +227,16 @@ describe('the real app', () => {
     await js('document.querySelector("#diagnose-section").scrollIntoView();');
     await shot('app-diagnose.png');
     assert.ok(!existsSync(join(configDir, 'autostart')), 'the demo wrote no login entry');
+    // The app logs to a file in its data folder (the release app on Windows has no console), and
+    // "Save a report" puts it, with the report, in one zip for IT.
+    const logs = readdirSync(join(dataDir, 'logs')).filter((f) => /^lonceng\.\d{4}-\d{2}-\d{2}\.log$/.test(f));
+    assert.equal(logs.length, 1, `a day's log: ${logs}`);
+    assert.match(readFileSync(join(dataDir, 'logs', logs[0]), 'utf8'), /INFO/);
+    await click('#save-report');
+    const saved = await until('the report saved', () => js('const e = document.querySelector("#report-saved"); return e && !e.hidden ? e.textContent : null;'));
+    const zip = saved.replace(/[\u2068\u2069]/g, '').match(/(\/\S+\.zip)/)?.[1];
+    assert.ok(zip && existsSync(zip) && zip.startsWith(join(dataDir, 'reports')), saved);
+    await shot('app-report-saved.png');
     await click('#open-settings');
   });
 });

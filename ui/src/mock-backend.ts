@@ -374,6 +374,14 @@ export class MockBackend implements Backend {
   }
 
   /** What Diagnose finds in the browser: a demo desktop with no keyring (a warning). */
+  /** Test hook: how many reports were saved. */
+  reports = 0;
+
+  async saveReport(): Promise<string> {
+    this.reports += 1;
+    return `/home/agent/.local/share/id.lonceng.desktop/reports/lonceng-report-${this.reports}.zip`;
+  }
+
   async diagnose(): Promise<DoctorReport> {
     const lang = this.settings_.lang;
     const line = (check: DoctorCheck, id: string, level: DoctorLevel, text: string, args: Record<string, string | number> = {}, advice?: string) => ({

@@ -202,6 +202,15 @@ export function renderSettingsPanel(el: HTMLElement, st: Settings, lang: Lang, b
       .then((r) => report.replaceChildren(renderReport(r, lang)), (e: unknown) => { report.replaceChildren(); on.failed(e); })
       .finally(() => { diagnoseButton.disabled = false; });
   });
+  // One zip for IT: the report, the week's logs and the settings, redacted by the runtime.
+  const reportButton = h('button', { id: 'save-report', class: 'secondary' }, t(lang, 'doctor-save-report'));
+  const saved = h('p', { class: 'note', id: 'report-saved', 'aria-live': 'polite', hidden: true });
+  reportButton.addEventListener('click', () => {
+    reportButton.disabled = true;
+    backend.saveReport()
+      .then((path) => { saved.hidden = false; saved.textContent = t(lang, 'doctor-report-saved', { path }); }, on.failed)
+      .finally(() => { reportButton.disabled = false; });
+  });
   saveButton.addEventListener('click', () => {
     const changes: SettingsChanges = {
       chat_window_patterns: patterns.value.split(',').map((p) => p.trim()).filter(Boolean),
@@ -265,7 +274,7 @@ export function renderSettingsPanel(el: HTMLElement, st: Settings, lang: Lang, b
     ...(st.autostart_managed ? [] : [h('p', { class: 'note', id: 'autostart-note' }, t(lang, 'settings-autostart-unmanaged'))]),
     h('label', { class: 'field' }, t(lang, 'settings-update-url'), updateUrl),
     saveButton,
-    h('section', { id: 'diagnose-section' }, h('h3', {}, t(lang, 'doctor-title')), diagnoseButton, report),
+    h('section', { id: 'diagnose-section' }, h('h3', {}, t(lang, 'doctor-title')), diagnoseButton, ' ', reportButton, saved, report),
   );
   lock(el, st, lang);
 }

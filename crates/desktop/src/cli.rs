@@ -62,6 +62,10 @@ pub enum Command {
         /// The report's language (default: the app's setting).
         #[arg(long, value_parser = parse_lang)]
         lang: Option<Lang>,
+        /// Also save one zip for IT: the report, the week's logs and the settings, with tokens,
+        /// secrets, names and message text redacted (default: lonceng-report-<time>.zip here).
+        #[arg(long, value_name = "ZIP", num_args = 0..=1, default_missing_value = "")]
+        bundle: Option<PathBuf>,
     },
     /// Check the update manifest and, with --yes, install a newer signed version.
     Update {

@@ -126,6 +126,10 @@ macro_rules! commands {
             /// Settings → Diagnose: `lonceng doctor`'s report, in the agent's language.
             fn diagnose() -> ::lonceng_client::doctor::Report
                 = |app, _| Ok(app.diagnose().await);
+            /// Saves the Diagnose report, the week's logs and the settings in one zip for IT
+            /// (redacted); returns where.
+            fn save_report() -> ::std::string::String
+                = |app, _| app.save_report().await;
             /// A signed update found at the organisation's manifest, if any.
             fn update_offer() -> ::core::option::Option<$crate::views::UpdateOffer>
                 = |app, _| Ok(app.update_offer());

@@ -88,6 +88,43 @@ pub async fn run_command(data_dir: Option<PathBuf>, lang: Option<Lang>) -> (Stri
     (report.text(&catalog, lang), report.exit_code())
 }
 
+/// `lonceng doctor --bundle`: the report as `run_command` gives it, and the zip for IT beside it
+/// (`out`, or a new file here); the exit code is the report's, or 2 when the zip cannot be written.
+pub async fn bundle_command(data_dir: Option<PathBuf>, lang: Option<Lang>, out: PathBuf) -> (String, i32) {
+    use crate::keyring::{SecretKind, Secrets};
+    let data_dir = data_dir.or_else(default_data_dir).unwrap_or_else(|| PathBuf::from("."));
+    let (text, code) = run_command(Some(data_dir.clone()), lang).await;
+    let vault = crate::keyring::TokenVault::new(data_dir.clone());
+    let mut known = Vec::new();
+    for kind in [SecretKind::SignInToken, SecretKind::CrmClientSecret] {
+        known.extend(vault.read(kind).await.0);
+    }
+    if let (Some(json), _) = vault.read(SecretKind::DeviceCredentials).await {
+        known.extend(crate::report::credential_secrets(&json));
+    }
+    let db = data_dir.join("lonceng.db");
+    if db.exists() {
+        known.extend(Store::open(&db).and_then(|s| s.private_texts()).unwrap_or_default());
+    }
+    let settings = std::fs::read_to_string(data_dir.join("settings.json")).unwrap_or_default();
+    let out = if out.as_os_str().is_empty() {
+        PathBuf::from(crate::report::file_name(chrono::Local::now()))
+    } else {
+        out
+    };
+    let redactor = crate::report::Redactor::new(known);
+    match crate::report::write(&out, &text, &settings, &crate::logs::dir(&data_dir), &redactor) {
+        Ok(path) => (
+            format!(
+                "{text}\nThe report for IT: {} (tokens, secrets, names and text redacted)\n",
+                path.display()
+            ),
+            code,
+        ),
+        Err(e) => (format!("{text}\nlonceng doctor: {e}\n"), 2),
+    }
+}
+
 /// Gathers the facts and renders the report.
 pub async fn report(context: &Context, catalog: &Catalog, lang: Lang) -> Report {
     let facts = gather(context).await;

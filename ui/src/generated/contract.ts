@@ -372,6 +372,9 @@ export interface Commands {
   signOut(): Promise<void>;
   /** Settings → Diagnose: `lonceng doctor`'s report, in the agent's language. */
   diagnose(): Promise<DoctorReport>;
+  /** Saves the Diagnose report, the week's logs and the settings in one zip for IT
+   * (redacted); returns where. */
+  saveReport(): Promise<string>;
   /** A signed update found at the organisation's manifest, if any. */
   updateOffer(): Promise<UpdateOffer | null>;
   /** The agent's consent: installs the offered update (the app restarts into it). */
@@ -409,6 +412,7 @@ export const COMMAND_PARAMS: { readonly [C in keyof Commands]: readonly string[]
   answerSignInLink: ['accept'],
   signOut: [],
   diagnose: [],
+  saveReport: [],
   updateOffer: [],
   installUpdate: [],
   setPinned: ['on'],
@@ -446,6 +450,7 @@ export function invokeCommands(invoke: Invoke): Commands {
     answerSignInLink: (accept) => invoke('answer_sign_in_link', { accept }) as Promise<AccountView>,
     signOut: () => invoke('sign_out', {}) as Promise<void>,
     diagnose: () => invoke('diagnose', {}) as Promise<DoctorReport>,
+    saveReport: () => invoke('save_report', {}) as Promise<string>,
     updateOffer: () => invoke('update_offer', {}) as Promise<UpdateOffer | null>,
     installUpdate: () => invoke('install_update', {}) as Promise<void>,
     setPinned: (on) => invoke('set_pinned', { on }) as Promise<void>,

@@ -131,6 +131,32 @@ impl Store {
         Ok(Page { items, next })
     }
 
+    /// Every text parameter of the stored items (customers' and colleagues' names, deal and ticket
+    /// titles) and what quarantine kept: what a report for IT must not carry.
+    pub fn private_texts(&self) -> Result<std::collections::BTreeSet<String>, StoreError> {
+        let mut out = std::collections::BTreeSet::new();
+        let mut stmt = self.conn.prepare("SELECT params FROM notifications").map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))?;
+        for json in rows {
+            if let Ok(params) = serde_json::from_str::<Params>(&json) {
+                out.extend(params.0.into_values().filter_map(|v| match v {
+                    lonceng_domain::model::ParamValue::Text(t) => Some(t),
+                    lonceng_domain::model::ParamValue::Count(_) => None,
+                }));
+            }
+        }
+        let mut stmt = self.conn.prepare("SELECT raw FROM quarantine").map_err(|e| self.err(e))?;
+        let raws = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))?;
+        out.extend(raws);
+        Ok(out)
+    }
+
     /// One notification by id, with its effective read state.
     pub fn get(&self, id: &str) -> Result<Option<Notification>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM notifications n WHERE n.id = ?1");

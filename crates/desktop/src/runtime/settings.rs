@@ -222,6 +222,39 @@ impl Desktop {
     }
 }
 
+impl Desktop {
+    /// Settings → Diagnose → "Save a report": the Diagnose report, the week's logs and the
+    /// settings in one zip for IT, redacted, in the data folder's `reports/`; returns where.
+    pub async fn save_report(&self) -> Result<String, AppError> {
+        let report = self.diagnose().await;
+        let settings = self.settings_snapshot();
+        let text = report.text(&self.catalog, settings.lang);
+        let mut known: Vec<String> = {
+            let held = self.held();
+            let creds =
+                held.credentials.iter().flat_map(|c| [c.access_token.clone(), c.refresh_token.clone()]);
+            creds.chain(held.token.clone()).chain(held.crm_secret.clone()).collect()
+        };
+        known.extend(self.demo_endpoint.as_ref().map(|(_, token)| token.clone()));
+        known.extend(self.store().private_texts()?);
+        let settings_json = serde_json::to_string_pretty(&settings).unwrap_or_default();
+        // The data folder is where the settings are.
+        let data_dir = self.settings_path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+        let dir = data_dir.join("reports");
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| AppError::Platform(format!("creating {}: {e}", dir.display())))?;
+        let out = dir.join(crate::report::file_name(chrono::Local::now()));
+        let redactor = crate::report::Redactor::new(known);
+        let logs = crate::logs::dir(&data_dir);
+        let written = tokio::task::spawn_blocking(move || {
+            crate::report::write(&out, &text, &settings_json, &logs, &redactor)
+        })
+        .await
+        .map_err(|e| AppError::Platform(e.to_string()))??;
+        Ok(written.display().to_string())
+    }
+}
+
 /// "Pause until tomorrow": 08:00 on the next calendar day of `now`'s time zone (the device's).
 pub fn tomorrow_morning<Z: chrono::TimeZone>(now: DateTime<Z>) -> Option<DateTime<Utc>> {
     let day = now.date_naive().succ_opt()?;

@@ -16,5 +16,6 @@ mod fakes;
 mod keyring;
 mod memory;
 mod qontak;
+mod report;
 mod windows;
 mod x11;
