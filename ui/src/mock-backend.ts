@@ -107,7 +107,7 @@ export class MockBackend implements Backend {
   reasons = new Map<string, Reason>();
   status_: Status = { state: { state: 'connected', streaming: true }, last_synced_at: new Date().toISOString(), maintenance: null };
   settings_: Settings = {
-    lang: 'en', muted: [], mute_chat: false, paused_until: null, source: 'server', server_url: '', has_token: false,
+    lang: 'en', muted: [], mute_chat: false, muted_channels: [], muted_conversations: {}, paused_until: null, source: 'server', server_url: '', has_token: false,
     token_store: 'none', crm_base_url: 'https://api.mekari.com', crm_client_id: '', crm_sso_user_id: '',
     has_crm_secret: false, crm_secret_store: 'none', chat_window_patterns: ['qontak chat', 'chat.qontak.com'],
     autostart: true, demo: true, autostart_managed: false, update_url: '',

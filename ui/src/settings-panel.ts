@@ -4,7 +4,7 @@
 // at login.
 
 import {
-  CATEGORIES, TABS, type Backend, type Category, type Day, type DoctorReport, type Lang, type MessageText, type QuietHours, type Settings, type SettingsChanges,
+  CATEGORIES, TABS, type Backend, type Category, type Day, type DoctorReport, type Lang, type MessageText, type MuteUntil, type QuietHours, type Settings, type SettingsChanges,
   type SourceKind, type Tab,
 } from './backend';
 import { h } from './dom';
@@ -106,6 +106,44 @@ function quietAndSound(st: Settings, lang: Lang, backend: Backend, quietly: (c: 
   ];
 }
 
+/** Chat channels whose messages make no toast. */
+const CHANNELS = ['whatsapp', 'instagram', 'facebook', 'telegram', 'line', 'webchat', 'tokopedia', 'email'];
+
+/** Chat toasts by channel, and the conversations muted from a toast (an hour, until resolved,
+ * always, or unmuted here). Each change is saved at once. */
+function chatMutes(st: Settings, lang: Lang, backend: Backend, quietly: (c: SettingsChanges) => void): HTMLElement {
+  const channels = CHANNELS.map((c) => {
+    const box = h('input', { type: 'checkbox', 'data-channel': c, checked: !st.muted_channels.includes(c) });
+    box.addEventListener('change', () => void backend.settings().then((cur) => {
+      const muted = new Set(cur.muted_channels);
+      if (box.checked) muted.delete(c); else muted.add(c);
+      quietly({ muted_channels: [...muted] });
+    }));
+    return h('label', { class: 'toggle' }, box, t(lang, `channel-${c}`));
+  });
+  const now = Date.now();
+  const rows = Object.entries(st.muted_conversations)
+    .filter(([, m]) => m.until.kind !== 'time' || Date.parse(m.until.at) > now)
+    .map(([id, m]) => {
+      const choice = h('select', { 'data-conversation': id, 'aria-label': m.label },
+        ...['hour', 'resolved', 'always', 'unmute'].map((v) => h('option', {
+          value: v, selected: v === (m.until.kind === 'time' ? 'hour' : m.until.kind),
+        }, t(lang, `mute-${v}`))));
+      choice.addEventListener('change', () => void backend.settings().then((cur) => {
+        const next = { ...cur.muted_conversations };
+        const until: MuteUntil = choice.value === 'hour' ? { kind: 'time', at: new Date(Date.now() + 3600e3).toISOString() }
+          : choice.value === 'always' ? { kind: 'always' } : { kind: 'resolved' };
+        if (choice.value === 'unmute') delete next[id];
+        else if (next[id]) next[id] = { ...next[id], until };
+        quietly({ muted_conversations: next });
+      }));
+      return h('div', { class: 'field muted-conversation' }, h('bdi', {}, m.label), choice);
+    });
+  return h('fieldset', { id: 'chat-mutes' }, h('legend', {}, t(lang, 'settings-chat-mutes')),
+    h('div', { class: 'channels', role: 'group', 'aria-label': t(lang, 'settings-chat-channels') }, ...channels),
+    ...(rows.length ? rows : [h('p', { class: 'note' }, t(lang, 'settings-muted-none'))]));
+}
+
 export interface PanelEvents {
   /** The save button stored these settings. */
   saved(settings: Settings): void;
@@ -178,6 +216,7 @@ export function renderSettingsPanel(el: HTMLElement, st: Settings, lang: Lang, b
   });
   const chatBox = h('input', { type: 'checkbox', 'data-mute': 'chat', checked: !st.mute_chat });
   chatBox.addEventListener('change', () => quietly({ mute_chat: !chatBox.checked }));
+  const chat = chatMutes(st, lang, backend, quietly);
   const server = h('input', { id: 'server-url', type: 'url', value: st.server_url, placeholder: 'https://', disabled: st.demo });
   const token = h('input', { id: 'token', type: 'password', placeholder: st.has_token ? '••••••••' : '', autocomplete: 'off', disabled: st.demo });
   const sourceRadio = (kind: SourceKind) =>
@@ -262,6 +301,7 @@ export function renderSettingsPanel(el: HTMLElement, st: Settings, lang: Lang, b
     ...demoNote,
     h('label', { class: 'field' }, t(lang, 'tray-language'), langSelect),
     h('fieldset', {}, h('legend', {}, t(lang, 'settings-toasts')), h('label', { class: 'toggle' }, chatBox, t(lang, 'settings-chat-messages')), ...mutes),
+    chat,
     ...quietAndSound(st, lang, backend, quietly),
     h('fieldset', { id: 'source' }, h('legend', {}, t(lang, 'settings-source')),
       h('label', { class: 'toggle' }, sources.server, t(lang, 'settings-source-server')),

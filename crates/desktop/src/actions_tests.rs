@@ -120,6 +120,7 @@ fn nc_r7_a_toast_click_opens_the_page_and_marks_its_items_read() {
         action: ToastAction::Open,
         url: url.into(),
         ids: vec!["n-1".into(), "n-2".into()],
+        conversation: None,
     });
     assert_eq!(*r.opener.0.lock().unwrap(), vec![url.to_string()]);
     assert_eq!(r.store.lock().unwrap().unread_counts().unwrap().total(), 0);
@@ -142,6 +143,7 @@ fn nc_r7_a_click_never_opens_a_url_outside_the_allowed_hosts_yet_the_item_is_rea
         action: ToastAction::Open,
         url: evil.into(),
         ids: vec!["n-1".into()],
+        conversation: None,
     });
     assert!(r.opener.0.lock().unwrap().is_empty());
     assert!(r.store.lock().unwrap().get("n-1").unwrap().unwrap().read_at.is_some(), "the agent saw it");
@@ -160,6 +162,7 @@ fn a_toasts_mark_as_read_button_reads_without_opening_anything() {
         action: ToastAction::MarkRead,
         url: url.into(),
         ids: vec!["n-1".into()],
+        conversation: None,
     });
     assert!(r.opener.0.lock().unwrap().is_empty());
     assert_eq!(r.store.lock().unwrap().unread_counts().unwrap().total(), 0);

@@ -107,6 +107,8 @@ pub async fn bundle_command(data_dir: Option<PathBuf>, lang: Option<Lang>, out: 
         known.extend(Store::open(&db).and_then(|s| s.private_texts()).unwrap_or_default());
     }
     let settings = std::fs::read_to_string(data_dir.join("settings.json")).unwrap_or_default();
+    let muted = DesktopSettings::load(&data_dir.join("settings.json")).muted_conversations;
+    known.extend(muted.into_values().map(|m| m.label));
     let out = if out.as_os_str().is_empty() {
         PathBuf::from(crate::report::file_name(chrono::Local::now()))
     } else {

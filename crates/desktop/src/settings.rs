@@ -6,7 +6,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use lonceng_client::toast::{ChatWindowMatch, MessageText, QuietHours, SoundSettings, ToastSettings};
+use lonceng_client::toast::{
+    ChatWindowMatch, ConversationMute, MessageText, QuietHours, SoundSettings, ToastSettings,
+};
 use lonceng_domain::i18n::Lang;
 use lonceng_domain::model::Category;
 use serde::{Deserialize, Serialize};
@@ -34,6 +36,10 @@ pub struct DesktopSettings {
     pub lang: Lang,
     pub muted: BTreeSet<Category>,
     pub mute_chat: bool,
+    /// Chat channels muted for toasts (`whatsapp`, `instagram`…).
+    pub muted_channels: BTreeSet<String>,
+    /// Conversations muted for toasts, by conversation id.
+    pub muted_conversations: std::collections::BTreeMap<String, ConversationMute>,
     pub paused_until: Option<DateTime<Utc>>,
     /// The weekly quiet hours (the pause is above).
     pub quiet_hours: QuietHours,
@@ -64,6 +70,8 @@ impl Default for DesktopSettings {
             lang: Lang::En,
             muted: BTreeSet::new(),
             mute_chat: false,
+            muted_channels: BTreeSet::new(),
+            muted_conversations: Default::default(),
             paused_until: None,
             quiet_hours: QuietHours::default(),
             quiet_skipped_until: None,
@@ -112,6 +120,8 @@ impl DesktopSettings {
             lang: self.lang,
             muted: self.muted.clone(),
             mute_chat: self.mute_chat,
+            muted_channels: self.muted_channels.clone(),
+            muted_conversations: self.muted_conversations.clone(),
             paused_until: self.paused_until,
             quiet_hours: self.quiet_hours.clone(),
             quiet_skipped_until: self.quiet_skipped_until,
@@ -162,6 +172,8 @@ impl DesktopSettings {
             lang,
             muted,
             mute_chat,
+            muted_channels,
+            muted_conversations,
             quiet_hours,
             sound,
             message_text,
@@ -181,6 +193,8 @@ impl DesktopSettings {
         set(&mut self.lang, lang);
         set(&mut self.muted, muted);
         set(&mut self.mute_chat, mute_chat);
+        set(&mut self.muted_channels, muted_channels);
+        set(&mut self.muted_conversations, muted_conversations);
         if quiet_hours.is_some() {
             // A new schedule starts afresh: an earlier "Resume" was about the old one.
             self.quiet_skipped_until = None;
@@ -270,6 +284,9 @@ pub struct SettingsChanges {
     pub lang: Option<Lang>,
     pub muted: Option<BTreeSet<Category>>,
     pub mute_chat: Option<bool>,
+    pub muted_channels: Option<BTreeSet<String>>,
+    /// The whole list (Settings changes a duration or unmutes by sending it back changed).
+    pub muted_conversations: Option<std::collections::BTreeMap<String, ConversationMute>>,
     pub quiet_hours: Option<QuietHours>,
     pub sound: Option<SoundSettings>,
     pub message_text: Option<MessageText>,

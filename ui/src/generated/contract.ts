@@ -88,6 +88,18 @@ silent: Array<Category>, };
 
 export type MessageText = "always" | "not_while_locked" | "never";
 
+export type MuteUntil = { "kind": "time", at: string, } | { "kind": "resolved" } | { "kind": "always" };
+
+export type ConversationMute = { 
+/**
+ * Who and where, for Settings: "Adrian on WhatsApp".
+ */
+label: string, 
+/**
+ * The conversation's page: a resolved item about it ends a mute [`MuteUntil::Resolved`].
+ */
+url: string, until: MuteUntil, };
+
 export type QuietKind = "paused" | "scheduled";
 
 export type Quiet = { kind: QuietKind, until: string, };
@@ -110,7 +122,15 @@ next: string | null,
  */
 total: number | null, };
 
-export type DesktopSettings = { lang: Lang, muted: Array<Category>, mute_chat: boolean, paused_until: string | null, 
+export type DesktopSettings = { lang: Lang, muted: Array<Category>, mute_chat: boolean, 
+/**
+ * Chat channels muted for toasts (`whatsapp`, `instagram`…).
+ */
+muted_channels: Array<string>, 
+/**
+ * Conversations muted for toasts, by conversation id.
+ */
+muted_conversations: { [key in string]: ConversationMute }, paused_until: string | null, 
 /**
  * The weekly quiet hours (the pause is above).
  */
@@ -194,7 +214,15 @@ locked: Array<'server_url' | 'source' | 'sign_in' | 'lang' | 'autostart' | 'upda
 /**
  * Signed in through the organisation's identity provider, or why not (ORG-1).
  */
-account: AccountView, lang: Lang, muted: Array<Category>, mute_chat: boolean, paused_until: string | null, 
+account: AccountView, lang: Lang, muted: Array<Category>, mute_chat: boolean, 
+/**
+ * Chat channels muted for toasts (`whatsapp`, `instagram`…).
+ */
+muted_channels: Array<string>, 
+/**
+ * Conversations muted for toasts, by conversation id.
+ */
+muted_conversations: { [key in string]: ConversationMute }, paused_until: string | null, 
 /**
  * The weekly quiet hours (the pause is above).
  */
@@ -225,7 +253,11 @@ crm_base_url: string, crm_client_id: string, crm_sso_user_id: string, chat_windo
  */
 update_url: string, };
 
-export type SettingsChanges = { lang?: Lang, muted?: Array<Category>, mute_chat?: boolean, quiet_hours?: QuietHours, sound?: SoundSettings, message_text?: MessageText, approvals_break_dnd?: boolean, source?: SourceKind, server_url?: string, 
+export type SettingsChanges = { lang?: Lang, muted?: Array<Category>, mute_chat?: boolean, muted_channels?: Array<string>, 
+/**
+ * The whole list (Settings changes a duration or unmutes by sending it back changed).
+ */
+muted_conversations?: { [key in string]: ConversationMute }, quiet_hours?: QuietHours, sound?: SoundSettings, message_text?: MessageText, approvals_break_dnd?: boolean, source?: SourceKind, server_url?: string, 
 /**
  * The sign-in token: it goes to the OS keyring, never back to the window.
  */

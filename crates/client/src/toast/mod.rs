@@ -23,7 +23,7 @@ pub use ports::{
     ToastAction, Urgency,
 };
 pub use quiet::{snooze_times, Day, QuietHours, QuietKind, QuietState, SnoozeTimes, Zone};
-pub use settings::{MessageText, SoundSettings, ToastSettings};
+pub use settings::{ConversationMute, MessageText, MuteUntil, SoundSettings, ToastSettings};
 
 #[cfg(test)]
 mod tests;

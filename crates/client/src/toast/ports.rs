@@ -27,6 +27,8 @@ pub struct Toast {
     /// The label of a "Mark as read" button, for toasts that stand for items of the list (shown
     /// where the notification server offers buttons).
     pub mark_read_label: Option<String>,
+    /// The label of a "Mute this conversation" button, for chat toasts.
+    pub mute_label: Option<String>,
     /// Whether it makes the desktop's notification sound (off: asked to be silent).
     pub sound: bool,
 }
@@ -88,6 +90,8 @@ pub enum ToastAction {
     Open,
     /// The toast's "Mark as read" button.
     MarkRead,
+    /// A chat toast's "Mute this conversation" button.
+    Mute,
 }
 
 impl ToastAction {
@@ -96,6 +100,7 @@ impl ToastAction {
         match key {
             "default" | "open" => Some(ToastAction::Open),
             "mark-read" => Some(ToastAction::MarkRead),
+            "mute" => Some(ToastAction::Mute),
             _ => None,
         }
     }

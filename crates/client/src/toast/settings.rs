@@ -37,12 +37,47 @@ pub enum MessageText {
     Never,
 }
 
+/// How long a conversation's chat toasts stay muted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MuteUntil {
+    Time {
+        at: DateTime<Utc>,
+    },
+    /// Until a "resolved" item for the conversation arrives.
+    Resolved,
+    Always,
+}
+
+/// A conversation whose chat toasts are muted ("Mute this conversation").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct ConversationMute {
+    /// Who and where, for Settings: "Adrian on WhatsApp".
+    pub label: String,
+    /// The conversation's page: a resolved item about it ends a mute [`MuteUntil::Resolved`].
+    pub url: String,
+    pub until: MuteUntil,
+}
+
+impl ConversationMute {
+    pub fn active(&self, now: DateTime<Utc>) -> bool {
+        match self.until {
+            MuteUntil::Time { at } => now < at,
+            MuteUntil::Resolved | MuteUntil::Always => true,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ToastSettings {
     pub lang: Lang,
     pub muted: BTreeSet<Category>,
     /// Mutes incoming chat messages (they have no category of the list).
     pub mute_chat: bool,
+    /// Chat messages of these channels (`whatsapp`, `instagram`…) make no toast.
+    pub muted_channels: BTreeSet<String>,
+    /// Conversations whose messages make no toast, by conversation id.
+    pub muted_conversations: std::collections::BTreeMap<String, ConversationMute>,
     pub paused_until: Option<DateTime<Utc>>,
     pub quiet_hours: QuietHours,
     /// "Resume" during scheduled quiet hours: the period ending then is skipped.
@@ -66,6 +101,13 @@ impl ToastSettings {
             return None;
         }
         Some(QuietState { kind: QuietKind::Scheduled, until })
+    }
+
+    /// Whether a chat message of this conversation and channel makes no toast now.
+    pub fn chat_muted(&self, conversation: &str, channel: &str, now: DateTime<Utc>) -> bool {
+        self.mute_chat
+            || self.muted_channels.contains(channel)
+            || self.muted_conversations.get(conversation).is_some_and(|m| m.active(now))
     }
 
     /// Whether a toast of `category` (`None`: a chat message) makes a sound, outside quiet hours.

@@ -1,5 +1,5 @@
 use super::quiet::{QuietHours, QuietKind, QuietState, Zone};
-use super::settings::{MessageText, SoundSettings};
+use super::settings::{ConversationMute, MessageText, MuteUntil, SoundSettings};
 use super::*;
 use crate::sync::{BoxFut, SyncEvent};
 use chrono::{DateTime, Utc};
@@ -316,7 +316,12 @@ async fn nc_r7_a_click_hands_the_page_and_its_items_to_the_app_once() {
     assert!(r.center.activate(Activation { handle, action: ToastAction::Open }).await);
     assert_eq!(
         *r.activated.lock().unwrap(),
-        vec![Activated { action: ToastAction::Open, url: url.into(), ids: vec!["n-1".into(), "n-2".into()] }]
+        vec![Activated {
+            action: ToastAction::Open,
+            url: url.into(),
+            ids: vec!["n-1".into(), "n-2".into()],
+            conversation: None
+        }]
     );
     assert_eq!(r.center.active(), 0, "a clicked toast is gone");
     assert!(
@@ -662,4 +667,43 @@ async fn org_6_the_os_do_not_disturb_holds_toasts_and_ends_with_one_summary() {
     assert_eq!(r.center.why("a-3"), Some(Reason::Toasted));
     assert_eq!(r.center.why("n-2"), Some(Reason::SystemQuiet));
     assert_eq!(r.notifier.shown.lock().unwrap().last().unwrap().2.urgency, Urgency::Critical);
+}
+
+// Issue 27: a conversation or a channel muted for chat toasts; what arrives meanwhile counts in
+// the conversation's next toast once unmuted; the toast's "Mute" button names the conversation.
+#[tokio::test]
+async fn muted_conversations_and_channels_count_in_the_next_toast_once_unmuted() {
+    let r = rig();
+    r.center.handle(&SyncEvent::Chat(chat("wa-1", "room-1"))).await;
+    let shown = r.notifier.shown.lock().unwrap().clone();
+    assert_eq!(shown[0].2.mute_label.as_deref(), Some("Mute this conversation"));
+    assert!(r.center.activate(Activation { handle: shown[0].0, action: ToastAction::Mute }).await);
+    let activated = r.activated.lock().unwrap()[0].clone();
+    assert_eq!(activated.action, ToastAction::Mute);
+    assert_eq!(activated.conversation, Some(("room-1".to_owned(), "Budi on WhatsApp".to_owned())));
+
+    let mut s = r.center.settings();
+    let mute =
+        ConversationMute { label: "Budi on WhatsApp".into(), url: String::new(), until: MuteUntil::Resolved };
+    s.muted_conversations.insert("room-1".into(), mute);
+    r.center.set_settings(s.clone());
+    for i in 2..=4 {
+        r.center.handle(&SyncEvent::Chat(chat(&format!("wa-{i}"), "room-1"))).await;
+    }
+    r.center.handle(&SyncEvent::Chat(chat("wa-9", "room-2"))).await;
+    let shown = r.notifier.shown.lock().unwrap().clone();
+    assert_eq!(shown.len(), 2, "only the other conversation");
+    // A muted channel: nothing from it.
+    s.muted_channels.insert("whatsapp".into());
+    r.center.set_settings(s.clone());
+    r.center.handle(&SyncEvent::Chat(chat("wa-10", "room-3"))).await;
+    assert_eq!(r.notifier.shown.lock().unwrap().len(), 2);
+    // An hour that is over is no mute; unmuted, the next toast counts what was muted.
+    s.muted_channels.clear();
+    s.muted_conversations.get_mut("room-1").unwrap().until =
+        MuteUntil::Time { at: t0() - chrono::Duration::minutes(1) };
+    r.center.set_settings(s);
+    r.center.handle(&SyncEvent::Chat(chat("wa-5", "room-1"))).await;
+    let last = r.notifier.shown.lock().unwrap().last().unwrap().2.clone();
+    assert_eq!(visible(&last.body), "4 new messages from Budi: message wa-5");
 }

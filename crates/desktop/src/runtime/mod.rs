@@ -11,6 +11,7 @@
 
 mod account;
 mod list;
+mod mutes;
 mod settings;
 mod source;
 mod timers;
@@ -23,10 +24,11 @@ use std::time::Duration;
 use lonceng_client::store::Store;
 use lonceng_client::sync::BoxFut;
 use lonceng_client::sync::{SharedStore, SyncEvent};
-use lonceng_client::toast::{Notifier, NotifyError, Toast, ToastCenter};
+use lonceng_client::toast::{MuteUntil, Notifier, NotifyError, Toast, ToastAction, ToastCenter};
 use lonceng_domain::clock::Clock;
 use lonceng_domain::i18n::Catalog;
 use lonceng_domain::link::{Links, UrlPolicy};
+use lonceng_domain::model::Kind;
 use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio_util::sync::CancellationToken;
 
@@ -155,6 +157,9 @@ impl Desktop {
         focus.set_matcher(settings.chat_match());
         // The center holds the actions only weakly: the actions hold the center (to withdraw toasts).
         let on_toast = Arc::downgrade(&actions);
+        // The app itself, once made: a toast's "Mute" and a resolved conversation change settings.
+        let me: Arc<std::sync::OnceLock<Weak<Desktop>>> = Arc::default();
+        let (me_toast, me_events) = (me.clone(), me.clone());
         let notifier: Arc<dyn Notifier> =
             Arc::new(Announcing { inner: (ports.notifier)(activations_tx), notify: notify.clone() });
         let toasts = Arc::new(
@@ -166,6 +171,20 @@ impl Desktop {
                 settings.toasts(),
                 // The center says which toast; the one path for actions carries it out (it writes the store).
                 Box::new(move |activated| {
+                    if activated.action == ToastAction::Mute {
+                        let app = me_toast.get().and_then(Weak::upgrade);
+                        if let (Some(app), Some((id, label))) = (app, activated.conversation) {
+                            tokio::spawn(async move {
+                                if let Err(e) = app
+                                    .mute_conversation(&id, &label, &activated.url, MuteUntil::Resolved)
+                                    .await
+                                {
+                                    tracing::warn!(error = %e, "the conversation was not muted");
+                                }
+                            });
+                        }
+                        return;
+                    }
                     if let Some(actions) = on_toast.upgrade() {
                         tokio::task::spawn_blocking(move || actions.toast_activated(activated));
                     }
@@ -187,6 +206,14 @@ impl Desktop {
                     changed(UiEvent::Changed);
                     index.notify_one();
                 }
+                if let SyncEvent::Arrived { notification: n, .. } = e {
+                    if n.kind == Kind::ConversationResolved {
+                        if let Some(app) = me_events.get().and_then(Weak::upgrade) {
+                            let url = n.url.clone();
+                            tokio::spawn(async move { app.conversation_resolved(&url).await });
+                        }
+                    }
+                }
             },
             // Quiet hours or a pause began or ended by the clock: the tray and "Resume" change.
             {
@@ -207,34 +234,37 @@ impl Desktop {
         #[cfg(not(feature = "demo"))]
         let demo_endpoint: Option<(String, String)> = None;
 
-        let app = Arc::new_cyclic(|me| Desktop {
-            me: me.clone(),
-            store,
-            sync,
-            actions,
-            toasts,
-            links,
-            opener,
-            signing_in: Mutex::new(None),
-            sign_ins: AtomicU64::new(0),
-            offered: Mutex::new(None),
-            focus,
-            clock,
-            catalog,
-            settings: Mutex::new(own),
-            policy: opts.policy,
-            settings_path,
-            secrets: ports.secrets,
-            held: Mutex::new(Held::default()),
-            demo: opts.demo,
-            autostart_exe: opts.autostart_exe.filter(|_| !opts.demo),
-            demo_endpoint: demo_endpoint.clone(),
-            update: Mutex::new(None),
-            events,
-            notify,
-            shutdown,
-            #[cfg(feature = "demo")]
-            server: tokio::sync::Mutex::new(server),
+        let app = Arc::new_cyclic(|weak| {
+            let _ = me.set(weak.clone());
+            Desktop {
+                me: weak.clone(),
+                store,
+                sync,
+                actions,
+                toasts,
+                links,
+                opener,
+                signing_in: Mutex::new(None),
+                sign_ins: AtomicU64::new(0),
+                offered: Mutex::new(None),
+                focus,
+                clock,
+                catalog,
+                settings: Mutex::new(own),
+                policy: opts.policy,
+                settings_path,
+                secrets: ports.secrets,
+                held: Mutex::new(Held::default()),
+                demo: opts.demo,
+                autostart_exe: opts.autostart_exe.filter(|_| !opts.demo),
+                demo_endpoint: demo_endpoint.clone(),
+                update: Mutex::new(None),
+                events,
+                notify,
+                shutdown,
+                #[cfg(feature = "demo")]
+                server: tokio::sync::Mutex::new(server),
+            }
         });
         // An installed app's first run turns start at login on (the default); later runs keep
         // the entry in step with the agent's choice and this binary's path.

@@ -237,6 +237,7 @@ impl Desktop {
         };
         known.extend(self.demo_endpoint.as_ref().map(|(_, token)| token.clone()));
         known.extend(self.store().private_texts()?);
+        known.extend(settings.muted_conversations.values().map(|m| m.label.clone()));
         let settings_json = serde_json::to_string_pretty(&settings).unwrap_or_default();
         // The data folder is where the settings are.
         let data_dir = self.settings_path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();

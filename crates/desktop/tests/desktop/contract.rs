@@ -65,6 +65,8 @@ fn generated() -> String {
         lonceng_client::toast::QuietHours::decl(&cfg),
         lonceng_client::toast::SoundSettings::decl(&cfg),
         lonceng_client::toast::MessageText::decl(&cfg),
+        lonceng_client::toast::MuteUntil::decl(&cfg),
+        lonceng_client::toast::ConversationMute::decl(&cfg),
         lonceng_client::toast::QuietKind::decl(&cfg),
         lonceng_client::toast::QuietState::decl(&cfg),
         lonceng_client::toast::SnoozeTimes::decl(&cfg),

@@ -31,6 +31,7 @@ bus_test! {
             urgency: Urgency::Critical,
             action_label: "Open".into(),
             mark_read_label: None,
+            mute_label: None,
             sound: true,
         };
         let id = n.show(toast("<b>Halo</b> & selamat pagi"), None).await.unwrap();
@@ -83,6 +84,7 @@ bus_test! {
                 urgency: Urgency::Normal,
                 action_label: "Open".into(),
                 mark_read_label: None,
+                mute_label: None,
                 sound: false,
             };
             n.show(toast, None).await.unwrap();

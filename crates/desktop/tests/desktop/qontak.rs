@@ -217,3 +217,82 @@ async fn server_unread(
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+// Issue 27: "Mute this conversation" on a real chat toast mutes it until Qontak resolves it; what
+// arrives meanwhile is counted in its next toast; a muted channel stays quiet.
+bus_test! {
+    fn a_conversation_muted_from_its_toast_is_quiet_until_resolved() {
+    rt().block_on(async {
+        let (bus, rec) = notification_server().await;
+        let server = test_server().await;
+        let svc = &server.service;
+        let dir = tempfile::tempdir().unwrap();
+        let app = connected_desktop(dir.path(), &server, Arc::new(RecordingOpener::default())).await;
+        svc.link_agent("agent-sari", Some("qa-sari".into()), None).await.unwrap();
+        let hook = format!("{}{}", server.url(), svc.create_webhook_secret().await.unwrap().path);
+        let http = reqwest::Client::new();
+        let room = |status: &str, event: &str, at: chrono::DateTime<Utc>| serde_json::json!({
+            "id": "room-5", "name": "Adrian", "status": status, "channel": "wa_cloud",
+            "agent_ids": ["qa-sari"], "updated_at": at.to_rfc3339(), "data_event": event,
+            "resolved_by_id": "qa-budi", "resolved_by_type": "Models::User"
+        });
+        let message = |n: u32, room: &str, channel: &str| serde_json::json!({
+            "webhook_event": "message_interaction", "data_event": "receive_message_from_customer",
+            "id": format!("msg-{room}-{n}"), "room_id": room, "is_agent": false, "text": format!("pesan {n}"),
+            "created_at": Utc::now().to_rfc3339(), "room": {"id": room, "channel": channel},
+            "sender": {"name": "Adrian", "participant_type": "customer"}
+        });
+        let post = |body: serde_json::Value| {
+            let (http, hook) = (http.clone(), hook.clone());
+            async move { assert!(http.post(&hook).json(&body).send().await.unwrap().status().is_success()) }
+        };
+        post(room("assigned", "add_agent", Utc::now())).await;
+        eventually("the Inbox item", || tab(&app, Tab::Inbox).len() == 1).await;
+        post(message(1, "room-5", "wa_cloud")).await;
+        eventually("the chat toast", || notified(&rec).iter().any(|(_, b)| b == "pesan 1")).await;
+        // The recorder numbers new notifications 1, 2, …; a replacement keeps its number.
+        let (id, actions) = {
+            let calls = rec.calls.lock().unwrap();
+            let mut fresh = 0;
+            calls
+                .iter()
+                .find_map(|c| match c {
+                    Call::Notify { replaces: 0, body, actions, .. } => {
+                        fresh += 1;
+                        (body == "pesan 1").then(|| (fresh, actions.clone()))
+                    }
+                    _ => None,
+                })
+                .unwrap()
+        };
+        assert!(actions.contains(&"mute".to_string()) && actions.contains(&"Mute this conversation".to_string()), "{actions:?}");
+        act(&bus, id, "mute").await;
+        eventually("muted until resolved", || {
+            app.settings().settings.muted_conversations.get("room-5").is_some_and(|m| {
+                m.until == lonceng_client::toast::MuteUntil::Resolved && m.label == "Adrian on WhatsApp"
+            })
+        })
+        .await;
+        let before = notified(&rec).len();
+        post(message(2, "room-5", "wa_cloud")).await;
+        post(message(3, "room-5", "wa_cloud")).await;
+        quiet_for("no toast while muted", Duration::from_millis(800), || notified(&rec).len() == before).await;
+
+        // Qontak resolves the room: the mute ends, and the next message counts what was muted.
+        post(room("resolved", "resolve_room", Utc::now() + chrono::Duration::seconds(1))).await;
+        eventually("the mute lifted", || app.settings().settings.muted_conversations.is_empty()).await;
+        post(message(4, "room-5", "wa_cloud")).await;
+        eventually("a toast again", || notified(&rec).iter().any(|(_, b)| b.contains("pesan 4"))).await;
+        assert!(notified(&rec).iter().any(|(_, b)| b == "3 new messages from Adrian: pesan 4"), "{:?}", notified(&rec));
+
+        // A channel muted in Settings.
+        let channels = std::collections::BTreeSet::from(["instagram".to_string()]);
+        app.save_settings(SettingsChanges { muted_channels: Some(channels), ..Default::default() }).await.unwrap();
+        let before = notified(&rec).len();
+        post(message(1, "room-ig", "ig")).await;
+        quiet_for("no Instagram toast", Duration::from_millis(800), || notified(&rec).len() == before).await;
+        app.stop().await;
+        server.stop().await;
+    });
+    }
+}

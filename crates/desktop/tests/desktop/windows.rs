@@ -229,6 +229,7 @@ fn toast(title: &str, body: &str, mark_read: bool) -> Toast {
         urgency: Urgency::Normal,
         action_label: "Open".into(),
         mark_read_label: mark_read.then(|| "Mark as read".into()),
+        mute_label: None,
         sound: !mark_read,
     }
 }
@@ -245,6 +246,9 @@ fn toast_text_stays_text_in_the_xml() {
     let chat = toast_xml(&toast("t", "b", false));
     assert!(chat.contains(r#"arguments="open""#) && !chat.contains("mark-read"), "{chat}");
     assert!(!chat.contains("<audio") && xml.contains(r#"<audio silent="true"/>"#), "{xml}");
+    // A chat toast's "Mute this conversation" button, its label as text.
+    let muting = toast_xml(&Toast { mute_label: Some("Mute <this>".into()), ..toast("t", "b", false) });
+    assert!(muting.contains(r#"<action content="Mute &lt;this&gt;" arguments="mute""#), "{muting}");
     assert_eq!(xml_text("\u{2068}Budi\u{2069}"), "\u{2068}Budi\u{2069}", "isolation marks are kept");
     // The document parses as XML (Windows' own parser, which WinRT toasts use, where it exists).
     let doc = windows::Data::Xml::Dom::XmlDocument::new();

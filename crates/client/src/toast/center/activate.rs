@@ -13,6 +13,8 @@ pub struct Activated {
     pub url: String,
     /// The notifications it showed (empty for chat messages and summaries).
     pub ids: Vec<String>,
+    /// The conversation of a chat toast: its id, and who and where ("Adrian on WhatsApp").
+    pub conversation: Option<(String, String)>,
 }
 
 /// Called when the agent acts on a toast.
@@ -23,16 +25,19 @@ impl ToastCenter {
     /// was pressed), and what it stood for is handed to the app. Returns whether the handle was a
     /// toast of this center (a second click on a gone toast is not).
     pub async fn activate(&self, a: Activation) -> bool {
-        let active = {
+        let (key, active) = {
             let mut st = self.state();
             let Some(key) = st.by_handle.remove(&a.handle) else { return false };
-            st.by_object.remove(&key)
+            let active = st.by_object.remove(&key);
+            (key, active)
         };
         let Some(active) = active else { return false };
+        let conversation =
+            key.strip_prefix("chat:").map(|id| (id.to_owned(), active.label.clone().unwrap_or_default()));
         if let Err(e) = self.notifier.close(a.handle).await {
             tracing::debug!(error = %e, "an acted-on toast was gone already");
         }
-        (self.on_activated)(Activated { action: a.action, url: active.url, ids: active.ids });
+        (self.on_activated)(Activated { action: a.action, url: active.url, ids: active.ids, conversation });
         true
     }
 }

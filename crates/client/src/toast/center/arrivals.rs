@@ -121,6 +121,7 @@ impl ToastCenter {
             urgency: urgency(n, &settings),
             action_label: self.catalog.message(lang, "tray-open", &[]),
             mark_read_label: Some(self.catalog.message(lang, "mark-read", &[])),
+            mute_label: None,
             // A category that breaks through quiet hours does so silently.
             sound: !quiet && settings.sound_for(Some(n.category)),
         };
@@ -137,16 +138,26 @@ impl ToastCenter {
 
     pub(super) async fn chat(&self, m: &ChatMessage) {
         let settings = self.settings();
-        let (input, quiet) = self.input(None, None, false, false, settings.mute_chat).await;
+        let muted = settings.chat_muted(&m.conversation_id, &m.channel, self.clock.now());
+        let (input, quiet) = self.input(None, None, false, false, muted).await;
         let reason = decide(&input);
         if matches!(reason, Reason::Paused | Reason::QuietHours | Reason::SystemQuiet) {
             self.held_back(Held::Other(1));
         }
+        let key = format!("chat:{}", m.conversation_id);
+        if reason == Reason::Muted {
+            // Counted in the conversation's next toast, once it is unmuted.
+            *self.state().muted_messages.entry(key).or_default() += 1;
+            return;
+        }
         if reason != Reason::Toasted {
             return;
         }
-        let key = format!("chat:{}", m.conversation_id);
-        let count = self.state().by_object.get(&key).map_or(0, |a| a.messages) + 1;
+        let count = {
+            let mut st = self.state();
+            let muted_meanwhile = st.muted_messages.remove(&key).unwrap_or(0);
+            st.by_object.get(&key).map_or(0, |a| a.messages).saturating_add(muted_meanwhile).saturating_add(1)
+        };
         let lang = settings.lang;
         let args: Vec<(&str, ParamValue)> = vec![
             ("sender", m.sender_name.clone().into()),
@@ -170,10 +181,21 @@ impl ToastCenter {
             urgency: Urgency::Normal,
             action_label: self.catalog.message(lang, "open-conversation", &[]),
             mark_read_label: None,
+            mute_label: Some(self.catalog.message(lang, "mute-conversation", &[])),
             sound: !quiet && settings.sound_for(None),
         };
+        // What a mute from this toast is called in Settings, whatever the toast shows.
+        let label = lonceng_domain::i18n::strip_bidi_controls(&self.catalog.attribute(
+            lang,
+            "chat-message",
+            "title",
+            &args,
+        ));
         if let Some(handle) = self.show(&key, toast).await {
-            self.record(&key, handle, &m.url, |a| a.messages = count);
+            self.record(&key, handle, &m.url, |a| {
+                a.messages = count;
+                a.label = Some(label);
+            });
             self.trim().await;
         }
     }

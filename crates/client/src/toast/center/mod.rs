@@ -57,6 +57,8 @@ struct State {
     /// ORG-6: the OS's Do Not Disturb was on when last looked at (while it holds toasts back, it
     /// is looked at again every few seconds to notice its end).
     system_quiet: bool,
+    /// Chat messages muted per conversation key, told in its next toast once unmuted.
+    muted_messages: HashMap<String, i64>,
     presence: Option<Presence>,
 }
 
@@ -70,6 +72,7 @@ impl Default for State {
             reason_order: VecDeque::new(),
             maybe_held: true,
             system_quiet: false,
+            muted_messages: HashMap::new(),
             presence: None,
         }
     }

@@ -18,13 +18,15 @@ pub(super) struct Active {
     pub(super) url: String,
     /// Messages coalesced into a chat toast; the notifications folded into the "more" summary.
     pub(super) messages: i64,
+    /// Who and where, for a chat toast ("Adrian on WhatsApp"): what a mute from it is called.
+    pub(super) label: Option<String>,
     /// When it was first shown (a counter): the oldest fold first.
     order: u64,
 }
 
 impl Active {
     fn new(handle: u32, url: &str, order: u64) -> Active {
-        Active { handle, ids: vec![], url: url.to_owned(), messages: 0, order }
+        Active { handle, ids: vec![], url: url.to_owned(), messages: 0, label: None, order }
     }
 }
 
@@ -137,6 +139,7 @@ impl ToastCenter {
             urgency: Urgency::Low,
             action_label: self.catalog.message(lang, "tray-open", &[]),
             mark_read_label: None,
+            mute_label: None,
             sound: false,
         }
     }

@@ -151,6 +151,9 @@ impl Notifier for DbusNotifier {
                 if let Some(label) = toast.mark_read_label.as_deref() {
                     actions.extend(["mark-read", label]);
                 }
+                if let Some(label) = toast.mute_label.as_deref() {
+                    actions.extend(["mute", label]);
+                }
             }
             let urgency: u8 = match toast.urgency {
                 Urgency::Low => 0,

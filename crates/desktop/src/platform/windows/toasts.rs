@@ -61,10 +61,13 @@ pub fn toast_xml(toast: &Toast) -> String {
             xml_text(label)
         )
     });
+    let mute = toast.mute_label.as_deref().map_or(String::new(), |label| {
+        format!(r#"<action content="{}" arguments="mute" activationType="foreground"/>"#, xml_text(label))
+    });
     // Windows' own notification sound, unless the agent turned it off (or quiet hours hold it).
     let audio = if toast.sound { "" } else { r#"<audio silent="true"/>"# };
     format!(
-        r#"<toast launch="open" activationType="foreground"{scenario}><visual><binding template="ToastGeneric"><text hint-maxLines="2">{}</text><text>{}</text></binding></visual><actions>{open}{mark_read}</actions>{audio}</toast>"#,
+        r#"<toast launch="open" activationType="foreground"{scenario}><visual><binding template="ToastGeneric"><text hint-maxLines="2">{}</text><text>{}</text></binding></visual><actions>{open}{mark_read}{mute}</actions>{audio}</toast>"#,
         xml_text(&toast.title),
         xml_text(&toast.body),
     )
