@@ -6,6 +6,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod shortcut;
 mod tray;
 mod update;
 mod window;
@@ -52,6 +53,8 @@ fn main() {
         }));
     let result = builder
         .plugin(tauri_plugin_updater::Builder::new().build())
+        .plugin(shortcut::plugin())
+        .manage(shortcut::Registered::default())
         .manage(update::UrlOverride(cli.update_url.clone()))
         .manage(update::Pending::default())
         .manage(window::Pinned(AtomicBool::new(cli.pinned)))
@@ -89,6 +92,7 @@ fn main() {
                 tracing::warn!(error = %e, "no system tray on this desktop; run `lonceng` again to open the window");
             }
             tray::refresh(&handle);
+            shortcut::apply(&handle);
             tray::follow(handle.clone(), tray_rx);
             if !cli.demo {
                 update::follow(handle.clone());

@@ -238,11 +238,19 @@ pub fn follow(handle: AppHandle, mut events: tokio::sync::mpsc::UnboundedReceive
         while let Some(first) = events.recv().await {
             tokio::time::sleep(Duration::from_millis(200)).await;
             let mut toasted = first == UiEvent::Toasted;
+            let mut settings = first == UiEvent::Settings;
             while let Ok(e) = events.try_recv() {
                 toasted |= e == UiEvent::Toasted;
+                settings |= e == UiEvent::Settings;
             }
             if toasted {
                 window::prewarm(&handle);
+            }
+            if settings {
+                // A new keyboard shortcut in Settings (registered on the main thread, where the
+                // plugin works anyway: this task does not wait for it).
+                let h = handle.clone();
+                let _ = handle.run_on_main_thread(move || crate::shortcut::apply(&h));
             }
             // The menu follows too, built again only when it changed.
             refresh(&handle);

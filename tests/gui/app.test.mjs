@@ -214,6 +214,18 @@ describe('the real app', () => {
     const ours = await until('dunst showed Lonceng toasts', () => { const h = history(); return h.length > 0 ? h : null; });
     assert.ok(ours.every((n) => !/[{}]/.test(n.summary.data + n.body.data)), 'rendered text, no template syntax');
   });
+  test('a keyboard shortcut the desktop cannot have is said in Settings', async () => {
+    await click('#open-settings');
+    await js('const s = document.querySelector("#shortcut"); s.value = "Ctrl+Banana"; s.scrollIntoView();');
+    await click('#save-settings');
+    const said = await until('the problem said', () => js('const e = document.querySelector("#shortcut-problem"); return e ? e.textContent : null;'));
+    assert.match(said.replace(/[\u2068\u2069]/g, ''), /Ctrl\+Banana (is not a keyboard shortcut|bukan pintasan keyboard)/);
+    await shot('app-shortcut-problem.png');
+    await js('document.querySelector("#shortcut").value = "Ctrl+Alt+N";');
+    await click('#save-settings');
+    await until('the problem gone', () => js('return document.querySelector("#shortcut-problem") === null;'));
+    await click('#open-settings');
+  });
   test('Settings → Diagnose in the real window: every check, this desktop\'s pieces ok, the demo leaves login items alone', async () => {
     await click('#open-settings');
     await click('#diagnose');

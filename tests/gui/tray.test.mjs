@@ -8,6 +8,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,6 +73,18 @@ test('a left click on the tray icon toggles the bell window; hidden means no Web
   await until('unread demo items', async () => /[1-9]\d* unread/.test(tooltip()), 20000);
   assert.match(tooltip(), /Lonceng — \d+ unread notifications?/);
   await quiet('no panic', 500, () => !/panicked/.test(proc.log()));
+});
+
+test('Ctrl+Alt+N opens the bell from anywhere', async () => {
+  assert.ok(!desktop.hasWindow('Lonceng'));
+  await until('the shortcut registered', () => /the bell opens with Ctrl\+Alt\+N/.test(proc.log()));
+  const press = () => execFileSync('xdotool', ['key', '--clearmodifiers', 'ctrl+alt+n'], { env: { ...process.env, DISPLAY: desktop.display } });
+  press();
+  await until('the window shown by the shortcut', () => desktop.hasWindow('Lonceng'));
+  press();
+  await quiet('pressed again, it stays', 500, () => desktop.hasWindow('Lonceng'));
+  desktop.activate(desktop.trayItem());
+  await until('hidden from the tray', () => !desktop.hasWindow('Lonceng'));
 });
 
 test('a second launch opens the running instance\'s window instead of starting again (single instance)', async () => {

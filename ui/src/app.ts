@@ -9,6 +9,7 @@ import { Banners } from './window/banners';
 import { onKey } from './window/keys';
 import { layout } from './window/layout';
 import { List, type Listing } from './window/list';
+import { renderShortcutProblem } from './settings-panel';
 import { SettingsSection } from './window/settings';
 import { Snackbar } from './window/snackbar';
 import { Snooze } from './window/snooze';
@@ -70,7 +71,7 @@ export class BellWindow {
           // A new language re-renders everything at once (NC-R11), as does leaving demo mode (it
           // enables fields). Other changes must not wipe what the agent is typing in an open form.
           if (reshape || !this.s.showSettings) this.renderAll();
-          else { this.renderChrome(); this.list.render(); }
+          else { this.renderChrome(); this.list.render(); renderShortcutProblem(this.root, st, this.ctx.lang); }
         });
       }
     });

@@ -231,6 +231,9 @@ export function renderSettingsPanel(el: HTMLElement, st: Settings, lang: Lang, b
   // Only an installed Lonceng manages start at login; a build folder's copy and the demo never do.
   const autostart = h('input', { type: 'checkbox', id: 'autostart', checked: st.autostart && st.autostart_managed, disabled: !st.autostart_managed });
   const updateUrl = h('input', { id: 'update-url', type: 'url', value: st.update_url, placeholder: 'https://', disabled: st.demo });
+  // The bell from the keyboard anywhere; what the desktop refused is said below it.
+  const shortcut = h('input', { id: 'shortcut', value: st.shortcut, placeholder: 'Ctrl+Alt+N', autocomplete: 'off', spellcheck: 'false' });
+  const shortcutProblem = h('div', { id: 'shortcut-problem-slot' });
   const saveButton = h('button', { id: 'save-settings', class: 'primary' }, t(lang, 'settings-save'));
   const diagnoseButton = h('button', { id: 'diagnose', class: 'secondary' }, t(lang, 'doctor-run'));
   const report = h('div', { id: 'doctor-report', 'aria-live': 'polite' });
@@ -253,6 +256,7 @@ export function renderSettingsPanel(el: HTMLElement, st: Settings, lang: Lang, b
   saveButton.addEventListener('click', () => {
     const changes: SettingsChanges = {
       chat_window_patterns: patterns.value.split(',').map((p) => p.trim()).filter(Boolean),
+      shortcut: shortcut.value.trim(),
     };
     if (st.autostart_managed) changes.autostart = autostart.checked;
     if (!st.demo) {
@@ -313,10 +317,24 @@ export function renderSettingsPanel(el: HTMLElement, st: Settings, lang: Lang, b
     h('label', { class: 'toggle' }, autostart, t(lang, 'tray-autostart')),
     ...(st.autostart_managed ? [] : [h('p', { class: 'note', id: 'autostart-note' }, t(lang, 'settings-autostart-unmanaged'))]),
     h('label', { class: 'field' }, t(lang, 'settings-update-url'), updateUrl),
+    h('label', { class: 'field' }, t(lang, 'settings-shortcut'), shortcut),
+    shortcutProblem,
     saveButton,
     h('section', { id: 'diagnose-section' }, h('h3', {}, t(lang, 'doctor-title')), diagnoseButton, ' ', reportButton, saved, report),
   );
   lock(el, st, lang);
+  renderShortcutProblem(el, st, lang);
+}
+
+/** What the desktop said of the keyboard shortcut, drawn again when it says it (after a save, the
+ * shell registers the shortcut and reports), without touching the rest of an open form. */
+export function renderShortcutProblem(root: HTMLElement, st: Settings, lang: Lang): void {
+  const slot = root.querySelector('#shortcut-problem-slot');
+  if (!slot) return;
+  slot.replaceChildren(...(st.shortcut_problem
+    ? [h('p', { class: 'note problem', id: 'shortcut-problem', role: 'alert' },
+      t(lang, `settings-shortcut-${st.shortcut_problem.kind}`, { shortcut: st.shortcut_problem.shortcut }))]
+    : []));
 }
 
 /** The controls of each setting a policy can fix (how to sign in is not a control: the way IT did not

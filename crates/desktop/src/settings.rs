@@ -62,7 +62,12 @@ pub struct DesktopSettings {
     pub autostart: bool,
     /// The update manifest (JSON) to check for signed updates; empty: no checks (the default).
     pub update_url: String,
+    /// The keyboard shortcut that opens the bell anywhere ("Ctrl+Alt+N"); empty: none.
+    pub shortcut: String,
 }
+
+/// The bell's keyboard shortcut on a first run.
+pub const DEFAULT_SHORTCUT: &str = "Ctrl+Alt+N";
 
 impl Default for DesktopSettings {
     fn default() -> Self {
@@ -86,6 +91,7 @@ impl Default for DesktopSettings {
             chat_window_patterns: ChatWindowMatch::default().title_patterns,
             autostart: true,
             update_url: String::new(),
+            shortcut: DEFAULT_SHORTCUT.into(),
         }
     }
 }
@@ -165,6 +171,12 @@ impl DesktopSettings {
                 return Err(AppError::Invalid(format!("the CRM {what} is not one the CRM gives out")));
             }
         }
+        if let Some(s) = &c.shortcut {
+            // The desktop says whether it can have it; this only keeps out what is no shortcut.
+            if s.chars().count() > 60 || s.chars().any(char::is_control) {
+                return Err(AppError::Invalid(format!("'{s}' is not a keyboard shortcut")));
+            }
+        }
         if let Some(problem) = c.quiet_hours.as_ref().and_then(QuietHours::problem) {
             return Err(AppError::Invalid(problem));
         }
@@ -188,6 +200,7 @@ impl DesktopSettings {
             chat_window_patterns,
             autostart,
             update_url,
+            shortcut,
         } = c;
         let trimmed = |v: Option<String>| v.map(|s| s.trim().to_owned());
         set(&mut self.lang, lang);
@@ -211,6 +224,7 @@ impl DesktopSettings {
         set(&mut self.chat_window_patterns, chat_window_patterns);
         set(&mut self.autostart, autostart);
         set(&mut self.update_url, trimmed(update_url));
+        set(&mut self.shortcut, trimmed(shortcut));
         Ok(())
     }
 }
@@ -247,6 +261,18 @@ pub struct SettingsView {
     pub locked: Vec<&'static str>,
     /// Signed in through the organisation's identity provider, or why not (ORG-1).
     pub account: AccountView,
+    /// Why the keyboard shortcut does not work (another app holds it, it is not one).
+    pub shortcut_problem: Option<ShortcutProblem>,
+}
+
+/// Why the bell's keyboard shortcut does not work, as the desktop said when it was registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ShortcutProblem {
+    /// Not a shortcut the desktop can read ("Ctrl+Banana").
+    Invalid { shortcut: String },
+    /// The desktop or another app holds it already.
+    Taken { shortcut: String },
 }
 
 /// How this computer signs in to the organisation's server (ORG-1), when IT decides it.
@@ -303,6 +329,7 @@ pub struct SettingsChanges {
     pub chat_window_patterns: Option<Vec<String>>,
     pub autostart: Option<bool>,
     pub update_url: Option<String>,
+    pub shortcut: Option<String>,
 }
 
 #[cfg(test)]

@@ -159,7 +159,11 @@ crm_base_url: string, crm_client_id: string, crm_sso_user_id: string, chat_windo
 /**
  * The update manifest (JSON) to check for signed updates; empty: no checks (the default).
  */
-update_url: string, };
+update_url: string, 
+/**
+ * The keyboard shortcut that opens the bell anywhere ("Ctrl+Alt+N"); empty: none.
+ */
+shortcut: string, };
 
 export type SignInMethod = "organisation" | "token";
 
@@ -190,6 +194,8 @@ method: SignInMethod | null,
  */
 sign_in_offered: boolean, };
 
+export type ShortcutProblem = { "kind": "invalid", shortcut: string, } | { "kind": "taken", shortcut: string, };
+
 export type Settings = { 
 /**
  * Whether a sign-in token is stored.
@@ -214,7 +220,11 @@ locked: Array<'server_url' | 'source' | 'sign_in' | 'lang' | 'autostart' | 'upda
 /**
  * Signed in through the organisation's identity provider, or why not (ORG-1).
  */
-account: AccountView, lang: Lang, muted: Array<Category>, mute_chat: boolean, 
+account: AccountView, 
+/**
+ * Why the keyboard shortcut does not work (another app holds it, it is not one).
+ */
+shortcut_problem: ShortcutProblem | null, lang: Lang, muted: Array<Category>, mute_chat: boolean, 
 /**
  * Chat channels muted for toasts (`whatsapp`, `instagram`…).
  */
@@ -251,7 +261,11 @@ crm_base_url: string, crm_client_id: string, crm_sso_user_id: string, chat_windo
 /**
  * The update manifest (JSON) to check for signed updates; empty: no checks (the default).
  */
-update_url: string, };
+update_url: string, 
+/**
+ * The keyboard shortcut that opens the bell anywhere ("Ctrl+Alt+N"); empty: none.
+ */
+shortcut: string, };
 
 export type SettingsChanges = { lang?: Lang, muted?: Array<Category>, mute_chat?: boolean, muted_channels?: Array<string>, 
 /**
@@ -265,7 +279,7 @@ token?: string, crm_base_url?: string, crm_client_id?: string, crm_sso_user_id?:
 /**
  * The company's CRM client secret: it goes to the OS keyring, never back to the window.
  */
-crm_client_secret?: string, chat_window_patterns?: Array<string>, autostart?: boolean, update_url?: string, };
+crm_client_secret?: string, chat_window_patterns?: Array<string>, autostart?: boolean, update_url?: string, shortcut?: string, };
 
 export type AppError = { "kind": "store", "message": string } | { "kind": "not_found", "message": string } | { "kind": "refused", "message": string } | { "kind": "invalid", "message": string } | { "kind": "platform", "message": string };
 

@@ -92,6 +92,8 @@ pub struct Desktop {
     demo_endpoint: Option<(String, String)>,
     /// A signed update on offer (the Tauri shell checks; the agent consents).
     update: Mutex<Option<UpdateOffer>>,
+    /// Why the keyboard shortcut does not work, as the shell found when it registered it.
+    shortcut_problem: Mutex<Option<crate::settings::ShortcutProblem>>,
     /// The one event channel (sync and local actions → toasts, window, tray).
     events: UnboundedSender<SyncEvent>,
     notify: UiNotify,
@@ -259,6 +261,7 @@ impl Desktop {
                 autostart_exe: opts.autostart_exe.filter(|_| !opts.demo),
                 demo_endpoint: demo_endpoint.clone(),
                 update: Mutex::new(None),
+                shortcut_problem: Mutex::new(None),
                 events,
                 notify,
                 shutdown,

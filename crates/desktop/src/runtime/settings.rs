@@ -6,7 +6,7 @@ use lonceng_client::toast::{QuietKind, QuietState, Zone};
 
 use crate::error::AppError;
 use crate::keyring::{SecretKind, TokenStore};
-use crate::settings::{DesktopSettings, SettingsChanges, SettingsView};
+use crate::settings::{DesktopSettings, SettingsChanges, SettingsView, ShortcutProblem};
 use crate::views::{UiEvent, UpdateOffer};
 
 use super::Desktop;
@@ -29,6 +29,18 @@ impl Desktop {
             autostart_managed: self.autostart_exe.is_some(),
             locked: self.policy.locked(),
             account,
+            shortcut_problem: self.shortcut_problem.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+        }
+    }
+
+    /// What the shell found when it registered the keyboard shortcut (Settings says it).
+    pub fn set_shortcut_problem(&self, problem: Option<ShortcutProblem>) {
+        let changed = {
+            let mut current = self.shortcut_problem.lock().unwrap_or_else(|p| p.into_inner());
+            std::mem::replace(&mut *current, problem.clone()) != problem
+        };
+        if changed {
+            (self.notify)(UiEvent::Settings);
         }
     }
 

@@ -75,6 +75,7 @@ fn generated() -> String {
         DesktopSettings::decl(&cfg),
         lonceng_desktop::settings::SignInMethod::decl(&cfg),
         lonceng_desktop::settings::AccountView::decl(&cfg),
+        lonceng_desktop::settings::ShortcutProblem::decl(&cfg),
         SettingsView::decl(&cfg),
         SettingsChanges::decl(&cfg),
         AppError::decl(&cfg),
