@@ -22,6 +22,10 @@ const ICON_OFFLINE: &[u8] = include_bytes!("../../icons/tray-offline.png");
 fn icon(look: Look, badge: Option<&str>) -> tauri::Result<Image<'static>> {
     let base = Image::from_bytes(if look == Look::Offline { ICON_OFFLINE } else { ICON })?;
     let mut icon = Icon { width: base.width(), height: base.height(), rgba: base.rgba().to_vec() };
+    // At the size the tray shows it, where the platform says (Windows, per its DPI).
+    if let Some(size) = lonceng_desktop::platform::tray_icon_size() {
+        icon = icon.resized(size);
+    }
     if look == Look::Quiet {
         icon = icon.dimmed();
     }

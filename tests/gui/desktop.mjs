@@ -48,10 +48,10 @@ export class Desktop {
 
   /** `tray: false` leaves the desktop without a tray host; `recorder: true` runs the recording
    * notification server (tests/src/bin/notification-recorder.rs) instead of dunst. */
-  async up({ tray = true, recorder = false } = {}) {
+  async up({ tray = true, recorder = false, screen = '1280x800' } = {}) {
     if (!process.env.DBUS_SESSION_BUS_ADDRESS) throw new Error('run inside dbus-run-session');
     this.display = freeDisplay();
-    this.start('Xvfb', [this.display, '-screen', '0', '1280x800x24', '-nolisten', 'tcp', '-noreset']);
+    this.start('Xvfb', [this.display, '-screen', '0', `${screen}x24`, '-nolisten', 'tcp', '-noreset']);
     await until('Xvfb', () => { try { execFileSync('xdpyinfo', ['-display', this.display], { stdio: 'ignore' }); return true; } catch { return false; } });
     this.start('openbox', []);
     await until('openbox', () => execFileSync('xprop', ['-display', this.display, '-root', '_NET_SUPPORTING_WM_CHECK']).toString().includes('window id'));
@@ -161,6 +161,20 @@ export class Desktop {
   clickMenu(entry) {
     return this.gdbus(['call', '--session', '--dest', entry.dest, '--object-path', entry.menuPath,
       '--method', 'com.canonical.dbusmenu.Event', '--', String(entry.id), 'clicked', '<0>', '0']);
+  }
+
+  /** Where the mapped window titled `title` is and how big, in the screen's pixels. */
+  windowGeometry(title) {
+    const out = execFileSync('xwininfo', ['-name', title], { env: { ...process.env, DISPLAY: this.display } }).toString();
+    const n = (label) => Number(out.match(new RegExp(`${label}:\\s+(-?\\d+)`))[1]);
+    return { x: n('Absolute upper-left X'), y: n('Absolute upper-left Y'), width: n('Width'), height: n('Height') };
+  }
+
+  /** A screenshot of the region `g` of the screen, saved as `path`. */
+  shoot(g, path) {
+    execFileSync('import', ['-window', 'root', '-crop', `${g.width}x${g.height}+${g.x}+${g.y}`, '+repage', path], {
+      env: { ...process.env, DISPLAY: this.display },
+    });
   }
 
   /** Whether a top-level window titled `title` is mapped. */

@@ -44,6 +44,55 @@ impl Icon {
         }
     }
 
+    /// The icon at `size`×`size` pixels, for a tray that shows it at that size (high-DPI screens ask
+    /// for 32, 48, 64…): each target pixel the alpha-weighted average of the source area it covers,
+    /// so that shrinking keeps edges smooth and growing keeps them sharp. The badge is drawn after,
+    /// at the new size, so that its digits stay whole pixels.
+    pub fn resized(&self, size: u32) -> Icon {
+        if size == 0 || (self.width == size && self.height == size) || self.width == 0 || self.height == 0 {
+            return self.clone();
+        }
+        let mut out = Icon { width: size, height: size, rgba: vec![0; (size * size * 4) as usize] };
+        let (sx, sy) = (f64::from(self.width) / f64::from(size), f64::from(self.height) / f64::from(size));
+        for y in 0..size {
+            for x in 0..size {
+                // The source area under this pixel, at least one source pixel wide.
+                let (x0, x1) = (f64::from(x) * sx, (f64::from(x + 1) * sx).max(f64::from(x) * sx + 1.0));
+                let (y0, y1) = (f64::from(y) * sy, (f64::from(y + 1) * sy).max(f64::from(y) * sy + 1.0));
+                let mut acc = [0f64; 4];
+                let mut weight = 0f64;
+                let mut py = y0.floor();
+                while py < y1 && (py as u32) < self.height {
+                    let wy = (py + 1.0).min(y1) - py.max(y0);
+                    let mut px = x0.floor();
+                    while px < x1 && (px as u32) < self.width {
+                        let wx = (px + 1.0).min(x1) - px.max(x0);
+                        let i = (((py as u32) * self.width + px as u32) * 4) as usize;
+                        let a = f64::from(self.rgba[i + 3]) / 255.0;
+                        let w = wx * wy;
+                        for (sum, v) in acc.iter_mut().zip(&self.rgba[i..i + 3]) {
+                            *sum += f64::from(*v) * a * w;
+                        }
+                        acc[3] += a * w;
+                        weight += w;
+                        px += 1.0;
+                    }
+                    py += 1.0;
+                }
+                if weight > 0.0 && acc[3] > 0.0 {
+                    let px = [
+                        (acc[0] / acc[3]).round() as u8,
+                        (acc[1] / acc[3]).round() as u8,
+                        (acc[2] / acc[3]).round() as u8,
+                        (acc[3] / weight * 255.0).round() as u8,
+                    ];
+                    out.put(x, y, px);
+                }
+            }
+        }
+        out
+    }
+
     /// The icon faded (the quiet look): the same shape at less than half its opacity.
     pub fn dimmed(&self) -> Icon {
         let mut out = self.clone();
@@ -149,6 +198,39 @@ mod tests {
     }
 
     // NC-R14
+    #[test]
+    fn an_icon_resized_for_a_high_dpi_tray_keeps_its_colour_shape_and_badge() {
+        // A 64 px icon: a transparent border around an opaque blue square.
+        let mut base = Icon { width: 64, height: 64, rgba: vec![0; 64 * 64 * 4] };
+        for y in 8..56 {
+            for x in 8..56 {
+                base.put(x, y, [0x20, 0x60, 0xA0, 0xFF]);
+            }
+        }
+        for size in [16, 22, 24, 32, 48, 64, 96, 128, 256] {
+            let icon = base.resized(size);
+            assert_eq!((icon.width, icon.height, icon.rgba.len()), (size, size, (size * size * 4) as usize));
+            let at = |x: u32, y: u32| {
+                let i = ((y * size + x) * 4) as usize;
+                icon.rgba[i..i + 4].to_vec()
+            };
+            assert_eq!(
+                at(size / 2, size / 2),
+                vec![0x20, 0x60, 0xA0, 0xFF],
+                "{size}: the middle is the colour"
+            );
+            assert_eq!(at(0, 0)[3], 0, "{size}: the corner stays transparent");
+            // No dark fringe: the colour of a half-covered edge pixel is still the icon's colour.
+            let edge = at(size / 8, size / 2);
+            if edge[3] > 0 {
+                assert_eq!(&edge[..3], &[0x20, 0x60, 0xA0], "{size}: {edge:?}");
+            }
+            for text in ["7", "42", "99+"] {
+                assert_eq!(read(&icon.with_badge(text)), text, "{text} at {size} px");
+            }
+        }
+    }
+
     #[test]
     fn nc_r14_the_number_reads_back_at_every_tray_size() {
         for size in [16, 22, 24, 32, 48, 64, 256] {

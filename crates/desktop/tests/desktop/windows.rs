@@ -142,6 +142,13 @@ fn org_6_windows_is_asked_whether_it_accepts_notifications() {
     assert!(!probe.do_not_disturb());
 }
 
+// High-DPI: the tray icon is drawn at the notification area's size at this screen's scale.
+#[test]
+fn the_tray_icon_is_drawn_at_the_notification_areas_size() {
+    let size = lonceng_desktop::platform::tray_icon_size().expect("Windows says its small icon size");
+    assert!((16..=64).contains(&size), "{size}");
+}
+
 #[test]
 fn secrets_live_in_the_credential_manager() {
     let _serial = serial();

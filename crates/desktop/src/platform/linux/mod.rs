@@ -67,6 +67,13 @@ pub fn data_home() -> Option<PathBuf> {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
 }
 
+/// The tray icon's size in pixels, where the platform says it: not here. A StatusNotifierItem
+/// host scales what it gets to its panel (22 to 48 px, twice that on a 200 % screen), so the
+/// 64 px icon, its badge drawn at 64 px, serves them all.
+pub fn tray_icon_size() -> Option<u32> {
+    None
+}
+
 /// After the window closed: WebKit's network process ended and the memory it used handed back.
 pub fn release_webkit() {
     let ended = memory::end_children("WebKitNetwork");

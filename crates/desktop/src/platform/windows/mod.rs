@@ -77,6 +77,16 @@ pub fn data_home() -> Option<PathBuf> {
     std::env::var_os("APPDATA").map(PathBuf::from)
 }
 
+/// The notification area's icon size in pixels at this screen's scale (16 at 100 %, 24 at 150 %,
+/// 32 at 200 %): the icon and its badge are drawn at exactly that size, since Windows' own
+/// scaling of a larger one blurs the digits.
+pub fn tray_icon_size() -> Option<u32> {
+    use windows::Win32::UI::WindowsAndMessaging::{GetSystemMetrics, SM_CXSMICON};
+    // SAFETY: a plain query.
+    let size = unsafe { GetSystemMetrics(SM_CXSMICON) };
+    u32::try_from(size).ok().filter(|s| (8..=256).contains(s))
+}
+
 /// WebKit is Linux's: WebView2 manages its own processes.
 pub fn prepare_webkit() {}
 
