@@ -43,7 +43,9 @@ scripts/schemathesis.sh
 say "the real app under Xvfb, driven by WebDriver (tauri-driver + WebKitWebDriver)"
 ensure_tauri_driver
 dbus-run-session -- node --test tests/gui/app.test.mjs tests/gui/tray.test.mjs tests/gui/notray.test.mjs tests/gui/update.test.mjs \
-  tests/gui/toasts.test.mjs tests/gui/signin.test.mjs tests/gui/hidpi.test.mjs
+  tests/gui/toasts.test.mjs tests/gui/signin.test.mjs
+# Alone on its bus: its apps (one per scale) must not meet another suite's (single instance).
+dbus-run-session -- node --test tests/gui/hidpi.test.mjs
 say "cargo test"
 cargo test --workspace --all-features --locked
 say "the server's API suite again, on PostgreSQL (a throwaway cluster: scripts/with-postgres.sh)"

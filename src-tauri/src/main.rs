@@ -33,7 +33,12 @@ fn main() {
     }
     // Also to a file in the data folder: the release app on Windows has no console.
     let data_dir = cli.data_dir.clone().or_else(lonceng_desktop::doctor::default_data_dir);
-    let _log = lonceng_desktop::logs::init(data_dir.as_deref(), "info,lonceng_server::access=warn");
+    // Kept until the event loop ends; dropped there (tao's loop exits the process without
+    // unwinding), so that the last lines reach the file.
+    let log = std::sync::Mutex::new(lonceng_desktop::logs::init(
+        data_dir.as_deref(),
+        "info,lonceng_server::access=warn",
+    ));
     if let Some(Command::Update { yes }) = cli.command {
         std::process::exit(update_command(&cli, yes, context));
     }
@@ -112,11 +117,11 @@ fn main() {
         })
         .build(context);
     match result {
-        Ok(app) => app.run(|_, event| {
+        Ok(app) => app.run(move |_, event| match event {
             // Closing the last window must not quit: Lonceng lives in the tray.
-            if let RunEvent::ExitRequested { code: None, api, .. } = event {
-                api.prevent_exit();
-            }
+            RunEvent::ExitRequested { code: None, api, .. } => api.prevent_exit(),
+            RunEvent::Exit => drop(log.lock().unwrap_or_else(|p| p.into_inner()).take()),
+            _ => {}
         }),
         Err(e) => {
             eprintln!("Lonceng could not start: {e}");

@@ -49,15 +49,23 @@ pub fn apply(handle: &AppHandle) {
         return app.set_shortcut_problem(None);
     }
     let shortcuts = handle.global_shortcut();
-    if let Some(old) = current.take() {
+    let release = |old: Shortcut| {
         if let Err(e) = shortcuts.unregister(old) {
             tracing::warn!(error = %e, "the previous keyboard shortcut was not released");
         }
-    }
-    let Some(shortcut) = parsed else { return app.set_shortcut_problem(None) };
+    };
+    let Some(shortcut) = parsed else {
+        if let Some(old) = current.take() {
+            release(old);
+        }
+        return app.set_shortcut_problem(None);
+    };
+    // The new one first: refused, the old one keeps working.
     match shortcuts.register(shortcut) {
         Ok(()) => {
-            *current = Some(shortcut);
+            if let Some(old) = current.replace(shortcut) {
+                release(old);
+            }
             tracing::info!(shortcut = %wanted, "the bell opens with {wanted}");
             app.set_shortcut_problem(None);
         }

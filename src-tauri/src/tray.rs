@@ -87,8 +87,16 @@ fn menu(handle: &AppHandle, view: &TrayView) -> tauri::Result<Menu<tauri::Wry>> 
 #[derive(Default)]
 pub struct Shown(std::sync::Mutex<Option<TrayMenu>>);
 
-/// NC-R14: the icon, tooltip and title as the runtime computes them; the menu when it changed.
+/// NC-R14: the icon, tooltip and title as the runtime computes them; the menu when it changed. On
+/// the main thread, one refresh after another: two at once could leave the older menu shown.
 pub fn refresh(handle: &AppHandle) {
+    let h = handle.clone();
+    if let Err(e) = handle.run_on_main_thread(move || redraw(&h)) {
+        tracing::warn!(error = %e, "the tray could not be redrawn");
+    }
+}
+
+fn redraw(handle: &AppHandle) {
     let Some(tray) = handle.tray_by_id(TRAY) else { return };
     let view = handle.state::<App>().tray();
     let changed = handle.try_state::<Shown>().is_some_and(|shown| {

@@ -42,9 +42,19 @@ pub fn init(data_dir: Option<&Path>, default_filter: &str) -> Option<WorkerGuard
         tracing_subscriber::registry().with(stderr).init();
         return None;
     };
-    let (writer, guard) = tracing_appender::non_blocking(Capped::new(appender, MAX_DAY_BYTES));
+    // What today's file holds already counts: a crash loop restarting every second stays capped.
+    let today = dir(data_dir?).join(format!("lonceng.{}.log", chrono::Utc::now().format("%Y-%m-%d")));
+    let written = std::fs::metadata(today).map_or(0, |m| m.len());
+    let (writer, guard) =
+        tracing_appender::non_blocking(Capped::new(appender, MAX_DAY_BYTES).with_written(written));
     let file = fmt::layer().with_ansi(false).with_writer(writer).with_filter(filter());
     tracing_subscriber::registry().with(stderr).with(file).init();
+    // A panic reaches the file too (the release app on Windows has no stderr to print it on).
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        tracing::error!(panic = %info, "Lonceng panicked");
+        default(info);
+    }));
     Some(guard)
 }
 
@@ -60,6 +70,12 @@ pub struct Capped<W> {
 impl<W: Write> Capped<W> {
     pub fn new(inner: W, max: u64) -> Capped<W> {
         Capped { inner, max, day: Mutex::new((chrono::Utc::now().date_naive(), 0, false)) }
+    }
+
+    /// Today's bytes written before this process.
+    pub fn with_written(self, bytes: u64) -> Capped<W> {
+        self.day.lock().unwrap_or_else(|p| p.into_inner()).1 = bytes;
+        self
     }
 }
 

@@ -24,14 +24,19 @@ static PATTERNS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
     [
         (r"(?i)\b(bearer|basic)\s+[^\s\x22',;]+", "$1 [redacted]"),
         (r"\beyJ[\w-]+\.[\w-]+\.[\w-]*", REDACTED),
+        // Secrets by name, as `name=value` or `"name": "value"`.
         (
-            r#"(?i)\b(access_token|refresh_token|client_secret|code_verifier|id_token|token|ticket|secret|code|password|signature)(\\?["']?\s*[:=]\s*\\?["']?)[^\s"'&,}\\]+"#,
+            r#"(?i)\b(access_token|refresh_token|client_secret|code_verifier|id_token|token|secret|password|signature)(\\?["']?\s*[:=]\s*\\?["']?)[^\s"'&,}\\]+"#,
             "$1$2[redacted]",
         ),
+        // In a URL's query only: "status code: 401" is no secret.
+        (r"(?i)([?&](?:code|ticket|state)=)[^\s&#\x22']+", "$1[redacted]"),
+        // The JSON fields of names and text (escaped quotes inside included).
         (
-            r#"(?i)(\\?"(?:text|preview|body|message|sender_name|contact_name|customer_name|name|email)\\?"\s*:\s*\\?")(?:[^"\\]|\\[^"])*"#,
+            r#"(?i)(\\?"(?:text|preview|body|message|sender_name|contact_name|customer_name|name|email)\\?"\s*:\s*\\?")(?:[^"\\]|\\.)*"#,
             "$1[redacted]",
         ),
+        (r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", "[redacted email]"),
         (r"\b[A-Za-z0-9_-]{32,}\b", REDACTED),
     ]
     .into_iter()
@@ -41,8 +46,8 @@ static PATTERNS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
 
 /// Removes what must not leave the computer from text.
 pub struct Redactor {
-    /// Longest first, so that a name is not half replaced by a shorter one inside it.
-    known: Vec<String>,
+    /// Every known secret and name at once (the longest where two start together).
+    known: Option<aho_corasick::AhoCorasick>,
 }
 
 impl Redactor {
@@ -52,22 +57,38 @@ impl Redactor {
             .map(|k| k.trim().to_owned())
             .filter(|k| k.chars().count() >= MIN_KNOWN)
             .collect();
-        known.sort_by_key(|k| std::cmp::Reverse(k.len()));
+        known.sort();
         known.dedup();
+        let known = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&known)
+            .ok()
+            .filter(|_| !known.is_empty());
         Redactor { known }
     }
 
     pub fn redact(&self, text: &str) -> String {
         let mut out = text.to_owned();
-        for k in &self.known {
-            if out.contains(k.as_str()) {
-                out = out.replace(k.as_str(), REDACTED);
-            }
-        }
         for (re, with) in PATTERNS.iter() {
             out = re.replace_all(&out, *with).into_owned();
         }
-        out
+        let Some(known) = &self.known else { return out };
+        // Whole words only: a name inside a longer word is another word.
+        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        let mut redacted = String::with_capacity(out.len());
+        let mut at = 0;
+        for m in known.find_iter(&out) {
+            let before = out[..m.start()].chars().next_back();
+            let after = out[m.end()..].chars().next();
+            if word(before) || word(after) {
+                continue;
+            }
+            redacted.push_str(&out[at..m.start()]);
+            redacted.push_str(REDACTED);
+            at = m.end();
+        }
+        redacted.push_str(&out[at..]);
+        redacted
     }
 }
 

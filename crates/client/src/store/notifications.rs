@@ -31,6 +31,10 @@ impl Store {
                      url, created_at, read_at, arrived_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
             )?;
             let mut set_read = tx.prepare_cached("UPDATE notifications SET read_at = ?2 WHERE seq = ?1")?;
+            // The agent's own action still on its way to the server is newer than what the server
+            // said before it arrived (ORG-7: a read here, then unread, before the read came back).
+            let mut queued = tx.prepare_cached("SELECT 1 FROM outbox WHERE idempotency_key = ?1")?;
+            let mut pending = |key: String| queued.exists([key]);
 
             for n in &batch.items {
                 if rules::is_expired(n.tab(), n.created_at, now) {
@@ -39,6 +43,7 @@ impl Store {
                 }
                 if let Some(row) = lookup(&mut find, &n.id)? {
                     let became_read = match n.read_at {
+                        Some(_) if pending(format!("unread:{}", n.id))? => false,
                         Some(at) => merge_read(&mut set_read, marks, row, to_ms(at), &mut delta)?,
                         None => false,
                     };
@@ -69,6 +74,9 @@ impl Store {
                 report.inserted.push(n.id.clone());
             }
             for r in &batch.reads {
+                if pending(format!("unread:{}", r.id))? {
+                    continue;
+                }
                 if let Some(row) = lookup(&mut find, &r.id)? {
                     if merge_read(&mut set_read, marks, row, to_ms(r.read_at), &mut delta)? {
                         report.newly_read.push(r.id.clone());
@@ -76,6 +84,9 @@ impl Store {
                 }
             }
             for id in &batch.unreads {
+                if pending(format!("read:{id}"))? {
+                    continue;
+                }
                 if make_unread(tx, marks, id, &mut delta)? {
                     report.newly_unread.push(id.clone());
                 }
@@ -135,18 +146,24 @@ impl Store {
     /// titles) and what quarantine kept: what a report for IT must not carry.
     pub fn private_texts(&self) -> Result<std::collections::BTreeSet<String>, StoreError> {
         let mut out = std::collections::BTreeSet::new();
-        let mut stmt = self.conn.prepare("SELECT params FROM notifications").map_err(|e| self.err(e))?;
+        let mut stmt =
+            self.conn.prepare("SELECT kind, params FROM notifications").map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([], |r| r.get::<_, String>(0))
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(|e| self.err(e))?;
-        for json in rows {
-            if let Ok(params) = serde_json::from_str::<Params>(&json) {
-                out.extend(params.0.into_values().filter_map(|v| match v {
-                    lonceng_domain::model::ParamValue::Text(t) => Some(t),
-                    lonceng_domain::model::ParamValue::Count(_) => None,
-                }));
-            }
+        for (kind, json) in rows {
+            let (Ok(kind), Ok(params)) = (kind.parse::<Kind>(), serde_json::from_str::<Params>(&json)) else {
+                continue;
+            };
+            // Free text only: a choice ("deal", "ticket", "whatsapp") is a word of the app's own.
+            let free = |name: &str| {
+                kind.params().iter().any(|p| p.name == name && p.ty == lonceng_domain::model::ParamType::Text)
+            };
+            out.extend(params.0.into_iter().filter_map(|(name, v)| match v {
+                lonceng_domain::model::ParamValue::Text(t) if free(&name) => Some(t),
+                _ => None,
+            }));
         }
         let mut stmt = self.conn.prepare("SELECT raw FROM quarantine").map_err(|e| self.err(e))?;
         let raws = stmt

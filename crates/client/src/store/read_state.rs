@@ -103,7 +103,11 @@ impl Store {
             }
             write_counts(tx, &delta)?;
             withdraw(tx, &format!("read:{id}"))?;
-            enqueue(tx, &format!("unread:{id}"), &OutboxOp::MarkUnread { id: id.to_owned(), at }, at, at)?;
+            // Not before a mark-all still held for its undo window: sent first, the unread would
+            // change nothing, and the mark-all would then read the item again everywhere.
+            let held: Option<i64> = tx.query_row("SELECT max(available_at) FROM outbox", [], |r| r.get(0))?;
+            let due = held.and_then(DateTime::from_timestamp_millis).filter(|t| *t > at).unwrap_or(at);
+            enqueue(tx, &format!("unread:{id}"), &OutboxOp::MarkUnread { id: id.to_owned(), at }, at, due)?;
             Ok(Some(true))
         })?;
         found.ok_or_else(|| StoreError::NotFound(id.to_owned()))
@@ -274,6 +278,8 @@ pub(super) fn make_unread(
     if read_at.is_none() && !covered {
         return Ok(false);
     }
+    // A snooze of the item from before it was read must not hide it now.
+    tx.execute("DELETE FROM snoozes WHERE id = ?1", [id])?;
     if covered {
         let next: i64 = tx.query_row(
             "SELECT max(coalesce((SELECT max(seq) FROM notifications), 0), \

@@ -1000,6 +1000,10 @@ fn org_7_an_unread_from_elsewhere_makes_a_read_item_unread() {
     let mut s = mixed_store();
     s.mark_read("reminder-0", t0()).unwrap();
     s.mark_all_read(scope(Tab::General, Some(Category::Mention)), t0()).unwrap();
+    // Both reached the server (a read still on its way would win over the unread).
+    for e in s.outbox_pending(10, t0() + Duration::days(1)).unwrap() {
+        s.outbox_done(e.seq).unwrap();
+    }
     let before = s.unread_counts().unwrap().total();
     let r = s
         .apply(
@@ -1015,4 +1019,38 @@ fn org_7_an_unread_from_elsewhere_makes_a_read_item_unread() {
     assert_eq!(s.recount_unread().unwrap(), s.unread_counts().unwrap());
     let again = s.apply(&Batch { unreads: vec!["reminder-0".into()], ..Batch::default() }, t0()).unwrap();
     assert!(again.newly_unread.is_empty());
+}
+
+// ORG-7: the agent's own unread, still on its way, wins over older news from the server; it waits
+// behind a mark-all held for its undo window; a snooze from before the read does not hide it.
+#[test]
+fn org_7_an_unread_on_its_way_wins_and_waits_behind_a_held_mark_all() {
+    let mut s = mixed_store();
+    let general = scope(Tab::General, None);
+    // Snoozed, read elsewhere, unread here: listed again, not hidden by the old snooze.
+    assert!(s.snooze("mention-0", t0() + Duration::hours(1)).unwrap());
+    s.apply(
+        &Batch { reads: vec![RemoteRead { id: "mention-0".into(), read_at: t0() }], ..Batch::default() },
+        t0(),
+    )
+    .unwrap();
+    assert!(s.mark_unread("mention-0", t0()).unwrap());
+    assert!(all(&s, general, true).contains(&"mention-0".to_string()));
+    // The server's older read of it (before the unread arrived there) changes nothing here.
+    let r = s
+        .apply(
+            &Batch { reads: vec![RemoteRead { id: "mention-0".into(), read_at: t0() }], ..Batch::default() },
+            t0(),
+        )
+        .unwrap();
+    assert!(r.newly_read.is_empty());
+    assert!(s.get("mention-0").unwrap().unwrap().read_at.is_none());
+    // An unread after a mark-all still in its undo window goes after it.
+    s.outbox_done(s.outbox_pending(10, t0()).unwrap()[0].seq).unwrap();
+    s.mark_all_read(general, t0()).unwrap();
+    assert!(s.mark_unread("mention-1", t0()).unwrap());
+    assert!(s.outbox_pending(10, t0()).unwrap().is_empty(), "both wait for the undo window");
+    let later = t0() + UNDO_WINDOW + Duration::seconds(1);
+    let ops: Vec<OutboxOp> = s.outbox_pending(10, later).unwrap().into_iter().map(|e| e.op).collect();
+    assert!(matches!(ops[..], [OutboxOp::MarkAllRead { .. }, OutboxOp::MarkUnread { .. }]), "{ops:?}");
 }

@@ -94,15 +94,13 @@ bus_test! {
         });
         assert!(http.post(&hook).json(&message).send().await.unwrap().status().is_success());
         eventually("the chat toast", || notified(&rec).iter().any(|(_, b)| b.contains("Halo kak, sudah dikirim?"))).await;
-        // Its buttons open the conversation; a message is not an item, so no "Mark as read".
+        // Its buttons open or mute the conversation; a message is not an item, so no "Mark as read".
         let chat_actions = rec.calls.lock().unwrap().iter().rev().find_map(|c| match c {
             Call::Notify { body, actions, .. } if body.contains("Halo kak") => Some(actions.clone()),
             _ => None,
         });
-        assert_eq!(
-            chat_actions,
-            Some(["default", "Open conversation", "open", "Open conversation"].map(String::from).to_vec())
-        );
+        let want = ["default", "Open conversation", "open", "Open conversation", "mute", "Mute this conversation"];
+        assert_eq!(chat_actions, Some(want.map(String::from).to_vec()));
         assert_eq!(app.counts().unwrap().total, 1, "the message is not an item");
 
         // A CRM notification, polled by the server's bridge: a toast; read in the Qontak web, the

@@ -109,6 +109,8 @@ pub fn outcome(outcome: Outcome, mut new_id: impl FnMut() -> String) -> OutcomeP
 pub struct Stored {
     pub owner: String,
     pub read: bool,
+    /// The CRM has reported it read already (a poll, or the read this server sent it).
+    pub crm_read: bool,
 }
 
 /// What one poll of the CRM for `user` writes, given the items stored under the polled ids (read
@@ -127,8 +129,11 @@ pub fn crm_sync(
     for mut n in items {
         match stored.get_mut(&n.id) {
             Some(s) if s.owner != user => {}
+            // Read in the CRM, and news to this server: read here too. A CRM read known already
+            // changes nothing, so that an item the agent marked unread again (ORG-7) stays so.
             Some(s) => {
-                if n.read_at.is_some() {
+                if n.read_at.is_some() && !s.crm_read {
+                    s.crm_read = true;
                     writes.push(Write::CrmRead { id: n.id.clone() });
                     if !s.read {
                         s.read = true;
@@ -145,7 +150,7 @@ pub fn crm_sync(
                 }
                 n.recipient_id = user.to_owned();
                 let crm_read = n.read_at.is_some();
-                stored.insert(n.id.clone(), Stored { owner: user.to_owned(), read: crm_read });
+                stored.insert(n.id.clone(), Stored { owner: user.to_owned(), read: crm_read, crm_read });
                 let id = n.id.clone();
                 writes.push(Write::Create(n));
                 writes.push(Write::TrackCrm { id, user: user.to_owned(), crm_read });
@@ -242,7 +247,9 @@ mod tests {
     fn stored(entries: &[(&str, &str, bool)]) -> BTreeMap<String, Stored> {
         entries
             .iter()
-            .map(|(id, owner, read)| (id.to_string(), Stored { owner: owner.to_string(), read: *read }))
+            .map(|(id, owner, read)| {
+                (id.to_string(), Stored { owner: owner.to_string(), read: *read, crm_read: false })
+            })
             .collect()
     }
 
@@ -347,6 +354,18 @@ mod tests {
                 body: ChangeBody::Read { ids: vec!["crm_1".into()], read_at: now() }
             })
         );
+    }
+
+    // ORG-7: an item the agent marked unread again, whose read the CRM knows already (this server
+    // sent it), stays unread through the next polls; a new read on the CRM still reads it.
+    #[test]
+    fn org_7_a_crm_read_known_already_does_not_undo_an_unread() {
+        let items = vec![crm_item("crm_1", Category::Reminder, Duration::days(1), true)];
+        let mut known = stored(&[("crm_1", "u-1", false)]);
+        known.get_mut("crm_1").unwrap().crm_read = true;
+        assert!(crm_sync("u-1", items.clone(), known, now()).is_empty(), "nothing read again");
+        let writes = crm_sync("u-1", items, stored(&[("crm_1", "u-1", false)]), now());
+        assert!(writes.contains(&Write::MarkRead { id: "crm_1".into(), at: now() }));
     }
 
     #[test]

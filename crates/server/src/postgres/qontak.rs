@@ -303,13 +303,14 @@ pub(super) async fn crm_sync(
     // user's item under a polled id is not covered by this user's lock).
     let rows = tx
         .query(
-            "SELECT id, user_id, read_at IS NOT NULL FROM notifications WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+            "SELECT n.id, n.user_id, n.read_at IS NOT NULL, coalesce(c.crm_read, FALSE) FROM notifications n \
+             LEFT JOIN crm_items c ON c.id = n.id WHERE n.id = ANY($1) ORDER BY n.id FOR UPDATE OF n",
             &[&ids],
         )
         .await?;
     let mut stored: BTreeMap<String, Stored> = BTreeMap::new();
     for r in rows {
-        stored.insert(col!(r, 0), Stored { owner: col!(r, 1), read: col!(r, 2) });
+        stored.insert(col!(r, 0), Stored { owner: col!(r, 1), read: col!(r, 2), crm_read: col!(r, 3) });
     }
     carry_out(tx, plan::crm_sync(user_id, items, stored, now), now).await
 }

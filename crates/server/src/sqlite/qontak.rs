@@ -274,14 +274,18 @@ pub(super) fn crm_sync(
 
 /// The items stored under the polled ids, as `plan::crm_sync` needs them.
 fn stored_items(tx: &Transaction<'_>, items: &[Notification]) -> DbResult<BTreeMap<String, Stored>> {
-    let mut stmt =
-        tx.prepare_cached("SELECT user_id, read_at IS NOT NULL FROM notifications WHERE id = ?1")?;
+    let mut stmt = tx.prepare_cached(
+        "SELECT n.user_id, n.read_at IS NOT NULL, coalesce(c.crm_read, 0) FROM notifications n \
+         LEFT JOIN crm_items c ON c.id = n.id WHERE n.id = ?1",
+    )?;
     let mut stored = BTreeMap::new();
     for n in items {
         if stored.contains_key(&n.id) {
             continue;
         }
-        let row = stmt.query_row([&n.id], |r| Ok(Stored { owner: r.get(0)?, read: r.get(1)? })).optional()?;
+        let row = stmt
+            .query_row([&n.id], |r| Ok(Stored { owner: r.get(0)?, read: r.get(1)?, crm_read: r.get(2)? }))
+            .optional()?;
         if let Some(s) = row {
             stored.insert(n.id.clone(), s);
         }

@@ -10,6 +10,9 @@ use crate::toast::policy::{chat_sensitive, decide, Focus, PolicyInput, Reason};
 use crate::toast::ports::{Held, Toast, Urgency};
 use crate::toast::settings::{MessageText, ToastSettings};
 
+/// Muted conversations whose messages are tallied for their next toast, at most.
+const MUTED_TALLIES: usize = 500;
+
 /// One toast per object: notifications about the same page share a toast; a conversation's messages
 /// share one.
 fn object_key(n: &Notification) -> String {
@@ -145,9 +148,17 @@ impl ToastCenter {
             self.held_back(Held::Other(1));
         }
         let key = format!("chat:{}", m.conversation_id);
+        let conversation_muted =
+            settings.muted_conversations.get(&m.conversation_id).is_some_and(|c| c.active(self.clock.now()));
         if reason == Reason::Muted {
-            // Counted in the conversation's next toast, once it is unmuted.
-            *self.state().muted_messages.entry(key).or_default() += 1;
+            // A muted conversation's messages count in its next toast, once it is unmuted (a muted
+            // channel or all chat: nothing is owed later). A bounded tally: it is only a courtesy.
+            let mut st = self.state();
+            if conversation_muted
+                && (st.muted_messages.len() < MUTED_TALLIES || st.muted_messages.contains_key(&key))
+            {
+                *st.muted_messages.entry(key).or_default() += 1;
+            }
             return;
         }
         if reason != Reason::Toasted {

@@ -62,11 +62,23 @@ impl ToastCenter {
     /// When quiet has ended (by time, by hand, or the OS's Do Not Disturb turned off), one silent
     /// summary of what it held back that is still unread; after a restart too.
     pub async fn end_quiet_if_over(&self) {
-        let settings = self.settings();
-        if self.quiet_in(&settings).is_some() || !self.state().maybe_held {
+        // The OS's quiet, while it was on, is asked again: its end is noticed (and the tray told)
+        // even when it held nothing back.
+        let asked = self.system_quiet();
+        if asked && self.probe_dnd().await {
             return;
         }
-        if self.system_quiet() && self.probe_dnd().await {
+        if self.quiet_in(&self.settings()).is_some() || !self.state().maybe_held {
+            return;
+        }
+        // Something may be held: not into the OS's quiet, which may have begun unseen (during quiet
+        // hours, before a start).
+        if !asked && self.probe_dnd().await {
+            return;
+        }
+        let settings = self.settings();
+        // A pause may have begun while the OS was asked: the summary waits for its end.
+        if self.quiet_in(&settings).is_some() {
             return;
         }
         self.state().maybe_held = false;

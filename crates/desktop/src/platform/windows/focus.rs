@@ -152,17 +152,19 @@ impl ChatFocus for WindowsFocus {
 }
 
 impl FocusProbe for WindowsFocus {
-    /// ORG-6: what Windows tells apps that should not disturb: a full-screen app or presentation,
-    /// a Direct3D game, presentation mode, quiet time.
+    /// ORG-6: what Windows tells apps that should not disturb: presentation mode, a full-screen
+    /// Direct3D game, quiet time. Not "busy" (any full-screen window): agents keep Citrix or the
+    /// browser full screen all day, and would see no toast at all.
     fn do_not_disturb(&self) -> bool {
         use windows::Win32::UI::Shell::{
-            SHQueryUserNotificationState, QUNS_BUSY, QUNS_PRESENTATION_MODE, QUNS_QUIET_TIME,
+            SHQueryUserNotificationState, QUNS_PRESENTATION_MODE, QUNS_QUIET_TIME,
             QUNS_RUNNING_D3D_FULL_SCREEN,
         };
         // SAFETY: no arguments; the state comes back as the result.
         match unsafe { SHQueryUserNotificationState() } {
-            Ok(state) => [QUNS_BUSY, QUNS_RUNNING_D3D_FULL_SCREEN, QUNS_PRESENTATION_MODE, QUNS_QUIET_TIME]
-                .contains(&state),
+            Ok(state) => {
+                [QUNS_RUNNING_D3D_FULL_SCREEN, QUNS_PRESENTATION_MODE, QUNS_QUIET_TIME].contains(&state)
+            }
             Err(_) => false,
         }
     }
