@@ -45,7 +45,7 @@ WINDOWS_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-clippy gcc-mingw-w64
 PACKAGE_PACKAGES=(dpkg-dev rpm debootstrap binutils systemd)
 # The tests also drive a real D-Bus session and a real X server, and the server on PostgreSQL behind
 # nginx (both run from temp folders, never as the system services).
-TEST_PACKAGES=(python3-venv curl dbus xvfb openbox chromium dunst x11-utils xdotool imagemagick webkit2gtk-driver haskell-gtk-sni-tray-utils gnome-keyring postgresql nginx-light)
+TEST_PACKAGES=(python3-venv curl dbus xvfb openbox chromium dunst x11-utils xdotool imagemagick tinyproxy webkit2gtk-driver haskell-gtk-sni-tray-utils gnome-keyring postgresql nginx-light)
 
 # schemathesis (PyPI), in a virtualenv kept beside the build.
 SCHEMATHESIS_VERSION=4.32.5

@@ -110,7 +110,7 @@ export class MockBackend implements Backend {
     lang: 'en', muted: [], mute_chat: false, muted_channels: [], muted_conversations: {}, paused_until: null, source: 'server', server_url: '', has_token: false,
     token_store: 'none', crm_base_url: 'https://api.mekari.com', crm_client_id: '', crm_sso_user_id: '',
     has_crm_secret: false, crm_secret_store: 'none', chat_window_patterns: ['qontak chat', 'chat.qontak.com'],
-    autostart: true, demo: true, autostart_managed: false, update_url: '', shortcut: 'Ctrl+Alt+N', shortcut_problem: null,
+    autostart: true, demo: true, autostart_managed: false, update_url: '', shortcut: 'Ctrl+Alt+N', shortcut_problem: null, proxy: '',
     quiet_hours: { enabled: false, days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: 1320, end: 420, breakthrough: [] },
     quiet_skipped_until: null, sound: { on: true, silent: [] }, message_text: 'not_while_locked', approvals_break_dnd: false, locked: [],
     account: { signed_in_as: null, signed_out: null, signing_in: false, offered_server: null, method: null, sign_in_offered: false },

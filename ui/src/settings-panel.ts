@@ -231,6 +231,8 @@ export function renderSettingsPanel(el: HTMLElement, st: Settings, lang: Lang, b
   // Only an installed Lonceng manages start at login; a build folder's copy and the demo never do.
   const autostart = h('input', { type: 'checkbox', id: 'autostart', checked: st.autostart && st.autostart_managed, disabled: !st.autostart_managed });
   const updateUrl = h('input', { id: 'update-url', type: 'url', value: st.update_url, placeholder: 'https://', disabled: st.demo });
+  // A corporate network's proxy: empty for the computer's own, "direct" for none.
+  const proxy = h('input', { id: 'proxy', value: st.proxy, placeholder: 'http://proxy.example:3128', autocomplete: 'off', spellcheck: 'false' });
   // The bell from the keyboard anywhere; what the desktop refused is said below it.
   const shortcut = h('input', { id: 'shortcut', value: st.shortcut, placeholder: 'Ctrl+Alt+N', autocomplete: 'off', spellcheck: 'false' });
   const shortcutProblem = h('div', { id: 'shortcut-problem-slot' });
@@ -257,6 +259,7 @@ export function renderSettingsPanel(el: HTMLElement, st: Settings, lang: Lang, b
     const changes: SettingsChanges = {
       chat_window_patterns: patterns.value.split(',').map((p) => p.trim()).filter(Boolean),
       shortcut: shortcut.value.trim(),
+      proxy: proxy.value.trim(),
     };
     if (st.autostart_managed) changes.autostart = autostart.checked;
     if (!st.demo) {
@@ -317,6 +320,7 @@ export function renderSettingsPanel(el: HTMLElement, st: Settings, lang: Lang, b
     h('label', { class: 'toggle' }, autostart, t(lang, 'tray-autostart')),
     ...(st.autostart_managed ? [] : [h('p', { class: 'note', id: 'autostart-note' }, t(lang, 'settings-autostart-unmanaged'))]),
     h('label', { class: 'field' }, t(lang, 'settings-update-url'), updateUrl),
+    h('label', { class: 'field' }, t(lang, 'settings-proxy'), proxy),
     h('label', { class: 'field' }, t(lang, 'settings-shortcut'), shortcut),
     shortcutProblem,
     saveButton,
@@ -349,6 +353,7 @@ const LOCKABLE: Partial<Record<Settings['locked'][number], string>> = {
   muted: 'input[data-mute]:not([data-mute="chat"])',
   // Sound on or off; which categories are silent stays the agent's.
   sound: '#sound-on',
+  proxy: '#proxy',
 };
 
 /** What IT's policy fixes (ORG-3): its controls disabled, and a note saying who set it. */

@@ -55,6 +55,7 @@ pub async fn run_command(data_dir: Option<PathBuf>, lang: Option<Lang>) -> (Stri
     let data_dir = data_dir.or_else(default_data_dir).unwrap_or_else(|| PathBuf::from("."));
     let policy = crate::platform::policy();
     let settings = policy.over(DesktopSettings::load(&data_dir.join("settings.json")));
+    lonceng_domain::net::use_proxy(settings.proxy_choice());
     let vault = crate::keyring::TokenVault::new(data_dir.clone());
     use crate::keyring::{SecretKind, Secrets, TokenStore};
     // A sign-in's access token while it lasts (never renewed here: a renewal rotates the refresh
@@ -166,7 +167,7 @@ pub async fn gather(c: &Context) -> Facts {
 
 /// The server (or the CRM), the token, the stream and the clock.
 async fn remote(c: &Context) -> (Server, Token, Stream, Option<i64>) {
-    let http = match reqwest::Client::builder().timeout(PROBE).connect_timeout(PROBE).build() {
+    let http = match lonceng_domain::net::builder().timeout(PROBE).connect_timeout(PROBE).build() {
         Ok(h) => h,
         Err(e) => {
             let server = Server::Lonceng { url: String::new(), reachable: Err(e.to_string()) };

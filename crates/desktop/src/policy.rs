@@ -18,7 +18,7 @@ use crate::settings::{DesktopSettings, SettingsChanges, SignInMethod, SourceKind
 
 /// The settings a policy may fix, by the names the policy file (and the registry) uses.
 pub const KEYS: &[&str] =
-    &["server_url", "source", "sign_in", "lang", "autostart", "update_url", "muted", "sound"];
+    &["server_url", "source", "sign_in", "lang", "autostart", "update_url", "muted", "sound", "proxy"];
 
 /// What IT fixed; `None` leaves the agent's choice.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -37,6 +37,8 @@ pub struct Policy {
     pub muted: Option<BTreeSet<Category>>,
     /// Toast defaults: sound on or off.
     pub sound: Option<bool>,
+    /// The proxy, as Settings writes it (empty: the computer's own; `direct`: none).
+    pub proxy: Option<String>,
 }
 
 /// A policy as read: where from (none when there is none), and what in it could not be used.
@@ -75,6 +77,7 @@ impl Loaded {
                 "autostart" => flag(value).map(|v| policy.autostart = Some(v)),
                 "sound" => flag(value).map(|v| policy.sound = Some(v)),
                 "muted" => categories(value).map(|v| policy.muted = Some(v)),
+                "proxy" => proxy(value).map(|v| policy.proxy = Some(v)),
                 _ => Err(format!("not a setting a policy can fix (those are {})", KEYS.join(", "))),
             };
             if let Err(why) = outcome {
@@ -101,6 +104,7 @@ impl Loaded {
             ("update_url", p.update_url.is_some()),
             ("muted", p.muted.is_some()),
             ("sound", p.sound.is_some()),
+            ("proxy", p.proxy.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, fixed)| fixed.then_some(name))
@@ -117,6 +121,7 @@ impl Loaded {
         fix(&mut s.update_url, &p.update_url);
         fix(&mut s.muted, &p.muted);
         fix(&mut s.sound.on, &p.sound);
+        fix(&mut s.proxy, &p.proxy);
         s
     }
 
@@ -132,6 +137,7 @@ impl Loaded {
             ("update_url", differs(&trimmed(&c.update_url), &p.update_url)),
             ("muted", differs(&c.muted, &p.muted)),
             ("sound", differs(&c.sound.as_ref().map(|s| s.on), &p.sound)),
+            ("proxy", differs(&trimmed(&c.proxy), &p.proxy)),
         ];
         // A pasted token where IT has people sign in through the identity provider.
         let token_given = c.token.as_deref().is_some_and(|t| !t.trim().is_empty());
@@ -167,6 +173,7 @@ impl Loaded {
         restore(&mut after.update_url, &before.update_url, &p.update_url);
         restore(&mut after.muted, &before.muted, &p.muted);
         restore(&mut after.sound.on, &before.sound.on, &p.sound);
+        restore(&mut after.proxy, &before.proxy, &p.proxy);
     }
 }
 
@@ -199,6 +206,13 @@ fn web_url(value: Value) -> Result<String, String> {
     } else {
         Err(format!("'{}' is not an http(s) address", clip(&url)))
     }
+}
+
+/// A proxy as Settings takes it (empty, `direct`, or an http(s) proxy's address).
+fn proxy(value: Value) -> Result<String, String> {
+    let text = typed::<String>(value)?.trim().to_owned();
+    lonceng_domain::net::ProxyChoice::from_setting(&text).map_err(|e| clip(&e))?;
+    Ok(text)
 }
 
 /// true or false; 1 or 0 too, as the registry keeps them (DWORD).
@@ -263,6 +277,21 @@ mod tests {
     }
 
     // ORG-3: a wrong key is named and ignored; the rest applies.
+    // ORG-3: IT fixes the proxy (a corporate network's); one that is no proxy's address is named.
+    #[test]
+    fn org_3_a_policy_fixes_the_proxy() {
+        let loaded = Loaded::from_json("p", r#"{"proxy": "http://proxy.corp.example:3128"}"#);
+        assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+        let in_force = loaded.over(DesktopSettings::default());
+        assert_eq!(in_force.proxy, "http://proxy.corp.example:3128");
+        assert_eq!(loaded.locked(), ["proxy"]);
+        let change = SettingsChanges { proxy: Some("direct".into()), ..SettingsChanges::default() };
+        assert!(matches!(loaded.check(&change), Err(AppError::Refused(m)) if m.contains("proxy")));
+        let bad = Loaded::from_json("p", r#"{"proxy": "ftp://proxy"}"#);
+        assert_eq!(bad.policy.proxy, None);
+        assert!(bad.problems[0].starts_with("proxy: "), "{:?}", bad.problems);
+    }
+
     #[test]
     fn org_3_wrong_keys_and_types_are_named_one_by_one_and_the_rest_applies() {
         let loaded = Loaded::from_json(

@@ -64,6 +64,8 @@ pub struct DesktopSettings {
     pub update_url: String,
     /// The keyboard shortcut that opens the bell anywhere ("Ctrl+Alt+N"); empty: none.
     pub shortcut: String,
+    /// The proxy: empty for the computer's own, `direct` for none, or `http://[user:pass@]host:port`.
+    pub proxy: String,
 }
 
 /// The bell's keyboard shortcut on a first run.
@@ -92,6 +94,7 @@ impl Default for DesktopSettings {
             autostart: true,
             update_url: String::new(),
             shortcut: DEFAULT_SHORTCUT.into(),
+            proxy: String::new(),
         }
     }
 }
@@ -137,16 +140,29 @@ impl DesktopSettings {
         }
     }
 
-    /// Whether a change touches where the notifications come from (so sync starts again).
+    /// Whether a change touches where the notifications come from, or the way there (so sync
+    /// starts again).
     pub fn source_changed(&self, before: &DesktopSettings) -> bool {
-        (self.source, &self.server_url, &self.crm_base_url, &self.crm_client_id, &self.crm_sso_user_id)
-            != (
-                before.source,
-                &before.server_url,
-                &before.crm_base_url,
-                &before.crm_client_id,
-                &before.crm_sso_user_id,
-            )
+        (
+            self.source,
+            &self.server_url,
+            &self.crm_base_url,
+            &self.crm_client_id,
+            &self.crm_sso_user_id,
+            &self.proxy,
+        ) != (
+            before.source,
+            &before.server_url,
+            &before.crm_base_url,
+            &before.crm_client_id,
+            &before.crm_sso_user_id,
+            &before.proxy,
+        )
+    }
+
+    /// The proxy these settings choose (one that is no longer valid: the computer's own).
+    pub fn proxy_choice(&self) -> lonceng_domain::net::ProxyChoice {
+        lonceng_domain::net::ProxyChoice::from_setting(&self.proxy).unwrap_or_default()
     }
 
     /// The update manifest's address, when one is set.
@@ -170,6 +186,9 @@ impl DesktopSettings {
             if value.as_ref().is_some_and(|v| v.chars().count() > 200 || v.chars().any(char::is_control)) {
                 return Err(AppError::Invalid(format!("the CRM {what} is not one the CRM gives out")));
             }
+        }
+        if let Some(p) = &c.proxy {
+            lonceng_domain::net::ProxyChoice::from_setting(p).map_err(AppError::Invalid)?;
         }
         if let Some(s) = &c.shortcut {
             // The desktop says whether it can have it; this only keeps out what is no shortcut.
@@ -201,6 +220,7 @@ impl DesktopSettings {
             autostart,
             update_url,
             shortcut,
+            proxy,
         } = c;
         let trimmed = |v: Option<String>| v.map(|s| s.trim().to_owned());
         set(&mut self.lang, lang);
@@ -225,6 +245,7 @@ impl DesktopSettings {
         set(&mut self.autostart, autostart);
         set(&mut self.update_url, trimmed(update_url));
         set(&mut self.shortcut, trimmed(shortcut));
+        set(&mut self.proxy, trimmed(proxy));
         Ok(())
     }
 }
@@ -256,7 +277,7 @@ pub struct SettingsView {
     pub autostart_managed: bool,
     /// The settings IT's policy fixes (ORG-3): shown locked, changes refused.
     #[ts(
-        type = "Array<'server_url' | 'source' | 'sign_in' | 'lang' | 'autostart' | 'update_url' | 'muted' | 'sound'>"
+        type = "Array<'server_url' | 'source' | 'sign_in' | 'lang' | 'autostart' | 'update_url' | 'muted' | 'sound' | 'proxy'>"
     )]
     pub locked: Vec<&'static str>,
     /// Signed in through the organisation's identity provider, or why not (ORG-1).
@@ -330,6 +351,7 @@ pub struct SettingsChanges {
     pub autostart: Option<bool>,
     pub update_url: Option<String>,
     pub shortcut: Option<String>,
+    pub proxy: Option<String>,
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! HTTP-date), never overflows, and is capped at [`MAX_SERVER_DELAY`] (a maintenance window lasts
 //! hours, not years).
 
+use std::sync::RwLock;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -102,12 +103,89 @@ impl Endpoint {
     }
 }
 
+/// Where the app's requests go first: a corporate network's proxy.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ProxyChoice {
+    /// The operating system's, as reqwest reads it: the environment (`HTTPS_PROXY`, `HTTP_PROXY`,
+    /// `ALL_PROXY`, `NO_PROXY`) and, on Windows, the Internet settings.
+    #[default]
+    System,
+    /// None at all.
+    Direct,
+    /// This one: `http://[user:password@]host:port`.
+    Url(String),
+}
+
+impl ProxyChoice {
+    /// The Settings field: empty for the system's, `direct` for none, else a proxy's address.
+    pub fn from_setting(text: &str) -> Result<ProxyChoice, String> {
+        match text.trim() {
+            "" => Ok(ProxyChoice::System),
+            t if t.eq_ignore_ascii_case("direct") || t.eq_ignore_ascii_case("none") => {
+                Ok(ProxyChoice::Direct)
+            }
+            t => {
+                let url = url::Url::parse(t).map_err(|e| format!("'{t}' is not a proxy address: {e}"))?;
+                if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                    return Err(format!(
+                        "'{t}' is not a proxy address: write it like http://proxy.example:3128"
+                    ));
+                }
+                Ok(ProxyChoice::Url(t.to_owned()))
+            }
+        }
+    }
+
+    /// What `lonceng doctor` says of it: never the password.
+    pub fn describe(&self) -> String {
+        match self {
+            ProxyChoice::System => "the system's".into(),
+            ProxyChoice::Direct => "none".into(),
+            ProxyChoice::Url(u) => match url::Url::parse(u) {
+                Ok(mut url) => {
+                    let _ = url.set_password(None);
+                    let _ = url.set_username("");
+                    url.to_string()
+                }
+                Err(_) => "a proxy".into(),
+            },
+        }
+    }
+}
+
+/// The proxy every client built from now on uses (the app sets it from Settings at start and
+/// when they change; its sources are built again then).
+static PROXY: RwLock<ProxyChoice> = RwLock::new(ProxyChoice::System);
+
+pub fn use_proxy(choice: ProxyChoice) {
+    *PROXY.write().unwrap_or_else(|p| p.into_inner()) = choice;
+}
+
+pub fn proxy() -> ProxyChoice {
+    PROXY.read().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+/// Every HTTP client of the app starts here: the proxy chosen and Lonceng's user agent.
+pub fn builder() -> reqwest::ClientBuilder {
+    let b = reqwest::Client::builder().user_agent(concat!("Lonceng/", env!("CARGO_PKG_VERSION")));
+    match proxy() {
+        ProxyChoice::System => b,
+        ProxyChoice::Direct => b.no_proxy(),
+        // Checked when it was set; the user and password in it go to the proxy (Basic).
+        ProxyChoice::Url(u) => match reqwest::Proxy::all(&u) {
+            Ok(p) => b.proxy(p),
+            Err(e) => {
+                tracing::warn!(error = %e, "the proxy in Settings cannot be used; going without");
+                b
+            }
+        },
+    }
+}
+
 /// The HTTP client of a source: bounded connects, Lonceng's user agent, and an overall timeout
 /// for requests that are not streams.
 fn client(timeout: Option<Duration>) -> Result<reqwest::Client, SourceError> {
-    let mut b = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .user_agent(concat!("Lonceng/", env!("CARGO_PKG_VERSION")));
+    let mut b = builder().connect_timeout(Duration::from_secs(10));
     if let Some(t) = timeout {
         b = b.timeout(t);
     }
@@ -131,6 +209,12 @@ pub async fn failure(resp: Response) -> SourceError {
             SourceError::Unavailable { retry_after, maintenance: code == "maintenance" }
         }
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => SourceError::Unauthorized(message),
+        // The proxy, not the server: said so, with what to do.
+        StatusCode::PROXY_AUTHENTICATION_REQUIRED => SourceError::Unauthorized(
+            "the proxy asks for a user name and password: put them in the proxy's address in Settings \
+             (http://user:password@proxy:port)"
+                .into(),
+        ),
         StatusCode::GONE => SourceError::CursorGone,
         StatusCode::TOO_MANY_REQUESTS => SourceError::Unavailable { retry_after, maintenance: false },
         s if s.is_client_error() => SourceError::Rejected { status: s.as_u16(), message },

@@ -163,7 +163,11 @@ update_url: string,
 /**
  * The keyboard shortcut that opens the bell anywhere ("Ctrl+Alt+N"); empty: none.
  */
-shortcut: string, };
+shortcut: string, 
+/**
+ * The proxy: empty for the computer's own, `direct` for none, or `http://[user:pass@]host:port`.
+ */
+proxy: string, };
 
 export type SignInMethod = "organisation" | "token";
 
@@ -216,7 +220,7 @@ autostart_managed: boolean,
 /**
  * The settings IT's policy fixes (ORG-3): shown locked, changes refused.
  */
-locked: Array<'server_url' | 'source' | 'sign_in' | 'lang' | 'autostart' | 'update_url' | 'muted' | 'sound'>, 
+locked: Array<'server_url' | 'source' | 'sign_in' | 'lang' | 'autostart' | 'update_url' | 'muted' | 'sound' | 'proxy'>, 
 /**
  * Signed in through the organisation's identity provider, or why not (ORG-1).
  */
@@ -265,7 +269,11 @@ update_url: string,
 /**
  * The keyboard shortcut that opens the bell anywhere ("Ctrl+Alt+N"); empty: none.
  */
-shortcut: string, };
+shortcut: string, 
+/**
+ * The proxy: empty for the computer's own, `direct` for none, or `http://[user:pass@]host:port`.
+ */
+proxy: string, };
 
 export type SettingsChanges = { lang?: Lang, muted?: Array<Category>, mute_chat?: boolean, muted_channels?: Array<string>, 
 /**
@@ -279,7 +287,7 @@ token?: string, crm_base_url?: string, crm_client_id?: string, crm_sso_user_id?:
 /**
  * The company's CRM client secret: it goes to the OS keyring, never back to the window.
  */
-crm_client_secret?: string, chat_window_patterns?: Array<string>, autostart?: boolean, update_url?: string, shortcut?: string, };
+crm_client_secret?: string, chat_window_patterns?: Array<string>, autostart?: boolean, update_url?: string, shortcut?: string, proxy?: string, };
 
 export type AppError = { "kind": "store", "message": string } | { "kind": "not_found", "message": string } | { "kind": "refused", "message": string } | { "kind": "invalid", "message": string } | { "kind": "platform", "message": string };
 

@@ -90,7 +90,7 @@ pub fn oauth_client(server: &str) -> Result<OAuthClient, SourceError> {
 /// The HTTP client for the server's sign-in endpoints: no redirects (RFC 6749 §4.1.3's answer comes
 /// from the endpoint itself; a redirect would carry the code, or a token, elsewhere).
 pub fn token_http() -> reqwest::Client {
-    reqwest::Client::builder()
+    lonceng_domain::net::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(std::time::Duration::from_secs(30))
         .build()

@@ -98,6 +98,8 @@ impl Desktop {
             }
         }
         let settings = self.settings_snapshot();
+        // The way out, as Settings (or IT) chose: every client made from here on goes through it.
+        lonceng_domain::net::use_proxy(settings.proxy_choice());
         let (token, crm_secret, creds) = {
             let held = self.held();
             (held.token.clone(), held.crm_secret.clone(), held.credentials.clone())

@@ -272,6 +272,7 @@ update-available = Lonceng { $version } is available.
 update-install = Install and restart
 update-failed = The update was not installed: { $error }
 settings-update-url = Update address (from your administrator; empty: no updates)
+settings-proxy = Proxy (empty: this computer's own; direct: none; or http://user:password@proxy:port)
 settings-shortcut = Keyboard shortcut that opens the bell (empty: none)
 settings-shortcut-invalid = { $shortcut } is not a keyboard shortcut: write it like Ctrl+Alt+N.
 settings-shortcut-taken = { $shortcut } is taken by the desktop or another app: choose another.

@@ -237,6 +237,7 @@ update-available = Lonceng { $version } sudah tersedia.
 update-install = Pasang dan mulai ulang
 update-failed = Pembaruan tidak terpasang: { $error }
 settings-update-url = Alamat pembaruan (dari administrator Anda; kosong: tanpa pembaruan)
+settings-proxy = Proxy (kosong: milik komputer ini; direct: tanpa proxy; atau http://user:sandi@proxy:port)
 settings-shortcut = Pintasan keyboard untuk membuka lonceng (kosong: tidak ada)
 settings-shortcut-invalid = { $shortcut } bukan pintasan keyboard: tulis seperti Ctrl+Alt+N.
 settings-shortcut-taken = { $shortcut } sudah dipakai desktop atau aplikasi lain: pilih yang lain.
