@@ -2,6 +2,8 @@
 //! which asks for a user name and password. With them in the proxy's address the list syncs and
 //! streams through it (its log shows the requests); without, the app says the proxy wants them;
 //! `direct` goes around it. A binary of its own: the proxy is a choice for the whole process.
+// tinyproxy is Debian's: under Wine (scripts/windows.sh) there is none to start.
+#![cfg(unix)]
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
