@@ -17,6 +17,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+// The GUI suites' condition poller: the console suite waits the same way.
+import { until } from '../../tests/gui/desktop.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const serverBin = join(root, 'target/debug/lonceng-server');
@@ -30,16 +32,6 @@ let serverUrl;
 let browser;
 let evil;
 let evilOrigin;
-
-async function until(what, f, ms = 20000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const freePort = () => new Promise((resolve) => {
   const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });

@@ -15,7 +15,7 @@ use lonceng_client::sync::lonceng::LoncengSource;
 use lonceng_client::sync::{ConnState, SyncConfig};
 use lonceng_domain::clock::{SystemClock, TokioSleeper};
 use lonceng_domain::net::{use_proxy, ProxyChoice};
-use lonceng_e2e::{mention, server_config, start_server, TestClient, AGENT};
+use lonceng_e2e::{mention, poll_until, server_config, start_server, TestClient, AGENT};
 use lonceng_server::sqlite::SqliteDb;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -29,7 +29,7 @@ struct Tinyproxy {
 }
 
 impl Tinyproxy {
-    fn start() -> Tinyproxy {
+    async fn start() -> Tinyproxy {
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let log = dir.path().join("tinyproxy.log");
@@ -47,10 +47,7 @@ impl Tinyproxy {
             .stderr(Stdio::null())
             .spawn()
             .expect("tinyproxy (Debian's package; scripts/test.sh installs it)");
-        let up = (0..200).any(|_| {
-            std::thread::sleep(Duration::from_millis(20));
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
+        let up = poll_until(WAIT, || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()).await;
         assert!(up, "tinyproxy listens");
         Tinyproxy { child, port, log, _dir: dir }
     }
@@ -84,7 +81,7 @@ fn config() -> SyncConfig {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_goes_through_a_proxy_that_asks_for_credentials() {
-    let proxy = Tinyproxy::start();
+    let proxy = Tinyproxy::start().await;
     let clock = Arc::new(SystemClock);
     let server = start_server(
         SqliteDb::in_memory().unwrap(),

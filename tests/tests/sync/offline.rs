@@ -84,18 +84,22 @@ async fn org_7_unread_again_is_synced_both_ways() {
         store.page(&q).unwrap().items.into_iter().map(|n| n.id).collect()
     };
     // Read here, then unread here: the server ends with it unread.
+    let general_unread = || async { server.service.counts(AGENT).await.unwrap().tabs[&Tab::General] };
     c.store.lock().unwrap().mark_read(&ids[0], clock.now()).unwrap();
     c.handle.nudge();
-    server_general_unread(&server, 1, "the read reached the server").await;
+    c.until(WAIT, "the read sent", outbox_sent).await;
+    assert_eq!(general_unread().await, 1, "the read reached the server");
     assert!(c.store.lock().unwrap().mark_unread(&ids[0], clock.now()).unwrap());
     c.handle.nudge();
-    server_general_unread(&server, 2, "the unread reached the server").await;
+    c.until(WAIT, "the unread sent", outbox_sent).await;
+    assert_eq!(general_unread().await, 2, "the unread reached the server");
 
     // A mark-all here, then the web marks one unread: it comes back here, counted.
     c.store.lock().unwrap().mark_all_read(general, clock.now()).unwrap();
     clock.advance(UNDO_WINDOW + chrono::Duration::seconds(1));
     c.handle.nudge();
-    server_general_unread(&server, 0, "the mark-all reached the server").await;
+    c.until(WAIT, "the mark-all sent", outbox_sent).await;
+    assert_eq!(general_unread().await, 0, "the mark-all reached the server");
     server.service.mark_unread(AGENT, &ids[1]).await.unwrap();
     c.until(WAIT, "unread again here", |c| {
         let store = c.store.lock().unwrap();
@@ -107,14 +111,7 @@ async fn org_7_unread_again_is_synced_both_ways() {
     server.stop().await;
 }
 
-/// Waits until the server counts `want` unread General items for the agent.
-async fn server_general_unread(server: &Running<SqliteDb>, want: u64, what: &str) {
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        if server.service.counts(AGENT).await.unwrap().tabs[&Tab::General] == want {
-            return;
-        }
-        assert!(std::time::Instant::now() < deadline, "{what}: never {want}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+/// Every action this client took has been accepted by the server.
+fn outbox_sent(c: &TestClient) -> bool {
+    c.store.lock().unwrap().outbox_pending(10, far_future()).unwrap().is_empty()
 }

@@ -100,18 +100,23 @@ impl Store {
             .collect()
     }
 
-    /// The server accepted the action.
-    pub fn outbox_done(&mut self, seq: i64) -> Result<(), StoreError> {
-        self.conn.execute("DELETE FROM outbox WHERE seq = ?1", [seq]).map_err(|e| self.err(e))?;
+    /// The server accepted the action. By its key too: an action withdrawn while it was on its way
+    /// (a read the agent took back with an unread) may have left its number to the next one queued.
+    pub fn outbox_done(&mut self, entry: &OutboxEntry) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "DELETE FROM outbox WHERE seq = ?1 AND idempotency_key = ?2",
+                params![entry.seq, entry.idempotency_key],
+            )
+            .map_err(|e| self.err(e))?;
         Ok(())
     }
 
-    /// The action failed this time; it stays queued.
-    pub fn outbox_failed(&mut self, seq: i64, error: &str) -> Result<(), StoreError> {
+    pub fn outbox_failed(&mut self, entry: &OutboxEntry, error: &str) -> Result<(), StoreError> {
         self.conn
             .execute(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE seq = ?1",
-                params![seq, error],
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?3 WHERE seq = ?1 AND idempotency_key = ?2",
+                params![entry.seq, entry.idempotency_key, error],
             )
             .map_err(|e| self.err(e))?;
         Ok(())

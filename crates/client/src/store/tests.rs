@@ -451,11 +451,11 @@ fn mw6_outbox_cursor_items_and_quarantine_survive_a_restart() {
     assert!(s.get("n-2").unwrap().unwrap().read_at.is_some(), "watermark survives the restart");
     let pending = s.outbox_pending(10, far()).unwrap();
     assert_eq!(pending.len(), 2);
-    s.outbox_failed(pending[0].seq, "503 maintenance").unwrap();
+    s.outbox_failed(&pending[0], "503 maintenance").unwrap();
     let again = s.outbox_pending(10, far()).unwrap();
     assert_eq!((again[0].attempts, again[0].last_error.as_deref()), (1, Some("503 maintenance")));
-    s.outbox_done(pending[0].seq).unwrap();
-    s.outbox_done(pending[1].seq).unwrap();
+    s.outbox_done(&pending[0]).unwrap();
+    s.outbox_done(&pending[1]).unwrap();
     assert!(s.outbox_pending(10, far()).unwrap().is_empty());
     let q = s.quarantined().unwrap();
     assert_eq!(q.len(), 1);
@@ -542,7 +542,7 @@ fn a_mark_all_can_be_undone_until_it_leaves_for_the_server() {
     // Once sent, it is too late; and after the window too (even offline, with the action unsent).
     let report = s.mark_all_read(scope(Tab::Inbox, None), t0()).unwrap();
     for e in s.outbox_pending(10, far()).unwrap() {
-        s.outbox_done(e.seq).unwrap();
+        s.outbox_done(&e).unwrap();
     }
     assert!(!s.undo_mark_all(&report, t0()).unwrap());
     assert_eq!(s.unread_counts().unwrap().tab(Tab::Inbox), 0);
@@ -1002,7 +1002,7 @@ fn org_7_an_unread_from_elsewhere_makes_a_read_item_unread() {
     s.mark_all_read(scope(Tab::General, Some(Category::Mention)), t0()).unwrap();
     // Both reached the server (a read still on its way would win over the unread).
     for e in s.outbox_pending(10, t0() + Duration::days(1)).unwrap() {
-        s.outbox_done(e.seq).unwrap();
+        s.outbox_done(&e).unwrap();
     }
     let before = s.unread_counts().unwrap().total();
     let r = s
@@ -1046,11 +1046,25 @@ fn org_7_an_unread_on_its_way_wins_and_waits_behind_a_held_mark_all() {
     assert!(r.newly_read.is_empty());
     assert!(s.get("mention-0").unwrap().unwrap().read_at.is_none());
     // An unread after a mark-all still in its undo window goes after it.
-    s.outbox_done(s.outbox_pending(10, t0()).unwrap()[0].seq).unwrap();
+    let sent = s.outbox_pending(10, t0()).unwrap().remove(0);
+    s.outbox_done(&sent).unwrap();
     s.mark_all_read(general, t0()).unwrap();
     assert!(s.mark_unread("mention-1", t0()).unwrap());
     assert!(s.outbox_pending(10, t0()).unwrap().is_empty(), "both wait for the undo window");
     let later = t0() + UNDO_WINDOW + Duration::seconds(1);
     let ops: Vec<OutboxOp> = s.outbox_pending(10, later).unwrap().into_iter().map(|e| e.op).collect();
     assert!(matches!(ops[..], [OutboxOp::MarkAllRead { .. }, OutboxOp::MarkUnread { .. }]), "{ops:?}");
+}
+
+// ORG-7: a read on its way to the server, taken back by an unread meanwhile: its answer must not
+// remove the unread that took its place (and number) in the outbox.
+#[test]
+fn org_7_the_answer_to_a_withdrawn_read_leaves_the_unread_queued() {
+    let mut s = mixed_store();
+    s.mark_read("mention-0", t0()).unwrap();
+    let in_flight = s.outbox_pending(10, t0()).unwrap().remove(0);
+    assert!(s.mark_unread("mention-0", t0()).unwrap());
+    s.outbox_done(&in_flight).unwrap();
+    let ops: Vec<OutboxOp> = s.outbox_pending(10, t0()).unwrap().into_iter().map(|e| e.op).collect();
+    assert_eq!(ops, [OutboxOp::MarkUnread { id: "mention-0".into(), at: t0() }]);
 }

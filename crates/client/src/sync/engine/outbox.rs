@@ -22,16 +22,16 @@ impl<S: Source> SyncEngine<S> {
                 } else {
                     Vec::new()
                 };
-                let seq = entry.seq;
+                let sent = entry.clone();
                 match self.source.push(&entry, &covered).await {
-                    Ok(()) => self.with_store(move |s| s.outbox_done(seq)).await?,
+                    Ok(()) => self.with_store(move |s| s.outbox_done(&sent)).await?,
                     Err(SourceError::Rejected { status, message }) => {
                         tracing::warn!(status, %message, key = %entry.idempotency_key, "server refused a queued action; dropped");
-                        self.with_store(move |s| s.outbox_done(seq)).await?;
+                        self.with_store(move |s| s.outbox_done(&sent)).await?;
                     }
                     Err(e) => {
                         let why = e.to_string();
-                        self.with_store(move |s| s.outbox_failed(seq, &why)).await?;
+                        self.with_store(move |s| s.outbox_failed(&sent, &why)).await?;
                         return Err(e.into());
                     }
                 }
