@@ -31,7 +31,10 @@ cargo clippy -p lonceng-desktop -p lonceng --all-targets --locked -- -D warnings
 # crate is built twice with different features (`-p lonceng-server` alone unifies fewer features
 # and rebuilt serde, tokio and the server a second time). Its binaries (lonceng-server, the app
 # with --demo, the notification recorder) are the ones the browser, GUI and schemathesis suites run.
-say "one build for every suite: cargo test --no-run, the workspace with every feature"
+# `--bins --tests` resolves features exactly as `cargo test` does, and unlike `cargo test --no-run`
+# it also links the app, whose package has no integration test to ask for its binary.
+say "one build for every suite: the workspace's binaries and tests, with every feature"
+cargo build --workspace --all-features --locked --bins --tests
 cargo test --workspace --all-features --locked --no-run
 say "the server's stream from a web page: CORS, a stream ticket, Chromium's own EventSource"
 (cd ui && node --test tests/stream.test.mjs)
