@@ -24,6 +24,7 @@ pub mod crm_standin;
 pub mod db;
 pub mod demo;
 pub mod hub;
+pub mod manpages;
 pub mod metrics;
 pub mod postgres;
 pub mod presence;
@@ -247,8 +248,14 @@ pub async fn start<D: Database>(
     let addr = listener.local_addr()?;
     let service = Service::new(db, config, clock).await?;
     let ticker = service.clone();
+    // The first round before serving, not racing what the first requests see (a node reports
+    // itself at once); the next ones a period apart.
+    if let Err(e) = ticker.tick().await {
+        tracing::error!(error = %e, "periodic work failed");
+    }
     tokio::spawn(async move {
-        let mut interval = tokio::time::interval(ticker.config.tick);
+        let period = ticker.config.tick;
+        let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         loop {
             tokio::select! {
                 _ = ticker.shutdown.cancelled() => break,
