@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The packages as an admin and an agent meet them: a minimal Debian 12 root made with debootstrap
-# (cached between runs), the app's and the server's .deb installed into it with apt, then:
+# (cached between runs), the packages checked by lintian and rpmlint, the app's and the server's
+# .deb installed into it with apt (their manual pages with them), then:
 #   - `lonceng --version` and `lonceng doctor` answer (and read IT's policy file, ORG-3); the app
 #     starts headless as an agent (on an Xvfb display shared into the root) and, being installed,
 #     writes its login entry, hidden;
@@ -64,6 +65,8 @@ for v in 0.2.0 0.1.0; do
 done
 OLD="$ROOT/target/packages/out/0.1.0"
 NEW="$ROOT/target/packages/out/0.2.0"
+say "lintian and rpmlint on the packages (scripts/lint-packages.sh)"
+scripts/lint-packages.sh "$NEW" || fail "lintian or rpmlint found problems (above)"
 
 say "a fresh Debian 12 root, the packages installed with apt"
 mkdir -p "$R"
@@ -87,6 +90,10 @@ for f in $(in_root dpkg -L lonceng lonceng-server); do
     /. | /usr | /usr/bin | /usr/sbin | /usr/share | /lib | /lib/systemd | /lib/systemd/system | /etc) ;;
     *) fail "a file outside the usual places: $f" ;;
   esac
+done
+# `man lonceng-server` and the others, made from each binary's own options.
+for p in man1/lonceng.1.gz man1/lonceng-server.1.gz man8/lonceng-admin.8.gz; do
+  zcat "$R/usr/share/man/$p" 2>/dev/null | grep -q '^\.TH' || fail "no manual page $p"
 done
 
 say "the app: --version, doctor, a headless start as an agent"

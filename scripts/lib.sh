@@ -43,9 +43,11 @@ WINDOWS_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-clippy gcc-mingw-w64
 # Linux packages (scripts/packages.sh) and their install test in a fresh Debian root
 # (scripts/install-test.sh).
 PACKAGE_PACKAGES=(dpkg-dev rpm debootstrap binutils systemd)
+# Their checks as distributions make them (scripts/lint-packages.sh).
+LINT_PACKAGES=(lintian rpmlint)
 # The tests also drive a real D-Bus session and a real X server, and the server on PostgreSQL behind
 # nginx (both run from temp folders, never as the system services).
-TEST_PACKAGES=(python3-venv curl dbus xvfb openbox chromium dunst x11-utils xdotool imagemagick tinyproxy webkit2gtk-driver haskell-gtk-sni-tray-utils gnome-keyring postgresql nginx-light)
+TEST_PACKAGES=(python3-venv curl dbus xvfb openbox chromium dunst x11-utils xdotool imagemagick tinyproxy squid-openssl libglib2.0-bin gsettings-desktop-schemas webkit2gtk-driver haskell-gtk-sni-tray-utils gnome-keyring postgresql nginx-light)
 
 # schemathesis (PyPI), in a virtualenv kept beside the build.
 SCHEMATHESIS_VERSION=4.32.5

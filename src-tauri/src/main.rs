@@ -27,6 +27,16 @@ fn main() {
     lonceng_desktop::platform::prepare_webkit();
     let context = tauri::generate_context!();
     let cli = Cli::from_launch(&context.package_info().version.to_string());
+    if let Some(Command::Manpages { dir }) = &cli.command {
+        let written = Cli::manpage(&context.package_info().version.to_string(), dir);
+        std::process::exit(match written {
+            Ok(_) => 0,
+            Err(e) => {
+                eprintln!("lonceng: writing the manual page into {}: {e}", dir.display());
+                2
+            }
+        });
+    }
     if let Some(Command::Doctor { lang, bundle }) = cli.command.clone() {
         // No tray, no window, no display needed: it also answers from a terminal without a desktop.
         std::process::exit(doctor(cli.data_dir.clone(), lang, bundle));

@@ -231,9 +231,9 @@ describe('the real app', () => {
     await click('#diagnose');
     await until('the report', () => js('return document.querySelectorAll(".doctor-line").length;'), 20000);
     const levels = Object.fromEntries(await js(`return [...document.querySelectorAll('.doctor-line')].map((l) => [l.dataset.check, l.dataset.level]);`));
-    assert.equal(Object.keys(levels).length, 12, JSON.stringify(levels));
+    assert.equal(Object.keys(levels).length, 13, JSON.stringify(levels));
     // dunst with actions, the tray host, X11 with openbox, the embedded server, its token and stream.
-    for (const check of ['notifications', 'tray', 'display', 'autostart', 'server', 'token', 'stream', 'clock', 'policy']) {
+    for (const check of ['notifications', 'tray', 'display', 'autostart', 'network', 'server', 'token', 'stream', 'clock', 'policy']) {
       assert.equal(levels[check], 'ok', `${check}: ${JSON.stringify(levels)}`);
     }
     await js('document.querySelector("#diagnose-section").scrollIntoView();');

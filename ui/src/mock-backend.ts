@@ -394,6 +394,7 @@ export class MockBackend implements Backend {
       line('screen_lock', 'lock', 'ok', 'doctor-lock-ok', { source: 'org.freedesktop.ScreenSaver' }),
       line('keyring', 'keyring', 'warning', 'doctor-keyring-missing', {}, 'doctor-keyring-missing-fix'),
       line('autostart', 'autostart', 'ok', 'doctor-autostart-unmanaged'),
+      line('network', 'network', 'ok', 'doctor-network-ok', { proxy: 'none', trust: "the system's certificates" }),
       line('server', 'server', 'ok', 'doctor-server-demo', { url: 'mock://' }),
       line('token', 'token', 'ok', 'doctor-token-ok', { user: 'agent-sari' }),
       line('stream', 'stream', 'ok', 'doctor-stream-ok'),

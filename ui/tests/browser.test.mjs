@@ -510,7 +510,7 @@ describe('the bell window', () => {
     await page.click('#diagnose');
     await page.waitForSelector('#doctor-lines');
     const lines = await page.$$eval('.doctor-line', (ls) => ls.map((l) => ({ check: l.dataset.check, level: l.dataset.level, text: l.textContent })));
-    assert.equal(lines.length, 12, 'one line per check');
+    assert.equal(lines.length, 13, 'one line per check');
     const keyring = lines.find((l) => l.check === 'keyring');
     assert.equal(keyring.level, 'warning');
     assert.match(keyring.text, /warning/i, 'the level is said in words, not only in colour');

@@ -73,6 +73,9 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Write the manual page (lonceng.1) into DIR: packaging.
+    #[command(hide = true)]
+    Manpages { dir: PathBuf },
 }
 
 fn parse_lang(s: &str) -> Result<Lang, String> {
@@ -131,6 +134,19 @@ impl Cli {
         }
     }
 
+    /// Writes `lonceng.1` into `dir`, made from these options (clap_mangen): `man lonceng` says
+    /// what `--help` says.
+    pub fn manpage(version: &str, dir: &std::path::Path) -> std::io::Result<PathBuf> {
+        std::fs::create_dir_all(dir)?;
+        // The process ends right after: clap keeps the text for its life.
+        let command = Cli::command().version(&*Box::leak(version.to_owned().into_boxed_str()));
+        let mut page = Vec::new();
+        clap_mangen::Man::new(command).render(&mut page)?;
+        let path = dir.join("lonceng.1");
+        std::fs::write(&path, page)?;
+        Ok(path)
+    }
+
     /// What a launch asks of a running instance: open the window, unless it was started hidden.
     pub fn wants_window(args: &[String]) -> bool {
         !args.iter().any(|a| a == "--hidden")
@@ -148,6 +164,18 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
         Cli::try_parse_from(std::iter::once("lonceng").chain(args.iter().copied()))
+    }
+
+    // Packaging: `man lonceng` is made from these options and says what `--help` says.
+    #[test]
+    fn the_manual_page_is_made_from_the_options() {
+        let dir = tempfile::tempdir().unwrap();
+        let page = std::fs::read_to_string(Cli::manpage("9.8.7", dir.path()).unwrap()).unwrap();
+        assert!(page.contains(".TH lonceng 1") && page.contains("9.8.7"), "{page}");
+        for option in ["\\-\\-hidden", "\\-\\-data\\-dir", "doctor", "update"] {
+            assert!(page.contains(option), "{option} in {page}");
+        }
+        assert!(!page.contains("manpages"), "the packaging command stays hidden");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use lonceng_client::doctor::{self, Autostart, Facts, PolicyFacts, Report, Server, Stream, Token};
+use lonceng_client::doctor::{self, Autostart, Facts, Network, PolicyFacts, Report, Server, Stream, Token};
 use lonceng_client::store::Store;
 use lonceng_domain::i18n::{Catalog, Lang};
 
@@ -55,6 +55,7 @@ pub async fn run_command(data_dir: Option<PathBuf>, lang: Option<Lang>) -> (Stri
     let data_dir = data_dir.or_else(default_data_dir).unwrap_or_else(|| PathBuf::from("."));
     let policy = crate::platform::policy();
     let settings = policy.over(DesktopSettings::load(&data_dir.join("settings.json")));
+    lonceng_domain::net::use_os_proxy(crate::platform::os_proxy());
     lonceng_domain::net::use_proxy(settings.proxy_choice());
     let vault = crate::keyring::TokenVault::new(data_dir.clone());
     use crate::keyring::{SecretKind, Secrets, TokenStore};
@@ -145,6 +146,12 @@ pub async fn gather(c: &Context) -> Facts {
         entry,
     };
     let (server, token, stream, clock_skew) = remote(c).await;
+    let target = match c.settings.source {
+        SourceKind::Crm if !c.demo => c.settings.crm_base_url.clone(),
+        _ => c.server.clone().unwrap_or_default(),
+    };
+    let network =
+        Network { proxy: lonceng_domain::net::proxy_for(&target), trust: lonceng_domain::net::trust_store() };
     Facts {
         notifications,
         tray,
@@ -152,6 +159,7 @@ pub async fn gather(c: &Context) -> Facts {
         screen_lock,
         keyring,
         autostart,
+        network,
         server,
         token,
         stream,

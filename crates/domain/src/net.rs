@@ -141,21 +141,26 @@ impl ProxyChoice {
         match self {
             ProxyChoice::System => "the system's".into(),
             ProxyChoice::Direct => "none".into(),
-            ProxyChoice::Url(u) => match url::Url::parse(u) {
-                Ok(mut url) => {
-                    let _ = url.set_password(None);
-                    let _ = url.set_username("");
-                    url.to_string()
-                }
-                Err(_) => "a proxy".into(),
-            },
+            ProxyChoice::Url(u) => redact(u),
         }
     }
+}
+
+/// The proxy the desktop's own settings name (GNOME's, Windows' Internet settings), read by the
+/// desktop crate: [`ProxyChoice::System`] uses it when the environment names none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OsProxy {
+    /// Proxies by scheme of the address asked for (either may be absent), and the hosts that go
+    /// direct (`NO_PROXY`'s form: `localhost,.example.com,10.0.0.0/8`).
+    Manual { http: Option<String>, https: Option<String>, no_proxy: String, source: &'static str },
+    /// A proxy auto-config file, which Lonceng cannot run: said by `doctor`, connections go direct.
+    Automatic { pac: String, source: &'static str },
 }
 
 /// The proxy every client built from now on uses (the app sets it from Settings at start and
 /// when they change; its sources are built again then).
 static PROXY: RwLock<ProxyChoice> = RwLock::new(ProxyChoice::System);
+static OS_PROXY: RwLock<Option<OsProxy>> = RwLock::new(None);
 
 pub fn use_proxy(choice: ProxyChoice) {
     *PROXY.write().unwrap_or_else(|p| p.into_inner()) = choice;
@@ -165,11 +170,51 @@ pub fn proxy() -> ProxyChoice {
     PROXY.read().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
-/// Every HTTP client of the app starts here: the proxy chosen and Lonceng's user agent.
+/// What the desktop's settings say (read again before each reconnect).
+pub fn use_os_proxy(os: Option<OsProxy>) {
+    *OS_PROXY.write().unwrap_or_else(|p| p.into_inner()) = os;
+}
+
+fn os_proxy() -> Option<OsProxy> {
+    OS_PROXY.read().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+/// The environment variables curl and reqwest read, in the order they are looked at.
+const PROXY_VARS: [&str; 6] = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
+
+fn env_proxy() -> Option<(&'static str, String)> {
+    PROXY_VARS.iter().find_map(|v| std::env::var(v).ok().filter(|x| !x.trim().is_empty()).map(|x| (*v, x)))
+}
+
+/// Every HTTP client of the app starts here: the proxy chosen, the operating system's trust
+/// store, and Lonceng's user agent.
 pub fn builder() -> reqwest::ClientBuilder {
-    let b = reqwest::Client::builder().user_agent(concat!("Lonceng/", env!("CARGO_PKG_VERSION")));
+    let mut b = reqwest::Client::builder().user_agent(concat!("Lonceng/", env!("CARGO_PKG_VERSION")));
+    match tls() {
+        Ok(config) => b = b.use_preconfigured_tls(config),
+        // Without it the built-in roots still reach public servers; `doctor` says why.
+        Err(e) => tracing::warn!(error = %e, "the system's certificates cannot be used"),
+    }
     match proxy() {
-        ProxyChoice::System => b,
+        // The environment first (reqwest reads it, and Windows' Internet settings, by itself).
+        ProxyChoice::System if env_proxy().is_some() => b,
+        ProxyChoice::System => match os_proxy() {
+            Some(OsProxy::Manual { http, https, no_proxy, .. }) => {
+                let no_proxy = reqwest::NoProxy::from_string(&no_proxy);
+                let by_scheme = [
+                    https.map(|u| reqwest::Proxy::https(u.as_str())),
+                    http.map(|u| reqwest::Proxy::http(u.as_str())),
+                ];
+                for proxy in by_scheme.into_iter().flatten() {
+                    match proxy {
+                        Ok(p) => b = b.proxy(p.no_proxy(no_proxy.clone())),
+                        Err(e) => tracing::warn!(error = %e, "the desktop's proxy cannot be used"),
+                    }
+                }
+                b
+            }
+            Some(OsProxy::Automatic { .. }) | None => b,
+        },
         ProxyChoice::Direct => b.no_proxy(),
         // Checked when it was set; the user and password in it go to the proxy (Basic).
         ProxyChoice::Url(u) => match reqwest::Proxy::all(&u) {
@@ -179,6 +224,72 @@ pub fn builder() -> reqwest::ClientBuilder {
                 b
             }
         },
+    }
+}
+
+/// TLS as the operating system trusts: its own verifier on Windows (the roots IT deploys
+/// included), the system's certificates on Linux (`SSL_CERT_FILE` / `SSL_CERT_DIR` when set).
+/// Made anew for each client, so a root installed since is trusted at the next reconnect.
+pub fn tls() -> Result<rustls::ClientConfig, String> {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(|e| e.to_string())?;
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(std::sync::Arc::new(verifier))
+        .with_no_client_auth())
+}
+
+/// Which certificates are trusted, in a few words, or why the system's cannot be used.
+pub fn trust_store() -> Result<String, String> {
+    tls()?;
+    if cfg!(windows) {
+        return Ok("Windows' certificate store".into());
+    }
+    let named = ["SSL_CERT_FILE", "SSL_CERT_DIR"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|x| !x.is_empty()).map(|x| format!("{x} ({v})")));
+    Ok(named.unwrap_or_else(|| "the system's certificates".into()))
+}
+
+/// Which proxy a request to `url` goes through, and by whose setting: what `doctor` says (never
+/// a password). An error when the desktop names an auto-config file, which Lonceng cannot run.
+pub fn proxy_for(url: &str) -> Result<String, String> {
+    let https = url.trim_start().to_ascii_lowercase().starts_with("https:");
+    Ok(match proxy() {
+        ProxyChoice::Direct => "none (Settings)".into(),
+        ProxyChoice::Url(u) => format!("{} (Settings)", redact(&u)),
+        ProxyChoice::System => match (env_proxy(), os_proxy()) {
+            (Some((var, value)), _) => format!("{} ({var})", redact(&value)),
+            (None, Some(OsProxy::Manual { http, https: secure, source, .. })) => {
+                match if https { secure } else { http } {
+                    Some(u) => format!("{} ({source})", redact(&u)),
+                    None => format!("none ({source})"),
+                }
+            }
+            (None, Some(OsProxy::Automatic { pac, source })) => {
+                return Err(format!("{source}: {}", redact(&pac)));
+            }
+            (None, None) if cfg!(windows) => "Windows' Internet settings".into(),
+            (None, None) => "none".into(),
+        },
+    })
+}
+
+/// A proxy's address without its user and password (`host:port` alone is read as http).
+fn redact(address: &str) -> String {
+    let parsed = url::Url::parse(address)
+        .ok()
+        .filter(|u| u.host_str().is_some())
+        .or_else(|| url::Url::parse(&format!("http://{address}")).ok());
+    match parsed {
+        Some(mut u) => {
+            let _ = u.set_password(None);
+            let _ = u.set_username("");
+            u.to_string()
+        }
+        None => "a proxy".into(),
     }
 }
 
@@ -192,8 +303,25 @@ fn client(timeout: Option<Duration>) -> Result<reqwest::Client, SourceError> {
     b.build().map_err(|e| SourceError::Network(e.to_string()))
 }
 
+/// A failed request in words an agent and IT can act on: the causes it hides behind "error
+/// sending request" spelled out, and a certificate this computer does not trust named as such.
 pub fn network(e: reqwest::Error) -> SourceError {
-    SourceError::Network(e.to_string())
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        let said = c.to_string();
+        if !text.contains(&said) {
+            text = format!("{text}: {said}");
+        }
+        cause = c.source();
+    }
+    if text.contains("invalid peer certificate") {
+        text = format!(
+            "the server's certificate is not trusted by this computer (a proxy that inspects secure \
+             connections needs the company's root certificate installed): {text}"
+        );
+    }
+    SourceError::Network(text)
 }
 
 /// Maps a non-success response to a [`SourceError`], reading `Retry-After` and the error body.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use lonceng_domain::clock::SystemClock;
 use lonceng_server::backend::{is_postgres_url, Backend};
 use lonceng_server::bridge::CrmConfig;
@@ -198,6 +198,9 @@ enum Command {
     },
     /// The agents in the import's CSV format (import-agents reads it back), on standard output.
     ExportAgents,
+    /// Write the manual pages (lonceng-server.1, lonceng-admin.8) into DIR: packaging.
+    #[command(hide = true)]
+    Manpages { dir: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -340,6 +343,8 @@ async fn administer(service: &Service<Backend>, command: &Command) -> anyhow::Re
         Command::ExportAgents => {
             print!("{}", service.export_agents_csv().await.context("exporting the agents")?);
         }
+        // Answered before any database is opened.
+        Command::Manpages { .. } => {}
         Command::Audit { limit, actor, action } => {
             let query =
                 AuditQuery { actor: actor.clone(), action: action.clone(), before: None, limit: *limit };
@@ -404,6 +409,10 @@ fn oidc_config(cli: &Cli) -> anyhow::Result<Option<OidcConfig>> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Some(Command::Manpages { dir }) = &cli.command {
+        return lonceng_server::manpages::write(Cli::command(), dir)
+            .with_context(|| format!("writing the manual pages into {}", dir.display()));
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "info,lonceng_server::access=warn".into());
     let logs = tracing_subscriber::fmt().with_env_filter(filter);

@@ -1,9 +1,18 @@
-//! Corporate networks (issue 27): sync through a real HTTP proxy on loopback, Debian's tinyproxy,
-//! which asks for a user name and password. With them in the proxy's address the list syncs and
-//! streams through it (its log shows the requests); without, the app says the proxy wants them;
-//! `direct` goes around it. A binary of its own: the proxy is a choice for the whole process.
-// tinyproxy is Debian's: under Wine (scripts/windows.sh) there is none to start.
+//! Corporate networks (issue 27), through real proxies on loopback:
+//! - Debian's tinyproxy, asking for a user name and password: with them in the proxy's address
+//!   (Settings, or GNOME's proxy settings read through a real `gsettings`) the list syncs and
+//!   streams through it (its log shows the requests); without, the app says the proxy wants
+//!   them; `direct` goes around it.
+//! - squid intercepting TLS (ssl-bump) with a test root: refused, and said so, while the root is
+//!   not in the trust store; trusted once the store (`SSL_CERT_FILE`) holds it, with the proxy
+//!   named by the environment (`HTTPS_PROXY`), as `doctor` then says.
+//!
+//! A binary of its own, its tests one at a time: the proxy and the environment are the whole
+//! process's.
+// tinyproxy and squid are Debian's: under Wine (scripts/windows.sh) there is none to start.
 #![cfg(unix)]
+
+mod tls;
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -20,8 +29,20 @@ use lonceng_server::sqlite::SqliteDb;
 
 const WAIT: Duration = Duration::from_secs(20);
 
+/// One test at a time (the proxy and the environment are global), whatever an earlier one left.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let guard = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    for var in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR"] {
+        std::env::remove_var(var);
+    }
+    lonceng_domain::net::use_os_proxy(None);
+    use_proxy(ProxyChoice::System);
+    guard
+}
+
 /// tinyproxy on a free loopback port, asking for `user`/`secret`; killed when dropped.
-struct Tinyproxy {
+pub(crate) struct Tinyproxy {
     child: Child,
     port: u16,
     log: std::path::PathBuf,
@@ -70,7 +91,7 @@ impl Drop for Tinyproxy {
     }
 }
 
-fn config() -> SyncConfig {
+pub(crate) fn config() -> SyncConfig {
     SyncConfig {
         keepalive_timeout: Duration::from_secs(2),
         backoff_min: Duration::from_millis(50),
@@ -81,6 +102,7 @@ fn config() -> SyncConfig {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_goes_through_a_proxy_that_asks_for_credentials() {
+    let _serial = serial();
     let proxy = Tinyproxy::start().await;
     let clock = Arc::new(SystemClock);
     let server = start_server(
@@ -142,5 +164,62 @@ async fn sync_goes_through_a_proxy_that_asks_for_credentials() {
         "http://proxy.example:3128/"
     );
     assert!(ProxyChoice::from_setting("ftp://proxy").is_err());
+    server.stop().await;
+}
+
+/// GNOME's proxy settings, set with a real `gsettings` (in a keyfile of the test's own), carry
+/// the app through tinyproxy, credentials included, when the environment names no proxy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gnome_proxy_settings_carry_the_sync_when_the_environment_names_none() {
+    use lonceng_desktop::platform::proxy::Gsettings;
+    use lonceng_domain::net::{proxy_for, use_os_proxy, OsProxy};
+    let _serial = serial();
+    let proxy = Tinyproxy::start().await;
+    let config_home = tempfile::tempdir().unwrap();
+    let gsettings = Gsettings {
+        env: vec![
+            ("GSETTINGS_BACKEND".into(), "keyfile".into()),
+            ("XDG_CONFIG_HOME".into(), config_home.path().display().to_string()),
+        ],
+    };
+    let set = |schema: &str, key: &str, value: &str| {
+        let status = Command::new("gsettings")
+            .envs(gsettings.env.iter().map(|(k, v)| (k, v)))
+            .args(["set", schema, key, value])
+            .status()
+            .expect("gsettings (libglib2.0-bin)");
+        assert!(status.success(), "gsettings set {schema} {key} {value}");
+    };
+    assert_eq!(gsettings.proxy(), None, "GNOME's default: no proxy");
+    set("org.gnome.system.proxy", "mode", "manual");
+    set("org.gnome.system.proxy", "ignore-hosts", "['localhost', '*.corp.example']");
+    set("org.gnome.system.proxy.http", "host", "127.0.0.1");
+    set("org.gnome.system.proxy.http", "port", &proxy.port.to_string());
+    set("org.gnome.system.proxy.http", "use-authentication", "true");
+    set("org.gnome.system.proxy.http", "authentication-user", "user");
+    set("org.gnome.system.proxy.http", "authentication-password", "secret");
+    let read = gsettings.proxy();
+    let Some(OsProxy::Manual { no_proxy, .. }) = &read else { panic!("GNOME's manual proxy: {read:?}") };
+    assert_eq!(no_proxy, "localhost,.corp.example");
+    use_os_proxy(read);
+
+    let clock = Arc::new(SystemClock);
+    let server =
+        start_server(SqliteDb::in_memory().unwrap(), server_config(), clock.clone(), "127.0.0.1:0".parse().unwrap())
+            .await;
+    let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
+    server.service.submit(mention("g1", AGENT, Utc::now())).await.unwrap();
+    assert_eq!(proxy_for(&server.url()), Ok(format!("http://127.0.0.1:{}/ (GNOME's proxy settings)", proxy.port)));
+    let source = LoncengSource::new(&server.url(), &token).unwrap();
+    let mut c = TestClient::start(
+        source,
+        Store::open_in_memory().unwrap(),
+        clock.clone(),
+        Arc::new(TokioSleeper),
+        config(),
+    );
+    c.until(WAIT, "synced through GNOME's proxy", |c| c.len() == 1).await;
+    assert!(proxy.requests().iter().any(|r| r.contains("/v1/changes")), "{:#?}", proxy.requests());
+    c.stop().await;
     server.stop().await;
 }

@@ -305,7 +305,7 @@ error: string | null, };
 
 export type DoctorLevel = "ok" | "warning" | "problem";
 
-export type DoctorCheck = "notifications" | "tray" | "display" | "screen_lock" | "keyring" | "autostart" | "server" | "token" | "stream" | "clock" | "quarantine" | "policy";
+export type DoctorCheck = "notifications" | "tray" | "display" | "screen_lock" | "keyring" | "autostart" | "network" | "server" | "token" | "stream" | "clock" | "quarantine" | "policy";
 
 export type DoctorLine = { check: DoctorCheck, level: DoctorLevel, 
 /**

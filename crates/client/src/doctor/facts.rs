@@ -109,6 +109,8 @@ pub struct Facts {
     /// Where secrets are kept (the Secret Service, the Credential Manager), if a keyring answers.
     pub keyring: Option<String>,
     pub autostart: Autostart,
+    /// The way to the server: the proxy, and which certificates are trusted.
+    pub network: Network,
     pub server: Server,
     pub token: Token,
     pub stream: Stream,
@@ -118,6 +120,14 @@ pub struct Facts {
     pub quarantined: Option<u64>,
     /// IT's policy (ORG-3).
     pub policy: PolicyFacts,
+}
+
+/// Which proxy the requests to the server go through (by whose setting), or why the desktop's
+/// cannot be used (a PAC file); which certificates are trusted, or why the system's cannot be.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Network {
+    pub proxy: Result<String, String>,
+    pub trust: Result<String, String>,
 }
 
 /// IT's policy as read: where from (none when there is none), how many settings it fixes, and

@@ -5,7 +5,7 @@
 use lonceng_domain::i18n::strip_bidi_controls;
 use lonceng_domain::model::ParamValue;
 
-use super::facts::{Display, Facts, Notifications, Server, Stream, Token, Tray};
+use super::facts::{Display, Facts, Network, Notifications, Server, Stream, Token, Tray};
 use super::{Check, Finding, Level};
 
 /// The clock may be this far off without a word (seconds)…
@@ -45,7 +45,7 @@ pub fn clean(s: &str) -> String {
 /// Judges the facts: one finding per check, in the report's order.
 pub fn diagnose(f: &Facts) -> Vec<Finding> {
     use Level::*;
-    let mut out = Vec::with_capacity(11);
+    let mut out = Vec::with_capacity(13);
     out.push(match &f.notifications {
         Notifications::Missing => finding(Check::Notifications, Problem, "doctor-notifications-missing")
             .advice("doctor-notifications-missing-fix"),
@@ -122,6 +122,19 @@ pub fn diagnose(f: &Facts) -> Vec<Finding> {
         (true, false, Some(_)) => finding(Check::Autostart, Warning, "doctor-autostart-stray")
             .arg("command", command().as_str())
             .advice("doctor-autostart-fix"),
+    });
+    out.push(match &f.network {
+        Network { trust: Err(e), .. } => finding(Check::Network, Problem, "doctor-network-trust-failed")
+            .arg("error", clean(e).as_str())
+            .advice("doctor-network-trust-failed-fix"),
+        Network { proxy: Err(pac), .. } => finding(Check::Network, Warning, "doctor-network-pac")
+            .arg("pac", clean(pac).as_str())
+            .advice("doctor-network-pac-fix"),
+        Network { proxy: Result::Ok(proxy), trust: Result::Ok(trust) } => {
+            finding(Check::Network, Ok, "doctor-network-ok")
+                .arg("proxy", clean(proxy).as_str())
+                .arg("trust", clean(trust).as_str())
+        }
     });
     out.push(match &f.server {
         Server::Demo { url } => {

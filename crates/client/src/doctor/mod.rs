@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use lonceng_domain::model::ParamValue;
 
-pub use facts::{Autostart, Display, Facts, Notifications, PolicyFacts, Server, Stream, Token, Tray};
+pub use facts::{Autostart, Display, Facts, Network, Notifications, PolicyFacts, Server, Stream, Token, Tray};
 pub use judge::{clean, diagnose};
 pub use render::{Line, Report};
 
@@ -46,6 +46,7 @@ pub enum Check {
     ScreenLock,
     Keyring,
     Autostart,
+    Network,
     Server,
     Token,
     Stream,

@@ -19,6 +19,7 @@ impl Check {
             Check::ScreenLock => "lock",
             Check::Keyring => "keyring",
             Check::Autostart => "autostart",
+            Check::Network => "network",
             Check::Server => "server",
             Check::Token => "token",
             Check::Stream => "stream",

@@ -13,6 +13,7 @@ fn healthy() -> Facts {
         screen_lock: Some("org.freedesktop.ScreenSaver".into()),
         keyring: Some("Secret Service".into()),
         autostart: Autostart { managed: true, wanted: true, entry: Some("x".into()), starts_this: true },
+        network: Network { proxy: Ok("none".into()), trust: Ok("the system's certificates".into()) },
         server: Server::Lonceng { url: "https://nc.example.com".into(), reachable: Ok(()) },
         token: Token::Valid { user: "u-1".into() },
         stream: Stream::Open,
@@ -29,14 +30,14 @@ fn level_of(f: &Facts, check: Check) -> Level {
 #[test]
 fn a_healthy_desktop_is_all_ok_and_exits_zero() {
     let findings = diagnose(&healthy());
-    assert_eq!(findings.len(), 12, "one line per check");
+    assert_eq!(findings.len(), 13, "one line per check");
     assert!(findings.iter().all(|f| f.level == Level::Ok && f.advice.is_none()), "{findings:?}");
     let catalog = Catalog::builtin().unwrap();
     let report = Report::render(&findings, &catalog, Lang::En);
     assert_eq!(report.exit_code(), 0);
     let text = report.text(&catalog, Lang::En);
     assert!(text.contains("dunst 1.9.0"), "{text}");
-    assert_eq!(text.lines().count(), 12);
+    assert_eq!(text.lines().count(), 13);
 }
 
 // ORG-3: a policy is reported with where it came from; a wrong entry is named, with what to do.
@@ -96,6 +97,33 @@ fn each_missing_piece_is_named_with_what_to_do() {
 }
 
 #[test]
+fn the_network_line_names_the_proxy_and_the_trust_store_or_what_fails() {
+    let catalog = Catalog::builtin().unwrap();
+    let line = |f: &Facts| {
+        let report = Report::render(&diagnose(f), &catalog, Lang::En);
+        report.lines.into_iter().find(|l| l.check == Check::Network).unwrap()
+    };
+    let mut f = healthy();
+    f.network.proxy = Ok("http://proxy.corp.example:3128/ (HTTPS_PROXY)".into());
+    let ok = line(&f);
+    assert_eq!(ok.level, Level::Ok);
+    assert!(ok.text.contains("proxy.corp.example:3128") && ok.text.contains("HTTPS_PROXY"), "{ok:?}");
+    assert!(ok.text.contains("the system's certificates"), "{ok:?}");
+    f.network.proxy = Err("GNOME's proxy settings: http://wpad/wpad.dat".into());
+    let pac = line(&f);
+    assert_eq!(pac.level, Level::Warning);
+    assert!(pac.text.contains("wpad.dat") && pac.advice.as_deref().unwrap().contains("Settings"), "{pac:?}");
+    f.network.trust = Err("No CA certificates were loaded from the system".into());
+    let trust = line(&f);
+    assert_eq!((trust.level, report_exit(&f)), (Level::Problem, 1));
+    assert!(trust.text.contains("No CA certificates"), "{trust:?}");
+}
+
+fn report_exit(f: &Facts) -> i32 {
+    Report::render(&diagnose(f), &Catalog::builtin().unwrap(), Lang::En).exit_code()
+}
+
+#[test]
 fn a_notification_server_without_actions_is_a_warning() {
     let mut f = healthy();
     f.notifications = Notifications::Dbus {
@@ -146,6 +174,6 @@ fn outside_text_cannot_steer_a_terminal() {
     let report = Report::render(&diagnose(&f), &catalog, Lang::En);
     let text = report.text(&catalog, Lang::En);
     assert!(!text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{202e}'), "{text}");
-    assert_eq!(text.lines().count(), 12, "no injected line");
+    assert_eq!(text.lines().count(), 13, "no injected line");
     assert!(text.len() < 4_000, "long values are cut");
 }

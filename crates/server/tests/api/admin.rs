@@ -136,3 +136,26 @@ async fn each_node_reports_its_health_and_a_silent_one_turns_stale_then_goes() {
     assert_eq!(s.get(ADMIN, "/v1/admin/nodes").await.1["nodes"].as_array().unwrap().len(), 0);
     assert_eq!(s.get("not-admin", "/v1/admin/nodes").await.0, StatusCode::UNAUTHORIZED);
 }
+
+/// Packaging: the manual pages come from the command line's own definition, so `man
+/// lonceng-server` and `man lonceng-admin` list every command `--help` lists.
+#[test]
+fn the_manual_pages_are_made_from_the_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lonceng-server"))
+        .arg("manpages")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let server = std::fs::read_to_string(dir.path().join("lonceng-server.1")).unwrap();
+    let admin = std::fs::read_to_string(dir.path().join("lonceng-admin.8")).unwrap();
+    assert!(server.contains(".TH lonceng-server 1"), "{server}");
+    assert!(admin.contains(".TH lonceng-admin 8") && admin.contains("/etc/lonceng/server.env"), "{admin}");
+    for page in [&server, &admin] {
+        for command in ["issue\\-token", "qontak\\-secret", "devices", "import\\-agents", "\\-\\-db"] {
+            assert!(page.contains(command), "{command}");
+        }
+        assert!(!page.contains("manpages"), "the packaging command stays hidden");
+    }
+}

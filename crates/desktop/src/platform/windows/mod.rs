@@ -1,7 +1,8 @@
 //! The Windows backends of the platform ports: toasts through WinRT ([`toasts`]), the focused window
 //! and the session's lock state from Win32 ([`focus`]), secrets in the Credential Manager
-//! ([`credentials`]), start at login in the per-user Run key ([`autostart`]), what `lonceng
-//! doctor` finds ([`doctor`]); below them, the names every platform folder offers.
+//! ([`credentials`]), start at login in the per-user Run key ([`autostart`]), the Internet
+//! settings' proxy ([`proxy`]), what `lonceng doctor` finds ([`doctor`]); below them, the names
+//! every platform folder offers.
 //!
 //! What Wine (the CI's Windows) provides is tested under it: Win32 windows, the session message,
 //! the Credential Manager. WinRT toasts need a real Windows: their tests say so under Wine.
@@ -10,6 +11,7 @@ pub mod autostart;
 pub mod credentials;
 pub mod doctor;
 pub mod focus;
+pub mod proxy;
 pub mod toasts;
 
 use std::path::PathBuf;
@@ -103,6 +105,11 @@ pub fn locale() -> Option<String> {
     let n = unsafe { LCIDToLocaleName(lcid, Some(&mut buf), 0) };
     let n = usize::try_from(n).ok().filter(|n| *n > 1)?;
     Some(String::from_utf16_lossy(&buf[..n - 1]))
+}
+
+/// The proxy Windows' Internet settings name (what Edge and WinHTTP's users set).
+pub fn os_proxy() -> Option<lonceng_domain::net::OsProxy> {
+    proxy::internet_settings()
 }
 
 /// Where IT's policy is kept, under HKLM (the machine's, which wins) and HKCU (the user's).
