@@ -70,6 +70,10 @@ pub enum SourceError {
     Server(u16),
     #[error("network: {0}")]
     Network(String),
+    /// The server's certificate does not chain to a root this computer trusts (a proxy that
+    /// inspects TLS, whose root IT has not installed): waiting alone cannot help.
+    #[error("{0}")]
+    Untrusted(String),
     #[error("unexpected answer: {0}")]
     Protocol(String),
 }
@@ -316,10 +320,11 @@ pub fn network(e: reqwest::Error) -> SourceError {
         cause = c.source();
     }
     if text.contains("invalid peer certificate") {
-        text = format!(
+        return SourceError::Untrusted(format!(
             "the server's certificate is not trusted by this computer (a proxy that inspects secure \
-             connections needs the company's root certificate installed): {text}"
-        );
+             connections needs the company's root certificate installed, then Lonceng restarted): \
+             {text}"
+        ));
     }
     SourceError::Network(text)
 }

@@ -36,6 +36,8 @@ fn certificates(dir: &Path) {
     openssl(dir, &[
         "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "site.key", "-out", "site.pem", "-days", "2",
         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        // Not a CA (openssl's -x509 default): squid copies it into the certificate it makes.
+        "-addext", "basicConstraints=critical,CA:FALSE",
     ]);
     openssl(dir, &["x509", "-in", "site.pem", "-outform", "der", "-out", "site.der"]);
     openssl(dir, &["pkcs8", "-topk8", "-nocrypt", "-in", "site.key", "-outform", "der", "-out", "site.key.der"]);

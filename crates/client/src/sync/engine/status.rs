@@ -23,7 +23,10 @@ impl<S: Source> SyncEngine<S> {
                 }
             }
         }
-        let slow = matches!(e, SyncError::Source(SourceError::Unauthorized(_)) | SyncError::Store(_));
+        let slow = matches!(
+            e,
+            SyncError::Source(SourceError::Unauthorized(_) | SourceError::Untrusted(_)) | SyncError::Store(_)
+        );
         pacing::backoff(&self.config, attempt, slow)
     }
 
@@ -54,7 +57,7 @@ impl<S: Source> SyncEngine<S> {
         let next_attempt_at = self.next_attempt_at(wait);
         let state = match e {
             _ if maintenance => ConnState::Maintenance { until, next_attempt_at },
-            SyncError::Source(SourceError::Unauthorized(m)) => {
+            SyncError::Source(SourceError::Unauthorized(m) | SourceError::Untrusted(m)) => {
                 ConnState::Offline { reason: m.clone(), next_attempt_at }
             }
             SyncError::Store(e) => ConnState::Offline { reason: e.to_string(), next_attempt_at },
