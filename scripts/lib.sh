@@ -47,7 +47,7 @@ PACKAGE_PACKAGES=(dpkg-dev rpm debootstrap binutils systemd)
 LINT_PACKAGES=(lintian rpmlint)
 # The tests also drive a real D-Bus session and a real X server, and the server on PostgreSQL behind
 # nginx (both run from temp folders, never as the system services).
-TEST_PACKAGES=(python3-venv curl dbus xvfb openbox chromium dunst x11-utils xdotool imagemagick tinyproxy squid-openssl libglib2.0-bin gsettings-desktop-schemas webkit2gtk-driver haskell-gtk-sni-tray-utils gnome-keyring postgresql nginx-light)
+TEST_PACKAGES=(python3-venv curl dbus xvfb openbox chromium dunst x11-utils xdotool imagemagick sway grim tinyproxy squid-openssl libglib2.0-bin gsettings-desktop-schemas webkit2gtk-driver haskell-gtk-sni-tray-utils gnome-keyring postgresql nginx-light)
 
 # schemathesis (PyPI), in a virtualenv kept beside the build.
 SCHEMATHESIS_VERSION=4.32.5

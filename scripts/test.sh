@@ -49,6 +49,8 @@ dbus-run-session -- node --test tests/gui/app.test.mjs tests/gui/tray.test.mjs t
   tests/gui/toasts.test.mjs tests/gui/signin.test.mjs
 # Alone on its bus: its apps (one per scale) must not meet another suite's (single instance).
 dbus-run-session -- node --test tests/gui/hidpi.test.mjs
+say "the core of the GUI suites under Wayland (headless sway, no X at all)"
+dbus-run-session -- node --test tests/gui/wayland.test.mjs
 say "cargo test"
 cargo test --workspace --all-features --locked
 say "the server's API suite again, on PostgreSQL (a throwaway cluster: scripts/with-postgres.sh)"

@@ -60,6 +60,11 @@ pub fn apply(handle: &AppHandle) {
         }
         return app.set_shortcut_problem(None);
     };
+    if !lonceng_desktop::platform::global_shortcuts() {
+        // The key grab would "succeed" and never fire: say what works instead.
+        tracing::info!(shortcut = %wanted, "this desktop (Wayland) gives apps no shortcut of their own");
+        return app.set_shortcut_problem(Some(ShortcutProblem::Unsupported { shortcut: wanted }));
+    }
     // The new one first: refused, the old one keeps working.
     match shortcuts.register(shortcut) {
         Ok(()) => {

@@ -1,9 +1,11 @@
 // A virtual desktop for the GUI suites: Xvfb, openbox, dunst, and a StatusNotifierItem tray host,
-// all inside the caller's D-Bus session; plus helpers to reach the app's tray item over D-Bus and to
-// measure the app's whole process tree.
+// all inside the caller's D-Bus session (or a headless Wayland compositor: `WaylandDesktop`); plus
+// helpers to reach the app's tray item over D-Bus and to measure the app's whole process tree.
 
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -36,8 +38,13 @@ function freeDisplay() {
 export class Desktop {
   children = [];
 
+  /** The environment of what runs on this desktop: X11, whatever session runs the suite. */
+  env(extra = {}) {
+    return { ...process.env, DISPLAY: this.display, WAYLAND_DISPLAY: undefined, XDG_SESSION_TYPE: 'x11', ...extra };
+  }
+
   start(cmd, args, env = {}) {
-    const p = spawn(cmd, args, { env: { ...process.env, DISPLAY: this.display, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(cmd, args, { env: this.env(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     p.stdout.on('data', (d) => { log += d; });
     p.stderr.on('data', (d) => { log += d; });
@@ -55,6 +62,15 @@ export class Desktop {
     await until('Xvfb', () => { try { execFileSync('xdpyinfo', ['-display', this.display], { stdio: 'ignore' }); return true; } catch { return false; } });
     this.start('openbox', []);
     await until('openbox', () => execFileSync('xprop', ['-display', this.display, '-root', '_NET_SUPPORTING_WM_CHECK']).toString().includes('window id'));
+    await this.notifications(recorder);
+    if (!tray) return this;
+    this.start('gtk-sni-tray-standalone', ['--watcher', '--bottom']);
+    await this.trayWatcher();
+    return this;
+  }
+
+  /** The recording notification server (tests/src/bin/notification-recorder.rs), or dunst. */
+  async notifications(recorder) {
     if (recorder) {
       const bin = new URL('../../target/debug/notification-recorder', import.meta.url).pathname;
       this.recorder = this.start(bin, []);
@@ -62,10 +78,10 @@ export class Desktop {
     } else {
       this.start('dunst', []);
     }
-    if (!tray) return this;
-    this.start('gtk-sni-tray-standalone', ['--watcher', '--bottom']);
-    await until('the tray watcher', () => this.gdbus(['introspect', '--session', '--dest', 'org.kde.StatusNotifierWatcher', '--object-path', '/StatusNotifierWatcher']).includes('RegisterStatusNotifierItem'));
-    return this;
+  }
+
+  trayWatcher() {
+    return until('the tray watcher', () => this.gdbus(['introspect', '--session', '--dest', 'org.kde.StatusNotifierWatcher', '--object-path', '/StatusNotifierWatcher']).includes('RegisterStatusNotifierItem'));
   }
 
   async down() {
@@ -130,7 +146,7 @@ export class Desktop {
   /** The window's frame on the screen, `{ x, y, width, height }`, or null. */
   windowRect(title) {
     try {
-      const env = { ...process.env, DISPLAY: this.display };
+      const env = this.env();
       const id = execFileSync('xdotool', ['search', '--onlyvisible', '--name', `^${title}$`], { env }).toString().trim().split('\n')[0];
       const g = execFileSync('xdotool', ['getwindowgeometry', '--shell', id], { env }).toString();
       const v = (k) => Number(g.match(new RegExp(`${k}=(-?\\d+)`))[1]);
@@ -184,6 +200,82 @@ export class Desktop {
     } catch {
       return false;
     }
+  }
+}
+
+/** The same desktop on Wayland: headless sway (wlroots), its swaybar the tray host (and the
+ * StatusNotifierWatcher), and no X at all (DISPLAY unset), as an agent's GNOME or KDE session is by
+ * default. sway refuses to run as root, so it runs in a user namespace where root is uid 1000 (its
+ * socket and its D-Bus peer stay root's). Windows are read from sway's tree, screens shot with grim.
+ */
+export class WaylandDesktop extends Desktop {
+  env(extra = {}) {
+    // Node leaves out variables set to undefined: DISPLAY is not inherited.
+    return { ...process.env, DISPLAY: undefined, ...this.wayland, ...extra };
+  }
+
+  async up({ tray = true, recorder = false, screen = '1280x800' } = {}) {
+    if (!process.env.DBUS_SESSION_BUS_ADDRESS) throw new Error('run inside dbus-run-session');
+    const dir = mkdtempSync(join(tmpdir(), 'lonceng-wayland-'));
+    const ready = join(dir, 'ready');
+    writeFileSync(join(dir, 'config'), [
+      'xwayland disable',
+      `output HEADLESS-1 resolution ${screen} position 0 0`,
+      'default_border none',
+      'default_floating_border none',
+      // A tray app's window floats; tiled, sway would give it the whole screen.
+      'for_window [app_id=".*"] floating enable',
+      ...(tray ? ['bar {', '  position bottom', '  tray_output *', '}'] : []),
+      `exec echo "$WAYLAND_DISPLAY $SWAYSOCK" > ${ready}`,
+    ].join('\n'));
+    this.wayland = { XDG_RUNTIME_DIR: dir, GDK_BACKEND: 'wayland', XDG_SESSION_TYPE: 'wayland' };
+    this.start('unshare', ['--user', '--map-user=1000', '--map-group=1000', 'sway', '-c', join(dir, 'config')],
+      { WLR_BACKENDS: 'headless', WLR_LIBINPUT_NO_DEVICES: '1', WLR_RENDERER: 'pixman' });
+    const said = await until('sway', () => existsSync(ready) && readFileSync(ready, 'utf8').trim());
+    const [display, socket] = said.split(' ');
+    Object.assign(this.wayland, { WAYLAND_DISPLAY: display, SWAYSOCK: socket });
+    // What D-Bus starts on demand must find Wayland too.
+    execFileSync('dbus-update-activation-environment', ['WAYLAND_DISPLAY', 'XDG_RUNTIME_DIR', 'GDK_BACKEND'], { env: this.env() });
+    await this.notifications(recorder);
+    if (tray) await this.trayWatcher();
+    return this;
+  }
+
+  sway(...args) {
+    return JSON.parse(execFileSync('swaymsg', args, { env: this.env() }).toString());
+  }
+
+  /** The visible windows titled `title`, from sway's tree. */
+  windows(title) {
+    const out = [];
+    const walk = (n) => {
+      if ((n.type === 'con' || n.type === 'floating_con') && n.name === title && n.visible) out.push(n);
+      for (const c of [...(n.nodes ?? []), ...(n.floating_nodes ?? [])]) walk(c);
+    };
+    walk(this.sway('-t', 'get_tree'));
+    return out;
+  }
+
+  windowRect(title) {
+    const [n] = this.windows(title);
+    return n ? { ...n.rect } : null;
+  }
+
+  windowGeometry(title) {
+    return this.windowRect(title);
+  }
+
+  hasWindow(title) {
+    return this.windows(title).length > 0;
+  }
+
+  /** The output's area that windows may use (without swaybar). */
+  workArea() {
+    return { ...this.sway('-t', 'get_workspaces').find((w) => w.visible).rect };
+  }
+
+  shoot(g, path) {
+    execFileSync('grim', ['-g', `${g.x},${g.y} ${g.width}x${g.height}`, path], { env: this.env() });
   }
 }
 

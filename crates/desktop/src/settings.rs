@@ -294,6 +294,9 @@ pub enum ShortcutProblem {
     Invalid { shortcut: String },
     /// The desktop or another app holds it already.
     Taken { shortcut: String },
+    /// The desktop gives no app a shortcut of its own (Wayland): its keyboard settings can run
+    /// `lonceng`, which opens the bell of the running app.
+    Unsupported { shortcut: String },
 }
 
 /// How this computer signs in to the organisation's server (ORG-1), when IT decides it.

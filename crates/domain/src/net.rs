@@ -184,7 +184,8 @@ fn os_proxy() -> Option<OsProxy> {
 }
 
 /// The environment variables curl and reqwest read, in the order they are looked at.
-const PROXY_VARS: [&str; 6] = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
+const PROXY_VARS: [&str; 6] =
+    ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
 
 fn env_proxy() -> Option<(&'static str, String)> {
     PROXY_VARS.iter().find_map(|v| std::env::var(v).ok().filter(|x| !x.trim().is_empty()).map(|x| (*v, x)))

@@ -30,10 +30,21 @@ use lonceng_server::sqlite::SqliteDb;
 const WAIT: Duration = Duration::from_secs(20);
 
 /// One test at a time (the proxy and the environment are global), whatever an earlier one left.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let guard = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    for var in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR"] {
+async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let guard = SERIAL.lock().await;
+    for var in [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+    ] {
         std::env::remove_var(var);
     }
     lonceng_domain::net::use_os_proxy(None);
@@ -102,7 +113,7 @@ pub(crate) fn config() -> SyncConfig {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_goes_through_a_proxy_that_asks_for_credentials() {
-    let _serial = serial();
+    let _serial = serial().await;
     let proxy = Tinyproxy::start().await;
     let clock = Arc::new(SystemClock);
     let server = start_server(
@@ -173,7 +184,7 @@ async fn sync_goes_through_a_proxy_that_asks_for_credentials() {
 async fn gnome_proxy_settings_carry_the_sync_when_the_environment_names_none() {
     use lonceng_desktop::platform::proxy::Gsettings;
     use lonceng_domain::net::{proxy_for, use_os_proxy, OsProxy};
-    let _serial = serial();
+    let _serial = serial().await;
     let proxy = Tinyproxy::start().await;
     let config_home = tempfile::tempdir().unwrap();
     let gsettings = Gsettings {
@@ -204,12 +215,19 @@ async fn gnome_proxy_settings_carry_the_sync_when_the_environment_names_none() {
     use_os_proxy(read);
 
     let clock = Arc::new(SystemClock);
-    let server =
-        start_server(SqliteDb::in_memory().unwrap(), server_config(), clock.clone(), "127.0.0.1:0".parse().unwrap())
-            .await;
+    let server = start_server(
+        SqliteDb::in_memory().unwrap(),
+        server_config(),
+        clock.clone(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await;
     let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
     server.service.submit(mention("g1", AGENT, Utc::now())).await.unwrap();
-    assert_eq!(proxy_for(&server.url()), Ok(format!("http://127.0.0.1:{}/ (GNOME's proxy settings)", proxy.port)));
+    assert_eq!(
+        proxy_for(&server.url()),
+        Ok(format!("http://127.0.0.1:{}/ (GNOME's proxy settings)", proxy.port))
+    );
     let source = LoncengSource::new(&server.url(), &token).unwrap();
     let mut c = TestClient::start(
         source,

@@ -28,25 +28,63 @@ fn openssl(dir: &Path, args: &[&str]) {
 /// The company's root (PEM and key, for squid) and the site's own certificate (DER, for the
 /// front), made with openssl.
 fn certificates(dir: &Path) {
-    openssl(dir, &[
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-        "-subj", "/CN=Lonceng test inspection root", "-addext", "basicConstraints=critical,CA:true",
-        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-    ]);
-    openssl(dir, &[
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "site.key", "-out", "site.pem", "-days", "2",
-        "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        // Not a CA (openssl's -x509 default): squid copies it into the certificate it makes.
-        "-addext", "basicConstraints=critical,CA:FALSE",
-    ]);
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=Lonceng test inspection root",
+            "-addext",
+            "basicConstraints=critical,CA:true",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "site.key",
+            "-out",
+            "site.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            // Not a CA (openssl's -x509 default): squid copies it into the certificate it makes.
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+        ],
+    );
     openssl(dir, &["x509", "-in", "site.pem", "-outform", "der", "-out", "site.der"]);
-    openssl(dir, &["pkcs8", "-topk8", "-nocrypt", "-in", "site.key", "-outform", "der", "-out", "site.key.der"]);
+    openssl(
+        dir,
+        &["pkcs8", "-topk8", "-nocrypt", "-in", "site.key", "-outform", "der", "-out", "site.key.der"],
+    );
 }
 
 /// HTTPS on a free loopback port, passed on to `upstream` (the Lonceng server, plain HTTP).
 async fn tls_front(dir: &Path, upstream: std::net::SocketAddr) -> (u16, tokio::task::JoinHandle<()>) {
     let cert = CertificateDer::from(std::fs::read(dir.join("site.der")).unwrap());
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(std::fs::read(dir.join("site.key.der")).unwrap()));
+    let key =
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(std::fs::read(dir.join("site.key.der")).unwrap()));
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let tls = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -86,7 +124,13 @@ impl Squid {
         std::fs::set_permissions(dir, perms).unwrap();
         let certgen = "/usr/lib/squid/security_file_certgen";
         let db = dir.join("ssl_db");
-        let made = Command::new(certgen).arg("-c").arg("-s").arg(&db).args(["-M", "4MB"]).stdout(Stdio::null()).status();
+        let made = Command::new(certgen)
+            .arg("-c")
+            .arg("-s")
+            .arg(&db)
+            .args(["-M", "4MB"])
+            .stdout(Stdio::null())
+            .status();
         assert!(made.expect("squid's certificate generator (squid-openssl)").success());
         Command::new("chmod").args(["-R", "a+rwX"]).arg(dir).status().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -132,14 +176,18 @@ impl Drop for Squid {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tls_inspecting_proxy_works_once_its_root_is_in_the_trust_store() {
-    let _serial = serial();
+    let _serial = serial().await;
     let dir = tempfile::tempdir().unwrap();
     certificates(dir.path());
     let squid = Squid::start(dir.path()).await;
     let clock = Arc::new(SystemClock);
-    let server =
-        start_server(SqliteDb::in_memory().unwrap(), server_config(), clock.clone(), "127.0.0.1:0".parse().unwrap())
-            .await;
+    let server = start_server(
+        SqliteDb::in_memory().unwrap(),
+        server_config(),
+        clock.clone(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await;
     let (front, front_task) = tls_front(dir.path(), server.addr).await;
     let url = format!("https://127.0.0.1:{front}");
     let token = server.service.issue_token(AGENT, "desktop").await.unwrap();

@@ -198,7 +198,7 @@ method: SignInMethod | null,
  */
 sign_in_offered: boolean, };
 
-export type ShortcutProblem = { "kind": "invalid", shortcut: string, } | { "kind": "taken", shortcut: string, };
+export type ShortcutProblem = { "kind": "invalid", shortcut: string, } | { "kind": "taken", shortcut: string, } | { "kind": "unsupported", shortcut: string, };
 
 export type Settings = { 
 /**

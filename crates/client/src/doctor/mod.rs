@@ -21,7 +21,9 @@ use serde::Serialize;
 
 use lonceng_domain::model::ParamValue;
 
-pub use facts::{Autostart, Display, Facts, Network, Notifications, PolicyFacts, Server, Stream, Token, Tray};
+pub use facts::{
+    Autostart, Display, Facts, Network, Notifications, PolicyFacts, Server, Stream, Token, Tray,
+};
 pub use judge::{clean, diagnose};
 pub use render::{Line, Report};
 

@@ -276,6 +276,7 @@ settings-proxy = Proxy (empty: this computer's own; direct: none; or http://user
 settings-shortcut = Keyboard shortcut that opens the bell (empty: none)
 settings-shortcut-invalid = { $shortcut } is not a keyboard shortcut: write it like Ctrl+Alt+N.
 settings-shortcut-taken = { $shortcut } is taken by the desktop or another app: choose another.
+settings-shortcut-unsupported = This desktop (Wayland) does not let apps take a keyboard shortcut: in its keyboard settings, set { $shortcut } to run the command lonceng, which opens the bell.
 tray-settings = Settings…
 tray-quit = Quit Lonceng
 

@@ -241,6 +241,7 @@ settings-proxy = Proxy (kosong: milik komputer ini; direct: tanpa proxy; atau ht
 settings-shortcut = Pintasan keyboard untuk membuka lonceng (kosong: tidak ada)
 settings-shortcut-invalid = { $shortcut } bukan pintasan keyboard: tulis seperti Ctrl+Alt+N.
 settings-shortcut-taken = { $shortcut } sudah dipakai desktop atau aplikasi lain: pilih yang lain.
+settings-shortcut-unsupported = Desktop ini (Wayland) tidak mengizinkan aplikasi memakai pintasan keyboard: di pengaturan keyboard-nya, atur { $shortcut } untuk menjalankan perintah lonceng, yang membuka jendela Lonceng.
 tray-settings = Pengaturan…
 tray-quit = Keluar dari Lonceng
 

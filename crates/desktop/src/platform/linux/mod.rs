@@ -90,6 +90,15 @@ pub fn release_webkit() {
     }
 }
 
+/// Whether an app may take a keyboard shortcut for the whole desktop: on X11 it grabs the key;
+/// Wayland gives no app that (a grab through XWayland hears only XWayland's own windows), so the
+/// desktop's own keyboard settings must run `lonceng` instead.
+pub fn global_shortcuts() -> bool {
+    let var = |v: &str| std::env::var(v).unwrap_or_default();
+    !(var("XDG_SESSION_TYPE").eq_ignore_ascii_case("wayland")
+        || (!var("WAYLAND_DISPLAY").is_empty() && var("DISPLAY").is_empty()))
+}
+
 /// The locale messages are shown in.
 pub fn locale() -> Option<String> {
     locale_from(|name| std::env::var(name).ok())

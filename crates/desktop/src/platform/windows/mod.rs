@@ -95,6 +95,11 @@ pub fn prepare_webkit() {}
 /// WebKit is Linux's: WebView2 manages its own processes.
 pub fn release_webkit() {}
 
+/// Windows lets an app register a hot key for the whole desktop.
+pub fn global_shortcuts() -> bool {
+    true
+}
+
 /// The language Windows shows its own text in (`id-ID`, `en-US`, …): the display language, as
 /// `LC_MESSAGES` is on Linux (the regional format may well be another).
 pub fn locale() -> Option<String> {

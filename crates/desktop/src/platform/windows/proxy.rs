@@ -74,7 +74,10 @@ mod tests {
         else {
             panic!("by scheme")
         };
-        assert_eq!((http.as_deref(), https.as_deref()), (Some("http://web:3128/"), Some("http://secure:3129/")));
+        assert_eq!(
+            (http.as_deref(), https.as_deref()),
+            (Some("http://web:3128/"), Some("http://secure:3129/"))
+        );
         assert_eq!(parse(false, "proxy:8080", "", ""), None, "switched off");
         assert!(matches!(parse(false, "", "", "http://wpad/wpad.dat"), Some(OsProxy::Automatic { .. })));
         for hostile in ["", ";;", "user:pw@evil:1", "evil/path:1", "ftp=only:21"] {
