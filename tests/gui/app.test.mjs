@@ -251,4 +251,55 @@ describe('the real app', () => {
     await shot('app-report-saved.png');
     await click('#open-settings');
   });
+
+  test('ORG-5 and ORG-6 as the agent sees them: a locked screen\'s toast names no one, dunst\'s pause holds toasts until one silent summary', async () => {
+    const env = { ...process.env, DISPLAY: display };
+    await click('#open-settings');
+    await js('const s = document.querySelector("#lang"); s.value = "en"; s.dispatchEvent(new Event("change"));');
+    await until('English', async () => (await js('return document.querySelector("#tab-general").textContent;')).startsWith('General'));
+    await click('#open-settings');
+    const history = () => {
+      execFileSync('dunstctl', ['close-all'], { env });
+      return JSON.parse(execFileSync('dunstctl', ['history'], { env }).toString()).data.flat()
+        .filter((n) => n.appname?.data === 'Lonceng').sort((a, b) => a.id.data - b.id.data);
+    };
+    /** Brings an unread item back in two seconds (a snooze), as new: it toasts, or is held. */
+    const comesBack = async () => {
+      const id = await js('const e = document.querySelector(".item.unread"); return e ? e.dataset.id : null;');
+      assert.ok(id, 'an unread item');
+      const text = await js(`return document.querySelector('.item[data-id="${id}"] .text').textContent;`);
+      await js(`return window.__TAURI_INTERNALS__.invoke('snooze', { id: ${JSON.stringify(id)}, until: new Date(Date.now() + 2000).toISOString() });`);
+      await until('back, unread', () => js(`return !!document.querySelector('.item.unread[data-id="${id}"]');`), 15000);
+      return { id, text };
+    };
+    /** dunst's newest popup, as the agent sees it, into tests/gui/screenshots/. */
+    const shootToast = (name) => {
+      const win = execFileSync('xdotool', ['search', '--onlyvisible', '--classname', 'Dunst'], { env }).toString().trim().split('\n')[0];
+      execFileSync('import', ['-window', win, join(shots, name)], { env });
+    };
+
+    // ORG-5: the screen locked (the session's screen locker says so): a toast says what kind only.
+    const locker = desktop.start(join(root, 'target/debug/screensaver'), []);
+    await until('the screen locked', () => locker.log().includes('"ready"'));
+    history();
+    const before = history().at(-1)?.id.data ?? 0;
+    const locked = await comesBack();
+    const toast = await until('a toast on the locked screen', () => history().find((n) => n.id.data > before));
+    assert.ok(!toast.body.data.includes(locked.text) && !toast.summary.data.includes(locked.text), JSON.stringify(toast));
+    execFileSync('dunstctl', ['history-pop'], { env });
+    await until('shown again', () => { try { shootToast('toast-locked-screen.png'); return true; } catch { return false; } });
+    locker.kill('SIGTERM');
+    await until('unlocked', () => locker.exitCode !== null || locker.signalCode !== null);
+
+    // ORG-6: dunst paused (its Do Not Disturb): held, then one silent summary when it ends.
+    execFileSync('dunstctl', ['set-paused', 'true'], { env });
+    const held = await comesBack();
+    await until('held for Do Not Disturb', async () => (await js(`return window.__TAURI_INTERNALS__.invoke('why', { id: ${JSON.stringify(held.id)} });`)) === 'system_quiet');
+    const beforeSummary = history().at(-1)?.id.data ?? 0;
+    execFileSync('dunstctl', ['set-paused', 'false'], { env });
+    const summary = await until('one summary', () => history().find((n) => n.id.data > beforeSummary), 20000);
+    assert.match(summary.body.data.replace(/[\u2068\u2069]/g, ''), /1 notification arrived while/, JSON.stringify(summary));
+    execFileSync('dunstctl', ['history-pop'], { env });
+    await until('shown again', () => { try { shootToast('toast-dnd-summary.png'); return true; } catch { return false; } });
+  });
 });
