@@ -214,13 +214,14 @@ export class WaylandDesktop extends Desktop {
     return { ...process.env, DISPLAY: undefined, ...this.wayland, ...extra };
   }
 
-  async up({ tray = true, recorder = false, screen = '1280x800' } = {}) {
+  /** `scale`: the output's scale factor (1.5 for 150 %; Wayland scales by fractions). */
+  async up({ tray = true, recorder = false, screen = '1280x800', scale = 1 } = {}) {
     if (!process.env.DBUS_SESSION_BUS_ADDRESS) throw new Error('run inside dbus-run-session');
     const dir = mkdtempSync(join(tmpdir(), 'lonceng-wayland-'));
     const ready = join(dir, 'ready');
     writeFileSync(join(dir, 'config'), [
       'xwayland disable',
-      `output HEADLESS-1 resolution ${screen} position 0 0`,
+      `output HEADLESS-1 resolution ${screen} position 0 0 scale ${scale}`,
       'default_border none',
       'default_floating_border none',
       // A tray app's window floats; tiled, sway would give it the whole screen.

@@ -1,7 +1,8 @@
 // High-DPI, as agents' laptops run: the real app under Xvfb at 100 % and at 200 % (GDK_SCALE=2;
-// GTK 3 on X11 scales by whole numbers only, so 150 % is a Wayland or Windows matter). The bell
-// window opens beside the tray with its pixels times the scale, entirely on the screen, its list
-// filled; screenshots of both land in tests/gui/screenshots/ to be looked at.
+// GTK 3 on X11 scales by whole numbers only), and at 150 % on Wayland (headless sway with its
+// output scaled by 1.5, as GNOME's fractional scaling does). The bell window opens with its pixels
+// times the scale, entirely on the screen, its list filled; screenshots land in
+// tests/gui/screenshots/ to be looked at.
 //
 //   dbus-run-session -- node --test tests/gui/hidpi.test.mjs
 
@@ -11,7 +12,8 @@ import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Desktop, until } from './desktop.mjs';
+import { execFileSync } from 'node:child_process';
+import { Desktop, WaylandDesktop, until } from './desktop.mjs';
 
 const app = fileURLToPath(new URL('../../target/debug/lonceng', import.meta.url));
 const shots = fileURLToPath(new URL('./screenshots/', import.meta.url));
@@ -53,3 +55,30 @@ for (const [name, env, factor] of [
     desktop = null;
   });
 }
+
+test('the bell window at 150 % on Wayland: on the output, 1.5× its pixels, the list painted', async () => {
+  assert.ok(existsSync(app), `${app} is built`);
+  mkdirSync(shots, { recursive: true });
+  desktop = await new WaylandDesktop().up({ screen: '2400x1500', scale: 1.5 });
+  const proc = desktop.start(app, ['--demo', '--show'], {
+    LONCENG_DATA_DIR: mkdtempSync(join(tmpdir(), 'lonceng-hidpi-150-')),
+    LONCENG_DEMO_PACE_MS: '200',
+    LONCENG_DEMO_EVENTS: '12',
+    LONCENG_PINNED: '1',
+  });
+  await until('the list painted', () => /bell window painted/.test(proc.log()), 30000);
+  // sway measures in logical pixels: the window's own size, on the 1600×1000 logical output.
+  const g = await until('the window', () => desktop.windowRect('Lonceng'));
+  assert.deepEqual([g.width, g.height], [LOGICAL.width, LOGICAL.height], JSON.stringify(g));
+  const work = desktop.workArea();
+  assert.ok(g.x >= work.x && g.y >= work.y && g.x + g.width <= work.x + work.width
+    && g.y + g.height <= work.y + work.height, JSON.stringify({ g, work }));
+  // What the screen shows: 1.5 device pixels for each of the window's.
+  const shot = join(shots, 'window-150.png');
+  desktop.shoot(g, shot);
+  const size = execFileSync('identify', ['-format', '%w %h', shot]).toString().trim();
+  assert.equal(size, `${LOGICAL.width * 1.5} ${LOGICAL.height * 1.5}`);
+  assert.doesNotMatch(proc.log(), /panicked/);
+  await desktop.down();
+  desktop = null;
+});
