@@ -60,12 +60,16 @@ test('the bell window at 150 % on Wayland: on the output, 1.5× its pixels, the 
   assert.ok(existsSync(app), `${app} is built`);
   mkdirSync(shots, { recursive: true });
   desktop = await new WaylandDesktop().up({ screen: '2400x1500', scale: 1.5 });
-  const proc = desktop.start(app, ['--demo', '--show'], {
+  const proc = desktop.start(app, ['--demo'], {
     LONCENG_DATA_DIR: mkdtempSync(join(tmpdir(), 'lonceng-hidpi-150-')),
     LONCENG_DEMO_PACE_MS: '200',
     LONCENG_DEMO_EVENTS: '12',
     LONCENG_PINNED: '1',
   });
+  const item = await until('the tray item', () => desktop.trayItem());
+  // The demo's items first, so that the screenshot shows a list.
+  await until('unread items', () => /Lonceng — ([5-9]|\d\d+) unread/.test(desktop.trayProperty(item, 'ToolTip')), 30000);
+  desktop.activate(item);
   await until('the list painted', () => /bell window painted/.test(proc.log()), 30000);
   // sway measures in logical pixels: the window's own size, on the 1600×1000 logical output.
   const g = await until('the window', () => desktop.windowRect('Lonceng'));
