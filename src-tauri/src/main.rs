@@ -171,7 +171,11 @@ fn update_command(cli: &Cli, yes: bool, context: tauri::Context) -> i32 {
             let data_dir = cli.data_dir.clone().map_or_else(|| app.path().app_data_dir(), Ok)?;
             let policy = lonceng_desktop::platform::policy();
             let own = lonceng_desktop::settings::DesktopSettings::load(&data_dir.join("settings.json"));
-            let url = policy.update_url(cli.update_url.clone(), &policy.over(own));
+            let settings = policy.over(own);
+            // The way out the running app would take (Settings, IT's policy, the desktop's proxy).
+            lonceng_domain::net::use_os_proxy(lonceng_desktop::platform::os_proxy());
+            lonceng_domain::net::use_proxy(settings.proxy_choice());
+            let url = policy.update_url(cli.update_url.clone(), &settings);
             app.manage(update::UrlOverride(url));
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {

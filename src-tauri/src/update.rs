@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use lonceng_desktop::error::AppError;
 use lonceng_desktop::views::UpdateOffer;
+use lonceng_domain::net::Route;
 use tauri::{AppHandle, Manager};
 use tauri_plugin_updater::{Update, UpdaterExt};
 
@@ -41,8 +42,17 @@ fn url(handle: &AppHandle) -> Option<String> {
 pub async fn check(handle: &AppHandle) -> Result<Option<Update>, String> {
     let Some(url) = url(handle) else { return Ok(None) };
     let endpoint = url.parse().map_err(|e| format!("the update address '{url}' is not a URL: {e}"))?;
-    let updater = handle
-        .updater_builder()
+    // The way out the sync takes (Settings, IT's policy, the desktop's proxy); its trust store is
+    // the operating system's too (the updater's reqwest verifies with the platform's).
+    let builder = match lonceng_domain::net::route(&url) {
+        Route::Direct => handle.updater_builder().no_proxy(),
+        Route::Via(proxy) => match proxy.parse() {
+            Ok(proxy) => handle.updater_builder().proxy(proxy),
+            Err(e) => return Err(format!("the proxy cannot be used: {e}")),
+        },
+        Route::System => handle.updater_builder(),
+    };
+    let updater = builder
         .endpoints(vec![endpoint])
         .and_then(|b| b.timeout(Duration::from_secs(30)).build())
         .map_err(|e| e.to_string())?;

@@ -258,6 +258,30 @@ pub fn trust_store() -> Result<String, String> {
     Ok(named.unwrap_or_else(|| "the system's certificates".into()))
 }
 
+/// How a client made elsewhere (the updater's) reaches `url`: no proxy, this one, or the system's
+/// as its HTTP library reads it (the environment, Windows' Internet settings).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    System,
+    Direct,
+    Via(String),
+}
+
+pub fn route(url: &str) -> Route {
+    let https = url.trim_start().to_ascii_lowercase().starts_with("https:");
+    match proxy() {
+        ProxyChoice::Direct => Route::Direct,
+        ProxyChoice::Url(u) => Route::Via(u),
+        ProxyChoice::System if env_proxy().is_some() => Route::System,
+        ProxyChoice::System => match os_proxy() {
+            Some(OsProxy::Manual { http, https: secure, .. }) => {
+                (if https { secure } else { http }).map_or(Route::System, Route::Via)
+            }
+            Some(OsProxy::Automatic { .. }) | None => Route::System,
+        },
+    }
+}
+
 /// Which proxy a request to `url` goes through, and by whose setting: what `doctor` says (never
 /// a password). An error when the desktop names an auto-config file, which Lonceng cannot run.
 pub fn proxy_for(url: &str) -> Result<String, String> {

@@ -163,8 +163,13 @@ async fn sync_goes_through_a_proxy_that_asks_for_credentials() {
     );
     c.stop().await;
 
+    // The updater's client takes the same way.
+    use lonceng_domain::net::{route, Route};
+    assert_eq!(route(&server.url()), Route::Via(format!("http://user:secret@127.0.0.1:{}", proxy.port)));
+
     // `direct`: around the proxy.
     use_proxy(ProxyChoice::Direct);
+    assert_eq!(route(&server.url()), Route::Direct);
     let before = proxy.requests().len();
     let mut c = start();
     c.until(WAIT, "synced directly", |c| c.len() == 2).await;
@@ -227,6 +232,11 @@ async fn gnome_proxy_settings_carry_the_sync_when_the_environment_names_none() {
     assert_eq!(
         proxy_for(&server.url()),
         Ok(format!("http://127.0.0.1:{}/ (GNOME's proxy settings)", proxy.port))
+    );
+    assert_eq!(
+        lonceng_domain::net::route(&server.url()),
+        lonceng_domain::net::Route::Via(format!("http://user:secret@127.0.0.1:{}/", proxy.port)),
+        "the updater's way too"
     );
     let source = LoncengSource::new(&server.url(), &token).unwrap();
     let mut c = TestClient::start(

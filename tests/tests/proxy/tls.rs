@@ -196,6 +196,8 @@ async fn a_tls_inspecting_proxy_works_once_its_root_is_in_the_trust_store() {
     std::env::set_var("HTTPS_PROXY", format!("http://127.0.0.1:{}", squid.port));
     use_proxy(ProxyChoice::System);
     assert_eq!(proxy_for(&url), Ok(format!("http://127.0.0.1:{}/ (HTTPS_PROXY)", squid.port)));
+    // The environment's: other HTTP libraries (the updater's) read it themselves.
+    assert_eq!(lonceng_domain::net::route(&url), lonceng_domain::net::Route::System);
     let start = || {
         TestClient::start(
             LoncengSource::new(&url, &token).unwrap(),
