@@ -84,9 +84,18 @@ export class Desktop {
     return until('the tray watcher', () => this.gdbus(['introspect', '--session', '--dest', 'org.kde.StatusNotifierWatcher', '--object-path', '/StatusNotifierWatcher']).includes('RegisterStatusNotifierItem'));
   }
 
+  /** Stops what it started, and waits until each is gone (the next desktop on the same bus must
+   * find the tray watcher's and the app's names free). */
   async down() {
+    const gone = (p) => p.exitCode !== null || p.signalCode !== null;
     for (const p of this.children.reverse()) p.kill('SIGTERM');
-    await sleep(300);
+    try {
+      await until('the desktop stopped', () => this.children.every(gone), 10000);
+    } catch {
+      for (const p of this.children.filter((c) => !gone(c))) p.kill('SIGKILL');
+      await until('the desktop killed', () => this.children.every(gone), 5000);
+    }
+    this.children = [];
   }
 
   gdbus(args) {

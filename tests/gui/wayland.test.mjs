@@ -32,8 +32,9 @@ before(async () => {
   at.port = 5444 + (process.pid % 500);
   driver = desktop.start(driverBin, ['--port', String(at.port), '--native-port', String(at.port + 1000)], {
     LONCENG_DATA_DIR: mkdtempSync(join(tmpdir(), 'lonceng-wayland-data-')),
-    LONCENG_DEMO_PACE_MS: '200',
-    LONCENG_DEMO_EVENTS: '60',
+    // Events for about 30 s: chat messages still come after the web chat says it is active.
+    LONCENG_DEMO_PACE_MS: '150',
+    LONCENG_DEMO_EVENTS: '200',
     LONCENG_LINGER_MS: '2000',
   });
   await until('tauri-driver', async () => { try { await fetch(`http://127.0.0.1:${at.port}/status`); return true; } catch { return false; } });

@@ -134,7 +134,7 @@ impl CrmClient {
             .signed(Method::PUT, &path)
             .send()
             .await
-            .map_err(|e| CrmError::Other(SourceError::Network(e.to_string())))?;
+            .map_err(|e| CrmError::Other(crate::net::network(e)))?;
         match resp.status() {
             s if s.is_success() => Ok(()),
             // Deleted on the CRM side: nothing left to mark.
@@ -150,7 +150,7 @@ impl CrmClient {
             .signed(Method::GET, &path)
             .send()
             .await
-            .map_err(|e| CrmError::Other(SourceError::Network(e.to_string())))?;
+            .map_err(|e| CrmError::Other(crate::net::network(e)))?;
         if !resp.status().is_success() {
             return Err(self.refused(resp).await);
         }

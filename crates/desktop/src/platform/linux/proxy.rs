@@ -70,11 +70,14 @@ pub fn parse(listing: &str) -> Option<OsProxy> {
         let schema = format!("org.gnome.system.proxy.{scheme}");
         let host = text(&schema, "host");
         let port: u16 = get(&schema, "port")?.trim().parse().ok().filter(|p| *p > 0)?;
-        if host.is_empty() || host.contains(['/', '@', ' ']) {
+        if host.is_empty() || host.contains(['/', '@', ' ', '?', '#', '\\']) {
             return None;
         }
-        // GNOME keeps the user and password with the http proxy; they go to whichever is used.
-        let auth = get("org.gnome.system.proxy.http", "use-authentication") == Some("true");
+        // GNOME keeps the user and password with the http proxy: they go to it, and to the https
+        // one only when it is the same proxy (never to another host).
+        let same = text("org.gnome.system.proxy.http", "host") == host
+            && get("org.gnome.system.proxy.http", "port").map(str::trim) == Some(port.to_string().as_str());
+        let auth = get("org.gnome.system.proxy.http", "use-authentication") == Some("true") && same;
         let user = text("org.gnome.system.proxy.http", "authentication-user");
         let mut url = url::Url::parse(&format!("http://{host}:{port}")).ok()?;
         if auth && !user.is_empty() {
@@ -169,7 +172,15 @@ org.gnome.system.proxy.socks port 0
     fn gnome_manual_proxy_is_read_with_its_exceptions_and_credentials() {
         let Some(OsProxy::Manual { http, https, no_proxy, .. }) = parse(MANUAL) else { panic!("manual") };
         assert_eq!(http.as_deref(), Some("http://sari:p%40ss%3Aword@proxy.corp.example:3128/"));
-        assert_eq!(https.as_deref(), Some("http://sari:p%40ss%3Aword@secure.corp.example:8443/"));
+        // Another host: the http proxy's password is not sent there.
+        assert_eq!(https.as_deref(), Some("http://secure.corp.example:8443/"));
+        let same = MANUAL.replace("'secure.corp.example'", "'proxy.corp.example'").replace("8443", "3128");
+        let Some(OsProxy::Manual { https, .. }) = parse(&same) else { panic!("manual") };
+        assert_eq!(
+            https.as_deref(),
+            Some("http://sari:p%40ss%3Aword@proxy.corp.example:3128/"),
+            "the same proxy"
+        );
         assert_eq!(no_proxy, "localhost,127.0.0.0/8,.corp.example,it's");
     }
 

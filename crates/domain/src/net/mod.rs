@@ -1,19 +1,22 @@
 //! What every remote source shares — the client's sync sources and the server's CRM bridge: one
-//! HTTP client setup (bounded connects, Lonceng's user agent) and one reading of a failed response
-//! (status, `Retry-After`, the JSON error body) into a [`SourceError`] that says whether waiting
-//! can help.
+//! HTTP client setup (bounded connects, Lonceng's user agent, the proxy of [`proxy`], the
+//! operating system's trust store) and one reading of a failed response (status, `Retry-After`,
+//! the JSON error body) into a [`SourceError`] that says whether waiting can help.
 //!
 //! A server-given delay is data from the network: it is parsed in both of its forms (seconds and
 //! HTTP-date), never overflows, and is capped at [`MAX_SERVER_DELAY`] (a maintenance window lasts
 //! hours, not years).
 
-use std::sync::RwLock;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use reqwest::{header, Response, StatusCode};
 
 use crate::protocol::ErrorBody;
+
+mod proxy;
+
+pub use proxy::{bypassed, proxy, proxy_for, route, use_os_proxy, use_proxy, OsProxy, ProxyChoice, Route};
 
 /// The longest wait a server can ask for.
 pub const MAX_SERVER_DELAY: Duration = Duration::from_secs(6 * 3600);
@@ -107,90 +110,6 @@ impl Endpoint {
     }
 }
 
-/// Where the app's requests go first: a corporate network's proxy.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum ProxyChoice {
-    /// The operating system's, as reqwest reads it: the environment (`HTTPS_PROXY`, `HTTP_PROXY`,
-    /// `ALL_PROXY`, `NO_PROXY`) and, on Windows, the Internet settings.
-    #[default]
-    System,
-    /// None at all.
-    Direct,
-    /// This one: `http://[user:password@]host:port`.
-    Url(String),
-}
-
-impl ProxyChoice {
-    /// The Settings field: empty for the system's, `direct` for none, else a proxy's address.
-    pub fn from_setting(text: &str) -> Result<ProxyChoice, String> {
-        match text.trim() {
-            "" => Ok(ProxyChoice::System),
-            t if t.eq_ignore_ascii_case("direct") || t.eq_ignore_ascii_case("none") => {
-                Ok(ProxyChoice::Direct)
-            }
-            t => {
-                let url = url::Url::parse(t).map_err(|e| format!("'{t}' is not a proxy address: {e}"))?;
-                if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-                    return Err(format!(
-                        "'{t}' is not a proxy address: write it like http://proxy.example:3128"
-                    ));
-                }
-                Ok(ProxyChoice::Url(t.to_owned()))
-            }
-        }
-    }
-
-    /// What `lonceng doctor` says of it: never the password.
-    pub fn describe(&self) -> String {
-        match self {
-            ProxyChoice::System => "the system's".into(),
-            ProxyChoice::Direct => "none".into(),
-            ProxyChoice::Url(u) => redact(u),
-        }
-    }
-}
-
-/// The proxy the desktop's own settings name (GNOME's, Windows' Internet settings), read by the
-/// desktop crate: [`ProxyChoice::System`] uses it when the environment names none.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OsProxy {
-    /// Proxies by scheme of the address asked for (either may be absent), and the hosts that go
-    /// direct (`NO_PROXY`'s form: `localhost,.example.com,10.0.0.0/8`).
-    Manual { http: Option<String>, https: Option<String>, no_proxy: String, source: &'static str },
-    /// A proxy auto-config file, which Lonceng cannot run: said by `doctor`, connections go direct.
-    Automatic { pac: String, source: &'static str },
-}
-
-/// The proxy every client built from now on uses (the app sets it from Settings at start and
-/// when they change; its sources are built again then).
-static PROXY: RwLock<ProxyChoice> = RwLock::new(ProxyChoice::System);
-static OS_PROXY: RwLock<Option<OsProxy>> = RwLock::new(None);
-
-pub fn use_proxy(choice: ProxyChoice) {
-    *PROXY.write().unwrap_or_else(|p| p.into_inner()) = choice;
-}
-
-pub fn proxy() -> ProxyChoice {
-    PROXY.read().unwrap_or_else(|p| p.into_inner()).clone()
-}
-
-/// What the desktop's settings say (read again before each reconnect).
-pub fn use_os_proxy(os: Option<OsProxy>) {
-    *OS_PROXY.write().unwrap_or_else(|p| p.into_inner()) = os;
-}
-
-fn os_proxy() -> Option<OsProxy> {
-    OS_PROXY.read().unwrap_or_else(|p| p.into_inner()).clone()
-}
-
-/// The environment variables curl and reqwest read, in the order they are looked at.
-const PROXY_VARS: [&str; 6] =
-    ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
-
-fn env_proxy() -> Option<(&'static str, String)> {
-    PROXY_VARS.iter().find_map(|v| std::env::var(v).ok().filter(|x| !x.trim().is_empty()).map(|x| (*v, x)))
-}
-
 /// Every HTTP client of the app starts here: the proxy chosen, the operating system's trust
 /// store, and Lonceng's user agent.
 pub fn builder() -> reqwest::ClientBuilder {
@@ -201,25 +120,10 @@ pub fn builder() -> reqwest::ClientBuilder {
         Err(e) => tracing::warn!(error = %e, "the system's certificates cannot be used"),
     }
     match proxy() {
-        // The environment first (reqwest reads it, and Windows' Internet settings, by itself).
-        ProxyChoice::System if env_proxy().is_some() => b,
-        ProxyChoice::System => match os_proxy() {
-            Some(OsProxy::Manual { http, https, no_proxy, .. }) => {
-                let no_proxy = reqwest::NoProxy::from_string(&no_proxy);
-                let by_scheme = [
-                    https.map(|u| reqwest::Proxy::https(u.as_str())),
-                    http.map(|u| reqwest::Proxy::http(u.as_str())),
-                ];
-                for proxy in by_scheme.into_iter().flatten() {
-                    match proxy {
-                        Ok(p) => b = b.proxy(p.no_proxy(no_proxy.clone())),
-                        Err(e) => tracing::warn!(error = %e, "the desktop's proxy cannot be used"),
-                    }
-                }
-                b
-            }
-            Some(OsProxy::Automatic { .. }) | None => b,
-        },
+        // The environment first (reqwest reads it, and Windows' Internet settings, by itself),
+        // else the desktop's settings (GNOME's).
+        ProxyChoice::System if proxy::environment_names_one() => b,
+        ProxyChoice::System => proxy::desktop_proxies().into_iter().fold(b, |b, p| b.proxy(p)),
         ProxyChoice::Direct => b.no_proxy(),
         // Checked when it was set; the user and password in it go to the proxy (Basic).
         ProxyChoice::Url(u) => match reqwest::Proxy::all(&u) {
@@ -258,70 +162,6 @@ pub fn trust_store() -> Result<String, String> {
     Ok(named.unwrap_or_else(|| "the system's certificates".into()))
 }
 
-/// How a client made elsewhere (the updater's) reaches `url`: no proxy, this one, or the system's
-/// as its HTTP library reads it (the environment, Windows' Internet settings).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Route {
-    System,
-    Direct,
-    Via(String),
-}
-
-pub fn route(url: &str) -> Route {
-    let https = url.trim_start().to_ascii_lowercase().starts_with("https:");
-    match proxy() {
-        ProxyChoice::Direct => Route::Direct,
-        ProxyChoice::Url(u) => Route::Via(u),
-        ProxyChoice::System if env_proxy().is_some() => Route::System,
-        ProxyChoice::System => match os_proxy() {
-            Some(OsProxy::Manual { http, https: secure, .. }) => {
-                (if https { secure } else { http }).map_or(Route::System, Route::Via)
-            }
-            Some(OsProxy::Automatic { .. }) | None => Route::System,
-        },
-    }
-}
-
-/// Which proxy a request to `url` goes through, and by whose setting: what `doctor` says (never
-/// a password). An error when the desktop names an auto-config file, which Lonceng cannot run.
-pub fn proxy_for(url: &str) -> Result<String, String> {
-    let https = url.trim_start().to_ascii_lowercase().starts_with("https:");
-    Ok(match proxy() {
-        ProxyChoice::Direct => "none (Settings)".into(),
-        ProxyChoice::Url(u) => format!("{} (Settings)", redact(&u)),
-        ProxyChoice::System => match (env_proxy(), os_proxy()) {
-            (Some((var, value)), _) => format!("{} ({var})", redact(&value)),
-            (None, Some(OsProxy::Manual { http, https: secure, source, .. })) => {
-                match if https { secure } else { http } {
-                    Some(u) => format!("{} ({source})", redact(&u)),
-                    None => format!("none ({source})"),
-                }
-            }
-            (None, Some(OsProxy::Automatic { pac, source })) => {
-                return Err(format!("{source}: {}", redact(&pac)));
-            }
-            (None, None) if cfg!(windows) => "Windows' Internet settings".into(),
-            (None, None) => "none".into(),
-        },
-    })
-}
-
-/// A proxy's address without its user and password (`host:port` alone is read as http).
-fn redact(address: &str) -> String {
-    let parsed = url::Url::parse(address)
-        .ok()
-        .filter(|u| u.host_str().is_some())
-        .or_else(|| url::Url::parse(&format!("http://{address}")).ok());
-    match parsed {
-        Some(mut u) => {
-            let _ = u.set_password(None);
-            let _ = u.set_username("");
-            u.to_string()
-        }
-        None => "a proxy".into(),
-    }
-}
-
 /// The HTTP client of a source: bounded connects, Lonceng's user agent, and an overall timeout
 /// for requests that are not streams.
 fn client(timeout: Option<Duration>) -> Result<reqwest::Client, SourceError> {
@@ -330,6 +170,26 @@ fn client(timeout: Option<Duration>) -> Result<reqwest::Client, SourceError> {
         b = b.timeout(t);
     }
     b.build().map_err(|e| SourceError::Network(e.to_string()))
+}
+
+/// Whether the failure is a certificate that chains to no root this computer trusts (rather than
+/// one expired, or for another name: those are said as they are). rustls' error sits inside an
+/// I/O error, whose `source()` skips it.
+fn unknown_issuer(e: &reqwest::Error) -> bool {
+    use rustls::{CertificateError, Error as Tls};
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let tls = c.downcast_ref::<Tls>().or_else(|| {
+            c.downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|i| i.downcast_ref::<Tls>())
+        });
+        if matches!(tls, Some(Tls::InvalidCertificate(CertificateError::UnknownIssuer))) {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// A failed request in words an agent and IT can act on: the causes it hides behind "error
@@ -344,7 +204,7 @@ pub fn network(e: reqwest::Error) -> SourceError {
         }
         cause = c.source();
     }
-    if text.contains("invalid peer certificate") {
+    if unknown_issuer(&e) {
         return SourceError::Untrusted(format!(
             "the server's certificate is not trusted by this computer (a proxy that inspects secure \
              connections needs the company's root certificate installed, then Lonceng restarted): \
