@@ -173,8 +173,7 @@ fn update_command(cli: &Cli, yes: bool, context: tauri::Context) -> i32 {
             let own = lonceng_desktop::settings::DesktopSettings::load(&data_dir.join("settings.json"));
             let settings = policy.over(own);
             // The way out the running app would take (Settings, IT's policy, the desktop's proxy).
-            lonceng_domain::net::use_os_proxy(lonceng_desktop::platform::os_proxy());
-            lonceng_domain::net::use_proxy(settings.proxy_choice());
+            settings.use_network();
             let url = policy.update_url(cli.update_url.clone(), &settings);
             app.manage(update::UrlOverride(url));
             let handle = app.handle().clone();

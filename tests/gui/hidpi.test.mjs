@@ -24,27 +24,33 @@ let desktop;
 
 after(() => desktop?.down());
 
+/** The app on `desktop`, its window opened from the tray once the demo's items are there (so
+ * that the screenshot shows a list), and painted. */
+async function opened(name, env = {}) {
+  assert.ok(existsSync(app), `${app} is built`);
+  mkdirSync(shots, { recursive: true });
+  const proc = desktop.start(app, ['--demo'], {
+    ...env,
+    LONCENG_DATA_DIR: mkdtempSync(join(tmpdir(), `lonceng-hidpi-${name}-`)),
+    LONCENG_DEMO_PACE_MS: '200',
+    LONCENG_DEMO_EVENTS: '12',
+    LONCENG_PINNED: '1',
+  });
+  const item = await until('the tray item', () => desktop.trayItem());
+  await until('unread items', () => /Lonceng — ([5-9]|\d\d+) unread/.test(desktop.trayProperty(item, 'ToolTip')), 30000);
+  desktop.activate(item);
+  await until('the window shown', () => desktop.hasWindow('Lonceng'));
+  await until('the list painted', () => /bell window painted/.test(proc.log()), 30000);
+  return proc;
+}
+
 for (const [name, env, factor] of [
   ['100', {}, 1],
   ['200', { GDK_SCALE: '2' }, 2],
 ]) {
   test(`the bell window at ${name} %: on the screen, beside the tray, ${factor}× its pixels`, async () => {
-    assert.ok(existsSync(app), `${app} is built`);
-    mkdirSync(shots, { recursive: true });
     desktop = await new Desktop().up({ screen: `${SCREEN.width}x${SCREEN.height}` });
-    const proc = desktop.start(app, ['--demo'], {
-      ...env,
-      LONCENG_DATA_DIR: mkdtempSync(join(tmpdir(), `lonceng-hidpi-${name}-`)),
-      LONCENG_DEMO_PACE_MS: '200',
-      LONCENG_DEMO_EVENTS: '12',
-      LONCENG_PINNED: '1',
-    });
-    const item = await until('the tray item', () => desktop.trayItem());
-    // The demo's items first, so that the screenshot shows a list.
-    await until('unread items', () => /Lonceng — ([5-9]|\d\d+) unread/.test(desktop.trayProperty(item, 'ToolTip')), 30000);
-    desktop.activate(item);
-    await until('the window shown', () => desktop.hasWindow('Lonceng'));
-    await until('the list painted', () => /bell window painted/.test(proc.log()), 30000);
+    const proc = await opened(name, env);
     const g = desktop.windowGeometry('Lonceng');
     assert.equal(g.width, LOGICAL.width * factor, JSON.stringify(g));
     assert.equal(g.height, LOGICAL.height * factor, JSON.stringify(g));
@@ -57,20 +63,8 @@ for (const [name, env, factor] of [
 }
 
 test('the bell window at 150 % on Wayland: on the output, 1.5× its pixels, the list painted', async () => {
-  assert.ok(existsSync(app), `${app} is built`);
-  mkdirSync(shots, { recursive: true });
   desktop = await new WaylandDesktop().up({ screen: '2400x1500', scale: 1.5 });
-  const proc = desktop.start(app, ['--demo'], {
-    LONCENG_DATA_DIR: mkdtempSync(join(tmpdir(), 'lonceng-hidpi-150-')),
-    LONCENG_DEMO_PACE_MS: '200',
-    LONCENG_DEMO_EVENTS: '12',
-    LONCENG_PINNED: '1',
-  });
-  const item = await until('the tray item', () => desktop.trayItem());
-  // The demo's items first, so that the screenshot shows a list.
-  await until('unread items', () => /Lonceng — ([5-9]|\d\d+) unread/.test(desktop.trayProperty(item, 'ToolTip')), 30000);
-  desktop.activate(item);
-  await until('the list painted', () => /bell window painted/.test(proc.log()), 30000);
+  const proc = await opened('150');
   // sway measures in logical pixels: the window's own size, on the 1600×1000 logical output.
   const g = await until('the window', () => desktop.windowRect('Lonceng'));
   assert.deepEqual([g.width, g.height], [LOGICAL.width, LOGICAL.height], JSON.stringify(g));

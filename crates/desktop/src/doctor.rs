@@ -55,8 +55,7 @@ pub async fn run_command(data_dir: Option<PathBuf>, lang: Option<Lang>) -> (Stri
     let data_dir = data_dir.or_else(default_data_dir).unwrap_or_else(|| PathBuf::from("."));
     let policy = crate::platform::policy();
     let settings = policy.over(DesktopSettings::load(&data_dir.join("settings.json")));
-    lonceng_domain::net::use_os_proxy(crate::platform::os_proxy());
-    lonceng_domain::net::use_proxy(settings.proxy_choice());
+    settings.use_network();
     let vault = crate::keyring::TokenVault::new(data_dir.clone());
     use crate::keyring::{SecretKind, Secrets, TokenStore};
     // A sign-in's access token while it lasts (never renewed here: a renewal rotates the refresh
@@ -105,12 +104,18 @@ pub async fn bundle_command(data_dir: Option<PathBuf>, lang: Option<Lang>, out: 
         known.extend(crate::report::credential_secrets(&json));
     }
     let db = data_dir.join("lonceng.db");
-    if db.exists() {
-        known.extend(Store::open(&db).and_then(|s| s.private_texts()).unwrap_or_default());
+    let private = match db.exists().then(|| Store::open(&db)).transpose() {
+        Ok(store) => crate::report::private_words(
+            store.as_ref(),
+            &DesktopSettings::load(&data_dir.join("settings.json")),
+        ),
+        Err(e) => Err(e.into()),
+    };
+    match private {
+        Ok(words) => known.extend(words),
+        Err(e) => return (format!("{text}\nlonceng doctor: no report for IT: {e}\n"), 2),
     }
     let settings = std::fs::read_to_string(data_dir.join("settings.json")).unwrap_or_default();
-    let muted = DesktopSettings::load(&data_dir.join("settings.json")).muted_conversations;
-    known.extend(muted.into_values().map(|m| m.label));
     let out = if out.as_os_str().is_empty() {
         PathBuf::from(crate::report::file_name(chrono::Local::now()))
     } else {

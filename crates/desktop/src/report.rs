@@ -92,6 +92,21 @@ impl Redactor {
     }
 }
 
+/// What must not leave the computer beside its secrets: every name and message text the local
+/// copy holds (none without one), and the labels of muted conversations. A copy that cannot be
+/// read fails the report: its names could not be redacted.
+pub fn private_words(
+    store: Option<&lonceng_client::store::Store>,
+    settings: &crate::settings::DesktopSettings,
+) -> Result<Vec<String>, AppError> {
+    let mut words: Vec<String> = match store {
+        Some(store) => store.private_texts()?.into_iter().collect(),
+        None => Vec::new(),
+    };
+    words.extend(settings.muted_conversations.values().map(|m| m.label.clone()));
+    Ok(words)
+}
+
 /// The secrets a credentials JSON holds (the access and refresh tokens), for the redactor.
 pub fn credential_secrets(json: &str) -> Vec<String> {
     serde_json::from_str::<lonceng_client::auth::Credentials>(json)

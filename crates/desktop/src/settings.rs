@@ -165,6 +165,13 @@ impl DesktopSettings {
         lonceng_domain::net::ProxyChoice::from_setting(&self.proxy).unwrap_or_default()
     }
 
+    /// Every HTTP client made from now on goes this way: the proxy these settings choose, and the
+    /// desktop's own proxy settings read anew (gsettings, the registry: blocking, briefly).
+    pub fn use_network(&self) {
+        lonceng_domain::net::use_os_proxy(crate::platform::os_proxy());
+        lonceng_domain::net::use_proxy(self.proxy_choice());
+    }
+
     /// The update manifest's address, when one is set.
     pub fn update_url(&self) -> Option<String> {
         Some(self.update_url.trim().to_owned()).filter(|u| !u.is_empty())

@@ -297,23 +297,32 @@ impl TrayView {
 mod tests {
     use super::*;
 
+    /// What the tray looks at, all quiet: nothing unread, nothing on offer, nothing fixed.
+    fn input(lang: Lang, state: &ConnState) -> TrayInput<'_> {
+        TrayInput {
+            lang,
+            unread: 0,
+            state,
+            quiet: None,
+            quiet_hours_on: false,
+            autostart: true,
+            autostart_managed: true,
+            locked: &[],
+            update: None,
+            sign_in: None,
+            maintenance_until: None,
+            system_quiet: false,
+        }
+    }
+
     fn view(lang: Lang, unread: u64, state: ConnState, paused: bool) -> TrayView {
         let catalog = Catalog::builtin().unwrap();
         TrayView::compute(
             &catalog,
             TrayInput {
-                lang,
                 unread,
-                state: &state,
                 quiet: paused.then_some((QuietKind::Paused, "09:00")),
-                quiet_hours_on: false,
-                autostart: true,
-                autostart_managed: true,
-                locked: &[],
-                update: None,
-                sign_in: None,
-                maintenance_until: None,
-                system_quiet: false,
+                ..input(lang, &state)
             },
         )
     }
@@ -327,20 +336,7 @@ mod tests {
     fn org_3_the_tray_offers_no_toggle_the_policy_fixed() {
         let catalog = Catalog::builtin().unwrap();
         let state = connected();
-        let input = |locked: &'static [&'static str]| TrayInput {
-            lang: Lang::Id,
-            unread: 0,
-            state: &state,
-            quiet: None,
-            quiet_hours_on: false,
-            autostart: true,
-            autostart_managed: true,
-            locked,
-            update: None,
-            sign_in: None,
-            maintenance_until: None,
-            system_quiet: false,
-        };
+        let input = |locked: &'static [&'static str]| TrayInput { locked, ..input(Lang::Id, &state) };
         let free = TrayView::compute(&catalog, input(&[])).menu;
         assert!(!free.lang_locked && free.autostart_enabled);
         let fixed = TrayView::compute(&catalog, input(&["lang", "autostart"])).menu;
@@ -370,18 +366,9 @@ mod tests {
         let catalog = Catalog::builtin().unwrap();
         let state = connected();
         let input = |lang| TrayInput {
-            lang,
-            unread: 0,
-            state: &state,
             quiet: Some((QuietKind::Scheduled, "07:00")),
             quiet_hours_on: true,
-            autostart: true,
-            autostart_managed: true,
-            locked: &[],
-            update: None,
-            sign_in: None,
-            maintenance_until: None,
-            system_quiet: false,
+            ..input(lang, &state)
         };
         let en = TrayView::compute(&catalog, input(Lang::En));
         assert_eq!(en.tooltip, "Lonceng — No unread notifications · Quiet until 07:00");
@@ -395,20 +382,8 @@ mod tests {
         assert_eq!(view(Lang::En, 0, connected(), false).menu.update, None);
         let catalog = Catalog::builtin().unwrap();
         let state = connected();
-        let input = |lang| TrayInput {
-            lang,
-            unread: 0,
-            state: &state,
-            quiet: None,
-            quiet_hours_on: false,
-            autostart: true,
-            autostart_managed: false,
-            locked: &[],
-            update: Some("0.2.0"),
-            sign_in: None,
-            maintenance_until: None,
-            system_quiet: false,
-        };
+        let input =
+            |lang| TrayInput { autostart_managed: false, update: Some("0.2.0"), ..input(lang, &state) };
         let en = TrayView::compute(&catalog, input(Lang::En));
         assert_eq!(en.menu.update.as_deref(), Some("Install update 0.2.0"), "no isolation marks");
         assert!(
@@ -436,18 +411,11 @@ mod tests {
         let at = "2026-01-20T01:00:00Z".parse().unwrap();
         let state = ConnState::Maintenance { until: Some(at), next_attempt_at: at };
         let input = |lang, until| TrayInput {
-            lang,
             unread: 3,
-            state: &state,
-            quiet: None,
-            quiet_hours_on: false,
             autostart: false,
             autostart_managed: false,
-            locked: &[],
-            update: None,
-            sign_in: None,
             maintenance_until: until,
-            system_quiet: false,
+            ..input(lang, &state)
         };
         let v = TrayView::compute(&catalog, input(Lang::En, Some("14:00")));
         assert_eq!(v.tooltip, "Lonceng — 3 unread notifications · Maintenance until 14:00");
@@ -470,18 +438,11 @@ mod tests {
         let catalog = Catalog::builtin().unwrap();
         let state = connected();
         let input = |lang| TrayInput {
-            lang,
             unread: 2,
-            state: &state,
-            quiet: None,
-            quiet_hours_on: false,
             autostart: false,
             autostart_managed: false,
-            locked: &[],
-            update: None,
-            sign_in: None,
-            maintenance_until: None,
             system_quiet: true,
+            ..input(lang, &state)
         };
         let v = TrayView::compute(&catalog, input(Lang::En));
         assert_eq!(v.icon, TrayIcon::Quiet);

@@ -26,6 +26,7 @@ use lonceng_domain::clock::{SystemClock, TokioSleeper};
 use lonceng_domain::net::{use_proxy, ProxyChoice};
 use lonceng_e2e::{mention, poll_until, server_config, start_server, TestClient, AGENT};
 use lonceng_server::sqlite::SqliteDb;
+use lonceng_server::Running;
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -111,30 +112,37 @@ pub(crate) fn config() -> SyncConfig {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sync_goes_through_a_proxy_that_asks_for_credentials() {
-    let _serial = serial().await;
-    let proxy = Tinyproxy::start().await;
-    let clock = Arc::new(SystemClock);
+/// The Lonceng server (plain HTTP on loopback) with one item for the agent, and the agent's token.
+pub(crate) async fn serve(key: &str) -> (Running<SqliteDb>, String) {
     let server = start_server(
         SqliteDb::in_memory().unwrap(),
         server_config(),
-        clock.clone(),
+        Arc::new(SystemClock),
         "127.0.0.1:0".parse().unwrap(),
     )
     .await;
     let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
-    server.service.submit(mention("p1", AGENT, Utc::now())).await.unwrap();
-    let start = || {
-        let source = LoncengSource::new(&server.url(), &token).unwrap();
-        TestClient::start(
-            source,
-            Store::open_in_memory().unwrap(),
-            clock.clone(),
-            Arc::new(TokioSleeper),
-            config(),
-        )
-    };
+    server.service.submit(mention(key, AGENT, Utc::now())).await.unwrap();
+    (server, token)
+}
+
+/// The sync of `url` into a fresh local copy, through whatever proxy is chosen now.
+pub(crate) fn client(url: &str, token: &str) -> TestClient {
+    TestClient::start(
+        LoncengSource::new(url, token).unwrap(),
+        Store::open_in_memory().unwrap(),
+        Arc::new(SystemClock),
+        Arc::new(TokioSleeper),
+        config(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_goes_through_a_proxy_that_asks_for_credentials() {
+    let _serial = serial().await;
+    let proxy = Tinyproxy::start().await;
+    let (server, token) = serve("p1").await;
+    let start = || client(&server.url(), &token);
 
     // Without the credentials: refused by the proxy, and said so.
     use_proxy(ProxyChoice::from_setting(&format!("http://127.0.0.1:{}", proxy.port)).unwrap());
@@ -187,7 +195,7 @@ async fn sync_goes_through_a_proxy_that_asks_for_credentials() {
 /// the app through tinyproxy, credentials included, when the environment names no proxy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gnome_proxy_settings_carry_the_sync_when_the_environment_names_none() {
-    use lonceng_desktop::platform::proxy::Gsettings;
+    use lonceng_desktop::platform::gsettings::Gsettings;
     use lonceng_domain::net::{proxy_for, use_os_proxy, OsProxy};
     let _serial = serial().await;
     let proxy = Tinyproxy::start().await;
@@ -219,16 +227,7 @@ async fn gnome_proxy_settings_carry_the_sync_when_the_environment_names_none() {
     assert_eq!(no_proxy, "localhost,.corp.example");
     use_os_proxy(read);
 
-    let clock = Arc::new(SystemClock);
-    let server = start_server(
-        SqliteDb::in_memory().unwrap(),
-        server_config(),
-        clock.clone(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await;
-    let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
-    server.service.submit(mention("g1", AGENT, Utc::now())).await.unwrap();
+    let (server, token) = serve("g1").await;
     assert_eq!(
         proxy_for(&server.url()),
         Ok(format!("http://127.0.0.1:{}/ (GNOME's proxy settings)", proxy.port))
@@ -238,14 +237,7 @@ async fn gnome_proxy_settings_carry_the_sync_when_the_environment_names_none() {
         lonceng_domain::net::Route::Via(format!("http://user:secret@127.0.0.1:{}/", proxy.port)),
         "the updater's way too"
     );
-    let source = LoncengSource::new(&server.url(), &token).unwrap();
-    let mut c = TestClient::start(
-        source,
-        Store::open_in_memory().unwrap(),
-        clock.clone(),
-        Arc::new(TokioSleeper),
-        config(),
-    );
+    let mut c = client(&server.url(), &token);
     c.until(WAIT, "synced through GNOME's proxy", |c| c.len() == 1).await;
     assert!(proxy.requests().iter().any(|r| r.contains("/v1/changes")), "{:#?}", proxy.requests());
     c.stop().await;

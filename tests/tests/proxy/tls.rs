@@ -9,16 +9,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
 use chrono::Utc;
-use lonceng_client::store::Store;
-use lonceng_client::sync::lonceng::LoncengSource;
 use lonceng_client::sync::ConnState;
-use lonceng_domain::clock::{SystemClock, TokioSleeper};
 use lonceng_domain::net::{proxy_for, trust_store, use_proxy, ProxyChoice};
-use lonceng_e2e::{mention, poll_until, server_config, start_server, TestClient, AGENT};
-use lonceng_server::sqlite::SqliteDb;
+use lonceng_e2e::{mention, poll_until, AGENT};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
-use super::{config, serial, WAIT};
+use super::{client, serial, serve, WAIT};
 
 fn openssl(dir: &Path, args: &[&str]) {
     let ok = Command::new("openssl").current_dir(dir).args(args).stderr(Stdio::null()).status();
@@ -180,33 +176,16 @@ async fn a_tls_inspecting_proxy_works_once_its_root_is_in_the_trust_store() {
     let dir = tempfile::tempdir().unwrap();
     certificates(dir.path());
     let squid = Squid::start(dir.path()).await;
-    let clock = Arc::new(SystemClock);
-    let server = start_server(
-        SqliteDb::in_memory().unwrap(),
-        server_config(),
-        clock.clone(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await;
+    let (server, token) = serve("t1").await;
     let (front, front_task) = tls_front(dir.path(), server.addr).await;
     let url = format!("https://127.0.0.1:{front}");
-    let token = server.service.issue_token(AGENT, "desktop").await.unwrap();
-    server.service.submit(mention("t1", AGENT, Utc::now())).await.unwrap();
     // The computer's own proxy setting, from the environment, as `doctor` names it.
     std::env::set_var("HTTPS_PROXY", format!("http://127.0.0.1:{}", squid.port));
     use_proxy(ProxyChoice::System);
     assert_eq!(proxy_for(&url), Ok(format!("http://127.0.0.1:{}/ (HTTPS_PROXY)", squid.port)));
     // The environment's: other HTTP libraries (the updater's) read it themselves.
     assert_eq!(lonceng_domain::net::route(&url), lonceng_domain::net::Route::System);
-    let start = || {
-        TestClient::start(
-            LoncengSource::new(&url, &token).unwrap(),
-            Store::open_in_memory().unwrap(),
-            clock.clone(),
-            Arc::new(TokioSleeper),
-            config(),
-        )
-    };
+    let start = || client(&url, &token);
 
     // The system's store does not hold the company's root: refused, and said why.
     let mut c = start();

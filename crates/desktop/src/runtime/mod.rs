@@ -126,9 +126,8 @@ impl Desktop {
         }
         let settings = opts.policy.over(own.clone());
         // The way out before anything goes out (the first update check, a sign-in, the sync).
-        let os_proxy = tokio::task::spawn_blocking(crate::platform::os_proxy).await.unwrap_or(None);
-        lonceng_domain::net::use_os_proxy(os_proxy);
-        lonceng_domain::net::use_proxy(settings.proxy_choice());
+        let network = settings.clone();
+        let _ = tokio::task::spawn_blocking(move || network.use_network()).await;
         let db = if opts.demo { opts.data_dir.join("demo.db") } else { opts.data_dir.join("lonceng.db") };
         if opts.demo {
             // The demo server starts empty each time: so does the demo's local copy.

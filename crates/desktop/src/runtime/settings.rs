@@ -85,7 +85,13 @@ impl Desktop {
         if autostart.is_some() {
             self.apply_autostart();
         }
-        if !self.demo && (secret_changed || self.settings_snapshot().source_changed(&before)) {
+        let after = self.settings_snapshot();
+        let source_changed = after.source_changed(&before);
+        if source_changed {
+            // The proxy among them: the way out taken anew (the desktop's proxy read again too).
+            let _ = tokio::task::spawn_blocking(move || after.use_network()).await;
+        }
+        if !self.demo && (secret_changed || source_changed) {
             self.reconnect().await;
         }
         Ok(self.settings())
@@ -248,8 +254,7 @@ impl Desktop {
             creds.chain(held.token.clone()).chain(held.crm_secret.clone()).collect()
         };
         known.extend(self.demo_endpoint.as_ref().map(|(_, token)| token.clone()));
-        known.extend(self.store().private_texts()?);
-        known.extend(settings.muted_conversations.values().map(|m| m.label.clone()));
+        known.extend(crate::report::private_words(Some(&*self.store()), &settings)?);
         let settings_json = serde_json::to_string_pretty(&settings).unwrap_or_default();
         // The data folder is where the settings are.
         let data_dir = self.settings_path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();

@@ -98,11 +98,6 @@ impl Desktop {
             }
         }
         let settings = self.settings_snapshot();
-        // The way out, as Settings (or IT) chose, and the desktop's own proxy settings read anew
-        // (gsettings may take a moment): every client made from here on goes through them.
-        let os_proxy = tokio::task::spawn_blocking(crate::platform::os_proxy).await.unwrap_or(None);
-        lonceng_domain::net::use_os_proxy(os_proxy);
-        lonceng_domain::net::use_proxy(settings.proxy_choice());
         let (token, crm_secret, creds) = {
             let held = self.held();
             (held.token.clone(), held.crm_secret.clone(), held.credentials.clone())

@@ -16,7 +16,9 @@ use crate::protocol::ErrorBody;
 
 mod proxy;
 
-pub use proxy::{bypassed, proxy, proxy_for, route, use_os_proxy, use_proxy, OsProxy, ProxyChoice, Route};
+pub use proxy::{
+    bypassed, no_proxy_list, proxy, proxy_for, route, use_os_proxy, use_proxy, OsProxy, ProxyChoice, Route,
+};
 
 /// The longest wait a server can ask for.
 pub const MAX_SERVER_DELAY: Duration = Duration::from_secs(6 * 3600);

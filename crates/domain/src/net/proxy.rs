@@ -86,6 +86,24 @@ fn os_proxy() -> Option<OsProxy> {
     OS_PROXY.read().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
+/// The desktop's proxy where Lonceng applies it; none on Windows, where reqwest (and the
+/// updater's) read the Internet settings themselves, exceptions in every form included.
+fn applied_os_proxy() -> Option<OsProxy> {
+    os_proxy().filter(|_| !cfg!(windows))
+}
+
+/// A desktop's list of hosts that go direct, in `NO_PROXY`'s form: GNOME and Windows write
+/// `*.example.com` where `NO_PROXY` says `.example.com`.
+pub fn no_proxy_list<'a>(hosts: impl IntoIterator<Item = &'a str>) -> String {
+    hosts
+        .into_iter()
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .map(|h| h.strip_prefix('*').filter(|r| r.starts_with('.')).unwrap_or(h))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// The proxy variables of the environment for an address's scheme, in curl's order.
 fn env_proxy(https: bool) -> Option<(&'static str, String)> {
     let vars: &[&'static str] = if https {
@@ -106,10 +124,9 @@ fn env_no_proxy() -> String {
     ["NO_PROXY", "no_proxy"].iter().find_map(|v| std::env::var(v).ok()).unwrap_or_default()
 }
 
-/// The desktop's proxies for the clients built here, with their exceptions; none on Windows,
-/// where reqwest reads the Internet settings itself (exceptions in every form included).
+/// The desktop's proxies for the clients built here, with their exceptions.
 pub(super) fn desktop_proxies() -> Vec<reqwest::Proxy> {
-    let Some(OsProxy::Manual { http, https, no_proxy, .. }) = os_proxy().filter(|_| !cfg!(windows)) else {
+    let Some(OsProxy::Manual { http, https, no_proxy, .. }) = applied_os_proxy() else {
         return Vec::new();
     };
     let no_proxy = reqwest::NoProxy::from_string(&no_proxy);
@@ -141,8 +158,8 @@ pub fn route(url: &str) -> Route {
     match proxy() {
         ProxyChoice::Direct => Route::Direct,
         ProxyChoice::Url(u) => Route::Via(u),
-        ProxyChoice::System if environment_names_one() || cfg!(windows) => Route::System,
-        ProxyChoice::System => match os_proxy() {
+        ProxyChoice::System if environment_names_one() => Route::System,
+        ProxyChoice::System => match applied_os_proxy() {
             Some(OsProxy::Manual { no_proxy, .. }) if bypassed(url, &no_proxy) => Route::Direct,
             Some(OsProxy::Manual { http, https: secure, .. }) => {
                 (if https { secure } else { http }).map_or(Route::System, Route::Via)
@@ -259,6 +276,14 @@ mod tests {
         assert!(ProxyChoice::from_setting("http://us#er:pw@proxy:1").is_err(), "a fragment is no address");
         assert!(ProxyChoice::from_setting("http://proxy:1/path").is_err());
         assert!(ProxyChoice::from_setting("http://user:pw@proxy:3128/").is_ok());
+    }
+
+    #[test]
+    fn desktop_exception_lists_take_no_proxy_form() {
+        assert_eq!(
+            no_proxy_list(["localhost", " *.corp.example", "", "10.0.0.0/8", "*"]),
+            "localhost,.corp.example,10.0.0.0/8,*"
+        );
     }
 
     #[test]

@@ -166,14 +166,14 @@ pub(super) async fn mark_all(tx: &impl GenericClient, op: &MarkAll) -> DbResult<
     Ok(Acted { response, changes })
 }
 
-pub(super) async fn mark_read(
+/// The user's item's read time (`None` inside: unread), its row locked; `None` when the user has
+/// no such item. `FOR UPDATE`: two devices marking the same item at once announce it once.
+async fn locked_read_at(
     tx: &impl GenericClient,
     user_id: &str,
     id: &str,
-    now: DateTime<Utc>,
-) -> DbResult<Option<Acted<MarkReadResponse>>> {
+) -> DbResult<Option<Option<DateTime<Utc>>>> {
     lock_user(tx, user_id).await?;
-    // `FOR UPDATE`: two devices marking the same item at once announce it once.
     let row = tx
         .query_opt(
             "SELECT read_at FROM notifications WHERE id = $1 AND user_id = $2 FOR UPDATE",
@@ -181,7 +181,16 @@ pub(super) async fn mark_read(
         )
         .await?;
     let Some(row) = row else { return Ok(None) };
-    let read_at: Option<DateTime<Utc>> = col!(row, 0);
+    Ok(Some(col!(row, 0)))
+}
+
+pub(super) async fn mark_read(
+    tx: &impl GenericClient,
+    user_id: &str,
+    id: &str,
+    now: DateTime<Utc>,
+) -> DbResult<Option<Acted<MarkReadResponse>>> {
+    let Some(read_at) = locked_read_at(tx, user_id, id).await? else { return Ok(None) };
     if let Some(at) = read_at {
         return Ok(Some(Acted {
             response: MarkReadResponse { changed: false, read_at: at },
@@ -204,15 +213,7 @@ pub(super) async fn mark_unread(
     id: &str,
     now: DateTime<Utc>,
 ) -> DbResult<Option<Acted<MarkUnreadResponse>>> {
-    lock_user(tx, user_id).await?;
-    let row = tx
-        .query_opt(
-            "SELECT read_at FROM notifications WHERE id = $1 AND user_id = $2 FOR UPDATE",
-            &[&id, &user_id],
-        )
-        .await?;
-    let Some(row) = row else { return Ok(None) };
-    let read_at: Option<DateTime<Utc>> = col!(row, 0);
+    let Some(read_at) = locked_read_at(tx, user_id, id).await? else { return Ok(None) };
     if read_at.is_none() {
         return Ok(Some(Acted { response: MarkUnreadResponse { changed: false }, changes: vec![] }));
     }

@@ -158,6 +158,16 @@ pub(super) fn mark_all_tx(conn: &mut Connection, op: &MarkAll) -> DbResult<Acted
     Ok(Acted { response, changes })
 }
 
+/// The user's item's read time (`None` inside: unread); `None` when the user has no such item.
+fn read_at(tx: &Transaction<'_>, user_id: &str, id: &str) -> DbResult<Option<Option<i64>>> {
+    let found = tx
+        .query_row("SELECT read_at FROM notifications WHERE id = ?1 AND user_id = ?2", [id, user_id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    Ok(found)
+}
+
 pub(super) fn mark_read_tx(
     conn: &mut Connection,
     user_id: &str,
@@ -165,12 +175,7 @@ pub(super) fn mark_read_tx(
     now: DateTime<Utc>,
 ) -> DbResult<Option<Acted<MarkReadResponse>>> {
     let tx = conn.transaction()?;
-    let found: Option<Option<i64>> = tx
-        .query_row("SELECT read_at FROM notifications WHERE id = ?1 AND user_id = ?2", [id, user_id], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    let Some(read_at) = found else { return Ok(None) };
+    let Some(read_at) = read_at(&tx, user_id, id)? else { return Ok(None) };
     if let Some(at) = read_at {
         return Ok(Some(Acted {
             response: MarkReadResponse { changed: false, read_at: from_ms(at)? },
@@ -194,12 +199,7 @@ pub(super) fn mark_unread_tx(
     now: DateTime<Utc>,
 ) -> DbResult<Option<Acted<MarkUnreadResponse>>> {
     let tx = conn.transaction()?;
-    let found: Option<Option<i64>> = tx
-        .query_row("SELECT read_at FROM notifications WHERE id = ?1 AND user_id = ?2", [id, user_id], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    let Some(read_at) = found else { return Ok(None) };
+    let Some(read_at) = read_at(&tx, user_id, id)? else { return Ok(None) };
     if read_at.is_none() {
         return Ok(Some(Acted { response: MarkUnreadResponse { changed: false }, changes: vec![] }));
     }

@@ -180,24 +180,9 @@ fn gnome_banners_off() -> Option<bool> {
     if !desktop.split(':').any(|d| d.eq_ignore_ascii_case("gnome")) {
         return None;
     }
-    let mut child = std::process::Command::new("gsettings")
-        .args(["get", "org.gnome.desktop.notifications", "show-banners"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .ok()?;
     // A hung gsettings must not hold toasts up: the answer is "cannot tell" after a moment.
-    let deadline = std::time::Instant::now() + LOCK_TIMEOUT;
-    while child.try_wait().ok()?.is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let mut out = String::new();
-    std::io::Read::read_to_string(&mut child.stdout.take()?, &mut out).ok()?;
+    let out = super::gsettings::Gsettings::default()
+        .run(&["get", "org.gnome.desktop.notifications", "show-banners"], LOCK_TIMEOUT)?;
     match out.trim() {
         "false" => Some(true),
         "true" => Some(false),

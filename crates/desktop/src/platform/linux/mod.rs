@@ -1,12 +1,13 @@
 //! The Linux backends of the platform ports: toasts over D-Bus ([`notifier`]), the focused X11
 //! window and the screen lock ([`focus`]), secrets in the Secret Service ([`secret_service`]), start
 //! at login in XDG autostart ([`autostart`]), WebKit's memory handed back ([`memory`]), GNOME's
-//! proxy settings ([`proxy`]) and what `lonceng doctor` finds ([`doctor`]); below them, the names
-//! every platform folder offers.
+//! proxy settings ([`proxy`], read through [`gsettings`]) and what `lonceng doctor` finds
+//! ([`doctor`]); below them, the names every platform folder offers.
 
 pub mod autostart;
 pub mod doctor;
 pub mod focus;
+pub mod gsettings;
 pub mod memory;
 pub mod notifier;
 pub mod proxy;
@@ -27,7 +28,7 @@ use crate::secret_kind::SecretKind;
 
 /// The proxy the desktop's settings name when the environment names none (GNOME's).
 pub fn os_proxy() -> Option<lonceng_domain::net::OsProxy> {
-    proxy::Gsettings::default().proxy()
+    gsettings::Gsettings::default().proxy()
 }
 
 /// Nothing to claim: a D-Bus toast names its app itself.

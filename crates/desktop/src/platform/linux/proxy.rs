@@ -3,49 +3,20 @@
 //! `org.gnome.system.proxy`, which has no D-Bus interface, so `gsettings` reads them — in one
 //! call, with a timeout (a hung dconf must not hold a reconnect up).
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use lonceng_domain::net::OsProxy;
+
+use super::gsettings::Gsettings;
 
 const SOURCE: &str = "GNOME's proxy settings";
 const TIMEOUT: Duration = Duration::from_secs(2);
 
-/// `gsettings`, with the environment a test gives it (a keyfile backend in a folder of its own).
-#[derive(Debug, Default, Clone)]
-pub struct Gsettings {
-    pub env: Vec<(String, String)>,
-}
-
 impl Gsettings {
-    /// Every key under `org.gnome.system.proxy` (and its http, https, … children), as
-    /// `schema key value` lines; `None` when gsettings is missing, fails or hangs.
-    fn list(&self) -> Option<String> {
-        let mut child = Command::new("gsettings")
-            .args(["list-recursively", "org.gnome.system.proxy"])
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let deadline = Instant::now() + TIMEOUT;
-        while child.try_wait().ok()?.is_none() {
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let mut out = String::new();
-        std::io::Read::read_to_string(&mut child.stdout.take()?, &mut out).ok()?;
-        Some(out)
-    }
-
-    /// The proxy GNOME's settings name, if any (mode `none`, or no GNOME schema: `None`).
+    /// The proxy GNOME's settings name, if any (mode `none`, or no GNOME schema: `None`), from
+    /// every key under `org.gnome.system.proxy` and its http, https, … children at once.
     pub fn proxy(&self) -> Option<OsProxy> {
-        parse(&self.list()?)
+        parse(&self.run(&["list-recursively", "org.gnome.system.proxy"], TIMEOUT)?)
     }
 }
 
@@ -91,13 +62,8 @@ pub fn parse(listing: &str) -> Option<OsProxy> {
     if http.is_none() && https.is_none() {
         return None;
     }
-    // GNOME writes `*.example.com`; NO_PROXY's form is `.example.com`.
     let ignore = get("org.gnome.system.proxy", "ignore-hosts").map(gvariant_strings).unwrap_or_default();
-    let no_proxy = ignore
-        .iter()
-        .map(|h| h.strip_prefix('*').filter(|r| r.starts_with('.')).unwrap_or(h))
-        .collect::<Vec<_>>()
-        .join(",");
+    let no_proxy = lonceng_domain::net::no_proxy_list(ignore.iter().map(String::as_str));
     Some(OsProxy::Manual { http, https, no_proxy, source: SOURCE })
 }
 

@@ -44,14 +44,8 @@ pub fn parse(enabled: bool, server: &str, bypass: &str, pac: &str) -> Option<OsP
     if http.is_none() && https.is_none() {
         return None;
     }
-    // `<local>` (names without a dot) has no NO_PROXY form; `*.corp.example` is `.corp.example`.
-    let no_proxy = bypass
-        .split(';')
-        .map(str::trim)
-        .filter(|h| !h.is_empty() && *h != "<local>")
-        .map(|h| h.strip_prefix('*').filter(|r| r.starts_with('.')).unwrap_or(h))
-        .collect::<Vec<_>>()
-        .join(",");
+    // `<local>` (names without a dot) has no NO_PROXY form.
+    let no_proxy = lonceng_domain::net::no_proxy_list(bypass.split(';').filter(|h| h.trim() != "<local>"));
     Some(OsProxy::Manual { http, https, no_proxy, source: SOURCE })
 }
 
