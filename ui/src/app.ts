@@ -25,6 +25,10 @@ export class BellWindow {
   private announcer: Announcer;
   private settings: SettingsSection;
   private refreshTimer = 0;
+  /** Which refresh (of the list, of the aside) is the newest: an older answer arriving late must
+   * not undo it. */
+  private listAsked = 0;
+  private asideAsked = 0;
 
   constructor(private root: HTMLElement, private backend: Backend, now: () => Date = () => new Date()) {
     const s = initialState();
@@ -108,11 +112,12 @@ export class BellWindow {
   private async reload(keepScroll = false, fetched: Promise<[Listing, Counts]> = this.list.fetch(keepScroll), aside = true) {
     const s = this.s;
     const scope = { tab: s.tab, category: s.category, search: s.search, everywhere: s.everywhere };
+    const asked = ++this.listAsked;
     if (aside) void this.refreshAside();
     const [page, counts] = await fetched;
-    // A newer request may have changed the scope (or the search) meanwhile.
-    if (scope.tab !== s.tab || scope.category !== s.category || scope.search !== s.search
-      || scope.everywhere !== s.everywhere) return;
+    // A newer request may have changed the scope (or the search) meanwhile, or answered already.
+    if (asked !== this.listAsked || scope.tab !== s.tab || scope.category !== s.category
+      || scope.search !== s.search || scope.everywhere !== s.everywhere) return;
     s.items = page.items;
     s.next = page.next;
     s.searchTotal = page.total;
@@ -127,11 +132,13 @@ export class BellWindow {
 
   /** What sits beside the list: the snoozed items, the tabs' gap markers, quiet hours. */
   private async refreshAside() {
+    const asked = ++this.asideAsked;
     const [snoozed, gaps, quiet] = await Promise.all([
       this.backend.snoozed().catch(() => this.s.snoozed),
       this.backend.gaps().catch(() => this.s.gaps),
       this.backend.quiet().catch(() => this.s.quiet),
     ]);
+    if (asked !== this.asideAsked) return;
     Object.assign(this.s, { snoozed, gaps, quiet });
     this.renderAside();
   }

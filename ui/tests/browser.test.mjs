@@ -787,6 +787,40 @@ describe('quiet hours, snooze, search, gaps (issue 15)', () => {
     await page.close();
   });
 
+  test('snooze: late answers from an older refresh do not bring back what was just snoozed', async () => {
+    const page = await open();
+    const [a, b] = await page.$$eval('.item.unread', (els) => els.slice(0, 2).map((e) => e.dataset.id));
+    // The next questions for the list and for the snoozed items are answered as things are now
+    // (nothing waits), but only after the next refresh has already answered.
+    await page.evaluate(() => {
+      const m = window.lonceng;
+      for (const name of ['page', 'snoozed']) {
+        const real = m[name].bind(m);
+        m[name] = async (...args) => {
+          m[name] = real;
+          window.slowAsked = true;
+          const stale = await real(...args);
+          await new Promise((r) => setTimeout(r, 600));
+          return stale;
+        };
+      }
+    });
+    await page.evaluate((b) => window.lonceng.markRead(b), b);
+    await page.waitForFunction(() => window.slowAsked === true);
+    await page.evaluate((a) => window.lonceng.snooze(a, new Date(Date.now() + 3_600_000).toISOString()), a);
+    await page.waitForFunction(() => /^1 snoozed$/.test(document.querySelector('#snoozed-toggle').textContent.replace(/[\u2068\u2069]/g, '')));
+    await page.waitForFunction((a) => !document.querySelector(`.item[data-id="${a}"]`), a);
+    // Past the late answers: still there.
+    const end = Date.now() + 1000;
+    while (Date.now() < end) {
+      assert.equal(seen(await page.textContent('#snoozed-toggle')), '1 snoozed');
+      assert.equal(await page.isHidden('#snoozed-toggle'), false);
+      assert.equal(await page.$(`.item[data-id="${a}"]`), null, 'not back in the list');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await page.close();
+  });
+
   test('a gap marker shows in its tab until dismissed; quiet hours show with Resume', async () => {
     const page = await open();
     await page.evaluate(() => window.lonceng.setGap('inbox'));
