@@ -75,6 +75,7 @@ fn main() {
         .manage(window::Pinned(AtomicBool::new(cli.pinned)))
         .manage(window::Shown(std::sync::Mutex::new(None)))
         .manage(window::Visits::new(Duration::from_millis(cli.linger_ms)))
+        .manage(window::Ready::default())
         .invoke_handler(commands::handler())
         .setup(move |tauri_app| {
             let cli = setup_cli;

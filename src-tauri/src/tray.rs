@@ -15,6 +15,14 @@ use tauri::{AppHandle, Emitter, Manager};
 use crate::{window, App};
 
 const TRAY: &str = "lonceng";
+/// The menu id of an item is this followed by the item's id.
+const ITEM: &str = "item:";
+
+/// Text shown as it is: `&` marks a keyboard mnemonic in menu labels (muda turns it into GTK's
+/// `_`; Windows uses it itself), and a notification's text must not gain one.
+fn literal(text: &str) -> String {
+    text.replace('&', "&&")
+}
 const ICON: &[u8] = include_bytes!("../../icons/tray.png");
 const ICON_OFFLINE: &[u8] = include_bytes!("../../icons/tray-offline.png");
 
@@ -54,7 +62,16 @@ fn menu(handle: &AppHandle, view: &TrayView) -> tauri::Result<Menu<tauri::Wry>> 
         .item(&fixed("lang-en", Lang::En.native_name(), m.lang == Lang::En)?)
         .item(&fixed("lang-id", Lang::Id.native_name(), m.lang == Lang::Id)?)
         .build()?;
-    let menu = MenuBuilder::new(handle)
+    // The newest unread items first: readable and openable without the window (no WebKit).
+    let mut menu = MenuBuilder::new(handle);
+    for i in &m.items {
+        menu = menu.item(&item(&format!("{ITEM}{}", i.id), &literal(&i.label))?);
+    }
+    if m.items.is_empty() {
+        menu = menu.item(&MenuItemBuilder::new(&m.nothing_unread).enabled(false).build(handle)?);
+    }
+    let menu = menu
+        .separator()
         .item(&item("open", &m.open)?)
         .item(&item("mark-all", &m.mark_all_read)?)
         .item(&pause)
@@ -135,6 +152,17 @@ pub fn rebuild(handle: &AppHandle) {
 fn on_menu(handle: &AppHandle, id: &str) {
     let app: App = handle.state::<App>().inner().clone();
     let h = handle.clone();
+    if let Some(item) = id.strip_prefix(ITEM) {
+        // NC-R7 through the one action path: its page opens (where the link policy allows) and
+        // it is read; the menu follows the change. Off the UI thread: it writes the store.
+        let item = item.to_owned();
+        tauri::async_runtime::spawn_blocking(move || {
+            if let Err(e) = app.open_item(&item) {
+                tracing::warn!(error = %e, "an item opened from the tray");
+            }
+        });
+        return;
+    }
     match id {
         "open" => window::show(handle, None),
         // ORG-1: the browser opens at the organisation's sign-in page; the tray changes when done.

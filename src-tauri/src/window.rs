@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use lonceng_desktop::placement;
+use lonceng_desktop::readiness::Readiness;
 use lonceng_desktop::views::UiEvent;
 use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
 
@@ -16,6 +17,10 @@ pub struct Pinned(pub AtomicBool);
 
 /// When the window was last asked for: the window reports when its list is painted.
 pub struct Shown(pub std::sync::Mutex<Option<std::time::Instant>>);
+
+/// Whether the next toast readies the window (`lonceng_desktop::readiness`).
+#[derive(Default)]
+pub struct Ready(pub std::sync::Mutex<Readiness>);
 
 /// Counts shows and hides, so that a delayed destroy or release knows whether it is still wanted;
 /// and how long a hidden window is kept before it is destroyed, and WebKit with it: reopening it
@@ -58,9 +63,12 @@ pub fn hide(handle: &AppHandle) {
 
 /// A toast appeared: an agent who sees one is likely to click, so the window is built hidden now
 /// (its web process starts and the page loads) and a click only shows it. Unless shown, it goes
-/// after the linger like a hidden window: WebKit lives on only for a while after a toast.
+/// after the linger like a hidden window: WebKit lives on only for a while after a toast. Toasts
+/// the agent lets pass ready it only now and then ([`Readiness`]).
 pub fn prewarm(handle: &AppHandle) {
-    if handle.get_webview_window(WINDOW).is_some() {
+    let ready =
+        handle.state::<Ready>().0.lock().unwrap_or_else(|p| p.into_inner()).toast(std::time::Instant::now());
+    if !ready || handle.get_webview_window(WINDOW).is_some() {
         return;
     }
     if build(handle, None, false) {
@@ -107,6 +115,7 @@ fn beside(handle: &AppHandle, click: tauri::PhysicalPosition<f64>, size: (f64, f
 
 pub fn show(handle: &AppHandle, at: Option<tauri::PhysicalPosition<f64>>) {
     Visits::next(handle);
+    handle.state::<Ready>().0.lock().unwrap_or_else(|p| p.into_inner()).opened();
     *handle.state::<Shown>().0.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
     // Next to the tray icon when the click said where it is, on that screen's work area.
     let position = at.map(|p| beside(handle, p, SIZE));

@@ -45,6 +45,21 @@ try {
   const hidden = await sample();
   const hiddenNames = pss(proc.pid).names;
 
+  // The instant path (issue 25): the tray menu with the newest unread items, as the tray host asks
+  // for it over D-Bus, with no WebKit process alive; a Ping to the app over the same bus, from the
+  // same command, is the floor (gdbus starting and the bus's round trip).
+  const timed = (f) => { const t = process.hrtime.bigint(); const v = f(); return [Number(process.hrtime.bigint() - t) / 1e6, v]; };
+  const menuTimes = [];
+  const pingTimes = [];
+  let menuItems = 0;
+  for (let i = 0; i < 11; i++) {
+    const [ms, menu] = timed(() => desktop.trayMenu(item));
+    menuTimes.push(ms);
+    menuItems = menu.slice(0, menu.findIndex((m) => m.label === 'Open the bell')).filter((m) => m.label).length;
+    const dest = item.includes('/') ? item.slice(0, item.indexOf('/')) : item;
+    pingTimes.push(timed(() => desktop.gdbus(['call', '--session', '--dest', dest, '--object-path', '/', '--method', 'org.freedesktop.DBus.Peer.Ping']))[0]);
+  }
+
   // A click after a while, as an agent's usually is: the window was destroyed and no WebKit
   // process is alive (hidden for longer than the 10 s linger).
   const clicks = [];
@@ -127,6 +142,7 @@ try {
   console.log(`| tray click → list painted, no WebKit alive before the click: p50 / max of 5 (${ms.join(', ')} ms) | ${p50} ms / ${Math.max(...ms)} ms | ≤ 150 ms |`);
   console.log(`| … of which the page itself, from the start of its load (p50) | ${page} ms | |`);
   console.log(`| tray click → list painted, after a toast readied the window: p50 / max of 5 (${afterToast.join(', ')} ms) | ${median(afterToast)} ms / ${Math.max(...afterToast)} ms | ≤ 150 ms |`);
+  console.log(`| tray menu with ${menuItems} unread items answered to the tray host, no WebKit alive: p50 of 11 (a D-Bus Ping to the app, the floor: ${median(pingTimes).toFixed(1)} ms) | ${median(menuTimes).toFixed(1)} ms | a few ms above the floor |`);
   console.log(`| tray click → list painted, reopened 1 s after hiding (window lingering): p50 / max of 5 (${warm.join(', ')} ms) | ${median(warm)} ms / ${Math.max(...warm)} ms | ≤ 150 ms |`);
 } finally {
   await desktop.down();

@@ -9,7 +9,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,12 +18,20 @@ import { Desktop, pss, quiet, until } from './desktop.mjs';
 const app = fileURLToPath(new URL('../../target/debug/lonceng', import.meta.url));
 let desktop;
 let proc;
+let opened;
 
 before(async () => {
   assert.ok(existsSync(app), `${app} is built`);
   desktop = await new Desktop().up();
+  // The test's browser opener: `xdg-open` writes down what it was asked to open.
+  const work = mkdtempSync(join(tmpdir(), 'lonceng-tray-'));
+  const bin = join(work, 'bin');
+  mkdirSync(bin);
+  opened = join(work, 'opened');
+  writeFileSync(join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s\\n' "$1" >> '${opened}'\n`, { mode: 0o755 });
   proc = desktop.start(app, ['--demo'], {
-    LONCENG_DATA_DIR: mkdtempSync(join(tmpdir(), 'lonceng-tray-')),
+    PATH: `${bin}:${process.env.PATH}`,
+    LONCENG_DATA_DIR: join(work, 'data'),
     LONCENG_DEMO_PACE_MS: '100',
     LONCENG_DEMO_EVENTS: '25',
     LONCENG_LINGER_MS: '3000',
@@ -126,11 +134,56 @@ test('during maintenance the tray says until when, and "Try now" reconnects at o
   await until('"Try now" gone from the menu', () => !desktop.trayMenu(item).some((m) => m.label === 'Try now'));
 });
 
+/** A menu label as the tray host draws it: dbusmenu's `_` marks a mnemonic, `__` is an underscore. */
+const drawn = (label) => label.replace(/__|_/g, (m) => (m === '__' ? '_' : ''));
+
+test('the tray menu lists the five newest unread items as text; one opens its page and is read, no WebKit needed', async () => {
+  const item = desktop.trayItem();
+  if (desktop.hasWindow('Lonceng')) {
+    desktop.activate(item);
+    await until('the window hidden', () => !desktop.hasWindow('Lonceng'));
+  }
+  const url = proc.log().match(/the demo server listens at (http:\/\/127\.0\.0\.1:\d+)/)?.[1];
+  assert.ok(url, 'the demo server logs its address');
+  // The newest item's text carries what a menu could take for markup or a mnemonic.
+  const event = {
+    type: 'notification', idempotency_key: 'tray-menu-1', kind: 'deal_owner_assigned',
+    actor: { id: 'agent-budi', name: 'Budi & <b>Co</b>' }, recipients: ['agent-sari'],
+    params: { deal_name: 'R&D_Team\nPT Maju' }, url: 'https://app.qontak.com/crm/deals/tray-1',
+    occurred_at: new Date().toISOString(),
+  };
+  const posted = await fetch(`${url}/v1/events`, {
+    method: 'POST', headers: { authorization: 'Bearer demo-producer', 'content-type': 'application/json' },
+    body: JSON.stringify(event),
+  });
+  assert.equal(posted.status, 200, await posted.text());
+  const listed = () => {
+    const menu = desktop.trayMenu(item);
+    return menu.slice(0, menu.findIndex((m) => m.label === 'Open the bell')).filter((m) => m.label !== '');
+  };
+  // Without the isolation marks (gdbus prints them escaped).
+  const seen = (s) => s.replace(/\\u206[89]|[\u2068\u2069]/g, '');
+  const first = await until('the new item first in the menu', () => {
+    const items = listed();
+    return items.length && seen(drawn(items[0].label)).includes('R&D_Team') && items;
+  });
+  assert.equal(first.length, 5, JSON.stringify(first.map((m) => m.label)));
+  // As text, on one line and cut short: the markup and the ampersands as sent, the line break a space.
+  assert.match(seen(drawn(first[0].label)), /^Budi & <b>Co<\/b> made you the owner of deal R&D_Team PT…$/);
+  assert.ok(first.every((m) => [...seen(drawn(m.label))].length <= 60), 'one short line each');
+  const before = Number(desktop.trayProperty(item, 'ToolTip').match(/(\d+) unread/)[1]);
+  desktop.clickMenu(first[0]);
+  await until('its page opened', () => existsSync(opened) && readFileSync(opened, 'utf8').includes('https://app.qontak.com/crm/deals/tray-1'));
+  await until('read: one fewer unread', () => desktop.trayProperty(item, 'ToolTip').includes(`${before - 1} unread`));
+  await until('gone from the menu', () => !listed().some((m) => m.id === first[0].id && drawn(m.label) === drawn(first[0].label)));
+  assert.ok(!desktop.hasWindow('Lonceng'), 'the window was not needed');
+});
+
 test('the tray menu has the items of PRODUCT.md §5, and Quit quits', async () => {
   const item = desktop.trayItem();
   const menu = desktop.trayMenu(item);
   const labels = menu.map((m) => m.label);
-  for (const want of ['Open', 'Mark all as read', 'Pause notifications', 'Language', 'Start at login', 'Settings…', 'Quit Lonceng']) {
+  for (const want of ['Open the bell', 'Mark all as read', 'Pause notifications', 'Language', 'Start at login', 'Settings…', 'Quit Lonceng']) {
     assert.ok(labels.includes(want), `${want} in ${JSON.stringify(labels)}`);
   }
   desktop.clickMenu(menu.find((m) => m.label === 'Quit Lonceng'));

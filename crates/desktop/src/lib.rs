@@ -45,6 +45,7 @@ pub mod placement;
 pub mod platform;
 pub mod policy;
 pub mod ports;
+pub mod readiness;
 pub mod report;
 pub mod runtime;
 pub mod secret_kind;

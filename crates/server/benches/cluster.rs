@@ -11,6 +11,10 @@
 mod linux;
 
 #[cfg(target_os = "linux")]
+#[path = "common/cpu.rs"]
+mod cpu;
+
+#[cfg(target_os = "linux")]
 #[path = "common/raw.rs"]
 mod raw;
 

@@ -14,6 +14,10 @@
 mod linux;
 
 #[cfg(target_os = "linux")]
+#[path = "common/cpu.rs"]
+mod cpu;
+
+#[cfg(target_os = "linux")]
 fn main() {
     linux::main()
 }

@@ -110,7 +110,7 @@ impl Database for Backend {
         fn delete_session(&self, id_hash: String) -> ();
         fn report_node(&self, report: NodeReport) -> ();
         fn nodes(&self, since: DateTime<Utc>) -> Vec<NodeReport>;
-        fn apply_event(&self, key: String, outcome: Outcome, now: DateTime<Utc>) -> Applied;
+        fn apply_events(&self, events: Vec<(String, Outcome)>, now: DateTime<Utc>) -> Vec<Applied>;
         fn event_response(&self, key: String) -> Option<EventResponse>;
         fn queue_event(&self, key: String, event: ProducerEvent, now: DateTime<Utc>) -> bool;
         fn queued_events(&self, limit: usize) -> Vec<(String, ProducerEvent)>;

@@ -2,23 +2,37 @@
 //! look), and what the agent does to it: each a call into the one path for actions.
 
 use chrono::{DateTime, Local, Utc};
-use lonceng_client::store::{ListQuery, PageCursor, Scope, SearchQuery, MAX_RESULTS};
+use lonceng_client::store::{ListQuery, PageCursor, Scope, SearchQuery, Store, MAX_RESULTS};
 use lonceng_client::sync::ConnState;
 use lonceng_client::toast::{snooze_times, Reason, SnoozeTimes, Zone};
 use lonceng_domain::i18n::{Catalog, Lang};
-use lonceng_domain::model::Tab;
+use lonceng_domain::model::{Notification, Tab};
 
 use crate::error::AppError;
 use crate::settings::SourceKind;
 use crate::views::{
     CountsView, MarkAllView, PageView, QuarantineView, QuarantinedView, SearchView, SnoozedView, TrayInput,
-    TrayView,
+    TrayView, TRAY_ITEMS,
 };
 
 use super::Desktop;
 
 /// The reasons shown for notifications that could not be shown.
 const QUARANTINE_SHOWN: usize = 20;
+
+/// The newest unread items of every tab (the snoozed left out, as in the list), newest first: what
+/// the tray menu lists.
+fn newest_unread(store: &Store) -> Result<Vec<Notification>, AppError> {
+    let mut items = Vec::new();
+    for &tab in Tab::ALL {
+        let q =
+            ListQuery { scope: Scope::new(tab, None)?, unread_only: true, after: None, limit: TRAY_ITEMS };
+        items.extend(store.page(&q)?.items);
+    }
+    items.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+    items.truncate(TRAY_ITEMS);
+    Ok(items)
+}
 
 impl Desktop {
     pub fn page(
@@ -64,7 +78,11 @@ impl Desktop {
     /// The tray's look now (NC-R14, MW-2, NC-R11).
     pub fn tray(&self) -> TrayView {
         let settings = self.settings_snapshot();
-        let unread = self.store().unread_counts().map(|c| c.total()).unwrap_or(0);
+        let (unread, newest_unread) = {
+            let store = self.store();
+            let unread = store.unread_counts().map(|c| c.total()).unwrap_or(0);
+            (unread, newest_unread(&store).unwrap_or_default())
+        };
         let state = self.status().state;
         let update = self.update_offer();
         let quiet = self.quiet();
@@ -89,6 +107,7 @@ impl Desktop {
                 sign_in: self.needs_sign_in(),
                 maintenance_until: maintenance_until.as_deref(),
                 system_quiet: self.system_quiet(),
+                newest_unread: &newest_unread,
             },
         )
     }

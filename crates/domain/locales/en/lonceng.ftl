@@ -260,6 +260,8 @@ paused-summary = { $count ->
 ## Tray menu
 
 tray-open = Open
+tray-open-bell = Open the bell
+tray-nothing-unread = Nothing unread
 tray-mark-all-read = Mark all as read
 tray-pause = Pause notifications
 tray-pause-hour = For 1 hour

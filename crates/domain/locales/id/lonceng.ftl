@@ -225,6 +225,8 @@ paused-summary = { $count } notifikasi tiba saat notifikasi dijeda
 ## Menu tray
 
 tray-open = Buka
+tray-open-bell = Buka lonceng
+tray-nothing-unread = Tidak ada yang belum dibaca
 tray-mark-all-read = Tandai semua sudah dibaca
 tray-pause = Jeda notifikasi
 tray-pause-hour = Selama 1 jam

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{mpsc, Barrier};
 
+use crate::cpu::cpu;
 use crate::raw::{mention, ms, pct, pss_kib, sse_client, user_token, ADMIN, PRODUCER};
 
 const STREAMS: usize = 10_000;
@@ -69,6 +70,16 @@ async fn post(http: &reqwest::Client, addr: &str, key: String, to: &str) {
     assert!(r.expect("post").status().is_success());
 }
 
+/// CPU time of every process named `name` (PostgreSQL's backends, say).
+pub fn cpu_named(name: &str) -> Duration {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Duration::ZERO };
+    dir.filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
+        .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == name))
+        .map(cpu)
+        .sum()
+}
+
 struct Figures {
     accept: Duration,
     kb_per_stream: f64,
@@ -77,6 +88,9 @@ struct Figures {
     single_p50: Duration,
     single_p99: Duration,
     rate: f64,
+    /// CPU time per producer event: the nodes', and PostgreSQL's processes' (microseconds).
+    server_us: f64,
+    database_us: f64,
 }
 
 /// Producer events per second: 8 concurrent producers per node, each event to one of 100 users.
@@ -182,7 +196,13 @@ fn pss_total(procs: &[&Proc]) -> u64 {
 
 async fn lonceng(procs: &[&Proc]) -> Figures {
     let addrs: Vec<String> = procs.iter().map(|p| p.addr.clone()).collect();
-    let rate = throughput(&addrs, 6_000).await;
+    const EVENTS: usize = 6_000;
+    let nodes = || procs.iter().map(|p| cpu(p.child.id())).sum::<Duration>();
+    let (server0, db0) = (nodes(), cpu_named("postgres"));
+    let rate = throughput(&addrs, EVENTS).await;
+    let per_event = |d: Duration| d.as_secs_f64() * 1e6 / EVENTS as f64;
+    let server_us = per_event(nodes().saturating_sub(server0));
+    let database_us = per_event(cpu_named("postgres").saturating_sub(db0));
     let (single_p50, single_p99) = single_user(&addrs).await;
     let tok = token(&format!("http://{}", addrs[0]), "agent").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -195,7 +215,7 @@ async fn lonceng(procs: &[&Proc]) -> Figures {
     let (p50, p99) =
         broadcasts(STREAMS, &mut arr, async |round| post(&http, &first, format!("b-{round}"), "agent").await)
             .await;
-    Figures { accept, kb_per_stream, p50, p99, single_p50, single_p99, rate }
+    Figures { accept, kb_per_stream, p50, p99, single_p50, single_p99, rate, server_us, database_us }
 }
 
 /// nginx with nchan: one channel, EventSource subscribers, an HTTP publisher.
@@ -303,6 +323,12 @@ pub async fn main() {
     row(
         "producer events per second (8 producers per node)",
         [format!("{:.0} /s", one.rate), format!("{:.0} /s", three.rate), "—".into()],
+    );
+    let us = |v: f64| format!("{v:.0} µs");
+    row("… CPU per event: the nodes' processes", [us(one.server_us), us(three.server_us), "—".into()]);
+    row(
+        "… CPU per event: PostgreSQL's processes (SQLite works inside the node)",
+        ["—".into(), us(three.database_us), "—".into()],
     );
     let ratio = |a: f64, b: f64| format!("{:.1}×", a / b);
     println!(

@@ -10,6 +10,8 @@ use futures_util::StreamExt;
 use lonceng_domain::clock::SystemClock;
 use lonceng_server::crm_standin::{Gateway, StandIn};
 
+use crate::cpu::cpu;
+
 const PRODUCER: &str = "bench-producer";
 const ADMIN: &str = "bench-admin";
 const AGENTS: usize = 100;
@@ -53,17 +55,6 @@ fn spawn_server(extra: &[&str], env: &[(&str, &str)]) -> ServerProcess {
     // Keep draining the log so that the server never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
     ServerProcess { child, base, _dir: dir }
-}
-
-/// User and system CPU time of a process so far.
-fn cpu(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
-    let after = &stat[stat.rfind(')').expect("comm") + 2..];
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks: u64 = fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
-    // SAFETY: sysconf has no preconditions.
-    let hz = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).unwrap_or(100).max(1);
-    Duration::from_millis(ticks * 1000 / hz)
 }
 
 async fn admin(

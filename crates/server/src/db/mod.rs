@@ -317,15 +317,15 @@ pub trait Database: Send + Sync + 'static {
     /// Forgets what is past use (see [`Forget`]).
     fn forget(&self, what: Forget) -> impl Future<Output = DbResult<()>> + Send;
 
-    /// Applies a decided producer event once per idempotency key (MW-4): a key seen before returns
-    /// the first response with `duplicate: true` and appends nothing. Removes the key from the
-    /// maintenance queue in the same transaction.
-    fn apply_event(
+    /// Applies decided producer events, in order and in one transaction (group commit), once per
+    /// idempotency key (MW-4): a key seen before (or earlier in `events`) returns the first
+    /// response with `duplicate: true` and appends nothing. Removes the keys from the maintenance
+    /// queue in the same transaction. One answer per event, in order.
+    fn apply_events(
         &self,
-        key: String,
-        outcome: Outcome,
+        events: Vec<(String, Outcome)>,
         now: DateTime<Utc>,
-    ) -> impl Future<Output = DbResult<Applied>> + Send;
+    ) -> impl Future<Output = DbResult<Vec<Applied>>> + Send;
     /// The response already given for an idempotency key.
     fn event_response(&self, key: String) -> impl Future<Output = DbResult<Option<EventResponse>>> + Send;
     /// Keeps an event for later (maintenance). False when the key is queued or applied already.

@@ -241,18 +241,16 @@ impl Database for PgDb {
         accounts::forget(&mut self.client().await?, &what).await
     }
 
-    async fn apply_event(&self, key: String, outcome: Outcome, now: DateTime<Utc>) -> DbResult<Applied> {
+    async fn apply_events(
+        &self,
+        events: Vec<(String, Outcome)>,
+        now: DateTime<Utc>,
+    ) -> DbResult<Vec<Applied>> {
         let mut c = self.client().await?;
         let tx = c.transaction().await?;
-        if !notifications::claim_event(&tx, &key, now).await? {
-            // Applied by another node while this one had it queued: it leaves the queue too.
-            let seen = notifications::seen_event(&tx, &key).await?;
-            tx.execute("DELETE FROM queued_events WHERE key = $1", &[&key]).await?;
-            tx.commit().await?;
-            return Ok(seen);
-        }
-        let applied = notifications::apply_outcome(&tx, &key, outcome, now).await?;
-        feed::notify(&tx, &self.inner.node, &applied.changes).await?;
+        let applied = notifications::apply_events(&tx, events, now).await?;
+        let changes: Vec<UserChange> = applied.iter().flat_map(|a| a.changes.iter().cloned()).collect();
+        feed::notify(&tx, &self.inner.node, &changes).await?;
         tx.commit().await?;
         Ok(applied)
     }

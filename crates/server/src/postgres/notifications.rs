@@ -1,7 +1,7 @@
 //! Notifications on PostgreSQL: as on SQLite (see `sqlite::notifications`), with idempotency keys
 //! claimed before anything is applied, so that nodes racing on one key apply it once (MW-4).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -14,7 +14,7 @@ use tokio_postgres::Row;
 
 use super::writes::{append, carry_out, lock_user, lock_users};
 use super::{col, decode_err, ms};
-use crate::db::plan::{self, OutcomePlan};
+use crate::db::plan::{self, OutcomePlan, Write};
 use crate::db::{Acted, Applied, DbError, DbResult, ListFilter, MarkAll};
 
 const NOTIF_COLUMNS: &str = "id, user_id, category, kind, params, actor_id, url, created_at, read_at";
@@ -60,6 +60,82 @@ pub(super) async fn seen_event(tx: &impl GenericClient, key: &str) -> DbResult<A
     let mut response: EventResponse = serde_json::from_str(&json).map_err(decode_err)?;
     response.duplicate = true;
     Ok(Applied { response, changes: Vec::new() })
+}
+
+/// Applies decided producer events inside `tx` (group commit), each once per key (MW-4), in a
+/// fixed number of round trips besides one per write: the keys are claimed together, the users of
+/// every event locked together (in one order, so that nodes wait for each other instead of
+/// deadlocking), and the answers recorded together.
+pub(super) async fn apply_events(
+    tx: &impl GenericClient,
+    events: Vec<(String, Outcome)>,
+    now: DateTime<Utc>,
+) -> DbResult<Vec<Applied>> {
+    let keys: Vec<String> = events.iter().map(|(k, _)| k.clone()).collect();
+    // A key another transaction holds is waited for: its answer is committed by then.
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO events (key, received_at, response) SELECT k, $2, '' FROM unnest($1::text[]) AS k \
+             ORDER BY k ON CONFLICT (key) DO NOTHING RETURNING key",
+        )
+        .await?;
+    let mut claimed: HashSet<String> = tx
+        .query(&stmt, &[&keys, &ms(now)])
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()
+        .map_err(decode_err)?;
+    let mut answers: BTreeMap<String, EventResponse> = BTreeMap::new();
+    let seen: Vec<&str> = keys.iter().map(String::as_str).filter(|k| !claimed.contains(*k)).collect();
+    if !seen.is_empty() {
+        let stmt = tx.prepare_cached("SELECT key, response FROM events WHERE key = ANY($1)").await?;
+        for row in tx.query(&stmt, &[&seen]).await? {
+            let json: String = col!(row, 1);
+            answers.insert(col!(row, 0), serde_json::from_str(&json).map_err(decode_err)?);
+        }
+    }
+    let plans: Vec<(String, Option<OutcomePlan>)> = events
+        .into_iter()
+        .map(|(key, outcome)| {
+            // The first of a key in this batch is applied; a repeat is answered as a duplicate.
+            let plan = claimed.remove(&key).then(|| plan::outcome(outcome, plan::new_id));
+            (key, plan)
+        })
+        .collect();
+    // Collected first: the iterator's closures would not be `Send` across the await.
+    let mut users: Vec<&str> = Vec::new();
+    for (_, plan) in &plans {
+        users.extend(plan.iter().flat_map(|p| p.writes.iter().filter_map(Write::user)));
+    }
+    lock_users(tx, users).await?;
+    let mut out = Vec::with_capacity(plans.len());
+    let (mut recorded, mut responses) = (Vec::new(), Vec::new());
+    for (key, plan) in plans {
+        let Some(OutcomePlan { response, writes }) = plan else {
+            let mut response = answers
+                .get(&key)
+                .cloned()
+                .ok_or_else(|| DbError::Decode(format!("event '{key}' was claimed and is gone")))?;
+            response.duplicate = true;
+            out.push(Applied { response, changes: Vec::new() });
+            continue;
+        };
+        let changes = carry_out(tx, writes, now).await?;
+        recorded.push(key.clone());
+        responses.push(serde_json::to_string(&response).map_err(decode_err)?);
+        answers.insert(key, response.clone());
+        out.push(Applied { response, changes });
+    }
+    // Every key leaves the maintenance queue, the ones applied elsewhere too.
+    let stmt = tx
+        .prepare_cached(
+            "WITH q AS (DELETE FROM queued_events WHERE key = ANY($1)) \
+             UPDATE events SET response = a.r FROM unnest($2::text[], $3::text[]) AS a(k, r) WHERE events.key = a.k",
+        )
+        .await?;
+    tx.execute(&stmt, &[&keys, &recorded, &responses]).await?;
+    Ok(out)
 }
 
 /// Applies a decided outcome inside `tx` under its claimed key (MW-4).

@@ -38,11 +38,15 @@ pub(super) async fn lock_users<'a>(
     if users.len() < 2 {
         return Ok(());
     }
-    for u in &users {
-        ensure_user(tx, u).await?;
-    }
     let ids: Vec<&str> = users.into_iter().collect();
-    tx.query("SELECT 1 FROM users WHERE id = ANY($1) ORDER BY id FOR UPDATE", &[&ids]).await?;
+    // One round trip: `DO UPDATE` locks each row, new or not, in the order given.
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO users (id, name) SELECT u, u FROM unnest($1::text[]) AS u ORDER BY u \
+             ON CONFLICT (id) DO UPDATE SET last_seq = users.last_seq",
+        )
+        .await?;
+    tx.execute(&stmt, &[&ids]).await?;
     Ok(())
 }
 
@@ -83,9 +87,7 @@ pub(super) async fn carry_out(
                 changes.push((user, change));
             }
             Write::Create(n) => {
-                let created = ChangeBody::Created { notification: n.to_wire() };
-                let change = append(tx, &n.recipient_id, created, now).await?;
-                insert(tx, &n, change.seq).await?;
+                let change = create(tx, &n, now).await?;
                 changes.push((n.recipient_id, change));
             }
             Write::MarkRead { id, at } => {
@@ -107,31 +109,40 @@ pub(super) async fn carry_out(
     Ok(changes)
 }
 
-/// Stores a notification announced by the change `created_seq`.
-async fn insert(tx: &impl GenericClient, n: &Notification, created_seq: i64) -> DbResult<()> {
+/// Stores a notification and the change that announces it, with the recipient's next sequence
+/// number: one statement, one round trip (as [`append`], then the item).
+async fn create(tx: &impl GenericClient, n: &Notification, now: DateTime<Utc>) -> DbResult<Change> {
+    let body = ChangeBody::Created { notification: n.to_wire() };
+    let json = serde_json::to_string(&body).map_err(decode_err)?;
+    let params = serde_json::to_string(&n.params).map_err(decode_err)?;
     let stmt = tx
         .prepare_cached(
-            "INSERT INTO notifications (id, user_id, tab, category, kind, params, actor_id, url, \
-             created_at, read_at, created_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            "WITH s AS (INSERT INTO users (id, name, last_seq) VALUES ($2, $2, 1) \
+             ON CONFLICT (id) DO UPDATE SET last_seq = users.last_seq + 1 RETURNING last_seq), \
+             c AS (INSERT INTO changes (user_id, seq, at, body) SELECT $2, last_seq, $11, $12 FROM s RETURNING seq) \
+             INSERT INTO notifications (id, user_id, tab, category, kind, params, actor_id, url, \
+             created_at, read_at, created_seq) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, seq FROM c \
+             RETURNING created_seq",
         )
         .await?;
-    let params = serde_json::to_string(&n.params).map_err(decode_err)?;
-    tx.execute(
-        &stmt,
-        &[
-            &n.id,
-            &n.recipient_id,
-            &n.tab().code(),
-            &n.category.code(),
-            &n.kind.as_str(),
-            &params,
-            &n.actor_id,
-            &n.url,
-            &ms(n.created_at),
-            &n.read_at.map(ms),
-            &created_seq,
-        ],
-    )
-    .await?;
-    Ok(())
+    let row = tx
+        .query_one(
+            &stmt,
+            &[
+                &n.id,
+                &n.recipient_id,
+                &n.tab().code(),
+                &n.category.code(),
+                &n.kind.as_str(),
+                &params,
+                &n.actor_id,
+                &n.url,
+                &ms(n.created_at),
+                &n.read_at.map(ms),
+                &ms(now),
+                &json,
+            ],
+        )
+        .await?;
+    Ok(Change { seq: col!(row, 0), at: now, body })
 }

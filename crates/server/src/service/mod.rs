@@ -11,9 +11,9 @@
 mod accounts;
 mod console;
 mod crm;
+mod group;
 mod maintenance;
 pub mod qontak;
-mod rooms;
 pub mod signin;
 mod tickets;
 
@@ -30,7 +30,7 @@ use lonceng_domain::rules::{self, InvalidEvent, Outcome, ProducerEvent};
 use tokio::sync::broadcast::Receiver;
 use tokio_util::sync::CancellationToken;
 
-use crate::db::{Database, DbError, Device, ListFilter, MarkAll, NewToken, Signal, UserChange};
+use crate::db::{Applied, Database, DbError, Device, ListFilter, MarkAll, NewToken, Signal, UserChange};
 use crate::hub::{Frame, Hub};
 use crate::presence::PresenceBook;
 use crate::{new_secret, token_hash, Config};
@@ -110,6 +110,9 @@ fn plain_id(s: &str) -> bool {
     lonceng_domain::model::is_plain_id(s, 128)
 }
 
+/// Producer events applied in one transaction at most (group commit).
+const EVENTS_PER_COMMIT: usize = 64;
+
 pub struct Service<D> {
     db: D,
     /// Private: changes reach streams only through "commit, then publish".
@@ -124,6 +127,8 @@ pub struct Service<D> {
     /// The CRM bridge's state (idle without CRM credentials).
     pub bridge: crate::bridge::Bridge,
     intake: qontak::IntakeState,
+    /// Producer events waiting for the next commit (group commit).
+    events: group::GroupCommit<(String, Outcome), Applied, EVENTS_PER_COMMIT>,
     /// Client tokens recently found, by hash (see `authenticate`).
     tokens: Mutex<std::collections::HashMap<String, KnownToken>>,
     /// Sign-in through the identity provider (idle without `config.oidc`).
@@ -154,6 +159,7 @@ impl<D: Database> Service<D> {
             transition: tokio::sync::Mutex::new(()),
             bridge: crate::bridge::Bridge::default(),
             intake: qontak::IntakeState::default(),
+            events: group::GroupCommit::default(),
             tokens: Mutex::default(),
             signin: signin::SignInState::default(),
             node: (node_name(), started),
@@ -202,10 +208,18 @@ impl<D: Database> Service<D> {
         Ok(self.apply(key, outcome).await?.0)
     }
 
-    /// Applies a decided event: commit, then publish.
+    /// Applies a decided event: commit (with the events that arrive meanwhile), then publish.
     async fn apply(&self, key: String, outcome: Outcome) -> ServiceResult<(EventResponse, Vec<UserChange>)> {
-        let applied = self.db.apply_event(key, outcome, self.clock.now()).await?;
-        self.publish(&applied.changes);
+        let applied = self
+            .events
+            .apply((key, outcome), |events| async move {
+                let applied = self.db.apply_events(events, self.clock.now()).await?;
+                for a in &applied {
+                    self.publish(&a.changes);
+                }
+                Ok(applied)
+            })
+            .await?;
         Ok((applied.response, applied.changes))
     }
 

@@ -14,9 +14,9 @@ use lonceng_domain::rules::{self, Decision, Outcome, ProducerEvent};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::rooms::RoomQueue;
+use super::group::GroupCommit;
 use super::{Service, ServiceError, ServiceResult};
-use crate::db::{AgentLink, Database, DeadLetter, NewDeadLetter, RoomJob, WebhookSecret};
+use crate::db::{AgentLink, Applied, Database, DeadLetter, NewDeadLetter, RoomJob, WebhookSecret};
 use crate::{new_secret, same_secret, token_hash};
 
 /// How long a rotated secret keeps working, so that Qontak's settings can be changed meanwhile.
@@ -33,8 +33,11 @@ const USE_NOTED_EVERY: Duration = Duration::minutes(1);
 pub struct IntakeState {
     secrets: std::sync::Mutex<Option<(std::time::Instant, std::sync::Arc<Vec<WebhookSecret>>)>>,
     noted: std::sync::Mutex<std::collections::HashMap<String, DateTime<Utc>>>,
-    pub(super) rooms: RoomQueue,
+    pub(super) rooms: GroupCommit<RoomJob, Result<Applied, String>, ROOMS_PER_COMMIT>,
 }
+
+/// Room events applied in one transaction at most (group commit).
+const ROOMS_PER_COMMIT: usize = 64;
 
 pub const WEBHOOK_SOURCE: &str = "qontak_webhook";
 
@@ -245,7 +248,19 @@ impl<D: Database> Service<D> {
             }
             Ok((Some(state), Outcome::List(decisions)))
         });
-        match self.intake.rooms.apply_with(self, RoomJob { key, room_id, agents, decide }).await? {
+        let job = RoomJob { key, room_id, agents, decide };
+        let applied = self
+            .intake
+            .rooms
+            .apply(job, |jobs| async move {
+                let results = self.db.apply_rooms(jobs, self.clock.now()).await?;
+                for applied in results.iter().flatten() {
+                    self.publish(&applied.changes);
+                }
+                Ok(results)
+            })
+            .await?;
+        match applied {
             Err(reason) => Ok(Intake::Refused(reason)),
             Ok(applied) => {
                 // What this delivery created: nothing for a re-delivery or a stale version.

@@ -264,13 +264,12 @@ impl Database for SqliteDb {
         self.run(move |c| accounts::forget(c, &what))
     }
 
-    fn apply_event(
+    fn apply_events(
         &self,
-        key: String,
-        outcome: Outcome,
+        events: Vec<(String, Outcome)>,
         now: DateTime<Utc>,
-    ) -> impl Future<Output = DbResult<Applied>> + Send {
-        self.run(move |c| notifications::apply_event_tx(c, &key, outcome, now))
+    ) -> impl Future<Output = DbResult<Vec<Applied>>> + Send {
+        self.run(move |c| notifications::apply_events_tx(c, events, now))
     }
 
     fn event_response(&self, key: String) -> impl Future<Output = DbResult<Option<EventResponse>>> + Send {

@@ -45,19 +45,22 @@ fn notif_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NotifRow> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
 }
 
-pub(super) fn apply_event_tx(
+pub(super) fn apply_events_tx(
     conn: &mut Connection,
-    key: &str,
-    outcome: Outcome,
+    events: Vec<(String, Outcome)>,
     now: DateTime<Utc>,
-) -> DbResult<Applied> {
+) -> DbResult<Vec<Applied>> {
     let tx = conn.transaction()?;
-    if let Some(seen) = seen_event(&tx, key)? {
-        return Ok(seen);
+    let mut out = Vec::with_capacity(events.len());
+    for (key, outcome) in events {
+        // A key earlier in this batch is seen here too: the transaction reads its own writes.
+        out.push(match seen_event(&tx, &key)? {
+            Some(seen) => seen,
+            None => apply_outcome(&tx, &key, outcome, now)?,
+        });
     }
-    let applied = apply_outcome(&tx, key, outcome, now)?;
     tx.commit()?;
-    Ok(applied)
+    Ok(out)
 }
 
 /// The answer already given for an event key, marked as a duplicate.

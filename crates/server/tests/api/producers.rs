@@ -63,3 +63,64 @@ async fn mw4_a_resent_event_creates_one_notification_and_one_chat() {
     assert_eq!(s.list(&sari, "tab=general").await.items.len(), 1);
     assert_eq!(s.changes(&sari, 0).await.changes.len(), 2, "one created, one chat");
 }
+
+// MW-4, MW-3: events sent at once are committed together (group commit), and that changes nothing
+// a producer or a device can see: each send has its own answer, a key applies once however many
+// times it is in one commit, and every user's feed numbers its changes without a gap.
+#[tokio::test]
+async fn mw4_mw3_events_sent_at_once_each_get_their_answer_and_every_feed_stays_whole() {
+    let s = server().await;
+    let users = ["u-1", "u-2", "u-3", "u-4"];
+    let mut tokens = Vec::new();
+    for u in users {
+        tokens.push(s.token(u, "desktop").await);
+    }
+    // 60 sends at once: each to two users (in either order), and one key sent six times.
+    let sends = (0..60).map(|i| {
+        let key = if i % 10 == 3 { "burst-shared".to_owned() } else { format!("burst-{i}") };
+        let (a, b) = (users[i % 4], users[(i + 1 + i / 4) % 4]);
+        let to = if a == b { vec![a] } else { vec![b, a] };
+        let e = event(
+            &key,
+            "mention",
+            &to,
+            Some(("u-9", "Budi")),
+            json!({"target": "deal", "object_name": "PT Maju"}),
+        );
+        let s = &s;
+        async move { (key, s.produce(e).await) }
+    });
+    let answers = futures_util::future::join_all(sends).await;
+    let mut firsts = 0;
+    let mut shared = std::collections::BTreeSet::new();
+    for (key, (status, body)) in &answers {
+        assert_eq!(*status, StatusCode::OK, "{key}: {body}");
+        assert_eq!(body["status"], "applied", "{key}: {body}");
+        let created: Vec<String> =
+            body["created"].as_array().unwrap().iter().map(|c| c["id"].to_string()).collect();
+        assert!(!created.is_empty(), "{key}: {body}");
+        if key == "burst-shared" {
+            firsts += usize::from(body["duplicate"] == false);
+            shared.insert(created);
+        } else {
+            assert_eq!(body["duplicate"], false, "{key}: {body}");
+        }
+    }
+    assert_eq!(firsts, 1, "the shared key applied once");
+    assert_eq!(shared.len(), 1, "and every send of it was given that one's answer");
+    let mut listed = 0;
+    for t in &tokens {
+        let feed = s.changes(t, 0).await;
+        let seqs: Vec<i64> = feed.changes.iter().map(|c| c.seq).collect();
+        assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "no gap, no repeat");
+        let page = s.list(t, "tab=general&limit=100").await;
+        assert_eq!(page.items.len(), feed.changes.len(), "one item per change");
+        listed += page.items.len();
+    }
+    // 54 unique keys plus the shared one, each to one or two users.
+    let expected: usize = (0..60)
+        .filter(|i| i % 10 != 3 || *i == 3)
+        .map(|i| if users[i % 4] == users[(i + 1 + i / 4) % 4] { 1 } else { 2 })
+        .sum();
+    assert_eq!(listed, expected);
+}

@@ -1,118 +1,12 @@
-//! What the window and the tray are shown, computed here rather than in the shell so that it is
-//! tested headless: pages and counts for the window, and the tray's whole look ([`TrayView`]) from
-//! the unread count, the connection, the pause and the language.
+//! The tray's whole look, computed headless from what the tray looks at: the icon and badge
+//! (NC-R14), the tooltip (MW-2), and the menu in the active language, with the newest unread items
+//! an agent can open without the window (no WebKit needed).
 
-use std::collections::BTreeMap;
-
-use lonceng_client::store::{PageCursor, UnreadCounts};
 use lonceng_client::sync::ConnState;
+use lonceng_client::toast::ports::shorten;
 use lonceng_client::toast::QuietKind;
 use lonceng_domain::i18n::{Catalog, Lang};
-use lonceng_domain::model::{Category, Tab, WireNotification};
-use serde::Serialize;
-
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(rename = "Page")]
-pub struct PageView {
-    pub items: Vec<WireNotification>,
-    pub next: Option<PageCursor>,
-}
-
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(rename = "Counts")]
-pub struct CountsView {
-    pub total: u64,
-    #[ts(type = "Record<Tab, number>")]
-    pub tabs: BTreeMap<Tab, u64>,
-    #[ts(type = "Record<Category, number>")]
-    pub categories: BTreeMap<Category, u64>,
-    /// Notifications that arrived but could not be shown (kept aside with the reason).
-    pub quarantined: u64,
-}
-
-impl CountsView {
-    pub fn new(c: &UnreadCounts, quarantined: u64) -> CountsView {
-        CountsView {
-            total: c.total(),
-            tabs: Tab::ALL.iter().map(|t| (*t, c.tab(*t))).collect(),
-            categories: Category::ALL.iter().map(|k| (*k, c.category(*k))).collect(),
-            quarantined,
-        }
-    }
-}
-
-/// Why notifications could not be shown: the latest reasons, for the agent (or their admin).
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(rename = "Quarantine")]
-pub struct QuarantineView {
-    pub count: u64,
-    pub latest: Vec<QuarantinedView>,
-}
-
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(rename = "Quarantined")]
-pub struct QuarantinedView {
-    pub received_at: chrono::DateTime<chrono::Utc>,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(rename = "MarkAllResult")]
-pub struct MarkAllView {
-    pub changed: u64,
-    /// Pass to `undo` within a few seconds to take it back; null when nothing changed.
-    pub undo: Option<String>,
-}
-
-/// What the window is told (and the tray follows): the whole vocabulary of events on the IPC,
-/// each on the channel `lonceng://<name>`. The runtime sends the first three; the shell sends the
-/// others when the tray asks for Settings or brings a hidden window back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
-#[serde(rename_all = "kebab-case")]
-#[ts(rename = "BackendEvent")]
-pub enum UiEvent {
-    /// The list or the counts changed.
-    Changed,
-    /// The connection changed.
-    Status,
-    /// The settings changed.
-    Settings,
-    OpenSettings,
-    Shown,
-    /// A signed update was found (or installing it failed).
-    Update,
-    /// A toast appeared: the agent may click soon (the shell readies the window).
-    Toasted,
-}
-
-impl UiEvent {
-    pub const ALL: [UiEvent; 7] = [
-        UiEvent::Changed,
-        UiEvent::Status,
-        UiEvent::Settings,
-        UiEvent::OpenSettings,
-        UiEvent::Shown,
-        UiEvent::Update,
-        UiEvent::Toasted,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            UiEvent::Changed => "changed",
-            UiEvent::Status => "status",
-            UiEvent::Settings => "settings",
-            UiEvent::OpenSettings => "open-settings",
-            UiEvent::Shown => "shown",
-            UiEvent::Update => "update",
-            UiEvent::Toasted => "toasted",
-        }
-    }
-
-    /// The Tauri event it travels as.
-    pub fn channel(self) -> String {
-        format!("lonceng://{}", self.name())
-    }
-}
+use lonceng_domain::model::Notification;
 
 /// Which tray icon is shown (the unread badge is drawn over it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,9 +27,37 @@ pub fn badge(unread: u64) -> Option<String> {
     }
 }
 
+/// The newest unread items the tray menu lists (no WebKit needed to see them).
+pub const TRAY_ITEMS: usize = 5;
+/// The longest item text in the tray menu, in characters (menus are one line wide).
+pub const TRAY_ITEM_CHARS: usize = 60;
+
+/// An unread item as the tray menu lists it: its text as the window shows it (parameters
+/// isolated), on one line and cut short.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrayItem {
+    pub id: String,
+    pub label: String,
+}
+
+impl TrayItem {
+    pub fn new(catalog: &Catalog, lang: Lang, n: &Notification) -> TrayItem {
+        let text = catalog.render(lang, n.kind, &n.params).body;
+        // One line: a line break or tab in a parameter would break the menu's layout (a tab
+        // starts the shortcut column on Windows).
+        let line: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+        TrayItem { id: n.id.clone(), label: shorten(line.trim(), TRAY_ITEM_CHARS) }
+    }
+}
+
 /// The tray menu's labels in the active language, and its states.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrayMenu {
+    /// The newest unread items, newest first; clicking one opens its page and marks it read.
+    pub items: Vec<TrayItem>,
+    /// "Nothing unread", in place of the items when there are none.
+    pub nothing_unread: String,
+    /// "Open the bell".
     pub open: String,
     pub mark_all_read: String,
     pub pause: String,
@@ -199,6 +121,8 @@ pub struct TrayInput<'a> {
     pub maintenance_until: Option<&'a str>,
     /// ORG-6: the OS's Do Not Disturb holds toasts back.
     pub system_quiet: bool,
+    /// The newest unread items, newest first (at most [`TRAY_ITEMS`] are listed).
+    pub newest_unread: &'a [Notification],
 }
 
 /// Tray text without bidi isolation marks, which some tray hosts draw as boxes. Only for text
@@ -257,7 +181,14 @@ impl TrayView {
             tooltip,
             title: (i.unread > 0).then(|| i.unread.to_string()),
             menu: TrayMenu {
-                open: t("tray-open"),
+                items: i
+                    .newest_unread
+                    .iter()
+                    .take(TRAY_ITEMS)
+                    .map(|n| TrayItem::new(catalog, i.lang, n))
+                    .collect(),
+                nothing_unread: t("tray-nothing-unread"),
+                open: t("tray-open-bell"),
                 mark_all_read: t("tray-mark-all-read"),
                 pause: t("tray-pause"),
                 pause_hour: t("tray-pause-hour"),
@@ -312,6 +243,7 @@ mod tests {
             sign_in: None,
             maintenance_until: None,
             system_quiet: false,
+            newest_unread: &[],
         }
     }
 
@@ -457,7 +389,7 @@ mod tests {
     fn nc_r11_the_menu_speaks_the_active_language_and_resume_only_while_paused() {
         let en = view(Lang::En, 0, connected(), false);
         let id = view(Lang::Id, 0, connected(), true);
-        assert_eq!(en.menu.open, "Open");
+        assert_eq!(en.menu.open, "Open the bell");
         assert_ne!(en.menu.mark_all_read, id.menu.mark_all_read);
         assert_eq!(id.menu.lang, Lang::Id);
         assert!(!en.menu.can_resume);
@@ -466,34 +398,66 @@ mod tests {
             assert!(!label.is_empty() && !label.starts_with("tray-"), "{label}");
         }
     }
-}
 
-/// An item waiting in the "Snoozed" view.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(rename = "SnoozedItem")]
-pub struct SnoozedView {
-    pub item: WireNotification,
-    /// When it comes back.
-    pub until: chrono::DateTime<chrono::Utc>,
-}
+    fn deal(id: &str, deal_name: &str) -> Notification {
+        use lonceng_domain::model::{Category, Kind, Params};
+        Notification {
+            id: id.into(),
+            category: Category::Assignment,
+            kind: Kind::DealOwnerAssigned,
+            params: Params::new().with("actor", "Budi").with("deal_name", deal_name),
+            actor_id: Some("u-2".into()),
+            recipient_id: "u-1".into(),
+            url: format!("https://app.qontak.com/crm/deals/{id}"),
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            read_at: None,
+        }
+    }
 
-/// What a search found, newest first.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(rename = "SearchResult")]
-pub struct SearchView {
-    pub items: Vec<WireNotification>,
-    /// Pass as `before` for the next page; null on the last.
-    pub next: Option<String>,
-    /// How many match in all (on the first page; null on the pages after it).
-    pub total: Option<u64>,
-}
+    // The instant path: the newest unread items in the menu, as the window words them (parameters
+    // isolated, NC-R11), at most five, on one line and cut short.
+    #[test]
+    fn the_menu_lists_the_five_newest_unread_items_as_the_window_words_them() {
+        let catalog = Catalog::builtin().unwrap();
+        let state = connected();
+        let items: Vec<Notification> =
+            (0..7).map(|i| deal(&format!("n-{i}"), &format!("Deal {i}"))).collect();
+        let menu =
+            TrayView::compute(&catalog, TrayInput { newest_unread: &items, ..input(Lang::En, &state) }).menu;
+        let ids: Vec<&str> = menu.items.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(ids, ["n-0", "n-1", "n-2", "n-3", "n-4"], "the five given first, in order");
+        let window = catalog.render(Lang::En, items[0].kind, &items[0].params).body;
+        assert_eq!(menu.items[0].label, window, "the window's text");
+        assert!(
+            menu.items[0].label.contains("\u{2068}Deal 0\u{2069}"),
+            "isolated: {:?}",
+            menu.items[0].label
+        );
+        assert_eq!(menu.open, "Open the bell");
+        let id =
+            TrayView::compute(&catalog, TrayInput { newest_unread: &items, ..input(Lang::Id, &state) }).menu;
+        assert_eq!(id.items[0].label, catalog.render(Lang::Id, items[0].kind, &items[0].params).body);
+        assert_eq!(id.open, "Buka lonceng");
+        let none = TrayView::compute(&catalog, input(Lang::En, &state)).menu;
+        assert!(none.items.is_empty());
+        assert_eq!(none.nothing_unread, "Nothing unread");
+    }
 
-/// A signed update found at the manifest URL, as the window and the tray offer it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
-pub struct UpdateOffer {
-    pub version: String,
-    /// The release notes, as plain text.
-    pub notes: Option<String>,
-    /// Why the last install failed, if it did (the offer stays).
-    pub error: Option<String>,
+    // Notification text is data: a hostile deal name cannot break the menu's line, run past its
+    // width, or turn the text after it around.
+    #[test]
+    fn hostile_item_text_stays_on_one_short_line_with_its_isolation_closed() {
+        let catalog = Catalog::builtin().unwrap();
+        let state = connected();
+        let long = format!("PT\nMaju\tJaya\r\u{202E}{}", "panjang ".repeat(40));
+        let items = [deal("n-1", &long)];
+        let menu =
+            TrayView::compute(&catalog, TrayInput { newest_unread: &items, ..input(Lang::En, &state) }).menu;
+        let label = &menu.items[0].label;
+        assert!(label.chars().count() <= TRAY_ITEM_CHARS, "{label:?}");
+        assert!(!label.chars().any(|c| c.is_control()), "one line: {label:?}");
+        assert!(!label.contains('\u{202E}'), "no override: {label:?}");
+        assert_eq!(label.matches('\u{2068}').count(), label.matches('\u{2069}').count(), "closed: {label:?}");
+        assert!(label.ends_with('…'), "{label:?}");
+    }
 }
