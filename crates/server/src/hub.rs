@@ -10,7 +10,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use axum::body::Bytes;
 use chrono::{DateTime, Utc};
+use lonceng_domain::protocol;
 use tokio::sync::broadcast;
 
 use crate::db::UserChange;
@@ -22,12 +24,13 @@ const GLOBAL_CAPACITY: usize = 64;
 
 #[derive(Debug, Clone)]
 pub enum Frame {
-    /// A change, as JSON, with its sequence number (the SSE `id:`).
+    /// A change with its sequence number, as the SSE event every stream of the user writes (one
+    /// copy, however many streams).
     Change {
         seq: i64,
         /// When it was committed (the delivery lag is measured from it).
         at: DateTime<Utc>,
-        json: Arc<str>,
+        sse: Bytes,
     },
     /// The user's feed has grown to `seq`: a stream behind it reads the feed.
     Wake(i64),
@@ -78,7 +81,8 @@ impl Hub {
                 match serde_json::to_string(change) {
                     Ok(json) => {
                         // No receiver is fine: nobody is streaming.
-                        let frame = Frame::Change { seq: change.seq, at: change.at, json: json.into() };
+                        let sse = sse_frame(protocol::sse::CHANGE, Some(change.seq), &json, None);
+                        let frame = Frame::Change { seq: change.seq, at: change.at, sse };
                         let _ = channel.tx.send(frame);
                     }
                     Err(e) => tracing::error!(%e, "change not serialisable"),
@@ -128,4 +132,25 @@ impl Hub {
     pub fn streams(&self) -> usize {
         self.global.receiver_count()
     }
+}
+
+/// One Server-Sent Event: a line per line of `data`, so that no text can end the event early.
+pub fn sse_frame(event: &str, id: Option<i64>, data: &str, retry_ms: Option<u64>) -> Bytes {
+    let mut out = String::with_capacity(data.len() + 40);
+    out.push_str("event: ");
+    out.push_str(event);
+    out.push('\n');
+    if let Some(id) = id {
+        out.push_str(&format!("id: {id}\n"));
+    }
+    for line in data.split(['\n', '\r']) {
+        out.push_str("data: ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    if let Some(ms) = retry_ms {
+        out.push_str(&format!("retry: {ms}\n"));
+    }
+    out.push('\n');
+    Bytes::from(out)
 }

@@ -173,13 +173,16 @@ pub async fn listen(addr: &str, backlog: u32) -> std::io::Result<TcpListener> {
 /// docs/PERFORMANCE.md): `axum::serve` with a `Router` rebuilds the route table for every connection
 /// (about 9 KB, kept while a stream is open), and hyper's default read buffer grows to 16 KB on an idle
 /// keep-alive connection; `max_buf_size(8192)` (hyper's minimum, and ample for our requests) keeps it
-/// at 8 KB. Together they took an open stream from 35 KB to the figure in the performance table.
+/// at 8 KB. Together they took an open stream from 35 KB to 15 KB. And an open stream does not stay
+/// in hyper at all: once its head is written, hyper lets go of the connection and the stream goes on
+/// on the socket alone (`api::stream::HandOff`), without hyper's buffers (issue 25's table).
 async fn serve(
     listener: TcpListener,
     router: axum::Router,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // Every connection's task, waited for at shutdown (streams end on the same token).
+    let connections = tokio_util::task::TaskTracker::new();
     loop {
         let stream = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -198,21 +201,53 @@ async fn serve(
         // The peer's address rides along with each request (the audit trail records it); a layer
         // on the router would rebuild its route table for every connection.
         let (router, ip) = (router.clone(), peer.ip());
+        let hand_off = api::stream::HandOff::default();
+        let handler = hand_off.clone();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
             req.extensions_mut().insert(api::Peer(ip));
-            tower_service::Service::call(&mut router.clone(), req)
+            req.extensions_mut().insert(handler.clone());
+            // Boxed: hyper hands a connection back only when its futures are `Unpin`.
+            Box::pin(tower_service::Service::call(&mut router.clone(), req))
         });
-        let conn = hyper::server::conn::http1::Builder::new()
+        let mut conn = hyper::server::conn::http1::Builder::new()
             .max_buf_size(8192)
             .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
+        let (shutdown, tracker) = (shutdown.clone(), connections.clone());
+        connections.spawn(async move {
+            // Served until hyper is done with the connection (without closing it), ending
+            // gracefully on shutdown; then a stream goes on on its socket (`api::stream`).
+            let served = {
+                let polled = std::future::poll_fn(|cx| conn.poll_without_shutdown(cx));
+                let mut polled = std::pin::pin!(polled);
+                tokio::select! {
+                    r = &mut polled => Some(r),
+                    _ = shutdown.cancelled() => None,
+                }
+            };
+            let served = match served {
+                Some(r) => r,
+                None => {
+                    std::pin::Pin::new(&mut conn).graceful_shutdown();
+                    std::future::poll_fn(|cx| conn.poll_without_shutdown(cx)).await
+                }
+            };
+            if let Err(e) = served {
                 tracing::debug!(error = %e, "connection ended with an error");
+                return;
+            }
+            let mut socket = conn.into_parts().io.into_inner();
+            match hand_off.take() {
+                // A task of its own: this one's memory is sized for hyper's connection (8 KB),
+                // a stream's for what it keeps (docs/PERFORMANCE.md, issue 25).
+                Some(follow) => drop(tracker.spawn(follow(socket))),
+                None => {
+                    let _ = tokio::io::AsyncWriteExt::shutdown(&mut socket).await;
+                }
             }
         });
     }
-    graceful.shutdown().await;
+    connections.close();
+    connections.wait().await;
     Ok(())
 }
 

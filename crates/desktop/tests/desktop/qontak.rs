@@ -214,7 +214,11 @@ async fn announcement(frames: &mut tokio::sync::broadcast::Receiver<lonceng_serv
     let told = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
             match frames.recv().await {
-                Ok(lonceng_server::hub::Frame::Change { json, .. }) if json.contains(&wanted) => return,
+                Ok(lonceng_server::hub::Frame::Change { sse, .. })
+                    if String::from_utf8_lossy(&sse).contains(&wanted) =>
+                {
+                    return
+                }
                 Ok(_) | Err(RecvError::Lagged(_)) => {}
                 Err(RecvError::Closed) => panic!("the server stopped"),
             }

@@ -5,21 +5,24 @@
 //! wake-up with the user's newest sequence number, and are read from the database the same way.
 
 use std::collections::VecDeque;
-use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use axum::body::Body;
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::sse::{Event, KeepAlive, Sse};
-use futures_util::stream::{self, Stream, StreamExt};
+use axum::http::{header, HeaderMap, HeaderValue, Response, Version};
+use axum::Extension;
+use futures_util::future::BoxFuture;
 use lonceng_domain::protocol::{sse, Change};
 use serde::Deserialize;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::error::ApiError;
 use super::extract::{StreamClient, Q};
 use crate::db::Database;
-use crate::hub::Frame;
+use crate::hub::{sse_frame, Frame};
 use crate::service::{Service, ServiceError};
 
 /// Changes read from the database at a time while a stream catches up.
@@ -34,12 +37,33 @@ pub struct StreamParams {
     since: Option<i64>,
 }
 
+/// What carries a stream on once hyper has written its head and let go of the connection: the
+/// connection's socket goes to this, and hyper's buffers (8 KB each way) are freed. An idle stream
+/// then costs its task, its socket and its receivers (docs/PERFORMANCE.md, issue 25).
+pub type Continuation = Box<dyn FnOnce(TcpStream) -> BoxFuture<'static, ()> + Send>;
+
+/// Where a request's handler leaves its [`Continuation`] for the connection (`crate::serve` puts one
+/// in every request and takes it when hyper is done with the connection).
+#[derive(Clone, Default)]
+pub struct HandOff(Arc<Mutex<Option<Continuation>>>);
+
+impl HandOff {
+    fn set(&self, c: Continuation) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(c);
+    }
+
+    pub fn take(&self) -> Option<Continuation> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
 pub async fn stream<D: Database>(
     State(service): State<Arc<Service<D>>>,
     StreamClient(d): StreamClient,
+    Extension(hand_off): Extension<HandOff>,
     headers: HeaderMap,
     Q(p): Q<StreamParams>,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+) -> Result<Response<Body>, ApiError> {
     if !service.config.streaming {
         return Err(ApiError::NotImplemented(
             "streaming_disabled",
@@ -61,7 +85,7 @@ pub async fn stream<D: Database>(
     };
     let presence = serde_json::to_string(&service.presence(&d.user_id)).unwrap_or_default();
     let state = StreamState {
-        service: service.clone(),
+        service,
         user: d.user_id,
         device: d.device_id,
         last,
@@ -69,14 +93,54 @@ pub async fn stream<D: Database>(
         replay_done,
         rx_user,
         rx_global,
-        // `retry:` tells a browser's EventSource how soon to reconnect when the stream ends.
-        first: Some(
-            Event::default().event(sse::PRESENCE).data(presence).retry(std::time::Duration::from_secs(1)),
-        ),
         closing: false,
     };
-    let events = stream::unfold(state, next_event).take_until(service.shutdown.clone().cancelled_owned());
-    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(service.config.keep_alive)))
+    // `retry:` tells a browser's EventSource how soon to reconnect when the stream ends.
+    let first = sse_frame(sse::PRESENCE, None, &presence, Some(1000));
+    hand_off.set(Box::new(move |socket| Box::pin(follow(state, socket, first))));
+    // The head only: an HTTP/1.0 answer with a body that runs until the connection closes (no
+    // chunks, so hyper has nothing to end it with), and the connection is not kept for another
+    // request: hyper lets go of it after the head, and the stream goes on on its socket.
+    let mut response =
+        Response::new(Body::from_stream(futures_util::stream::empty::<Result<Bytes, std::io::Error>>()));
+    *response.version_mut() = Version::HTTP_10;
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    Ok(response)
+}
+
+/// Writes the stream to its socket until it ends: the client goes away, the device is signed out,
+/// maintenance begins, or the server shuts down. A comment every `keep_alive` keeps proxies and
+/// clients from taking a quiet stream for a dead one.
+async fn follow<D: Database>(mut st: StreamState<D>, mut socket: TcpStream, first: Bytes) {
+    let shutdown = st.service.shutdown.clone();
+    let keep_alive = st.service.config.keep_alive;
+    if socket.write_all(&first).await.is_err() {
+        return;
+    }
+    let mut idle = tokio::time::interval_at(tokio::time::Instant::now() + keep_alive, keep_alive);
+    let mut scrap = [0u8; 64];
+    loop {
+        let out = tokio::select! {
+            next = next_frame(&mut st) => match next {
+                Some(bytes) => bytes,
+                None => return,
+            },
+            _ = idle.tick() => Bytes::from_static(b":\n\n"),
+            // Whatever a client sends after its request is not asked for; nothing means it left.
+            read = socket.read(&mut scrap) => match read {
+                Ok(0) | Err(_) => return,
+                Ok(_) => continue,
+            },
+            _ = shutdown.cancelled() => return,
+        };
+        if socket.write_all(&out).await.is_err() {
+            return;
+        }
+        idle.reset();
+    }
 }
 
 struct StreamState<D> {
@@ -88,7 +152,6 @@ struct StreamState<D> {
     replay_done: bool,
     rx_user: tokio::sync::broadcast::Receiver<Frame>,
     rx_global: tokio::sync::broadcast::Receiver<Frame>,
-    first: Option<Event>,
     closing: bool,
 }
 
@@ -100,16 +163,9 @@ fn sent<D: Database>(service: &Service<D>, at: chrono::DateTime<chrono::Utc>) {
     m.delivery_lag.observe((service.clock.now() - at).to_std().unwrap_or_default());
 }
 
-fn change_event(seq: i64, json: &str) -> Event {
-    Event::default().event(sse::CHANGE).id(seq.to_string()).data(json)
-}
-
-async fn next_event<D: Database>(
-    mut st: StreamState<D>,
-) -> Option<(Result<Event, Infallible>, StreamState<D>)> {
-    if let Some(first) = st.first.take() {
-        return Some((Ok(first), st));
-    }
+/// The next frame to write: a replayed change, or what the hub hands on; `None` ends the stream.
+/// Cancel-safe (it runs in a `select!`): what it took is kept in `st` until it is returned.
+async fn next_frame<D: Database>(st: &mut StreamState<D>) -> Option<Bytes> {
     loop {
         if st.closing {
             return None;
@@ -118,7 +174,7 @@ async fn next_event<D: Database>(
             st.last = c.seq;
             sent(&st.service, c.at);
             let json = serde_json::to_string(&c).unwrap_or_default();
-            return Some((Ok(change_event(c.seq, &json)), st));
+            return Some(sse_frame(sse::CHANGE, Some(c.seq), &json, None));
         }
         if !st.replay_done {
             match st.service.changes(&st.user, st.last, REPLAY_PAGE).await {
@@ -140,7 +196,7 @@ async fn next_event<D: Database>(
         }
         tokio::select! {
             r = st.rx_user.recv() => match r {
-                Ok(Frame::Change { seq, at, json }) => {
+                Ok(Frame::Change { seq, at, sse }) => {
                     if seq <= st.last {
                         continue;
                     }
@@ -150,7 +206,8 @@ async fn next_event<D: Database>(
                     }
                     st.last = seq;
                     sent(&st.service, at);
-                    return Some((Ok(change_event(seq, &json)), st));
+                    // The frame the hub rendered once for every stream of the user.
+                    return Some(sse);
                 }
                 // Another node's commit: read the feed from the cursor (the data is never in the signal).
                 Ok(Frame::Wake(seq)) => {
@@ -158,7 +215,7 @@ async fn next_event<D: Database>(
                         st.replay_done = false;
                     }
                 }
-                Ok(Frame::Presence(json)) => return Some((Ok(Event::default().event(sse::PRESENCE).data(&*json)), st)),
+                Ok(Frame::Presence(json)) => return Some(sse_frame(sse::PRESENCE, None, &json, None)),
                 // ORG-2: this device was signed out: its stream ends now (its next request is 401).
                 Ok(Frame::Revoked(devices)) if devices.contains(&st.device) => return None,
                 Ok(Frame::Maintenance(_) | Frame::Close | Frame::Revoked(_)) => continue,
@@ -166,7 +223,7 @@ async fn next_event<D: Database>(
                 Err(RecvError::Closed) => return None,
             },
             r = st.rx_global.recv() => match r {
-                Ok(Frame::Maintenance(json)) => return Some((Ok(Event::default().event(sse::MAINTENANCE).data(&*json)), st)),
+                Ok(Frame::Maintenance(json)) => return Some(sse_frame(sse::MAINTENANCE, None, &json, None)),
                 Ok(Frame::Close) => st.closing = true,
                 Ok(_) | Err(RecvError::Lagged(_)) => continue,
                 Err(RecvError::Closed) => return None,
