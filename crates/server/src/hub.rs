@@ -46,6 +46,9 @@ struct Channel {
     tx: broadcast::Sender<Frame>,
     /// The newest sequence number handed on (0: none yet).
     published: i64,
+    /// Whether `published` is the user's newest as far as this node knows: read from the database
+    /// for a stream, or handed on since.
+    known: bool,
 }
 
 pub struct Hub {
@@ -67,9 +70,11 @@ impl Hub {
     /// Receivers for one user's frames and for everyone's.
     pub fn subscribe(&self, user: &str) -> (broadcast::Receiver<Frame>, broadcast::Receiver<Frame>) {
         let mut users = self.users();
-        let channel = users
-            .entry(user.to_owned())
-            .or_insert_with(|| Channel { tx: broadcast::channel(USER_CAPACITY).0, published: 0 });
+        let channel = users.entry(user.to_owned()).or_insert_with(|| Channel {
+            tx: broadcast::channel(USER_CAPACITY).0,
+            published: 0,
+            known: false,
+        });
         (channel.tx.subscribe(), self.global.subscribe())
     }
 
@@ -78,6 +83,7 @@ impl Hub {
         for (user, change) in changes {
             if let Some(channel) = users.get_mut(user) {
                 channel.published = channel.published.max(change.seq);
+                channel.known = true;
                 match serde_json::to_string(change) {
                     Ok(json) => {
                         // No receiver is fine: nobody is streaming.
@@ -88,6 +94,23 @@ impl Hub {
                     Err(e) => tracing::error!(%e, "change not serialisable"),
                 }
             }
+        }
+    }
+
+    /// The user's newest sequence number, for a stream just subscribed, when other open streams of
+    /// the user keep it current here (what is handed on to them moves it on); `None` when it must be
+    /// read. A number a moment behind is harmless: the stream then starts with what followed it.
+    pub fn newest(&self, user: &str) -> Option<i64> {
+        let users = self.users();
+        let channel = users.get(user)?;
+        (channel.known && channel.tx.receiver_count() > 1).then_some(channel.published)
+    }
+
+    /// The user's newest sequence number as read from the database.
+    pub fn note_newest(&self, user: &str, seq: i64) {
+        if let Some(channel) = self.users().get_mut(user) {
+            channel.published = channel.published.max(seq);
+            channel.known = true;
         }
     }
 
@@ -114,7 +137,9 @@ impl Hub {
 
     /// Every stream reads its feed again (signals may have been missed).
     pub fn wake_all(&self) {
-        for channel in self.users().values() {
+        for channel in self.users().values_mut() {
+            // What was handed on may be behind now: the next stream reads for itself.
+            channel.known = false;
             let _ = channel.tx.send(Frame::Wake(i64::MAX));
         }
     }
@@ -153,4 +178,34 @@ pub fn sse_frame(event: &str, id: Option<i64>, data: &str, retry_ms: Option<u64>
     }
     out.push('\n');
     Bytes::from(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lonceng_domain::protocol::{Change, ChangeBody};
+
+    // Where a new stream starts is known without the database only while other streams of the
+    // user keep it current, and forgotten when signals may have been missed.
+    #[test]
+    fn the_newest_sequence_number_is_known_while_other_streams_keep_it_current() {
+        let hub = Hub::default();
+        let _first = hub.subscribe("u-1");
+        assert_eq!(hub.newest("u-1"), None, "the first stream reads it");
+        hub.note_newest("u-1", 5);
+        let _second = hub.subscribe("u-1");
+        assert_eq!(hub.newest("u-1"), Some(5));
+        let change = Change {
+            seq: 6,
+            at: DateTime::UNIX_EPOCH,
+            body: ChangeBody::Read { ids: vec!["n".into()], read_at: DateTime::UNIX_EPOCH },
+        };
+        hub.publish(&[("u-1".to_owned(), change)]);
+        assert_eq!(hub.newest("u-1"), Some(6), "what was handed on moves it");
+        hub.wake_all();
+        assert_eq!(hub.newest("u-1"), None, "after missed signals it is read again");
+        drop(_second);
+        hub.note_newest("u-1", 7);
+        assert_eq!(hub.newest("u-1"), None, "a stream alone reads it");
+    }
 }

@@ -81,7 +81,7 @@ pub async fn stream<D: Database>(
             let page = service.changes(&d.user_id, seq, REPLAY_PAGE).await?;
             (seq, VecDeque::from(page.changes), !page.more)
         }
-        None => (service.last_seq(&d.user_id).await?, VecDeque::new(), true),
+        None => (service.stream_start(&d.user_id).await?, VecDeque::new(), true),
     };
     let presence = serde_json::to_string(&service.presence(&d.user_id)).unwrap_or_default();
     let state = StreamState {

@@ -271,6 +271,19 @@ impl<D: Database> Service<D> {
         Ok(self.db.last_seq(user.to_owned()).await?)
     }
 
+    /// Where a new stream of `user` starts (subscribed already): the user's newest sequence number,
+    /// known without the database while other streams of the user are open here. After a restart
+    /// every desktop reconnects at once, and each would otherwise cost a query before its stream
+    /// opens (the accept time in docs/PERFORMANCE.md).
+    pub async fn stream_start(&self, user: &str) -> ServiceResult<i64> {
+        if let Some(seq) = self.hub.newest(user) {
+            return Ok(seq);
+        }
+        let seq = self.last_seq(user).await?;
+        self.hub.note_newest(user, seq);
+        Ok(seq)
+    }
+
     /// NC-R8 / NC-R13: marks one of the user's items read; another user's item is not found (NC-R3).
     pub async fn mark_read(&self, user: &str, id: &str) -> ServiceResult<MarkReadResponse> {
         let acted = self
