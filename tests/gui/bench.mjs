@@ -40,13 +40,16 @@ async function peerPss() {
     await until('gotify-tray in the tray', () => desktop.gdbus(['call', '--session', '--dest', 'org.kde.StatusNotifierWatcher',
       '--object-path', '/StatusNotifierWatcher', '--method', 'org.freedesktop.DBus.Properties.Get',
       'org.kde.StatusNotifierWatcher', 'RegisteredStatusNotifierItems']).includes(':'), 30000);
-    await sleep(5000);
-    const xs = [];
-    for (let i = 0; i < 5; i++) {
-      xs.push(pss(peer.pid).mb);
-      await sleep(300);
-    }
-    return median(xs);
+    // Idle once its memory stops growing (it loads its icons and fonts after it shows).
+    let last = 0;
+    await until('gotify-tray settled', async () => {
+      const now = pss(peer.pid).mb;
+      const settled = Math.abs(now - last) < 0.2;
+      last = now;
+      await sleep(500);
+      return settled;
+    }, 30000);
+    return sample(peer.pid);
   } finally {
     peer.kill('SIGTERM');
     standin.kill();
@@ -69,10 +72,11 @@ const proc = desktop.start(app, ['--demo'], {
   RUST_LOG: 'info',
 });
 
-async function sample(n = 5) {
+/** The median of five PSS samples of `pid`'s process tree, 300 ms apart. */
+async function sample(pid, n = 5) {
   const xs = [];
   for (let i = 0; i < n; i++) {
-    xs.push(pss(proc.pid).mb);
+    xs.push(pss(pid).mb);
     await sleep(300);
   }
   return median(xs);
@@ -87,7 +91,7 @@ try {
   await sleep(8000); // the demo's 80 events, then quiet
   // Its toasts readied the window: in the tray is after the linger that follows the last one.
   await until('no WebKit process alive', () => !webkitAlive(), 30000);
-  const hidden = await sample();
+  const hidden = await sample(proc.pid);
   const hiddenNames = pss(proc.pid).names;
 
   // The instant path (issue 25): the tray menu with the newest unread items, as the tray host asks
@@ -117,7 +121,7 @@ try {
     clicks.push(painted().at(-1));
     if (i === 0) {
       await sleep(1500);
-      shown = await sample();
+      shown = await sample(proc.pid);
     }
     desktop.activate(item);
     await until('hidden', () => !desktop.hasWindow('Lonceng'));
@@ -141,7 +145,7 @@ try {
   }
   await until('no WebKit process alive', () => !webkitAlive(), 30000);
   await sleep(1000);
-  const after = await sample();
+  const after = await sample(proc.pid);
   const afterNames = pss(proc.pid).names;
 
   // A click after a toast, as an agent's often is: the toast readied the window hidden (issue 15).

@@ -155,9 +155,5 @@ async fn an_open_stream_runs_on_its_socket_until_the_client_leaves() {
     assert!(before >= 4, "{before}");
     drop(c);
     drop(others);
-    let deadline = std::time::Instant::now() + StdDuration::from_secs(10);
-    while open_streams(&s).await > 0 {
-        assert!(std::time::Instant::now() < deadline, "the streams of clients that left are still open");
-        tokio::time::sleep(StdDuration::from_millis(50)).await;
-    }
+    until("the streams of clients that left to close", || async { open_streams(&s).await == 0 }).await;
 }
