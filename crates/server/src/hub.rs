@@ -34,8 +34,10 @@ pub enum Frame {
     },
     /// The user's feed has grown to `seq`: a stream behind it reads the feed.
     Wake(i64),
-    Maintenance(Arc<str>),
-    Presence(Arc<str>),
+    /// The maintenance status, and the agent's presence: as SSE events, rendered once for every
+    /// stream that writes them.
+    Maintenance(Bytes),
+    Presence(Bytes),
     /// End the stream (maintenance began).
     Close,
     /// ORG-2: these devices of the user were signed out: their streams end.

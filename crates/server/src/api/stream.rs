@@ -219,7 +219,7 @@ async fn next_frame<D: Database>(st: &mut StreamState<D>) -> Option<Bytes> {
                         st.replay_done = false;
                     }
                 }
-                Ok(Frame::Presence(json)) => return Some(sse_frame(sse::PRESENCE, None, &json, None)),
+                Ok(Frame::Presence(frame)) => return Some(frame),
                 // ORG-2: this device was signed out: its stream ends now (its next request is 401).
                 Ok(Frame::Revoked(devices)) if devices.contains(&st.device) => return None,
                 Ok(Frame::Maintenance(_) | Frame::Close | Frame::Revoked(_)) => continue,
@@ -227,7 +227,7 @@ async fn next_frame<D: Database>(st: &mut StreamState<D>) -> Option<Bytes> {
                 Err(RecvError::Closed) => return None,
             },
             r = st.rx_global.recv() => match r {
-                Ok(Frame::Maintenance(json)) => return Some(sse_frame(sse::MAINTENANCE, None, &json, None)),
+                Ok(Frame::Maintenance(frame)) => return Some(frame),
                 Ok(Frame::Close) => st.closing = true,
                 Ok(_) | Err(RecvError::Lagged(_)) => continue,
                 Err(RecvError::Closed) => return None,

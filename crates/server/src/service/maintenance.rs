@@ -6,12 +6,12 @@
 //! quiet (MW-5). Retention runs once an hour.
 
 use chrono::{DateTime, Duration, Utc};
-use lonceng_domain::protocol::{ChangeBody, MaintenanceStatus, MaintenanceWindow};
+use lonceng_domain::protocol::{sse, ChangeBody, MaintenanceStatus, MaintenanceWindow};
 use lonceng_domain::rules::{self, Outcome};
 
 use super::{Service, ServiceError, ServiceResult};
 use crate::db::{Database, MaintenanceChange, Signal, UserChange};
-use crate::hub::Frame;
+use crate::hub::{sse_frame, Frame};
 
 #[derive(Debug, Default)]
 pub struct MaintenanceState {
@@ -119,7 +119,7 @@ impl<D: Database> Service<D> {
 
     pub(super) fn broadcast_status(&self) {
         if let Ok(json) = serde_json::to_string(&self.maintenance_status()) {
-            self.hub.broadcast(Frame::Maintenance(json.into()));
+            self.hub.broadcast(Frame::Maintenance(sse_frame(sse::MAINTENANCE, None, &json, None)));
         }
     }
 

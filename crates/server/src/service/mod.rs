@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 use lonceng_domain::clock::Clock;
 use lonceng_domain::model::{check_scope, WireNotification};
 use lonceng_domain::protocol::{
-    ChangesPage, Counts, EventResponse, EventStatus, MaintenanceWindow, MarkAllReadRequest,
+    sse, ChangesPage, Counts, EventResponse, EventStatus, MaintenanceWindow, MarkAllReadRequest,
     MarkAllReadResponse, MarkReadResponse, MarkUnreadResponse, Presence, PresenceReport,
 };
 use lonceng_domain::rules::{self, InvalidEvent, Outcome, ProducerEvent};
@@ -31,7 +31,7 @@ use tokio::sync::broadcast::Receiver;
 use tokio_util::sync::CancellationToken;
 
 use crate::db::{Applied, Database, DbError, Device, ListFilter, MarkAll, NewToken, Signal, UserChange};
-use crate::hub::{Frame, Hub};
+use crate::hub::{sse_frame, Frame, Hub};
 use crate::presence::PresenceBook;
 use crate::{new_secret, token_hash, Config};
 
@@ -347,7 +347,7 @@ impl<D: Database> Service<D> {
     fn take_presence(&self, user: &str, device: &str, report: PresenceReport, at: DateTime<Utc>) -> Presence {
         let presence = self.presence.report(user, device, report, at);
         if let Ok(json) = serde_json::to_string(&presence) {
-            self.hub.send_to(user, Frame::Presence(json.into()));
+            self.hub.send_to(user, Frame::Presence(sse_frame(sse::PRESENCE, None, &json, None)));
         }
         presence
     }
