@@ -53,15 +53,20 @@ impl<J, R, const MOST: usize> GroupCommit<J, R, MOST> {
     {
         let (reply, mut answer) = tokio::sync::oneshot::channel();
         self.waiting.lock().unwrap_or_else(|p| p.into_inner()).push((job, reply));
+        let lost = || ServiceError::Storage(DbError::Worker("the write was lost".into()));
         loop {
-            // One committer at a time; whoever holds the turn commits everything waiting.
-            let _turn = self.committing.lock().await;
+            // One committer at a time; whoever holds the turn commits everything waiting. A job
+            // another commit carried is answered without taking the turn: the jobs of one batch
+            // do not queue for it one after another, ahead of the next batch's committer.
+            let _turn = tokio::select! {
+                biased;
+                result = &mut answer => return result.map_err(|_| lost())?.map_err(ServiceError::from),
+                turn = self.committing.lock() => turn,
+            };
             // Done by the committer before us? (Replies are sent before the turn passes on.)
             match answer.try_recv() {
                 Ok(result) => return result.map_err(ServiceError::from),
-                Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
-                    return Err(ServiceError::Storage(DbError::Worker("the write was lost".into())))
-                }
+                Err(tokio::sync::oneshot::error::TryRecvError::Closed) => return Err(lost()),
                 Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {}
             }
             let batch: Vec<_> = {
