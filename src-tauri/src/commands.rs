@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering;
 use lonceng_client::sync::BoxFut;
 use lonceng_desktop::commands::{Commands, Shell};
 use lonceng_desktop::error::AppError;
+use lonceng_desktop::views::PageTiming;
 use tauri::{AppHandle, Manager};
 
 use crate::window::{Pinned, Shown};
@@ -47,12 +48,24 @@ impl Shell for TauriShell {
     }
 
     /// How long the paint took since the window was asked for, and how much of it the page itself
-    /// took (from the start of its load).
-    fn painted(&self, page_ms: Option<u64>) {
+    /// took (from the start of its load: its script running, its data in hand, its list laid out).
+    fn painted(&self, page: Option<PageTiming>) {
+        let (script_ms, data_ms, page_ms) = match page {
+            Some(p) => (Some(p.script_ms), Some(p.data_ms), Some(p.page_ms)),
+            None => (None, None, None),
+        };
         match self.0.state::<Shown>().0.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            Some(at) => tracing::info!(ms = at.elapsed().as_millis() as u64, page_ms, "bell window painted"),
+            Some(at) => {
+                tracing::info!(
+                    ms = at.elapsed().as_millis() as u64,
+                    page_ms,
+                    script_ms,
+                    data_ms,
+                    "bell window painted"
+                )
+            }
             // Readied hidden after a toast: nobody is waiting yet.
-            None => tracing::info!(page_ms, "bell window readied"),
+            None => tracing::info!(page_ms, script_ms, data_ms, "bell window readied"),
         }
     }
 

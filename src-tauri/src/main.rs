@@ -119,6 +119,7 @@ fn main() {
             if cli.show || cli.link.is_some() {
                 window::show(&handle, None);
             }
+            window::release_after_start(&handle);
             Ok(())
         })
         .on_window_event(|window, event| {

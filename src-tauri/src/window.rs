@@ -76,6 +76,27 @@ pub fn prewarm(handle: &AppHandle) {
     }
 }
 
+/// Lonceng sits in the tray for hours after it starts: the code and data only its start used
+/// (building the tray, the store's checks, connecting) are handed back once it has settled, as
+/// after a window ([`destroy_after_linger`]). A window shown meanwhile releases them itself.
+pub fn release_after_start(handle: &AppHandle) {
+    let visit = handle.state::<Visits>().count.load(Ordering::SeqCst);
+    let handle = handle.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(SETTLED_AFTER_START).await;
+        if Visits::is_current(&handle, visit) && handle.get_webview_window(WINDOW).is_none() {
+            lonceng_desktop::platform::release_webkit();
+        }
+    });
+}
+
+/// When a freshly started Lonceng counts as settled in the tray.
+const SETTLED_AFTER_START: Duration = Duration::from_secs(30);
+
+/// How long after the window is destroyed WebKit is released, and released again.
+const RELEASE_AFTER: Duration = Duration::from_secs(2);
+const RELEASE_AGAIN_AFTER: Duration = Duration::from_secs(20);
+
 /// Unless the window is shown again meanwhile, destroys it after the linger, then releases WebKit.
 fn destroy_after_linger(handle: &AppHandle) {
     let visit = Visits::next(handle);
@@ -89,8 +110,14 @@ fn destroy_after_linger(handle: &AppHandle) {
         if let Some(w) = handle.get_webview_window(WINDOW) {
             let _ = w.destroy();
         }
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        if Visits::is_current(&handle, visit) && handle.get_webview_window(WINDOW).is_none() {
+        // Twice: WebKit's own teardown goes on in this process for a while after the window is
+        // gone (its JavaScript engine is released later), touching code that the first release
+        // handed back.
+        for after in [RELEASE_AFTER, RELEASE_AGAIN_AFTER] {
+            tokio::time::sleep(after).await;
+            if !Visits::is_current(&handle, visit) || handle.get_webview_window(WINDOW).is_some() {
+                return;
+            }
             lonceng_desktop::platform::release_webkit();
         }
     });
@@ -150,6 +177,11 @@ fn build(handle: &AppHandle, position: Option<(f64, f64)>, visible: bool) -> boo
         .focused(visible);
     if let Some((x, y)) = position {
         builder = builder.position(x, y);
+    }
+    // The first page comes with the document rather than over IPC after it.
+    match handle.state::<crate::App>().first_paint().and_then(|f| f.script()) {
+        Ok(script) => builder = builder.initialization_script(&script),
+        Err(e) => tracing::warn!(error = %e, "the window asks for its first page instead"),
     }
     match builder.build() {
         Ok(_) => true,

@@ -3,7 +3,7 @@
 // settings). Every string that comes from a notification is set with textContent: rendered text is
 // data and never becomes markup (and the CSP forbids inline script and style anyway).
 
-import type { Backend, Counts } from './backend';
+import type { Backend, BackendEvent, Counts, PageTiming, Settings } from './backend';
 import { Announcer } from './window/announce';
 import { Banners } from './window/banners';
 import { onKey } from './window/keys';
@@ -54,31 +54,17 @@ export class BellWindow {
   }
 
   async start(): Promise<void> {
-    // Everything the first paint needs is asked for at once: the backend answers while the window
-    // lays itself out (the first layout of a fresh web process is the slow part).
-    const first = this.list.fetch(false);
-    const [settings, status] = await Promise.all([this.backend.settings(), this.backend.status()]);
+    const scriptMs = performance.now();
+    // Everything the first paint needs is asked for at once (the desktop app hands it over with the
+    // document), and the window is laid out once, with its list.
+    const [[page, counts], settings, status] = await Promise.all([
+      this.list.fetch(false), this.backend.settings(), this.backend.status(),
+    ]);
+    const dataMs = performance.now();
     this.s.settings = settings;
     this.s.status = status;
-    this.backend.subscribe((e) => {
-      if (e === 'changed') this.scheduleRefresh();
-      if (e === 'open-settings' && !this.s.showSettings) this.settings.toggle();
-      // Shown again while it lingered hidden: the list is current (changes kept arriving).
-      if (e === 'shown') this.reportPainted(false);
-      if (e === 'update') void this.banners.refreshUpdate();
-      if (e === 'status') void this.backend.status().then((st) => { this.s.status = st; this.renderChrome(); });
-      if (e === 'settings') {
-        void this.refreshAside();
-        void this.backend.settings().then((st) => {
-          const reshape = st.lang !== this.s.settings?.lang || st.demo !== this.s.settings?.demo;
-          this.s.settings = st;
-          // A new language re-renders everything at once (NC-R11), as does leaving demo mode (it
-          // enables fields). Other changes must not wipe what the agent is typing in an open form.
-          if (reshape || !this.s.showSettings) this.renderAll();
-          else { this.renderChrome(); this.list.render(); renderShortcutProblem(this.root, st, this.ctx.lang); }
-        });
-      }
-    });
+    this.take(page, counts);
+    this.backend.subscribe((e) => this.heard(e));
     document.addEventListener('keydown', (e) => onKey(e, this.list.el, {
       tab: (tab) => this.toolbar.selectTab(tab),
       move: (delta) => this.list.move(delta),
@@ -88,19 +74,47 @@ export class BellWindow {
       toggleUnread: () => this.toolbar.toggleUnread(),
     }));
     this.renderAll();
+    this.announcer.announce();
     void this.banners.refreshUpdate();
-    await this.reload(false, first, false);
-    this.reportPainted(true);
-    // What sits beside the list waits for the list: the first paint is what the click waits on.
-    void this.refreshAside();
+    const ms = Math.round;
+    this.reportPainted({ script_ms: ms(scriptMs), data_ms: ms(dataMs), page_ms: ms(performance.now()) });
+    // The first paint may have come from what was read as the window was built: what changed
+    // before the window heard its events is read again now (the list with what sits beside it).
+    void this.reload(true);
+    void this.backend.status().then((st) => { this.s.status = st; this.renderChrome(); });
+    void this.backend.settings().then((st) => {
+      if (JSON.stringify(st) !== JSON.stringify(this.s.settings)) this.applySettings(st);
+    });
   }
 
-  /** Tells the backend once the list is on screen: the frame after the next has drawn it. */
-  private reportPainted(firstLoad: boolean) {
-    // On the first load, the time since the page began to load: the rest of the click-to-paint time
-    // is WebKit starting.
-    const pageMs = firstLoad ? Math.round(performance.now()) : null;
-    requestAnimationFrame(() => requestAnimationFrame(() => void this.backend.painted(pageMs)));
+  /** An event from the backend. */
+  private heard(e: BackendEvent) {
+    if (e === 'changed') this.scheduleRefresh();
+    if (e === 'open-settings' && !this.s.showSettings) this.settings.toggle();
+    // Shown again while it lingered hidden: the list is current (changes kept arriving).
+    if (e === 'shown') this.reportPainted(null);
+    if (e === 'update') void this.banners.refreshUpdate();
+    if (e === 'status') void this.backend.status().then((st) => { this.s.status = st; this.renderChrome(); });
+    if (e === 'settings') {
+      void this.refreshAside();
+      void this.backend.settings().then((st) => this.applySettings(st));
+    }
+  }
+
+  private applySettings(st: Settings) {
+    const reshape = st.lang !== this.s.settings?.lang || st.demo !== this.s.settings?.demo;
+    this.s.settings = st;
+    // A new language re-renders everything at once (NC-R11), as does leaving demo mode (it
+    // enables fields). Other changes must not wipe what the agent is typing in an open form.
+    if (reshape || !this.s.showSettings) this.renderAll();
+    else { this.renderChrome(); this.list.render(); renderShortcutProblem(this.root, st, this.ctx.lang); }
+  }
+
+  /** Tells the backend once the list is on screen: the frame after the next has drawn it. On the
+   * first load, with the page's own times since its load began: the rest of the click-to-paint
+   * time is WebKit starting. */
+  private reportPainted(page: PageTiming | null) {
+    requestAnimationFrame(() => requestAnimationFrame(() => void this.backend.painted(page)));
   }
 
   /** Bursts of changes (a catch-up after an outage) become one refresh. */
@@ -109,25 +123,32 @@ export class BellWindow {
     this.refreshTimer = window.setTimeout(() => void this.reload(true), 80);
   }
 
-  private async reload(keepScroll = false, fetched: Promise<[Listing, Counts]> = this.list.fetch(keepScroll), aside = true) {
+  private async reload(keepScroll = false) {
+    const fetched = this.list.fetch(keepScroll);
     const s = this.s;
     const scope = { tab: s.tab, category: s.category, search: s.search, everywhere: s.everywhere };
     const asked = ++this.listAsked;
-    if (aside) void this.refreshAside();
+    void this.refreshAside();
     const [page, counts] = await fetched;
     // A newer request may have changed the scope (or the search) meanwhile, or answered already.
     if (asked !== this.listAsked || scope.tab !== s.tab || scope.category !== s.category
       || scope.search !== s.search || scope.everywhere !== s.everywhere) return;
-    s.items = page.items;
-    s.next = page.next;
-    s.searchTotal = page.total;
-    s.counts = counts;
-    s.selected = Math.min(s.selected, Math.max(0, s.items.length - 1));
+    this.take(page, counts);
     if (!keepScroll && this.list.el) this.list.el.scrollTop = 0;
     this.announcer.announce();
     this.renderChrome();
     this.banners.renderUpdate();
     this.list.render();
+  }
+
+  /** A page of the list (or of the search) and the counts, into the state. */
+  private take(page: Listing, counts: Counts) {
+    const s = this.s;
+    s.items = page.items;
+    s.next = page.next;
+    s.searchTotal = page.total;
+    s.counts = counts;
+    s.selected = Math.min(s.selected, Math.max(0, s.items.length - 1));
   }
 
   /** What sits beside the list: the snoozed items, the tabs' gap markers, quiet hours. */

@@ -9,7 +9,7 @@ import {
   type AppError, type Backend, type BackendEvent, type Category, type Counts, type Cursor, type Item,
   type DoctorCheck, type DoctorLevel, type DoctorReport,
   type MarkAllResult, type Page, type Quarantine, type Quarantined, type Quiet, type Reason, type Scope, type SearchResult,
-  type AccountView, type Settings, type SettingsChanges, type SnoozedItem, type SnoozeTimes, type Status, type UpdateOffer,
+  type AccountView, type Settings, type SettingsChanges, type SnoozedItem, type SnoozeTimes, type Status, type UpdateOffer, type PageTiming,
   type Tab,
 } from './backend';
 import { render, stripBidiControls, t } from './i18n';
@@ -430,7 +430,7 @@ export class MockBackend implements Backend {
   pinned = false;
   paintedAt: number | null = null;
 
-  async painted(_pageMs: number | null): Promise<void> {
+  async painted(_page: PageTiming | null): Promise<void> {
     this.paintedAt ??= performance.now();
   }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import i18nCases from '../../tests/contract/i18n.json';
 import { KIND_MESSAGES, type Lang } from '../src/backend';
 import { render, t } from '../src/i18n';
+import { withFirstPaint } from '../src/first-paint';
 import { MockBackend, sample, seed } from '../src/mock-backend';
 import { markAllLabel, offsets, rows, section, visible, when, HEADER_HEIGHT, ITEM_HEIGHT } from '../src/view';
 
@@ -150,5 +151,53 @@ describe('search highlighting and quiet-hour times', () => {
     expect(minutesOf('21:30')).toBe(21 * 60 + 30);
     expect(minutesOf('24:00')).toBeNull();
     expect(minutesOf('')).toBeNull();
+  });
+});
+
+describe('the first paint, handed over with the document', () => {
+  const first = async () => {
+    const mock = new MockBackend(seed(30, new Date('2026-12-07T09:00:00Z')));
+    const scope = { tab: 'general' as const, category: null };
+    const snapshot = {
+      scope, unread_only: false, limit: 200,
+      page: await mock.page(scope, false, null, 200), counts: await mock.counts(),
+      settings: await mock.settings(), status: await mock.status(),
+    };
+    const calls: string[] = [];
+    const counting = new Proxy(mock, {
+      get: (target, name, receiver) => {
+        const v = Reflect.get(target, name, receiver);
+        return typeof v === 'function' ? (...args: unknown[]) => { calls.push(String(name)); return v.apply(target, args); } : v;
+      },
+    });
+    return { snapshot, calls, commands: withFirstPaint(counting, snapshot), mock };
+  };
+
+  it('answers the first call of each part from what came with the document, later ones over IPC', async () => {
+    const { snapshot, calls, commands, mock } = await first();
+    expect(await commands.page(snapshot.scope, false, null, 200)).toBe(snapshot.page);
+    expect(await commands.counts()).toBe(snapshot.counts);
+    expect(await commands.settings()).toBe(snapshot.settings);
+    expect(await commands.status()).toBe(snapshot.status);
+    expect(calls).toEqual([]);
+    await mock.markRead(snapshot.page.items[0].id);
+    const again = await commands.page(snapshot.scope, false, null, 200);
+    expect(again.items[0].read_at).not.toBeNull();
+    await commands.counts();
+    expect(calls).toEqual(['page', 'counts']);
+  });
+
+  it('answers a page only for the request it was read for', async () => {
+    const { snapshot, calls, commands } = await first();
+    const other = await commands.page({ tab: 'inbox', category: null }, false, null, 200);
+    expect(other).not.toBe(snapshot.page);
+    // Used up by the first request, even one it did not answer: it is no newer than that answer.
+    expect(await commands.page(snapshot.scope, false, null, 200)).not.toBe(snapshot.page);
+    expect(calls).toEqual(['page', 'page']);
+  });
+
+  it('is the plain commands without one', async () => {
+    const mock = new MockBackend(seed(3, new Date()));
+    expect(withFirstPaint(mock, undefined)).toBe(mock);
   });
 });

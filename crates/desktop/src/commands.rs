@@ -149,10 +149,10 @@ macro_rules! commands {
                 shell.set_pinned(on);
                 Ok(())
             };
-            /// The list is on screen; on the first load, how long the page itself took (ms).
-            fn painted(page_ms: ::core::option::Option<u64>) -> ()
+            /// The list is on screen; on the first load, how long the page itself took.
+            fn painted(page: ::core::option::Option<$crate::views::PageTiming>) -> ()
                 = |_, shell| {
-                shell.painted(page_ms);
+                shell.painted(page);
                 Ok(())
             };
         }
@@ -163,7 +163,7 @@ macro_rules! commands {
 pub trait Shell: Send + Sync + 'static {
     fn set_pinned(&self, on: bool);
     /// The window painted its list (the shell measures the time from the tray click).
-    fn painted(&self, page_ms: Option<u64>);
+    fn painted(&self, page: Option<crate::views::PageTiming>);
     /// Downloads and installs the update on offer.
     fn install_update(&self) -> BoxFut<'_, Result<(), AppError>>;
     /// The update address changed: look at it now.

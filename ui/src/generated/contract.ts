@@ -27,6 +27,20 @@ export type Counts = { total: number, tabs: Record<Tab, number>, categories: Rec
  */
 quarantined: number, };
 
+export type PageTiming = { 
+/**
+ * When the page's script began to run: the document and its script fetched and parsed.
+ */
+script_ms: number, 
+/**
+ * When all the first paint needs was in hand (at once, when it came with the document).
+ */
+data_ms: number, 
+/**
+ * When the list was laid out and the paint asked for.
+ */
+page_ms: number, };
+
 export type Quarantine = { count: number, latest: Array<Quarantined>, };
 
 export type Quarantined = { received_at: string, reason: string, };
@@ -289,6 +303,12 @@ token?: string, crm_base_url?: string, crm_client_id?: string, crm_sso_user_id?:
  */
 crm_client_secret?: string, chat_window_patterns?: Array<string>, autostart?: boolean, update_url?: string, shortcut?: string, proxy?: string, };
 
+export type FirstPaint = { 
+/**
+ * The request `page` answers.
+ */
+scope: Scope, unread_only: boolean, limit: number, page: Page, counts: Counts, settings: Settings, status: Status, };
+
 export type AppError = { "kind": "store", "message": string } | { "kind": "not_found", "message": string } | { "kind": "refused", "message": string } | { "kind": "invalid", "message": string } | { "kind": "platform", "message": string };
 
 export type BackendEvent = "changed" | "status" | "settings" | "open-settings" | "shown" | "update" | "toasted";
@@ -435,8 +455,8 @@ export interface Commands {
   installUpdate(): Promise<void>;
   /** Keeps the window open when it loses focus. */
   setPinned(on: boolean): Promise<void>;
-  /** The list is on screen; on the first load, how long the page itself took (ms). */
-  painted(pageMs: number | null): Promise<void>;
+  /** The list is on screen; on the first load, how long the page itself took. */
+  painted(page: PageTiming | null): Promise<void>;
 }
 
 /** Each command's parameters, in order. */
@@ -470,7 +490,7 @@ export const COMMAND_PARAMS: { readonly [C in keyof Commands]: readonly string[]
   updateOffer: [],
   installUpdate: [],
   setPinned: ['on'],
-  painted: ['pageMs'],
+  painted: ['page'],
 };
 
 /** Sends a command over IPC (Tauri's `invoke`). */
@@ -508,6 +528,6 @@ export function invokeCommands(invoke: Invoke): Commands {
     updateOffer: () => invoke('update_offer', {}) as Promise<UpdateOffer | null>,
     installUpdate: () => invoke('install_update', {}) as Promise<void>,
     setPinned: (on) => invoke('set_pinned', { on }) as Promise<void>,
-    painted: (pageMs) => invoke('painted', { pageMs }) as Promise<void>,
+    painted: (page) => invoke('painted', { page }) as Promise<void>,
   };
 }

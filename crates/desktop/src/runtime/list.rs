@@ -11,8 +11,8 @@ use lonceng_domain::model::{Notification, Tab};
 use crate::error::AppError;
 use crate::settings::SourceKind;
 use crate::views::{
-    CountsView, MarkAllView, PageView, QuarantineView, QuarantinedView, SearchView, SnoozedView, TrayInput,
-    TrayView, TRAY_ITEMS,
+    CountsView, FirstPaint, MarkAllView, PageView, QuarantineView, QuarantinedView, SearchView, SnoozedView,
+    TrayInput, TrayView, TRAY_ITEMS,
 };
 
 use super::Desktop;
@@ -45,6 +45,20 @@ impl Desktop {
         let scope = Scope::new(scope.tab, scope.category)?;
         let page = self.store().page(&ListQuery { scope, unread_only, after, limit })?;
         Ok(PageView { items: page.items.iter().map(|n| n.to_wire()).collect(), next: page.next })
+    }
+
+    /// What the window's first paint needs ([`FirstPaint`]), read as it is built.
+    pub fn first_paint(&self) -> Result<FirstPaint, AppError> {
+        let (scope, unread_only, limit) = (FirstPaint::SCOPE, false, FirstPaint::LIMIT);
+        Ok(FirstPaint {
+            page: self.page(scope, unread_only, None, limit)?,
+            counts: self.counts()?,
+            settings: self.settings(),
+            status: self.status(),
+            scope,
+            unread_only,
+            limit,
+        })
     }
 
     pub fn counts(&self) -> Result<CountsView, AppError> {

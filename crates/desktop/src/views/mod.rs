@@ -4,9 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use lonceng_client::store::{PageCursor, UnreadCounts};
+use lonceng_client::store::{PageCursor, Scope, UnreadCounts};
+use lonceng_client::sync::SyncStatus;
 use lonceng_domain::model::{Category, Tab, WireNotification};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::settings::SettingsView;
 
 mod tray;
 pub use tray::*;
@@ -112,6 +116,48 @@ impl UiEvent {
     pub fn channel(self) -> String {
         format!("lonceng://{}", self.name())
     }
+}
+
+/// What the bell window's first paint needs, handed to the window as it is built: a script that runs
+/// before the page's own sets it, so the page paints without IPC round trips while WebKit is still
+/// busy starting (the cold click, docs/PERFORMANCE.md). The page uses each part once, `page` only
+/// for the request it answers, and asks for everything again after its first paint, which catches
+/// what changed meanwhile.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct FirstPaint {
+    /// The request `page` answers.
+    pub scope: Scope,
+    pub unread_only: bool,
+    pub limit: usize,
+    pub page: PageView,
+    pub counts: CountsView,
+    pub settings: SettingsView,
+    pub status: SyncStatus,
+}
+
+impl FirstPaint {
+    /// The window's first list: General, everything, one page (`ui/src/window/list.ts`).
+    pub const SCOPE: Scope = Scope { tab: Tab::General, category: None };
+    pub const LIMIT: usize = 200;
+
+    /// As the script that hands it to the page. JSON is a JavaScript expression, and the text of
+    /// notifications stays inside its string literals: data, never code.
+    pub fn script(&self) -> Result<String, AppError> {
+        let json =
+            serde_json::to_string(self).map_err(|e| AppError::Invalid(format!("the first paint: {e}")))?;
+        Ok(format!("window.__LONCENG_FIRST__ = {json};"))
+    }
+}
+
+/// How the page's first load went, from its own clock (`performance.now()`: since its load began).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct PageTiming {
+    /// When the page's script began to run: the document and its script fetched and parsed.
+    pub script_ms: u64,
+    /// When all the first paint needs was in hand (at once, when it came with the document).
+    pub data_ms: u64,
+    /// When the list was laid out and the paint asked for.
+    pub page_ms: u64,
 }
 
 /// An item waiting in the "Snoozed" view.

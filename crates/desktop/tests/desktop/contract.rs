@@ -23,7 +23,7 @@ use lonceng_desktop::ports::Ports;
 use lonceng_desktop::runtime::{Desktop, Options};
 use lonceng_desktop::settings::{DesktopSettings, SettingsChanges, SettingsView, SourceKind};
 use lonceng_desktop::views::{
-    CountsView, MarkAllView, PageView, QuarantineView, QuarantinedView, UiEvent, UpdateOffer,
+    CountsView, FirstPaint, MarkAllView, PageView, QuarantineView, QuarantinedView, UiEvent, UpdateOffer,
 };
 use lonceng_domain::clock::ManualClock;
 use lonceng_domain::i18n::{Catalog, Lang};
@@ -53,6 +53,7 @@ fn generated() -> String {
         WireNotification::decl(&cfg),
         PageView::decl(&cfg),
         CountsView::decl(&cfg),
+        lonceng_desktop::views::PageTiming::decl(&cfg),
         QuarantineView::decl(&cfg),
         QuarantinedView::decl(&cfg),
         MarkAllView::decl(&cfg),
@@ -78,6 +79,7 @@ fn generated() -> String {
         lonceng_desktop::settings::ShortcutProblem::decl(&cfg),
         SettingsView::decl(&cfg),
         SettingsChanges::decl(&cfg),
+        lonceng_desktop::views::FirstPaint::decl(&cfg),
         AppError::decl(&cfg),
         UiEvent::decl(&cfg),
         UpdateOffer::decl(&cfg),
@@ -324,8 +326,8 @@ impl Shell for RecordingShell {
     fn set_pinned(&self, on: bool) {
         self.0.lock().unwrap().push(format!("pinned {on}"));
     }
-    fn painted(&self, page_ms: Option<u64>) {
-        self.0.lock().unwrap().push(format!("painted {page_ms:?}"));
+    fn painted(&self, page: Option<lonceng_desktop::views::PageTiming>) {
+        self.0.lock().unwrap().push(format!("painted {page:?}"));
     }
     fn install_update(&self) -> BoxFut<'_, Result<(), AppError>> {
         self.0.lock().unwrap().push("install".into());
@@ -420,4 +422,43 @@ fn the_real_runtime_follows_the_backend_contract() {
     }
     let untested: Vec<_> = COMMAND_NAMES.iter().filter(|c| !called.contains(**c)).collect();
     assert!(untested.is_empty(), "commands without a contract case: {untested:?}");
+}
+
+/// The first paint the shell hands the window with its document is what the commands answer, and
+/// the script it travels in keeps notification text as data: a JSON literal, whatever the text.
+#[test]
+fn the_first_paint_is_what_the_commands_answer_and_its_script_holds_text_as_data() {
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo().join("tests/contract/backend.json")).unwrap())
+            .unwrap();
+    let mut items: Vec<WireNotification> = serde_json::from_value(doc["seed"].clone()).unwrap();
+    let hostile = "</script><script>alert(1)</script>\"; alert(2); //\u{2028}`${alert(3)}`\u{202E}";
+    let mut item = items.iter().find(|w| w.tab == "general").unwrap().clone();
+    item.id = "hostile".into();
+    item.params["actor"] = json!(hostile);
+    item.created_at = "2026-01-20T11:59:00Z".parse().unwrap();
+    items.push(item);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let now: DateTime<Utc> = "2026-01-20T12:00:00Z".parse().unwrap();
+        let (app, _) = runtime(dir.path(), &Seed { items, quarantined: vec![] }, now).await;
+        let first = app.first_paint().unwrap();
+        let script = first.script().unwrap();
+        let json =
+            script.strip_prefix("window.__LONCENG_FIRST__ = ").and_then(|s| s.strip_suffix(';')).unwrap();
+        let got: Value = serde_json::from_str(json).unwrap();
+        let page = app.page(FirstPaint::SCOPE, false, None, FirstPaint::LIMIT).unwrap();
+        assert_eq!(got["page"], serde_json::to_value(&page).unwrap());
+        assert_eq!(got["counts"], serde_json::to_value(app.counts().unwrap()).unwrap());
+        assert_eq!(got["settings"], serde_json::to_value(app.settings()).unwrap());
+        assert_eq!(got["scope"], json!({"tab": "general", "category": null}));
+        assert_eq!((got["unread_only"].clone(), got["limit"].clone()), (json!(false), json!(200)));
+        // The newest item is the hostile one, its text whole and inside a string literal only.
+        assert_eq!(got["page"]["items"][0]["params"]["actor"], json!(hostile));
+        let mut keys: Vec<_> = got.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        assert_eq!(keys, ["counts", "limit", "page", "scope", "settings", "status", "unread_only"]);
+        app.stop().await;
+    });
 }

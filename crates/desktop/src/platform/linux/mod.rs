@@ -82,7 +82,8 @@ pub fn tray_icon_size() -> Option<u32> {
     None
 }
 
-/// After the window closed: WebKit's network process ended and the memory it used handed back.
+/// With no window open (after one closed, or once a fresh start has settled): WebKit's network
+/// process ended and the memory the window (or the start) used handed back.
 pub fn release_webkit() {
     let ended = memory::end_children("WebKitNetwork");
     match memory::trim() {
