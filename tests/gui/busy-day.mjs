@@ -5,8 +5,9 @@
 //   cargo build --release -p lonceng --features demo,tauri/custom-protocol
 //   dbus-run-session -- node tests/gui/busy-day.mjs EVERY_S MINUTES
 //
-// Prints one Markdown row: the rate, the median and the 90th percentile of the samples, and the
-// share of samples with a WebKit process alive. Goals: median ≤ 60 MB at one a minute, ≤ 100 MB at
+// Prints one Markdown row: the rate, the median and the 90th percentile of the PSS samples, the
+// median of RSS (shared pages counted whole: an upper bound of the PSS alone, when several of these
+// run side by side), and the share of samples with a WebKit process alive. Goals: median ≤ 60 MB at one a minute, ≤ 100 MB at
 // one every 3 s.
 
 import { mkdtempSync } from 'node:fs';
@@ -27,16 +28,17 @@ const proc = desktop.start(app, ['--demo'], {
 try {
   await until('the tray item', () => desktop.trayItem(), 30000);
   const samples = [];
+  const rss = [];
   let webkit = 0;
   while (Date.now() < end) {
     const p = pss(proc.pid);
     samples.push(p.mb);
+    rss.push(p.rssMb);
     if (p.names.some((n) => n.startsWith('WebKit'))) webkit++;
     await sleep(10_000);
   }
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  console.log(`| a toast every ${every} s, ${minutes} min, ${samples.length} samples | ${at(0.5).toFixed(1)} MB | ${at(0.9).toFixed(1)} MB | ${Math.round((100 * webkit) / samples.length)} % |`);
+  const at = (xs, q) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))].toFixed(1); };
+  console.log(`| a toast every ${every} s, ${minutes} min, ${samples.length} samples | ${at(samples, 0.5)} MB | ${at(samples, 0.9)} MB | ${at(rss, 0.5)} MB | ${Math.round((100 * webkit) / samples.length)} % |`);
 } finally {
   await desktop.down();
 }

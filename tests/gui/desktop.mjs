@@ -308,15 +308,20 @@ export function tree(pid) {
 /** Proportional set size of the whole tree, in MB, and the names and pids of its processes. */
 export function pss(pid) {
   let kb = 0;
+  let rss = 0;
   const names = [];
   const pids = [];
   for (const p of tree(pid)) {
     try {
-      const line = readFileSync(`/proc/${p}/smaps_rollup`, 'utf8').split('\n').find((l) => l.startsWith('Pss:'));
-      kb += Number(line.split(/\s+/)[1]);
+      const lines = readFileSync(`/proc/${p}/smaps_rollup`, 'utf8').split('\n');
+      const field = (name) => Number(lines.find((l) => l.startsWith(`${name}:`)).split(/\s+/)[1]);
+      kb += field('Pss');
+      rss += field('Rss');
       names.push(readFileSync(`/proc/${p}/comm`, 'utf8').trim());
       pids.push(p);
     } catch { /* gone */ }
   }
-  return { mb: kb / 1024, names, pids };
+  // RSS counts shared pages whole (in each process of the tree, too): an upper bound of the PSS the
+  // tree would have alone on the machine, whatever else runs beside it.
+  return { mb: kb / 1024, rssMb: rss / 1024, names, pids };
 }
