@@ -50,10 +50,8 @@ impl Shell for TauriShell {
     /// How long the paint took since the window was asked for, and how much of it the page itself
     /// took (from the start of its load: its script running, its data in hand, its list laid out).
     fn painted(&self, page: Option<PageTiming>) {
-        let (script_ms, data_ms, page_ms) = match page {
-            Some(p) => (Some(p.script_ms), Some(p.data_ms), Some(p.page_ms)),
-            None => (None, None, None),
-        };
+        let (script_ms, data_ms, page_ms) =
+            (page.map(|p| p.script_ms), page.map(|p| p.data_ms), page.map(|p| p.page_ms));
         match self.0.state::<Shown>().0.lock().unwrap_or_else(|p| p.into_inner()).take() {
             Some(at) => {
                 tracing::info!(

@@ -5,9 +5,9 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use lonceng_desktop::placement;
 use lonceng_desktop::readiness::Readiness;
 use lonceng_desktop::views::UiEvent;
+use lonceng_desktop::{memory, placement};
 use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
 
 pub const WINDOW: &str = "main";
@@ -76,26 +76,18 @@ pub fn prewarm(handle: &AppHandle) {
     }
 }
 
-/// Lonceng sits in the tray for hours after it starts: the code and data only its start used
-/// (building the tray, the store's checks, connecting) are handed back once it has settled, as
-/// after a window ([`destroy_after_linger`]). A window shown meanwhile releases them itself.
+/// Once a fresh start has settled in the tray, what only the start used is handed back, as after
+/// a window ([`memory::SETTLED_AFTER_START`]). A window shown meanwhile releases it itself.
 pub fn release_after_start(handle: &AppHandle) {
     let visit = handle.state::<Visits>().count.load(Ordering::SeqCst);
     let handle = handle.clone();
     tauri::async_runtime::spawn(async move {
-        tokio::time::sleep(SETTLED_AFTER_START).await;
+        tokio::time::sleep(memory::SETTLED_AFTER_START).await;
         if Visits::is_current(&handle, visit) && handle.get_webview_window(WINDOW).is_none() {
             lonceng_desktop::platform::release_webkit();
         }
     });
 }
-
-/// When a freshly started Lonceng counts as settled in the tray.
-const SETTLED_AFTER_START: Duration = Duration::from_secs(30);
-
-/// How long after the window is destroyed WebKit is released, and released again.
-const RELEASE_AFTER: Duration = Duration::from_secs(2);
-const RELEASE_AGAIN_AFTER: Duration = Duration::from_secs(20);
 
 /// Unless the window is shown again meanwhile, destroys it after the linger, then releases WebKit.
 fn destroy_after_linger(handle: &AppHandle) {
@@ -110,10 +102,7 @@ fn destroy_after_linger(handle: &AppHandle) {
         if let Some(w) = handle.get_webview_window(WINDOW) {
             let _ = w.destroy();
         }
-        // Twice: WebKit's own teardown goes on in this process for a while after the window is
-        // gone (its JavaScript engine is released later), touching code that the first release
-        // handed back.
-        for after in [RELEASE_AFTER, RELEASE_AGAIN_AFTER] {
+        for after in memory::RELEASES_AFTER_CLOSE {
             tokio::time::sleep(after).await;
             if !Visits::is_current(&handle, visit) || handle.get_webview_window(WINDOW).is_some() {
                 return;

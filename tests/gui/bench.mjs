@@ -41,16 +41,13 @@ async function peerPss() {
   mkdirSync(join(home, 'config'));
   mkdirSync(join(home, 'data'));
   writeFileSync(join(home, 'config', 'gotify-tray.conf'), `[Server]\nurl=http://127.0.0.1:${port}/\nclient_token=agent\n`);
-  const started = Date.now();
   const peer = desktop.start(join(venv, 'bin/gotify-tray'), [], { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), XDG_DATA_HOME: join(home, 'data') });
   try {
     await until('gotify-tray in the tray', () => desktop.gdbus(['call', '--session', '--dest', 'org.kde.StatusNotifierWatcher',
       '--object-path', '/StatusNotifierWatcher', '--method', 'org.freedesktop.DBus.Properties.Get',
       'org.kde.StatusNotifierWatcher', 'RegisteredStatusNotifierItems']).includes(':'), 30000);
-    // Idle once its memory stops growing (it loads its icons and fonts after it shows), and as long
-    // in the tray as Lonceng is below.
+    // Idle once its memory stops growing (it loads its icons and fonts after it shows).
     await settle('gotify-tray settled', peer.pid);
-    await sleep(Math.max(0, started + IDLE_MS - Date.now()));
     const mb = await sample(peer.pid);
     if (peer.exitCode !== null || peer.signalCode !== null) throw new Error(`gotify-tray ended: ${peer.log().slice(-2000)}`);
     return mb;
@@ -60,22 +57,36 @@ async function peerPss() {
     await until('gotify-tray gone', () => peer.exitCode !== null || peer.signalCode !== null, 15000);
   }
 }
-// Both apps are measured idle in the tray this long after they start: Lonceng hands back what only
-// its start used once it has settled (30 s).
-const IDLE_MS = 45_000;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** Waits until `pid`'s tree's memory stops growing (what loads after it shows has loaded). */
+/** Waits until `pid`'s tree's memory stops growing: a second without it moving by 0.2 MB. */
 async function settle(what, pid) {
-  let last = 0;
-  await until(what, async () => {
-    const now = pss(pid).mb;
-    const settled = Math.abs(now - last) < 0.2;
-    last = now;
-    await sleep(500);
-    return settled;
-  }, 30000);
+  const seen = [];
+  await until(what, () => {
+    const now = Date.now();
+    seen.push([now, pss(pid).mb]);
+    const recent = seen.filter(([t]) => now - t <= 1000).map(([, mb]) => mb);
+    return now - seen[0][0] >= 1000 && Math.max(...recent) - Math.min(...recent) < 0.2;
+  }, 60000);
 }
+
+/** The lines of `proc`'s log (its colours taken out) that `pattern` matches. */
+const logged = (proc, pattern) => proc.log().replace(/\x1b\[[0-9;]*m/g, '').match(pattern) ?? [];
+/** Waits until the demo's events have arrived: the tray's unread count, once there is one, is the
+ * same for 2 s (the demo sends one every 40 ms). Any build of the app says it so. */
+async function demoDone() {
+  const item = await until('the tray item', () => desktop.trayItem(), 30000);
+  const seen = [];
+  await until('the demo done', () => {
+    const now = Date.now();
+    seen.push([now, desktop.trayProperty(item, 'ToolTip').match(/(\d+)/)?.[1] ?? '']);
+    const recent = seen.filter(([t]) => now - t <= 2000);
+    return now - seen[0][0] >= 2000 && recent.every(([, n]) => n && n !== '0' && n === recent[0][1]);
+  }, 60000);
+}
+/** The app's releases of WebKit (RUST_LOG must include lonceng_desktop=debug). */
+const releases = (proc) => logged(proc, /WebKit released/g).length;
+const DEBUG_RELEASES = 'info,lonceng_desktop=debug';
 
 /** `n` cold clicks on the tray item of `proc` (no WebKit process alive before each): the painted
  * lines `pattern` matches in its output, as { ms, page, script, data }. */
@@ -114,7 +125,7 @@ const floorBin = join(root, 'target/release/examples/floor');
 const floorClicks = () => alone(floorBin, [], {}, (p) => coldClicks(p, /floor painted ms=(?<ms>\d+) page_ms=(?<page>\d+)/g));
 const beforeClicks = async () => process.env.BEFORE
   ? alone(process.env.BEFORE, ['--demo'], { LONCENG_DATA_DIR: mkdtempSync(join(tmpdir(), 'lonceng-before-')), LONCENG_DEMO_PACE_MS: '40', LONCENG_DEMO_EVENTS: '80', RUST_LOG: 'info' },
-    async (p) => { await until('the tray item', () => desktop.trayItem(), 30000); await sleep(8000); return coldClicks(p, PAINTED); })
+    async (p) => { await demoDone(); return coldClicks(p, PAINTED); })
   : null;
 
 /** Lonceng idle in the tray against the demo server in a process of its own (quiet: no events). */
@@ -127,12 +138,12 @@ async function apartPss() {
     const dir = mkdtempSync(join(tmpdir(), 'lonceng-apart-'));
     writeFileSync(join(dir, 'settings.json'), JSON.stringify({ server_url: `http://127.0.0.1:${port}` }));
     writeFileSync(join(dir, 'token'), 'demo-sari');
-    const started = Date.now();
-    return await alone(app, [], { LONCENG_DATA_DIR: dir }, async (p) => {
+    return await alone(app, [], { LONCENG_DATA_DIR: dir, RUST_LOG: DEBUG_RELEASES }, async (p) => {
       const item = await until('the tray item', () => desktop.trayItem(), 30000);
       await until('connected', () => { const tip = desktop.trayProperty(item, 'ToolTip'); return tip.includes('Lonceng') && !tip.includes(' · '); }, 30000);
+      // Settled in the tray: it has handed back what only its start used (30 s after it started).
+      await until('released after its start', () => releases(p) > 0, 60000);
       await settle('Lonceng settled', p.pid);
-      await sleep(Math.max(0, started + IDLE_MS - Date.now()));
       return sample(p.pid);
     });
   } finally {
@@ -155,7 +166,7 @@ const proc = desktop.start(app, ['--demo'], {
   LONCENG_DATA_DIR: mkdtempSync(join(tmpdir(), 'lonceng-bench-')),
   LONCENG_DEMO_PACE_MS: '40',
   LONCENG_DEMO_EVENTS: '80',
-  RUST_LOG: 'info',
+  RUST_LOG: DEBUG_RELEASES,
 });
 
 /** The median of five PSS samples of `pid`'s process tree, 300 ms apart. */
@@ -174,11 +185,14 @@ const webkitAlive = () => pss(proc.pid).names.some((n) => n.startsWith('WebKit')
 
 try {
   const item = await until('the tray item', () => desktop.trayItem(), 30000);
-  await sleep(8000); // the demo's 80 events, then quiet
+  await demoDone();
   // Its toasts readied the window: in the tray is after the linger that follows the last one.
   await until('no WebKit process alive', () => !webkitAlive(), 30000);
-  // WebKit is released 2 s after the window goes, and again 20 s after (its teardown goes on).
-  await sleep(25_000);
+  // The network process ended with the first release; WebKit is released again 20 s later (its
+  // teardown goes on in the app's process).
+  const released = releases(proc);
+  await until('released again', () => releases(proc) > released, 60000);
+  await settle('Lonceng settled', proc.pid);
   const hidden = await sample(proc.pid);
   const hiddenNames = pss(proc.pid).names;
 
@@ -204,7 +218,7 @@ try {
   const first = painted().length;
   desktop.activate(item);
   await until('painted', () => painted().length > first, 20000);
-  await sleep(1500);
+  await settle('the shown window settled', proc.pid);
   const shown = await sample(proc.pid);
   desktop.activate(item);
   await until('hidden', () => !desktop.hasWindow('Lonceng'));
@@ -269,10 +283,10 @@ try {
   const p50 = median(ms);
   const page = median(clicks.map((c) => c.page));
   console.log('| measurement | result | goal |\n|---|---|---|');
-  console.log(`| PSS, in the tray before the first click, 25 s after the toasts' window went (processes: ${[...new Set(hiddenNames)].join(', ')}) | ${mb(hidden)} | ≤ 55 MB, no WebKit |`);
+  console.log(`| PSS, in the tray before the first click, WebKit released twice after the toasts' window went (processes: ${[...new Set(hiddenNames)].join(', ')}) | ${mb(hidden)} | ≤ 55 MB, no WebKit |`);
   console.log(`| … the peer in the same run: gotify-tray 0.5.3 idle in the tray (PyQt6) | ${mb(peer)} | — |`);
   console.log(`| … Lonceng in the tray / gotify-tray | ${(hidden / peer).toFixed(2)}× | — |`);
-  console.log(`| PSS, Lonceng idle in the tray against its server in a process of its own, as gotify-tray is measured | ${mb(apart)} | — |`);
+  console.log(`| PSS, Lonceng idle in the tray against its server in a process of its own, as gotify-tray is measured, settled (once it has handed back what its start used) | ${mb(apart)} | — |`);
   console.log(`| … Lonceng / gotify-tray, both so | ${(apart / peer).toFixed(2)}× | ≤ 0.5× |`);
   console.log(`| PSS, window shown with the demo's list | ${mb(shown)} | ≤ 200 MB |`);
   console.log(`| PSS, hidden again after 15 opens (processes: ${[...new Set(afterNames)].join(', ')}) | ${mb(after)} | ≤ 55 MB |`);

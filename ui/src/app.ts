@@ -81,7 +81,7 @@ export class BellWindow {
     // The first paint may have come from what was read as the window was built: what changed
     // before the window heard its events is read again now (the list with what sits beside it).
     void this.reload(true);
-    void this.backend.status().then((st) => { this.s.status = st; this.renderChrome(); });
+    this.heard('status');
     void this.backend.settings().then((st) => {
       if (JSON.stringify(st) !== JSON.stringify(this.s.settings)) this.applySettings(st);
     });

@@ -14,6 +14,17 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// When the shell releases WebKit ([`trim`] and the network process) after the window is
+/// destroyed: soon, and again once WebKit's own teardown, which goes on in the app's process for a
+/// while after the window (its JavaScript engine is released later), has touched again code the
+/// first release handed back (7 MB measured).
+pub const RELEASES_AFTER_CLOSE: [Duration; 2] = [Duration::from_secs(2), Duration::from_secs(20)];
+
+/// When a freshly started Lonceng counts as settled in the tray: what only its start used
+/// (building the tray, the store's checks, connecting) is released then, as after a window.
+pub const SETTLED_AFTER_START: Duration = Duration::from_secs(30);
 
 /// Set by the user to keep WebKit's own choices (GPU compositing and its EGL probe).
 pub const KEEP_WEBKIT_DEFAULTS: &str = "LONCENG_WEBKIT_DEFAULTS";

@@ -279,11 +279,7 @@ impl Database for SqliteDb {
     }
 
     fn event_response(&self, key: String) -> impl Future<Output = DbResult<Option<EventResponse>>> + Send {
-        self.run(move |c| {
-            let json: Option<String> =
-                c.query_row("SELECT response FROM events WHERE key = ?1", [key], |r| r.get(0)).optional()?;
-            json.map(|j| serde_json::from_str(&j).map_err(decode_err)).transpose()
-        })
+        self.run(move |c| notifications::event_response(c, &key))
     }
 
     fn queue_event(
@@ -292,32 +288,14 @@ impl Database for SqliteDb {
         event: ProducerEvent,
         now: DateTime<Utc>,
     ) -> impl Future<Output = DbResult<bool>> + Send {
-        self.run(move |c| {
-            let applied: bool =
-                c.query_row("SELECT EXISTS (SELECT 1 FROM events WHERE key = ?1)", [&key], |r| r.get(0))?;
-            if applied {
-                return Ok(false);
-            }
-            let body = serde_json::to_string(&event).map_err(decode_err)?;
-            let n = c.execute(
-                "INSERT OR IGNORE INTO queued_events (key, received_at, body) VALUES (?1, ?2, ?3)",
-                params![key, to_ms(now), body],
-            )?;
-            Ok(n == 1)
-        })
+        self.run(move |c| notifications::queue_event(c, &key, &event, now))
     }
 
     fn queued_events(
         &self,
         limit: usize,
     ) -> impl Future<Output = DbResult<Vec<(String, ProducerEvent)>>> + Send {
-        self.run(move |c| {
-            let rows = c
-                .prepare_cached("SELECT key, body FROM queued_events ORDER BY pos LIMIT ?1")?
-                .query_map([limit as i64], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
-                .collect::<Result<Vec<_>, _>>()?;
-            rows.into_iter().map(|(k, b)| Ok((k, serde_json::from_str(&b).map_err(decode_err)?))).collect()
-        })
+        self.run(move |c| notifications::queued_events(c, limit))
     }
 
     fn append_changes(

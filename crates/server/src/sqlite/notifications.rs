@@ -9,7 +9,7 @@ use lonceng_domain::model::{Category, Notification, Tab, WireNotification};
 use lonceng_domain::protocol::{
     ChangeBody, Counts, EventResponse, MarkAllReadResponse, MarkReadResponse, MarkUnreadResponse,
 };
-use lonceng_domain::rules::Outcome;
+use lonceng_domain::rules::{Outcome, ProducerEvent};
 use lonceng_domain::time::to_ms;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
@@ -64,6 +64,42 @@ pub(super) fn apply_events_tx(
 }
 
 /// The answer already given for an event key, marked as a duplicate.
+/// What an applied event was answered (a producer re-sending during maintenance gets it again).
+pub(super) fn event_response(conn: &Connection, key: &str) -> DbResult<Option<EventResponse>> {
+    let json: Option<String> =
+        conn.query_row("SELECT response FROM events WHERE key = ?1", [key], |r| r.get(0)).optional()?;
+    json.map(|j| serde_json::from_str(&j).map_err(decode_err)).transpose()
+}
+
+/// Keeps an event for after maintenance; false when it was applied or queued already.
+pub(super) fn queue_event(
+    conn: &Connection,
+    key: &str,
+    event: &ProducerEvent,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let applied: bool =
+        conn.query_row("SELECT EXISTS (SELECT 1 FROM events WHERE key = ?1)", [key], |r| r.get(0))?;
+    if applied {
+        return Ok(false);
+    }
+    let body = serde_json::to_string(event).map_err(decode_err)?;
+    let n = conn.execute(
+        "INSERT OR IGNORE INTO queued_events (key, received_at, body) VALUES (?1, ?2, ?3)",
+        params![key, to_ms(now), body],
+    )?;
+    Ok(n == 1)
+}
+
+/// The events queued during maintenance, oldest first.
+pub(super) fn queued_events(conn: &Connection, limit: usize) -> DbResult<Vec<(String, ProducerEvent)>> {
+    let rows = conn
+        .prepare_cached("SELECT key, body FROM queued_events ORDER BY pos LIMIT ?1")?
+        .query_map([limit as i64], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter().map(|(k, b)| Ok((k, serde_json::from_str(&b).map_err(decode_err)?))).collect()
+}
+
 pub(super) fn seen_event(tx: &Transaction<'_>, key: &str) -> DbResult<Option<Applied>> {
     let seen: Option<String> = tx
         .prepare_cached("SELECT response FROM events WHERE key = ?1")?
