@@ -57,6 +57,7 @@ pub fn toggle(handle: &AppHandle, at: Option<tauri::PhysicalPosition<f64>>) {
 /// is alive.
 pub fn hide(handle: &AppHandle) {
     let Some(w) = handle.get_webview_window(WINDOW) else { return };
+    tracing::debug!("bell window hidden");
     let _ = w.hide();
     destroy_after_linger(handle);
 }
@@ -100,6 +101,7 @@ fn destroy_after_linger(handle: &AppHandle) {
             return;
         }
         if let Some(w) = handle.get_webview_window(WINDOW) {
+            tracing::debug!("bell window destroyed after the linger");
             let _ = w.destroy();
         }
         for after in memory::RELEASES_AFTER_CLOSE {
@@ -135,7 +137,9 @@ pub fn show(handle: &AppHandle, at: Option<tauri::PhysicalPosition<f64>>) {
     *handle.state::<Shown>().0.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
     // Next to the tray icon when the click said where it is, on that screen's work area.
     let position = at.map(|p| beside(handle, p, SIZE));
-    if let Some(w) = handle.get_webview_window(WINDOW) {
+    let alive = handle.get_webview_window(WINDOW);
+    tracing::debug!(?position, built = alive.is_none(), "bell window shown");
+    if let Some(w) = alive {
         // Still alive (shown, or hidden within the linger): no new WebKit process.
         if let Some((x, y)) = position {
             let _ = w.set_position(tauri::LogicalPosition::new(x, y));
@@ -184,6 +188,7 @@ fn build(handle: &AppHandle, position: Option<(f64, f64)>, visible: bool) -> boo
 /// Hidden when it loses focus, unless pinned.
 pub fn on_focus_lost(window: &tauri::Window) {
     let visible = window.is_visible().unwrap_or(false);
+    tracing::debug!(visible, "bell window lost focus");
     if visible && !window.state::<Pinned>().0.load(Ordering::SeqCst) {
         hide(window.app_handle());
     }

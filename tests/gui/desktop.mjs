@@ -18,12 +18,14 @@ export async function quiet(what, ms, f) {
   }
 }
 
-export async function until(what, f, ms = 20000) {
+/** Waits until `f` returns something truthy and returns it; `detail`, if given, says what was
+ * seen instead when it times out. */
+export async function until(what, f, ms = 20000, detail = null) {
   const end = Date.now() + ms;
   for (;;) {
     const v = await f();
     if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    if (Date.now() > end) throw new Error(`timed out: ${what}${detail ? `\n${detail()}` : ''}`);
     await sleep(100);
   }
 }
