@@ -76,8 +76,7 @@ export class BellWindow {
     this.renderAll();
     this.announcer.announce();
     void this.banners.refreshUpdate();
-    const ms = Math.round;
-    this.reportPainted({ script_ms: ms(scriptMs), data_ms: ms(dataMs), page_ms: ms(performance.now()) });
+    this.reportPainted({ script_ms: Math.round(scriptMs), data_ms: Math.round(dataMs) });
     // The first paint may have come from what was read as the window was built: what changed
     // before the window heard its events is read again now (the list with what sits beside it).
     void this.reload(true);
@@ -111,10 +110,15 @@ export class BellWindow {
   }
 
   /** Tells the backend once the list is on screen: the frame after the next has drawn it. On the
-   * first load, with the page's own times since its load began: the rest of the click-to-paint
-   * time is WebKit starting. */
-  private reportPainted(page: PageTiming | null) {
-    requestAnimationFrame(() => requestAnimationFrame(() => void this.backend.painted(page)));
+   * first load, with the page's own times since its load began, up to its first frame laid out and
+   * painted: the rest of the click-to-paint time is WebKit starting. */
+  private reportPainted(page: Omit<PageTiming, 'page_ms'> | null) {
+    requestAnimationFrame(() => {
+      // A task queued while a frame is being drawn runs once it is laid out and painted.
+      const drawn = new Promise<number>((r) => window.setTimeout(() => r(performance.now())));
+      requestAnimationFrame(() => void drawn.then((at) =>
+        this.backend.painted(page && { ...page, page_ms: Math.round(at) })));
+    });
   }
 
   /** Bursts of changes (a catch-up after an outage) become one refresh. */

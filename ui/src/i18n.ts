@@ -2,21 +2,22 @@
 // say the same thing. Text is rendered from kind + parameters at display time (NC-R11).
 
 import { FluentBundle, FluentResource, type FluentVariable } from '@fluent/bundle';
-import en from '../../crates/domain/locales/en/lonceng.ftl?raw';
-import id from '../../crates/domain/locales/id/lonceng.ftl?raw';
+import en from '../../crates/domain/locales/en/lonceng.ftl?parsed';
+import id from '../../crates/domain/locales/id/lonceng.ftl?parsed';
 import { KIND_MESSAGES, type Item, type Lang } from './backend';
 
-function bundle(locale: string, source: string): FluentBundle {
+function bundle(locale: string, body: FluentResource['body']): FluentBundle {
   // Every parameter is isolated (FSI … PDI), as on the Rust side: text written right to left, or
   // pretending to be, cannot reorder the words around it.
   const b = new FluentBundle(locale, { useIsolating: true });
-  const errors = b.addResource(new FluentResource(source));
+  // Parsed when the window was built (vite.config.ts): the resource only carries it.
+  const errors = b.addResource(Object.assign(new FluentResource(''), { body }));
   if (errors.length) throw new Error(`${locale} catalog: ${errors.map(String).join('; ')}`);
   return b;
 }
 
-// Parsed on first use: a window in one language never parses the other catalog.
-const sources: Record<Lang, string> = { en, id };
+// Made on first use: a window in one language never reads the other catalog.
+const sources: Record<Lang, FluentResource['body']> = { en, id };
 const bundles: Partial<Record<Lang, FluentBundle>> = {};
 function get(lang: Lang): FluentBundle {
   return (bundles[lang] ??= bundle(lang, sources[lang]));

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { FluentBundle, FluentResource } from '@fluent/bundle';
+import enSource from '../../crates/domain/locales/en/lonceng.ftl?raw';
+import idSource from '../../crates/domain/locales/id/lonceng.ftl?raw';
 import i18nCases from '../../tests/contract/i18n.json';
 import { KIND_MESSAGES, type Lang } from '../src/backend';
 import { render, t } from '../src/i18n';
@@ -29,6 +32,26 @@ describe('i18n (NC-R11)', () => {
         if (c.title) expect(t(c.lang, KIND_MESSAGES[c.kind], c.params, 'title'), JSON.stringify(c)).toBe(c.title);
       } else {
         expect(t(c.lang, c.message ?? '', c.args), JSON.stringify(c)).toBe(c.text);
+      }
+    }
+  });
+
+  it('says every message as the catalog parsed in the window would: the build-time parse is the same', () => {
+    for (const [lang, source] of [['en', enSource], ['id', idSource]] as const) {
+      // Every variable the catalog uses, numbers where plurals ask for them.
+      const args = Object.fromEntries([...source.matchAll(/\$([a-z_]+)/g)].map(([, v]) => [v, /count|total|n$/.test(v) ? 3 : `‹${v}›`]));
+      const raw = new FluentBundle(lang, { useIsolating: true });
+      const resource = new FluentResource(source);
+      expect(raw.addResource(resource)).toEqual([]);
+      expect(resource.body.length).toBeGreaterThan(100);
+      for (const entry of resource.body) {
+        if (entry.id.startsWith('-')) continue;
+        const msg = raw.getMessage(entry.id);
+        const expected = msg?.value ? raw.formatPattern(msg.value, args, []) : entry.id;
+        expect(t(lang, entry.id, args), `${lang} ${entry.id}`).toBe(expected);
+        for (const attr of Object.keys(msg?.attributes ?? {})) {
+          expect(t(lang, entry.id, args, attr)).toBe(raw.formatPattern(msg!.attributes[attr], args, []));
+        }
       }
     }
   });

@@ -37,7 +37,7 @@ script_ms: number,
  */
 data_ms: number, 
 /**
- * When the list was laid out and the paint asked for.
+ * When the first frame with the list was laid out and painted.
  */
 page_ms: number, };
 

@@ -23,6 +23,9 @@ export class List {
   private spacer!: HTMLDivElement;
   private rowsCache: Row[] = [];
   private offs: number[] = [0];
+  /** Not laid out since it was mounted: its scroll position and height are not asked for, since
+   * asking would lay the window out once before its rows are in and once more with them. */
+  private fresh = false;
 
   constructor(private ctx: Ctx, private on: ListEvents) {}
 
@@ -30,6 +33,7 @@ export class List {
   mount() {
     this.el = this.ctx.root.querySelector('#list') as HTMLDivElement;
     this.spacer = this.ctx.root.querySelector('#spacer') as HTMLDivElement;
+    this.fresh = true;
     this.el.addEventListener('scroll', () => this.renderRows());
   }
 
@@ -88,7 +92,10 @@ export class List {
   }
 
   private renderRows() {
-    const [from, to] = visible(this.offs, this.el.scrollTop, this.el.clientHeight || 400);
+    // Freshly mounted, the list is at its top and no taller than the window.
+    const [top, height] = this.fresh ? [0, window.innerHeight] : [this.el.scrollTop, this.el.clientHeight || 400];
+    this.fresh = false;
+    const [from, to] = visible(this.offs, top, height);
     const lang = this.ctx.lang;
     const now = this.ctx.now();
     const nodes: HTMLElement[] = [];
@@ -116,7 +123,7 @@ export class List {
     }
     this.spacer.replaceChildren(...nodes);
     const last = this.offs[this.offs.length - 1];
-    if (this.ctx.s.next && this.el.scrollTop + this.el.clientHeight > last - 1500) void this.loadMore();
+    if (this.ctx.s.next && top + height > last - 1500) void this.loadMore();
   }
 
   /** aria-setsize of the rows: only some are drawn. The whole list when it is loaded, the scope's

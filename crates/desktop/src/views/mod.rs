@@ -156,7 +156,7 @@ pub struct PageTiming {
     pub script_ms: u64,
     /// When all the first paint needs was in hand (at once, when it came with the document).
     pub data_ms: u64,
-    /// When the list was laid out and the paint asked for.
+    /// When the first frame with the list was laid out and painted.
     pub page_ms: u64,
 }
 

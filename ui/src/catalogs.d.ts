@@ -1,0 +1,5 @@
+// A Fluent catalog parsed at build time (vite.config.ts): the body of its FluentResource.
+declare module '*.ftl?parsed' {
+  const body: import('@fluent/bundle').FluentResource['body'];
+  export default body;
+}
