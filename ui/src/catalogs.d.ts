@@ -1,5 +1,6 @@
-// A Fluent catalog parsed at build time (vite.config.ts): the body of its FluentResource.
+// A Fluent catalog parsed at build time (vite.config.ts): the body of its FluentResource, read
+// when called.
 declare module '*.ftl?parsed' {
-  const body: import('@fluent/bundle').FluentResource['body'];
+  const body: () => import('@fluent/bundle').FluentResource['body'];
   export default body;
 }

@@ -17,10 +17,10 @@ function bundle(locale: string, body: FluentResource['body']): FluentBundle {
 }
 
 // Made on first use: a window in one language never reads the other catalog.
-const sources: Record<Lang, FluentResource['body']> = { en, id };
+const sources: Record<Lang, () => FluentResource['body']> = { en, id };
 const bundles: Partial<Record<Lang, FluentBundle>> = {};
 function get(lang: Lang): FluentBundle {
-  return (bundles[lang] ??= bundle(lang, sources[lang]));
+  return (bundles[lang] ??= bundle(lang, sources[lang]()));
 }
 
 export type Args = Record<string, FluentVariable>;
