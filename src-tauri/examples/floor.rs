@@ -10,7 +10,7 @@
 //! its first frame painted), measured as the bell window measures its own.
 
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tauri::http::Response;
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
@@ -75,13 +75,20 @@ fn main() {
     }
 }
 
-/// Builds the window, or destroys it and releases WebKit as the app does after its linger.
+/// Builds the window, or destroys it and releases WebKit as the app does after its linger (on the
+/// same schedule, unless the window is back meanwhile).
 fn toggle(handle: &AppHandle) {
     if let Some(w) = handle.get_webview_window("floor") {
         let _ = w.destroy();
-        std::thread::spawn(|| {
-            std::thread::sleep(Duration::from_secs(2));
-            lonceng_desktop::platform::release_webkit();
+        let handle = handle.clone();
+        std::thread::spawn(move || {
+            for after in lonceng_desktop::memory::RELEASES_AFTER_CLOSE {
+                std::thread::sleep(after);
+                if handle.get_webview_window("floor").is_some() {
+                    return;
+                }
+                lonceng_desktop::platform::release_webkit();
+            }
         });
         return;
     }

@@ -7,8 +7,8 @@
 //
 // Prints one Markdown row: the rate, the median and the 90th percentile of the PSS samples, the
 // median of RSS (shared pages counted whole: an upper bound of the PSS alone, when several of these
-// run side by side), and the share of samples with a WebKit process alive. Goals: median ≤ 60 MB at one a minute, ≤ 100 MB at
-// one every 3 s.
+// run side by side), and the share of samples with a WebKit process alive. Goals: median ≤ 60 MB
+// at one a minute, ≤ 100 MB at one every 3 s.
 
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -143,8 +143,6 @@ test('the window opens next to the tray icon, kept on the work area, whichever e
   // The window has no frame: what xdotool measures is all of it.
   const inside = (r) => r.x >= work.x && r.y >= work.y && r.x + r.width <= work.x + work.width
     && r.y + r.height <= work.y + work.height;
-  // The tray host's panel at the bottom (a taskbar, as on Windows), the icon at its right: above
-  // the click, its right edge by the icon.
   // What the window and the app did, when the window is not where it should be.
   const seen = () => `window: ${JSON.stringify(desktop.windowRect('Lonceng'))}\napp log:\n${proc.log().split('\n').slice(-40).join('\n')}`;
   // Where it settles: the window manager may map it once before it lands.

@@ -63,11 +63,12 @@ pub(super) fn apply_events_tx(
     Ok(out)
 }
 
-/// The answer already given for an event key, marked as a duplicate.
 /// What an applied event was answered (a producer re-sending during maintenance gets it again).
 pub(super) fn event_response(conn: &Connection, key: &str) -> DbResult<Option<EventResponse>> {
-    let json: Option<String> =
-        conn.query_row("SELECT response FROM events WHERE key = ?1", [key], |r| r.get(0)).optional()?;
+    let json: Option<String> = conn
+        .prepare_cached("SELECT response FROM events WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?;
     json.map(|j| serde_json::from_str(&j).map_err(decode_err)).transpose()
 }
 
@@ -100,17 +101,12 @@ pub(super) fn queued_events(conn: &Connection, limit: usize) -> DbResult<Vec<(St
     rows.into_iter().map(|(k, b)| Ok((k, serde_json::from_str(&b).map_err(decode_err)?))).collect()
 }
 
+/// The answer already given for an event key, marked as a duplicate.
 pub(super) fn seen_event(tx: &Transaction<'_>, key: &str) -> DbResult<Option<Applied>> {
-    let seen: Option<String> = tx
-        .prepare_cached("SELECT response FROM events WHERE key = ?1")?
-        .query_row([key], |r| r.get(0))
-        .optional()?;
-    seen.map(|json| {
-        let mut response: EventResponse = serde_json::from_str(&json).map_err(decode_err)?;
-        response.duplicate = true;
-        Ok(Applied { response, changes: Vec::new() })
-    })
-    .transpose()
+    Ok(event_response(tx, key)?.map(|response| Applied {
+        response: EventResponse { duplicate: true, ..response },
+        changes: Vec::new(),
+    }))
 }
 
 /// Applies a decided outcome inside `tx` and records its key (MW-4).
