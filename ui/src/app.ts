@@ -116,8 +116,11 @@ export class BellWindow {
     requestAnimationFrame(() => {
       // A task queued while a frame is being drawn runs once it is laid out and painted.
       const drawn = new Promise<number>((r) => window.setTimeout(() => r(performance.now())));
-      requestAnimationFrame(() => void drawn.then((at) =>
-        this.backend.painted(page && { ...page, page_ms: Math.round(at) })));
+      requestAnimationFrame(() => void drawn.then((at) => {
+        void this.backend.painted(page && { ...page, page_ms: Math.round(at) });
+        // The first frame drew only the rows in view: now those either side, for scrolling.
+        if (page) this.list.renderRows();
+      }));
     });
   }
 

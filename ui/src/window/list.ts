@@ -91,11 +91,13 @@ export class List {
     this.renderRows();
   }
 
-  private renderRows() {
+  /** Draws the rows in view, and a few either side for scrolling; freshly mounted, only the rows
+   * the window can show: the rest wait for `renderRows` after the first frame. */
+  renderRows() {
     // Freshly mounted, the list is at its top and no taller than the window.
     const [top, height] = this.fresh ? [0, window.innerHeight] : [this.el.scrollTop, this.el.clientHeight || 400];
+    const [from, to] = visible(this.offs, top, height, this.fresh ? 0 : undefined);
     this.fresh = false;
-    const [from, to] = visible(this.offs, top, height);
     const lang = this.ctx.lang;
     const now = this.ctx.now();
     const nodes: HTMLElement[] = [];
