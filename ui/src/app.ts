@@ -118,8 +118,7 @@ export class BellWindow {
       const drawn = new Promise<number>((r) => window.setTimeout(() => r(performance.now())));
       requestAnimationFrame(() => void drawn.then((at) => {
         void this.backend.painted(page && { ...page, page_ms: Math.round(at) });
-        // The first frame drew only the rows in view: now those either side, for scrolling.
-        if (page) this.list.renderRows();
+        this.list.painted();
       }));
     });
   }

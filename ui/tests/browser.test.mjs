@@ -358,6 +358,9 @@ describe('the bell window', () => {
 
   test('ten thousand items stay light: only the rows in view exist, and more load on scroll', async () => {
     const page = await open('?items=10000');
+    // The first frame draws the rows the window can show; once it is painted, those below the
+    // window's edge too, for scrolling.
+    await page.waitForFunction(() => [...document.querySelectorAll('.item')].some((e) => e.offsetTop >= window.innerHeight));
     const rows = await page.$$eval('.item', (els) => els.length);
     assert.ok(rows < 40, `rows in the DOM: ${rows}`);
     for (let i = 0; i < 6; i++) {

@@ -26,6 +26,8 @@ export class List {
   /** Not laid out since it was mounted: its scroll position and height are not asked for, since
    * asking would lay the window out once before its rows are in and once more with them. */
   private fresh = false;
+  /** Until the window's first frame is painted, only the rows it can show are drawn (`painted`). */
+  private firstFrame = true;
 
   constructor(private ctx: Ctx, private on: ListEvents) {}
 
@@ -91,13 +93,19 @@ export class List {
     this.renderRows();
   }
 
-  /** Draws the rows in view, and a few either side for scrolling; freshly mounted, only the rows
-   * the window can show: the rest wait for `renderRows` after the first frame. */
-  renderRows() {
+  /** The window's first frame is painted: the rows either side of those in view, for scrolling. */
+  painted() {
+    if (!this.firstFrame) return;
+    this.firstFrame = false;
+    this.renderRows();
+  }
+
+  /** Draws the rows in view, and a few either side for scrolling. */
+  private renderRows() {
     // Freshly mounted, the list is at its top and no taller than the window.
     const [top, height] = this.fresh ? [0, window.innerHeight] : [this.el.scrollTop, this.el.clientHeight || 400];
-    const [from, to] = visible(this.offs, top, height, this.fresh ? 0 : undefined);
     this.fresh = false;
+    const [from, to] = visible(this.offs, top, height, this.firstFrame ? 0 : undefined);
     const lang = this.ctx.lang;
     const now = this.ctx.now();
     const nodes: HTMLElement[] = [];
