@@ -22,6 +22,7 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { alone, coldClicks, demoDone, demoEnv, FLOOR_PAINTED, median, PAINTED, plainLog } from './clicks.mjs';
 import { Desktop, pss, sleep, until } from './desktop.mjs';
 
 const app = process.env.APP ?? fileURLToPath(new URL('../../target/release/lonceng', import.meta.url));
@@ -57,7 +58,6 @@ async function peerPss() {
     await until('gotify-tray gone', () => peer.exitCode !== null || peer.signalCode !== null, 15000);
   }
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Waits until `pid`'s tree's memory stops growing: a second without it moving by 0.2 MB. */
 async function settle(what, pid) {
@@ -71,61 +71,16 @@ async function settle(what, pid) {
 }
 
 /** The lines of `proc`'s log (its colours taken out) that `pattern` matches. */
-const logged = (proc, pattern) => proc.log().replace(/\x1b\[[0-9;]*m/g, '').match(pattern) ?? [];
-/** Waits until the demo's events have arrived: the tray's unread count, once there is one, is the
- * same for 2 s (the demo sends one every 40 ms). Any build of the app says it so. */
-async function demoDone() {
-  const item = await until('the tray item', () => desktop.trayItem(), 30000);
-  const seen = [];
-  await until('the demo done', () => {
-    const now = Date.now();
-    seen.push([now, desktop.trayProperty(item, 'ToolTip').match(/(\d+)/)?.[1] ?? '']);
-    const recent = seen.filter(([t]) => now - t <= 2000);
-    return now - seen[0][0] >= 2000 && recent.every(([, n]) => n && n !== '0' && n === recent[0][1]);
-  }, 60000);
-}
+const logged = (proc, pattern) => plainLog(proc).match(pattern) ?? [];
 /** The app's releases of WebKit (RUST_LOG must include lonceng_desktop=debug). */
 const releases = (proc) => logged(proc, /WebKit released/g).length;
 const DEBUG_RELEASES = 'info,lonceng_desktop=debug';
 
-/** `n` cold clicks on the tray item of `proc` (no WebKit process alive before each): the painted
- * lines `pattern` matches in its output, as { ms, page, script, data }. */
-async function coldClicks(proc, pattern, n = 5) {
-  const alive = () => pss(proc.pid).names.some((x) => x.startsWith('WebKit'));
-  const lines = () => [...proc.log().replace(/\x1b\[[0-9;]*m/g, '').matchAll(pattern)].map((m) => ({
-    ms: Number(m.groups.ms), page: Number(m.groups.page), script: Number(m.groups.script ?? NaN), data: Number(m.groups.data ?? NaN),
-  }));
-  const item = await until('the tray item', () => desktop.trayItem(), 30000);
-  const out = [];
-  for (let i = 0; i < n; i++) {
-    await until('no WebKit process alive', () => !alive(), 30000);
-    const before = lines().length;
-    desktop.activate(item);
-    await until('painted', () => lines().length > before, 20000);
-    out.push(lines().at(-1));
-    desktop.activate(item);
-    await until('closed', () => !desktop.hasWindow('Lonceng') && !desktop.hasWindow('Floor'));
-  }
-  return out;
-}
-
-/** Runs `cmd` alone on the desktop for `f`, then ends it. */
-async function alone(cmd, args, env, f) {
-  const proc = desktop.start(cmd, args, env);
-  try {
-    return await f(proc);
-  } finally {
-    proc.kill('SIGTERM');
-    await until(`${cmd} gone`, () => proc.exitCode !== null || proc.signalCode !== null, 15000);
-    await until('its tray item gone', () => !desktop.trayItem(), 15000);
-  }
-}
-const PAINTED = /bell window painted ms=(?<ms>\d+) page_ms=(?<page>\d+)(?: script_ms=(?<script>\d+) data_ms=(?<data>\d+))?/g;
 const floorBin = join(root, 'target/release/examples/floor');
-const floorClicks = () => alone(floorBin, [], {}, (p) => coldClicks(p, /floor painted ms=(?<ms>\d+) page_ms=(?<page>\d+)/g));
+const floorClicks = () => alone(desktop, floorBin, [], {}, (p) => coldClicks(desktop, p, FLOOR_PAINTED));
 const beforeClicks = async () => process.env.BEFORE
-  ? alone(process.env.BEFORE, ['--demo'], { LONCENG_DATA_DIR: mkdtempSync(join(tmpdir(), 'lonceng-before-')), LONCENG_DEMO_PACE_MS: '40', LONCENG_DEMO_EVENTS: '80', RUST_LOG: 'info' },
-    async (p) => { await demoDone(); return coldClicks(p, PAINTED); })
+  ? alone(desktop, process.env.BEFORE, ['--demo'], demoEnv({ RUST_LOG: 'info' }),
+    async (p) => { await demoDone(desktop); return coldClicks(desktop, p, PAINTED); })
   : null;
 
 /** Lonceng idle in the tray against the demo server in a process of its own (quiet: no events). */
@@ -138,7 +93,7 @@ async function apartPss() {
     const dir = mkdtempSync(join(tmpdir(), 'lonceng-apart-'));
     writeFileSync(join(dir, 'settings.json'), JSON.stringify({ server_url: `http://127.0.0.1:${port}` }));
     writeFileSync(join(dir, 'token'), 'demo-sari');
-    return await alone(app, [], { LONCENG_DATA_DIR: dir, RUST_LOG: DEBUG_RELEASES }, async (p) => {
+    return await alone(desktop, app, [], { LONCENG_DATA_DIR: dir, RUST_LOG: DEBUG_RELEASES }, async (p) => {
       const item = await until('the tray item', () => desktop.trayItem(), 30000);
       await until('connected', () => { const tip = desktop.trayProperty(item, 'ToolTip'); return tip.includes('Lonceng') && !tip.includes(' · '); }, 30000);
       // Settled in the tray: it has handed back what only its start used (30 s after it started).
@@ -162,12 +117,7 @@ try {
   await desktop.down();
   throw e;
 }
-const proc = desktop.start(app, ['--demo'], {
-  LONCENG_DATA_DIR: mkdtempSync(join(tmpdir(), 'lonceng-bench-')),
-  LONCENG_DEMO_PACE_MS: '40',
-  LONCENG_DEMO_EVENTS: '80',
-  RUST_LOG: DEBUG_RELEASES,
-});
+const proc = desktop.start(app, ['--demo'], demoEnv({ RUST_LOG: DEBUG_RELEASES }));
 
 /** The median of five PSS samples of `pid`'s process tree, 300 ms apart. */
 async function sample(pid, n = 5) {
@@ -178,14 +128,13 @@ async function sample(pid, n = 5) {
   }
   return median(xs);
 }
-// The log is coloured even into a pipe: strip the ANSI codes before reading fields.
-const plain = () => proc.log().replace(/\x1b\[[0-9;]*m/g, '');
-const painted = () => [...plain().matchAll(/bell window painted ms=(\d+)/g)];
+// The log is coloured even into a pipe: its ANSI codes are taken out before reading fields.
+const painted = () => [...plainLog(proc).matchAll(/bell window painted ms=(\d+)/g)];
 const webkitAlive = () => pss(proc.pid).names.some((n) => n.startsWith('WebKit'));
 
 try {
   const item = await until('the tray item', () => desktop.trayItem(), 30000);
-  await demoDone();
+  await demoDone(desktop);
   // Its toasts readied the window: in the tray is after the linger that follows the last one.
   await until('no WebKit process alive', () => !webkitAlive(), 30000);
   // The network process ended with the first release; WebKit is released again 20 s later (its
@@ -222,7 +171,7 @@ try {
   const shown = await sample(proc.pid);
   desktop.activate(item);
   await until('hidden', () => !desktop.hasWindow('Lonceng'));
-  const clicks = await coldClicks(proc, PAINTED);
+  const clicks = await coldClicks(desktop, proc, PAINTED);
   // Reopened a second after hiding: the window lingers, WebKit is still alive.
   const warm = [];
   for (let i = 0; i < 5; i++) {
@@ -256,9 +205,7 @@ try {
     LONCENG_DEMO_EVENTS: '200',
     RUST_LOG: 'info',
   });
-  const log2 = () => toasting.log().replace(/\x1b\[[0-9;]*m/g, '');
-  
-  const painted2 = () => [...log2().matchAll(/bell window painted ms=(\d+)/g)].map((m) => Number(m[1]));
+  const painted2 = () => [...plainLog(toasting).matchAll(/bell window painted ms=(\d+)/g)].map((m) => Number(m[1]));
   const item2 = await until('the tray item', () => desktop.trayItem(), 30000);
   const afterToast = [];
     const webkitAlive2 = () => pss(toasting.pid).names.some((n) => n.startsWith('WebKit'));
