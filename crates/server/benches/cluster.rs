@@ -4,7 +4,8 @@
 //!
 //! Run: `scripts/with-postgres.sh cargo bench -p lonceng-server --bench cluster` (a throwaway
 //! PostgreSQL cluster; nginx with `libnginx-mod-nchan` from Debian). Prints a Markdown table for
-//! docs/PERFORMANCE.md.
+//! docs/PERFORMANCE.md. `SERVER=<path>` runs another build of `lonceng-server` (a build before a
+//! change, run in turn with the new one: this machine's speed drifts between runs).
 
 #[cfg(target_os = "linux")]
 #[path = "cluster/linux.rs"]

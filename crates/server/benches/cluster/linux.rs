@@ -42,7 +42,9 @@ async fn wait_ready(url: &str) {
 
 async fn node(db: &str) -> Proc {
     let addr = format!("127.0.0.1:{}", free_port());
-    let child = Command::new(env!("CARGO_BIN_EXE_lonceng-server"))
+    // `SERVER=<a build before>` runs another build of the server, for a before/after comparison.
+    let server = std::env::var_os("SERVER").unwrap_or_else(|| env!("CARGO_BIN_EXE_lonceng-server").into());
+    let child = Command::new(server)
         .args(["--db", db, "--listen", &addr, "--producer-token", PRODUCER, "--admin-token", ADMIN])
         .args(["--keep-alive", "30"])
         .env("RUST_LOG", "warn")
@@ -196,7 +198,8 @@ fn pss_total(procs: &[&Proc]) -> u64 {
 
 async fn lonceng(procs: &[&Proc]) -> Figures {
     let addrs: Vec<String> = procs.iter().map(|p| p.addr.clone()).collect();
-    const EVENTS: usize = 6_000;
+    // Enough for several seconds at these rates: a shorter run swung by a third between runs.
+    const EVENTS: usize = 24_000;
     let nodes = || procs.iter().map(|p| cpu(p.child.id())).sum::<Duration>();
     let (server0, db0) = (nodes(), cpu_named("postgres"));
     let rate = throughput(&addrs, EVENTS).await;

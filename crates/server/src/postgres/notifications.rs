@@ -12,7 +12,7 @@ use lonceng_domain::protocol::{
 use lonceng_domain::rules::Outcome;
 use tokio_postgres::Row;
 
-use super::writes::{append, carry_out, lock_user, lock_users};
+use super::writes::{append, carry_out, carry_out_tagged, lock_user, lock_users};
 use super::{col, decode_err, ms};
 use crate::db::plan::{self, OutcomePlan, Write};
 use crate::db::{Acted, Applied, DbError, DbResult, ListFilter, MarkAll};
@@ -62,32 +62,44 @@ pub(super) async fn seen_event(tx: &impl GenericClient, key: &str) -> DbResult<A
     Ok(Applied { response, changes: Vec::new() })
 }
 
-/// Applies decided producer events inside `tx` (group commit), each once per key (MW-4), in a
-/// fixed number of round trips besides one per write: the keys are claimed together, the users of
-/// every event locked together (in one order, so that nodes wait for each other instead of
-/// deadlocking), and the answers recorded together.
+/// Applies decided producer events inside `tx` (group commit), each once per key (MW-4), in three
+/// round trips however many items they create: the keys are claimed together, each with its
+/// answer; the items stored together (`carry_out_tagged`); the keys taken off the maintenance queue
+/// together. Answers of keys applied before cost one more, and each chat toast one.
 pub(super) async fn apply_events(
     tx: &impl GenericClient,
     events: Vec<(String, Outcome)>,
     now: DateTime<Utc>,
 ) -> DbResult<Vec<Applied>> {
     let keys: Vec<String> = events.iter().map(|(k, _)| k.clone()).collect();
+    // Each key's first event in the batch is planned before anything is written, so that its
+    // claim stores its answer; a repeat in the batch is answered as a duplicate of it.
+    let mut plans: Vec<(String, Option<OutcomePlan>)> = Vec::with_capacity(events.len());
+    let (mut firsts, mut answers_json) = (Vec::new(), Vec::new());
+    for (key, outcome) in events {
+        let plan = (!firsts.contains(&key)).then(|| plan::outcome(outcome, plan::new_id));
+        if let Some(p) = &plan {
+            firsts.push(key.clone());
+            answers_json.push(serde_json::to_string(&p.response).map_err(decode_err)?);
+        }
+        plans.push((key, plan));
+    }
     // A key another transaction holds is waited for: its answer is committed by then.
     let stmt = tx
         .prepare_cached(
-            "INSERT INTO events (key, received_at, response) SELECT k, $2, '' FROM unnest($1::text[]) AS k \
-             ORDER BY k ON CONFLICT (key) DO NOTHING RETURNING key",
+            "INSERT INTO events (key, received_at, response) SELECT k, $2, r \
+             FROM unnest($1::text[], $3::text[]) AS a (k, r) ORDER BY k ON CONFLICT (key) DO NOTHING RETURNING key",
         )
         .await?;
-    let mut claimed: HashSet<String> = tx
-        .query(&stmt, &[&keys, &ms(now)])
+    let claimed: HashSet<String> = tx
+        .query(&stmt, &[&firsts, &ms(now), &answers_json])
         .await?
         .iter()
         .map(|r| r.try_get(0))
         .collect::<Result<_, _>>()
         .map_err(decode_err)?;
     let mut answers: BTreeMap<String, EventResponse> = BTreeMap::new();
-    let seen: Vec<&str> = keys.iter().map(String::as_str).filter(|k| !claimed.contains(*k)).collect();
+    let seen: Vec<&str> = firsts.iter().map(String::as_str).filter(|k| !claimed.contains(*k)).collect();
     if !seen.is_empty() {
         let stmt = tx.prepare_cached("SELECT key, response FROM events WHERE key = ANY($1)").await?;
         for row in tx.query(&stmt, &[&seen]).await? {
@@ -95,46 +107,39 @@ pub(super) async fn apply_events(
             answers.insert(col!(row, 0), serde_json::from_str(&json).map_err(decode_err)?);
         }
     }
-    let plans: Vec<(String, Option<OutcomePlan>)> = events
-        .into_iter()
-        .map(|(key, outcome)| {
-            // The first of a key in this batch is applied; a repeat is answered as a duplicate.
-            let plan = claimed.remove(&key).then(|| plan::outcome(outcome, plan::new_id));
-            (key, plan)
-        })
-        .collect();
-    // Collected first: the iterator's closures would not be `Send` across the await.
-    let mut users: Vec<&str> = Vec::new();
-    for (_, plan) in &plans {
-        users.extend(plan.iter().flat_map(|p| p.writes.iter().filter_map(Write::user)));
-    }
-    lock_users(tx, users).await?;
-    let mut out = Vec::with_capacity(plans.len());
-    let (mut recorded, mut responses) = (Vec::new(), Vec::new());
+    let mut out: Vec<Applied> = Vec::with_capacity(plans.len());
+    let mut writes = Vec::new();
     for (key, plan) in plans {
-        let Some(OutcomePlan { response, writes }) = plan else {
-            let mut response = answers
-                .get(&key)
-                .cloned()
-                .ok_or_else(|| DbError::Decode(format!("event '{key}' was claimed and is gone")))?;
-            response.duplicate = true;
-            out.push(Applied { response, changes: Vec::new() });
-            continue;
-        };
-        let changes = carry_out(tx, writes, now).await?;
-        recorded.push(key.clone());
-        responses.push(serde_json::to_string(&response).map_err(decode_err)?);
-        answers.insert(key, response.clone());
-        out.push(Applied { response, changes });
+        match plan.filter(|_| claimed.contains(&key)) {
+            Some(OutcomePlan { response, writes: mine }) => {
+                // Every event's writes in one go, in order, each tagged with its event's answer.
+                writes.extend(mine.into_iter().map(|w| (out.len(), w)));
+                answers.insert(key, response.clone());
+                out.push(Applied { response, changes: Vec::new() });
+            }
+            None => {
+                let mut response = answers
+                    .get(&key)
+                    .cloned()
+                    .ok_or_else(|| DbError::Decode(format!("event '{key}' was claimed and is gone")))?;
+                response.duplicate = true;
+                out.push(Applied { response, changes: Vec::new() });
+            }
+        }
+    }
+    // Creates alone are one statement that takes their users in one order itself; anything else
+    // takes them all first, so that transactions wait for each other instead of deadlocking.
+    if writes.iter().any(|(_, w)| !matches!(w, Write::Create(_))) {
+        lock_users(tx, writes.iter().filter_map(|(_, w)| w.user())).await?;
+    }
+    for (event, change) in carry_out_tagged(tx, writes, now).await? {
+        if let Some(applied) = out.get_mut(event) {
+            applied.changes.push(change);
+        }
     }
     // Every key leaves the maintenance queue, the ones applied elsewhere too.
-    let stmt = tx
-        .prepare_cached(
-            "WITH q AS (DELETE FROM queued_events WHERE key = ANY($1)) \
-             UPDATE events SET response = a.r FROM unnest($2::text[], $3::text[]) AS a(k, r) WHERE events.key = a.k",
-        )
-        .await?;
-    tx.execute(&stmt, &[&keys, &recorded, &responses]).await?;
+    let stmt = tx.prepare_cached("DELETE FROM queued_events WHERE key = ANY($1)").await?;
+    tx.execute(&stmt, &[&keys]).await?;
     Ok(out)
 }
 

@@ -124,3 +124,45 @@ async fn mw4_mw3_events_sent_at_once_each_get_their_answer_and_every_feed_stays_
         .sum();
     assert_eq!(listed, expected);
 }
+
+// MW-3: chat toasts and items sent at once to the same users share commits (on PostgreSQL, a
+// commit's items are one statement and its chats one each, in between): every feed still numbers
+// its changes without a gap, each item is announced once, and each chat reaches its user once.
+#[tokio::test]
+async fn mw3_chats_and_items_sent_at_once_keep_every_feed_whole() {
+    let s = server().await;
+    let users = ["u-1", "u-2", "u-3"];
+    let mut tokens = Vec::new();
+    for u in users {
+        tokens.push(s.token(u, "desktop").await);
+    }
+    let sends = (0..48).map(|i| {
+        let to = users[i % 3];
+        let e = if i % 4 == 1 { chat(&format!("wa-{i}"), to) } else { mention(&format!("m-{i}"), to) };
+        let s = &s;
+        async move { s.produce(e).await }
+    });
+    for (status, body) in futures_util::future::join_all(sends).await {
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    for (u, t) in users.iter().zip(&tokens) {
+        let feed = s.changes(t, 0).await;
+        let seqs: Vec<i64> = feed.changes.iter().map(|c| c.seq).collect();
+        assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "{u}: no gap, no repeat");
+        let mut announced: Vec<String> = feed
+            .changes
+            .iter()
+            .filter_map(|c| match &c.body {
+                ChangeBody::Created { notification } => Some(notification.id.clone()),
+                _ => None,
+            })
+            .collect();
+        let chats = feed.changes.iter().filter(|c| matches!(c.body, ChangeBody::Chat { .. })).count();
+        let mut listed: Vec<String> =
+            s.list(t, "tab=general&limit=100").await.items.into_iter().map(|n| n.id).collect();
+        announced.sort();
+        listed.sort();
+        assert_eq!(announced, listed, "{u}: each item announced once");
+        assert_eq!((listed.len(), chats), (12, 4), "{u}: 12 mentions and 4 chats");
+    }
+}
