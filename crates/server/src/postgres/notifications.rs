@@ -12,9 +12,9 @@ use lonceng_domain::protocol::{
 use lonceng_domain::rules::Outcome;
 use tokio_postgres::Row;
 
-use super::writes::{append, carry_out, carry_out_tagged, lock_user, lock_users};
+use super::writes::{append, carry_out, carry_out_tagged, lock_user, lock_writers};
 use super::{col, decode_err, ms};
-use crate::db::plan::{self, OutcomePlan, Write};
+use crate::db::plan::{self, OutcomePlan};
 use crate::db::{Acted, Applied, DbError, DbResult, ListFilter, MarkAll};
 
 const NOTIF_COLUMNS: &str = "id, user_id, category, kind, params, actor_id, url, created_at, read_at";
@@ -127,11 +127,7 @@ pub(super) async fn apply_events(
             }
         }
     }
-    // Creates alone are one statement that takes their users in one order itself; anything else
-    // takes them all first, so that transactions wait for each other instead of deadlocking.
-    if writes.iter().any(|(_, w)| !matches!(w, Write::Create(_))) {
-        lock_users(tx, writes.iter().filter_map(|(_, w)| w.user())).await?;
-    }
+    lock_writers(tx, writes.iter().map(|(_, w)| w)).await?;
     for (event, change) in carry_out_tagged(tx, writes, now).await? {
         if let Some(applied) = out.get_mut(event) {
             applied.changes.push(change);
@@ -151,7 +147,7 @@ pub(super) async fn apply_outcome(
     now: DateTime<Utc>,
 ) -> DbResult<Applied> {
     let OutcomePlan { response, writes } = plan::outcome(outcome, plan::new_id);
-    lock_users(tx, writes.iter().filter_map(|w| w.user())).await?;
+    lock_writers(tx, writes.iter()).await?;
     let changes = carry_out(tx, writes, now).await?;
     let json = serde_json::to_string(&response).map_err(decode_err)?;
     let stmt = tx

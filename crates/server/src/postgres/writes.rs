@@ -50,6 +50,19 @@ pub(super) async fn lock_users<'a>(
     Ok(())
 }
 
+/// Locks the users `writes` append to, before any of them is carried out (see [`lock_users`]),
+/// unless they are creates alone: [`carry_out`] stores those in one statement that takes their
+/// users in the same order itself, and locking them first would only bump each row twice.
+pub(super) async fn lock_writers<'a>(
+    tx: &impl GenericClient,
+    writes: impl Iterator<Item = &'a Write> + Clone,
+) -> DbResult<()> {
+    if writes.clone().all(|w| matches!(w, Write::Create(_))) {
+        return Ok(());
+    }
+    lock_users(tx, writes.filter_map(Write::user)).await
+}
+
 /// Appends a change to a user's feed with their next sequence number. The `UPDATE` holds the user's
 /// row until commit, so the user's changes commit in sequence order, whichever node writes them.
 pub(super) async fn append(
